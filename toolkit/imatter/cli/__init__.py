@@ -1,0 +1,99 @@
+"""The `imatter` command: a thin layer that parses, calls the Python API and formats.
+
+Each command group lives in its own module and is registered lazily in `COMMANDS`, so that
+`imatter --help` imports none of the heavy libraries. Errors become output in one place: `main`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+from ..errors import ImatterError
+
+# command name -> (module, attribute, one-line help). Modules are imported only when used.
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "init": ("imatter.cli.core", "init", "Create a workspace with an empty records database."),
+    "setting": ("imatter.cli.core", "setting", "Add and list schools and services."),
+    "cluster": ("imatter.cli.core", "cluster", "Add and list clusters of settings."),
+    "person": ("imatter.cli.core", "person", "Add, list and import people."),
+    "complete": ("imatter.cli.core", "complete", "Record, import and correct course completions."),
+    "status": ("imatter.cli.core", "status", "What a person holds, what is next, what is missing."),
+    "eligible": ("imatter.cli.core", "eligible", "Who qualifies for a role now, or is one step away."),
+    "award": ("imatter.cli.core", "award", "Grant a role when the rules say it is met."),
+    "apply": ("imatter.cli.core", "apply", "Record and decide applications for a role."),
+    "case": ("imatter.cli.core", "case", "Record documented (anonymised) cases for Trainer status."),
+    "licence": ("imatter.cli.core", "licence", "Check and grant a setting's school licence."),
+    "membership": ("imatter.cli.core", "membership", "Record a setting's annual membership."),
+    "demo": ("imatter.cli.core", "demo", "Build a demo workspace and print the eligibility table."),
+}
+
+
+class LazyGroup(click.Group):
+    """A click group whose subcommands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMANDS:
+            return None
+        module, attr, _help = COMMANDS[name]
+        return getattr(importlib.import_module(module), attr)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, COMMANDS[name][2]) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--workspace",
+    "-w",
+    envvar="IMATTER_WORKSPACE",
+    type=click.Path(file_okay=False),
+    help="Workspace folder (default ./imatter-workspace; env IMATTER_WORKSPACE).",
+)
+@click.option("--db", envvar="IMATTER_DB", help="Database URL (default: the workspace's SQLite file).")
+@click.option(
+    "--programme",
+    envvar="IMATTER_PROGRAMME",
+    type=click.Path(dir_okay=False),
+    help="Programme file (default: the workspace's, else modules/programme.yml).",
+)
+@click.version_option(package_name="imatter")
+@click.pass_context
+def cli(ctx: click.Context, workspace: str | None, db: str | None, programme: str | None) -> None:
+    """Author, publish, deliver, assess and record the I Matter programme."""
+    ctx.obj = {"workspace": workspace, "db": db, "programme": programme}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; every ImatterError becomes one line on stderr and its exit code."""
+    try:
+        cli.main(args=argv, prog_name="imatter", standalone_mode=False)
+    except ImatterError as err:
+        click.echo(f"Error: {err.message}", err=True)
+        for line in err.details:
+            click.echo(f"  {line}", err=True)
+        return err.exit_code
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        return 1
+    except click.ClickException as err:
+        err.show()
+        return err.exit_code
+    except click.exceptions.Exit as err:
+        return err.exit_code
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        return 130
+    return 0
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())

@@ -1,0 +1,62 @@
+"""Helpers shared by CLI commands: opening the workspace, dates, tables and JSON output."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import click
+
+from ..errors import UsageError
+
+
+def workspace(ctx: click.Context):  # type: ignore[no-untyped-def]
+    """The workspace named by the global options."""
+    from ..workspace import open_workspace
+
+    obj = ctx.find_root().obj or {}
+    return open_workspace(obj.get("workspace"), db=obj.get("db"), programme=obj.get("programme"))
+
+
+def parse_date(value: str | None, what: str = "date") -> dt.date | None:
+    """A YYYY-MM-DD option value, or a usage error saying so."""
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"{what} '{value}' is not a date; write YYYY-MM-DD") from None
+
+
+def today_or(value: str | None) -> dt.date:
+    """--on/--as-of, defaulting to today (only the CLI looks at the clock)."""
+    return parse_date(value) or dt.date.today()
+
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+as_of_option = click.option("--as-of", help="Evaluate on this date (YYYY-MM-DD; default today).")
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    return value
+
+
+def emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, default=_plain, indent=2, ensure_ascii=False))
+
+
+def table(rows: Iterable[Sequence[Any]], headers: Sequence[str]) -> str:
+    """A plain text table sized to its contents."""
+    text_rows = [["" if v is None else str(_plain(v)) for v in row] for row in rows]
+    widths = [len(h) for h in headers]
+    for row in text_rows:
+        widths = [max(w, len(v)) for w, v in zip(widths, row, strict=False)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=False)).rstrip()]
+    lines.append("  ".join("-" * w for w in widths))
+    for row in text_rows:
+        lines.append("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=False)).rstrip())
+    return "\n".join(lines)

@@ -1,0 +1,147 @@
+"""The records store: one database (SQLite by default), its migrations and its transactions.
+
+`Store.write()` opens a transaction that takes the write lock at once (SQLite `BEGIN
+IMMEDIATE`), so read-then-write use cases wait their turn instead of failing with SQLITE_BUSY.
+`Store.read()` opens a plain (deferred) transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy import event
+
+from ..errors import StoreError
+from .migrations import MIGRATIONS
+from .schema import metadata, schema_migrations
+
+__all__ = ["Store", "metadata"]
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+
+
+class Store:
+    """A connection pool to the records database, migrated to the current schema on open."""
+
+    def __init__(self, url: str, *, migrate: bool = True) -> None:
+        self.url = url
+        try:
+            self.engine = sa.create_engine(url)
+        except (sa.exc.ArgumentError, ImportError) as err:
+            raise StoreError(f"cannot use database URL '{url}': {err}") from None
+        self.is_sqlite = self.engine.dialect.name == "sqlite"
+        if self.is_sqlite:
+            _configure_sqlite(self.engine)
+        if migrate:
+            self.migrate()
+
+    @classmethod
+    def for_file(cls, path: str | Path, *, migrate: bool = True) -> Store:
+        """A store over a SQLite file (created if missing)."""
+        return cls(f"sqlite:///{Path(path)}", migrate=migrate)
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        database = self.engine.url.database
+        if self.is_sqlite and database and database != ":memory:":
+            return Path(database)
+        return None
+
+    @contextmanager
+    def write(self) -> Iterator[sa.Connection]:
+        """One write transaction: commits on success, rolls back on any error."""
+        with self.engine.connect() as conn:
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[sa.Connection]:
+        """A read-only transaction (a consistent snapshot)."""
+        with self.engine.connect().execution_options(imatter_readonly=True) as conn:
+            with conn.begin():
+                yield conn
+
+    # ------------------------------------------------------------ migrations
+    def schema_version(self) -> int:
+        """The highest migration applied to this database (0 for an empty one)."""
+        with self.engine.connect() as conn:
+            if not sa.inspect(conn).has_table("schema_migrations"):
+                return 0
+            return conn.execute(sa.select(sa.func.max(schema_migrations.c.version))).scalar() or 0
+
+    def migrate(self) -> list[int]:
+        """Apply pending migrations in one transaction, backing up a SQLite file first."""
+        current = self.schema_version()
+        latest = MIGRATIONS[-1].version
+        if current > latest:
+            raise StoreError(
+                f"the database {self.url} has schema {current}, newer than this toolkit "
+                f"({latest}); upgrade imatter"
+            )
+        pending = [m for m in MIGRATIONS if m.version > current]
+        if not pending:
+            return []
+        if current > 0:
+            self.backup_before_upgrade(current)
+        with self.write() as conn:
+            for migration in pending:
+                migration.apply(conn)
+                conn.execute(
+                    schema_migrations.insert().values(
+                        version=migration.version, name=migration.name, applied_at=_utcnow()
+                    )
+                )
+        return [m.version for m in pending]
+
+    def backup_before_upgrade(self, version: int) -> Path | None:
+        """Copy a SQLite database with the online backup API before changing its schema."""
+        path = self.sqlite_path
+        if path is None or not path.exists():
+            return None
+        target = path.with_name(f"{path.stem}.schema{version}.bak{path.suffix}")
+        return self.backup(target)
+
+    def backup(self, target: str | Path) -> Path:
+        """A consistent copy of a live SQLite database (never copy the file itself)."""
+        path = self.sqlite_path
+        if path is None:
+            raise StoreError("backups here work for SQLite files; use pg_dump for PostgreSQL")
+        target = Path(target)
+        source = sqlite3.connect(path)
+        try:
+            dest = sqlite3.connect(target)
+            with dest:
+                source.backup(dest)
+            dest.close()
+        finally:
+            source.close()
+        return target
+
+    def dispose(self) -> None:
+        """Close pooled connections (call before fork() or at exit)."""
+        self.engine.dispose()
+
+
+def _configure_sqlite(engine: sa.Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA busy_timeout = 30000")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        mode = cursor.execute("PRAGMA journal_mode = WAL").fetchone()
+        if mode and mode[0] == "wal":
+            cursor.execute("PRAGMA synchronous = FULL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: sa.Connection) -> None:
+        readonly = conn.get_execution_options().get("imatter_readonly", False)
+        conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")

@@ -1,0 +1,36 @@
+"""Schema migrations, applied inside the database and recorded in `schema_migrations`.
+
+A migration is (version, name, steps). Version N creates the tables whose `info["migration"]`
+is N, then runs its extra steps (column additions, data fixes). They run in one transaction,
+after a backup of a SQLite file made with the online backup API.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from .schema import metadata
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    steps: tuple[Callable[[sa.Connection], None], ...] = ()
+
+    def apply(self, conn: sa.Connection) -> None:
+        tables = [t for t in metadata.sorted_tables if t.info.get("migration") == self.version]
+        metadata.create_all(conn, tables=tables)
+        for step in self.steps:
+            step(conn)
+
+
+MIGRATIONS: list[Migration] = [
+    Migration(1, "core: settings, people, completions, awards, applications, plans, cases"),
+    # Feature migrations append here, each with the next version number and its own tables in
+    # schema.py. Never edit a released migration: add a new one.
+]
+

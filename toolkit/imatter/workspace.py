@@ -1,0 +1,105 @@
+"""A workspace: the folder holding a setting's or organisation's database, keys and outputs.
+
+Everything the CLI, notebooks and dashboards do starts from `open_workspace()`, which finds
+the programme file and the records database and returns both together.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import yaml
+
+from .errors import ImatterError, NotFound
+from .programme import Programme, default_programme_path, load_programme
+
+DEFAULT_WORKSPACE = "imatter-workspace"
+CONFIG_FILE = "workspace.yml"
+
+
+@dataclass
+class Workspace:
+    """A folder with `workspace.yml`, the database (unless elsewhere) and generated files."""
+
+    path: Path
+    db_url: str
+    programme_path: Path
+
+    @cached_property
+    def programme(self) -> Programme:
+        return load_programme(self.programme_path)
+
+    @cached_property
+    def store(self):  # type: ignore[no-untyped-def]
+        from .store import Store
+
+        return Store(self.db_url)
+
+    def folder(self, name: str) -> Path:
+        """A subfolder of the workspace (keys, credentials, feedback ...), created if needed."""
+        target = self.path / name
+        target.mkdir(parents=True, exist_ok=True)
+        return target
+
+
+def workspace_path(path: str | Path | None = None) -> Path:
+    """The workspace folder: the argument, else $IMATTER_WORKSPACE, else ./imatter-workspace."""
+    return Path(path or os.environ.get("IMATTER_WORKSPACE") or DEFAULT_WORKSPACE)
+
+
+def _db_url(path: Path, db: str | None, config: dict) -> str:
+    url = db or os.environ.get("IMATTER_DB") or config.get("db")
+    return url or f"sqlite:///{(path / 'imatter.db').resolve()}"
+
+
+def init_workspace(
+    path: str | Path | None = None, *, db: str | None = None, programme: str | Path | None = None
+) -> Workspace:
+    """Create (or reopen) a workspace: config file, database migrated to the current schema."""
+    folder = workspace_path(path)
+    folder.mkdir(parents=True, exist_ok=True)
+    config_path = folder / CONFIG_FILE
+    config = _read_config(config_path) if config_path.exists() else {}
+    programme_path = Path(programme or config.get("programme") or default_programme_path())
+    load_programme(programme_path)  # validate before writing anything
+    config["programme"] = str(programme_path.resolve())
+    if db:
+        config["db"] = db
+    config_path.write_text(yaml.safe_dump(config, sort_keys=True), encoding="utf-8")
+    ws = Workspace(folder, _db_url(folder, db, config), programme_path.resolve())
+    ws.store  # noqa: B018 - creates and migrates the database
+    return ws
+
+
+def open_workspace(
+    path: str | Path | None = None, *, db: str | None = None, programme: str | Path | None = None
+) -> Workspace:
+    """Open an existing workspace; NotFound tells the user to run `imatter init`."""
+    folder = workspace_path(path)
+    config_path = folder / CONFIG_FILE
+    if not config_path.exists():
+        raise NotFound(
+            f"no workspace at {folder} (missing {CONFIG_FILE}); run `imatter init {folder}` "
+            "or pass --workspace"
+        )
+    config = _read_config(config_path)
+    programme_path = Path(
+        programme or os.environ.get("IMATTER_PROGRAMME") or config.get("programme")
+        or default_programme_path()
+    )
+    return Workspace(folder, _db_url(folder, db, config), programme_path)
+
+
+def _read_config(path: Path) -> dict:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark else ""
+        raise ImatterError(f"{path}{line}: not valid YAML; fix or delete the file") from None
+    if not isinstance(data, dict):
+        raise ImatterError(f"{path}:1: expected a mapping (programme:, db:)")
+    return data
