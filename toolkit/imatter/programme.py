@@ -352,8 +352,17 @@ def _build(r: _Reader, data: Any) -> Programme:
     r.only(
         top,
         {
-            "schema", "name", "version", "effective_from", "issuer", "positions", "courses",
-            "roles", "trainer_led", "school_licence", "membership",
+            "schema",
+            "name",
+            "version",
+            "effective_from",
+            "issuer",
+            "positions",
+            "courses",
+            "roles",
+            "trainer_led",
+            "school_licence",
+            "membership",
         },
         "",
     )
@@ -370,7 +379,9 @@ def _build(r: _Reader, data: Any) -> Programme:
         positions[str(key)] = title
 
     courses_raw = r.get(top, "courses", "", dict)
-    courses = {str(cid): _course(r, str(cid), body, courses_raw) for cid, body in courses_raw.items()}
+    courses = {
+        str(cid): _course(r, str(cid), body, courses_raw) for cid, body in courses_raw.items()
+    }
     for course in courses.values():
         for pre in course.prerequisites:
             if pre not in courses:
@@ -386,7 +397,9 @@ def _build(r: _Reader, data: Any) -> Programme:
     for rid, body in roles_raw.items():
         roles[str(rid)] = _role(r, str(rid), body, roles_raw, courses, roles_raw, positions)
     _check_cycles(
-        r, roles_raw, {rid: tuple(_roles_named(role.requires)) for rid, role in roles.items()},
+        r,
+        roles_raw,
+        {rid: tuple(_roles_named(role.requires)) for rid, role in roles.items()},
         "roles",
     )
 
@@ -424,15 +437,25 @@ def _course(r: _Reader, cid: str, body: Any, parent: _LineDict) -> Course:
     r.only(
         body,
         {
-            "title", "level", "audience", "delivery", "hours", "prerequisites", "assessment",
-            "attendance", "book", "runs_group",
+            "title",
+            "level",
+            "audience",
+            "delivery",
+            "hours",
+            "prerequisites",
+            "assessment",
+            "attendance",
+            "book",
+            "runs_group",
         },
         where,
     )
     prereqs = r.get(body, "prerequisites", where, list, required=False, default=[])
     for i, pre in enumerate(prereqs):
         if not isinstance(pre, str):
-            raise r.fail(prereqs.item_lines[i], f"{where}.prerequisites[{i}]", "expected a course id")
+            raise r.fail(
+                prereqs.item_lines[i], f"{where}.prerequisites[{i}]", "expected a course id"
+            )
     hours = r.get(body, "hours", where, (int, float))
     if hours <= 0:
         raise r.fail(r.line_of(body, "hours"), f"{where}.hours", "must be more than 0")
@@ -470,9 +493,7 @@ def _role(
 ) -> Role:
     where = f"roles.{rid}"
     body = r.mapping(body, r.line_of(parent, rid), where)
-    r.only(
-        body, {"title", "description", "requires", "kind", "valid_years", "recommended"}, where
-    )
+    r.only(body, {"title", "description", "requires", "kind", "valid_years", "recommended"}, where)
     kind = r.choice(body, "kind", where, ROLE_KINDS) if "kind" in body else "role"
     valid_years = r.get(body, "valid_years", where, int, required=False, default=None)
     if valid_years is not None and valid_years < 1:
@@ -512,7 +533,7 @@ class _ExprContext:
             raise r.fail(
                 node.line, where, "each requirement has exactly one kind (all, any, completed, ...)"
             )
-        (kind, value), = node.items()
+        ((kind, value),) = node.items()
         line = r.line_of(node, kind)
         here = f"{where}.{kind}"
         if kind in ("all", "any"):
@@ -533,7 +554,9 @@ class _ExprContext:
             years = r.get(body, "years", here, int)
             if years < 1:
                 raise r.fail(r.line_of(body, "years"), f"{here}.years", "must be 1 or more")
-            return Held(self._ids(body.get("role"), self.roles, line, f"{here}.role", "role"), years)
+            return Held(
+                self._ids(body.get("role"), self.roles, line, f"{here}.role", "role"), years
+            )
         if kind == "setting":
             if value not in ("member", "licensed"):
                 raise r.fail(line, here, f"'{value}' is not one of: member, licensed")
@@ -586,7 +609,7 @@ def _check_cycles(
         if state.get(node) == 2:
             return
         if state.get(node) == 1:
-            cycle = " -> ".join([*trail[trail.index(node):], node])
+            cycle = " -> ".join([*trail[trail.index(node) :], node])
             raise r.fail(r.line_of(raw, node), f"{what}.{node}", f"depends on itself: {cycle}")
         state[node] = 1
         for nxt in edges.get(node, ()):
@@ -605,7 +628,9 @@ def _licence(
     senior = r.get(body, "senior_support", where, list)
     for i, rid in enumerate(senior):
         if rid not in roles:
-            raise r.fail(senior.item_lines[i], f"{where}.senior_support[{i}]", f"unknown role '{rid}'")
+            raise r.fail(
+                senior.item_lines[i], f"{where}.senior_support[{i}]", f"unknown role '{rid}'"
+            )
     staff = r.get(body, "trained_staff", where, dict)
     r.only(staff, {"at_least", "courses"}, f"{where}.trained_staff")
     staff_courses = r.get(staff, "courses", f"{where}.trained_staff", list)

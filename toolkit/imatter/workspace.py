@@ -87,7 +87,9 @@ def open_workspace(
         )
     config = _read_config(config_path)
     programme_path = Path(
-        programme or os.environ.get("IMATTER_PROGRAMME") or config.get("programme")
+        programme
+        or os.environ.get("IMATTER_PROGRAMME")
+        or config.get("programme")
         or default_programme_path()
     )
     return Workspace(folder, _db_url(folder, db, config), programme_path)

@@ -21,10 +21,18 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "person": ("imatter.cli.core", "person", "Add, list and import people."),
     "complete": ("imatter.cli.core", "complete", "Record, import and correct course completions."),
     "status": ("imatter.cli.core", "status", "What a person holds, what is next, what is missing."),
-    "eligible": ("imatter.cli.core", "eligible", "Who qualifies for a role now, or is one step away."),
+    "eligible": (
+        "imatter.cli.core",
+        "eligible",
+        "Who qualifies for a role now, or is one step away.",
+    ),
     "award": ("imatter.cli.core", "award", "Grant a role when the rules say it is met."),
     "apply": ("imatter.cli.core", "apply", "Record and decide applications for a role."),
-    "case": ("imatter.cli.core", "case", "Record documented (anonymised) cases for Trainer status."),
+    "case": (
+        "imatter.cli.core",
+        "case",
+        "Record documented (anonymised) cases for Trainer status.",
+    ),
     "licence": ("imatter.cli.core", "licence", "Check and grant a setting's school licence."),
     "membership": ("imatter.cli.core", "membership", "Record a setting's annual membership."),
     "demo": ("imatter.cli.core", "demo", "Build a demo workspace and print the eligibility table."),
@@ -57,7 +65,9 @@ class LazyGroup(click.Group):
     type=click.Path(file_okay=False),
     help="Workspace folder (default ./imatter-workspace; env IMATTER_WORKSPACE).",
 )
-@click.option("--db", envvar="IMATTER_DB", help="Database URL (default: the workspace's SQLite file).")
+@click.option(
+    "--db", envvar="IMATTER_DB", help="Database URL (default: the workspace's SQLite file)."
+)
 @click.option(
     "--programme",
     envvar="IMATTER_PROGRAMME",

@@ -33,4 +33,3 @@ MIGRATIONS: list[Migration] = [
     # Feature migrations append here, each with the next version number and its own tables in
     # schema.py. Never edit a released migration: add a new one.
 ]
-

@@ -1,0 +1,304 @@
+"""The eligibility engine for one person or one setting, with reasons in plain English.
+
+Pure functions of (programme, records, date): no files, no database, no clock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from ..programme import (
+    AllOf,
+    AnyOf,
+    Application,
+    Cases,
+    Completed,
+    Held,
+    Holds,
+    InSetting,
+    Position,
+    Programme,
+    Requirement,
+)
+from ..records.facts import AwardFact, PersonRecords, SettingFact, SettingRecords
+from .dates import add_months, add_years, describe_months, months_between
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Whether a requirement is met on a date; if not, what is missing and when it could be."""
+
+    met: bool
+    missing: tuple[str, ...] = ()
+    steps: int = 0  # how many separate things are still missing
+    eligible_from: dt.date | None = None  # the date it will be met if nothing else is needed
+
+
+@dataclass(frozen=True)
+class RoleResult:
+    role: str
+    title: str
+    met: bool
+    held: bool
+    missing: tuple[str, ...]
+    steps: int
+    eligible_from: dt.date | None
+    advice: tuple[str, ...] = ()
+
+    @property
+    def summary(self) -> str:
+        if self.held:
+            return "held"
+        if self.met:
+            return "eligible now"
+        return "; ".join(self.missing)
+
+
+@dataclass(frozen=True)
+class LicenceResult:
+    setting: str
+    met: bool
+    licensed: bool
+    missing: tuple[str, ...]
+    details: tuple[str, ...] = field(default=())
+
+
+def short_title(title: str) -> str:
+    """'Foundation A: relationships ...' -> 'Foundation A'."""
+    return title.split(":")[0].strip()
+
+
+_MET = Outcome(True)
+
+
+class _Evaluator:
+    def __init__(self, programme: Programme, person: PersonRecords, on: dt.date) -> None:
+        self.programme = programme
+        self.person = person
+        self.on = on
+        self.courses_done = {c.course for c in person.completions if c.on <= on}
+        self.current_settings = [s for s in person.settings if s.member_on(on)]
+
+    def evaluate(self, req: Requirement) -> Outcome:
+        method = getattr(self, f"_{type(req).__name__.lower()}")
+        return method(req)
+
+    def _allof(self, req: AllOf) -> Outcome:
+        outcomes = [self.evaluate(part) for part in req.parts]
+        unmet = [o for o in outcomes if not o.met]
+        if not unmet:
+            return _MET
+        dates = [o.eligible_from for o in unmet]
+        when = max(dates) if all(d is not None for d in dates) else None  # type: ignore[type-var]
+        return Outcome(
+            False,
+            tuple(m for o in unmet for m in o.missing),
+            sum(o.steps for o in unmet),
+            when,
+        )
+
+    def _anyof(self, req: AnyOf) -> Outcome:
+        outcomes = [self.evaluate(part) for part in req.parts]
+        if any(o.met for o in outcomes):
+            return _MET
+        closest = min(outcomes, key=lambda o: o.steps)
+        dates = [o.eligible_from for o in outcomes if o.eligible_from is not None]
+        options = " or ".join("; ".join(o.missing) for o in outcomes)
+        return Outcome(False, (f"one of: {options}",), closest.steps, min(dates) if dates else None)
+
+    def _completed(self, req: Completed) -> Outcome:
+        if req.course in self.courses_done:
+            return _MET
+        title = short_title(self.programme.course(req.course).title)
+        return Outcome(False, (f"needs {title}",), 1)
+
+    def _role_title(self, role_id: str) -> str:
+        return self.programme.roles[role_id].title
+
+    def _holds(self, req: Holds) -> Outcome:
+        if any(a.role in req.roles and a.current_on(self.on) for a in self.person.awards):
+            return _MET
+        names = " or ".join(self._role_title(r) for r in req.roles)
+        return Outcome(False, (f"needs to hold {names}",), 1)
+
+    def _held(self, req: Held) -> Outcome:
+        names = " or ".join(self._role_title(r) for r in req.roles)
+        best: tuple[int, AwardFact] | None = None
+        for award in self.person.awards:
+            if award.role not in req.roles or award.valid_from > self.on:
+                continue
+            anniversary = add_years(award.valid_from, req.years)
+            ended = _end_of(award)
+            if anniversary <= self.on and (ended is None or ended >= anniversary):
+                return _MET  # held continuously for the full term
+            if ended is not None and ended < self.on:
+                continue  # lapsed or revoked before the term was served
+            months = months_between(award.valid_from, self.on)
+            if best is None or months > best[0]:
+                best = (months, award)
+        if best is None:
+            return Outcome(False, (f"needs {names} held for {req.years} years",), 1)
+        months, award = best
+        when = add_years(award.valid_from, req.years)
+        kind = "licence" if self.programme.roles[award.role].kind == "licence" else "role"
+        return Outcome(
+            False,
+            (
+                f"{kind} held {describe_months(months)} of {req.years} years: "
+                f"eligible from {when.isoformat()}",
+            ),
+            1,
+            when,
+        )
+
+    def _insetting(self, req: InSetting) -> Outcome:
+        if not self.current_settings:
+            return Outcome(False, ("is not a member of any setting",), 1)
+        if not req.licensed:
+            return _MET
+        reasons = []
+        for s in self.current_settings:
+            problem = setting_licence_problem(s, self.on)
+            if problem is None:
+                return _MET
+            reasons.append(problem)
+        return Outcome(False, tuple(reasons), 1)
+
+    def _cases(self, req: Cases) -> Outcome:
+        done, pending = 0, []
+        for case in self.person.cases:
+            if case.started_on > self.on:
+                continue
+            followed_to = min(case.last_reviewed_on or self.on, self.on)
+            if months_between(case.started_on, followed_to) >= req.over_months:
+                done += 1
+            elif case.last_reviewed_on is None or case.last_reviewed_on >= self.on:
+                pending.append(add_months(case.started_on, req.over_months))
+        if done >= req.at_least:
+            return _MET
+        short = req.at_least - done
+        pending.sort()
+        when = pending[short - 1] if len(pending) >= short else None
+        text = f"{done} of {req.at_least} documented cases followed for {req.over_months} months"
+        if when:
+            text += f": eligible from {when.isoformat()} if the open cases continue"
+        return Outcome(False, (text,), 1, when)
+
+    def _position(self, req: Position) -> Outcome:
+        if any(s.position in req.positions for s in self.current_settings):
+            return _MET
+        names = " or ".join(self.programme.positions[p] for p in req.positions)
+        return Outcome(False, (f"needs the position: {names}",), 1)
+
+    def _application(self, req: Application) -> Outcome:
+        apps = [
+            a for a in self.person.applications if a.role == req.role and a.submitted_on <= self.on
+        ]
+        title = self._role_title(req.role)
+        if any(
+            a.status == "approved" and (a.decided_on or a.submitted_on) <= self.on for a in apps
+        ):
+            return _MET
+        if not apps:
+            return Outcome(False, (f"needs an approved application for {title}",), 1)
+        latest = max(apps, key=lambda a: a.submitted_on)
+        if latest.status == "refused":
+            why = f": {latest.reason}" if latest.reason else ""
+            text = f"application for {title} refused on {latest.decided_on}{why}"
+        else:
+            text = f"application for {title} submitted on {latest.submitted_on}, awaiting decision"
+        return Outcome(False, (text,), 1)
+
+
+def _end_of(award: AwardFact) -> dt.date | None:
+    ends = [d for d in (award.valid_until, award.revoked_on) if d is not None]
+    return min(ends) if ends else None
+
+
+def setting_licence_problem(setting: SettingFact | SettingRecords, on: dt.date) -> str | None:
+    """Why a setting is not licensed with a current membership on this date (None if it is)."""
+    if not any(p.covers(on) for p in setting.licences):
+        past = [p for p in setting.licences if p.start <= on]
+        if past:
+            return f"{setting.name}'s school licence is not current"
+        return f"{setting.name} is not a licensed setting"
+    if any(p.covers(on) for p in setting.memberships):
+        return None
+    ended = [p.end for p in setting.memberships if p.end is not None and p.end < on]
+    if ended:
+        return f"{setting.name}'s membership ended on {max(ended).isoformat()}"
+    return f"{setting.name} has no current membership"
+
+
+def evaluate_role(
+    programme: Programme, person: PersonRecords, role_id: str, on: dt.date
+) -> RoleResult:
+    """One role for one person on a date: met or not, and why."""
+    role = programme.role(role_id)
+    outcome = _Evaluator(programme, person, on).evaluate(role.requires)
+    held = any(a.role == role_id and a.current_on(on) for a in person.awards)
+    done = {c.course for c in person.completions if c.on <= on}
+    advice = tuple(
+        f"recommended: {short_title(programme.courses[c].title)}"
+        for c in role.recommended
+        if c not in done
+    )
+    return RoleResult(
+        role=role_id,
+        title=role.title,
+        met=outcome.met,
+        held=held,
+        missing=outcome.missing,
+        steps=outcome.steps,
+        eligible_from=outcome.eligible_from,
+        advice=advice,
+    )
+
+
+def evaluate_person(
+    programme: Programme, person: PersonRecords, on: dt.date
+) -> dict[str, RoleResult]:
+    """Every role in the programme for one person on a date."""
+    return {rid: evaluate_role(programme, person, rid, on) for rid in programme.roles}
+
+
+def evaluate_setting_licence(
+    programme: Programme, setting: SettingRecords, on: dt.date
+) -> LicenceResult:
+    """The school licence rule for one setting: senior support, trained staff, an action plan."""
+    rule = programme.school_licence
+    missing: list[str] = []
+    details: list[str] = []
+    seniors = [
+        m.name
+        for m in setting.members
+        for rid in rule.senior_support
+        if evaluate_role(programme, m.records, rid, on).met
+    ]
+    if seniors:
+        details.append(f"senior support: {', '.join(sorted(set(seniors)))}")
+    else:
+        titles = " or ".join(programme.roles[r].title for r in rule.senior_support)
+        missing.append(f"needs senior leadership support (a {titles} who meets the minimum)")
+    trained = sorted(
+        {
+            m.name
+            for m in setting.members
+            if m.position != "parent"
+            and set(rule.trained_staff_courses)
+            <= {c.course for c in m.records.completions if c.on <= on}
+        }
+    )
+    details.append(f"trained staff: {', '.join(trained) if trained else 'none'}")
+    if len(trained) < rule.trained_staff_at_least:
+        names = ", ".join(
+            short_title(programme.courses[c].title) for c in rule.trained_staff_courses
+        )
+        missing.append(
+            f"{len(trained)} of {rule.trained_staff_at_least} staff have completed {names}"
+        )
+    if rule.action_plan and setting.active_action_plans == 0:
+        missing.append("needs an active action plan (take stock, then plan)")
+    licensed = setting_licence_problem(setting, on) is None
+    return LicenceResult(setting.id, not missing, licensed, tuple(missing), tuple(details))

@@ -1,0 +1,164 @@
+"""Course completions: recorded once, never edited; a correction supersedes the old record."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+
+from ..errors import Duplicate, NotFound, UsageError
+from ..programme import Programme
+from ..store import Store
+from ..store import schema as t
+from .clock import utcnow
+from .people import resolve_person
+
+
+def _current(conn: sa.Connection, person_id: int, course_id: str) -> sa.Row | None:
+    c = t.completions
+    newer = sa.select(c.c.supersedes_id).where(c.c.supersedes_id.is_not(None))
+    return conn.execute(
+        sa.select(c).where(
+            c.c.person_id == person_id,
+            c.c.course_id == course_id,
+            c.c.withdrawn.is_(False),
+            c.c.id.not_in(newer),
+        )
+    ).first()
+
+
+def check_completion_date(on: dt.date, today: dt.date) -> None:
+    if on > today:
+        raise UsageError(f"completion date {on} is in the future (today is {today})")
+
+
+def insert_completion(
+    conn: sa.Connection,
+    programme: Programme,
+    person_id: int,
+    course_id: str,
+    on: dt.date,
+    *,
+    evidence: str,
+    recorded_by: str,
+    today: dt.date,
+) -> int:
+    """Record one completion inside an open write transaction; Duplicate if already held."""
+    programme.course(course_id)
+    check_completion_date(on, today)
+    existing = _current(conn, person_id, course_id)
+    if existing is not None:
+        raise Duplicate(
+            f"person {person_id} already completed {course_id} on {existing.completed_on} "
+            f"(record {existing.id}); to change it use `imatter complete correct {existing.id}`"
+        )
+    return int(
+        conn.execute(
+            t.completions.insert().values(
+                person_id=person_id,
+                course_id=course_id,
+                completed_on=on,
+                evidence=evidence,
+                recorded_by=recorded_by,
+                recorded_at=utcnow(),
+            )
+        ).inserted_primary_key[0]
+    )
+
+
+def record_completion(
+    store: Store,
+    programme: Programme,
+    person: str | int,
+    course_id: str,
+    on: dt.date,
+    *,
+    recorded_by: str,
+    today: dt.date,
+    evidence: str = "",
+) -> int:
+    """Record that a person completed a course on a date; returns the record id."""
+    with store.write() as conn:
+        person_id = resolve_person(conn, person)
+        return insert_completion(
+            conn,
+            programme,
+            person_id,
+            course_id,
+            on,
+            evidence=evidence,
+            recorded_by=recorded_by,
+            today=today,
+        )
+
+
+def correct_completion(
+    store: Store,
+    programme: Programme,
+    completion_id: int,
+    *,
+    reason: str,
+    recorded_by: str,
+    today: dt.date,
+    course_id: str | None = None,
+    on: dt.date | None = None,
+    withdraw: bool = False,
+) -> int:
+    """Supersede a completion with a corrected (or withdrawn) one; both stay in history."""
+    if not reason.strip():
+        raise UsageError("a correction needs a --reason")
+    c = t.completions
+    with store.write() as conn:
+        old = conn.execute(sa.select(c).where(c.c.id == completion_id)).first()
+        if old is None:
+            raise NotFound(f"no completion record {completion_id}")
+        later = conn.execute(sa.select(c.c.id).where(c.c.supersedes_id == completion_id)).scalar()
+        if later is not None:
+            raise Duplicate(
+                f"completion {completion_id} was already superseded by {later}; correct that one"
+            )
+        if old.withdrawn:
+            raise UsageError(f"completion {completion_id} is a withdrawal; record a new completion")
+        new_course = course_id or old.course_id
+        programme.course(new_course)
+        new_on = on or old.completed_on
+        check_completion_date(new_on, today)
+        if new_course != old.course_id and not withdraw:
+            clash = _current(conn, old.person_id, new_course)
+            if clash is not None:
+                raise Duplicate(f"person {old.person_id} already completed {new_course}")
+        return int(
+            conn.execute(
+                c.insert().values(
+                    person_id=old.person_id,
+                    course_id=new_course,
+                    completed_on=new_on,
+                    evidence=old.evidence,
+                    recorded_by=recorded_by,
+                    recorded_at=utcnow(),
+                    supersedes_id=completion_id,
+                    withdrawn=withdraw,
+                    reason=reason.strip(),
+                )
+            ).inserted_primary_key[0]
+        )
+
+
+def completion_history(store: Store, person: str | int) -> list[dict]:
+    """All of a person's completion records, oldest first, each marked current or superseded."""
+    c = t.completions
+    with store.read() as conn:
+        person_id = resolve_person(conn, person)
+        rows = [
+            dict(r._mapping)
+            for r in conn.execute(sa.select(c).where(c.c.person_id == person_id).order_by(c.c.id))
+        ]
+    superseded = {r["supersedes_id"]: r["id"] for r in rows if r["supersedes_id"]}
+    for row in rows:
+        if row["id"] in superseded:
+            row["state"] = f"superseded by {superseded[row['id']]}"
+        elif row["withdrawn"]:
+            row["state"] = "withdrawn"
+        else:
+            row["state"] = "current"
+    return rows

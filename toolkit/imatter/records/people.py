@@ -1,0 +1,134 @@
+"""People and the settings they belong to (a person may belong to several, in any position)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import sqlalchemy as sa
+
+from ..errors import Duplicate, NotFound, UsageError
+from ..programme import Programme
+from ..store import Store
+from ..store import schema as t
+from .clock import utcnow
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def normalise_email(email: str | None) -> str | None:
+    """Lower-cased and trimmed; None stays None. UsageError if it is not an address."""
+    if email is None or not email.strip():
+        return None
+    email = email.strip().lower()
+    if not _EMAIL.match(email):
+        raise UsageError(f"'{email}' is not an email address")
+    return email
+
+
+def insert_person(
+    conn: sa.Connection,
+    programme: Programme,
+    name: str,
+    *,
+    email: str | None = None,
+    setting: str | None = None,
+    position: str | None = None,
+    since: dt.date | None = None,
+    area: str | None = None,
+) -> int:
+    """Insert a person (and their first affiliation) inside an open write transaction."""
+    name = " ".join(name.split())
+    if not name:
+        raise UsageError("a person needs a name")
+    email = normalise_email(email)
+    if email and conn.execute(sa.select(t.people.c.id).where(t.people.c.email == email)).first():
+        raise Duplicate(f"a person with email {email} already exists")
+    person_id = conn.execute(
+        t.people.insert().values(name=name, email=email, area=area, created_at=utcnow())
+    ).inserted_primary_key[0]
+    if setting:
+        insert_affiliation(conn, programme, person_id, setting, position or "staff", since)
+    return int(person_id)
+
+
+def insert_affiliation(
+    conn: sa.Connection,
+    programme: Programme,
+    person_id: int,
+    setting_id: str,
+    position: str,
+    since: dt.date | None = None,
+) -> None:
+    """Link a person to a setting in a position (known to the programme)."""
+    if position not in programme.positions:
+        raise UsageError(
+            f"unknown position '{position}'; use one of: {', '.join(programme.positions)}"
+        )
+    if not conn.execute(sa.select(t.settings.c.id).where(t.settings.c.id == setting_id)).first():
+        raise NotFound(f"no setting '{setting_id}'; see `imatter setting list`")
+    a = t.affiliations
+    exists = conn.execute(
+        sa.select(a.c.id).where(
+            a.c.person_id == person_id, a.c.setting_id == setting_id, a.c.position == position
+        )
+    ).first()
+    if exists:
+        raise Duplicate(f"person {person_id} is already {position} at {setting_id}")
+    conn.execute(
+        a.insert().values(
+            person_id=person_id, setting_id=setting_id, position=position, since=since
+        )
+    )
+
+
+def add_person(store: Store, programme: Programme, name: str, **details: object) -> int:
+    """Add a person; returns their id."""
+    with store.write() as conn:
+        return insert_person(conn, programme, name, **details)  # type: ignore[arg-type]
+
+
+def add_affiliation(
+    store: Store,
+    programme: Programme,
+    person: str | int,
+    setting_id: str,
+    position: str,
+    since: dt.date | None = None,
+) -> None:
+    """Add a person to another setting (or the same setting in another position)."""
+    with store.write() as conn:
+        person_id = resolve_person(conn, person)
+        insert_affiliation(conn, programme, person_id, setting_id, position, since)
+
+
+def resolve_person(conn: sa.Connection, ref: str | int) -> int:
+    """A person's id from an id or an email address; NotFound otherwise."""
+    text = str(ref).strip()
+    if text.isdigit():
+        found = conn.execute(sa.select(t.people.c.id).where(t.people.c.id == int(text))).scalar()
+    else:
+        found = conn.execute(
+            sa.select(t.people.c.id).where(t.people.c.email == text.lower())
+        ).scalar()
+    if found is None:
+        raise NotFound(f"no person '{text}' (give an id or an email); see `imatter person list`")
+    return int(found)
+
+
+def list_people(store: Store, *, setting: str | None = None) -> list[dict]:
+    """People with their settings and positions, optionally in one setting."""
+    p, a = t.people, t.affiliations
+    with store.read() as conn:
+        query = sa.select(p).order_by(p.c.id)
+        if setting:
+            query = query.where(
+                p.c.id.in_(sa.select(a.c.person_id).where(a.c.setting_id == setting))
+            )
+        people = [dict(row._mapping) for row in conn.execute(query)]
+        links: dict[int, list[str]] = {}
+        for row in conn.execute(sa.select(a.c.person_id, a.c.setting_id, a.c.position)):
+            links.setdefault(row.person_id, []).append(f"{row.setting_id} ({row.position})")
+    for person in people:
+        person["settings"] = links.get(person["id"], [])
+    return people

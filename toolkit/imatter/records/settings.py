@@ -1,0 +1,193 @@
+"""Settings (schools and services), clusters, memberships and school licences."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import sqlalchemy as sa
+
+from ..errors import Duplicate, ImatterError, NotFound, UsageError
+from ..programme import Programme
+from ..store import Store
+from ..store import schema as t
+from .clock import utcnow
+
+SETTING_KINDS = ("school", "service")
+CLUSTER_KINDS = ("cluster", "icc")
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,79}$")
+
+
+def check_slug(value: str, what: str) -> str:
+    """An id made of lower-case letters, digits and hyphens."""
+    if not _SLUG.match(value):
+        raise UsageError(
+            f"{what} id '{value}' must be 2-80 lower-case letters, digits and hyphens "
+            "(e.g. oakfield-primary)"
+        )
+    return value
+
+
+def add_cluster(
+    store: Store, cluster_id: str, name: str, *, kind: str = "cluster", area: str | None = None
+) -> None:
+    """Add a cluster of settings (or an Integrated Care Community, kind 'icc')."""
+    check_slug(cluster_id, "cluster")
+    if kind not in CLUSTER_KINDS:
+        raise UsageError(f"cluster kind '{kind}' must be one of: {', '.join(CLUSTER_KINDS)}")
+    with store.write() as conn:
+        if conn.execute(sa.select(t.clusters.c.id).where(t.clusters.c.id == cluster_id)).first():
+            raise Duplicate(f"cluster '{cluster_id}' already exists")
+        conn.execute(
+            t.clusters.insert().values(
+                id=cluster_id, name=name, kind=kind, area=area, created_at=utcnow()
+            )
+        )
+
+
+def add_setting(
+    store: Store,
+    setting_id: str,
+    name: str,
+    *,
+    kind: str = "school",
+    pupils_on_roll: int | None = None,
+    cluster: str | None = None,
+    area: str | None = None,
+) -> None:
+    """Add a school or service. A school needs its number of pupils on roll."""
+    check_slug(setting_id, "setting")
+    if kind not in SETTING_KINDS:
+        raise UsageError(f"setting kind '{kind}' must be one of: {', '.join(SETTING_KINDS)}")
+    if kind == "school" and pupils_on_roll is None:
+        raise UsageError("a school needs --pupils (the number of pupils on roll)")
+    if pupils_on_roll is not None and pupils_on_roll < 0:
+        raise UsageError("--pupils cannot be negative")
+    with store.write() as conn:
+        if conn.execute(sa.select(t.settings.c.id).where(t.settings.c.id == setting_id)).first():
+            raise Duplicate(f"setting '{setting_id}' already exists")
+        if (
+            cluster
+            and not conn.execute(
+                sa.select(t.clusters.c.id).where(t.clusters.c.id == cluster)
+            ).first()
+        ):
+            raise NotFound(f"no cluster '{cluster}'; add it with `imatter cluster add`")
+        conn.execute(
+            t.settings.insert().values(
+                id=setting_id,
+                name=name,
+                kind=kind,
+                pupils_on_roll=pupils_on_roll,
+                cluster_id=cluster,
+                area=area,
+                created_at=utcnow(),
+            )
+        )
+
+
+def list_settings(store: Store) -> list[dict]:
+    """Every setting with its cluster and number of members."""
+    s, a = t.settings, t.affiliations
+    members = (
+        sa.select(sa.func.count(sa.distinct(a.c.person_id)))
+        .where(a.c.setting_id == s.c.id)
+        .scalar_subquery()
+    )
+    with store.read() as conn:
+        rows = conn.execute(sa.select(s, members.label("members")).order_by(s.c.id))
+        return [dict(row._mapping) for row in rows]
+
+
+def list_clusters(store: Store) -> list[dict]:
+    """Every cluster with its settings."""
+    with store.read() as conn:
+        clusters = [dict(r._mapping) for r in conn.execute(sa.select(t.clusters).order_by("id"))]
+        for cluster in clusters:
+            cluster["settings"] = list(
+                conn.execute(
+                    sa.select(t.settings.c.id).where(t.settings.c.cluster_id == cluster["id"])
+                ).scalars()
+            )
+        return clusters
+
+
+def require_setting(conn: sa.Connection, setting_id: str) -> sa.Row:
+    row = conn.execute(sa.select(t.settings).where(t.settings.c.id == setting_id)).first()
+    if row is None:
+        raise NotFound(f"no setting '{setting_id}'; see `imatter setting list`")
+    return row
+
+
+def add_membership(
+    store: Store,
+    programme: Programme,
+    setting_id: str,
+    starts_on: dt.date,
+    *,
+    recorded_by: str,
+) -> dict:
+    """Record a year's membership, priced from the programme's bands by pupils on roll."""
+    from ..eligibility.dates import add_months
+
+    with store.write() as conn:
+        setting = require_setting(conn, setting_id)
+        m = t.memberships
+        overlap = conn.execute(
+            sa.select(m.c.starts_on, m.c.ends_on).where(
+                m.c.setting_id == setting_id, m.c.starts_on <= starts_on, m.c.ends_on >= starts_on
+            )
+        ).first()
+        if overlap:
+            raise Duplicate(
+                f"{setting.name} already has a membership from {overlap.starts_on} to "
+                f"{overlap.ends_on}; start the renewal on {overlap.ends_on + dt.timedelta(days=1)}"
+            )
+        ends_on = add_months(starts_on, programme.membership.period_months) - dt.timedelta(days=1)
+        fee = programme.membership.fee_for(
+            setting.pupils_on_roll if setting.kind == "school" else None
+        )
+        conn.execute(
+            m.insert().values(
+                setting_id=setting_id,
+                starts_on=starts_on,
+                ends_on=ends_on,
+                fee=fee,
+                currency=programme.membership.currency,
+                recorded_by=recorded_by,
+                recorded_at=utcnow(),
+            )
+        )
+    return {"setting": setting_id, "starts_on": starts_on, "ends_on": ends_on, "fee": fee}
+
+
+def grant_setting_licence(
+    store: Store,
+    programme: Programme,
+    setting_id: str,
+    on: dt.date,
+    *,
+    granted_by: str,
+    valid_until: dt.date | None = None,
+) -> dict:
+    """Grant the school licence when the rule is met on that date, else refuse with reasons."""
+    from ..eligibility import evaluate_setting_licence
+    from .load import setting_records
+
+    with store.write() as conn:
+        require_setting(conn, setting_id)
+        result = evaluate_setting_licence(programme, setting_records(conn, setting_id, on), on)
+        if not result.met:
+            raise ImatterError(
+                f"{setting_id} does not meet the school licence rule: " + "; ".join(result.missing)
+            )
+        conn.execute(
+            t.setting_licences.insert().values(
+                setting_id=setting_id,
+                valid_from=on,
+                valid_until=valid_until,
+                granted_by=granted_by,
+                granted_at=utcnow(),
+            )
+        )
+    return {"setting": setting_id, "valid_from": on, "valid_until": valid_until}
