@@ -138,14 +138,16 @@ class _Evaluator:
             if best is None or months > best[0]:
                 best = (months, award)
         if best is None:
-            return Outcome(False, (f"needs {names} held for {req.years} years",), 1)
+            years = f"{req.years} year{'s' if req.years != 1 else ''}"
+            return Outcome(False, (f"needs {names} held for {years}",), 1)
         months, award = best
         when = add_years(award.valid_from, req.years)
         kind = "licence" if self.programme.roles[award.role].kind == "licence" else "role"
         return Outcome(
             False,
             (
-                f"{kind} held {describe_months(months)} of {req.years} years: "
+                f"{kind} held {describe_months(months)} of "
+                f"{req.years} year{'s' if req.years != 1 else ''}: "
                 f"eligible from {when.isoformat()}",
             ),
             1,
@@ -242,7 +244,7 @@ def evaluate_role(
     advice = tuple(
         f"recommended: {short_title(programme.courses[c].title)}"
         for c in role.recommended
-        if c not in done
+        if c not in done and not held
     )
     return RoleResult(
         role=role_id,

@@ -65,9 +65,12 @@ def people_records(conn: sa.Connection, person_ids: list[int]) -> dict[int, Pers
     """Facts for several people at once (one query per table)."""
     if not person_ids:
         return {}
-    names = dict(
-        conn.execute(sa.select(t.people.c.id, t.people.c.name).where(t.people.c.id.in_(person_ids)))
-    )
+    names = {
+        row.id: row.name
+        for row in conn.execute(
+            sa.select(t.people.c.id, t.people.c.name).where(t.people.c.id.in_(person_ids))
+        )
+    }
     completions: dict[int, list[CompletionFact]] = defaultdict(list)
     for row in current_completions(conn, person_ids):
         completions[row.person_id].append(CompletionFact(row.course_id, row.completed_on))

@@ -1,0 +1,124 @@
+"""Questions users ask every week, answered over the store and the engine.
+
+The CLI, notebooks and dashboards call these; each returns plain data (dicts or a DataFrame).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+from .eligibility import evaluate_person, short_title
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .workspace import Workspace
+
+
+def person_status(ws: Workspace, person: str | int, on: dt.date) -> dict[str, Any]:
+    """What a person has completed and holds, each role's state, and what to do next."""
+    from .records import person_records, resolve_person
+
+    with ws.store.read() as conn:
+        facts = person_records(conn, resolve_person(conn, person))
+    results = evaluate_person(ws.programme, facts, on)
+    roles = []
+    for result in results.values():
+        state = "held" if result.held else "eligible" if result.met else "not yet"
+        roles.append(
+            {
+                "role": result.role,
+                "title": result.title,
+                "state": state,
+                "steps": result.steps,
+                "missing": list(result.missing),
+                "eligible_from": result.eligible_from,
+                "advice": list(result.advice),
+            }
+        )
+    # Positions are not something a person can work towards, so they are not "next" steps.
+    open_roles = [
+        r
+        for r in roles
+        if r["state"] == "not yet" and not any("needs the position" in m for m in r["missing"])
+    ]
+    closest = min((r["steps"] for r in open_roles), default=0)
+    nxt = [
+        f"{r['title']}: {'; '.join(r['missing'])}"
+        for r in open_roles
+        if r["steps"] == closest and closest <= 2
+    ]
+    nxt = [f"{r['title']}: ready to be awarded" for r in roles if r["state"] == "eligible"] + nxt
+    done = sorted({c.course for c in facts.completions if c.on <= on})
+    return {
+        "person_id": facts.person_id,
+        "name": facts.name,
+        "on": on,
+        "completed": [short_title(ws.programme.courses[c].title) for c in done],
+        "holds": [r["title"] for r in roles if r["state"] == "held"],
+        "roles": roles,
+        "next": nxt,
+    }
+
+
+def eligible_for_role(
+    ws: Workspace, role_id: str, on: dt.date, *, setting: str | None = None, explain_limit: int = 500
+) -> dict[str, Any]:
+    """Who meets a role now without holding it, and who is exactly one step away (and why)."""
+    import sqlalchemy as sa
+
+    from .eligibility.bulk import bulk_eligibility
+    from .records import people_records
+    from .store import schema as t
+
+    role = ws.programme.role(role_id)
+    table = bulk_eligibility(ws.store, ws.programme, on)
+    if setting:
+        with ws.store.read() as conn:
+            members = set(
+                conn.execute(
+                    sa.select(t.affiliations.c.person_id).where(
+                        t.affiliations.c.setting_id == setting
+                    )
+                ).scalars()
+            )
+        table = table[table.index.isin(members)]
+    not_held = table[~table[f"{role_id}_held"]]
+    now = not_held[not_held[role_id]]
+    one = not_held[(~not_held[role_id]) & (not_held[f"{role_id}_steps"] == 1)]
+    explain_ids = [int(i) for i in one.index[:explain_limit]]
+    with ws.store.read() as conn:
+        facts = people_records(conn, explain_ids)
+    from .eligibility import evaluate_role
+
+    one_step = []
+    for pid in explain_ids:
+        result = evaluate_role(ws.programme, facts[pid], role_id, on)
+        one_step.append(
+            {"person_id": pid, "name": facts[pid].name, "missing": "; ".join(result.missing)}
+        )
+    return {
+        "role": role.title,
+        "on": on,
+        "eligible": [{"person_id": int(i), "name": n} for i, n in now["name"].items()],
+        "one_step": one_step,
+    }
+
+
+def eligibility_table(ws: Workspace, on: dt.date) -> pd.DataFrame:
+    """A readable table: one row per person, one column per role (held / yes / N to go)."""
+    import pandas as pd
+
+    from .eligibility.bulk import bulk_eligibility
+
+    table = bulk_eligibility(ws.store, ws.programme, on)
+    out = pd.DataFrame({"name": table["name"]}, index=table.index)
+    for rid in ws.programme.roles:
+        out[rid] = [
+            "held" if held else "yes" if met else f"{steps} to go"
+            for held, met, steps in zip(
+                table[f"{rid}_held"], table[rid], table[f"{rid}_steps"], strict=True
+            )
+        ]
+    return out

@@ -1,0 +1,193 @@
+"""A demo workspace: a synthetic cluster of schools and a GP practice, about 30 people.
+
+Everything is built through the public API on dates relative to the demo date, so the demo
+shows real rules at work: a trainee exactly two years into the licence, a school whose
+membership ended yesterday, a Lead Professional ready for Trainer status. All names are
+invented.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+from . import records as r
+from .eligibility.dates import add_months, add_years
+from .errors import ImatterError
+from .workspace import CONFIG_FILE, Workspace, init_workspace, workspace_path
+
+BY = "demo"
+
+
+def build_demo(
+    path: str | Path | None, on: dt.date, *, force: bool = False, programme: str | None = None
+) -> Workspace:
+    """Create the demo workspace (refusing to overwrite one unless force) and fill it."""
+    folder = workspace_path(path)
+    if (folder / CONFIG_FILE).exists():
+        if not force:
+            raise ImatterError(
+                f"{folder} already holds a workspace; use --force to rebuild the demo there, "
+                "or pass another --workspace"
+            )
+        if not (folder / ".demo").exists():
+            raise ImatterError(f"{folder} is not a demo workspace; refusing to replace it")
+        shutil.rmtree(folder)
+    ws = init_workspace(folder, programme=programme)
+    (folder / ".demo").write_text("synthetic demo data\n", encoding="utf-8")
+    _fill(ws, on)
+    return ws
+
+
+def _fill(ws: Workspace, on: dt.date) -> None:
+    store, prog = ws.store, ws.programme
+
+    def ago(years: int = 0, months: int = 0, days: int = 0) -> dt.date:
+        return add_months(on, -(12 * years + months)) - dt.timedelta(days=days)
+
+    def done(person: int, *courses: str, when: dt.date) -> None:
+        for i, course in enumerate(courses):
+            r.record_completion(
+                store, prog, person, course, when + dt.timedelta(days=7 * i),
+                recorded_by=BY, today=on, evidence="demo register",
+            )
+
+    def person(name: str, setting: str, position: str, email: str | None = None) -> int:
+        return r.add_person(
+            store, prog, name, email=email, setting=setting, position=position, since=ago(6)
+        )
+
+    r.add_cluster(store, "riverside-icc", "Riverside Integrated Care Community", kind="icc",
+                  area="Riverside")
+    r.add_setting(store, "brook-primary", "Brook Primary School", pupils_on_roll=240,
+                  cluster="riverside-icc", area="Riverside")
+    r.add_setting(store, "hillview-academy", "Hillview Academy", pupils_on_roll=860,
+                  cluster="riverside-icc", area="Riverside")
+    r.add_setting(store, "meadow-infants", "Meadow Infant School", pupils_on_roll=95,
+                  cluster="riverside-icc", area="Riverside")
+    r.add_setting(store, "riverside-surgery", "Riverside Surgery", kind="service",
+                  cluster="riverside-icc", area="Riverside")
+
+    # Brook Primary: licensed four years ago, membership renewed every year.
+    head = person("Ruth Okafor", "brook-primary", "headteacher", "head@brook.example")
+    done(head, "awareness", "intensive", when=ago(4, 6))
+    deputy = person("Sam Whitley", "brook-primary", "delegated-senior", "deputy@brook.example")
+    done(deputy, "foundation-a", "foundation-b", when=ago(4, 6))
+    lead = person("Priya Natarajan", "brook-primary", "teacher", "p.natarajan@brook.example")
+    done(lead, "foundation-a", "foundation-b", "intermediate-a", "intermediate-b", when=ago(4, 5))
+    senco = person("Tom Ashby", "brook-primary", "teacher", "t.ashby@brook.example")
+    done(senco, "foundation-a", "foundation-b", "intermediate-a", "intermediate-b", when=ago(4, 4))
+    r.add_action_plan(store, "brook-primary", "Take stock 1: a shared language", ago(4, 1),
+                      created_by=BY, items=[{"action": "Termly I Matter staff briefing",
+                                             "owner": "Priya Natarajan", "due_on": ago(3, 9)}])
+    for k in range(5):
+        start = add_years(ago(4), k)
+        if start <= on:
+            r.add_membership(store, prog, "brook-primary", start, recorded_by=BY)
+    r.grant_setting_licence(store, prog, "brook-primary", ago(4), granted_by=BY)
+
+    # Priya: trainee for two years from four years ago, Lead since, Trainer-ready now.
+    done(lead, "link-professional", when=ago(4, 2))
+    r.award_role(ws, lead, "link-professional", ago(4, 1), granted_by=BY)
+    app = r.apply_for_role(store, prog, lead, "trainee-lead", ago(4, 1), setting="brook-primary")
+    r.decide_application(store, app, approve=True, decided_by=BY, on=ago(4, 0, 20))
+    r.award_role(ws, lead, "trainee-lead", ago(3, 11), granted_by=BY)
+    done(lead, "lead-y1-t1", when=ago(3, 8))
+    done(lead, "lead-y1-t2", when=ago(3, 4))
+    done(lead, "lead-y1-t3", when=ago(3))
+    done(lead, "lead-y2", when=ago(2, 1))
+    r.award_role(ws, lead, "school-lead", ago(1, 11), granted_by=BY)
+    for k, ref in enumerate(["FAM-0101", "FAM-0102", "FAM-0103"]):
+        r.add_case(store, lead, ref, ago(1, 9 - k), recorded_by=BY, last_reviewed_on=ago(0, 1))
+    app = r.apply_for_role(store, prog, lead, "trainer", ago(0, 2))
+    r.decide_application(store, app, approve=True, decided_by=BY, on=ago(0, 1))
+
+    # Tom: exactly two years on the trainee licence today, Lead training complete.
+    done(senco, "link-professional", when=ago(2, 6))
+    r.award_role(ws, senco, "link-professional", ago(2, 5), granted_by=BY)
+    app = r.apply_for_role(store, prog, senco, "trainee-lead", ago(2, 2))
+    r.decide_application(store, app, approve=True, decided_by=BY, on=ago(2, 1))
+    r.award_role(ws, senco, "trainee-lead", ago(2), granted_by=BY)
+    done(senco, "lead-y1-t1", when=ago(1, 9))
+    done(senco, "lead-y1-t2", when=ago(1, 5))
+    done(senco, "lead-y1-t3", when=ago(1, 1))
+    done(senco, "lead-y2", when=ago(0, 1))
+
+    # Grace: 1 year 9 months into her licence.
+    grace = person("Grace Mensah", "brook-primary", "teaching-assistant", "g.mensah@brook.example")
+    done(grace, "foundation-a", "foundation-b", when=ago(2, 6))
+    done(grace, "link-professional", when=ago(2, 3))
+    r.award_role(ws, grace, "link-professional", ago(2, 2), granted_by=BY)
+    app = r.apply_for_role(store, prog, grace, "trainee-lead", ago(2))
+    r.decide_application(store, app, approve=True, decided_by=BY, on=ago(1, 10))
+    r.award_role(ws, grace, "trainee-lead", ago(1, 9), granted_by=BY)
+    done(grace, "lead-y1-t1", when=ago(1, 5))
+    done(grace, "lead-y1-t2", when=ago(1, 1))
+    done(grace, "lead-y1-t3", when=ago(0, 8))
+
+    staff = [
+        ("Leah Brennan", "teacher", ("foundation-a", "foundation-b")),
+        ("Omar Haddad", "teaching-assistant", ("foundation-a", "foundation-b")),
+        ("Chloe Barker", "staff", ("foundation-a",)),
+        ("Dan Price", "teacher", ("awareness",)),
+        ("Ines Duarte", "teaching-assistant", ("foundation-a", "foundation-b")),
+    ]
+    for i, (name, position, courses) in enumerate(staff):
+        pid = person(name, "brook-primary", position, f"staff{i}@brook.example")
+        done(pid, *courses, when=ago(0, 10 - i))
+    app_pending = person("Kate Moreno", "brook-primary", "teacher", "k.moreno@brook.example")
+    done(app_pending, "foundation-a", "foundation-b", "link-professional", when=ago(1, 2))
+    r.award_role(ws, app_pending, "link-professional", ago(0, 11), granted_by=BY)
+    r.apply_for_role(store, prog, app_pending, "trainee-lead", ago(0, 0, 10))
+
+    # Hillview: one trained member of staff, no action plan: not licensable yet.
+    hv_head = person("Martin Cole", "hillview-academy", "headteacher", "head@hillview.example")
+    done(hv_head, "awareness", when=ago(0, 5))
+    hv = person("Aisha Rahman", "hillview-academy", "teacher", "a.rahman@hillview.example")
+    done(hv, "foundation-a", "foundation-b", "intermediate-a", "intermediate-b", when=ago(1))
+    hv2 = person("Ben Fox", "hillview-academy", "delegated-senior", "b.fox@hillview.example")
+    done(hv2, "foundation-a", when=ago(0, 3))
+    r.add_membership(store, prog, "hillview-academy", ago(0, 4), recorded_by=BY)
+    for i, name in enumerate(["Ella Novak", "Marcus Reid", "Sofia Ricci", "Adam Walsh"]):
+        pid = person(name, "hillview-academy", "teacher" if i % 2 else "staff")
+        if i < 3:
+            done(pid, "foundation-a", when=ago(0, 6 - i))
+
+    # Meadow Infants: licensed, but its membership ended yesterday.
+    mi_head = person("Helen Shaw", "meadow-infants", "headteacher", "head@meadow.example")
+    done(mi_head, "awareness", "intensive", when=ago(3))
+    mi = [person(n, "meadow-infants", "teacher", f"{n.split()[0].lower()}@meadow.example")
+          for n in ("Nia Evans", "Jack Turner")]
+    for pid in mi:
+        done(pid, "foundation-a", "foundation-b", "intermediate-a", "intermediate-b", when=ago(2, 9))
+    r.add_action_plan(store, "meadow-infants", "Take stock: calm starts", ago(2, 2), created_by=BY)
+    r.add_membership(store, prog, "meadow-infants", ago(2), recorded_by=BY)
+    r.add_membership(store, prog, "meadow-infants", ago(1), recorded_by=BY)
+    r.grant_setting_licence(store, prog, "meadow-infants", ago(2), granted_by=BY)
+    done(mi[0], "link-professional", when=ago(1, 10))
+    r.award_role(ws, mi[0], "link-professional", ago(1, 9), granted_by=BY)
+    app = r.apply_for_role(store, prog, mi[0], "trainee-lead", ago(1, 6))
+    r.decide_application(store, app, approve=True, decided_by=BY, on=ago(1, 5))
+
+    # Riverside Surgery: a GP safeguarding lead on the community route, a school nurse.
+    gp = person("Dr Farah Iqbal", "riverside-surgery", "gp-safeguarding-lead", "f.iqbal@surgery.example")
+    done(gp, "foundation-a", "foundation-b", when=ago(1, 3))
+    nurse = person("Rosa Lindqvist", "riverside-surgery", "school-nurse", "r.lindqvist@surgery.example")
+    done(nurse, "awareness", "foundation-a", when=ago(0, 6))
+    r.add_affiliation(store, prog, nurse, "brook-primary", "school-nurse", ago(1))
+    hv_visitor = person("Joe Kamara", "riverside-surgery", "health-visitor")
+    done(hv_visitor, "awareness", when=ago(0, 2))
+
+    # Parents in Brook's parent groups (no email needed).
+    for name, courses in [
+        ("Parent A (demo)", ("awareness", "parents")),
+        ("Parent B (demo)", ("parents",)),
+        ("Parent C (demo)", ("awareness",)),
+        ("Parent D (demo)", ("awareness", "foundation-a", "foundation-b")),
+        ("Parent E (demo)", ()),
+        ("Parent F (demo)", ("parents",)),
+    ]:
+        pid = person(name, "brook-primary", "parent")
+        if courses:
+            done(pid, *courses, when=ago(0, 4))
