@@ -232,26 +232,36 @@ def person_import(ctx: click.Context, csv_file: Path) -> None:
 
 
 # ----------------------------------------------------------------------------- completions
-@click.group(invoke_without_command=True)
-@click.argument("person_ref", required=False)
-@click.argument("course_id", required=False)
+class _RecordByDefault(click.Group):
+    """`imatter complete PERSON COURSE` records one; `imatter complete import ...` etc. too."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("-h", "--help"):
+            args = ["record", *args]
+        return super().parse_args(ctx, args)
+
+
+@click.group(cls=_RecordByDefault)
+def complete() -> None:
+    """Record a completion (`complete PERSON COURSE`), or import, correct and review them."""
+
+
+@complete.command("record")
+@click.argument("person_ref")
+@click.argument("course_id")
 @click.option("--on", "on", help="Completion date (YYYY-MM-DD; default today).")
 @click.option("--evidence", default="", help="What shows it (register, assessment ...).")
 @by_option
 @click.pass_context
-def complete(
+def complete_record(
     ctx: click.Context,
-    person_ref: str | None,
-    course_id: str | None,
+    person_ref: str,
+    course_id: str,
     on: str | None,
     evidence: str,
     recorded_by: str | None,
 ) -> None:
-    """Record that PERSON (id or email) completed COURSE; or use a subcommand."""
-    if ctx.invoked_subcommand is not None:
-        return
-    if not person_ref or not course_id:
-        raise click.UsageError("give PERSON and COURSE, e.g. `imatter complete 12 foundation-a`")
+    """Record that PERSON (id or email) completed COURSE."""
     from ..records import record_completion
 
     ws = workspace(ctx)

@@ -1,0 +1,213 @@
+"""The records store: completions are never edited, imports are all or nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import sqlalchemy as sa
+
+from imatter import records as r
+from imatter.errors import Duplicate, ImportRowError, NotEligible, UsageError
+from imatter.store import schema as t
+
+TODAY = dt.date(2026, 11, 28)
+
+
+@pytest.fixture
+def school(ws):
+    r.add_setting(ws.store, "brook-primary", "Brook Primary", pupils_on_roll=240)
+    return ws
+
+
+def _person(ws, name="Alex Test", email="alex@example.org", position="teacher"):
+    return r.add_person(ws.store, ws.programme, name, email=email, setting="brook-primary",
+                        position=position)
+
+
+def test_the_database_is_a_wal_sqlite_file(school):
+    path = school.store.sqlite_path
+    assert path.exists() and path.parent == school.path
+    with school.store.read() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+
+
+def test_recording_the_same_completion_twice_is_reported_not_duplicated(school):
+    pid = _person(school)
+    first = r.record_completion(school.store, school.programme, pid, "foundation-a",
+                                dt.date(2026, 10, 1), recorded_by="lead", today=TODAY)
+    with pytest.raises(Duplicate, match=f"already completed foundation-a on 2026-10-01 \\(record {first}\\)"):
+        r.record_completion(school.store, school.programme, pid, "foundation-a",
+                            dt.date(2026, 10, 1), recorded_by="lead", today=TODAY)
+    with school.store.read() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(t.completions)).scalar() == 1
+
+
+def test_future_completion_is_refused(school):
+    pid = _person(school)
+    with pytest.raises(UsageError, match="in the future"):
+        r.record_completion(school.store, school.programme, pid, "foundation-a",
+                            TODAY + dt.timedelta(days=1), recorded_by="lead", today=TODAY)
+
+
+def test_a_correction_supersedes_and_both_stay_in_history(school):
+    pid = _person(school)
+    old = r.record_completion(school.store, school.programme, pid, "foundation-a",
+                              dt.date(2026, 10, 1), recorded_by="lead", today=TODAY)
+    new = r.correct_completion(school.store, school.programme, old, reason="wrong course",
+                               recorded_by="admin", today=TODAY, course_id="foundation-b")
+    history = r.completion_history(school.store, pid)
+    assert [(h["id"], h["course_id"], h["state"]) for h in history] == [
+        (old, "foundation-a", f"superseded by {new}"),
+        (new, "foundation-b", "current"),
+    ]
+    assert history[1]["recorded_by"] == "admin" and history[1]["reason"] == "wrong course"
+    with school.store.read() as conn:
+        facts = r.person_records(conn, pid)
+    assert [c.course for c in facts.completions] == ["foundation-b"]
+    with pytest.raises(Duplicate, match=f"already superseded by {new}"):
+        r.correct_completion(school.store, school.programme, old, reason="again",
+                             recorded_by="admin", today=TODAY)
+
+
+def test_a_withdrawal_removes_the_completion_from_the_rules(school):
+    pid = _person(school)
+    old = r.record_completion(school.store, school.programme, pid, "foundation-a",
+                              dt.date(2026, 10, 1), recorded_by="lead", today=TODAY)
+    r.correct_completion(school.store, school.programme, old, reason="recorded in error",
+                         recorded_by="admin", today=TODAY, withdraw=True)
+    with school.store.read() as conn:
+        assert r.person_records(conn, pid).completions == ()
+    # the course can now be recorded afresh
+    r.record_completion(school.store, school.programme, pid, "foundation-a",
+                        dt.date(2026, 11, 1), recorded_by="lead", today=TODAY)
+
+
+def test_award_refused_with_reason_then_granted(school):
+    pid = _person(school)
+    with pytest.raises(NotEligible, match="does not yet meet Link Professional: needs Foundation A; "
+                                          "needs Foundation B"):
+        r.award_role(school, pid, "link-professional", TODAY, granted_by="org")
+    for course in ("foundation-a", "foundation-b"):
+        r.record_completion(school.store, school.programme, pid, course, dt.date(2026, 10, 1),
+                            recorded_by="lead", today=TODAY)
+    result = r.award_role(school, pid, "link-professional", TODAY, granted_by="org")
+    assert result["role"] == "Link Professional" and result["valid_until"] is None
+    with pytest.raises(Duplicate, match="already holds Link Professional"):
+        r.award_role(school, pid, "link-professional", TODAY, granted_by="org")
+    awards = r.list_awards(school.store, person=pid)
+    assert len(awards) == 1 and awards[0]["granted_by"] == "org"
+    assert len(__import__("json").loads(awards[0]["evidence"])) == 2
+
+
+def test_case_references_must_be_anonymised(school):
+    pid = _person(school)
+    with pytest.raises(UsageError, match="anonymised code"):
+        r.add_case(school.store, pid, "Jamie Smith", dt.date(2026, 1, 1), recorded_by="lead")
+    with pytest.raises(UsageError, match="anonymised code"):
+        r.add_case(school.store, pid, "Jamie", dt.date(2026, 1, 1), recorded_by="lead")
+    r.add_case(school.store, pid, "FAM-0007", dt.date(2026, 1, 1), recorded_by="lead")
+
+
+def test_membership_is_priced_from_bands_and_cannot_overlap(school):
+    result = r.add_membership(school.store, school.programme, "brook-primary",
+                              dt.date(2026, 9, 1), recorded_by="org")
+    assert result["fee"] == 500 and result["ends_on"] == dt.date(2027, 8, 31)
+    with pytest.raises(Duplicate, match="start the renewal on 2027-09-01"):
+        r.add_membership(school.store, school.programme, "brook-primary", dt.date(2027, 1, 1),
+                         recorded_by="org")
+
+
+def test_licence_grant_refused_until_rule_met(school):
+    with pytest.raises(Exception, match="does not meet the school licence rule: needs senior"):
+        r.grant_setting_licence(school.store, school.programme, "brook-primary", TODAY,
+                                granted_by="org")
+    with school.store.read() as conn:
+        assert conn.execute(sa.select(t.setting_licences)).first() is None
+
+
+# --------------------------------------------------------------------------- CSV imports
+def _write(tmp_path, text: str, name="people.csv", encoding="utf-8"):
+    path = tmp_path / name
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def _count(ws, table) -> int:
+    with ws.store.read() as conn:
+        return conn.execute(sa.select(sa.func.count()).select_from(table)).scalar()
+
+
+def test_people_import(school, tmp_path):
+    path = _write(tmp_path, "name,email,setting,position\nA One,a@x.org,brook-primary,teacher\n"
+                            "B Two,,brook-primary,parent\n")
+    assert r.import_people(school.store, school.programme, path) == 2
+    assert _count(school, t.people) == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("name,email,setting\nA,a@x.org,brook-primary\n", "missing column(s) position"),
+        ("", "the file is empty"),
+        ("name,email,setting,position\n", "no rows under the header"),
+        ("name,email,setting,position\nA,a@x.org,nowhere,teacher\n",
+         "line 2: no setting 'nowhere'"),
+        ("name,email,setting,position\nA,a@x.org,brook-primary,wizard\n",
+         "line 2: unknown position 'wizard'"),
+        ("name,email,setting,position\nA,a@x.org,brook-primary,teacher\n"
+         "B,a@x.org,brook-primary,teacher\n", "line 3: duplicate of line 2"),
+        ("name,email,setting,position\n,a@x.org,brook-primary,teacher\n", "line 2: name is empty"),
+    ],
+)
+def test_people_import_errors_import_nothing(school, tmp_path, text, expected):
+    path = _write(tmp_path, text)
+    with pytest.raises(ImportRowError) as err:
+        r.import_people(school.store, school.programme, path)
+    assert expected in " ".join([err.value.message, *err.value.details])
+    assert _count(school, t.people) == 0
+
+
+def test_wrong_encoding_is_reported(school, tmp_path):
+    path = _write(tmp_path, "name,email,setting,position\nZoë,z@x.org,brook-primary,teacher\n",
+                  encoding="latin-1")
+    with pytest.raises(ImportRowError, match=r"people.csv:2: not UTF-8"):
+        r.import_people(school.store, school.programme, path)
+
+
+def test_completion_import_lists_every_bad_row_and_imports_nothing(school, tmp_path):
+    _person(school, "A One", "a@x.org")
+    _person(school, "B Two", "b@x.org")
+    path = _write(
+        tmp_path,
+        "person,course,date\n"
+        "a@x.org,foundation-a,2026-10-01\n"      # fine
+        "a@x.org,foundation-c,2026-10-01\n"      # unknown course
+        "b@x.org,foundation-a,01/10/2026\n"      # bad date
+        "b@x.org,foundation-b,2027-01-01\n"      # future
+        "nobody@x.org,foundation-a,2026-10-01\n" # unknown person
+        "a@x.org,foundation-a,2026-10-02\n",     # duplicate of line 2
+        name="completions.csv",
+    )
+    with pytest.raises(ImportRowError) as err:
+        r.import_completions(school.store, school.programme, path, recorded_by="lead", today=TODAY)
+    details = err.value.details
+    assert err.value.message.startswith(f"{path}: 5 bad row(s); nothing was imported")
+    assert details[0].startswith("line 3: unknown course 'foundation-c'")
+    assert details[1] == "line 4: date '01/10/2026' is not a date; write YYYY-MM-DD"
+    assert details[2].startswith("line 5: completion date 2027-01-01 is in the future")
+    assert details[3].startswith("line 6: no person 'nobody@x.org'")
+    assert details[4].startswith("line 7: duplicate of line 2")
+    assert _count(school, t.completions) == 0
+
+
+def test_completion_import_of_an_existing_completion_is_a_bad_row(school, tmp_path):
+    pid = _person(school, "A One", "a@x.org")
+    r.record_completion(school.store, school.programme, pid, "foundation-a", dt.date(2026, 9, 1),
+                        recorded_by="lead", today=TODAY)
+    path = _write(tmp_path, "person,course,date\na@x.org,foundation-b,2026-10-01\n"
+                            "a@x.org,foundation-a,2026-10-01\n", name="c.csv")
+    with pytest.raises(ImportRowError) as err:
+        r.import_completions(school.store, school.programme, path, recorded_by="lead", today=TODAY)
+    assert err.value.details[0].startswith("line 3: person 1 already completed foundation-a")
+    assert _count(school, t.completions) == 1
