@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-
 from imatter.eligibility import evaluate_role, evaluate_setting_licence
 from imatter.records.facts import (
     ApplicationFact,

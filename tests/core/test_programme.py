@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
+from pathlib import Path
 
+import pytest
 from imatter.errors import ProgrammeError
 from imatter.programme import AllOf, Completed, Held, load_programme
-
-from pathlib import Path
 
 PROGRAMME_FILE = Path(__file__).resolve().parents[2] / "modules" / "programme.yml"
 

@@ -6,7 +6,6 @@ import datetime as dt
 
 import pytest
 import sqlalchemy as sa
-
 from imatter import records as r
 from imatter.errors import Duplicate, ImportRowError, NotEligible, UsageError
 from imatter.store import schema as t
