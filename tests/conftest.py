@@ -46,3 +46,71 @@ def run_cli(tmp_path, monkeypatch, capsys):
         return code, captured.out, captured.err
 
     return run
+
+
+def _pg_bin(name: str) -> str | None:
+    import shutil
+
+    found = shutil.which(name)
+    if found:
+        return found
+    for candidate in sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"), reverse=True):
+        return str(candidate)
+    return None
+
+
+@pytest.fixture(scope="session")
+def pg_url(tmp_path_factory):
+    """A private PostgreSQL server on a Unix socket for this test session; yields its URL."""
+    import os
+    import shutil
+    import socket
+    import subprocess
+
+    initdb, pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
+    if not initdb or not pg_ctl:
+        pytest.fail("PostgreSQL is not installed: scripts/setup --test installs it")
+    import tempfile
+
+    # Not under pytest's tmp folder: the postgres user must be able to reach it.
+    base = Path(tempfile.mkdtemp(prefix="imatter-pg-"))
+    data, sock = base / "data", base / "sock"
+    sock.mkdir()
+    as_user: list[str] = []
+    if os.geteuid() == 0:  # postgres refuses to run as root
+        shutil.chown(base, "postgres")
+        shutil.chown(sock, "postgres")
+        as_user = ["runuser", "-u", "postgres", "--"]
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    subprocess.run([*as_user, initdb, "-D", str(data), "-U", "postgres", "-A", "trust",
+                    "--no-sync"], check=True, capture_output=True)
+    subprocess.run([*as_user, pg_ctl, "-D", str(data), "-w", "-l", str(base / "log"), "-o",
+                    f"-k {sock} -p {port} -c listen_addresses='' -c fsync=off", "start"],
+                   check=True, capture_output=True)
+    try:
+        yield f"postgresql+psycopg://postgres@/postgres?host={sock}&port={port}"
+    finally:
+        subprocess.run([*as_user, pg_ctl, "-D", str(data), "-m", "immediate", "stop"],
+                       capture_output=True)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture
+def pg_ws(pg_url, tmp_path):
+    """A workspace whose records live in a fresh PostgreSQL database."""
+    import sqlalchemy as sa
+
+    from imatter.workspace import init_workspace
+
+    name = f"t{tmp_path.name.replace('-', '_').lower()[-40:]}"
+    admin = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    admin.dispose()
+    url = pg_url.replace("/postgres?", f"/{name}?")
+    ws = init_workspace(tmp_path / "ws", db=url, programme=PROGRAMME_FILE)
+    yield ws
+    ws.store.dispose()

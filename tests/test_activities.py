@@ -272,7 +272,7 @@ def test_relationship_map_adds_people_and_counts():
     box = activities.relationship_map("Who is around you?")
     add_person(box, "Nan", 0)
     text = feedback_html(box)
-    assert "<svg" in text and ">Nan</text>" in text
+    assert "<svg" in text and ">Nan</text>" in text and ">Me</text>" in text
     assert "Closest to me: 1" in text and "Around me: 0" in text
     assert "Everyone is in" in text
     assert find_all(box, widgets.Text)[0].value == ""  # ready for the next person
@@ -285,7 +285,7 @@ def test_relationship_map_adds_people_and_counts():
     add_person(box, "J.S.", 1)
     add_person(box, "neighbour", 2)
     text = feedback_html(box)
-    assert "people close to you and people around you" in text
+    assert "people close in and people further out" in text
 
     button(box, "Remove last").click()
     text = feedback_html(box)
@@ -327,6 +327,12 @@ def test_relationship_map_empty_long_and_escaped_entries():
     add_person(box, "<b>", 1)
     text = feedback_html(box)
     assert "&lt;b&gt;" in text and "Outer: 1" in text
+
+
+def test_relationship_map_middle_label():
+    box = activities.relationship_map("Who is around this child?", middle="The child")
+    assert ">The child</text>" in feedback_html(box)
+    assert ">Me</text>" not in feedback_html(box)
 
 
 def test_relationship_map_needs_two_circles():

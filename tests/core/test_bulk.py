@@ -6,14 +6,25 @@ import datetime as dt
 import random
 
 import pytest
+import sqlalchemy as sa
 from imatter import records as r
 from imatter.eligibility import evaluate_person
 from imatter.eligibility.bulk import bulk_eligibility
 
 ON = dt.date(2026, 11, 28)
-COURSES = ["awareness", "intensive", "foundation-a", "foundation-b", "intermediate-a",
-           "intermediate-b", "link-professional", "lead-y1-t1", "lead-y1-t2", "lead-y1-t3",
-           "lead-y2"]
+COURSES = [
+    "awareness",
+    "intensive",
+    "foundation-a",
+    "foundation-b",
+    "intermediate-a",
+    "intermediate-b",
+    "link-professional",
+    "lead-y1-t1",
+    "lead-y1-t2",
+    "lead-y1-t3",
+    "lead-y2",
+]
 POSITIONS = ["teacher", "parent", "headteacher", "delegated-senior", "school-nurse"]
 
 
@@ -26,56 +37,124 @@ def _populate(ws, seed: int, people: int = 25) -> None:
     with store.write() as conn:
         from imatter.store import schema as t
 
-        conn.execute(t.memberships.insert(), [
-            dict(setting_id="licensed", starts_on=dt.date(2026, 1, 1), ends_on=dt.date(2026, 12, 31),
-                 fee=1, currency="GBP", recorded_by="t", recorded_at=dt.datetime(2026, 1, 1)),
-            dict(setting_id="lapsed", starts_on=dt.date(2025, 1, 1), ends_on=ON - dt.timedelta(days=1),
-                 fee=1, currency="GBP", recorded_by="t", recorded_at=dt.datetime(2026, 1, 1)),
-        ])
-        conn.execute(t.setting_licences.insert(), [
-            dict(setting_id=s, valid_from=dt.date(2023, 1, 1), granted_by="t",
-                 granted_at=dt.datetime(2023, 1, 1)) for s in ("licensed", "lapsed")])
+        conn.execute(
+            t.memberships.insert(),
+            [
+                dict(
+                    setting_id="licensed",
+                    starts_on=dt.date(2026, 1, 1),
+                    ends_on=dt.date(2026, 12, 31),
+                    fee=1,
+                    currency="GBP",
+                    recorded_by="t",
+                    recorded_at=dt.datetime(2026, 1, 1),
+                ),
+                dict(
+                    setting_id="lapsed",
+                    starts_on=dt.date(2025, 1, 1),
+                    ends_on=ON - dt.timedelta(days=1),
+                    fee=1,
+                    currency="GBP",
+                    recorded_by="t",
+                    recorded_at=dt.datetime(2026, 1, 1),
+                ),
+            ],
+        )
+        conn.execute(
+            t.setting_licences.insert(),
+            [
+                dict(
+                    setting_id=s,
+                    valid_from=dt.date(2023, 1, 1),
+                    granted_by="t",
+                    granted_at=dt.datetime(2023, 1, 1),
+                )
+                for s in ("licensed", "lapsed")
+            ],
+        )
         for pid in range(1, people + 1):
-            conn.execute(t.people.insert().values(id=pid, name=f"P{pid}",
-                                                  created_at=dt.datetime(2026, 1, 1)))
+            conn.execute(
+                t.people.insert().values(id=pid, name=f"P{pid}", created_at=dt.datetime(2026, 1, 1))
+            )
             for setting in rng.sample(["licensed", "lapsed", "plain"], rng.randint(0, 2)):
-                conn.execute(t.affiliations.insert().values(
-                    person_id=pid, setting_id=setting, position=rng.choice(POSITIONS)))
+                conn.execute(
+                    t.affiliations.insert().values(
+                        person_id=pid, setting_id=setting, position=rng.choice(POSITIONS)
+                    )
+                )
             for course in rng.sample(COURSES, rng.randint(0, len(COURSES))):
                 day = ON - dt.timedelta(days=rng.randint(-30, 1500))  # some after ON
-                conn.execute(t.completions.insert().values(
-                    person_id=pid, course_id=course, completed_on=day, evidence="",
-                    recorded_by="t", recorded_at=dt.datetime(2026, 1, 1)))
-            for role in rng.sample(["link-professional", "trainee-lead", "school-lead"],
-                                   rng.randint(0, 2)):
+                conn.execute(
+                    t.completions.insert().values(
+                        person_id=pid,
+                        course_id=course,
+                        completed_on=day,
+                        evidence="",
+                        recorded_by="t",
+                        recorded_at=dt.datetime(2026, 1, 1),
+                    )
+                )
+            for role in rng.sample(
+                ["link-professional", "trainee-lead", "school-lead"], rng.randint(0, 2)
+            ):
                 start = ON - dt.timedelta(days=rng.randint(-10, 1200))
                 until = start + dt.timedelta(days=730) if role == "trainee-lead" else None
-                conn.execute(t.awards.insert().values(
-                    id=f"a{pid}{role}", person_id=pid, role_id=role, kind="role",
-                    valid_from=start, valid_until=until, granted_by="t",
-                    granted_at=dt.datetime(2026, 1, 1)))
+                conn.execute(
+                    t.awards.insert().values(
+                        id=f"a{pid}{role}",
+                        person_id=pid,
+                        role_id=role,
+                        kind="role",
+                        valid_from=start,
+                        valid_until=until,
+                        granted_by="t",
+                        granted_at=dt.datetime(2026, 1, 1),
+                    )
+                )
                 if rng.random() < 0.2:
-                    conn.execute(t.award_revocations.insert().values(
-                        award_id=f"a{pid}{role}", revoked_on=start + dt.timedelta(days=100),
-                        reason="test", revoked_by="t", revoked_at=dt.datetime(2026, 1, 1)))
+                    conn.execute(
+                        t.award_revocations.insert().values(
+                            award_id=f"a{pid}{role}",
+                            revoked_on=start + dt.timedelta(days=100),
+                            reason="test",
+                            revoked_by="t",
+                            revoked_at=dt.datetime(2026, 1, 1),
+                        )
+                    )
             for role in rng.sample(["trainee-lead", "trainer"], rng.randint(0, 2)):
-                conn.execute(t.applications.insert().values(
-                    person_id=pid, role_id=role, submitted_on=dt.date(2025, 1, 1),
-                    status=rng.choice(["approved", "refused", "submitted"]),
-                    decided_on=dt.date(2025, 2, 1)))
+                conn.execute(
+                    t.applications.insert().values(
+                        person_id=pid,
+                        role_id=role,
+                        submitted_on=dt.date(2025, 1, 1),
+                        status=rng.choice(["approved", "refused", "submitted"]),
+                        decided_on=dt.date(2025, 2, 1),
+                    )
+                )
             for k in range(rng.randint(0, 4)):
-                conn.execute(t.documented_cases.insert().values(
-                    person_id=pid, reference=f"FAM-{pid}{k}",
-                    started_on=ON - dt.timedelta(days=rng.randint(0, 400)),
-                    last_reviewed_on=None if rng.random() < 0.5 else ON - dt.timedelta(days=rng.randint(0, 30)),
-                    recorded_by="t", recorded_at=dt.datetime(2026, 1, 1)))
+                conn.execute(
+                    t.documented_cases.insert().values(
+                        person_id=pid,
+                        reference=f"FAM-{pid}{k}",
+                        started_on=ON - dt.timedelta(days=rng.randint(0, 400)),
+                        last_reviewed_on=None
+                        if rng.random() < 0.5
+                        else ON - dt.timedelta(days=rng.randint(0, 30)),
+                        recorded_by="t",
+                        recorded_at=dt.datetime(2026, 1, 1),
+                    )
+                )
     # a few corrections, which the bulk engine must honour
+    from imatter.store import schema as t
+
     with store.read() as conn:
-        ids = [row[0] for row in conn.exec_driver_sql("SELECT id FROM completions "
-                                                       "WHERE completed_on <= ? LIMIT 3", (ON,))]
+        ids = conn.execute(
+            sa.select(t.completions.c.id).where(t.completions.c.completed_on <= ON).limit(3)
+        ).scalars().all()
     for cid in ids:
-        r.correct_completion(store, prog, cid, reason="test", recorded_by="t", today=ON,
-                             withdraw=True)
+        r.correct_completion(
+            store, prog, cid, reason="test", recorded_by="t", today=ON, withdraw=True
+        )
 
 
 def _compare(ws, on):

@@ -13,16 +13,30 @@ import pytest
 def cli(run_cli):
     code, out, _ = run_cli("init")
     assert code == 0 and out.startswith("Workspace ready at")
-    assert run_cli("setting", "add", "brook-primary", "--name", "Brook Primary", "--pupils",
-                   "240")[0] == 0
+    assert (
+        run_cli("setting", "add", "brook-primary", "--name", "Brook Primary", "--pupils", "240")[0]
+        == 0
+    )
     return run_cli
 
 
 def test_person_completion_status_and_award(cli):
-    assert cli("person", "add", "Alex Test", "--email", "alex@example.org", "--setting",
-               "brook-primary", "--position", "teacher") == (0, "Added person 1: Alex Test\n", "")
+    assert cli(
+        "person",
+        "add",
+        "Alex Test",
+        "--email",
+        "alex@example.org",
+        "--setting",
+        "brook-primary",
+        "--position",
+        "teacher",
+    ) == (0, "Added person 1: Alex Test\n", "")
     code, out, err = cli("complete", "alex@example.org", "foundation-a", "--on", "2026-10-01")
-    assert (code, out) == (0, "Recorded completion 1: person alex@example.org completed foundation-a\n")
+    assert (code, out) == (
+        0,
+        "Recorded completion 1: person alex@example.org completed foundation-a\n",
+    )
     code, out, err = cli("award", "1", "link-professional", "--on", "2026-11-01")
     assert code == 1
     assert err == ("Error: Alex Test does not yet meet Link Professional: needs Foundation B\n")
@@ -43,8 +57,10 @@ def test_duplicate_completion_exit_code_and_message(cli):
     cli("complete", "1", "foundation-a", "--on", "2026-10-01")
     code, out, err = cli("complete", "1", "foundation-a", "--on", "2026-10-01")
     assert code == 1 and out == ""
-    assert err == ("Error: person 1 already completed foundation-a on 2026-10-01 (record 1); "
-                   "to change it use `imatter complete correct 1`\n")
+    assert err == (
+        "Error: person 1 already completed foundation-a on 2026-10-01 (record 1); "
+        "to change it use `imatter complete correct 1`\n"
+    )
 
 
 def test_usage_errors_exit_2(cli):
@@ -58,25 +74,47 @@ def test_usage_errors_exit_2(cli):
 
 def test_unknown_person_and_role(cli):
     code, _, err = cli("status", "99")
-    assert (code, err) == (1, "Error: no person '99' (give an id or an email); see `imatter person "
-                              "list`\n")
+    assert (code, err) == (
+        1,
+        "Error: no person '99' (give an id or an email); see `imatter person list`\n",
+    )
     code, _, err = cli("eligible", "--role", "wizard")
-    assert code == 1 and err.startswith("Error: unknown role 'wizard'; known roles: link-professional")
+    assert code == 1 and err.startswith(
+        "Error: unknown role 'wizard'; known roles: link-professional"
+    )
 
 
 def test_csv_import_failure_lists_rows(cli, tmp_path):
     bad = tmp_path / "people.csv"
-    bad.write_text("name,email,setting,position\nA,a@x.org,nowhere,teacher\nB,b@x.org,"
-                   "brook-primary,wizard\n", encoding="utf-8")
+    bad.write_text(
+        "name,email,setting,position\nA,a@x.org,nowhere,teacher\nB,b@x.org,brook-primary,wizard\n",
+        encoding="utf-8",
+    )
     code, out, err = cli("person", "import", str(bad))
     assert code == 1 and out == ""
     assert err.splitlines() == [
         f"Error: {bad}: 2 bad row(s); nothing was imported. Fix them and import again:",
         "  line 2: no setting 'nowhere'; see `imatter setting list`",
-        "  line 3: unknown position 'wizard'; use one of: " + ", ".join([
-            "headteacher", "delegated-senior", "staff", "teaching-assistant", "teacher",
-            "governor", "parent", "gp-safeguarding-lead", "gp", "school-nurse", "health-visitor",
-            "paediatrician", "social-worker", "community-practitioner", "police-officer"]),
+        "  line 3: unknown position 'wizard'; use one of: "
+        + ", ".join(
+            [
+                "headteacher",
+                "delegated-senior",
+                "staff",
+                "teaching-assistant",
+                "teacher",
+                "governor",
+                "parent",
+                "gp-safeguarding-lead",
+                "gp",
+                "school-nurse",
+                "health-visitor",
+                "paediatrician",
+                "social-worker",
+                "community-practitioner",
+                "police-officer",
+            ]
+        ),
     ]
     assert "Traceback" not in err
 
@@ -88,9 +126,15 @@ def test_no_workspace_is_a_clear_error(run_cli, tmp_path):
 
 def test_json_on_read_commands(cli):
     cli("person", "add", "Alex Test", "--setting", "brook-primary")
-    for args in (["setting", "list"], ["person", "list"], ["cluster", "list"],
-                 ["eligible", "--role", "link-professional"], ["status", "1"],
-                 ["complete", "history", "1"], ["licence", "check", "brook-primary"]):
+    for args in (
+        ["setting", "list"],
+        ["person", "list"],
+        ["cluster", "list"],
+        ["eligible", "--role", "link-professional"],
+        ["status", "1"],
+        ["complete", "history", "1"],
+        ["licence", "check", "brook-primary"],
+    ):
         code, out, err = cli(*args, "--json")
         assert code == 0, (args, err)
         json.loads(out)
@@ -102,12 +146,12 @@ def test_eligible_lists_one_step_away_with_reason(cli):
     cli("complete", "1", "foundation-a", "--on", "2026-10-01")
     cli("complete", "1", "foundation-b", "--on", "2026-10-02")
     cli("complete", "2", "foundation-a", "--on", "2026-10-01")
-    code, out, _ = cli("eligible", "--role", "link-professional", "--as-of", "2026-11-01",
-                       "--json")
+    code, out, _ = cli("eligible", "--role", "link-professional", "--as-of", "2026-11-01", "--json")
     result = json.loads(out)
     assert [p["name"] for p in result["eligible"]] == ["Alex Test"]
-    assert result["one_step"] == [{"person_id": 2, "name": "Bo Test",
-                                   "missing": "needs Foundation B"}]
+    assert result["one_step"] == [
+        {"person_id": 2, "name": "Bo Test", "missing": "needs Foundation B"}
+    ]
 
 
 def test_every_command_has_help(run_cli):

@@ -13,14 +13,29 @@ PROGRAMME_FILE = Path(__file__).resolve().parents[2] / "modules" / "programme.ym
 
 def test_catalogue_holds_every_course_and_role(programme):
     expected_courses = {
-        "awareness", "intensive", "action-planning", "foundation-a", "foundation-b",
-        "intermediate-a", "intermediate-b", "link-professional", "lead-y1-t1", "lead-y1-t2",
-        "lead-y1-t3", "lead-y2", "parents",
+        "awareness",
+        "intensive",
+        "action-planning",
+        "foundation-a",
+        "foundation-b",
+        "intermediate-a",
+        "intermediate-b",
+        "link-professional",
+        "lead-y1-t1",
+        "lead-y1-t2",
+        "lead-y1-t3",
+        "lead-y2",
+        "parents",
     }
     assert expected_courses <= set(programme.courses)
     assert set(programme.roles) == {
-        "link-professional", "trainee-lead", "school-lead", "community-lead",
-        "senior-headteacher", "senior-delegated", "trainer",
+        "link-professional",
+        "trainee-lead",
+        "school-lead",
+        "community-lead",
+        "senior-headteacher",
+        "senior-delegated",
+        "trainer",
     }
     lead = programme.roles["school-lead"].requires
     assert isinstance(lead, AllOf)
@@ -49,20 +64,42 @@ def _broken(tmp_path, old: str, new: str):
 @pytest.mark.parametrize(
     ("old", "new", "field", "problem"),
     [
-        ("    prerequisites: [foundation-a]\n", "    prerequisites: [foundation-z]\n",
-         "courses.foundation-b.prerequisites", "unknown course 'foundation-z'"),
-        ("    hours: 6\n    prerequisites: [foundation-a]", "    hours: six\n    prerequisites: [foundation-a]",
-         "courses.foundation-b.hours", "expected a whole number or a number, got 'six'"),
-        ("effective_from: 2026-09-01", "effective_from: 2026-13-01",
-         "programme.effective_from", "'2026-13-01' is not a date"),
-        ("        - completed: lead-y2\n        - setting: licensed",
-         "        - completed: lead-y3\n        - setting: licensed",
-         "roles.school-lead.requires.all[4].completed", "unknown course 'lead-y3'"),
-        ("- cases: {at_least: 3, over_months: 6}", "- cases: {at_least: three, over_months: 6}",
-         "cases.at_least", "expected a whole number"),
-        ("    audience: both\n    delivery: rolling\n    hours: 2",
-         "    audience: everyone\n    delivery: rolling\n    hours: 2",
-         "courses.awareness.audience", "'everyone' is not one of"),
+        (
+            "    prerequisites: [foundation-a]\n",
+            "    prerequisites: [foundation-z]\n",
+            "courses.foundation-b.prerequisites",
+            "unknown course 'foundation-z'",
+        ),
+        (
+            "    hours: 6\n    prerequisites: [foundation-a]",
+            "    hours: six\n    prerequisites: [foundation-a]",
+            "courses.foundation-b.hours",
+            "expected a whole number or a number, got 'six'",
+        ),
+        (
+            "effective_from: 2026-09-01",
+            "effective_from: 2026-13-01",
+            "programme.effective_from",
+            "'2026-13-01' is not a date",
+        ),
+        (
+            "        - completed: lead-y2\n        - setting: licensed",
+            "        - completed: lead-y3\n        - setting: licensed",
+            "roles.school-lead.requires.all[4].completed",
+            "unknown course 'lead-y3'",
+        ),
+        (
+            "- cases: {at_least: 3, over_months: 6}",
+            "- cases: {at_least: three, over_months: 6}",
+            "cases.at_least",
+            "expected a whole number",
+        ),
+        (
+            "    audience: both\n    delivery: rolling\n    hours: 2",
+            "    audience: everyone\n    delivery: rolling\n    hours: 2",
+            "courses.awareness.audience",
+            "'everyone' is not one of",
+        ),
     ],
 )
 def test_malformed_programme_names_file_line_and_field(tmp_path, old, new, field, problem):
@@ -78,8 +115,11 @@ def test_malformed_programme_names_file_line_and_field(tmp_path, old, new, field
 
 
 def test_prerequisite_cycle_is_reported(tmp_path):
-    path, _ = _broken(tmp_path, "    prerequisites: []\n    assessment: foundation-a",
-                      "    prerequisites: [lead-y2]\n    assessment: foundation-a")
+    path, _ = _broken(
+        tmp_path,
+        "    prerequisites: []\n    assessment: foundation-a",
+        "    prerequisites: [lead-y2]\n    assessment: foundation-a",
+    )
     with pytest.raises(ProgrammeError, match="depends on itself: .*foundation-a"):
         load_programme(path)
 
@@ -107,7 +147,8 @@ def test_a_second_programme_with_different_rules_needs_no_code_change(tmp_path, 
     other = load_programme(path)
     on = dt.date(2026, 1, 1)
     person = PersonRecords(
-        1, "Test Person",
+        1,
+        "Test Person",
         completions=(CompletionFact("foundation-a", on), CompletionFact("foundation-b", on)),
         settings=(SettingFact("s", "A School", "teacher"),),
     )

@@ -20,8 +20,9 @@ def school(ws):
 
 
 def _person(ws, name="Alex Test", email="alex@example.org", position="teacher"):
-    return r.add_person(ws.store, ws.programme, name, email=email, setting="brook-primary",
-                        position=position)
+    return r.add_person(
+        ws.store, ws.programme, name, email=email, setting="brook-primary", position=position
+    )
 
 
 def test_the_database_is_a_wal_sqlite_file(school):
@@ -33,11 +34,27 @@ def test_the_database_is_a_wal_sqlite_file(school):
 
 def test_recording_the_same_completion_twice_is_reported_not_duplicated(school):
     pid = _person(school)
-    first = r.record_completion(school.store, school.programme, pid, "foundation-a",
-                                dt.date(2026, 10, 1), recorded_by="lead", today=TODAY)
-    with pytest.raises(Duplicate, match=f"already completed foundation-a on 2026-10-01 \\(record {first}\\)"):
-        r.record_completion(school.store, school.programme, pid, "foundation-a",
-                            dt.date(2026, 10, 1), recorded_by="lead", today=TODAY)
+    first = r.record_completion(
+        school.store,
+        school.programme,
+        pid,
+        "foundation-a",
+        dt.date(2026, 10, 1),
+        recorded_by="lead",
+        today=TODAY,
+    )
+    with pytest.raises(
+        Duplicate, match=f"already completed foundation-a on 2026-10-01 \\(record {first}\\)"
+    ):
+        r.record_completion(
+            school.store,
+            school.programme,
+            pid,
+            "foundation-a",
+            dt.date(2026, 10, 1),
+            recorded_by="lead",
+            today=TODAY,
+        )
     with school.store.read() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(t.completions)).scalar() == 1
 
@@ -45,16 +62,37 @@ def test_recording_the_same_completion_twice_is_reported_not_duplicated(school):
 def test_future_completion_is_refused(school):
     pid = _person(school)
     with pytest.raises(UsageError, match="in the future"):
-        r.record_completion(school.store, school.programme, pid, "foundation-a",
-                            TODAY + dt.timedelta(days=1), recorded_by="lead", today=TODAY)
+        r.record_completion(
+            school.store,
+            school.programme,
+            pid,
+            "foundation-a",
+            TODAY + dt.timedelta(days=1),
+            recorded_by="lead",
+            today=TODAY,
+        )
 
 
 def test_a_correction_supersedes_and_both_stay_in_history(school):
     pid = _person(school)
-    old = r.record_completion(school.store, school.programme, pid, "foundation-a",
-                              dt.date(2026, 10, 1), recorded_by="lead", today=TODAY)
-    new = r.correct_completion(school.store, school.programme, old, reason="wrong course",
-                               recorded_by="admin", today=TODAY, course_id="foundation-b")
+    old = r.record_completion(
+        school.store,
+        school.programme,
+        pid,
+        "foundation-a",
+        dt.date(2026, 10, 1),
+        recorded_by="lead",
+        today=TODAY,
+    )
+    new = r.correct_completion(
+        school.store,
+        school.programme,
+        old,
+        reason="wrong course",
+        recorded_by="admin",
+        today=TODAY,
+        course_id="foundation-b",
+    )
     history = r.completion_history(school.store, pid)
     assert [(h["id"], h["course_id"], h["state"]) for h in history] == [
         (old, "foundation-a", f"superseded by {new}"),
@@ -65,31 +103,62 @@ def test_a_correction_supersedes_and_both_stay_in_history(school):
         facts = r.person_records(conn, pid)
     assert [c.course for c in facts.completions] == ["foundation-b"]
     with pytest.raises(Duplicate, match=f"already superseded by {new}"):
-        r.correct_completion(school.store, school.programme, old, reason="again",
-                             recorded_by="admin", today=TODAY)
+        r.correct_completion(
+            school.store, school.programme, old, reason="again", recorded_by="admin", today=TODAY
+        )
 
 
 def test_a_withdrawal_removes_the_completion_from_the_rules(school):
     pid = _person(school)
-    old = r.record_completion(school.store, school.programme, pid, "foundation-a",
-                              dt.date(2026, 10, 1), recorded_by="lead", today=TODAY)
-    r.correct_completion(school.store, school.programme, old, reason="recorded in error",
-                         recorded_by="admin", today=TODAY, withdraw=True)
+    old = r.record_completion(
+        school.store,
+        school.programme,
+        pid,
+        "foundation-a",
+        dt.date(2026, 10, 1),
+        recorded_by="lead",
+        today=TODAY,
+    )
+    r.correct_completion(
+        school.store,
+        school.programme,
+        old,
+        reason="recorded in error",
+        recorded_by="admin",
+        today=TODAY,
+        withdraw=True,
+    )
     with school.store.read() as conn:
         assert r.person_records(conn, pid).completions == ()
     # the course can now be recorded afresh
-    r.record_completion(school.store, school.programme, pid, "foundation-a",
-                        dt.date(2026, 11, 1), recorded_by="lead", today=TODAY)
+    r.record_completion(
+        school.store,
+        school.programme,
+        pid,
+        "foundation-a",
+        dt.date(2026, 11, 1),
+        recorded_by="lead",
+        today=TODAY,
+    )
 
 
 def test_award_refused_with_reason_then_granted(school):
     pid = _person(school)
-    with pytest.raises(NotEligible, match="does not yet meet Link Professional: needs Foundation A; "
-                                          "needs Foundation B"):
+    with pytest.raises(
+        NotEligible,
+        match="does not yet meet Link Professional: needs Foundation A; needs Foundation B",
+    ):
         r.award_role(school, pid, "link-professional", TODAY, granted_by="org")
     for course in ("foundation-a", "foundation-b"):
-        r.record_completion(school.store, school.programme, pid, course, dt.date(2026, 10, 1),
-                            recorded_by="lead", today=TODAY)
+        r.record_completion(
+            school.store,
+            school.programme,
+            pid,
+            course,
+            dt.date(2026, 10, 1),
+            recorded_by="lead",
+            today=TODAY,
+        )
     result = r.award_role(school, pid, "link-professional", TODAY, granted_by="org")
     assert result["role"] == "Link Professional" and result["valid_until"] is None
     with pytest.raises(Duplicate, match="already holds Link Professional"):
@@ -109,18 +178,21 @@ def test_case_references_must_be_anonymised(school):
 
 
 def test_membership_is_priced_from_bands_and_cannot_overlap(school):
-    result = r.add_membership(school.store, school.programme, "brook-primary",
-                              dt.date(2026, 9, 1), recorded_by="org")
+    result = r.add_membership(
+        school.store, school.programme, "brook-primary", dt.date(2026, 9, 1), recorded_by="org"
+    )
     assert result["fee"] == 500 and result["ends_on"] == dt.date(2027, 8, 31)
     with pytest.raises(Duplicate, match="start the renewal on 2027-09-01"):
-        r.add_membership(school.store, school.programme, "brook-primary", dt.date(2027, 1, 1),
-                         recorded_by="org")
+        r.add_membership(
+            school.store, school.programme, "brook-primary", dt.date(2027, 1, 1), recorded_by="org"
+        )
 
 
 def test_licence_grant_refused_until_rule_met(school):
     with pytest.raises(Exception, match="does not meet the school licence rule: needs senior"):
-        r.grant_setting_licence(school.store, school.programme, "brook-primary", TODAY,
-                                granted_by="org")
+        r.grant_setting_licence(
+            school.store, school.programme, "brook-primary", TODAY, granted_by="org"
+        )
     with school.store.read() as conn:
         assert conn.execute(sa.select(t.setting_licences)).first() is None
 
@@ -138,8 +210,11 @@ def _count(ws, table) -> int:
 
 
 def test_people_import(school, tmp_path):
-    path = _write(tmp_path, "name,email,setting,position\nA One,a@x.org,brook-primary,teacher\n"
-                            "B Two,,brook-primary,parent\n")
+    path = _write(
+        tmp_path,
+        "name,email,setting,position\nA One,a@x.org,brook-primary,teacher\n"
+        "B Two,,brook-primary,parent\n",
+    )
     assert r.import_people(school.store, school.programme, path) == 2
     assert _count(school, t.people) == 2
 
@@ -150,12 +225,19 @@ def test_people_import(school, tmp_path):
         ("name,email,setting\nA,a@x.org,brook-primary\n", "missing column(s) position"),
         ("", "the file is empty"),
         ("name,email,setting,position\n", "no rows under the header"),
-        ("name,email,setting,position\nA,a@x.org,nowhere,teacher\n",
-         "line 2: no setting 'nowhere'"),
-        ("name,email,setting,position\nA,a@x.org,brook-primary,wizard\n",
-         "line 2: unknown position 'wizard'"),
-        ("name,email,setting,position\nA,a@x.org,brook-primary,teacher\n"
-         "B,a@x.org,brook-primary,teacher\n", "line 3: duplicate of line 2"),
+        (
+            "name,email,setting,position\nA,a@x.org,nowhere,teacher\n",
+            "line 2: no setting 'nowhere'",
+        ),
+        (
+            "name,email,setting,position\nA,a@x.org,brook-primary,wizard\n",
+            "line 2: unknown position 'wizard'",
+        ),
+        (
+            "name,email,setting,position\nA,a@x.org,brook-primary,teacher\n"
+            "B,a@x.org,brook-primary,teacher\n",
+            "line 3: duplicate of line 2",
+        ),
         ("name,email,setting,position\n,a@x.org,brook-primary,teacher\n", "line 2: name is empty"),
     ],
 )
@@ -168,8 +250,11 @@ def test_people_import_errors_import_nothing(school, tmp_path, text, expected):
 
 
 def test_wrong_encoding_is_reported(school, tmp_path):
-    path = _write(tmp_path, "name,email,setting,position\nZoë,z@x.org,brook-primary,teacher\n",
-                  encoding="latin-1")
+    path = _write(
+        tmp_path,
+        "name,email,setting,position\nZoë,z@x.org,brook-primary,teacher\n",
+        encoding="latin-1",
+    )
     with pytest.raises(ImportRowError, match=r"people.csv:2: not UTF-8"):
         r.import_people(school.store, school.programme, path)
 
@@ -180,12 +265,12 @@ def test_completion_import_lists_every_bad_row_and_imports_nothing(school, tmp_p
     path = _write(
         tmp_path,
         "person,course,date\n"
-        "a@x.org,foundation-a,2026-10-01\n"      # fine
-        "a@x.org,foundation-c,2026-10-01\n"      # unknown course
-        "b@x.org,foundation-a,01/10/2026\n"      # bad date
-        "b@x.org,foundation-b,2027-01-01\n"      # future
-        "nobody@x.org,foundation-a,2026-10-01\n" # unknown person
-        "a@x.org,foundation-a,2026-10-02\n",     # duplicate of line 2
+        "a@x.org,foundation-a,2026-10-01\n"  # fine
+        "a@x.org,foundation-c,2026-10-01\n"  # unknown course
+        "b@x.org,foundation-a,01/10/2026\n"  # bad date
+        "b@x.org,foundation-b,2027-01-01\n"  # future
+        "nobody@x.org,foundation-a,2026-10-01\n"  # unknown person
+        "a@x.org,foundation-a,2026-10-02\n",  # duplicate of line 2
         name="completions.csv",
     )
     with pytest.raises(ImportRowError) as err:
@@ -202,10 +287,20 @@ def test_completion_import_lists_every_bad_row_and_imports_nothing(school, tmp_p
 
 def test_completion_import_of_an_existing_completion_is_a_bad_row(school, tmp_path):
     pid = _person(school, "A One", "a@x.org")
-    r.record_completion(school.store, school.programme, pid, "foundation-a", dt.date(2026, 9, 1),
-                        recorded_by="lead", today=TODAY)
-    path = _write(tmp_path, "person,course,date\na@x.org,foundation-b,2026-10-01\n"
-                            "a@x.org,foundation-a,2026-10-01\n", name="c.csv")
+    r.record_completion(
+        school.store,
+        school.programme,
+        pid,
+        "foundation-a",
+        dt.date(2026, 9, 1),
+        recorded_by="lead",
+        today=TODAY,
+    )
+    path = _write(
+        tmp_path,
+        "person,course,date\na@x.org,foundation-b,2026-10-01\na@x.org,foundation-a,2026-10-01\n",
+        name="c.csv",
+    )
     with pytest.raises(ImportRowError) as err:
         r.import_completions(school.store, school.programme, path, recorded_by="lead", today=TODAY)
     assert err.value.details[0].startswith("line 3: person 1 already completed foundation-a")

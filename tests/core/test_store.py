@@ -21,8 +21,12 @@ def test_migrations_on_an_empty_database(tmp_path):
     store = Store.for_file(tmp_path / "new.db")
     assert store.schema_version() == LATEST
     with store.read() as conn:
-        applied = [row[0] for row in conn.exec_driver_sql(
-            "SELECT version FROM schema_migrations ORDER BY version")]
+        applied = [
+            row[0]
+            for row in conn.exec_driver_sql(
+                "SELECT version FROM schema_migrations ORDER BY version"
+            )
+        ]
     assert applied == [m.version for m in MIGRATIONS]
     assert not list(tmp_path.glob("*.bak*"))  # nothing to back up
 
@@ -41,7 +45,9 @@ def test_schema_1_database_upgrades_keeping_its_records(tmp_path):
     assert set(metadata.tables) <= tables
     backup = tmp_path / "old.schema1.bak.db"
     assert backup.exists()
-    assert sqlite3.connect(backup).execute("SELECT max(version) FROM schema_migrations").fetchone() == (1,)
+    assert sqlite3.connect(backup).execute(
+        "SELECT max(version) FROM schema_migrations"
+    ).fetchone() == (1,)
 
 
 def test_opening_twice_applies_nothing_more(tmp_path):
@@ -69,14 +75,19 @@ def test_a_failed_migration_leaves_the_database_unchanged(tmp_path, monkeypatch)
     def broken(conn):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(migrations, "MIGRATIONS", [
-        *MIGRATIONS, migrations.Migration(LATEST + 1, "broken", (broken,))])
+    monkeypatch.setattr(
+        migrations,
+        "MIGRATIONS",
+        [*MIGRATIONS, migrations.Migration(LATEST + 1, "broken", (broken,))],
+    )
     import imatter.store as store_module
 
     monkeypatch.setattr(store_module, "MIGRATIONS", migrations.MIGRATIONS)
     with pytest.raises(RuntimeError):
         Store.for_file(path)
-    assert sqlite3.connect(path).execute("SELECT max(version) FROM schema_migrations").fetchone() == (1,)
+    assert sqlite3.connect(path).execute(
+        "SELECT max(version) FROM schema_migrations"
+    ).fetchone() == (1,)
 
 
 def _writer(path: str, person: int, rounds: int) -> None:
@@ -87,7 +98,9 @@ def _writer(path: str, person: int, rounds: int) -> None:
             conn.exec_driver_sql(
                 "INSERT INTO completions (person_id, course_id, completed_on, evidence, "
                 "recorded_by, recorded_at, withdrawn) VALUES (?, ?, '2026-01-01', ?, 'w', "
-                "'2026-01-01 00:00:00', 0)", (person, f"c{i}", str(count)))
+                "'2026-01-01 00:00:00', 0)",
+                (person, f"c{i}", str(count)),
+            )
 
 
 def test_concurrent_read_then_write_transactions_wait_their_turn(tmp_path):
@@ -96,7 +109,8 @@ def test_concurrent_read_then_write_transactions_wait_their_turn(tmp_path):
     with store.write() as conn:
         for pid in (1, 2):
             conn.exec_driver_sql(
-                "INSERT INTO people (id, name, created_at) VALUES (?, 'P', '2026-01-01')", (pid,))
+                "INSERT INTO people (id, name, created_at) VALUES (?, 'P', '2026-01-01')", (pid,)
+            )
     store.dispose()
     ctx = mp.get_context("spawn")
     procs = [ctx.Process(target=_writer, args=(str(path), pid, 40)) for pid in (1, 2)]

@@ -9,7 +9,15 @@ Answers live only in the running kernel and are gone when it stops. Reflections 
 children, so no activity keeps them.
 
 This module is imported only by notebooks, so ipywidgets is imported here and nowhere else in
-the package.
+the package. A session's code cell stays short and readable::
+
+    from imatter.activities import choice_check
+
+    choice_check(
+        question="What does a child who is upset need first?",
+        options={"Comfort": "Yes: calm first, then talk.", "A lecture": "Not yet: ..."},
+        correct="Comfort",
+    )
 """
 
 from __future__ import annotations
@@ -78,7 +86,7 @@ def _button(description: str, **kwargs: object) -> widgets.Button:
     button = widgets.Button(
         description=description,
         tooltip=description,
-        layout=widgets.Layout(width="auto", height="auto"),
+        layout=widgets.Layout(width="auto", height="auto", align_self="flex-start"),
         **kwargs,
     )
     button.add_class("imatter-wrap")
@@ -306,7 +314,8 @@ def _balance_note(counts: list[int], circles: tuple[str, ...]) -> str:
     if inner == 0:
         return (
             f"There is no one in '{circles[0]}' yet. That is more common than people think, "
-            "especially at busy or hard times. Is there one person you could let a little closer?"
+            "especially at busy or hard times. Is there one person who could come a little "
+            "closer?"
         )
     if outer == 0:
         return (
@@ -319,13 +328,14 @@ def _balance_note(counts: list[int], circles: tuple[str, ...]) -> str:
             "difference. Who else might you add, even someone you see only now and then?"
         )
     return (
-        "You have people close to you and people around you. That spread helps: different "
-        "people can offer different kinds of support. Who could you lean on a little more?"
+        "There are people close in and people further out. That spread helps: different "
+        "people offer different kinds of support. Is there anyone who could be asked to do a "
+        "little more?"
     )
 
 
-def _map_svg(entries: list[tuple[str, int]], circles: tuple[str, ...]) -> str:
-    """Concentric circles with "Me" at the centre and each entry written in its ring."""
+def _map_svg(entries: list[tuple[str, int]], circles: tuple[str, ...], middle: str) -> str:
+    """Concentric circles with ``middle`` at the centre and each entry written in its ring."""
     size, centre = 360, 180
     ring = (centre - 10) / len(circles)
     fills = ["#dcecf9", "#e8f3fc", "#f3f9fe", "#f9fcff", "#ffffff"]
@@ -340,15 +350,19 @@ def _map_svg(entries: list[tuple[str, int]], circles: tuple[str, ...]) -> str:
             f'<circle cx="{centre}" cy="{centre}" r="{radius:.0f}" fill="{fill}" '
             'stroke="#1f5f99" stroke-width="1"/>'
         )
+        parts.append(
+            f'<text x="{centre}" y="{centre + radius - 7:.0f}" text-anchor="middle" '
+            f'font-size="9" fill="#555">{_esc(circles[level])}</text>'
+        )
     parts.append(
         f'<text x="{centre}" y="{centre + 5}" text-anchor="middle" font-size="14" '
-        'font-weight="bold">Me</text>'
+        f'font-weight="bold">{_esc(middle)}</text>'
     )
     for level in range(len(circles)):
         members = [label for label, where in entries if where == level]
         if not members:
             continue
-        radius = ring * (level + 0.6)
+        radius = ring * (level + 0.5)
         for i, label in enumerate(members):
             # Spread the names evenly round the ring, starting at the top.
             step = 360 / len(members)
@@ -367,13 +381,16 @@ def _polar(centre: float, radius: float, degrees: float) -> tuple[float, float]:
     return centre + radius * math.cos(radians), centre + radius * math.sin(radians) + 4
 
 
-def relationship_map(prompt: str, circles: tuple[str, ...] = DEFAULT_CIRCLES) -> widgets.VBox:
+def relationship_map(
+    prompt: str, circles: tuple[str, ...] = DEFAULT_CIRCLES, *, middle: str = "Me"
+) -> widgets.VBox:
     """Place the people around you in circles of closeness and see the shape of your support.
 
     Learners add people by role or initials only (never full names). Nothing is saved.
 
     :param prompt: what to think about while drawing the map.
     :param circles: names of the circles, closest first.
+    :param middle: who sits at the centre of the map (e.g. "The child" for a team around a child).
     :raises ValueError: if fewer than two circles are given.
     """
     if len(circles) < 2:
@@ -392,7 +409,7 @@ def relationship_map(prompt: str, circles: tuple[str, ...] = DEFAULT_CIRCLES) ->
     where = widgets.Dropdown(
         options=[(name, i) for i, name in enumerate(circles)],
         value=0,
-        layout=widgets.Layout(width="auto"),
+        layout=widgets.Layout(width=f"{min(max(len(c) for c in circles) + 6, 40)}ch"),
     )
     add = _button("Add", button_style="primary", icon="plus")
     undo = _button("Remove last", icon="undo")
@@ -404,7 +421,7 @@ def relationship_map(prompt: str, circles: tuple[str, ...] = DEFAULT_CIRCLES) ->
 
     def redraw() -> None:
         counts = [sum(1 for _, w in entries if w == i) for i in range(len(circles))]
-        drawing.value = _map_svg(entries, circles)
+        drawing.value = _map_svg(entries, circles, middle)
         items = "".join(
             f"<li>{_esc(name)}: {count}</li>" for name, count in zip(circles, counts, strict=True)
         )
@@ -489,12 +506,14 @@ def sort_statements(
                 f"the category {category!r} for {statement!r} is not one of {categories}"
             )
 
+    # Wide enough for the longest category, so no choice is cut off.
+    dropdown_width = f"{min(max(len(c) for c in categories) + 6, 48)}ch"
     dropdowns: list[widgets.Dropdown] = []
     marks: list[widgets.HTML] = []
     rows: list[widgets.Widget] = []
     for statement in statements:
         dropdown = widgets.Dropdown(
-            options=list(categories), value=None, layout=widgets.Layout(width="auto")
+            options=list(categories), value=None, layout=widgets.Layout(width=dropdown_width)
         )
         mark = widgets.HTML("")
         dropdowns.append(dropdown)
