@@ -1,15 +1,20 @@
-"""Eligibility for everyone at once, as columns (pandas/NumPy), from the same rules.
+"""Eligibility for everyone at once, as NumPy columns, from the same declarative rules.
 
-The store is read in a few aggregate queries (a completion bitmask per person over the covering
-index, and the small tables whole); each requirement then becomes a boolean column and a count
-of missing steps, combined exactly as the single-person engine combines them.
+The store is read in a few aggregate queries: a completion bitmask per person (one pass over
+the covering index on completions), a position bitmask and licensed flag per person, and the
+small tables (awards, approved applications, cases) as arrays. On SQLite the queries run on two
+threads over read-only connections (SQLite releases the GIL while it works), so both cores are
+used. Each requirement then becomes a boolean column and a count of missing steps, combined
+exactly as the single-person engine combines them (tests compare the two person by person).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -32,159 +37,267 @@ if TYPE_CHECKING:
 
     from ..store import Store
 
+NAT = np.datetime64("NaT", "D")
+
 
 @dataclass
 class Columns:
-    """Everything the rules need, one entry per person (aligned with `person_ids`)."""
+    """Everything the rules need. Per-person arrays are aligned with `person_ids` (sorted)."""
 
     person_ids: np.ndarray
     names: np.ndarray | None
-    course_mask: np.ndarray  # int64 bitmask of completed courses
-    course_bits: dict[str, int]
-    awards: pd.DataFrame  # person_id, role_id, valid_from, valid_until, revoked_on (datetime64)
-    affiliations: pd.DataFrame  # person_id, setting_id, position, licensed (bool)
-    approved: pd.DataFrame  # person_id, role_id
-    cases: pd.DataFrame  # person_id, started_on, followed_to
+    course_mask: np.ndarray  # int64: bit i set when course i is completed
+    position_mask: np.ndarray  # int64: bit i set when the person holds position i somewhere
+    member: np.ndarray  # bool: belongs to a setting on the date
+    licensed: np.ndarray  # bool: belongs to a licensed setting with a current membership
+    award_person: np.ndarray  # award rows (unsuperseded, not withdrawn)
+    award_role: np.ndarray  # role index
+    award_from: np.ndarray  # datetime64[D]
+    award_until: np.ndarray  # datetime64[D]: last valid day, NaT when open-ended
+    award_revoked: np.ndarray  # datetime64[D]: first day no longer held, NaT if not revoked
+    approved_person: np.ndarray
+    approved_role: np.ndarray
+    case_person: np.ndarray
+    case_start: np.ndarray  # datetime64[D]
+    case_end: np.ndarray  # datetime64[D], NaT while open
 
 
-def _sql_dates(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
-    import pandas as pd
+# ------------------------------------------------------------------------ date arithmetic
+def add_months_np(days: np.ndarray, months: np.ndarray | int) -> np.ndarray:
+    """Vectorised `dates.add_months`: the same day N months on, clamped to the month's end."""
+    month = days.astype("datetime64[M]")
+    day_index = (days - month.astype("datetime64[D]")).astype(np.int64)
+    target = month + np.asarray(months, dtype=np.int64)
+    length = ((target + 1).astype("datetime64[D]") - target.astype("datetime64[D]")).astype(
+        np.int64
+    )
+    return target.astype("datetime64[D]") + np.minimum(day_index, length - 1)
 
-    for column in columns:
-        frame[column] = pd.to_datetime(frame[column], errors="coerce")
-    return frame
+
+def months_between_np(start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """Vectorised `dates.months_between`: whole months from start to end, never negative."""
+    months = end.astype("datetime64[M]").astype(np.int64) - start.astype("datetime64[M]").astype(
+        np.int64
+    )
+    months = months - (add_months_np(start, months) > end)
+    return np.maximum(months, 0)
+
+
+def _dates(values: Iterable[Any]) -> np.ndarray:
+    out = [
+        "NaT" if v is None else (v.isoformat() if isinstance(v, dt.date) else str(v)[:10])
+        for v in values
+    ]
+    return np.array(out, dtype="datetime64[D]")
+
+
+def _ints(values: Iterable[Any], count: int) -> np.ndarray:
+    return np.fromiter((int(v or 0) for v in values), dtype=np.int64, count=count)
+
+
+def _int_matrix(rows: list[tuple], width: int) -> np.ndarray:
+    """Rows of integers (no NULLs) as an (n, width) int64 array, converted in C."""
+    if not rows:
+        return np.zeros((0, width), dtype=np.int64)
+    return np.array(rows, dtype=np.int64).reshape(len(rows), width)
+
+
+# ------------------------------------------------------------------------ loading
+class _Queries:
+    """The SQL, shared by the SQLite and the generic loaders."""
+
+    def __init__(self, programme: Programme) -> None:
+        self.courses = {cid: i for i, cid in enumerate(programme.courses)}
+        self.positions = {p: i for i, p in enumerate(programme.positions)}
+        self.roles = {r: i for i, r in enumerate(programme.roles)}
+        if max(len(self.courses), len(self.positions)) > 62:
+            raise ValueError("the bulk engine handles up to 62 courses and 62 positions")
+        course_case = " ".join(f"WHEN '{c}' THEN {1 << i}" for c, i in self.courses.items())
+        position_case = " ".join(f"WHEN '{p}' THEN {1 << i}" for p, i in self.positions.items())
+        licensed = (
+            "SELECT s.id FROM settings s WHERE EXISTS (SELECT 1 FROM setting_licences l"
+            " WHERE l.setting_id = s.id AND l.valid_from <= :d"
+            " AND (l.valid_until IS NULL OR l.valid_until >= :d)"
+            " AND (l.revoked_on IS NULL OR l.revoked_on > :d))"
+            " AND EXISTS (SELECT 1 FROM memberships m WHERE m.setting_id = s.id"
+            " AND m.starts_on <= :d AND m.ends_on >= :d)"
+        )
+        # At most one current completion per person and course (the store enforces it), so the
+        # SUM of distinct powers of two is their OR; people with corrections are redone exactly.
+        self.mask = (
+            "SELECT person_id,"
+            f" CAST(COALESCE(SUM(CASE course_id {course_case} ELSE 0 END), 0) AS BIGINT)"
+            " FROM completions WHERE completed_on <= :d AND person_id BETWEEN :lo AND :hi"
+            " GROUP BY person_id"
+        )
+        self.corrected = (
+            "SELECT DISTINCT person_id FROM completions WHERE supersedes_id IS NOT NULL"
+        )
+        self.affiliations = (
+            "SELECT person_id, CAST(COALESCE(SUM(DISTINCT CASE position"
+            f" {position_case} ELSE 0 END), 0) AS BIGINT),"
+            f" MAX(CASE WHEN setting_id IN ({licensed}) THEN 1 ELSE 0 END)"
+            " FROM affiliations WHERE (since IS NULL OR since <= :d)"
+            " AND (until IS NULL OR until >= :d) GROUP BY person_id"
+        )
+        self.awards = (
+            "SELECT a.person_id, a.role_id, a.valid_from, a.valid_until, r.revoked_on"
+            " FROM awards a LEFT JOIN award_revocations r ON r.award_id = a.id"
+            " WHERE a.withdrawn = :no AND NOT EXISTS"
+            " (SELECT 1 FROM awards b WHERE b.supersedes_id = a.id)"
+        )
+        self.approved = (
+            "SELECT person_id, role_id FROM applications WHERE status = 'approved'"
+            " AND COALESCE(decided_on, submitted_on) <= :d"
+        )
+        self.cases = (
+            "SELECT person_id, started_on, last_reviewed_on FROM documented_cases"
+            " WHERE started_on <= :d"
+        )
+        self.people = "SELECT id FROM people ORDER BY id"
+        self.people_names = "SELECT id, name FROM people ORDER BY id"
 
 
 def load_columns(store: Store, programme: Programme, on: dt.date, *, names: bool = True) -> Columns:
     """Read the store into columns for evaluation on a date."""
-    import pandas as pd
-    import sqlalchemy as sa
-
-    courses = list(programme.courses)
-    if len(courses) > 62:
-        raise ValueError("the bulk engine handles up to 62 courses")
-    bits = {cid: i for i, cid in enumerate(courses)}
-    day = on.isoformat()
-    case_sql = " ".join(f"WHEN '{cid}' THEN {1 << i}" for cid, i in bits.items())
-    with store.read() as conn:
-        people_sql = "SELECT id, name FROM people ORDER BY id" if names else "SELECT id FROM people ORDER BY id"
-        people = conn.exec_driver_sql(people_sql).fetchall()
-        person_ids = np.fromiter((row[0] for row in people), dtype=np.int64, count=len(people))
-        name_array = np.array([row[1] for row in people], dtype=object) if names else None
-        # One row per person: the OR of their (distinct) completed courses as a bitmask.
-        # The store keeps at most one current completion per person and course, so a plain
-        # SUM of distinct powers of two is their OR. People with corrections are redone below.
-        mask_rows = conn.execute(
-            sa.text(
-                f"SELECT person_id, CAST(SUM(CASE course_id {case_sql} ELSE 0 END) AS BIGINT)"
-                " FROM completions WHERE completed_on <= :d GROUP BY person_id"
-            ),
-            {"d": day if store.is_sqlite else on},
-        ).fetchall()
-        corrected = [
-            row[0]
-            for row in conn.exec_driver_sql(
-                "SELECT DISTINCT person_id FROM completions"
-                " WHERE supersedes_id IS NOT NULL OR withdrawn"
-            )
+    q = _Queries(programme)
+    path = store.sqlite_path
+    if path is not None and path.exists():
+        run = _sqlite_runner(path)
+    else:
+        run = _sqlalchemy_runner(store)
+    day = on.isoformat() if store.is_sqlite else on
+    params = {"d": day, "no": False}
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        bounds = run("SELECT MIN(id), MAX(id) FROM people", {})[0]
+        lo, hi = (bounds[0] or 0), (bounds[1] or 0)
+        mid = (lo + hi) // 2
+        masks = [
+            pool.submit(run, q.mask, {**params, "lo": lo, "hi": mid}),
+            pool.submit(run, q.mask, {**params, "lo": mid + 1, "hi": hi}),
         ]
-        fix = {}
-        if corrected:
-            from ..records.load import current_completions
-
-            for row in current_completions(conn, corrected):
-                if row.completed_on <= on:
-                    fix[row.person_id] = fix.get(row.person_id, 0) | (1 << bits[row.course_id])
-            for pid in corrected:
-                fix.setdefault(pid, 0)
-        awards = pd.DataFrame(
-            conn.execute(
-                sa.text(
-                    "SELECT a.person_id, a.role_id, a.valid_from, a.valid_until, r.revoked_on"
-                    " FROM awards a LEFT JOIN award_revocations r ON r.award_id = a.id"
-                    " WHERE NOT a.withdrawn AND a.id NOT IN"
-                    " (SELECT supersedes_id FROM awards WHERE supersedes_id IS NOT NULL)"
-                )
-            ).fetchall(),
-            columns=["person_id", "role_id", "valid_from", "valid_until", "revoked_on"],
-        )
-        affiliations = pd.DataFrame(
-            conn.execute(
-                sa.text(
-                    "SELECT person_id, setting_id, position FROM affiliations"
-                    " WHERE (since IS NULL OR since <= :d) AND (until IS NULL OR until >= :d)"
-                ),
-                {"d": on},
-            ).fetchall(),
-            columns=["person_id", "setting_id", "position"],
-        )
-        licensed = {
-            row[0]
-            for row in conn.execute(
-                sa.text(
-                    "SELECT s.id FROM settings s WHERE EXISTS (SELECT 1 FROM setting_licences l"
-                    " WHERE l.setting_id = s.id AND l.valid_from <= :d"
-                    " AND (l.valid_until IS NULL OR l.valid_until >= :d)"
-                    " AND (l.revoked_on IS NULL OR l.revoked_on > :d))"
-                    " AND EXISTS (SELECT 1 FROM memberships m WHERE m.setting_id = s.id"
-                    " AND m.starts_on <= :d AND m.ends_on >= :d)"
-                ),
-                {"d": on},
+        people_f = pool.submit(run, q.people_names if names else q.people, {})
+        aff_f = pool.submit(run, q.affiliations, params)
+        small = {
+            key: pool.submit(run, sql, params)
+            for key, sql in (
+                ("corrected", q.corrected),
+                ("awards", q.awards),
+                ("approved", q.approved),
+                ("cases", q.cases),
             )
         }
-        approved = pd.DataFrame(
-            conn.execute(
-                sa.text(
-                    "SELECT person_id, role_id FROM applications WHERE status = 'approved'"
-                    " AND COALESCE(decided_on, submitted_on) <= :d"
-                ),
-                {"d": on},
-            ).fetchall(),
-            columns=["person_id", "role_id"],
-        )
-        cases = pd.DataFrame(
-            conn.execute(
-                sa.text(
-                    "SELECT person_id, started_on, last_reviewed_on FROM documented_cases"
-                    " WHERE started_on <= :d"
-                ),
-                {"d": on},
-            ).fetchall(),
-            columns=["person_id", "started_on", "followed_to"],
-        )
-    mask = np.zeros(len(person_ids), dtype=np.int64)
-    if mask_rows:
-        pids = np.fromiter((r[0] for r in mask_rows), dtype=np.int64, count=len(mask_rows))
-        vals = np.fromiter((r[1] or 0 for r in mask_rows), dtype=np.int64, count=len(mask_rows))
-        mask[np.searchsorted(person_ids, pids)] = vals
-    if fix:
-        pids = np.fromiter(fix.keys(), dtype=np.int64)
-        mask[np.searchsorted(person_ids, pids)] = np.fromiter(fix.values(), dtype=np.int64)
-    affiliations["licensed"] = affiliations["setting_id"].isin(licensed)
-    _sql_dates(awards, "valid_from", "valid_until", "revoked_on")
-    _sql_dates(cases, "started_on", "followed_to")
-    return Columns(person_ids, name_array, mask, bits, awards, affiliations, approved, cases)
+        people = people_f.result()
+        if names:
+            person_ids = _int_matrix([row[:1] for row in people], 1)[:, 0]
+            name_array = np.array([row[1] for row in people], dtype=object)
+        else:
+            person_ids = _int_matrix(people, 1)[:, 0]
+            name_array = None
+        n = len(person_ids)
+        course_mask = np.zeros(n, dtype=np.int64)
+        for future in masks:
+            found = _int_matrix(future.result(), 2)
+            course_mask[np.searchsorted(person_ids, found[:, 0])] = found[:, 1]
+        aff = _int_matrix(aff_f.result(), 3)
+        idx = np.searchsorted(person_ids, aff[:, 0])
+        position_mask = np.zeros(n, dtype=np.int64)
+        position_mask[idx] = aff[:, 1]
+        member = np.zeros(n, dtype=bool)
+        member[idx] = True
+        licensed = np.zeros(n, dtype=bool)
+        licensed[idx] = aff[:, 2].astype(bool)
+        rows = {key: future.result() for key, future in small.items()}
+    corrected = [row[0] for row in rows["corrected"]]
+    if corrected:
+        _redo_corrected(store, q, on, person_ids, course_mask, corrected)
+    awards = rows["awards"]
+    role_index = q.roles
+    approved = [r for r in rows["approved"] if r[1] in role_index]
+    cases = rows["cases"]
+    return Columns(
+        person_ids=person_ids,
+        names=name_array,
+        course_mask=course_mask,
+        position_mask=position_mask,
+        member=member,
+        licensed=licensed,
+        award_person=_ints((r[0] for r in awards), len(awards)),
+        award_role=np.array([role_index.get(r[1], -1) for r in awards], dtype=np.int64),
+        award_from=_dates(r[2] for r in awards),
+        award_until=_dates(r[3] for r in awards),
+        award_revoked=_dates(r[4] for r in awards),
+        approved_person=_ints((r[0] for r in approved), len(approved)),
+        approved_role=np.array([role_index[r[1]] for r in approved], dtype=np.int64),
+        case_person=_ints((r[0] for r in cases), len(cases)),
+        case_start=_dates(r[1] for r in cases),
+        case_end=_dates(r[2] for r in cases),
+    )
 
 
-def _months_between(start: pd.Series, end: pd.Series) -> np.ndarray:
-    months = (end.dt.year - start.dt.year) * 12 + (end.dt.month - start.dt.month)
-    months = months - (end.dt.day < start.dt.day).astype(int)
-    return np.maximum(months.to_numpy(), 0)
+def _redo_corrected(
+    store: Store,
+    q: _Queries,
+    on: dt.date,
+    person_ids: np.ndarray,
+    course_mask: np.ndarray,
+    corrected: list[int],
+) -> None:
+    """Recompute the masks of people whose completions were corrected, exactly."""
+    from ..records.load import current_completions
+
+    fix = dict.fromkeys(corrected, 0)
+    with store.read() as conn:
+        for row in current_completions(conn, corrected):
+            if row.completed_on <= on and row.course_id in q.courses:
+                fix[row.person_id] |= 1 << q.courses[row.course_id]
+    pids = np.fromiter(fix, dtype=np.int64, count=len(fix))
+    course_mask[np.searchsorted(person_ids, pids)] = np.fromiter(
+        fix.values(), dtype=np.int64, count=len(fix)
+    )
 
 
+def _sqlite_runner(path) -> Callable[[str, dict], list[tuple]]:  # type: ignore[no-untyped-def]
+    import sqlite3
+
+    uri = f"file:{path}?mode=ro"
+
+    def run(sql: str, params: dict) -> list[tuple]:
+        conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
+        try:
+            conn.execute("PRAGMA busy_timeout = 30000")
+            return conn.execute(sql, params).fetchall()
+        finally:
+            conn.close()
+
+    return run
+
+
+def _sqlalchemy_runner(store: Store) -> Callable[[str, dict], list[tuple]]:
+    import sqlalchemy as sa
+
+    def run(sql: str, params: dict) -> list[tuple]:
+        with store.read() as conn:
+            return [tuple(row) for row in conn.execute(sa.text(sql), params)]
+
+    return run
+
+
+# ------------------------------------------------------------------------ evaluation
 class _Vector:
     def __init__(self, programme: Programme, cols: Columns, on: dt.date) -> None:
-        import pandas as pd
-
-        self.programme = programme
         self.cols = cols
-        self.on = pd.Timestamp(on)
+        self.on = np.datetime64(on, "D")
         self.n = len(cols.person_ids)
+        self.courses = {c: i for i, c in enumerate(programme.courses)}
+        self.positions = {p: i for i, p in enumerate(programme.positions)}
+        self.roles = {r: i for i, r in enumerate(programme.roles)}
 
-    def _flag(self, person_ids: np.ndarray) -> np.ndarray:
+    def flag(self, person_ids: np.ndarray) -> np.ndarray:
         return np.isin(self.cols.person_ids, person_ids)
 
-    def _leaf(self, met: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    @staticmethod
+    def leaf(met: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return met, (~met).astype(np.int32)
 
     def evaluate(self, req: Requirement) -> tuple[np.ndarray, np.ndarray]:
@@ -210,60 +323,57 @@ class _Vector:
         return met, steps
 
     def _completed(self, req: Completed) -> tuple[np.ndarray, np.ndarray]:
-        bit = np.int64(1) << np.int64(self.cols.course_bits[req.course])
-        return self._leaf((self.cols.course_mask & bit) != 0)
+        bit = np.int64(1) << np.int64(self.courses[req.course])
+        return self.leaf((self.cols.course_mask & bit) != 0)
 
-    def _current_awards(self, roles: tuple[str, ...]) -> pd.DataFrame:
-        a = self.cols.awards
-        a = a[a["role_id"].isin(roles)]
-        on = self.on
-        current = (
-            (a["valid_from"] <= on)
-            & (a["valid_until"].isna() | (a["valid_until"] >= on))
-            & (a["revoked_on"].isna() | (a["revoked_on"] > on))
+    def _role_rows(self, roles: tuple[str, ...]) -> np.ndarray:
+        return np.isin(self.cols.award_role, [self.roles[r] for r in roles])
+
+    def current(self, roles: tuple[str, ...]) -> np.ndarray:
+        c = self.cols
+        rows = (
+            self._role_rows(roles)
+            & (c.award_from <= self.on)
+            & (np.isnat(c.award_until) | (c.award_until >= self.on))
+            & (np.isnat(c.award_revoked) | (c.award_revoked > self.on))
         )
-        return a[current]
+        return self.flag(c.award_person[rows])
 
     def _holds(self, req: Holds) -> tuple[np.ndarray, np.ndarray]:
-        held = self._current_awards(req.roles)["person_id"].unique()
-        return self._leaf(self._flag(held.astype(np.int64)))
+        return self.leaf(self.current(req.roles))
 
     def _held(self, req: Held) -> tuple[np.ndarray, np.ndarray]:
-        import pandas as pd
-
-        a = self.cols.awards
-        a = a[a["role_id"].isin(req.roles) & (a["valid_from"] <= self.on)]
-        anniversary = a["valid_from"] + pd.DateOffset(years=req.years)
-        end = a[["valid_until", "revoked_on"]].min(axis=1)
-        ok = (anniversary <= self.on) & (end.isna() | (end >= anniversary))
-        people = np.sort(a.loc[ok, "person_id"].unique().astype(np.int64))
-        return self._leaf(self._flag(people))
+        c = self.cols
+        rows = self._role_rows(req.roles) & (c.award_from <= self.on)
+        until, revoked = c.award_until[rows], c.award_revoked[rows]
+        ended = np.where(
+            np.isnat(until), revoked, np.where(np.isnat(revoked), until, np.minimum(until, revoked))
+        )
+        anniversary = add_months_np(c.award_from[rows], 12 * req.years)
+        ok = (anniversary <= self.on) & (np.isnat(ended) | (ended >= anniversary))
+        return self.leaf(self.flag(c.award_person[rows][ok]))
 
     def _insetting(self, req: InSetting) -> tuple[np.ndarray, np.ndarray]:
-        aff = self.cols.affiliations
-        if req.licensed:
-            aff = aff[aff["licensed"]]
-        return self._leaf(self._flag(np.sort(aff["person_id"].unique().astype(np.int64))))
+        return self.leaf((self.cols.licensed if req.licensed else self.cols.member).copy())
 
     def _cases(self, req: Cases) -> tuple[np.ndarray, np.ndarray]:
-        c = self.cols.cases
-        if c.empty:
-            return self._leaf(np.zeros(self.n, dtype=bool))
-        end = c["followed_to"].fillna(self.on).clip(upper=self.on)
-        long_enough = _months_between(c["started_on"], end) >= req.over_months
-        counts = c[long_enough].groupby("person_id").size()
-        people = np.sort(counts[counts >= req.at_least].index.to_numpy(dtype=np.int64))
-        return self._leaf(self._flag(people))
+        c = self.cols
+        if len(c.case_person) == 0:
+            return self.leaf(np.zeros(self.n, dtype=bool))
+        end = np.where(np.isnat(c.case_end), self.on, np.minimum(c.case_end, self.on))
+        long_enough = months_between_np(c.case_start, end) >= req.over_months
+        people, counts = np.unique(c.case_person[long_enough], return_counts=True)
+        return self.leaf(self.flag(people[counts >= req.at_least]))
 
     def _position(self, req: Position) -> tuple[np.ndarray, np.ndarray]:
-        aff = self.cols.affiliations
-        people = aff.loc[aff["position"].isin(req.positions), "person_id"].unique()
-        return self._leaf(self._flag(np.sort(people.astype(np.int64))))
+        bits = np.int64(0)
+        for p in req.positions:
+            bits |= np.int64(1) << np.int64(self.positions[p])
+        return self.leaf((self.cols.position_mask & bits) != 0)
 
     def _application(self, req: Application) -> tuple[np.ndarray, np.ndarray]:
-        ap = self.cols.approved
-        people = ap.loc[ap["role_id"] == req.role, "person_id"].unique()
-        return self._leaf(self._flag(np.sort(people.astype(np.int64))))
+        c = self.cols
+        return self.leaf(self.flag(c.approved_person[c.approved_role == self.roles[req.role]]))
 
 
 def evaluate_columns(programme: Programme, cols: Columns, on: dt.date) -> pd.DataFrame:
@@ -276,9 +386,8 @@ def evaluate_columns(programme: Programme, cols: Columns, on: dt.date) -> pd.Dat
         data["name"] = cols.names
     for rid, role in programme.roles.items():
         met, steps = vec.evaluate(role.requires)
-        held_ids = vec._current_awards((rid,))["person_id"].unique().astype(np.int64)
         data[rid] = met
-        data[f"{rid}_held"] = vec._flag(np.sort(held_ids))
+        data[f"{rid}_held"] = vec.current((rid,))
         data[f"{rid}_steps"] = steps
     return pd.DataFrame(data, index=pd.Index(cols.person_ids, name="person_id"))
 
