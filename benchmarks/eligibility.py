@@ -25,8 +25,16 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "toolkit"))
 
 ON = dt.date(2026, 11, 28)
-POSITIONS = ["staff", "teacher", "teaching-assistant", "parent", "headteacher",
-             "delegated-senior", "school-nurse", "gp-safeguarding-lead"]
+POSITIONS = [
+    "staff",
+    "teacher",
+    "teaching-assistant",
+    "parent",
+    "headteacher",
+    "delegated-senior",
+    "school-nurse",
+    "gp-safeguarding-lead",
+]
 
 
 def build(path: Path, people: int, completions: int, seed: int = 7) -> None:
@@ -51,8 +59,18 @@ def build(path: Path, people: int, completions: int, seed: int = 7) -> None:
     db.executemany(
         "INSERT INTO memberships (setting_id, starts_on, ends_on, fee, currency, recorded_by,"
         " recorded_at) VALUES (?,?,?,?,?,?,?)",
-        ((f"s{i}", "2026-09-01", "2027-08-31" if i % 5 else "2026-08-31", 500, "GBP", "bench", now)
-         for i in range(n_settings)),
+        (
+            (
+                f"s{i}",
+                "2026-09-01",
+                "2027-08-31" if i % 5 else "2026-08-31",
+                500,
+                "GBP",
+                "bench",
+                now,
+            )
+            for i in range(n_settings)
+        ),
     )
     db.executemany(
         "INSERT INTO setting_licences (setting_id, valid_from, granted_by, granted_at)"
@@ -85,9 +103,16 @@ def build(path: Path, people: int, completions: int, seed: int = 7) -> None:
     for pid in range(1, people + 1, 7):
         award_rows.append((f"l{pid}", pid, "link-professional", "role", "2023-01-01", None))
     for pid in range(1, people + 1, 11):
-        award_rows.append((f"t{pid}", pid, "trainee-lead", "licence",
-                           (dt.date(2024, 11, 1) + dt.timedelta(days=pid % 60)).isoformat(),
-                           "2026-12-31"))
+        award_rows.append(
+            (
+                f"t{pid}",
+                pid,
+                "trainee-lead",
+                "licence",
+                (dt.date(2024, 11, 1) + dt.timedelta(days=pid % 60)).isoformat(),
+                "2026-12-31",
+            )
+        )
     for pid in range(1, people + 1, 97):
         award_rows.append((f"s{pid}", pid, "school-lead", "role", "2024-06-01", None))
     db.executemany(
@@ -98,14 +123,19 @@ def build(path: Path, people: int, completions: int, seed: int = 7) -> None:
     db.executemany(
         "INSERT INTO applications (person_id, role_id, submitted_on, status, decided_on)"
         " VALUES (?,?,?,?,?)",
-        ((pid, "trainee-lead", "2024-09-01", "approved", "2024-10-01")
-         for pid in range(1, people + 1, 5)),
+        (
+            (pid, "trainee-lead", "2024-09-01", "approved", "2024-10-01")
+            for pid in range(1, people + 1, 5)
+        ),
     )
     db.executemany(
         "INSERT INTO documented_cases (person_id, reference, started_on, recorded_by,"
         " recorded_at) VALUES (?,?,?,?,?)",
-        ((pid, f"FAM-{k:04d}", f"2025-0{k + 1}-01", "bench", now)
-         for pid in range(1, people + 1, 97) for k in range(3)),
+        (
+            (pid, f"FAM-{k:04d}", f"2025-0{k + 1}-01", "bench", now)
+            for pid in range(1, people + 1, 97)
+            for k in range(3)
+        ),
     )
     db.execute("COMMIT")
     db.execute("ANALYZE")
@@ -116,7 +146,15 @@ def naive(path: Path, on: dt.date) -> int:
     """The baseline: load every person's records into dicts of sets, loop in Python."""
     from imatter.eligibility.dates import add_years
     from imatter.programme import (
-        AllOf, AnyOf, Application, Cases, Completed, Held, Holds, InSetting, Position,
+        AllOf,
+        AnyOf,
+        Application,
+        Cases,
+        Completed,
+        Held,
+        Holds,
+        InSetting,
+        Position,
         load_programme,
     )
 
@@ -132,18 +170,25 @@ def naive(path: Path, on: dt.date) -> int:
     for pid, role, start, until in db.execute(
         "SELECT person_id, role_id, valid_from, valid_until FROM awards"
     ):
-        awards.setdefault(pid, []).append((role, dt.date.fromisoformat(start),
-                                           dt.date.fromisoformat(until) if until else None))
-    licensed = {r[0] for r in db.execute(
-        "SELECT setting_id FROM setting_licences WHERE valid_from <= ?", (day,))} & {
-        r[0] for r in db.execute(
-            "SELECT setting_id FROM memberships WHERE starts_on <= ? AND ends_on >= ?",
-            (day, day))}
+        awards.setdefault(pid, []).append(
+            (role, dt.date.fromisoformat(start), dt.date.fromisoformat(until) if until else None)
+        )
+    licensed = {
+        r[0]
+        for r in db.execute("SELECT setting_id FROM setting_licences WHERE valid_from <= ?", (day,))
+    } & {
+        r[0]
+        for r in db.execute(
+            "SELECT setting_id FROM memberships WHERE starts_on <= ? AND ends_on >= ?", (day, day)
+        )
+    }
     settings: dict[int, list[tuple[str, str]]] = {}
     for pid, sid, pos in db.execute("SELECT person_id, setting_id, position FROM affiliations"):
         settings.setdefault(pid, []).append((sid, pos))
     approved: dict[int, set[str]] = {}
-    for pid, role in db.execute("SELECT person_id, role_id FROM applications WHERE status='approved'"):
+    for pid, role in db.execute(
+        "SELECT person_id, role_id FROM applications WHERE status='approved'"
+    ):
         approved.setdefault(pid, set()).add(role)
     cases: dict[int, list[dt.date]] = {}
     for pid, start in db.execute("SELECT person_id, started_on FROM documented_cases"):
@@ -158,12 +203,17 @@ def naive(path: Path, on: dt.date) -> int:
         if isinstance(req, Completed):
             return req.course in done.get(pid, ())
         if isinstance(req, Holds):
-            return any(r in req.roles and s <= on and (u is None or u >= on)
-                       for r, s, u in awards.get(pid, ()))
+            return any(
+                r in req.roles and s <= on and (u is None or u >= on)
+                for r, s, u in awards.get(pid, ())
+            )
         if isinstance(req, Held):
-            return any(r in req.roles and add_years(s, req.years) <= on
-                       and (u is None or u >= add_years(s, req.years))
-                       for r, s, u in awards.get(pid, ()))
+            return any(
+                r in req.roles
+                and add_years(s, req.years) <= on
+                and (u is None or u >= add_years(s, req.years))
+                for r, s, u in awards.get(pid, ())
+            )
         if isinstance(req, InSetting):
             return any((not req.licensed) or sid in licensed for sid, _ in settings.get(pid, ()))
         if isinstance(req, Position):
@@ -171,8 +221,10 @@ def naive(path: Path, on: dt.date) -> int:
         if isinstance(req, Application):
             return req.role in approved.get(pid, ())
         if isinstance(req, Cases):
-            return sum(1 for s in cases.get(pid, ())
-                       if (on - s).days >= req.over_months * 30) >= req.at_least
+            return (
+                sum(1 for s in cases.get(pid, ()) if (on - s).days >= req.over_months * 30)
+                >= req.at_least
+            )
         raise TypeError(req)
 
     met = 0
@@ -246,15 +298,21 @@ def main() -> None:
     if not path.exists():
         start = time.perf_counter()
         build(path, people, completions)
-        print(f"built {people:,} people / {completions:,} completions "
-              f"in {time.perf_counter() - start:.1f} s ({path})")
+        print(
+            f"built {people:,} people / {completions:,} completions "
+            f"in {time.perf_counter() - start:.1f} s ({path})"
+        )
     bulk_s, bulk_mb, bulk_peak, bulk_result = measure("bulk", path)
     naive_s, naive_mb, naive_peak, naive_result = measure("naive", path)
     one_ms = explain_one(path) * 1000
-    print(f"bulk engine (store -> table, every role): {bulk_s:.2f} s, "
-          f"peak RSS {bulk_peak:.0f} MB (+{bulk_mb:.0f} MB)")
-    print(f"naive per-person loop (dict of sets):      {naive_s:.2f} s, "
-          f"peak RSS {naive_peak:.0f} MB (+{naive_mb:.0f} MB)")
+    print(
+        f"bulk engine (store -> table, every role): {bulk_s:.2f} s, "
+        f"peak RSS {bulk_peak:.0f} MB (+{bulk_mb:.0f} MB)"
+    )
+    print(
+        f"naive per-person loop (dict of sets):      {naive_s:.2f} s, "
+        f"peak RSS {naive_peak:.0f} MB (+{naive_mb:.0f} MB)"
+    )
     print(f"ratio naive/bulk: {naive_s / bulk_s:.1f}x")
     print(f"explain one person (median of 50): {one_ms:.1f} ms")
     print(f"roles met, bulk vs naive: {bulk_result} vs {naive_result}")

@@ -63,7 +63,12 @@ def person_status(ws: Workspace, person: str | int, on: dt.date) -> dict[str, An
 
 
 def eligible_for_role(
-    ws: Workspace, role_id: str, on: dt.date, *, setting: str | None = None, explain_limit: int = 500
+    ws: Workspace,
+    role_id: str,
+    on: dt.date,
+    *,
+    setting: str | None = None,
+    explain_limit: int = 500,
 ) -> dict[str, Any]:
     """Who meets a role now without holding it, and who is exactly one step away (and why)."""
     import sqlalchemy as sa

@@ -49,8 +49,14 @@ def _fill(ws: Workspace, on: dt.date) -> None:
     def done(person: int, *courses: str, when: dt.date) -> None:
         for i, course in enumerate(courses):
             r.record_completion(
-                store, prog, person, course, when + dt.timedelta(days=7 * i),
-                recorded_by=BY, today=on, evidence="demo register",
+                store,
+                prog,
+                person,
+                course,
+                when + dt.timedelta(days=7 * i),
+                recorded_by=BY,
+                today=on,
+                evidence="demo register",
             )
 
     def person(name: str, setting: str, position: str, email: str | None = None) -> int:
@@ -58,16 +64,41 @@ def _fill(ws: Workspace, on: dt.date) -> None:
             store, prog, name, email=email, setting=setting, position=position, since=ago(6)
         )
 
-    r.add_cluster(store, "riverside-icc", "Riverside Integrated Care Community", kind="icc",
-                  area="Riverside")
-    r.add_setting(store, "brook-primary", "Brook Primary School", pupils_on_roll=240,
-                  cluster="riverside-icc", area="Riverside")
-    r.add_setting(store, "hillview-academy", "Hillview Academy", pupils_on_roll=860,
-                  cluster="riverside-icc", area="Riverside")
-    r.add_setting(store, "meadow-infants", "Meadow Infant School", pupils_on_roll=95,
-                  cluster="riverside-icc", area="Riverside")
-    r.add_setting(store, "riverside-surgery", "Riverside Surgery", kind="service",
-                  cluster="riverside-icc", area="Riverside")
+    r.add_cluster(
+        store, "riverside-icc", "Riverside Integrated Care Community", kind="icc", area="Riverside"
+    )
+    r.add_setting(
+        store,
+        "brook-primary",
+        "Brook Primary School",
+        pupils_on_roll=240,
+        cluster="riverside-icc",
+        area="Riverside",
+    )
+    r.add_setting(
+        store,
+        "hillview-academy",
+        "Hillview Academy",
+        pupils_on_roll=860,
+        cluster="riverside-icc",
+        area="Riverside",
+    )
+    r.add_setting(
+        store,
+        "meadow-infants",
+        "Meadow Infant School",
+        pupils_on_roll=95,
+        cluster="riverside-icc",
+        area="Riverside",
+    )
+    r.add_setting(
+        store,
+        "riverside-surgery",
+        "Riverside Surgery",
+        kind="service",
+        cluster="riverside-icc",
+        area="Riverside",
+    )
 
     # Brook Primary: licensed four years ago, membership renewed every year.
     head = person("Ruth Okafor", "brook-primary", "headteacher", "head@brook.example")
@@ -78,9 +109,20 @@ def _fill(ws: Workspace, on: dt.date) -> None:
     done(lead, "foundation-a", "foundation-b", "intermediate-a", "intermediate-b", when=ago(4, 5))
     senco = person("Tom Ashby", "brook-primary", "teacher", "t.ashby@brook.example")
     done(senco, "foundation-a", "foundation-b", "intermediate-a", "intermediate-b", when=ago(4, 4))
-    r.add_action_plan(store, "brook-primary", "Take stock 1: a shared language", ago(4, 1),
-                      created_by=BY, items=[{"action": "Termly I Matter staff briefing",
-                                             "owner": "Priya Natarajan", "due_on": ago(3, 9)}])
+    r.add_action_plan(
+        store,
+        "brook-primary",
+        "Take stock 1: a shared language",
+        ago(4, 1),
+        created_by=BY,
+        items=[
+            {
+                "action": "Termly I Matter staff briefing",
+                "owner": "Priya Natarajan",
+                "due_on": ago(3, 9),
+            }
+        ],
+    )
     for k in range(5):
         start = add_years(ago(4), k)
         if start <= on:
@@ -157,10 +199,14 @@ def _fill(ws: Workspace, on: dt.date) -> None:
     # Meadow Infants: licensed, but its membership ended yesterday.
     mi_head = person("Helen Shaw", "meadow-infants", "headteacher", "head@meadow.example")
     done(mi_head, "awareness", "intensive", when=ago(3))
-    mi = [person(n, "meadow-infants", "teacher", f"{n.split()[0].lower()}@meadow.example")
-          for n in ("Nia Evans", "Jack Turner")]
+    mi = [
+        person(n, "meadow-infants", "teacher", f"{n.split()[0].lower()}@meadow.example")
+        for n in ("Nia Evans", "Jack Turner")
+    ]
     for pid in mi:
-        done(pid, "foundation-a", "foundation-b", "intermediate-a", "intermediate-b", when=ago(2, 9))
+        done(
+            pid, "foundation-a", "foundation-b", "intermediate-a", "intermediate-b", when=ago(2, 9)
+        )
     r.add_action_plan(store, "meadow-infants", "Take stock: calm starts", ago(2, 2), created_by=BY)
     r.add_membership(store, prog, "meadow-infants", ago(2), recorded_by=BY)
     r.add_membership(store, prog, "meadow-infants", ago(1), recorded_by=BY)
@@ -171,9 +217,13 @@ def _fill(ws: Workspace, on: dt.date) -> None:
     r.decide_application(store, app, approve=True, decided_by=BY, on=ago(1, 5))
 
     # Riverside Surgery: a GP safeguarding lead on the community route, a school nurse.
-    gp = person("Dr Farah Iqbal", "riverside-surgery", "gp-safeguarding-lead", "f.iqbal@surgery.example")
+    gp = person(
+        "Dr Farah Iqbal", "riverside-surgery", "gp-safeguarding-lead", "f.iqbal@surgery.example"
+    )
     done(gp, "foundation-a", "foundation-b", when=ago(1, 3))
-    nurse = person("Rosa Lindqvist", "riverside-surgery", "school-nurse", "r.lindqvist@surgery.example")
+    nurse = person(
+        "Rosa Lindqvist", "riverside-surgery", "school-nurse", "r.lindqvist@surgery.example"
+    )
     done(nurse, "awareness", "foundation-a", when=ago(0, 6))
     r.add_affiliation(store, prog, nurse, "brook-primary", "school-nurse", ago(1))
     hv_visitor = person("Joe Kamara", "riverside-surgery", "health-visitor")

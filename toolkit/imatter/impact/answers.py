@@ -1,0 +1,185 @@
+"""Answers files: one learner's questionnaire answers at one stage, as a small JSON file.
+
+Widget state is lost too easily in saved notebooks (DECISIONS 4), so the questionnaire writes
+`imatter-answers/<course>-<stage>.json` beside the notebook. The file carries a schema version
+and is validated against `imatter/schemas/impact-answers.schema.json` when read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from ..errors import ImatterError
+from .items import (
+    ANSWERS_FOLDER,
+    ITEM_IDS,
+    PSEUDONYM_HELP,
+    QUESTIONNAIRE_VERSION,
+    answers_filename,
+    check_course,
+    check_stage,
+    normalise_pseudonym,
+)
+
+FORMAT = "imatter-impact-answers"
+SCHEMA_VERSION = 1
+SCHEMA_FILE = Path(__file__).resolve().parents[1] / "schemas" / "impact-answers.schema.json"
+
+
+class AnswersFileError(ImatterError):
+    """An answers file that cannot be read or does not match its schema (names the file)."""
+
+
+@dataclass(frozen=True)
+class Answers:
+    """One learner's answers at one stage of a course, as read from a file."""
+
+    course: str
+    stage: str
+    cohort: str | None
+    pseudonym: str
+    answered_at: dt.datetime
+    scores: dict[str, int]
+    source: Path
+    sha256: str
+
+
+def answers_document(
+    course: str,
+    stage: str,
+    pseudonym: str,
+    scores: dict[str, int],
+    answered_at: dt.datetime,
+    cohort: str | None = None,
+) -> dict[str, Any]:
+    """The JSON document for one set of answers (validated before it is returned)."""
+    missing = [item for item in ITEM_IDS if item not in scores]
+    if missing:
+        raise ImatterError(f"answer every statement first (missing: {', '.join(missing)})")
+    document = {
+        "format": FORMAT,
+        "schema_version": SCHEMA_VERSION,
+        "questionnaire_version": QUESTIONNAIRE_VERSION,
+        "course": check_course(course),
+        "stage": check_stage(stage),
+        "cohort": cohort,
+        "pseudonym": normalise_pseudonym(pseudonym),
+        "answered_at": answered_at.replace(microsecond=0, tzinfo=None).isoformat(),
+        "answers": {item: scores[item] for item in ITEM_IDS},
+    }
+    problem = _schema_problem(document)
+    if problem:
+        raise ImatterError(f"these answers cannot be saved: {problem}")
+    return document
+
+
+def write_answers_file(
+    folder: str | Path,
+    course: str,
+    stage: str,
+    pseudonym: str,
+    scores: dict[str, int],
+    answered_at: dt.datetime,
+    *,
+    cohort: str | None = None,
+) -> Path:
+    """Write `<folder>/imatter-answers/<course>-<stage>.json` atomically; returns its path.
+
+    `folder` is the notebook's folder. A second save replaces the first (the learner changed
+    an answer); a half-written file is never left behind.
+    """
+    document = answers_document(course, stage, pseudonym, scores, answered_at, cohort)
+    target_dir = Path(folder) / ANSWERS_FOLDER
+    target_dir.mkdir(parents=True, exist_ok=True)
+    target = target_dir / answers_filename(course, stage)
+    fd, tmp = tempfile.mkstemp(prefix=".answers-", suffix=".json", dir=target_dir)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(document, handle, indent=2, ensure_ascii=False)
+            handle.write("\n")
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def read_answers_file(path: str | Path) -> Answers:
+    """Read and validate one answers file; AnswersFileError names the file and the problem."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as err:
+        raise AnswersFileError(f"{path}: cannot be read ({err.strerror})") from None
+    try:
+        document = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise AnswersFileError(f"{path}: not UTF-8 text; it is not an answers file") from None
+    except json.JSONDecodeError as err:
+        raise AnswersFileError(
+            f"{path}:{err.lineno}: not valid JSON ({err.msg}); the file may be damaged"
+        ) from None
+    problem = _schema_problem(document)
+    if problem:
+        raise AnswersFileError(f"{path}: {problem}")
+    expected = answers_filename(document["course"], document["stage"])
+    if path.name != expected:
+        raise AnswersFileError(
+            f"{path}: the file says {document['course']} {document['stage']} but is named "
+            f"{path.name}; it should be {expected}"
+        )
+    try:
+        answered_at = dt.datetime.fromisoformat(document["answered_at"]).replace(tzinfo=None)
+    except ValueError:
+        raise AnswersFileError(
+            f"{path}: answered_at '{document['answered_at']}' is not a date and time"
+        ) from None
+    return Answers(
+        course=document["course"],
+        stage=document["stage"],
+        cohort=document.get("cohort"),
+        pseudonym=document["pseudonym"],
+        answered_at=answered_at,
+        scores=dict(document["answers"]),
+        source=path,
+        sha256=hashlib.sha256(raw).hexdigest(),
+    )
+
+
+@cache
+def _validator():  # type: ignore[no-untyped-def]
+    import jsonschema
+
+    schema = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
+    return jsonschema.Draft202012Validator(schema)
+
+
+def _schema_problem(document: Any) -> str | None:
+    """The first schema error as 'field: problem', or None when the document is valid."""
+    if not isinstance(document, dict):
+        return "expected a JSON object (an answers file), got something else"
+    if document.get("format") != FORMAT:
+        return f"not an I Matter answers file (format is not '{FORMAT}')"
+    if document.get("schema_version") != SCHEMA_VERSION:
+        return (
+            f"schema_version {document.get('schema_version')!r} is not supported "
+            f"(this toolkit reads {SCHEMA_VERSION}); upgrade imatter"
+        )
+    import jsonschema
+
+    errors = list(_validator().iter_errors(document))
+    if not errors:
+        return None
+    error = jsonschema.exceptions.best_match(errors)
+    where = "/".join(str(part) for part in error.absolute_path) or "(top level)"
+    if where == "pseudonym":
+        return f"field pseudonym: {error.instance!r} is not a valid code ({PSEUDONYM_HELP})"
+    return f"field {where}: {error.message}"

@@ -1,0 +1,178 @@
+"""Collect returned answers files into the store: all of them, or none.
+
+Files are found anywhere under the folder as `imatter-answers/<course>-<stage>.json` (an
+nbgrader `submitted/` or `feedback/` tree, or a folder of returned notebooks). Every file is
+read and validated first; if any is malformed, or two files clash, nothing is written and the
+error names each file. Collecting the same files twice changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from ..errors import Duplicate, ImatterError, NotFound
+from ..programme import Programme
+from ..store import Store
+from ..store import schema as t
+from .answers import Answers, AnswersFileError, read_answers_file
+from .items import ANSWERS_FOLDER, ITEM_IDS
+
+DEFAULT_COHORT = "default"
+
+
+@dataclass(frozen=True)
+class CollectResult:
+    """What a collection did: files read, answer sets imported, replaced and already present."""
+
+    files: int
+    imported: int
+    replaced: int
+    unchanged: int
+    items: tuple[str, ...] = field(default=())  # one line per file: "path: imported ..."
+
+
+def find_answers_files(folder: str | Path) -> list[Path]:
+    """Every `imatter-answers/*.json` under a folder (or the one file given), sorted."""
+    root = Path(folder)
+    if root.is_file():
+        return [root]
+    if not root.is_dir():
+        raise NotFound(f"{root}: no such folder")
+    found = [
+        p
+        for p in root.rglob("*.json")
+        if p.parent.name == ANSWERS_FOLDER and not p.name.startswith(".")
+    ]
+    return sorted(found)
+
+
+def _key(a: Answers, cohort: str) -> tuple[str, str, str, str]:
+    return (a.course, cohort, a.stage, a.pseudonym)
+
+
+def collect_answers(
+    store: Store,
+    programme: Programme,
+    folder: str | Path,
+    *,
+    collected_by: str,
+    collected_at,  # type: ignore[no-untyped-def]
+    cohort: str | None = None,
+    replace: bool = False,
+    progress: bool | None = None,
+) -> CollectResult:
+    """Read every answers file under `folder` into `impact_responses` in one transaction.
+
+    :param cohort: the cohort to file the answers under; overrides the files' own cohort
+        (answers with neither go under "default").
+    :param replace: let a changed file replace answers collected before for the same code,
+        course, cohort and stage (otherwise that is an error).
+    :param collected_at: the time to record (a parameter: library code reads no clock).
+    :raises AnswersFileError: a file is malformed (every bad file is listed; nothing written).
+    :raises Duplicate: two files, or a file and the store, disagree for one learner code.
+    """
+    from ..progress import progress_bar
+
+    files = find_answers_files(folder)
+    if not files:
+        raise NotFound(
+            f"{folder}: no answers files ({ANSWERS_FOLDER}/<course>-<stage>.json) found; "
+            "collect the learners' returned folders first"
+        )
+    problems: list[str] = []
+    answers: list[Answers] = []
+    for path in progress_bar(files, desc="reading answers", unit="file", enabled=progress):
+        try:
+            found = read_answers_file(path)
+        except AnswersFileError as err:
+            problems.append(err.message)
+            continue
+        if found.course not in programme.courses:
+            problems.append(f"{path}: unknown course '{found.course}' in this programme")
+            continue
+        answers.append(found)
+    if problems:
+        _raise_all(AnswersFileError, problems, "malformed")
+
+    # One answer set per (course, cohort, stage, code): identical copies are fine, clashes not.
+    chosen: dict[tuple[str, str, str, str], Answers] = {}
+    for a in answers:
+        key = _key(a, cohort or a.cohort or DEFAULT_COHORT)
+        other = chosen.get(key)
+        if other is None:
+            chosen[key] = a
+        elif other.scores != a.scores:
+            problems.append(
+                f"{a.source}: code {a.pseudonym} also answered {a.course} {a.stage} in "
+                f"{other.source} with different answers; two learners may have chosen the same "
+                "code: remove the wrong file"
+            )
+    if problems:
+        _raise_all(Duplicate, problems, "clashing")
+
+    r = t.impact_responses
+    imported = replaced = unchanged = 0
+    lines: list[str] = []
+    with store.write() as conn:
+        for key, a in chosen.items():
+            course, the_cohort, stage, code = key
+            where = sa.and_(
+                r.c.course_id == course,
+                r.c.cohort == the_cohort,
+                r.c.stage == stage,
+                r.c.pseudonym == code,
+            )
+            rows = conn.execute(sa.select(r.c.item, r.c.score, r.c.source).where(where)).all()
+            if rows:
+                stored = {row.item: row.score for row in rows}
+                if stored == a.scores:
+                    unchanged += 1
+                    lines.append(f"{a.source}: already collected")
+                    continue
+                if not replace:
+                    problems.append(
+                        f"{a.source}: code {code} already has different {stage} answers for "
+                        f"{course} (cohort {the_cohort}) from {rows[0].source}; pass --replace "
+                        "to keep the newer file"
+                    )
+                    continue
+                conn.execute(r.delete().where(where))
+                replaced += 1
+                lines.append(f"{a.source}: replaced the earlier answers")
+            else:
+                imported += 1
+                lines.append(f"{a.source}: imported")
+            conn.execute(
+                r.insert(),
+                [
+                    {
+                        "pseudonym": code,
+                        "course_id": course,
+                        "cohort": the_cohort,
+                        "stage": stage,
+                        "item": item,
+                        "score": a.scores[item],
+                        "answered_on": a.answered_at.date(),
+                        "source": str(a.source.resolve()),
+                        "source_sha256": a.sha256,
+                        "collected_by": collected_by,
+                        "collected_at": collected_at,
+                    }
+                    for item in ITEM_IDS
+                ],
+            )
+        if problems:
+            # Raising inside the transaction rolls every insert back: nothing half-imported.
+            _raise_all(Duplicate, problems, "clashing")
+    return CollectResult(len(files), imported, replaced, unchanged, tuple(lines))
+
+
+def _raise_all(kind: type[ImatterError], problems: Iterable[str], what: str) -> None:
+    problems = list(problems)
+    if len(problems) == 1:
+        raise kind(f"{problems[0]}; nothing was imported")
+    raise kind(f"{len(problems)} answers files are {what}; nothing was imported", details=problems)
