@@ -121,3 +121,23 @@ def test_concurrent_read_then_write_transactions_wait_their_turn(tmp_path):
     assert [p.exitcode for p in procs] == [0, 0]
     db = sqlite3.connect(path)
     assert db.execute("SELECT count(*) FROM completions").fetchone() == (80,)
+
+
+def test_a_skipped_migration_is_applied_later(tmp_path):
+    """A database that recorded 1 and 3 (made while 2 was unreleased) still gets 2."""
+    path = tmp_path / "gap.db"
+    Store.for_file(path).dispose()
+    db = sqlite3.connect(path)
+    second = MIGRATIONS[1]
+    db.execute("DELETE FROM schema_migrations WHERE version = ?", (second.version,))
+    from imatter.store.schema import metadata
+
+    for table in [t for t in metadata.sorted_tables if t.info.get("migration") == second.version]:
+        db.execute(f'DROP TABLE "{table.name}"')
+    db.commit()
+    db.close()
+    assert Store.for_file(path, migrate=False).applied_migrations() == (
+        {m.version for m in MIGRATIONS} - {second.version}
+    )
+    assert Store.for_file(path).migrate() == []  # opening applied it
+    assert Store.for_file(path).applied_migrations() == {m.version for m in MIGRATIONS}

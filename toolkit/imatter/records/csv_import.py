@@ -81,13 +81,17 @@ def _date(value: str) -> dt.date:
     return dt.date.fromisoformat(value)
 
 
-def _run_import(
+def run_import(
     store: Store,
     path: Path,
     rows: list[tuple[int, dict]],
     apply_row: Callable[[sa.Connection, dict], object],
 ) -> int:
-    """Apply every row in one transaction; collect every row's error; roll back if any."""
+    """Apply every row in one transaction; collect every row's error; roll back if any.
+
+    `apply_row` raises ImatterError or ValueError for a bad row; other features (attendance
+    imports) reuse this so that every CSV import behaves the same way.
+    """
     problems: list[str] = []
 
     class _Rollback(Exception):
@@ -155,7 +159,7 @@ def import_people(store: Store, programme: Programme, path: str | Path) -> int:
             area=row.get("area") or None,
         )
 
-    return _run_import(store, path, rows, apply_row)
+    return run_import(store, path, rows, apply_row)
 
 
 def import_completions(
@@ -202,4 +206,4 @@ def import_completions(
         )
 
     numbered = [(line, {**row, "__line__": str(line)}) for line, row in rows]
-    return _run_import(store, path, numbered, apply_row)
+    return run_import(store, path, numbered, apply_row)

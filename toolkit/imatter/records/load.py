@@ -45,7 +45,7 @@ def current_awards(conn: sa.Connection, person_ids: list[int] | None = None) -> 
     return list(conn.execute(query.order_by(a.c.valid_from)))
 
 
-def _setting_periods(
+def setting_periods(
     conn: sa.Connection, setting_ids: list[str]
 ) -> tuple[dict[str, list[Period]], dict[str, list[Period]]]:
     licences: dict[str, list[Period]] = defaultdict(list)
@@ -87,7 +87,7 @@ def people_records(conn: sa.Connection, person_ids: list[int]) -> dict[int, Pers
             .where(aff.c.person_id.in_(person_ids))
         )
     )
-    licences, memberships = _setting_periods(conn, sorted({r.setting_id for r in rows}))
+    licences, memberships = setting_periods(conn, sorted({r.setting_id for r in rows}))
     settings: dict[int, list[SettingFact]] = defaultdict(list)
     for row in rows:
         settings[row.person_id].append(
@@ -166,7 +166,7 @@ def setting_records(conn: sa.Connection, setting_id: str, on: dt.date) -> Settin
             t.action_plans.c.created_on <= on,
         )
     ).scalar_one()
-    licences, memberships = _setting_periods(conn, [setting_id])
+    licences, memberships = setting_periods(conn, [setting_id])
     return SettingRecords(
         id=row.id,
         name=row.name,

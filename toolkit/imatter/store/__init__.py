@@ -69,23 +69,30 @@ class Store:
                 yield conn
 
     # ------------------------------------------------------------ migrations
-    def schema_version(self) -> int:
-        """The highest migration applied to this database (0 for an empty one)."""
+    def applied_migrations(self) -> set[int]:
+        """The versions recorded in this database's `schema_migrations` table."""
         with self.engine.connect() as conn:
             if not sa.inspect(conn).has_table("schema_migrations"):
-                return 0
-            return conn.execute(sa.select(sa.func.max(schema_migrations.c.version))).scalar() or 0
+                return set()
+            return set(conn.execute(sa.select(schema_migrations.c.version)).scalars())
+
+    def schema_version(self) -> int:
+        """The highest migration applied to this database (0 for an empty one)."""
+        return max(self.applied_migrations(), default=0)
 
     def migrate(self) -> list[int]:
         """Apply pending migrations in one transaction, backing up a SQLite file first."""
-        current = self.schema_version()
-        latest = MIGRATIONS[-1].version
-        if current > latest:
+        applied = self.applied_migrations()
+        current = max(applied, default=0)
+        known = {m.version for m in MIGRATIONS}
+        unknown = sorted(applied - known)
+        if unknown:
             raise StoreError(
-                f"the database {self.url} has schema {current}, newer than this toolkit "
-                f"({latest}); upgrade imatter"
+                f"the database {self.url} has schema {unknown[-1]}, newer than this toolkit "
+                f"({max(known)}); upgrade imatter"
             )
-        pending = [m for m in MIGRATIONS if m.version > current]
+        # Every migration not yet recorded, in order (not only those above the highest).
+        pending = [m for m in MIGRATIONS if m.version not in applied]
         if not pending:
             return []
         if current > 0:

@@ -30,6 +30,14 @@ class Migration:
 
 MIGRATIONS: list[Migration] = [
     Migration(1, "core: settings, people, completions, awards, applications, plans, cases"),
+    Migration(2, "credentials: issued Open Badges credentials and their revocation status lists"),
+    Migration(
+        3,
+        "delivery: study groups, sessions, attendance, take stock, cluster contacts, "
+        "directory consents",
+    ),
+    Migration(4, "impact evidence: pre/post questionnaire responses"),
+    Migration(5, "assessment: rubric marks, moderation samples, synced passes"),
     # Feature migrations append here, each with the next version number and its own tables in
     # schema.py. Never edit a released migration: add a new one.
 ]

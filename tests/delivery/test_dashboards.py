@@ -1,0 +1,163 @@
+"""The dashboards' widgets, driven in-process (the browser test drives them through Voila)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+
+import pytest
+
+pytest.importorskip("ipywidgets")
+
+from imatter import groups, licences  # noqa: E402
+from imatter.dashboards import DASHBOARDS, marking_queues, notebook, voila_command  # noqa: E402
+from imatter.dashboards.lead import LeadDashboard  # noqa: E402
+from imatter.dashboards.organisation import OrganisationView  # noqa: E402
+from imatter.dashboards.progress import ProgressPage  # noqa: E402
+
+from .world import TODAY  # noqa: E402
+
+D = dt.date
+
+
+def make_group(world):
+    s, p = world.store, world.programme
+    gid = groups.create_group(
+        s,
+        p,
+        course_id="awareness",
+        term="2026-27",
+        leader=world.lead,
+        setting="oakfield",
+        on=D(2026, 9, 20),
+    )
+    groups.enrol(s, p, gid, [world.ann, world.ben], D(2026, 9, 20))
+    first, second, _future = groups.schedule_sessions(
+        s, gid, [D(2027, 2, 1), D(2027, 2, 8), D(2027, 6, 1)]
+    )
+    groups.record_attendance(
+        s, p, first, {world.ann: True, world.ben: False}, recorded_by=world.lead, today=TODAY
+    )
+    return gid, first, second
+
+
+def test_lead_dashboard_shows_attendance_and_takes_the_register(world):
+    gid, first, second = make_group(world)
+    board = LeadDashboard(world.ws, TODAY, person="lena@oak.example")
+    assert board.lead.value == world.lead and board.group.value == gid
+    html = board.attendance.value
+    assert "Ann Able" in html and "Ben Brook" in html
+    assert f"data-person='{world.ann}' data-session='{first}'>✓<" in html
+    assert f"data-person='{world.ben}' data-session='{first}'>✗<" in html
+    assert f"data-person='{world.ann}' data-session='{second}'>·<" in html
+    # The register opens on the latest session that has taken place; the future one is absent.
+    assert board.session.value == second
+    assert [label for label, _ in board.session.options] == ["2027-02-08", "2027-02-01"]
+
+    board.checkboxes[world.ben].value = True
+    board.save_attendance()
+    assert board.status.value == (
+        "<p class='ok'>Saved attendance for 2027-02-08: 1 present, 1 absent.</p>"
+    )
+    reg = groups.register(world.store, gid)
+    assert reg.marks[(second, world.ben)] is True and reg.marks[(second, world.ann)] is False
+    assert f"data-person='{world.ben}' data-session='{second}'>✓<" in board.attendance.value
+
+    board.record_completions()
+    # Awareness needs every session: with one of three missed, nobody can complete here.
+    assert board.completions.value.count("<td>not yet</td>") == 2
+    assert "attended 1 of 3 sessions; needs 3 (100% of sessions): can no longer meet" in (
+        board.completions.value
+    )
+
+    assert "Reflections waiting to be marked" in board.reflections.value
+    assert "None: no nbgrader course folders" in board.reflections.value
+
+
+def test_someone_else_cannot_save_the_register(world):
+    make_group(world)
+    board = LeadDashboard(world.ws, TODAY, person=str(world.trainee))
+    assert board.group.value is None and "You lead no study groups yet" in board.summary.value
+    assert board.save.disabled
+
+
+def test_lead_dashboard_eligible_next(world):
+    from imatter import records
+
+    make_group(world)
+    s, p = world.store, world.programme
+    records.record_completion(
+        s, p, world.ann, "foundation-a", D(2026, 11, 1), recorded_by="t", today=TODAY
+    )
+    records.record_completion(
+        s, p, world.ann, "foundation-b", D(2026, 12, 1), recorded_by="t", today=TODAY
+    )
+    board = LeadDashboard(world.ws, TODAY, person=str(world.lead))
+    assert "Ann Able" in board.eligible.value
+    assert "Link Professional" in board.eligible.value and "eligible now" in board.eligible.value
+    # Roles that need a position nobody holds (headteacher) are not offered.
+    assert "headteacher" not in board.eligible.value
+
+
+def test_progress_page_shows_only_the_learner(world):
+    make_group(world)
+    page = ProgressPage(world.ws, TODAY, person="ann@oak.example")
+    assert page.person.disabled and [v for _, v in page.person.options] == [world.ann]
+    body = page.body.value
+    assert "<td>I Matter Introduction staff group 2026-27</td>" in body  # the group
+    assert "1 of 3 sessions (needs 3)" in body
+    missing = ProgressPage(world.ws, TODAY, person="nobody@x.example")
+    assert "No such person is recorded" in missing.body.value
+
+
+def test_organisation_view_decides_applications(world):
+    app = licences.apply_trainee_licence(
+        world.store, world.programme, world.ann, "oakfield", D(2027, 2, 1)
+    )
+    view = OrganisationView(world.ws, TODAY, decided_by="org")
+    assert "Oakfield Primary (oakfield)" in view.report.value
+    assert view.application.value == app
+    view.decide(False)
+    assert "a refusal needs a --reason" in view.decision.value
+    view.decide(True)
+    assert view.decision.value == f"<p class='ok'>Application {app}: approved.</p>"
+    assert view.application.options == () and view.approve.disabled
+    view.days.value = 240
+    assert "Oakfield Primary" in view.renewals.value and "2027-09-01" in view.renewals.value
+
+
+def test_reflections_are_counted_from_nbgrader_gradebooks(tmp_path):
+    folder = tmp_path / "foundation-a-oak"
+    folder.mkdir()
+    (folder / "imatter-course.yml").write_text("schema: 1\ncourse_id: foundation-a\n")
+    db = sqlite3.connect(folder / "gradebook.db")
+    db.executescript(
+        """
+        CREATE TABLE submitted_assignment (id TEXT PRIMARY KEY, student_id TEXT);
+        CREATE TABLE submitted_notebook (id TEXT PRIMARY KEY, assignment_id TEXT);
+        CREATE TABLE grade (id TEXT PRIMARY KEY, notebook_id TEXT, needs_manual_grade BOOLEAN);
+        INSERT INTO submitted_assignment VALUES ('a1', 'p3'), ('a2', 'p4'), ('a3', 'guest');
+        INSERT INTO submitted_notebook VALUES ('n1', 'a1'), ('n2', 'a2'), ('n3', 'a3');
+        INSERT INTO grade VALUES ('g1', 'n1', 1), ('g2', 'n1', 1), ('g3', 'n2', 0),
+                                 ('g4', 'n3', 1);
+        """
+    )
+    db.commit()
+    db.close()
+    (queue,) = marking_queues([folder])
+    assert (queue.course_id, queue.waiting, queue.other, queue.total) == (
+        "foundation-a",
+        {3: 1},
+        1,
+        2,
+    )
+    assert marking_queues([tmp_path / "missing"]) == []
+
+
+def test_the_notebooks_ship_and_voila_serves_them_locally():
+    for name in DASHBOARDS:
+        assert notebook(name).is_file()
+    command = voila_command("lead", port=8899, open_browser=False)
+    assert command[1:4] == ["-m", "voila", str(notebook("lead"))]
+    assert "--port=8899" in command and "--Voila.ip=127.0.0.1" in command
+    assert "--no-browser" in command

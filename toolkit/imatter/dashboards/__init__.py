@@ -1,0 +1,169 @@
+"""Dashboards for people who do not use a terminal: ipywidgets over the Python API, served by
+Voila (`imatter dashboard`).
+
+- `lead.ipynb`: a Lead Professional's groups, attendance (take the register), progress,
+  reflections waiting to be marked and who is eligible next (`dashboards.lead`);
+- `progress.ipynb`: a learner's own progress (`dashboards.progress`);
+- `organisation.ipynb`: licences, renewals and trainee applications (`dashboards.organisation`).
+
+The notebooks ship with the package. They read the workspace from the environment that
+`imatter dashboard` sets (IMATTER_WORKSPACE, IMATTER_DB, IMATTER_PROGRAMME), the person to show
+from IMATTER_DASHBOARD_PERSON and the date from IMATTER_TODAY (default: today).
+This module imports nothing heavy: ipywidgets is imported by the widget modules only.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import NotFound, UsageError
+
+DASHBOARDS = {
+    "lead": "lead.ipynb",
+    "progress": "progress.ipynb",
+    "organisation": "organisation.ipynb",
+}
+ENV_PERSON = "IMATTER_DASHBOARD_PERSON"
+ENV_TODAY = "IMATTER_TODAY"
+ENV_COURSE_DIRS = "IMATTER_COURSE_DIRS"
+
+
+def notebook_folder() -> Path:
+    """The folder holding the dashboard notebooks (package data)."""
+    return Path(__file__).resolve().parent
+
+
+def notebook(name: str) -> Path:
+    """The notebook of one dashboard (lead, progress, organisation)."""
+    if name not in DASHBOARDS:
+        raise UsageError(f"unknown dashboard '{name}'; use one of: {', '.join(DASHBOARDS)}")
+    path = notebook_folder() / DASHBOARDS[name]
+    if not path.is_file():
+        raise NotFound(f"{path} is missing: reinstall imatter (the dashboards are package data)")
+    return path
+
+
+def voila_command(name: str | None, *, port: int, open_browser: bool) -> list[str]:
+    """The Voila command serving one dashboard, or (name None) all three from a listing."""
+    target = notebook(name) if name else notebook_folder()
+    command = [
+        sys.executable,
+        "-m",
+        "voila",
+        str(target),
+        f"--port={port}",
+        "--Voila.ip=127.0.0.1",
+        "--no-browser" if not open_browser else "",
+        "--strip_sources=True",
+    ]
+    return [part for part in command if part]
+
+
+def dashboard_env(
+    *,
+    workspace: Path,
+    db: str | None = None,
+    programme: str | None = None,
+    person: str | None = None,
+    today: str | None = None,
+    course_dirs: Iterable[Path] = (),
+) -> dict[str, str]:
+    """The environment the dashboard kernels read their workspace, person and date from."""
+    env = dict(os.environ)
+    env["IMATTER_WORKSPACE"] = str(Path(workspace).resolve())
+    for key, value in (
+        ("IMATTER_DB", db),
+        ("IMATTER_PROGRAMME", programme),
+        (ENV_PERSON, person),
+        (ENV_TODAY, today),
+    ):
+        if value:
+            env[key] = str(value)
+    dirs = [str(Path(d).resolve()) for d in course_dirs]
+    if dirs:
+        env[ENV_COURSE_DIRS] = os.pathsep.join(dirs)
+    return env
+
+
+def serve(name: str | None, *, port: int, open_browser: bool, env: dict[str, str]) -> int:
+    """Run Voila in the foreground until it is stopped (Ctrl-C); returns its exit code."""
+    command = voila_command(name, port=port, open_browser=open_browser)
+    try:
+        return subprocess.call(command, env=env)
+    except KeyboardInterrupt:
+        return 0
+
+
+# ------------------------------------------------------------------ reflections to mark
+@dataclass(frozen=True)
+class MarkingQueue:
+    """Notebooks in one nbgrader course directory with answers still to be marked by hand."""
+
+    course_dir: Path
+    course_id: str
+    waiting: dict[int, int]  # person id -> notebooks waiting
+    other: int  # waiting notebooks of students who are not store people
+
+    @property
+    def total(self) -> int:
+        return sum(self.waiting.values()) + self.other
+
+
+def course_dirs(workspace: Path, extra: Iterable[Path] = ()) -> list[Path]:
+    """nbgrader course directories: those named in IMATTER_COURSE_DIRS or `extra`, and any
+    under the workspace folder (up to three levels down)."""
+    from ..assess.course_dir import COURSE_FILE
+
+    found: list[Path] = []
+    named = [Path(p) for p in os.environ.get(ENV_COURSE_DIRS, "").split(os.pathsep) if p]
+    for folder in [*named, *extra]:
+        if (folder / COURSE_FILE).is_file():
+            found.append(folder.resolve())
+    for depth in ("*", "*/*", "*/*/*"):
+        for marker in sorted(Path(workspace).glob(f"{depth}/{COURSE_FILE}")):
+            found.append(marker.parent.resolve())
+    return list(dict.fromkeys(found))
+
+
+def marking_queues(folders: Iterable[Path]) -> list[MarkingQueue]:
+    """Count submitted notebooks needing a manual grade in each course directory's gradebook.
+
+    Reads each gradebook read-only with sqlite3 (nbgrader is slow to import and not needed to
+    count). A folder without a gradebook is skipped.
+    """
+    from ..assess.course_dir import GRADEBOOK, open_course_dir, person_of
+
+    queues = []
+    for folder in folders:
+        db = Path(folder) / GRADEBOOK
+        if not db.is_file():
+            continue
+        course = open_course_dir(folder)
+        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+        try:
+            rows = conn.execute(
+                "SELECT sa.student_id, COUNT(DISTINCT sn.id) FROM grade g "
+                "JOIN submitted_notebook sn ON g.notebook_id = sn.id "
+                "JOIN submitted_assignment sa ON sn.assignment_id = sa.id "
+                "WHERE g.needs_manual_grade = 1 GROUP BY sa.student_id"
+            ).fetchall()
+        except sqlite3.DatabaseError:
+            rows = []
+        finally:
+            conn.close()
+        waiting: dict[int, int] = {}
+        other = 0
+        for student, count in rows:
+            pid = person_of(student)
+            if pid is None:
+                other += count
+            else:
+                waiting[pid] = waiting.get(pid, 0) + count
+        queues.append(MarkingQueue(Path(folder), course.course_id, waiting, other))
+    return queues

@@ -1,0 +1,115 @@
+"""Shared pieces of the dashboards: the workspace and date from the environment, HTML tables.
+
+Imported only by the dashboard notebooks (and tests), so ipywidgets is imported at the top.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import os
+from collections.abc import Iterable, Sequence
+
+import ipywidgets as widgets
+
+from . import ENV_PERSON, ENV_TODAY
+
+CSS = """<style>
+.imatter-dash { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; }
+.imatter-dash table.imatter-table { border-collapse: collapse; margin: 6px 0 12px; }
+.imatter-dash table.imatter-table th, .imatter-dash table.imatter-table td {
+  border: 1px solid #c8d3de; padding: 3px 8px; text-align: left; vertical-align: top; }
+.imatter-dash table.imatter-table th { background: #eef4fa; }
+.imatter-dash td.mark { text-align: center; }
+.imatter-dash .ok { color: #2e7d32; } .imatter-dash .warn { color: #b26a00; }
+.imatter-dash .error { color: #b00020; font-weight: 600; }
+.imatter-dash .muted { color: #666; }
+</style>"""
+
+
+def open_context(workspace=None):  # type: ignore[no-untyped-def]
+    """The workspace given, else the one named by the environment (as `imatter dashboard`
+    sets it)."""
+    if workspace is not None:
+        return workspace
+    from ..workspace import open_workspace
+
+    return open_workspace()
+
+
+def env_today() -> dt.date:
+    """IMATTER_TODAY (YYYY-MM-DD) if set, else today: the dashboards' edge reads the clock."""
+    value = os.environ.get(ENV_TODAY)
+    return dt.date.fromisoformat(value) if value else dt.date.today()
+
+
+def env_person() -> str | None:
+    """The person to show first (id or email), from IMATTER_DASHBOARD_PERSON."""
+    return os.environ.get(ENV_PERSON) or None
+
+
+def esc(value: object) -> str:
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def table(
+    headers: Sequence[str],
+    rows: Iterable[Sequence[str]],
+    *,
+    css_class: str = "",
+    raw: bool = False,
+    empty: str = "Nothing to show.",
+) -> str:
+    """An HTML table; cells are escaped unless `raw` (then they are already HTML)."""
+    body = []
+    for row in rows:
+        cells = "".join(f"<td>{c if raw else esc(c)}</td>" for c in row)
+        body.append(f"<tr>{cells}</tr>")
+    if not body:
+        return f"<p class='muted'>{esc(empty)}</p>"
+    head = "".join(f"<th>{esc(h)}</th>" for h in headers)
+    return (
+        f"<table class='imatter-table {esc(css_class)}'><thead><tr>{head}</tr></thead>"
+        f"<tbody>{''.join(body)}</tbody></table>"
+    )
+
+
+def note(text: str, kind: str = "ok") -> str:
+    return f"<p class='{esc(kind)}'>{esc(text)}</p>"
+
+
+def heading(text: str, level: int = 3) -> widgets.HTML:
+    return widgets.HTML(f"<h{level}>{esc(text)}</h{level}>")
+
+
+def frame(children: Sequence[widgets.Widget]) -> widgets.VBox:
+    box = widgets.VBox([widgets.HTML(CSS), *children])
+    box.add_class("imatter-dash")
+    return box
+
+
+def person_options(store, ids: Iterable[int] | None = None) -> list[tuple[str, int]]:  # type: ignore[no-untyped-def]
+    """(label, id) pairs for a dropdown of people (all, or those given), by name."""
+    import sqlalchemy as sa
+
+    from ..store import schema as t
+
+    p = t.people
+    query = sa.select(p.c.id, p.c.name, p.c.email).order_by(p.c.name, p.c.id)
+    if ids is not None:
+        query = query.where(p.c.id.in_(list(ids)))
+    with store.read() as conn:
+        rows = conn.execute(query).all()
+    return [(f"{r.name} ({r.email})" if r.email else r.name, r.id) for r in rows]
+
+
+def pick(options: list[tuple[str, int]], wanted: str | None) -> int | None:
+    """The option matching an id or an email in its label (None if there is no such option);
+    with nothing wanted, the first option (None if there are none)."""
+    if wanted:
+        text = wanted.strip().lower()
+        for label, value in options:
+            if text == str(value) or f"({text})" in label.lower():
+                return value
+        return None
+    return options[0][1] if options else None

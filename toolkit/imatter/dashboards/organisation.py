@@ -1,0 +1,155 @@
+"""The organisation's view: every setting's licence and membership, renewals coming up, and
+trainee licence applications (approve, or refuse with a reason)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+import ipywidgets as widgets
+
+from .. import licences
+from ..errors import ImatterError
+from .common import env_today, esc, frame, heading, note, open_context, table
+
+
+class OrganisationView:
+    def __init__(self, ws, today: dt.date, decided_by: str | None = None) -> None:  # type: ignore[no-untyped-def]
+        self.ws = ws
+        self.today = today
+        self.decided_by = decided_by or os.environ.get("IMATTER_USER") or "organisation"
+        self.report = widgets.HTML()
+        self.days = widgets.IntSlider(value=60, min=0, max=365, step=15, description="Days ahead")
+        self.renewals = widgets.HTML()
+        self.applications = widgets.HTML()
+        self.application = widgets.Dropdown(
+            description="Application", layout=widgets.Layout(width="460px")
+        )
+        self.reason = widgets.Text(
+            description="Reason",
+            placeholder="needed to refuse",
+            layout=widgets.Layout(width="460px"),
+        )
+        self.approve = widgets.Button(description="Approve", button_style="success")
+        self.refuse = widgets.Button(description="Refuse", button_style="warning")
+        self.decision = widgets.HTML()
+        self.days.observe(lambda _change: self.refresh_renewals(), names="value")
+        self.approve.on_click(lambda _b: self.decide(True))
+        self.refuse.on_click(lambda _b: self.decide(False))
+        tabs = widgets.Tab(
+            children=[
+                self.report,
+                widgets.VBox([self.days, self.renewals]),
+                widgets.VBox(
+                    [
+                        self.applications,
+                        heading("Decide", 4),
+                        self.application,
+                        self.reason,
+                        widgets.HBox([self.approve, self.refuse]),
+                        self.decision,
+                    ]
+                ),
+            ]
+        )
+        for i, title in enumerate(["Licences", "Renewals", "Trainee applications"]):
+            tabs.set_title(i, title)
+        self.widget = frame([heading(f"Organisation view ({today.isoformat()})", 2), tabs])
+        self.refresh()
+
+    def refresh(self) -> None:
+        self.refresh_report()
+        self.refresh_renewals()
+        self.refresh_applications()
+
+    def refresh_report(self) -> None:
+        rows = licences.licence_report(self.ws.store, self.ws.programme, self.today)
+        self.report.value = table(
+            ["Setting", "Licensed", "Licence to", "Membership to", "Rule", "Trainees", "Waiting"],
+            [
+                (
+                    f"{r.name} ({r.setting})",
+                    "yes" if r.licensed and not r.problem else (r.problem or "no"),
+                    r.licence_until,
+                    r.membership_until.isoformat() if r.membership_until else "",
+                    "met" if r.rule_met else "; ".join(r.missing),
+                    str(r.trainees),
+                    str(r.applications_waiting),
+                )
+                for r in rows
+            ],
+            empty="No settings are recorded yet.",
+        )
+
+    def refresh_renewals(self) -> None:
+        rows = licences.renewals_due(self.ws.store, self.ws.programme, self.today, self.days.value)
+        self.renewals.value = table(
+            ["Setting", "Ends", "Renews", "Days", "State", "Fee", "Band"],
+            [
+                (
+                    f"{r.name} ({r.setting})",
+                    r.ends_on.isoformat(),
+                    r.renews_on.isoformat(),
+                    str(r.days_left),
+                    r.state,
+                    f"{r.currency} {r.fee:,.2f}",
+                    r.band,
+                )
+                for r in rows
+            ],
+            empty=f"No memberships renew in the next {self.days.value} days.",
+        )
+
+    def refresh_applications(self) -> None:
+        apps = licences.trainee_applications(self.ws.store, self.today)
+        self.applications.value = table(
+            ["No.", "Applicant", "Setting", "Submitted", "State", "Decided", "Reason or problem"],
+            [
+                (
+                    str(a.id),
+                    a.name,
+                    a.setting or "",
+                    a.submitted_on.isoformat(),
+                    a.state,
+                    a.decided_on.isoformat() if a.decided_on else "",
+                    a.problem or a.reason or "",
+                )
+                for a in apps
+            ],
+            empty="No trainee licence applications.",
+        )
+        waiting = [a for a in apps if a.state == "submitted"]
+        self.application.options = [
+            (f"{a.id}: {a.name} ({a.setting}, {a.submitted_on.isoformat()})", a.id) for a in waiting
+        ]
+        self.application.value = waiting[0].id if waiting else None
+        self.approve.disabled = self.refuse.disabled = not waiting
+
+    def decide(self, approve: bool) -> None:
+        app_id = self.application.value
+        if app_id is None:
+            return
+        try:
+            result = licences.decide_trainee_application(
+                self.ws.store,
+                app_id,
+                approve=approve,
+                decided_by=self.decided_by,
+                on=self.today,
+                reason=self.reason.value or None,
+            )
+        except ImatterError as err:
+            self.decision.value = note(f"Not recorded: {err.message}", "error")
+            return
+        self.decision.value = f"<p class='ok'>Application {result.id}: {esc(result.state)}.</p>"
+        self.reason.value = ""
+        self.refresh()
+
+
+def organisation_view(ws=None, today: dt.date | None = None):  # type: ignore[no-untyped-def]
+    """The organisation view widget for the notebook."""
+    try:
+        view = OrganisationView(open_context(ws), today or env_today())
+    except ImatterError as err:
+        return widgets.HTML(note(f"The view cannot open: {err.message}", "error"))
+    return view.widget

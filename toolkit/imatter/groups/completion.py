@@ -1,0 +1,334 @@
+"""Completion through a study group: who has met the rule, and recording their completions.
+
+`group_completion_status` applies the rule (groups.rules) to every learner in a group.
+`complete_group` records a completion for each learner who meets it, with evidence naming the
+group, the attendance and (for lead-y1-t2 / lead-y1-t3) the group the trainee led. Where an
+assessment pass was already recorded as the course's completion, that record is superseded by
+one whose evidence keeps the assessment and adds the group, so the link is on the record.
+`record_event` runs a trainer-led event (an inset, an intensive, an action-planning day) as a
+one-session group in one transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from ..errors import UsageError
+from ..programme import Programme
+from ..records.clock import utcnow
+from ..records.completions import insert_completion
+from ..records.people import resolve_person
+from ..store import Store
+from ..store import schema as t
+from .attendance import Register, _mark, read_register
+from .core import Group, check_recorder, insert_group, insert_member, load_group, person_label
+from .rules import (
+    ASSESSMENT_PREFIX,
+    LedGroupFact,
+    Progress,
+    SessionFact,
+    completion_evidence,
+    group_ran_on,
+    learner_progress,
+    sessions_for,
+)
+
+
+@dataclass(frozen=True)
+class GroupStatus:
+    """A group's register and every learner's progress against the completion rule."""
+
+    group: Group
+    register: Register
+    progress: tuple[Progress, ...]
+
+    @property
+    def completed(self) -> tuple[Progress, ...]:
+        return tuple(p for p in self.progress if p.completed)
+
+
+@dataclass(frozen=True)
+class CompletionOutcome:
+    """What complete_group did for one learner."""
+
+    person_id: int
+    name: str
+    action: str  # recorded | updated | already recorded | not yet
+    completion_id: int | None
+    detail: str
+
+
+def session_facts(reg: Register) -> list[SessionFact]:
+    """The rule's view of a register's sessions."""
+    facts = []
+    for s in reg.sessions:
+        marks = [v for (sid, _pid), v in reg.marks.items() if sid == s.id]
+        facts.append(SessionFact(s.id, s.held_on, bool(s.cancelled), bool(marks), any(marks)))
+    return facts
+
+
+def _led_groups(
+    conn: sa.Connection, person_ids: list[int], on: dt.date
+) -> dict[int, list[LedGroupFact]]:
+    g = t.study_groups
+    led: dict[int, list[LedGroupFact]] = defaultdict(list)
+    if not person_ids:
+        return led
+    for row in conn.execute(sa.select(g.c.id).where(g.c.leader_id.in_(person_ids))):
+        reg = read_register(conn, row.id)
+        facts = session_facts(reg)
+        days = [f.held_on for f in facts if not f.cancelled]
+        led[reg.group.leader_id].append(
+            LedGroupFact(
+                reg.group.id,
+                reg.group.name,
+                reg.group.audience,
+                min(days) if days else None,
+                group_ran_on(facts, on),
+            )
+        )
+    return led
+
+
+def _current_completions(
+    conn: sa.Connection, person_ids: list[int], course_id: str
+) -> dict[int, sa.Row]:
+    from ..records.load import current_completions
+
+    return {
+        row.person_id: row
+        for row in current_completions(conn, person_ids)
+        if row.course_id == course_id
+    }
+
+
+def read_status(
+    conn: sa.Connection, programme: Programme, group_id: int, on: dt.date
+) -> GroupStatus:
+    """The group's status inside an open transaction."""
+    reg = read_register(conn, group_id)
+    course = programme.course(reg.group.course)
+    ids = [learner.person_id for learner in reg.learners]
+    current = _current_completions(conn, ids, course.id)
+    led = _led_groups(conn, ids, on) if course.runs_group else {}
+    facts = session_facts(reg)
+    progress = []
+    for learner in reg.learners:
+        mine = sessions_for(facts, learner.enrolled_on, learner.left_on)
+        present = {s.id for s in mine if reg.mark(s.id, learner.person_id)}
+        record = current.get(learner.person_id)
+        assessed = (
+            record is not None
+            and record.evidence.startswith(ASSESSMENT_PREFIX)
+            and record.completed_on <= on
+        )
+        progress.append(
+            learner_progress(
+                course,
+                person_id=learner.person_id,
+                name=learner.name,
+                sessions=mine,
+                present=present,
+                assessment_on=record.completed_on if assessed else None,  # type: ignore[union-attr]
+                led_groups=led.get(learner.person_id, []),
+                on=on,
+                completion_id=record.id if record is not None else None,
+                completion_evidence=record.evidence if record is not None else None,
+            )
+        )
+    return GroupStatus(reg.group, reg, tuple(progress))
+
+
+def group_completion_status(
+    store: Store, programme: Programme, group_id: int, on: dt.date
+) -> GroupStatus:
+    """Every learner in a group against the course's completion rule on a date."""
+    with store.read() as conn:
+        return read_status(conn, programme, group_id, on)
+
+
+def learner_status(
+    store: Store, programme: Programme, group_id: int, person: str | int, on: dt.date
+) -> Progress:
+    """One learner's progress in one group (NotFound-style UsageError if not a member)."""
+    with store.read() as conn:
+        person_id = resolve_person(conn, person)
+        status = read_status(conn, programme, group_id, on)
+    for progress in status.progress:
+        if progress.person_id == person_id:
+            return progress
+    raise UsageError(f"person {person_id} is not in group {group_id}")
+
+
+def my_groups(
+    store: Store, programme: Programme, person: str | int, on: dt.date
+) -> list[GroupStatus]:
+    """Each group a person is a learner in, with only their own progress (for 'my progress')."""
+    gm = t.group_members
+    with store.read() as conn:
+        person_id = resolve_person(conn, person)
+        ids = conn.execute(
+            sa.select(gm.c.group_id).where(gm.c.person_id == person_id).order_by(gm.c.group_id)
+        ).scalars()
+        result = []
+        for gid in list(ids):
+            status = read_status(conn, programme, gid, on)
+            mine = tuple(p for p in status.progress if p.person_id == person_id)
+            result.append(GroupStatus(status.group, status.register, mine))
+    return result
+
+
+def _record(
+    conn: sa.Connection,
+    programme: Programme,
+    status: GroupStatus,
+    recorder_id: int,
+    today: dt.date,
+) -> list[CompletionOutcome]:
+    group = status.group
+    label = person_label(conn, recorder_id)
+    gm, c = t.group_members, t.completions
+    marker = f"group {group.id}:"
+    outcomes = []
+    for p in status.progress:
+        if not p.completed:
+            outcomes.append(CompletionOutcome(p.person_id, p.name, "not yet", None, p.summary))
+            continue
+        evidence = completion_evidence(group.id, p)
+        if p.completion_id is None:
+            action = "recorded"
+            cid = insert_completion(
+                conn,
+                programme,
+                p.person_id,
+                group.course,
+                p.completed_on,  # type: ignore[arg-type]
+                evidence=evidence,
+                recorded_by=label,
+                today=today,
+            )
+        elif (p.completion_evidence or "").startswith(ASSESSMENT_PREFIX) and marker not in (
+            p.completion_evidence or ""
+        ):
+            action = "updated"
+            evidence = f"{p.completion_evidence}; {evidence}"
+            cid = int(
+                conn.execute(
+                    c.insert().values(
+                        person_id=p.person_id,
+                        course_id=group.course,
+                        completed_on=p.completed_on,
+                        evidence=evidence,
+                        recorded_by=label,
+                        recorded_at=utcnow(),
+                        supersedes_id=p.completion_id,
+                        reason=f"completion rule met in study group {group.id}",
+                    )
+                ).inserted_primary_key[0]
+            )
+        else:
+            action, cid, evidence = "already recorded", p.completion_id, p.completion_evidence or ""
+        conn.execute(
+            gm.update()
+            .where(gm.c.group_id == group.id, gm.c.person_id == p.person_id)
+            .values(completion_id=cid)
+        )
+        outcomes.append(CompletionOutcome(p.person_id, p.name, action, cid, evidence))
+    return outcomes
+
+
+def complete_group(
+    store: Store,
+    programme: Programme,
+    group_id: int,
+    *,
+    recorded_by: str | int,
+    on: dt.date,
+    today: dt.date,
+) -> list[CompletionOutcome]:
+    """Record completions for every learner who meets the rule on `on`, in one transaction.
+
+    Each completion is dated when the learner met the rule and its evidence names the group
+    (and, for a course with `runs_group`, the group the learner led). Learners who do not yet
+    meet it are reported with what is missing. PermissionDenied unless `recorded_by` may record
+    for the group.
+    """
+    with store.write() as conn:
+        group = load_group(conn, group_id)
+        recorder = resolve_person(conn, recorded_by)
+        check_recorder(conn, programme, group, recorder, today)
+        return _record(conn, programme, read_status(conn, programme, group_id, on), recorder, today)
+
+
+def academic_year(day: dt.date) -> str:
+    """The academic year (September to August) a date falls in: 2027-03-01 -> '2026-27'."""
+    start = day.year if day.month >= 9 else day.year - 1
+    return f"{start}-{(start + 1) % 100:02d}"
+
+
+@dataclass(frozen=True)
+class EventResult:
+    group_id: int
+    session_id: int
+    outcomes: tuple[CompletionOutcome, ...]
+
+
+def record_event(
+    store: Store,
+    programme: Programme,
+    course_id: str,
+    on: dt.date,
+    *,
+    trainer: str | int,
+    attendees: list[str | int],
+    today: dt.date,
+    setting: str | None = None,
+    name: str | None = None,
+) -> EventResult:
+    """Record a trainer-led event held on one day, its attendees and their completions.
+
+    Only a person holding a current Trainer award may (PermissionDenied otherwise). One
+    transaction: the event's group, its session, the register and the completions.
+    """
+    course = programme.course(course_id)
+    if course.delivery != "trainer-led":
+        raise UsageError(
+            f"{course_id} is a {course.delivery} course: run it as a study group "
+            "(`imatter group create`)"
+        )
+    if not attendees:
+        raise UsageError("name at least one attendee")
+    if on > today:
+        raise UsageError(f"the event on {on} has not happened yet (today is {today})")
+    with store.write() as conn:
+        group_id = insert_group(
+            conn,
+            programme,
+            course_id=course_id,
+            term=academic_year(on),
+            leader=trainer,
+            on=on,
+            setting=setting,
+            name=name,
+        )
+        group = load_group(conn, group_id)
+        check_recorder(conn, programme, group, group.leader_id, today)
+        session_id = int(
+            conn.execute(
+                t.group_sessions.insert().values(group_id=group_id, held_on=on, title=name)
+            ).inserted_primary_key[0]
+        )
+        session = conn.execute(
+            sa.select(t.group_sessions).where(t.group_sessions.c.id == session_id)
+        ).one()
+        for ref in attendees:
+            person_id = resolve_person(conn, ref)
+            insert_member(conn, programme, group, person_id, on)
+            _mark(conn, group, session, person_id, True, group.leader_id, today)
+        status = read_status(conn, programme, group_id, on)
+        outcomes = _record(conn, programme, status, group.leader_id, today)
+    return EventResult(group_id, session_id, tuple(outcomes))
