@@ -305,3 +305,24 @@ def test_completion_import_of_an_existing_completion_is_a_bad_row(school, tmp_pa
         r.import_completions(school.store, school.programme, path, recorded_by="lead", today=TODAY)
     assert err.value.details[0].startswith("line 3: person 1 already completed foundation-a")
     assert _count(school, t.completions) == 1
+
+
+def test_award_to_a_person_without_email_stands_without_a_credential(school):
+    from imatter.credentials import issuer_ready
+    from imatter.credentials.settings import settings_for
+
+    settings_for(school).key_store().init(now=dt.datetime(2026, 11, 1, 9, 0, tzinfo=dt.UTC))
+    assert issuer_ready(school)
+    pid = _person(school, "No Email", None)
+    for course in ("foundation-a", "foundation-b"):
+        r.record_completion(school.store, school.programme, pid, course, dt.date(2026, 10, 1),
+                            recorded_by="lead", today=TODAY)
+    result = r.award_role(school, pid, "link-professional", TODAY, granted_by="org")
+    assert result["credential"] is None
+    assert len(r.list_awards(school.store, person=pid)) == 1
+    with_email = _person(school, "Has Email", "has@x.org")
+    for course in ("foundation-a", "foundation-b"):
+        r.record_completion(school.store, school.programme, with_email, course,
+                            dt.date(2026, 10, 1), recorded_by="lead", today=TODAY)
+    issued = r.award_role(school, with_email, "link-professional", TODAY, granted_by="org")
+    assert str(issued["credential"]).startswith("urn:uuid:")

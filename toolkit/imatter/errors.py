@@ -50,3 +50,11 @@ class InvalidCredential(ImatterError):
 
 class StoreError(ImatterError):
     """The database cannot be opened or upgraded."""
+
+
+class RubricError(ImatterError):
+    """A rubric file is malformed or does not fit its assessment notebook."""
+
+
+class AssessmentError(ImatterError):
+    """An assessment step failed: a course directory, a submission or nbgrader itself."""

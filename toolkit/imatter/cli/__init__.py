@@ -6,6 +6,7 @@ Each command group lives in its own module and is registered lazily in `COMMANDS
 
 from __future__ import annotations
 
+import gc
 import importlib
 import sys
 
@@ -35,7 +36,78 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     ),
     "licence": ("imatter.cli.core", "licence", "Check and grant a setting's school licence."),
     "membership": ("imatter.cli.core", "membership", "Record a setting's annual membership."),
+    "assess": (
+        "imatter.cli.assess",
+        "assess",
+        "Reflective assessments: generate, release, collect, autograde, mark, feedback, sync.",
+    ),
     "demo": ("imatter.cli.core", "demo", "Build a demo workspace and print the eligibility table."),
+    "keys": ("imatter.cli.credentials", "keys", "Make or rotate the issuer's signing key."),
+    "verify": (
+        "imatter.cli.credentials",
+        "verify",
+        "Verify a credential file offline: VALID, or exactly why not.",
+    ),
+    "revoke": ("imatter.cli.credentials", "revoke", "Revoke an award and its credentials."),
+    "credential": (
+        "imatter.cli.credentials",
+        "credential",
+        "Show, list, issue and print issued credentials.",
+    ),
+    "report": (
+        "imatter.cli.reports",
+        "report",
+        "Reports as tables, CSV, XLSX or an HTML page with charts.",
+    ),
+    "impact": ("imatter.cli.reports", "impact", "Collect and analyse the impact questionnaire."),
+    "export": (
+        "imatter.cli.reports",
+        "export",
+        "Export xAPI statements, a setting's credentials, report tables.",
+    ),
+    "book": ("imatter.cli.book", "book", "Build, preview and check the offline course book."),
+    "module": ("imatter.cli.book", "module", "Start, lint and tidy course modules."),
+    # Delivery in each setting (groups, attendance, licences, take stock, directory, dashboards).
+    "group": (
+        "imatter.cli.groups",
+        "group",
+        "Study groups: create, enrol, schedule, progress, record completions.",
+    ),
+    "attendance": (
+        "imatter.cli.groups",
+        "attendance",
+        "Take a session's register, or import registers from CSV.",
+    ),
+    "licences": (
+        "imatter.cli.licences",
+        "licences",
+        "Licence report, renewals, invoices and trainee licence applications.",
+    ),
+    "takestock": (
+        "imatter.cli.takestock",
+        "takestock",
+        "Whole-school self-review, its action plan and progress on it.",
+    ),
+    "cluster-view": (
+        "imatter.cli.clusters",
+        "cluster_view",
+        "Who is trained where in a cluster or ICC, and its contacts.",
+    ),
+    "cluster-contact": (
+        "imatter.cli.clusters",
+        "cluster_contact",
+        "Attach GP safeguarding leads and school nurses to a cluster.",
+    ),
+    "directory": (
+        "imatter.cli.directory",
+        "directory",
+        "Directory of Lead Professionals and Trainers: consent, search, page.",
+    ),
+    "dashboard": (
+        "imatter.cli.dashboard",
+        "dashboard",
+        "Serve the Lead, learner and organisation dashboards (Voila).",
+    ),
 }
 
 
@@ -106,4 +178,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def run() -> None:
     """Console-script entry point."""
-    sys.exit(main())
+    code = main()
+    # The process ends here: spare it a last full garbage collection of everything the
+    # command built (after a book build that alone takes most of a second).
+    gc.freeze()
+    sys.exit(code)

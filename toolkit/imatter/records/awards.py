@@ -98,6 +98,14 @@ def _issue_credential(ws, conn: sa.Connection, award_id: str):  # type: ignore[n
         return None
     if not issuer_ready(ws):
         return None
+    email = conn.execute(
+        sa.select(t.people.c.email)
+        .select_from(t.awards.join(t.people, t.people.c.id == t.awards.c.person_id))
+        .where(t.awards.c.id == award_id)
+    ).scalar()
+    if not email:
+        # The credential identifies its holder by a hashed email; the award still stands.
+        return None
     return issue_award_credential(ws, conn, award_id)
 
 

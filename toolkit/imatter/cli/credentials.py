@@ -1,0 +1,297 @@
+"""`imatter keys`, `verify`, `revoke` and `credential`: verifiable qualifications.
+
+Thin: parse, call `imatter.credentials`, format. Only this layer reads the clock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import os
+from pathlib import Path
+
+import click
+
+from ..errors import UsageError
+from .common import emit_json, json_option, table, today_or, workspace
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+
+def _who(value: str | None) -> str:
+    return value or os.environ.get("IMATTER_USER") or getpass.getuser()
+
+
+def _settings(ctx: click.Context):  # type: ignore[no-untyped-def]
+    from ..credentials.settings import settings_for
+
+    ws = workspace(ctx)
+    return ws, settings_for(ws)
+
+
+# ----------------------------------------------------------------------------- keys
+@click.group()
+def keys() -> None:
+    """The issuer's signing keys (Ed25519): make, rotate, show the public part."""
+
+
+@keys.command(name="init")
+@click.pass_context
+def keys_init(ctx: click.Context) -> None:
+    """Make the issuer's signing key and publish its public key."""
+    _ws, settings = _settings(ctx)
+    store = settings.key_store()
+    entry = store.init(now=_now())
+    click.echo(f"Issuer key created: {entry.id}")
+    click.echo(f"Private key: {store.key_path} (mode 600; back it up, never share it)")
+    click.echo(f"Public key document: {store.document_path} (publish it with the book)")
+
+
+@keys.command(name="rotate")
+@click.pass_context
+def keys_rotate(ctx: click.Context) -> None:
+    """Replace the signing key; credentials signed with earlier keys stay verifiable."""
+    _ws, settings = _settings(ctx)
+    store = settings.key_store()
+    entry = store.rotate(now=_now())
+    retired = [k for k in store.keyring().keys if k.retired is not None]
+    click.echo(f"New issuer key: {entry.id}")
+    click.echo(
+        f"Retired keys still published for earlier credentials: {len(retired)} "
+        f"(in {store.document_path})"
+    )
+
+
+@keys.command(name="show")
+@json_option
+@click.pass_context
+def keys_show(ctx: click.Context, as_json: bool) -> None:
+    """List the issuer's public keys (never the private key)."""
+    _ws, settings = _settings(ctx)
+    keyring = settings.key_store().keyring()
+    if as_json:
+        emit_json(keyring.to_json())
+        return
+    if not keyring.keys:
+        click.echo("No issuer key yet; run `imatter keys init`.")
+        return
+    rows = [
+        (k.id, k.created.date(), k.retired.date() if k.retired else "active") for k in keyring.keys
+    ]
+    click.echo(f"Issuer: {keyring.issuer_id}")
+    click.echo(table(rows, ["key", "created", "retired"]))
+
+
+# ----------------------------------------------------------------------------- verify
+@click.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--keys",
+    "keys_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The issuer's published key document (issuer.json); default: the workspace's.",
+)
+@click.option(
+    "--status-list",
+    "status_files",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A published status list file (repeatable); default: the workspace's.",
+)
+@click.option("--at", "at", help="Check validity at this date or UTC time (default now).")
+@click.pass_context
+def verify(
+    ctx: click.Context,
+    file: Path,
+    keys_file: Path | None,
+    status_files: tuple[Path, ...],
+    at: str | None,
+) -> None:
+    """Verify a credential offline: print VALID, or exactly why it is not (exit 1)."""
+    from ..credentials.registry import verify_file
+    from ..errors import NotFound
+
+    moment = _parse_moment(at) if at else _now()
+    ws = None
+    if keys_file is None:
+        try:
+            ws = workspace(ctx)
+        except NotFound:
+            raise UsageError(
+                "no workspace here; pass --keys FILE (the issuer.json published with the "
+                "book) and --status-list FILE, or --workspace"
+            ) from None
+    else:
+        try:
+            ws = workspace(ctx)
+        except NotFound:
+            ws = None
+    result = verify_file(file, now=moment, ws=ws, keys_file=keys_file, status_files=status_files)
+    click.echo("VALID")
+    for line in result.lines():
+        click.echo(f"  {line}")
+
+
+def _parse_moment(value: str) -> dt.datetime:
+    try:
+        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(
+            f"--at '{value}' is not a date or time; write YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+# ----------------------------------------------------------------------------- revoke
+@click.command()
+@click.argument("ident")
+@click.option("--reason", required=True, help="Why (kept in the records; required).")
+@click.option("--on", "on", help="Date the revocation takes effect (default today).")
+@click.option("--by", "revoked_by", help="Who is revoking (default: you).")
+@click.pass_context
+def revoke(
+    ctx: click.Context, ident: str, reason: str, on: str | None, revoked_by: str | None
+) -> None:
+    """Revoke an award (by award id or credential id) and republish its status list."""
+    from ..credentials.registry import revoke as revoke_award
+
+    ws = workspace(ctx)
+    with ws.store.write() as conn:
+        result = revoke_award(
+            ws,
+            conn,
+            ident,
+            reason=reason,
+            revoked_by=_who(revoked_by),
+            revoked_on=today_or(on),
+            now=_now(),
+        )
+    count = len(result["credentials"])
+    noun = "credential" if count == 1 else "credentials"
+    click.echo(f"Revoked award {result['award_id']} on {result['revoked_on']} ({count} {noun})")
+    for status in result["status_lists"]:
+        click.echo(f"Published status list: {status['file']}")
+
+
+# ----------------------------------------------------------------------------- credential
+@click.group()
+def credential() -> None:
+    """Issued credentials: show, list, issue, certificate, publish."""
+
+
+@credential.command(name="show")
+@click.argument("ident")
+@json_option
+@click.pass_context
+def credential_show(ctx: click.Context, ident: str, as_json: bool) -> None:
+    """Show one credential (by credential id or award id)."""
+    from ..credentials.registry import credential_details
+
+    ws = workspace(ctx)
+    with ws.store.read() as conn:
+        details = credential_details(ws, conn, ident)
+    if as_json:
+        emit_json(details)
+        return
+    until = details["valid_until"] or "no expiry"
+    lines = [
+        ("Credential", details["id"]),
+        ("Person", f"{details['person']} (person {details['person_id']})"),
+        ("Role", f"{details['role']} ({details['role_id']}, {details['kind']})"),
+        ("Valid", f"{details['valid_from']} to {until}"),
+        ("Issued", f"{details['issued_at']} by {details['issuer']}"),
+        ("Award", details["award_id"]),
+        ("Status", details["status"]),
+        ("Status list", f"{details['status_list_url']} index {details['status_index']}"),
+        ("Signed by", details["key_id"]),
+        ("File", details["path"]),
+        ("SHA-256", details["sha256"]),
+    ]
+    for label, value in lines:
+        click.echo(f"{label + ':':<13}{value}")
+
+
+@credential.command(name="list")
+@click.option("--person", "person_id", type=int, help="Only this person's credentials.")
+@json_option
+@click.pass_context
+def credential_list(ctx: click.Context, person_id: int | None, as_json: bool) -> None:
+    """List issued credentials, newest first."""
+    from ..credentials.registry import list_credentials
+
+    ws = workspace(ctx)
+    with ws.store.read() as conn:
+        rows = list_credentials(conn, person_id=person_id)
+    if as_json:
+        emit_json(rows)
+        return
+    if not rows:
+        click.echo("No credentials issued yet.")
+        return
+    click.echo(
+        table(
+            [
+                (
+                    r["id"],
+                    r["person"],
+                    r["role_id"],
+                    r["issued_at"].date(),
+                    r["valid_until"] or "",
+                    f"revoked {r['revoked_on']}" if r["revoked_on"] else "",
+                )
+                for r in rows
+            ],
+            ["credential", "person", "role", "issued", "valid until", "status"],
+        )
+    )
+
+
+@credential.command(name="issue")
+@click.argument("award_id")
+@click.pass_context
+def credential_issue(ctx: click.Context, award_id: str) -> None:
+    """Issue a credential for an existing award (e.g. one granted before keys existed)."""
+    from ..credentials.issue import issue_award_credential
+
+    ws = workspace(ctx)
+    with ws.store.write() as conn:
+        row = issue_award_credential(ws, conn, award_id, now=_now())
+    click.echo(f"Issued {row['id']}")
+    click.echo(f"File: {Path(ws.path) / row['file']}")
+
+
+@credential.command(name="certificate")
+@click.argument("ident")
+@click.option(
+    "--out",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the PDF (default <workspace>/certificates/<id>.pdf).",
+)
+@click.pass_context
+def credential_certificate(ctx: click.Context, ident: str, out: Path | None) -> None:
+    """Write the printable PDF certificate of a credential."""
+    from ..credentials.certificate import certificate_for
+
+    ws = workspace(ctx)
+    with ws.store.read() as conn:
+        path = certificate_for(ws, conn, ident, out=out)
+    click.echo(f"Certificate: {path}")
+
+
+@credential.command(name="publish")
+@click.pass_context
+def credential_publish(ctx: click.Context) -> None:
+    """Re-sign and write the key document and every status list to the public folder."""
+    from ..credentials.status_list import publish_all
+
+    ws, settings = _settings(ctx)
+    document = settings.key_store().publish()
+    with ws.store.write() as conn:
+        published = publish_all(conn, settings, now=_now())
+    click.echo(f"Published key document: {document}")
+    for item in published:
+        click.echo(f"Published status list: {item['file']}")
+    click.echo(f"Copy {settings.public_folder.parent} into the book's site root.")
