@@ -130,15 +130,14 @@ class _Queries:
             " FROM completions WHERE completed_on <= :d AND person_id BETWEEN :lo AND :hi"
             " GROUP BY person_id"
         )
-        self.corrected = (
-            "SELECT DISTINCT person_id FROM completions WHERE supersedes_id IS NOT NULL"
-        )
+        # supersedes_id > 0 (not IS NOT NULL), no DISTINCT: so SQLite searches its unique index.
+        self.corrected = "SELECT person_id FROM completions WHERE supersedes_id > 0"
+        # One row per current affiliation; the position bits are OR-ed per person in NumPy.
         self.affiliations = (
-            "SELECT person_id, CAST(COALESCE(SUM(DISTINCT CASE position"
-            f" {position_case} ELSE 0 END), 0) AS BIGINT),"
-            f" MAX(CASE WHEN setting_id IN ({licensed}) THEN 1 ELSE 0 END)"
+            f"SELECT person_id, CASE position {position_case} ELSE 0 END,"
+            f" CASE WHEN setting_id IN ({licensed}) THEN 1 ELSE 0 END"
             " FROM affiliations WHERE (since IS NULL OR since <= :d)"
-            " AND (until IS NULL OR until >= :d) GROUP BY person_id"
+            " AND (until IS NULL OR until >= :d)"
         )
         self.awards = (
             "SELECT a.person_id, a.role_id, a.valid_from, a.valid_until, r.revoked_on"
@@ -171,10 +170,11 @@ def load_columns(store: Store, programme: Programme, on: dt.date, *, names: bool
     with ThreadPoolExecutor(max_workers=2) as pool:
         bounds = run("SELECT MIN(id), MAX(id) FROM people", {})[0]
         lo, hi = (bounds[0] or 0), (bounds[1] or 0)
-        mid = (lo + hi) // 2
+        # The completions pass is the big one: split it by person id so both cores share it.
+        cuts = np.linspace(lo, hi + 1, 5).astype(np.int64)
         masks = [
-            pool.submit(run, q.mask, {**params, "lo": lo, "hi": mid}),
-            pool.submit(run, q.mask, {**params, "lo": mid + 1, "hi": hi}),
+            pool.submit(run, q.mask, {**params, "lo": int(a), "hi": int(b) - 1})
+            for a, b in zip(cuts[:-1], cuts[1:], strict=True)
         ]
         people_f = pool.submit(run, q.people_names if names else q.people, {})
         aff_f = pool.submit(run, q.affiliations, params)
@@ -202,13 +202,13 @@ def load_columns(store: Store, programme: Programme, on: dt.date, *, names: bool
         aff = _int_matrix(aff_f.result(), 3)
         idx = np.searchsorted(person_ids, aff[:, 0])
         position_mask = np.zeros(n, dtype=np.int64)
-        position_mask[idx] = aff[:, 1]
+        np.bitwise_or.at(position_mask, idx, aff[:, 1])
         member = np.zeros(n, dtype=bool)
         member[idx] = True
         licensed = np.zeros(n, dtype=bool)
-        licensed[idx] = aff[:, 2].astype(bool)
+        licensed[idx[aff[:, 2] == 1]] = True
         rows = {key: future.result() for key, future in small.items()}
-    corrected = [row[0] for row in rows["corrected"]]
+    corrected = sorted({row[0] for row in rows["corrected"]})
     if corrected:
         _redo_corrected(store, q, on, person_ids, course_mask, corrected)
     awards = rows["awards"]
