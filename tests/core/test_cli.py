@@ -133,7 +133,7 @@ def test_json_on_read_commands(cli):
         ["eligible", "--role", "link-professional"],
         ["status", "1"],
         ["complete", "history", "1"],
-        ["licence", "check", "brook-primary"],
+        ["licences", "check", "brook-primary"],
     ):
         code, out, err = cli(*args, "--json")
         assert code == 0, (args, err)
@@ -186,3 +186,13 @@ def test_demo_builds_and_prints_the_table(run_cli):
     assert "yes" in lines["Tom Ashby"]
     code, _, err = run_cli("demo", "--as-of", "2026-11-28")
     assert code == 1 and "already holds a workspace; use --force" in err
+
+
+def test_every_command_appears_in_the_readme():
+    from pathlib import Path
+
+    from imatter.cli import COMMANDS
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    missing = [name for name in COMMANDS if f"`imatter {name}`" not in readme]
+    assert missing == []

@@ -34,7 +34,6 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "case",
         "Record documented (anonymised) cases for Trainer status.",
     ),
-    "licence": ("imatter.cli.core", "licence", "Check and grant a setting's school licence."),
     "membership": ("imatter.cli.core", "membership", "Record a setting's annual membership."),
     "assess": (
         "imatter.cli.assess",

@@ -552,12 +552,7 @@ def case_add(
 
 
 # ----------------------------------------------------------------------------- licence, membership
-@click.group()
-def licence() -> None:
-    """A setting's school licence."""
-
-
-@licence.command("check")
+@click.command("check")
 @click.argument("setting_id")
 @as_of_option
 @json_option
@@ -591,7 +586,7 @@ def licence_check(ctx: click.Context, setting_id: str, as_of: str | None, as_jso
         click.echo(f"  {line}")
 
 
-@licence.command("grant")
+@click.command("grant")
 @click.argument("setting_id")
 @click.option("--on", "on", help="Licence start (default today).")
 @click.option("--until", help="Licence end (YYYY-MM-DD; default open).")

@@ -1,6 +1,7 @@
 """`imatter licences`: the licence report, renewals, invoices and trainee licence applications.
 
-(`imatter licence check/grant` and `imatter membership add` are the core commands.)
+(`imatter licences check/grant` come from the core commands; `imatter membership add` records
+a year's membership.)
 """
 
 from __future__ import annotations
@@ -238,3 +239,10 @@ def licences_applications(
             ["id", "applicant", "setting", "submitted", "state", "decided", "reason"],
         )
     )
+
+
+# The school licence rule itself: check a setting against it, and grant the licence.
+from .core import licence_check, licence_grant  # noqa: E402
+
+licences.add_command(licence_check, "check")
+licences.add_command(licence_grant, "grant")
