@@ -84,16 +84,33 @@ def pg_url(tmp_path_factory):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    subprocess.run([*as_user, initdb, "-D", str(data), "-U", "postgres", "-A", "trust",
-                    "--no-sync"], check=True, capture_output=True)
-    subprocess.run([*as_user, pg_ctl, "-D", str(data), "-w", "-l", str(base / "log"), "-o",
-                    f"-k {sock} -p {port} -c listen_addresses='' -c fsync=off", "start"],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [*as_user, initdb, "-D", str(data), "-U", "postgres", "-A", "trust", "--no-sync"],
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run(
+        [
+            *as_user,
+            pg_ctl,
+            "-D",
+            str(data),
+            "-w",
+            "-l",
+            str(base / "log"),
+            "-o",
+            f"-k {sock} -p {port} -c listen_addresses='' -c fsync=off",
+            "start",
+        ],
+        check=True,
+        capture_output=True,
+    )
     try:
         yield f"postgresql+psycopg://postgres@/postgres?host={sock}&port={port}"
     finally:
-        subprocess.run([*as_user, pg_ctl, "-D", str(data), "-m", "immediate", "stop"],
-                       capture_output=True)
+        subprocess.run(
+            [*as_user, pg_ctl, "-D", str(data), "-m", "immediate", "stop"], capture_output=True
+        )
         shutil.rmtree(base, ignore_errors=True)
 
 
@@ -101,7 +118,6 @@ def pg_url(tmp_path_factory):
 def pg_ws(pg_url, tmp_path):
     """A workspace whose records live in a fresh PostgreSQL database."""
     import sqlalchemy as sa
-
     from imatter.workspace import init_workspace
 
     name = f"t{tmp_path.name.replace('-', '_').lower()[-40:]}"

@@ -148,9 +148,13 @@ def _populate(ws, seed: int, people: int = 25) -> None:
     from imatter.store import schema as t
 
     with store.read() as conn:
-        ids = conn.execute(
-            sa.select(t.completions.c.id).where(t.completions.c.completed_on <= ON).limit(3)
-        ).scalars().all()
+        ids = (
+            conn.execute(
+                sa.select(t.completions.c.id).where(t.completions.c.completed_on <= ON).limit(3)
+            )
+            .scalars()
+            .all()
+        )
     for cid in ids:
         r.correct_completion(
             store, prog, cid, reason="test", recorded_by="t", today=ON, withdraw=True

@@ -7,7 +7,6 @@ import datetime as dt
 import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
-
 from imatter.eligibility.bulk import add_months_np, months_between_np
 from imatter.eligibility.dates import add_months, add_years, describe_months, months_between
 

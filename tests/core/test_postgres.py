@@ -6,7 +6,6 @@ import datetime as dt
 
 import pytest
 import sqlalchemy as sa
-
 from imatter import records as r
 from imatter.errors import Duplicate, ImportRowError
 from imatter.store import schema as t
@@ -18,24 +17,60 @@ def test_records_flow_on_postgres(pg_ws, tmp_path):
     ws = pg_ws
     assert ws.store.engine.dialect.name == "postgresql"
     r.add_setting(ws.store, "brook-primary", "Brook Primary", pupils_on_roll=240)
-    pid = r.add_person(ws.store, ws.programme, "Alex Test", email="a@x.org",
-                       setting="brook-primary", position="teacher")
-    first = r.record_completion(ws.store, ws.programme, pid, "foundation-a", dt.date(2026, 10, 1),
-                                recorded_by="lead", today=ON)
+    pid = r.add_person(
+        ws.store,
+        ws.programme,
+        "Alex Test",
+        email="a@x.org",
+        setting="brook-primary",
+        position="teacher",
+    )
+    first = r.record_completion(
+        ws.store,
+        ws.programme,
+        pid,
+        "foundation-a",
+        dt.date(2026, 10, 1),
+        recorded_by="lead",
+        today=ON,
+    )
     with pytest.raises(Duplicate):
-        r.record_completion(ws.store, ws.programme, pid, "foundation-a", dt.date(2026, 10, 1),
-                            recorded_by="lead", today=ON)
-    r.correct_completion(ws.store, ws.programme, first, reason="date", recorded_by="admin",
-                         today=ON, on=dt.date(2026, 10, 2))
+        r.record_completion(
+            ws.store,
+            ws.programme,
+            pid,
+            "foundation-a",
+            dt.date(2026, 10, 1),
+            recorded_by="lead",
+            today=ON,
+        )
+    r.correct_completion(
+        ws.store,
+        ws.programme,
+        first,
+        reason="date",
+        recorded_by="admin",
+        today=ON,
+        on=dt.date(2026, 10, 2),
+    )
     bad = tmp_path / "c.csv"
-    bad.write_text("person,course,date\na@x.org,foundation-b,2026-10-01\n"
-                   "a@x.org,nope,2026-10-01\n", encoding="utf-8")
+    bad.write_text(
+        "person,course,date\na@x.org,foundation-b,2026-10-01\na@x.org,nope,2026-10-01\n",
+        encoding="utf-8",
+    )
     with pytest.raises(ImportRowError):
         r.import_completions(ws.store, ws.programme, bad, recorded_by="lead", today=ON)
     with ws.store.read() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(t.completions)).scalar() == 2
-    r.record_completion(ws.store, ws.programme, pid, "foundation-b", dt.date(2026, 10, 9),
-                        recorded_by="lead", today=ON)
+    r.record_completion(
+        ws.store,
+        ws.programme,
+        pid,
+        "foundation-b",
+        dt.date(2026, 10, 9),
+        recorded_by="lead",
+        today=ON,
+    )
     award = r.award_role(ws, pid, "link-professional", ON, granted_by="org")
     assert award["role"] == "Link Professional"
 

@@ -315,14 +315,28 @@ def test_award_to_a_person_without_email_stands_without_a_credential(school):
     assert issuer_ready(school)
     pid = _person(school, "No Email", None)
     for course in ("foundation-a", "foundation-b"):
-        r.record_completion(school.store, school.programme, pid, course, dt.date(2026, 10, 1),
-                            recorded_by="lead", today=TODAY)
+        r.record_completion(
+            school.store,
+            school.programme,
+            pid,
+            course,
+            dt.date(2026, 10, 1),
+            recorded_by="lead",
+            today=TODAY,
+        )
     result = r.award_role(school, pid, "link-professional", TODAY, granted_by="org")
     assert result["credential"] is None
     assert len(r.list_awards(school.store, person=pid)) == 1
     with_email = _person(school, "Has Email", "has@x.org")
     for course in ("foundation-a", "foundation-b"):
-        r.record_completion(school.store, school.programme, with_email, course,
-                            dt.date(2026, 10, 1), recorded_by="lead", today=TODAY)
+        r.record_completion(
+            school.store,
+            school.programme,
+            with_email,
+            course,
+            dt.date(2026, 10, 1),
+            recorded_by="lead",
+            today=TODAY,
+        )
     issued = r.award_role(school, with_email, "link-professional", TODAY, granted_by="org")
     assert str(issued["credential"]).startswith("urn:uuid:")

@@ -139,7 +139,7 @@ def import_attendance(
     Every bad row is listed with its line number and the fix (ImportRowError); nothing is
     recorded unless every row is good. Returns the number of marks recorded.
     """
-    from ..records.csv_import import run_import, read_csv
+    from ..records.csv_import import read_csv, run_import
 
     path = Path(path)
     rows = read_csv(path, ATTENDANCE_COLUMNS, ATTENDANCE_OPTIONAL)

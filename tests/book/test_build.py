@@ -1,0 +1,136 @@
+"""Building the tiny fixture book: offline, cached, and only as much work as a change needs."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from imatter.book.build import BuildError, build_book
+from imatter.book.offline import audit_offline
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    from imatter.book.project import find_project
+
+    from .conftest import make_book_project
+
+    project = find_project(make_book_project(tmp_path_factory.mktemp("book") / "project"))
+    result = build_book(project, jobs=2, echo=lambda _m: None)
+    return project, result
+
+
+def test_cold_build_runs_every_notebook_and_makes_every_page(built):
+    project, result = built
+    assert not result.skipped
+    assert len(result.executed) == 6
+    html = project.html_dir
+    for page in (
+        "index.html",
+        "book/welcome.html",
+        "book/take-stock.html",
+        "book/catalogue/programme-map.html",
+        "book/catalogue/roles.html",
+        "book/catalogue/courses/foundation-a.html",
+        "modules/foundation-a/01-small-moments.html",
+        "search.html",
+    ):
+        assert (html / page).is_file(), page
+
+
+def test_widgets_are_saved_with_their_state_and_load_local_scripts(built):
+    project, _result = built
+    page = (project.html_dir / "modules/foundation-a/01-small-moments.html").read_text()
+    state = re.search(
+        r'<script type="application/vnd.jupyter.widget-state\+json">(.*?)</script>', page, re.S
+    )
+    assert state and json.loads(state.group(1))["state"]
+    assert 'type="application/vnd.jupyter.widget-view+json"' in page
+    assert 'src="../../_static/widgets/require.js' in page
+    assert 'src="../../_static/widgets/embed-amd.js' in page
+    for name in (
+        "require.js",
+        "embed-amd.js",
+        "LICENSE-ipywidgets.txt",
+        "LICENSE-requirejs.txt",
+        "LICENSE-fontawesome.txt",
+        "THIRD-PARTY-NOTICES.txt",
+    ):
+        assert (project.html_dir / "_static" / "widgets" / name).is_file(), name
+
+
+def test_nothing_is_fetched_from_other_hosts(built):
+    project, _result = built
+    assert audit_offline(project.html_dir) == []
+    page = (project.html_dir / "modules/foundation-a/01-small-moments.html").read_text()
+    assert "unpkg.com" not in page and "cdn.jsdelivr" not in page and "cdnjs" not in page
+
+
+def test_the_programme_map_links_course_pages(built):
+    project, _result = built
+    page = (project.html_dir / "book/catalogue/programme-map.html").read_text()
+    assert '<svg xmlns="http://www.w3.org/2000/svg"' in page
+    assert 'href="courses/foundation-b.html"' in page
+
+
+def test_no_change_means_no_rebuild(built):
+    project, _result = built
+    again = build_book(project, echo=lambda _m: None)
+    assert again.skipped
+
+
+def test_markdown_edit_rebuilds_without_running_notebooks(built):
+    project, _result = built
+    path = project.modules_dir / "foundation-b" / "01-warm-boundaries.ipynb"
+    nb = json.loads(path.read_text())
+    nb["cells"][1]["source"] += "\nA new sentence about warm boundaries.\n"
+    path.write_text(json.dumps(nb, indent=1))
+    result = build_book(project, echo=lambda _m: None)
+    assert not result.skipped and result.executed == ()
+    page = (project.html_dir / "modules/foundation-b/01-warm-boundaries.html").read_text()
+    assert "A new sentence about warm boundaries." in page
+
+
+def test_code_edit_runs_only_that_notebook(built):
+    project, _result = built
+    path = project.modules_dir / "parents" / "02-calm-and-firm.ipynb"
+    nb = json.loads(path.read_text())
+    nb["cells"][4]["source"] = nb["cells"][4]["source"].replace("settle", "settle down")
+    path.write_text(json.dumps(nb, indent=1))
+    result = build_book(project, echo=lambda _m: None)
+    assert [p.name for p in result.executed] == ["02-calm-and-firm.ipynb"]
+
+
+def test_extra_pages_and_public_files(built, tmp_path):
+    project, _result = built
+    project.generated_dir.mkdir(parents=True, exist_ok=True)
+    (project.generated_dir / "status.md").write_text("# Course status\n\nAll on track.\n")
+    public = tmp_path / "public"
+    public.mkdir()
+    (public / "status.csv").write_text("course,status\nfoundation-a,running\n")
+    build_book(project, public=public, echo=lambda _m: None)
+    assert (project.html_dir / "book/generated/status.html").is_file()
+    assert (project.html_dir / "public/status.csv").read_text().startswith("course,status")
+
+
+def test_a_failing_notebook_stops_the_build_and_names_it(built):
+    project, _result = built
+    path = project.modules_dir / "foundation-a" / "02-calm-adults.ipynb"
+    nb = json.loads(path.read_text())
+    original = nb["cells"][4]["source"]
+    nb["cells"][4]["source"] = "raise ValueError('broken on purpose')"
+    path.write_text(json.dumps(nb, indent=1))
+    try:
+        with pytest.raises(BuildError, match="1 notebook\\(s\\) failed to run") as err:
+            build_book(project, echo=lambda _m: None)
+        assert any(
+            "modules/foundation-a/02-calm-adults.ipynb: CellExecutionError" in d
+            and "broken on purpose" in d
+            for d in err.value.details
+        )
+    finally:
+        nb["cells"][4]["source"] = original
+        path.write_text(json.dumps(nb, indent=1))

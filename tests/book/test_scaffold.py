@@ -1,0 +1,88 @@
+"""`imatter module new`: a course folder from the templates, lint-clean but for TODOs."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from imatter.book.lint import lint_modules
+from imatter.book.scaffold import new_module
+from imatter.cli import main
+from imatter.errors import Duplicate, NotFound
+
+NEW_COURSE = """\
+  link-course:
+    title: "Link practice: working alongside the Lead"
+    level: link
+    audience: professionals
+    delivery: in-house
+    hours: 3
+    prerequisites: [foundation-b]
+    assessment: link-course
+"""
+
+
+@pytest.fixture
+def with_new_course(project):
+    path = project.programme_path
+    path.write_text(path.read_text().replace("roles:\n", NEW_COURSE + "roles:\n", 1))
+    return project
+
+
+def test_new_module_writes_course_sessions_and_assessment_stub(with_new_course):
+    project = with_new_course
+    made = new_module(project, "link-course", sessions=2)
+    names = [p.relative_to(project.root).as_posix() for p in made.files]
+    assert names == [
+        "modules/link-course/course.yml",
+        "modules/link-course/01-session-1.ipynb",
+        "modules/link-course/02-session-2.ipynb",
+        "assessments/source/link-course/link-course.ipynb",
+    ]
+    nb = json.loads((project.modules_dir / "link-course" / "02-session-2.ipynb").read_text())
+    assert nb["metadata"]["imatter"] == {"minutes": 45, "schema": 1, "session": 2}
+    assert nb["cells"][0]["source"].startswith("# Session 2: ")
+    assert any(c["source"].startswith("## Facilitator notes") for c in nb["cells"])
+    assert all("imatter_template" not in c["metadata"] for c in nb["cells"])
+    stub = (project.root / "assessments/source/link-course/link-course.ipynb").read_text()
+    assert "PLACEHOLDER" in stub and "Link practice" not in stub  # the title is not copied
+
+    findings = lint_modules(project.modules_dir, project.programme_path, only=["link-course"])
+    assert {f.code for f in findings} == {"placeholder"}
+    assert all(f.severity == "warning" for f in findings)
+
+
+def test_foundation_sessions_have_no_facilitator_notes(project):
+    import shutil
+
+    shutil.rmtree(project.modules_dir / "parents")
+    new_module(project, "parents")
+    nb = json.loads((project.modules_dir / "parents" / "01-session-1.ipynb").read_text())
+    assert not any(c["source"].startswith("## Facilitator notes") for c in nb["cells"])
+
+
+def test_existing_assessments_are_left_alone(with_new_course):
+    project = with_new_course
+    folder = project.root / "assessments" / "source" / "link-course"
+    folder.mkdir(parents=True)
+    (folder / "link-course.ipynb").write_text("theirs")
+    made = new_module(project, "link-course")
+    assert (folder / "link-course.ipynb").read_text() == "theirs"
+    assert all(p.relative_to(project.root).parts[0] == "modules" for p in made.files)
+    assert any("already exists: left as it is" in n for n in made.notes)
+
+
+def test_unknown_course_and_existing_folder(project):
+    with pytest.raises(NotFound, match="add it under courses: there first"):
+        new_module(project, "no-such-course")
+    with pytest.raises(Duplicate, match="already exists"):
+        new_module(project, "foundation-a")
+
+
+def test_cli(with_new_course, capsys, monkeypatch):
+    monkeypatch.chdir(with_new_course.root)
+    assert main(["module", "new", "link-course"]) == 0
+    out = capsys.readouterr().out
+    assert "created modules/link-course/course.yml\n" in out
+    assert main(["module", "new", "link-course"]) == 1
+    assert "already exists" in capsys.readouterr().err

@@ -1,0 +1,332 @@
+"""`imatter module lint`: check course modules against the conventions in modules/README.md.
+
+Errors (the command exits 1):
+
+- `prerequisite`: a course in programme.yml needs a course that does not exist;
+- `unknown-course`: a folder in modules/ that is not a course in the catalogue;
+- `course-yml` / `schema`: course.yml missing, or not valid against course.schema.json;
+- `single-source`: course.yml repeats something that lives in programme.yml (its title, level
+  ...): every fact about a course is written in one place;
+- `metadata`: a notebook's `imatter` metadata is not valid against session.schema.json;
+- `session-number`: file order, file name and `imatter.session` disagree;
+- `outcomes`: no course outcomes, or a session without a `## Learning outcomes` list;
+- `image-alt`: an image with no alt text;
+- `heading-order`: the first heading is not `#`, more than one `#`, or a level skipped;
+- `outputs`: outputs or widget state committed (cells marked NBVAL_CHECK_OUTPUT may keep
+  theirs on purpose);
+- `readability`: a page of a parents' course (audience parents or both) below Flesch 60;
+- `link`: a link or image to a file that does not exist.
+
+Warnings: `structure` (a section the house pattern expects is missing), `placeholder` (TODO
+text left in), `kernel` (not the python3 kernel), `sessions` (not 2 to 4 sessions).
+
+Each finding names the file, the cell (or line) and how to fix it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .findings import ERROR, WARNING, Finding, LintFailed, format_finding, schema_findings
+from .lint_notebook import PLACEHOLDER, lint_notebook, strip_notebooks
+
+__all__ = ["Finding", "LintFailed", "format_finding", "lint_modules", "strip_notebooks"]
+
+CATALOGUE_KEYS = {
+    "id",
+    "title",
+    "name",
+    "level",
+    "audience",
+    "delivery",
+    "hours",
+    "duration",
+    "prerequisites",
+    "assessment",
+    "attendance",
+    "book",
+    "runs_group",
+}
+
+
+# ---------------------------------------------------------------- the catalogue, leniently
+@dataclass(frozen=True)
+class _CatalogueCourse:
+    id: str
+    title: str
+    level: str
+    audience: str
+    book: bool
+    line: int
+
+
+def _read_catalogue(programme: Path) -> tuple[dict[str, _CatalogueCourse], list[Finding]]:
+    """The courses of programme.yml read leniently (so one mistake does not hide the rest),
+    with a finding for every prerequisite that names no course."""
+    import yaml
+
+    findings: list[Finding] = []
+    try:
+        root = yaml.compose(programme.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as err:
+        mark = getattr(err, "problem_mark", None)
+        return {}, [
+            Finding(
+                ERROR,
+                "programme",
+                programme,
+                f"cannot read the catalogue: {err}",
+                "fix the YAML",
+                line=mark.line + 1 if mark else None,
+            )
+        ]
+    courses_node = _child(root, "courses")
+    courses: dict[str, _CatalogueCourse] = {}
+    prereqs: list[tuple[str, str, int]] = []
+    if isinstance(courses_node, yaml.MappingNode):
+        for key, body in courses_node.value:
+            cid = str(key.value)
+            fields = (
+                {str(k.value): v for k, v in body.value}
+                if isinstance(body, yaml.MappingNode)
+                else {}
+            )
+
+            def scalar(name: str, default: str = "", fields: dict = fields) -> str:
+                node = fields.get(name)
+                return str(node.value) if isinstance(node, yaml.ScalarNode) else default
+
+            courses[cid] = _CatalogueCourse(
+                cid,
+                scalar("title"),
+                scalar("level"),
+                scalar("audience"),
+                scalar("book", "true").lower() not in ("false", "no"),
+                key.start_mark.line + 1,
+            )
+            pre = fields.get("prerequisites")
+            if isinstance(pre, yaml.SequenceNode):
+                prereqs += [(cid, str(item.value), item.start_mark.line + 1) for item in pre.value]
+    for cid, pre, line in prereqs:
+        if pre not in courses:
+            close = difflib.get_close_matches(pre, list(courses), n=1)
+            hint = f"did you mean '{close[0]}'? " if close else ""
+            findings.append(
+                Finding(
+                    ERROR,
+                    "prerequisite",
+                    programme,
+                    f"course '{cid}' needs '{pre}' first, but there is no course '{pre}'",
+                    f"{hint}correct the id, or add course '{pre}' under courses: in programme.yml",
+                    line=line,
+                )
+            )
+    from ..errors import ProgrammeError
+    from ..programme import load_programme
+
+    try:
+        load_programme(programme)
+    except ProgrammeError as err:
+        match = re.match(r"^(.*?):(\d+): (.*)$", err.message)
+        line = int(match.group(2)) if match else None
+        text = match.group(3) if match else err.message
+        if not any(f.line == line for f in findings):
+            findings.append(
+                Finding(
+                    ERROR,
+                    "programme",
+                    programme,
+                    text,
+                    "correct programme.yml (it is the catalogue every tool reads)",
+                    line=line,
+                )
+            )
+    return courses, findings
+
+
+def _child(node: Any, key: str) -> Any:
+    import yaml
+
+    if isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            if k.value == key:
+                return v
+    return None
+
+
+# ---------------------------------------------------------------- course folders
+def lint_modules(
+    modules_dir: Path, programme: Path, *, only: Iterable[str] | None = None
+) -> list[Finding]:
+    """Every finding for the catalogue and the course folders in `modules_dir` (or only the
+    courses named)."""
+    modules_dir, programme = Path(modules_dir), Path(programme)
+    catalogue, findings = _read_catalogue(programme)
+    wanted = set(only) if only else None
+    if wanted:
+        unknown = sorted(wanted - set(catalogue))
+        for cid in unknown:
+            findings.append(
+                Finding(
+                    ERROR,
+                    "unknown-course",
+                    programme,
+                    f"no course '{cid}' in the catalogue",
+                    f"use one of: {', '.join(catalogue)}",
+                )
+            )
+    folders = (
+        sorted(p for p in modules_dir.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
+        if modules_dir.is_dir()
+        else []
+    )
+    for folder in folders:
+        if wanted is not None and folder.name not in wanted:
+            continue
+        course = catalogue.get(folder.name)
+        if course is None:
+            close = difflib.get_close_matches(folder.name, list(catalogue), n=1)
+            hint = f"rename it to '{close[0]}', or " if close else ""
+            findings.append(
+                Finding(
+                    ERROR,
+                    "unknown-course",
+                    folder,
+                    f"folder modules/{folder.name}/ is not a course in programme.yml",
+                    f"{hint}add course '{folder.name}' to programme.yml first",
+                )
+            )
+            continue
+        findings += lint_course(folder, course, modules_dir.parent)
+    return sorted(findings, key=lambda f: (str(f.path), f.cell or 0, f.line or 0))
+
+
+def lint_course(folder: Path, course: _CatalogueCourse, root: Path) -> list[Finding]:
+    findings = _lint_course_yml(folder / "course.yml", course)
+    if not course.book:
+        findings.append(
+            Finding(
+                WARNING,
+                "structure",
+                folder,
+                f"course '{course.id}' has book: false, so these pages are not in the book",
+                "set book: true in programme.yml, or remove the folder",
+            )
+        )
+    notebooks = sorted(p for p in folder.glob("*.ipynb") if not p.name.startswith("."))
+    if not 2 <= len(notebooks) <= 4:
+        findings.append(
+            Finding(
+                WARNING,
+                "sessions",
+                folder,
+                f"{len(notebooks)} session notebook(s); a course has 2 to 4",
+                "split or merge sessions (imatter module new adds a course with --sessions N)",
+            )
+        )
+    for position, path in enumerate(notebooks, start=1):
+        findings += lint_notebook(path, course, position, root)
+    return findings
+
+
+def _lint_course_yml(path: Path, course: _CatalogueCourse) -> list[Finding]:
+    import yaml
+
+    if not path.is_file():
+        return [
+            Finding(
+                ERROR,
+                "course-yml",
+                path,
+                "course.yml is missing",
+                f"create it with schema: 1, description: and outcomes: (or run "
+                f"`imatter module new {course.id}`)",
+            )
+        ]
+    text = path.read_text(encoding="utf-8")
+    try:
+        node = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        return [
+            Finding(
+                ERROR,
+                "course-yml",
+                path,
+                f"not valid YAML: {err}",
+                "fix the YAML syntax",
+                line=mark.line + 1 if mark else None,
+            )
+        ]
+    if not isinstance(data, dict):
+        return [
+            Finding(
+                ERROR,
+                "course-yml",
+                path,
+                "course.yml must be a mapping of fields",
+                "write schema:, description: and outcomes: as keys",
+            )
+        ]
+    lines = (
+        {str(k.value): k.start_mark.line + 1 for k, _v in node.value}
+        if isinstance(node, yaml.MappingNode)
+        else {}
+    )
+    findings = []
+    for key in sorted(set(data) & CATALOGUE_KEYS):
+        findings.append(
+            Finding(
+                ERROR,
+                "single-source",
+                path,
+                f"'{key}' is written in modules/programme.yml, the one place for it",
+                f"remove '{key}' from course.yml (edit programme.yml if it needs to change)",
+                line=lines.get(key),
+            )
+        )
+    rest = {k: v for k, v in data.items() if k not in CATALOGUE_KEYS}
+    against_schema = schema_findings(rest, "course", path, "schema", lines=lines, what="course.yml")
+    if not data.get("outcomes"):
+        # One clear finding for missing outcomes rather than the schema's wording as well.
+        against_schema = [f for f in against_schema if "outcomes" not in f.message]
+    findings += against_schema
+    if not data.get("outcomes"):
+        findings.append(
+            Finding(
+                ERROR,
+                "outcomes",
+                path,
+                "the course has no learning outcomes",
+                "add outcomes: with one item per outcome ('By the end of this "
+                "course you will be able to ...')",
+                line=lines.get("outcomes"),
+            )
+        )
+    if PLACEHOLDER.search(text):
+        findings.append(
+            Finding(
+                WARNING,
+                "placeholder",
+                path,
+                "placeholder text left in",
+                "replace the TODO text with the real description and outcomes",
+            )
+        )
+    if course.title and course.title.lower() in text.lower():
+        findings.append(
+            Finding(
+                ERROR,
+                "single-source",
+                path,
+                f"the course title '{course.title}' is repeated here",
+                "leave the title to programme.yml; the book shows it on the course page",
+            )
+        )
+    return findings

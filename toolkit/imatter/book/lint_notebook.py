@@ -1,0 +1,475 @@
+"""The module linter's checks of one session notebook, and `imatter module strip`.
+
+See `lint` for the list of finding codes.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, Protocol
+
+from ..errors import ImatterError
+from . import markdown as md
+from .findings import ERROR, WARNING, Finding, schema_findings
+from .project import cell_source
+
+SESSION_FILE = re.compile(r"^(\d{2})-[a-z0-9]+(?:-[a-z0-9]+)*\.ipynb$")
+SESSION_TITLE = re.compile(r"^Session (\d+): \S")
+CHECK_OUTPUT_MARKERS = ("NBVAL_CHECK_OUTPUT",)
+CHECK_OUTPUT_TAGS = ("nbval-check-output",)
+EXPECTED_SECTIONS = (
+    ("A story from practice", "## A story from practice: a short, clearly fictional vignette"),
+    ("Activity", "## Activity: ... with a code cell that calls imatter.activities"),
+    ("Reflection", "## Reflection with two to four private prompts"),
+    ("Summary", "## Summary with the key points as a short list"),
+    ("References", "## References listing the sources cited in the text"),
+)
+FACILITATOR = (
+    "Facilitator notes",
+    "## Facilitator notes in a MyST {admonition} with :class: dropdown",
+)
+PLACEHOLDER = re.compile(r"\bTODO\b|\{\{[^}]*\}\}")
+
+
+class CourseFacts(Protocol):
+    """What the notebook checks need to know about the course (from the catalogue)."""
+
+    id: str
+    level: str
+    audience: str
+
+
+# ---------------------------------------------------------------- notebooks
+def _check_output(cell: dict[str, Any]) -> bool:
+    """nbval checks this cell's output: a comment line that is exactly `# NBVAL_CHECK_OUTPUT`
+    (nbval's own rule), or the `nbval-check-output` tag."""
+    tags = cell.get("metadata", {}).get("tags", [])
+    comments = (
+        line.strip().lstrip("#").strip()
+        for line in cell_source(cell).splitlines()
+        if line.strip().startswith("#")
+    )
+    return any(c in CHECK_OUTPUT_MARKERS for c in comments) or any(
+        t in tags for t in CHECK_OUTPUT_TAGS
+    )
+
+
+def lint_notebook(path: Path, course: CourseFacts, position: int, root: Path) -> list[Finding]:
+    try:
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        cells = nb["cells"]
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        return [
+            Finding(
+                ERROR,
+                "metadata",
+                path,
+                f"not a readable notebook ({err})",
+                "open and save it in Jupyter",
+            )
+        ]
+    findings: list[Finding] = []
+    meta = nb.get("metadata", {})
+    imatter = meta.get("imatter")
+    if imatter is None:
+        findings.append(
+            Finding(
+                ERROR,
+                "metadata",
+                path,
+                "no 'imatter' notebook metadata",
+                'add "imatter": {"schema": 1, "session": N, "minutes": M} to the notebook metadata',
+            )
+        )
+        imatter = {}
+    else:
+        findings += schema_findings(imatter, "session", path, "metadata", what="metadata.imatter")
+    if (meta.get("kernelspec") or {}).get("name") != "python3":
+        findings.append(
+            Finding(
+                WARNING,
+                "kernel",
+                path,
+                "the kernel is not python3",
+                "choose the Python 3 (ipykernel) kernel and save",
+            )
+        )
+    session = imatter.get("session") if isinstance(imatter, dict) else None
+    name = SESSION_FILE.match(path.name)
+    if not name:
+        findings.append(
+            Finding(
+                ERROR,
+                "session-number",
+                path,
+                f"'{path.name}' is not named NN-slug.ipynb",
+                f"rename it like {position:02d}-short-title.ipynb",
+            )
+        )
+    elif int(name.group(1)) != position or (isinstance(session, int) and session != position):
+        findings.append(
+            Finding(
+                ERROR,
+                "session-number",
+                path,
+                f"this is notebook {position} in file order, its name says {int(name.group(1))} "
+                f"and its metadata says session {session}",
+                "number the files 01, 02, ... in order and set imatter.session to match",
+            )
+        )
+    if widgets_state(nb):
+        findings.append(
+            Finding(
+                ERROR,
+                "outputs",
+                path,
+                "saved widget state in the metadata",
+                f"run `imatter module strip {path}`",
+            )
+        )
+
+    markdown_cells: list[tuple[int, str]] = []
+    all_heads: list[tuple[int, md.Heading]] = []
+    for number, cell in enumerate(cells, start=1):
+        source = cell_source(cell)
+        kind = cell.get("cell_type")
+        if PLACEHOLDER.search(source):
+            findings.append(
+                Finding(
+                    WARNING,
+                    "placeholder",
+                    path,
+                    "placeholder text left in",
+                    "replace the TODO text with the real content",
+                    cell=number,
+                )
+            )
+        if kind == "code":
+            if (cell.get("outputs") or cell.get("execution_count") is not None) and not (
+                _check_output(cell)
+            ):
+                findings.append(
+                    Finding(
+                        ERROR,
+                        "outputs",
+                        path,
+                        "outputs are committed",
+                        f"run `imatter module strip {path}` (or mark the cell "
+                        "# NBVAL_CHECK_OUTPUT if its output is a deliberate test reference)",
+                        cell=number,
+                    )
+                )
+            continue
+        if kind != "markdown":
+            continue
+        markdown_cells.append((number, source))
+        all_heads += [(number, h) for h in md.headings(source)]
+        findings += _images(path, number, source, root)
+        findings += _links(path, number, source, root)
+
+    findings += _headings(path, all_heads, session)
+    findings += _outcomes(path, markdown_cells)
+    expected = list(EXPECTED_SECTIONS)
+    if course.level in ("link", "lead"):
+        expected.insert(4, FACILITATOR)
+    titles = [h.text.lower() for _n, h in all_heads if h.level == 2]
+    for title, fix in expected:
+        if not any(t.startswith(title.lower()) for t in titles):
+            findings.append(
+                Finding(WARNING, "structure", path, f"no '## {title}' section", f"add {fix}")
+            )
+    if course.audience in ("parents", "both"):
+        findings += _readability(path, markdown_cells)
+    return findings
+
+
+def widgets_state(nb: dict[str, Any]) -> bool:
+    return bool((nb.get("metadata") or {}).get("widgets"))
+
+
+def _headings(path: Path, heads: list[tuple[int, md.Heading]], session: Any) -> list[Finding]:
+    findings = []
+    if not heads:
+        return [
+            Finding(
+                ERROR,
+                "heading-order",
+                path,
+                "the notebook has no headings",
+                "start the first cell with '# Session N: title'",
+                cell=1,
+            )
+        ]
+    first_cell, first = heads[0]
+    if first.level != 1:
+        findings.append(
+            Finding(
+                ERROR,
+                "heading-order",
+                path,
+                f"the first heading '{first.text}' is level {first.level}",
+                "start the notebook with '# Session N: title'",
+                cell=first_cell,
+                line=first.line,
+            )
+        )
+    else:
+        match = SESSION_TITLE.match(first.text)
+        if not match:
+            findings.append(
+                Finding(
+                    ERROR,
+                    "heading-order",
+                    path,
+                    f"the title '{first.text}' is not 'Session N: title'",
+                    "write the first heading as '# Session N: title'",
+                    cell=first_cell,
+                    line=first.line,
+                )
+            )
+        elif isinstance(session, int) and int(match.group(1)) != session:
+            findings.append(
+                Finding(
+                    ERROR,
+                    "session-number",
+                    path,
+                    f"the title says session {match.group(1)}, the metadata says {session}",
+                    "make them agree",
+                    cell=first_cell,
+                    line=first.line,
+                )
+            )
+    previous = 0
+    for number, head in heads:
+        if head.level == 1 and (number, head) != heads[0]:
+            findings.append(
+                Finding(
+                    ERROR,
+                    "heading-order",
+                    path,
+                    f"a second top-level heading '# {head.text}'",
+                    f"make it '## {head.text}'",
+                    cell=number,
+                    line=head.line,
+                )
+            )
+        elif previous and head.level > previous + 1:
+            findings.append(
+                Finding(
+                    ERROR,
+                    "heading-order",
+                    path,
+                    f"'{head.text}' jumps from level {previous} to level {head.level}",
+                    f"make it {'#' * (previous + 1)} {head.text}",
+                    cell=number,
+                    line=head.line,
+                )
+            )
+        previous = head.level
+    return findings
+
+
+def _outcomes(path: Path, cells: list[tuple[int, str]]) -> list[Finding]:
+    for number, source in cells:
+        heads = md.headings(source)
+        for i, head in enumerate(heads):
+            if head.text.lower().startswith("learning outcomes"):
+                end = heads[i + 1].line if i + 1 < len(heads) else 10**9
+                body = [
+                    line.text
+                    for line in md.lines(source)
+                    if head.line < line.number < end and not line.code
+                ]
+                if any(re.match(r"^\s*(?:[-*+]|\d+[.)])\s+\S", t) for t in body):
+                    return []
+                return [
+                    Finding(
+                        ERROR,
+                        "outcomes",
+                        path,
+                        "'## Learning outcomes' has no list",
+                        "list the session's outcomes as bullets under the heading",
+                        cell=number,
+                        line=head.line,
+                    )
+                ]
+    return [
+        Finding(
+            ERROR,
+            "outcomes",
+            path,
+            "no '## Learning outcomes' section",
+            "add '## Learning outcomes' and a bulleted list to the first cell",
+            cell=cells[0][0] if cells else None,
+        )
+    ]
+
+
+def _is_local(target: str) -> bool:
+    return bool(target) and not re.match(r"^(?:[a-z][a-z0-9+.-]*:|//|#)", target, re.I)
+
+
+def _resolve(path: Path, target: str, root: Path) -> Path:
+    target = target.split("#", 1)[0].split("?", 1)[0]
+    return (root / target.lstrip("/")) if target.startswith("/") else (path.parent / target)
+
+
+def _exists(candidate: Path) -> bool:
+    if candidate.exists():
+        return True
+    stem = (
+        candidate.with_suffix("") if candidate.suffix in (".html", ".md", ".ipynb") else candidate
+    )
+    return any(stem.with_suffix(s).exists() for s in (".md", ".ipynb"))
+
+
+def _images(path: Path, number: int, source: str, root: Path) -> list[Finding]:
+    findings = []
+    for image in md.images(source):
+        if not image.alt:
+            example = (
+                f"![A short description of the picture]({image.source})"
+                if image.kind == "markdown"
+                else ":alt: A short description of the picture"
+                if image.kind == "directive"
+                else 'alt="A short description of the picture"'
+            )
+            findings.append(
+                Finding(
+                    ERROR,
+                    "image-alt",
+                    path,
+                    f"the image '{image.source}' has no alt text",
+                    f"say what the picture shows, for readers who cannot see it: {example}",
+                    cell=number,
+                    line=image.line,
+                )
+            )
+        if _is_local(image.source) and not _resolve(path, image.source, root).exists():
+            findings.append(
+                Finding(
+                    ERROR,
+                    "link",
+                    path,
+                    f"the image '{image.source}' does not exist",
+                    "put the file in the course's images/ folder or correct the path",
+                    cell=number,
+                    line=image.line,
+                )
+            )
+    return findings
+
+
+def _links(path: Path, number: int, source: str, root: Path) -> list[Finding]:
+    findings = []
+    for link in md.links(source):
+        target = link.target
+        if link.kind == "doc":
+            if target.startswith("/"):
+                candidate = root / target.lstrip("/")
+            else:
+                candidate = path.parent / target
+            ok = any(
+                candidate.with_name(candidate.name + s).exists() for s in ("", ".md", ".ipynb")
+            )
+        else:
+            if not _is_local(target):
+                continue
+            ok = _exists(_resolve(path, target, root))
+        if not ok:
+            findings.append(
+                Finding(
+                    ERROR,
+                    "link",
+                    path,
+                    f"the link '{target}' leads nowhere",
+                    "correct the path (relative to this notebook, or starting "
+                    "with / from the project root), or remove the link",
+                    cell=number,
+                    line=link.line,
+                )
+            )
+    return findings
+
+
+def _readability(path: Path, cells: list[tuple[int, str]]) -> list[Finding]:
+    from .readability import PARENT_MINIMUM, measure
+
+    result = measure(cells)
+    if result is None or result.score >= PARENT_MINIMUM:
+        return []
+    cell = result.worst_cell
+    hardest = (
+        f" The hardest cell scores {result.worst_cell_score:.0f}."
+        if result.worst_cell_score is not None
+        else ""
+    )
+    sentence = result.longest_sentence
+    if len(sentence) > 120:
+        sentence = sentence[:117] + "..."
+    words = f" Swap long words such as {', '.join(result.long_words)}." if result.long_words else ""
+    return [
+        Finding(
+            ERROR,
+            "readability",
+            path,
+            f"this page is for parents but reads at Flesch {result.score:.0f} "
+            "(it needs 60 or more)."
+            f"{hardest}",
+            f"use shorter sentences (aim for under 20 words) and everyday words. The longest "
+            f'sentence has {result.longest_words} words: "{sentence}".{words}',
+            cell=cell,
+        )
+    ]
+
+
+# ---------------------------------------------------------------- strip outputs
+def strip_notebook(nb: dict[str, Any]) -> bool:
+    """Remove outputs, execution counts and widget state (cells marked NBVAL_CHECK_OUTPUT
+    keep their outputs). True if anything changed."""
+    changed = False
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") != "code":
+            continue
+        if cell.get("metadata", {}).pop("execution", None) is not None:
+            changed = True
+        if _check_output(cell):
+            continue
+        if cell.get("outputs"):
+            cell["outputs"] = []
+            changed = True
+        if cell.get("execution_count") is not None:
+            cell["execution_count"] = None
+            changed = True
+    if nb.get("metadata", {}).pop("widgets", None) is not None:
+        changed = True
+    return changed
+
+
+def strip_notebooks(modules_dir: Path, targets: Iterable[str] = ()) -> list[Path]:
+    """Strip the notebooks named (paths or course ids; default: every course folder).
+    Returns the notebooks changed."""
+    paths: list[Path] = []
+    for target in targets or [p.name for p in sorted(modules_dir.iterdir()) if p.is_dir()]:
+        candidate = Path(target)
+        if candidate.suffix == ".ipynb":
+            paths.append(candidate)
+        else:
+            folder = candidate if candidate.is_dir() else modules_dir / target
+            paths += sorted(folder.glob("*.ipynb"))
+    changed = []
+    for path in paths:
+        try:
+            nb = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ImatterError(f"{path}: no such notebook") from None
+        if strip_notebook(nb):
+            path.write_text(
+                json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n",
+                encoding="utf-8",
+            )
+            changed.append(path)
+    return changed
