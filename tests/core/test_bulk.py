@@ -177,8 +177,12 @@ def _compare(ws, on):
     return table, mismatches
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3, 4])
-def test_bulk_matches_explain_on_random_populations(ws, seed):
+@pytest.mark.parametrize(("seed", "stale_limit"), [(1, 1000), (2, 1000), (3, 0), (4, 0)])
+def test_bulk_matches_explain_on_random_populations(ws, seed, stale_limit, monkeypatch):
+    """stale_limit 0 makes the loader scan every completion instead of using the summary."""
+    from imatter.eligibility import bulk
+
+    monkeypatch.setattr(bulk, "STALE_LIMIT", stale_limit)
     _populate(ws, seed)
     for on in (ON, ON - dt.timedelta(days=400)):
         table, mismatches = _compare(ws, on)

@@ -11,10 +11,11 @@ exactly as the single-person engine combines them (tests compare the two person 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+import re
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -83,18 +84,6 @@ def months_between_np(start: np.ndarray, end: np.ndarray) -> np.ndarray:
     return np.maximum(months, 0)
 
 
-def _dates(values: Iterable[Any]) -> np.ndarray:
-    out = [
-        "NaT" if v is None else (v.isoformat() if isinstance(v, dt.date) else str(v)[:10])
-        for v in values
-    ]
-    return np.array(out, dtype="datetime64[D]")
-
-
-def _ints(values: Iterable[Any], count: int) -> np.ndarray:
-    return np.fromiter((int(v or 0) for v in values), dtype=np.int64, count=count)
-
-
 def _int_matrix(rows: list[tuple], width: int) -> np.ndarray:
     """Rows of integers (no NULLs) as an (n, width) int64 array, converted in C."""
     if not rows:
@@ -125,35 +114,52 @@ class _Queries:
         # At most one current completion per person and course (the store enforces it), so the
         # SUM of distinct powers of two is their OR; people with corrections are redone exactly.
         self.mask = (
-            "SELECT person_id,"
-            f" CAST(COALESCE(SUM(CASE course_id {course_case} ELSE 0 END), 0) AS BIGINT)"
+            "SELECT person_id AS c0,"
+            f" CAST(COALESCE(SUM(CASE course_id {course_case} ELSE 0 END), 0) AS BIGINT) AS c1"
             " FROM completions WHERE completed_on <= :d AND person_id BETWEEN :lo AND :hi"
             " GROUP BY person_id"
         )
         # supersedes_id > 0 (not IS NOT NULL), no DISTINCT: so SQLite searches its unique index.
         self.corrected = "SELECT person_id FROM completions WHERE supersedes_id > 0"
+        current = "(since IS NULL OR since <= :d) AND (until IS NULL OR until >= :d)"
         # One row per current affiliation; the position bits are OR-ed per person in NumPy.
-        self.affiliations = (
-            f"SELECT person_id, CASE position {position_case} ELSE 0 END,"
-            f" CASE WHEN setting_id IN ({licensed}) THEN 1 ELSE 0 END"
-            " FROM affiliations WHERE (since IS NULL OR since <= :d)"
-            " AND (until IS NULL OR until >= :d)"
+        self.positions_q = (
+            f"SELECT person_id AS c0, CASE position {position_case} ELSE 0 END AS c1"
+            f" FROM affiliations WHERE {current}"
         )
+        self.licensed_people = (
+            f"SELECT person_id AS c0 FROM affiliations WHERE setting_id IN ({licensed})"
+            f" AND {current}"
+        )
+        role_case = " ".join(f"WHEN '{r}' THEN {i}" for r, i in self.roles.items())
+        self.role_case = f"CASE {{col}} {role_case} ELSE -1 END"
+        # Dates come back as day numbers ({day:col}, 0 for none), so everything is integers.
         self.awards = (
-            "SELECT a.person_id, a.role_id, a.valid_from, a.valid_until, r.revoked_on"
+            "SELECT a.person_id AS c0, " + self.role_case.format(col="a.role_id") + " AS c1,"
+            " {day:a.valid_from} AS c2, {day:a.valid_until} AS c3, {day:r.revoked_on} AS c4"
             " FROM awards a LEFT JOIN award_revocations r ON r.award_id = a.id"
-            " WHERE a.withdrawn = :no AND NOT EXISTS"
-            " (SELECT 1 FROM awards b WHERE b.supersedes_id = a.id)"
+            " WHERE a.withdrawn = :no AND a.id NOT IN"
+            " (SELECT supersedes_id FROM awards WHERE supersedes_id IS NOT NULL)"
         )
         self.approved = (
-            "SELECT person_id, role_id FROM applications WHERE status = 'approved'"
+            "SELECT person_id AS c0, " + self.role_case.format(col="role_id") + " AS c1"
+            " FROM applications WHERE status = 'approved'"
             " AND COALESCE(decided_on, submitted_on) <= :d"
         )
         self.cases = (
-            "SELECT person_id, started_on, last_reviewed_on FROM documented_cases"
-            " WHERE started_on <= :d"
+            "SELECT person_id AS c0, {day:started_on} AS c1, {day:last_reviewed_on} AS c2"
+            " FROM documented_cases WHERE started_on <= :d"
         )
-        self.people = "SELECT id FROM people ORDER BY id"
+        self.people = "SELECT id AS c0 FROM people ORDER BY id"
+        self.mask_for = (
+            "SELECT person_id AS c0,"
+            f" CAST(COALESCE(SUM(CASE course_id {course_case} ELSE 0 END), 0) AS BIGINT) AS c1"
+            " FROM completions WHERE completed_on <= :d AND person_id IN ({ids})"
+            " GROUP BY person_id"
+        )
+        self.summary = (
+            "SELECT person_id AS c0, mask AS c1, last_day AS c2 FROM person_course_summary"
+        )
         self.people_names = "SELECT id, name FROM people ORDER BY id"
 
 
@@ -161,60 +167,71 @@ def load_columns(store: Store, programme: Programme, on: dt.date, *, names: bool
     """Read the store into columns for evaluation on a date."""
     q = _Queries(programme)
     path = store.sqlite_path
-    if path is not None and path.exists():
-        run = _sqlite_runner(path)
-    else:
-        run = _sqlalchemy_runner(store)
+    reader: _Reader = (
+        _SqliteReader(path) if path is not None and path.exists() else _AlchemyReader(store)
+    )
     day = on.isoformat() if store.is_sqlite else on
     params = {"d": day, "no": False}
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        bounds = run("SELECT MIN(id), MAX(id) FROM people", {})[0]
-        lo, hi = (bounds[0] or 0), (bounds[1] or 0)
-        # The completions pass is the big one: split it by person id so both cores share it.
-        cuts = np.linspace(lo, hi + 1, 5).astype(np.int64)
-        masks = [
-            pool.submit(run, q.mask, {**params, "lo": int(a), "hi": int(b) - 1})
-            for a, b in zip(cuts[:-1], cuts[1:], strict=True)
-        ]
-        people_f = pool.submit(run, q.people_names if names else q.people, {})
-        aff_f = pool.submit(run, q.affiliations, params)
+    summary = reader.summary_bits()
+    with reader.pool() as pool:
+        # Longest first, so that the two workers finish together.
+        positions_f = pool.submit(reader.ints, q.positions_q, params, 2)
+        licensed_f = pool.submit(reader.ints, q.licensed_people, params, 1)
+        if summary is not None:
+            summary_f = pool.submit(reader.ints, q.summary, {}, 3)
+        else:
+            masks_f = _mask_scan(pool, reader, q, params)
+        people_f = pool.submit(
+            reader.rows if names else reader.ints,
+            *((q.people_names, {}) if names else (q.people, {}, 1)),
+        )
         small = {
-            key: pool.submit(run, sql, params)
-            for key, sql in (
-                ("corrected", q.corrected),
-                ("awards", q.awards),
-                ("approved", q.approved),
-                ("cases", q.cases),
-            )
+            "corrected": pool.submit(reader.rows, q.corrected, params),
+            "awards": pool.submit(reader.ints, reader.days(q.awards), params, 5),
+            "approved": pool.submit(reader.ints, q.approved, params, 2),
+            "cases": pool.submit(reader.ints, reader.days(q.cases), params, 3),
         }
+        import pandas  # noqa: F401  (the table needs it; import while the workers read)
+
         people = people_f.result()
         if names:
             person_ids = _int_matrix([row[:1] for row in people], 1)[:, 0]
             name_array = np.array([row[1] for row in people], dtype=object)
         else:
-            person_ids = _int_matrix(people, 1)[:, 0]
+            person_ids = people[:, 0]
             name_array = None
         n = len(person_ids)
         course_mask = np.zeros(n, dtype=np.int64)
-        for future in masks:
-            found = _int_matrix(future.result(), 2)
+        if summary is not None:
+            found = summary_f.result()
+            stale = found[:, 2] > on.toordinal() + JULIAN_OFFSET  # completed after the date
+            course_mask[np.searchsorted(person_ids, found[:, 0])] = _remap_bits(
+                found[:, 1], summary, q.courses
+            )
+            stale_ids = found[stale, 0]
+            # recomputed below from the records; none of their courses may count until then
+            course_mask[np.searchsorted(person_ids, stale_ids)] = 0
+            if len(stale_ids) > max(STALE_LIMIT, n // 20):
+                masks_f = _mask_scan(pool, reader, q, params)  # far in the past: scan them all
+            else:
+                masks_f = [pool.submit(reader.ints, _in_list(q.mask_for, stale_ids), params, 2)]
+        for future in masks_f:
+            found = future.result()
             course_mask[np.searchsorted(person_ids, found[:, 0])] = found[:, 1]
-        aff = _int_matrix(aff_f.result(), 3)
-        idx = np.searchsorted(person_ids, aff[:, 0])
+        positions = positions_f.result()
+        idx = np.searchsorted(person_ids, positions[:, 0])
         position_mask = np.zeros(n, dtype=np.int64)
-        np.bitwise_or.at(position_mask, idx, aff[:, 1])
+        np.bitwise_or.at(position_mask, idx, positions[:, 1])
         member = np.zeros(n, dtype=bool)
         member[idx] = True
         licensed = np.zeros(n, dtype=bool)
-        licensed[idx[aff[:, 2] == 1]] = True
+        licensed[np.searchsorted(person_ids, licensed_f.result()[:, 0])] = True
         rows = {key: future.result() for key, future in small.items()}
     corrected = sorted({row[0] for row in rows["corrected"]})
     if corrected:
         _redo_corrected(store, q, on, person_ids, course_mask, corrected)
-    awards = rows["awards"]
-    role_index = q.roles
-    approved = [r for r in rows["approved"] if r[1] in role_index]
-    cases = rows["cases"]
+    awards, approved, cases = rows["awards"], rows["approved"], rows["cases"]
+    approved = approved[approved[:, 1] >= 0]
     return Columns(
         person_ids=person_ids,
         names=name_array,
@@ -222,17 +239,54 @@ def load_columns(store: Store, programme: Programme, on: dt.date, *, names: bool
         position_mask=position_mask,
         member=member,
         licensed=licensed,
-        award_person=_ints((r[0] for r in awards), len(awards)),
-        award_role=np.array([role_index.get(r[1], -1) for r in awards], dtype=np.int64),
-        award_from=_dates(r[2] for r in awards),
-        award_until=_dates(r[3] for r in awards),
-        award_revoked=_dates(r[4] for r in awards),
-        approved_person=_ints((r[0] for r in approved), len(approved)),
-        approved_role=np.array([role_index[r[1]] for r in approved], dtype=np.int64),
-        case_person=_ints((r[0] for r in cases), len(cases)),
-        case_start=_dates(r[1] for r in cases),
-        case_end=_dates(r[2] for r in cases),
+        award_person=awards[:, 0],
+        award_role=awards[:, 1],
+        award_from=_day_numbers(awards[:, 2]),
+        award_until=_day_numbers(awards[:, 3]),
+        award_revoked=_day_numbers(awards[:, 4]),
+        approved_person=approved[:, 0],
+        approved_role=approved[:, 1],
+        case_person=cases[:, 0],
+        case_start=_day_numbers(cases[:, 1]),
+        case_end=_day_numbers(cases[:, 2]),
     )
+
+
+def _day_numbers(days: np.ndarray) -> np.ndarray:
+    """Julian day numbers (0 for none) as datetime64[D] (NaT for none)."""
+    out = (days - (JULIAN_OFFSET + dt.date(1970, 1, 1).toordinal())).astype("datetime64[D]")
+    out[days == 0] = NAT
+    return out
+
+
+STALE_LIMIT = 1000  # more people with later completions than this: scan every completion
+JULIAN_OFFSET = 1721424  # date.toordinal() + this = SQLite's CAST(julianday(date) AS INTEGER)
+
+
+def _mask_scan(pool: Executor, reader: _Reader, q: _Queries, params: dict) -> list:
+    """Aggregate every completion, split into four by person id so both cores share it."""
+    bounds = reader.rows("SELECT MIN(id), MAX(id) FROM people", {})[0]
+    lo, hi = (bounds[0] or 0), (bounds[1] or 0)
+    cuts = np.linspace(lo, hi + 1, 5).astype(np.int64)
+    return [
+        pool.submit(reader.ints, q.mask, {**params, "lo": int(a), "hi": int(b) - 1}, 2)
+        for a, b in zip(cuts[:-1], cuts[1:], strict=True)
+    ]
+
+
+def _in_list(template: str, ids: np.ndarray) -> str:
+    """The query with its id list inlined (integers only, so nothing to escape)."""
+    return template.replace("{ids}", ",".join(str(int(i)) for i in ids) or "NULL")
+
+
+def _remap_bits(masks: np.ndarray, db_bits: dict[str, int], courses: dict[str, int]) -> np.ndarray:
+    """Translate the summary's course bits (numbered as first seen) to the programme's order."""
+    out = np.zeros(len(masks), dtype=np.int64)
+    for course, bit in db_bits.items():
+        if course in courses and bit < 63:
+            has = (masks >> np.int64(bit)) & np.int64(1)
+            out |= has << np.int64(courses[course])
+    return out
 
 
 def _redo_corrected(
@@ -257,30 +311,107 @@ def _redo_corrected(
     )
 
 
-def _sqlite_runner(path) -> Callable[[str, dict], list[tuple]]:  # type: ignore[no-untyped-def]
-    import sqlite3
+class _Reader:
+    """Runs the loader's queries: `rows` as tuples, `ints` as an int64 matrix."""
 
-    uri = f"file:{path}?mode=ro"
+    def rows(self, sql: str, params: dict) -> list[tuple]:
+        raise NotImplementedError
 
-    def run(sql: str, params: dict) -> list[tuple]:
-        conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
+    def ints(self, sql: str, params: dict, width: int) -> np.ndarray:
+        return _int_matrix(self.rows(sql, params), width)
+
+    def summary_bits(self) -> dict[str, int] | None:
+        """The completion summary's course bits, or None where there is no usable summary."""
+        return None
+
+    def pool(self) -> Executor:
+        """Two workers for the queries."""
+        return ThreadPoolExecutor(max_workers=2)
+
+    def days(self, sql: str) -> str:
+        """Replace each {day:column} with the column as a Julian day number (0 for NULL)."""
+        return re.sub(r"\{day:([\w.]+)\}", lambda m: self.day_number(m.group(1)), sql)
+
+    def day_number(self, column: str) -> str:
+        return f"COALESCE(CAST(julianday({column}) AS INTEGER), 0)"
+
+
+class _SqliteReader(_Reader):
+    """Read-only connections, one per query, in two worker processes.
+
+    Threads do not help here: SQLite serialises its memory allocator across threads, and two
+    threads were measured slower than one. Each process opens its own connection (never one
+    shared across fork()).
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.uri = f"file:{path}?mode=ro"
+
+    def pool(self) -> Executor:
+        import multiprocessing
+        import threading
+
+        if threading.active_count() > 1:  # fork() with threads running is unsafe
+            return ThreadPoolExecutor(max_workers=1)
+        return ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("fork"))
+
+    def _connect(self):  # type: ignore[no-untyped-def]
+        import sqlite3
+
+        conn = sqlite3.connect(self.uri, uri=True, check_same_thread=False)
+        conn.execute("PRAGMA busy_timeout = 30000")
+        return conn
+
+    def rows(self, sql: str, params: dict) -> list[tuple]:
+        conn = self._connect()
         try:
-            conn.execute("PRAGMA busy_timeout = 30000")
             return conn.execute(sql, params).fetchall()
         finally:
             conn.close()
 
-    return run
+    def ints(self, sql: str, params: dict, width: int) -> np.ndarray:
+        # One long text from SQLite, parsed by NumPy in C: no Python object per value.
+        columns = " || ',' || ".join(f"c{i}" for i in range(width))
+        conn = self._connect()
+        try:
+            text = conn.execute(f"SELECT group_concat({columns}) FROM ({sql})", params).fetchone()[
+                0
+            ]
+        finally:
+            conn.close()
+        if not text:
+            return np.zeros((0, width), dtype=np.int64)
+        return np.fromstring(text, dtype=np.int64, sep=",").reshape(-1, width)
+
+    def summary_bits(self) -> dict[str, int] | None:
+        conn = self._connect()
+        try:
+            present = conn.execute(
+                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger'"
+                " AND name = 'completions_summary'"
+            ).fetchone()[0]
+            if not present:
+                return None
+            bits = dict(conn.execute("SELECT course_id, bit FROM course_bits").fetchall())
+        finally:
+            conn.close()
+        return bits if len(bits) <= 63 else None
 
 
-def _sqlalchemy_runner(store: Store) -> Callable[[str, dict], list[tuple]]:
-    import sqlalchemy as sa
+class _AlchemyReader(_Reader):
+    """Any database SQLAlchemy reaches (PostgreSQL), through the store's transactions."""
 
-    def run(sql: str, params: dict) -> list[tuple]:
-        with store.read() as conn:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def day_number(self, column: str) -> str:
+        return f"COALESCE(({column} - DATE '1970-01-01') + {JULIAN_OFFSET + 719163}, 0)"
+
+    def rows(self, sql: str, params: dict) -> list[tuple]:
+        import sqlalchemy as sa
+
+        with self.store.read() as conn:
             return [tuple(row) for row in conn.execute(sa.text(sql), params)]
-
-    return run
 
 
 # ------------------------------------------------------------------------ evaluation

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from .schema import metadata
+from .summary import create_summary
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,7 @@ MIGRATIONS: list[Migration] = [
     ),
     Migration(4, "impact evidence: pre/post questionnaire responses"),
     Migration(5, "assessment: rubric marks, moderation samples, synced passes"),
+    Migration(6, "completion summary per person, kept by a trigger (SQLite)", (create_summary,)),
     # Feature migrations append here, each with the next version number and its own tables in
     # schema.py. Never edit a released migration: add a new one.
 ]
