@@ -167,6 +167,8 @@ def _compare(ws, on):
         facts = r.people_records(conn, [int(i) for i in table.index])
     mismatches = []
     for pid, person in facts.items():
+        if table.loc[pid, "name"] != person.name:
+            mismatches.append((pid, "name", table.loc[pid, "name"], person.name))
         results = evaluate_person(ws.programme, person, on)
         for rid, result in results.items():
             row = table.loc[pid]

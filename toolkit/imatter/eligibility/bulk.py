@@ -150,7 +150,7 @@ class _Queries:
             "SELECT person_id AS c0, {day:started_on} AS c1, {day:last_reviewed_on} AS c2"
             " FROM documented_cases WHERE started_on <= :d"
         )
-        self.people = "SELECT id AS c0 FROM people ORDER BY id"
+        self.people = "SELECT id AS c0, name AS c1 FROM people ORDER BY id"
         self.mask_for = (
             "SELECT person_id AS c0,"
             f" CAST(COALESCE(SUM(CASE course_id {course_case} ELSE 0 END), 0) AS BIGINT) AS c1"
@@ -160,7 +160,6 @@ class _Queries:
         self.summary = (
             "SELECT person_id AS c0, mask AS c1, last_day AS c2 FROM person_course_summary"
         )
-        self.people_names = "SELECT id, name FROM people ORDER BY id"
 
 
 def load_columns(store: Store, programme: Programme, on: dt.date, *, names: bool = True) -> Columns:
@@ -181,10 +180,7 @@ def load_columns(store: Store, programme: Programme, on: dt.date, *, names: bool
             summary_f = pool.submit(reader.ints, q.summary, {}, 3)
         else:
             masks_f = _mask_scan(pool, reader, q, params)
-        people_f = pool.submit(
-            reader.rows if names else reader.ints,
-            *((q.people_names, {}) if names else (q.people, {}, 1)),
-        )
+        people_f = pool.submit(reader.people, q.people, names)
         small = {
             "corrected": pool.submit(reader.rows, q.corrected, params),
             "awards": pool.submit(reader.ints, reader.days(q.awards), params, 5),
@@ -193,13 +189,7 @@ def load_columns(store: Store, programme: Programme, on: dt.date, *, names: bool
         }
         import pandas  # noqa: F401  (the table needs it; import while the workers read)
 
-        people = people_f.result()
-        if names:
-            person_ids = _int_matrix([row[:1] for row in people], 1)[:, 0]
-            name_array = np.array([row[1] for row in people], dtype=object)
-        else:
-            person_ids = people[:, 0]
-            name_array = None
+        person_ids, name_array = people_f.result()
         n = len(person_ids)
         course_mask = np.zeros(n, dtype=np.int64)
         if summary is not None:
@@ -328,6 +318,12 @@ class _Reader:
         """Two workers for the queries."""
         return ThreadPoolExecutor(max_workers=2)
 
+    def people(self, sql: str, names: bool) -> tuple[np.ndarray, np.ndarray | None]:
+        """Person ids (sorted) and, if asked, their names."""
+        rows = self.rows(sql, {})
+        ids = _int_matrix([row[:1] for row in rows], 1)[:, 0]
+        return ids, (np.array([row[1] for row in rows], dtype=object) if names else None)
+
     def days(self, sql: str) -> str:
         """Replace each {day:column} with the column as a Julian day number (0 for NULL)."""
         return re.sub(r"\{day:([\w.]+)\}", lambda m: self.day_number(m.group(1)), sql)
@@ -382,6 +378,26 @@ class _SqliteReader(_Reader):
         if not text:
             return np.zeros((0, width), dtype=np.int64)
         return np.fromstring(text, dtype=np.int64, sep=",").reshape(-1, width)
+
+    def people(self, sql: str, names: bool) -> tuple[np.ndarray, np.ndarray | None]:
+        if not names:
+            return self.ints(f"SELECT c0 FROM ({sql})", {}, 1)[:, 0], None
+        # Two aggregates over the same rows stay aligned; names cannot hold \x1f (the store
+        # folds white space, which includes it), but a name that does falls back to rows.
+        conn = self._connect()
+        try:
+            ids, joined = conn.execute(
+                f"SELECT group_concat(c0), group_concat(c1, char(31)) FROM ({sql})"
+            ).fetchone()
+        finally:
+            conn.close()
+        if not ids:
+            return np.zeros(0, dtype=np.int64), np.array([], dtype=object)
+        id_array = np.fromstring(ids, dtype=np.int64, sep=",")
+        name_list = joined.split("\x1f")
+        if len(name_list) != len(id_array):
+            return super().people(sql, names)
+        return id_array, np.array(name_list, dtype=object)
 
     def summary_bits(self) -> dict[str, int] | None:
         conn = self._connect()

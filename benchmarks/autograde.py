@@ -1,0 +1,187 @@
+"""Benchmark: `imatter assess autograde` (parallel workers) against plain serial
+`nbgrader autograde`, over the same N synthetic submissions, in the same run.
+
+    .venv/bin/python benchmarks/autograde.py            # 40 submissions, 2 workers
+    .venv/bin/python benchmarks/autograde.py -n 10 --workers 2 --keep
+
+Both are run as commands, start-up included, each grading every submission (--force), in
+alternating rounds (--repeat, default 2; the fastest run of each counts). The ratio is serial
+time over parallel time (the target is at least 1.8 on 2 cores); the cost per
+submission is wall-clock seconds, and CPU seconds (all processes, kernels included), per
+submission. Both runs must give the same scores. Nothing is fetched from the network.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+ASSESSMENT = "foundation-a"
+CHOICES = ["a", "b", "c", "B", "(b)", ""]
+WORDS = ["relationships", "Relationship", "ropes", ""]
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def build(base: Path, n: int, seed: int):  # type: ignore[no-untyped-def]
+    """A workspace with n people, a course directory with their submissions collected."""
+    from imatter.assess.collect import collect_files
+    from imatter.assess.course_dir import add_learners, create_course_dir, default_sources
+    from imatter.assess.release import generate, release_files
+    from imatter.records import add_person
+    from imatter.workspace import init_workspace
+
+    ws = init_workspace(base / "ws", programme=ROOT / "modules" / "programme.yml")
+    ids = [add_person(ws.store, ws.programme, f"Learner {i:03d}") for i in range(1, n + 1)]
+    course = create_course_dir(base / "course", "benchmark")
+    add_learners(course, ws.store, ids)
+    generate(course, default_sources(), ASSESSMENT)
+    release_files(course, ASSESSMENT, base / "outbox")
+    rng = random.Random(seed)
+    inbox = base / "inbox"
+    inbox.mkdir()
+    for path in sorted((base / "outbox").glob("p*.ipynb")):
+        nb = json.loads(path.read_text())
+        for cell in nb["cells"]:
+            gid = cell["metadata"].get("nbgrader", {}).get("grade_id", "")
+            if gid in ("q1-answer", "q2-answer"):
+                n_ = gid[1]
+                cell["source"] = f'answer_{n_} = "{rng.choice(CHOICES)}"\n'
+            elif gid == "q3-answer":
+                cell["source"] = f'answer_3 = "{rng.choice(WORDS)}"\n'
+            elif gid.startswith("reflect-") and not gid.endswith(("-prompt", "-intro")):
+                cell["source"] = "A synthetic reflection of a few sentences. " * rng.randint(3, 12)
+        (inbox / path.name).write_text(json.dumps(nb))
+    report = collect_files(course, ASSESSMENT, inbox)
+    assert len(report.collected) == n and not report.problems, report
+    ws.store.dispose()
+    return ws, course
+
+
+def scores(course) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    from imatter.assess.course_dir import gradebook
+
+    with gradebook(course) as gb:
+        return {s.student.id: round(s.score, 3) for s in gb.find_assignment(ASSESSMENT).submissions}
+
+
+def _machine() -> tuple[float, float] | None:
+    """(busy, total) CPU seconds of the whole machine so far, from /proc/stat (Linux)."""
+    try:
+        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    except (OSError, ValueError):
+        return None
+    ticks = os.sysconf("SC_CLK_TCK")
+    idle = fields[3] + fields[4]
+    return (sum(fields) - idle) / ticks, sum(fields) / ticks
+
+
+def run(command: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float, float | None]:
+    """Wall-clock and CPU seconds (of all child processes) of one command, and the share of
+    the machine's cores that other work used meanwhile (None where it cannot be read)."""
+    cpu = _children_cpu()
+    machine = _machine()
+    started = time.perf_counter()
+    done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
+    wall = time.perf_counter() - started
+    if done.returncode != 0:
+        tail = (done.stderr or done.stdout).strip().splitlines()[-5:]
+        raise SystemExit(f"{command[0]} ... failed ({done.returncode}):\n" + "\n".join(tail))
+    used = _children_cpu() - cpu
+    after = _machine()
+    others = None
+    if machine and after and after[1] > machine[1]:
+        others = max(0.0, (after[0] - machine[0] - used) / (after[1] - machine[1]))
+    return wall, used, others
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-n", type=int, default=40, help="synthetic submissions (default 40)")
+    parser.add_argument("--workers", type=int, default=2, help="imatter workers (default 2)")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--repeat", type=int, default=2, help="rounds of both runs; the fastest of each counts"
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    args = parser.parse_args(argv)
+
+    base = Path(tempfile.mkdtemp(prefix="imatter-bench-"))
+    print(f"Setting up {args.n} submissions of {ASSESSMENT} in {base} ...", flush=True)
+    ws, course = build(base, args.n, args.seed)
+    env = {**os.environ, "IMATTER_WORKSPACE": str(ws.path), "IMATTER_USER": "benchmark"}
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    imatter = [
+        sys.executable,
+        "-c",
+        "from imatter.cli import run; run()",
+        "assess",
+        "--course-dir",
+        str(course.root),
+        "autograde",
+        ASSESSMENT,
+        "--force",
+        "--workers",
+        str(args.workers),
+    ]
+    nbgrader = [sys.executable, "-m", "nbgrader", "autograde", ASSESSMENT, "--force"]
+
+    runs: dict[str, list[tuple[float, float, float | None]]] = {"serial": [], "parallel": []}
+    expected: dict[str, float] | None = None
+    for round_ in range(1, args.repeat + 1):
+        for label, command in (("serial", nbgrader), ("parallel", imatter)):
+            what = "nbgrader autograde" if label == "serial" else "imatter assess autograde"
+            print(f"Round {round_}: {what} ...", flush=True)
+            runs[label].append(run(command, course.root, env))
+            got = scores(course)
+            if len(got) != args.n or (expected is not None and got != expected):
+                raise SystemExit("the runs gave different scores")
+            expected = got
+    # the best of the rounds: background work only ever slows a run down
+    serial_wall, serial_cpu, serial_others = min(runs["serial"], key=lambda r: r[0])
+    parallel_wall, parallel_cpu, parallel_others = min(runs["parallel"], key=lambda r: r[0])
+
+    n = args.n
+    print()
+    print(f"submissions            {n}")
+    print(f"cores                  {os.cpu_count()}")
+    print(f"load average (1 min)   {os.getloadavg()[0]:.2f}")
+    print(
+        f"nbgrader (serial)      {serial_wall:7.1f} s wall  {serial_wall / n:6.2f} s/submission"
+        f"  {serial_cpu / n:6.2f} CPU s/submission"
+    )
+    print(
+        f"imatter ({args.workers} workers)    {parallel_wall:7.1f} s wall  "
+        f"{parallel_wall / n:6.2f} s/submission  {parallel_cpu / n:6.2f} CPU s/submission"
+    )
+    print(f"speed-up (serial/parallel)  {serial_wall / parallel_wall:.2f}x  (target >= 1.8x)")
+    if serial_others is not None and parallel_others is not None:
+        print(
+            f"other work on the machine meanwhile: {serial_others:.0%} of its cores during the "
+            f"serial run, {parallel_others:.0%} during the parallel run"
+        )
+        if max(serial_others, parallel_others) > 0.1:
+            print("  (the machine was not quiet: these figures are noisy; run it again when idle)")
+    if not args.keep:
+        import shutil
+
+        shutil.rmtree(base, ignore_errors=True)
+    else:
+        print(f"kept {base}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
