@@ -1,0 +1,264 @@
+"""Autograde collected submissions in parallel: a few worker processes over disjoint learners.
+
+nbgrader grades one submission at a time, and most of its time is a kernel starting and
+stopping. Each worker process runs nbgrader's Python API in-process over its own share of the
+learners (never one process per learner: that pays nbgrader's start-up every time). Workers are
+fresh interpreters (``python -m imatter.assess.worker``), not forks: they inherit no threads or
+database connections, and never re-run the caller's script the way multiprocessing's spawn
+does with a script that lacks a main guard.
+
+Learner code runs under the course directory's time limit per cell (``Execute.timeout``);
+a cell that runs longer is interrupted and scores nothing, and the others carry on.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from ..errors import UsageError
+from .course_dir import CourseDir, nbgrader_api, roster, summarise_error
+
+TIMEOUT_ERRORS = {"CellTimeoutError", "TimeoutError"}
+
+
+@dataclass(frozen=True)
+class GradeResult:
+    """One learner's autograde: whether nbgrader managed it, and what to tell the Lead."""
+
+    student: str
+    ok: bool
+    seconds: float
+    message: str | None = None
+    timed_out: bool = False
+
+
+@dataclass(frozen=True)
+class AutogradeReport:
+    assessment_id: str
+    results: tuple[GradeResult, ...]
+    up_to_date: tuple[str, ...]
+    unknown: tuple[str, ...]
+    workers: int
+    seconds: float
+
+    @property
+    def failed(self) -> tuple[GradeResult, ...]:
+        return tuple(r for r in self.results if not r.ok)
+
+
+def _timestamp(folder: Path) -> str | None:
+    path = folder / "timestamp.txt"
+    return path.read_text(encoding="utf-8").strip() if path.is_file() else None
+
+
+def pending(course: CourseDir, assessment_id: str, *, force: bool = False) -> list[str]:
+    """Collected learners not yet autograded, or whose submission is newer than the grading."""
+    todo = []
+    for student in course.submitted_students(assessment_id):
+        graded = course.autograded(student, assessment_id)
+        if force or not (graded / f"{assessment_id}.ipynb").is_file():
+            todo.append(student)
+        elif _timestamp(course.submitted(student, assessment_id)) != _timestamp(graded):
+            todo.append(student)
+    return todo
+
+
+def _timed_out(notebook: Path) -> bool:
+    try:
+        nb = json.loads(notebook.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    for cell in nb.get("cells", []):
+        for output in cell.get("outputs", []) or []:
+            if output.get("output_type") == "error" and output.get("ename") in TIMEOUT_ERRORS:
+                return True
+    return False
+
+
+_FAILED_AT = re.compile(r"There was an error processing assignment: (?P<path>.+)$")
+_STUCK_AT = re.compile(r"While processing assignment (?P<path>\S+), the kernel became")
+
+
+def _failures(log: str) -> dict[str, str]:
+    """nbgrader's log of one batch, cut into the text about each learner that failed."""
+    sections: dict[str, list[str]] = {}
+    current = None
+    for line in log.splitlines():
+        match = _FAILED_AT.search(line) or _STUCK_AT.search(line)
+        if match:
+            current = Path(match.group("path").strip()).parent.name
+            sections.setdefault(current, [])
+            if _STUCK_AT.search(line):
+                sections[current].append("UnresponsiveKernelError")
+            continue
+        if current is not None:
+            sections[current].append(line)
+    return {student: "\n".join(lines) for student, lines in sections.items()}
+
+
+def grade_batch(
+    course: CourseDir, assessment_id: str, students: Sequence[str]
+) -> list[GradeResult]:
+    """Autograde some learners in this process with one nbgrader `Autograde` run (as the
+    ``nbgrader autograde`` command does), leaving out everyone else's submissions."""
+    from nbgrader.converters import Autograde
+    from nbgrader.utils import capture_log, temp_attrs
+
+    wanted = set(students)
+    others = [s for s in course.submitted_students(assessment_id) if s not in wanted]
+    api = nbgrader_api(course)
+    started = time.perf_counter()
+    with (
+        temp_attrs(
+            api.coursedir,
+            assignment_id=assessment_id,
+            student_id="*",
+            student_id_exclude=",".join(others),
+        ),
+        warnings.catch_warnings(),
+    ):
+        warnings.simplefilter("ignore")  # nbgrader's SQLAlchemy and nbformat noise
+        converter = Autograde(coursedir=api.coursedir, parent=api)
+        converter.force = True
+        converter.create_student = False
+        outcome = capture_log(converter)
+    each = (time.perf_counter() - started) / max(1, len(wanted))
+    failures = _failures(outcome.get("log") or "")
+    results = []
+    for student in sorted(wanted):
+        notebook = course.autograded(student, assessment_id) / f"{assessment_id}.ipynb"
+        if notebook.is_file() and student not in failures:
+            late = _timed_out(notebook)
+            message = f"a cell ran longer than {course.timeout} s and was stopped" if late else None
+            results.append(GradeResult(student, True, each, message, late))
+            continue
+        why = summarise_error(
+            failures.get(student, ""),
+            "" if failures else (outcome.get("error") or ""),
+            command=f"nbgrader autograde {assessment_id} --student {student} --force",
+        )
+        results.append(GradeResult(student, False, each, why))
+    return results
+
+
+def run_workers(
+    course: CourseDir, assessment_id: str, batches: Sequence[Sequence[str]]
+) -> list[GradeResult]:
+    """Run one worker process per batch at the same time and gather their results."""
+    results: list[GradeResult] = []
+    with tempfile.TemporaryDirectory(prefix="imatter-autograde-") as tmp:
+        running = []
+        for i, batch in enumerate(batches):
+            out = Path(tmp) / f"worker-{i}.json"
+            job = {
+                "root": str(course.root),
+                "course_id": course.course_id,
+                "timeout": course.timeout,
+                "exchange_root": course.exchange_root,
+                "assessment_id": assessment_id,
+                "students": list(batch),
+                "out": str(out),
+            }
+            log = (Path(tmp) / f"worker-{i}.err").open("w+", encoding="utf-8")
+            process = subprocess.Popen(
+                [sys.executable, "-m", "imatter.assess.worker", json.dumps(job)],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=log,  # a file, not a pipe: a full pipe would stall the worker
+            )
+            running.append((process, out, batch, log))
+        try:
+            for process, *_ in running:
+                process.wait()
+        except BaseException:  # interrupted: stop the workers started here, then re-raise
+            for process, *_ in running:
+                if process.poll() is None:
+                    process.terminate()
+                    process.wait()
+            raise
+        for process, out, batch, log in running:
+            log.seek(0)
+            err = log.read()
+            log.close()
+            done = {}
+            if out.is_file():
+                done = {r["student"]: GradeResult(**r) for r in json.loads(out.read_text())}
+            for student in batch:
+                if student in done:
+                    results.append(done[student])
+                else:
+                    why = summarise_error(err) if err else f"exit {process.returncode}"
+                    results.append(
+                        GradeResult(student, False, 0.0, f"the grading worker stopped ({why})")
+                    )
+    return results
+
+
+def worker_main(job_text: str) -> int:
+    """Entry point of a worker process: grade its learners, write results as JSON."""
+    job = json.loads(job_text)
+    course = CourseDir(
+        Path(job["root"]), job["course_id"], int(job["timeout"]), job.get("exchange_root")
+    )
+    out = Path(job["out"])
+    results = grade_batch(course, job["assessment_id"], job["students"])
+    out.write_text(json.dumps([asdict(r) for r in results]), encoding="utf-8")
+    return 0
+
+
+def default_workers() -> int:
+    """One worker per core (at least one, at most eight)."""
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
+def autograde(
+    course: CourseDir,
+    assessment_id: str,
+    *,
+    workers: int | None = None,
+    force: bool = False,
+    students: Sequence[str] | None = None,
+) -> AutogradeReport:
+    """Autograde what needs it, spread over `workers` processes (default: one per core)."""
+    started = time.perf_counter()
+    workers = default_workers() if workers is None else workers
+    if workers < 1:
+        raise UsageError("--workers must be 1 or more")
+    on_roster = roster(course)
+    todo = pending(course, assessment_id, force=force)
+    if students is not None:
+        wanted = set(students)
+        todo = [s for s in todo if s in wanted]
+    unknown = tuple(s for s in todo if s not in on_roster)
+    todo = [s for s in todo if s in on_roster]
+    graded_or_waiting = set(todo) | set(unknown)
+    up_to_date = tuple(
+        s
+        for s in course.submitted_students(assessment_id)
+        if s not in graded_or_waiting and (students is None or s in set(students))
+    )
+    workers = max(1, min(workers, len(todo)))
+    results: list[GradeResult] = []
+    if todo and workers == 1:
+        results = grade_batch(course, assessment_id, todo)
+    elif todo:
+        results = run_workers(course, assessment_id, [todo[i::workers] for i in range(workers)])
+    results.sort(key=lambda r: r.student)
+    return AutogradeReport(
+        assessment_id,
+        tuple(results),
+        up_to_date,
+        unknown,
+        workers,
+        time.perf_counter() - started,
+    )

@@ -1,0 +1,538 @@
+"""Collect returned notebooks: from a folder or zip of files, or from nbgrader's exchange.
+
+Every returned file is checked before nbgrader sees it. A file that cannot be marked safely is
+copied, byte for byte, into ``quarantine/<assessment>/<collection time>/`` with a note saying
+why, and the others carry on. A file is quarantined when
+
+- its name is not ``p<person id>_<assessment>.ipynb`` (the name `release` gave it);
+- it is not valid JSON, or not a valid notebook, or another assessment's notebook;
+- its learner is not on the course directory's roster (an unknown learner), or the notebook
+  says it belongs to someone else;
+- answer or graded cells were duplicated, changed to another cell type, or an answer cell was
+  deleted (or left empty while the writing went into a new cell of the learner's own);
+- the same learner returned two files in one batch.
+
+Deleted check (test) cells and deleted or edited instruction cells are not the learner's work:
+nbgrader restores them when it grades (`OverwriteCells.add_missing_cells`), and they are
+reported as notes. Problems and notes never quote what a learner wrote.
+
+Folder and zip collection runs nbgrader's zip collect (`ZipCollectApp`: extract, match files
+to learners, copy into ``submitted/``) with these checks between its extract and collect steps.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+import shutil
+import warnings
+import zipfile
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import AssessmentError, NotFound, UsageError
+from .course_dir import (
+    TEXT_STUB,
+    CourseDir,
+    check_result,
+    learners,
+    nbgrader_api,
+    nbgrader_config,
+    person_of,
+)
+
+_RETURNED = re.compile(r"^(?P<student>p[1-9][0-9]{0,9})[_-](?P<rest>.+)\.ipynb$")
+RETURN_NOTE_NAME = "HOW-TO-RETURN.txt"  # written by release beside the notebooks
+_SKIP = {".DS_Store", "Thumbs.db", "desktop.ini", RETURN_NOTE_NAME}
+_COLLECTOR = "imatter.assess.nbgrader_plugins.LearnerFileCollector"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A returned file that was quarantined: which file, whose (if known) and why."""
+
+    file: str
+    learner: str | None
+    problems: tuple[str, ...]
+    kept_at: Path | None = None
+
+    def __str__(self) -> str:
+        who = self.learner or "unknown learner"
+        return f"{self.file} ({who}): {'; '.join(self.problems)}"
+
+
+@dataclass(frozen=True)
+class Note:
+    """Something repaired or worth knowing about a collected submission."""
+
+    learner: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.learner}: {self.message}"
+
+
+@dataclass(frozen=True)
+class CollectReport:
+    assessment_id: str
+    collected: tuple[str, ...] = ()
+    unchanged: tuple[str, ...] = ()
+    problems: tuple[Problem, ...] = ()
+    notes: tuple[Note, ...] = ()
+    quarantine: Path | None = None
+
+
+# ---------------------------------------------------------------------- the expected notebook
+@dataclass(frozen=True)
+class ExpectedCell:
+    grade_id: str
+    cell_type: str
+    kind: str  # "answer" (the learner writes here), "check" (a test), "locked" (instructions)
+    source: str
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What a returned notebook must look like: the released (student) version's cells."""
+
+    assessment_id: str
+    cells: tuple[ExpectedCell, ...]
+
+    def by_id(self) -> dict[str, ExpectedCell]:
+        return {c.grade_id: c for c in self.cells}
+
+
+def _source(cell: dict) -> str:
+    src = cell.get("source", "")
+    return "".join(src) if isinstance(src, list) else str(src)
+
+
+def _nbgrader(cell: dict) -> dict:
+    meta = cell.get("metadata")
+    if not isinstance(meta, dict):
+        return {}
+    value = meta.get("nbgrader")
+    return value if isinstance(value, dict) else {}
+
+
+def expected_cells(course: CourseDir, assessment_id: str) -> Expected:
+    """The cells of the released notebook; AssessmentError if it has not been generated."""
+    path = course.released_notebook(assessment_id)
+    if not path.is_file():
+        raise NotFound(
+            f"{path} does not exist; run `imatter assess generate {assessment_id}` first"
+        )
+    return expected_from(path, assessment_id)
+
+
+def expected_from(path: Path, assessment_id: str) -> Expected:
+    """The expected cells read from a notebook (the released one, or its source)."""
+    nb = json.loads(Path(path).read_text(encoding="utf-8"))
+    cells = []
+    for cell in nb["cells"]:
+        meta = _nbgrader(cell)
+        gid = meta.get("grade_id")
+        if not gid:
+            continue
+        if meta.get("solution"):
+            kind = "answer"
+        elif meta.get("grade"):
+            kind = "check"
+        else:
+            kind = "locked"
+        cells.append(ExpectedCell(gid, cell["cell_type"], kind, _source(cell)))
+    return Expected(assessment_id, tuple(cells))
+
+
+# ---------------------------------------------------------------------- checking one file
+@dataclass
+class Verdict:
+    """What the checks found in one returned file."""
+
+    learner: str | None = None
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def expected_name(student: str, assessment_id: str) -> str:
+    """The file name a learner's copy is released under (and must come back under)."""
+    return f"{student}_{assessment_id}.ipynb"
+
+
+def learner_from_name(name: str, assessment_id: str) -> str | None:
+    """The student id in a returned file's name, or None if the name is not the released one."""
+    match = _RETURNED.match(name)
+    if not match or match.group("rest") != assessment_id:
+        return None
+    return match.group("student")
+
+
+def check_name(name: str, assessment_id: str, verdict: Verdict) -> None:
+    student = learner_from_name(name, assessment_id)
+    if student is None:
+        verdict.problems.append(
+            f"wrong file name: expected p<person id>_{assessment_id}.ipynb, as it was sent out "
+            "(rename it and collect again)"
+        )
+    verdict.learner = student
+
+
+def check_notebook(data: bytes, expected: Expected, verdict: Verdict) -> None:
+    """Check a returned notebook's content against the released version (adds to `verdict`)."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        verdict.problems.append("not a notebook: the file is not text (was it saved as PDF?)")
+        return
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as err:
+        verdict.problems.append(
+            f"invalid JSON at line {err.lineno}, column {err.colno}: the file is damaged "
+            "(cut short, or edited outside Jupyter)"
+        )
+        return
+    if not isinstance(raw, dict) or not isinstance(raw.get("cells"), list):
+        verdict.problems.append("not a Jupyter notebook: valid JSON but no list of cells")
+        return
+    structural = _validate_notebook(text)
+    if structural:
+        verdict.problems.append(structural)
+        return
+
+    meta = raw.get("metadata") if isinstance(raw.get("metadata"), dict) else {}
+    ours = meta.get("imatter") if isinstance(meta.get("imatter"), dict) else {}
+    other_assessment = ours.get("assessment")
+    if other_assessment and other_assessment != expected.assessment_id:
+        verdict.problems.append(
+            f"this is the '{other_assessment}' notebook, not '{expected.assessment_id}'"
+        )
+        return
+    owner = ours.get("learner")
+    if owner and verdict.learner and owner != verdict.learner:
+        verdict.problems.append(
+            f"the file name says {verdict.learner} but the notebook was sent to {owner}"
+        )
+    if verdict.learner is None and isinstance(owner, str):
+        verdict.notes.append(f"the notebook says it was sent to {owner}")
+
+    cells = raw["cells"]
+    wanted = expected.by_id()
+    seen: Counter[str] = Counter()
+    for cell in cells:
+        gid = _nbgrader(cell).get("grade_id")
+        if gid:
+            seen[str(gid)] += 1
+    foreign = sorted(g for g in seen if g not in wanted)
+    if foreign and not any(g in wanted for g in seen):
+        verdict.problems.append("none of its cells belong to this assessment")
+        return
+    for gid, count in sorted(seen.items()):
+        if gid in wanted and count > 1:
+            verdict.problems.append(f"cell '{gid}' appears {count} times (copied or duplicated)")
+    if foreign:
+        verdict.problems.append(f"cells from another notebook: {', '.join(foreign)}")
+    present: dict[str, dict] = {}
+    for cell in cells:
+        gid = _nbgrader(cell).get("grade_id")
+        if gid in wanted and gid not in present:
+            present[gid] = cell
+    for gid, exp in wanted.items():
+        cell = present.get(gid)
+        if cell is None:
+            if exp.kind == "answer":
+                verdict.problems.append(
+                    f"answer cell '{gid}' is missing (deleted, or its metadata was lost)"
+                )
+            elif exp.kind == "check":
+                verdict.notes.append(f"check cell '{gid}' was deleted; nbgrader restores it")
+            else:
+                verdict.notes.append(f"instruction cell '{gid}' was deleted (no effect on marks)")
+            continue
+        if cell.get("cell_type") != exp.cell_type:
+            verdict.problems.append(
+                f"cell '{gid}' was changed from {exp.cell_type} to {cell.get('cell_type')}"
+            )
+        elif exp.kind in ("check", "locked") and _source(cell) != exp.source:
+            verdict.notes.append(f"locked cell '{gid}' was edited; the original is used")
+    own_cells = [c for c in cells if not _nbgrader(c).get("grade_id")]
+    own_with_text = [c for c in own_cells if _source(c).strip()]
+    blank = [
+        gid
+        for gid, exp in wanted.items()
+        if exp.kind == "answer"
+        and gid in present
+        and exp.cell_type == "markdown"
+        and _is_blank(_source(present[gid]), exp.source)
+    ]
+    if blank and own_with_text:
+        verdict.problems.append(
+            f"reflection {', '.join(repr(b) for b in blank)} is empty but the notebook has "
+            f"{len(own_with_text)} new cell(s) with writing: copy the writing into the answer "
+            "cell"
+        )
+    elif own_cells:
+        verdict.notes.append(f"added {len(own_cells)} cell(s) of their own (kept, not marked)")
+
+
+def _is_blank(source: str, stub: str) -> bool:
+    text = source.strip()
+    return not text or text == stub.strip() or text == TEXT_STUB
+
+
+def _validate_notebook(text: str) -> str | None:
+    """nbformat's validation, reduced to a message that quotes no content."""
+    import nbformat
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # e.g. missing cell ids, which nbformat repairs
+            nb = nbformat.reads(text, as_version=4)
+            nbformat.validate(nb)
+    except Exception as err:  # noqa: BLE001 - nbformat raises several kinds
+        where = ""
+        path = list(getattr(err, "absolute_path", None) or getattr(err, "path", None) or [])
+        if path:
+            where = " at " + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path)
+        return f"not a valid Jupyter notebook{where} (it may have been edited outside Jupyter)"
+    return None
+
+
+# ---------------------------------------------------------------------- quarantine
+class _Quarantine:
+    def __init__(self, course: CourseDir, assessment_id: str, stamp: str) -> None:
+        self.folder = course.quarantine(assessment_id) / stamp
+        self.items: list[Problem] = []
+
+    def keep(self, source: Path, name: str, learner: str | None, problems: list[str]) -> Problem:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        target = self.folder / name
+        n = 1
+        while target.exists():
+            n += 1
+            target = self.folder / f"{Path(name).stem}.{n}{Path(name).suffix}"
+        if source.is_dir():
+            shutil.copytree(source, target)
+        else:
+            shutil.copy2(source, target)
+        note = target.with_name(target.name + ".problem.txt")
+        note.write_text(
+            f"file: {name}\nlearner: {learner or 'unknown'}\n"
+            + "".join(f"problem: {p}\n" for p in problems)
+            + "Fix the file (or ask the learner to send it again) and collect it again.\n",
+            encoding="utf-8",
+        )
+        item = Problem(name, learner, tuple(problems), target)
+        self.items.append(item)
+        return item
+
+
+def _stamp(now: dt.datetime | None) -> str:
+    now = now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    return now.strftime("%Y%m%d-%H%M%S")
+
+
+def _iso(now: dt.datetime | None) -> str:
+    now = now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    return now.strftime("%Y-%m-%d %H:%M:%S.%f UTC")
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+# ---------------------------------------------------------------------- files and zips
+def collect_files(
+    course: CourseDir,
+    assessment_id: str,
+    inbox: str | Path,
+    *,
+    now: dt.datetime | None = None,
+) -> CollectReport:
+    """Collect returned files from a folder or a zip through nbgrader's zip collect."""
+    inbox = Path(inbox)
+    if not inbox.exists():
+        raise NotFound(f"{inbox}: no such folder or zip file")
+    if inbox.is_file() and not zipfile.is_zipfile(inbox):
+        raise UsageError(f"{inbox}: give a folder of returned files or a .zip of them")
+    expected = expected_cells(course, assessment_id)
+    roster = {learner.student_id for learner in learners(course)}
+    stamp = _stamp(now)
+    quarantine = _Quarantine(course, assessment_id, stamp)
+
+    from nbgrader.apps.zipcollectapp import ZipCollectApp
+    from nbgrader.coursedir import CourseDirectory
+
+    config = nbgrader_config(
+        course,
+        {
+            "CourseDirectory": {"assignment_id": assessment_id},
+            "ZipCollectApp": {"force": True, "collector_plugin": _COLLECTOR},
+            "ExtractorPlugin": {"force": True},
+            "LearnerFileCollector": {"timestamp": _iso(now)},
+            "Application": {"log_level": "CRITICAL"},
+        },
+    )
+    app = ZipCollectApp(config=config)
+    app.coursedir = CourseDirectory(parent=app)
+    archive = Path(app._format_collect_path(app.archive_directory))
+    extracted = Path(app._format_collect_path(app.extracted_directory))
+    for folder in (archive, extracted):
+        if folder.exists():
+            shutil.rmtree(folder)
+    archive.mkdir(parents=True)
+    if inbox.is_dir():
+        for item in sorted(inbox.iterdir()):
+            if item.name in _SKIP or item.name.startswith("."):
+                continue
+            if item.is_dir():
+                shutil.copytree(item, archive / item.name)
+            else:
+                shutil.copy2(item, archive / item.name)
+    else:
+        shutil.copy2(inbox, archive / inbox.name)
+
+    try:
+        app.init_plugins()
+        app.extract_archive_files()
+    except SystemExit:
+        raise AssessmentError(f"{inbox}: nbgrader could not extract the returned files") from None
+    except (OSError, zipfile.BadZipFile) as err:
+        raise AssessmentError(f"{inbox}: cannot extract ({err.__class__.__name__})") from None
+
+    notes: list[Note] = []
+    good: dict[str, list[Path]] = {}
+    for path in sorted(p for p in extracted.rglob("*") if p.is_file()):
+        rel = path.relative_to(extracted)
+        if path.name in _SKIP or any(part.startswith(("__MACOSX", ".")) for part in rel.parts):
+            path.unlink()
+            continue
+        verdict = Verdict()
+        check_name(path.name, assessment_id, verdict)
+        if verdict.learner and verdict.learner not in roster:
+            verdict.problems.append(
+                f"unknown learner {verdict.learner}: not on this course directory's roster "
+                f"(add person {person_of(verdict.learner)} with `imatter assess init --learner`)"
+            )
+        if path.suffix.lower() == ".ipynb":
+            check_notebook(path.read_bytes(), expected, verdict)
+        elif not verdict.problems:
+            verdict.problems.append(f"not a notebook ({path.suffix or 'no extension'})")
+        if verdict.problems:
+            quarantine.keep(path, path.name, verdict.learner, verdict.problems)
+            path.unlink()
+            continue
+        assert verdict.learner is not None
+        good.setdefault(verdict.learner, []).append(path)
+        notes.extend(Note(verdict.learner, n) for n in verdict.notes)
+
+    collected, unchanged = [], []
+    for student, paths in sorted(good.items()):
+        if len(paths) > 1:
+            for path in paths:
+                quarantine.keep(
+                    path,
+                    path.name,
+                    student,
+                    [f"{len(paths)} files returned by {student} in one batch; keep one"],
+                )
+                path.unlink()
+            continue
+        current = course.submitted(student, assessment_id) / f"{assessment_id}.ipynb"
+        if current.is_file() and _sha(current) == _sha(paths[0]):
+            unchanged.append(student)
+            paths[0].unlink()
+            continue
+        collected.append(student)
+
+    try:
+        if collected:
+            app.process_extracted_files()
+    except SystemExit:
+        raise AssessmentError(
+            f"{inbox}: nbgrader's zip collect stopped; see {extracted} for the files it was given"
+        ) from None
+    notes = [n for n in notes if n.learner in collected]
+    return CollectReport(
+        assessment_id,
+        tuple(collected),
+        tuple(unchanged),
+        tuple(quarantine.items),
+        tuple(notes),
+        quarantine.folder if quarantine.items else None,
+    )
+
+
+# ---------------------------------------------------------------------- the exchange
+def collect_exchange(
+    course: CourseDir, assessment_id: str, *, now: dt.datetime | None = None
+) -> CollectReport:
+    """Collect submissions from nbgrader's exchange (a hosted setting), then check them."""
+    if not course.exchange_root:
+        raise UsageError(
+            f"{course.root}: no exchange is set up; set exchange_root with "
+            "`imatter assess init --exchange PATH`, or collect returned files instead"
+        )
+    expected = expected_cells(course, assessment_id)
+    before = {
+        s: _sha(course.submitted(s, assessment_id) / f"{assessment_id}.ipynb")
+        for s in course.submitted_students(assessment_id)
+    }
+    api = nbgrader_api(course)
+    check_result(api.collect(assessment_id, update=True), f"collect {assessment_id}")
+    roster = {learner.student_id for learner in learners(course)}
+    quarantine = _Quarantine(course, assessment_id, _stamp(now))
+    collected, unchanged, notes = [], [], []
+    for student in sorted((course.root / "submitted").iterdir()):
+        folder = student / assessment_id
+        if not folder.is_dir():
+            continue
+        sid = student.name
+        notebook = folder / f"{assessment_id}.ipynb"
+        verdict = Verdict(learner=sid)
+        if sid not in roster:
+            verdict.problems.append(f"unknown learner {sid}: not on this course directory's roster")
+        if notebook.is_file():
+            check_notebook(notebook.read_bytes(), expected, verdict)
+        else:
+            verdict.problems.append(f"no {assessment_id}.ipynb in the submission (wrong name?)")
+        if verdict.problems:
+            quarantine.keep(folder, f"{sid}_{assessment_id}", sid, verdict.problems)
+            shutil.rmtree(folder)
+            continue
+        if before.get(sid) == _sha(notebook):
+            unchanged.append(sid)
+        else:
+            collected.append(sid)
+            notes.extend(Note(sid, n) for n in verdict.notes)
+    return CollectReport(
+        assessment_id,
+        tuple(collected),
+        tuple(unchanged),
+        tuple(quarantine.items),
+        tuple(notes),
+        quarantine.folder if quarantine.items else None,
+    )
+
+
+def quarantined(course: CourseDir, assessment_id: str) -> list[dict[str, Any]]:
+    """Everything kept in quarantine for an assessment, newest batch first."""
+    base = course.quarantine(assessment_id)
+    found = []
+    if not base.is_dir():
+        return found
+    for note in sorted(base.rglob("*.problem.txt"), reverse=True):
+        lines = note.read_text(encoding="utf-8").splitlines()
+        fields: dict[str, Any] = {"path": note.with_name(note.name[: -len(".problem.txt")])}
+        fields["problems"] = [ln[len("problem: ") :] for ln in lines if ln.startswith("problem: ")]
+        for line in lines:
+            if line.startswith("learner: "):
+                fields["learner"] = line[len("learner: ") :]
+            if line.startswith("file: "):
+                fields["file"] = line[len("file: ") :]
+        found.append(fields)
+    return found
