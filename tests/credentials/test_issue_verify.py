@@ -450,7 +450,9 @@ def test_not_an_open_badge(issuer, change, message):
 def test_not_json(issuer, tmp_path):
     path = tmp_path / "notes.txt"
     path.write_text("hello", encoding="utf-8")
-    with pytest.raises(InvalidCredential, match="^not valid JSON: Expecting value at line 1"):
+    with pytest.raises(
+        InvalidCredential, match=r"notes\.txt: not valid JSON: Expecting value at line 1"
+    ):
         issuer.verify(path)
 
 

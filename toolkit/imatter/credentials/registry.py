@@ -277,12 +277,12 @@ def verify_file(
         raise NotFound(f"{path} not found") from None
     except IsADirectoryError:
         raise NotFound(f"{path} is a folder; give a credential file") from None
-    settings = settings_for(ws) if ws is not None else None
-    docs = LocalDocuments(settings=settings, keys_file=keys_file, status_files=status_files)
     try:
         document = loads_strict(payload)
-    except InvalidCredential:
-        document = None
+    except InvalidCredential as err:  # not JSON at all: say so before looking for keys
+        raise InvalidCredential(f"{path}: {err.message}") from None
+    settings = settings_for(ws) if ws is not None else None
+    docs = LocalDocuments(settings=settings, keys_file=keys_file, status_files=status_files)
     reference = issued_document(ws, document.get("id")) if isinstance(document, dict) else None
     return verify_file_bytes(
         payload,
