@@ -257,12 +257,14 @@ def test_sign_then_verify_round_trips(module_issuer, role, email, title, start, 
     assert result.achievement == title
 
 
-@pytest.mark.skipif(
-    not __import__("os").environ.get("IMATTER_EXHAUSTIVE_FLIPS"),
-    reason="takes minutes; set IMATTER_EXHAUSTIVE_FLIPS=1 to flip every bit",
-)
-def test_every_single_bit_flip_exhaustively(signed, parseable):
-    """All of them, not a sample (about 18,000 parseable flips of a 3.8 KB credential)."""
+def test_single_bit_flips_across_the_whole_credential(signed, parseable):
+    """Every 30th parseable flip, spread over the whole file (about 600); every one of them
+    with IMATTER_EXHAUSTIVE_FLIPS=1 (about 18,000 for a 3.8 KB credential, several minutes)."""
+    import os
+
+    stride = 1 if os.environ.get("IMATTER_EXHAUSTIVE_FLIPS") else 30
+    parseable = parseable[::stride]
+    assert len(parseable) > 100
     accepted = []
     for bit in parseable:
         flipped = bytearray(signed.payload)
