@@ -9,19 +9,13 @@ which notebooks to re-run.
 from __future__ import annotations
 
 from .eligibility.explain import short_title
-from .programme import AllOf, AnyOf, Completed, Programme, Requirement, load_programme
+from .programme import Programme, courses_required, load_programme
 
 AUDIENCE_WORDS = {
     "both": "parents, carers and professionals",
     "professionals": "professionals in schools and services",
     "parents": "parents and carers",
 }
-
-
-def _courses_in(req: Requirement) -> set[str]:
-    if isinstance(req, AllOf | AnyOf):
-        return {c for part in req.parts for c in _courses_in(part)}
-    return {req.course} if isinstance(req, Completed) else set()
 
 
 def glance_text(programme: Programme, course_id: str) -> str:
@@ -31,7 +25,7 @@ def glance_text(programme: Programme, course_id: str) -> str:
     after = [
         short_title(c.title) for c in programme.courses.values() if course_id in c.prerequisites
     ]
-    roles = [r.title for r in programme.roles.values() if course_id in _courses_in(r.requires)]
+    roles = [r.title for r in programme.roles.values() if course_id in courses_required(r.requires)]
     hours = f"{course.hours:g} hour{'s' if course.hours != 1 else ''}"
     lines = [
         course.title,

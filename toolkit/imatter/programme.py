@@ -599,6 +599,13 @@ class _ExprContext:
         return tuple(self._id(v, known, line, where, what) for v in values)
 
 
+def courses_required(req: Requirement) -> set[str]:
+    """Every course a requirement names (in any branch)."""
+    if isinstance(req, AllOf | AnyOf):
+        return {c for part in req.parts for c in courses_required(part)}
+    return {req.course} if isinstance(req, Completed) else set()
+
+
 def _roles_named(req: Requirement) -> list[str]:
     if isinstance(req, AllOf | AnyOf):
         return [name for part in req.parts for name in _roles_named(part)]

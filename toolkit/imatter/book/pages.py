@@ -32,6 +32,7 @@ from ..programme import (
     Programme,
     Requirement,
     Role,
+    courses_required,
 )
 from .programme_map import render_svg
 from .project import (
@@ -141,12 +142,6 @@ def _condition(req: Requirement, links: _Links, programme: Programme) -> str:
     raise TypeError(f"unknown requirement {req!r}")  # pragma: no cover
 
 
-def _courses_in(req: Requirement) -> set[str]:
-    if isinstance(req, AllOf | AnyOf):
-        return set().union(*(_courses_in(p) for p in req.parts)) if req.parts else set()
-    return {req.course} if isinstance(req, Completed) else set()
-
-
 # ---------------------------------------------------------------- the pages
 def course_page(material: CourseMaterial, programme: Programme, links: _Links, root: Path) -> str:
     c = material.course
@@ -190,7 +185,7 @@ def course_page(material: CourseMaterial, programme: Programme, links: _Links, r
             extra = f" (about {minutes} minutes)" if isinstance(minutes, int) else ""
             lines.append(f"{i}. {{doc}}`/{docname}`{extra}")
     leads_to = [x for x in programme.courses.values() if c.id in x.prerequisites]
-    roles = [r for r in programme.roles.values() if c.id in _courses_in(r.requires)]
+    roles = [r for r in programme.roles.values() if c.id in courses_required(r.requires)]
     recommended = [r for r in programme.roles.values() if c.id in r.recommended]
     if leads_to or roles or recommended:
         lines += ["", "## Where it leads", ""]

@@ -5,20 +5,14 @@ Thin: parse, call `imatter.assess`, format. Nothing here prints what a learner w
 
 from __future__ import annotations
 
-import getpass
 import json
-import os
 import re
 from pathlib import Path
 
 import click
 
 from ..errors import AssessmentError, UsageError
-from .common import emit_json, json_option, table, today_or, workspace
-
-
-def _who(given: str | None) -> str:
-    return given or os.environ.get("IMATTER_USER") or getpass.getuser()
+from .common import emit_json, json_option, table, today_or, who, workspace
 
 
 def _course_path(ctx: click.Context) -> Path:
@@ -369,7 +363,7 @@ def mark(
     course = _course(ctx)
     ws = workspace(ctx)
     role = "second" if second else "first"
-    session = Marking(course, assessment_id, ws.store, marker=_who(marker), role=role)
+    session = Marking(course, assessment_id, ws.store, marker=who(marker), role=role)
     if learner or reflection or levels:
         if not (learner and reflection and levels):
             raise UsageError("to record a mark give --learner, --reflection and --level")
@@ -509,7 +503,7 @@ def moderate(
             assessment_id,
             store,
             second_marker=second_marker,
-            selected_by=_who(by),
+            selected_by=who(by),
             size=size,
             fraction=fraction,
             seed=seed,
@@ -550,7 +544,7 @@ def sync(ctx: click.Context, assessment_id: str, by: str | None, on: str | None)
         assessment_id,
         ws.store,
         ws.programme,
-        recorded_by=_who(by),
+        recorded_by=who(by),
         today=today_or(on),
     )
     click.echo(

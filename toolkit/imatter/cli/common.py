@@ -12,6 +12,14 @@ import click
 from ..errors import UsageError
 
 
+def who(given: str | None = None) -> str:
+    """Who is recording: --by, else $IMATTER_USER, else the login name."""
+    import getpass
+    import os
+
+    return given or os.environ.get("IMATTER_USER") or getpass.getuser()
+
+
 def workspace(ctx: click.Context):  # type: ignore[no-untyped-def]
     """The workspace named by the global options."""
     from ..workspace import open_workspace

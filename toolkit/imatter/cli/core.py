@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import getpass
 from pathlib import Path
 
 import click
 
-from .common import as_of_option, emit_json, json_option, parse_date, table, today_or, workspace
-
-
-def _who() -> str:
-    """Who is recording: $IMATTER_USER, else the login name."""
-    import os
-
-    return os.environ.get("IMATTER_USER") or getpass.getuser()
-
+from .common import (
+    as_of_option,
+    emit_json,
+    json_option,
+    parse_date,
+    table,
+    today_or,
+    who,
+    workspace,
+)
 
 by_option = click.option("--by", "recorded_by", help="Who is recording this (default: you).")
 
@@ -272,7 +272,7 @@ def complete_record(
         person_ref,
         course_id,
         parse_date(on, "--on") or today,
-        recorded_by=recorded_by or _who(),
+        recorded_by=recorded_by or who(),
         today=today,
         evidence=evidence,
     )
@@ -289,7 +289,7 @@ def complete_import(ctx: click.Context, csv_file: Path, recorded_by: str | None)
 
     ws = workspace(ctx)
     count = import_completions(
-        ws.store, ws.programme, csv_file, recorded_by=recorded_by or _who(), today=today_or(None)
+        ws.store, ws.programme, csv_file, recorded_by=recorded_by or who(), today=today_or(None)
     )
     click.echo(f"Imported {count} completions from {csv_file}")
 
@@ -320,7 +320,7 @@ def complete_correct(
         ws.programme,
         record_id,
         reason=reason,
-        recorded_by=recorded_by or _who(),
+        recorded_by=recorded_by or who(),
         today=today_or(None),
         course_id=course_id,
         on=parse_date(on, "--on"),
@@ -436,7 +436,7 @@ def award(
 
     ws = workspace(ctx)
     result = award_role(
-        ws, person_ref, role_id, today_or(on), granted_by=recorded_by or _who(), setting=setting_id
+        ws, person_ref, role_id, today_or(on), granted_by=recorded_by or who(), setting=setting_id
     )
     until = f" until {result['valid_until']}" if result["valid_until"] else ""
     click.echo(
@@ -486,7 +486,7 @@ def _decide(
         workspace(ctx).store,
         app_id,
         approve=approve,
-        decided_by=recorded_by or _who(),
+        decided_by=recorded_by or who(),
         on=today_or(on),
         reason=reason,
     )
@@ -545,7 +545,7 @@ def case_add(
         person_ref,
         reference,
         parse_date(started, "--started"),  # type: ignore[arg-type]
-        recorded_by=recorded_by or _who(),
+        recorded_by=recorded_by or who(),
         last_reviewed_on=parse_date(reviewed, "--reviewed"),
     )
     click.echo(f"Recorded case {reference} ({case_id})")
@@ -604,7 +604,7 @@ def licence_grant(
         ws.programme,
         setting_id,
         today_or(on),
-        granted_by=recorded_by or _who(),
+        granted_by=recorded_by or who(),
         valid_until=parse_date(until, "--until"),
     )
     click.echo(f"Granted the school licence to {setting_id}")
@@ -628,7 +628,7 @@ def membership_add(
 
     ws = workspace(ctx)
     result = add_membership(
-        ws.store, ws.programme, setting_id, today_or(starts), recorded_by=recorded_by or _who()
+        ws.store, ws.programme, setting_id, today_or(starts), recorded_by=recorded_by or who()
     )
     click.echo(
         f"Membership for {setting_id} from {result['starts_on']} to {result['ends_on']}: "

@@ -6,22 +6,16 @@ Thin: parse, call `imatter.credentials`, format. Only this layer reads the clock
 from __future__ import annotations
 
 import datetime as dt
-import getpass
-import os
 from pathlib import Path
 
 import click
 
 from ..errors import UsageError
-from .common import emit_json, json_option, table, today_or, workspace
+from .common import emit_json, json_option, table, today_or, who, workspace
 
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(microsecond=0)
-
-
-def _who(value: str | None) -> str:
-    return value or os.environ.get("IMATTER_USER") or getpass.getuser()
 
 
 def _settings(ctx: click.Context):  # type: ignore[no-untyped-def]
@@ -164,7 +158,7 @@ def revoke(
             conn,
             ident,
             reason=reason,
-            revoked_by=_who(revoked_by),
+            revoked_by=who(revoked_by),
             revoked_on=today_or(on),
             now=_now(),
         )

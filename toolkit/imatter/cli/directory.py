@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
 
-from .common import as_of_option, emit_json, json_option, table, today_or, workspace
+from .common import as_of_option, emit_json, json_option, table, today_or, who, workspace
 
 out_option = click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder for directory.md and directory.html (default: the book's book/generated/).",
 )
-
-
-def _who(value: str | None) -> str:
-    import getpass
-
-    return value or os.environ.get("IMATTER_USER") or getpass.getuser()
 
 
 @click.group()
@@ -40,7 +33,7 @@ def directory_consent(
     from .. import directory as d
 
     d.give_consent(
-        workspace(ctx).store, person, today_or(on), recorded_by=_who(by), show_email=show_email
+        workspace(ctx).store, person, today_or(on), recorded_by=who(by), show_email=show_email
     )
     click.echo(f"Recorded directory consent for {person}")
 

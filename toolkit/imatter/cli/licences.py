@@ -7,18 +7,20 @@ a year's membership.)
 from __future__ import annotations
 
 import datetime as dt
-import os
 from pathlib import Path
 
 import click
 
-from .common import as_of_option, emit_json, json_option, parse_date, table, today_or, workspace
-
-
-def _who(value: str | None) -> str:
-    import getpass
-
-    return value or os.environ.get("IMATTER_USER") or getpass.getuser()
+from .common import (
+    as_of_option,
+    emit_json,
+    json_option,
+    parse_date,
+    table,
+    today_or,
+    who,
+    workspace,
+)
 
 
 @click.group(invoke_without_command=True)
@@ -171,7 +173,7 @@ def _decide(ctx: click.Context, app_id: int, approve: bool, on, by, reason) -> N
         workspace(ctx).store,
         app_id,
         approve=approve,
-        decided_by=_who(by),
+        decided_by=who(by),
         on=today_or(on),
         reason=reason,
     )

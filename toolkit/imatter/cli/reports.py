@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from typing import Any
 
 import click
 
 from ..errors import UsageError
-from .common import parse_date, today_or, workspace
+from .common import parse_date, today_or, who, workspace
 
 FORMAT_CHOICE = click.Choice(["table", "csv", "xlsx", "html"])
 REPORT_NAMES = ("completions", "attendance", "assessments", "roles", "pipeline", "licences")
-
-
-def _who() -> str:
-    import getpass
-
-    return os.environ.get("IMATTER_USER") or getpass.getuser()
 
 
 def _scope_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -163,7 +156,7 @@ def impact_collect(
         folder,
         cohort=cohort,
         replace=replace,
-        collected_by=collected_by or _who(),
+        collected_by=collected_by or who(),
         collected_at=utcnow(),
         progress=progress,
     )

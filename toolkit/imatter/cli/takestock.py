@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
 
-from .common import as_of_option, emit_json, json_option, table, today_or, workspace
-
-
-def _who(value: str | None) -> str:
-    import getpass
-
-    return value or os.environ.get("IMATTER_USER") or getpass.getuser()
+from .common import as_of_option, emit_json, json_option, table, today_or, who, workspace
 
 
 @click.group()
@@ -54,9 +47,7 @@ def takestock_record(
 
     ratings = ts.read_review_csv(csv_file)
     ws = workspace(ctx)
-    review = ts.record_self_review(
-        ws.store, setting_id, today_or(on), ratings, reviewed_by=_who(by)
-    )
+    review = ts.record_self_review(ws.store, setting_id, today_or(on), ratings, reviewed_by=who(by))
     needs = ts.get_review(ws.store, review).needs_action()
     click.echo(f"Recorded self-review {review} for {setting_id}")
     if needs:
@@ -87,7 +78,7 @@ def takestock_plan(
         review_id,
         actions,
         created_on=today_or(on),
-        created_by=_who(by),
+        created_by=who(by),
         title=title,
     )
     click.echo(f"Recorded action plan {plan} with {len(actions)} action(s)")
@@ -149,7 +140,7 @@ def takestock_action(
     from .. import takestock as ts
 
     ts.update_action(
-        workspace(ctx).store, item_id, status, today_or(on), updated_by=_who(by), note=note
+        workspace(ctx).store, item_id, status, today_or(on), updated_by=who(by), note=note
     )
     click.echo(f"Action {item_id} is now {status}")
 

@@ -10,7 +10,7 @@ import uuid
 import sqlalchemy as sa
 
 from ..errors import Duplicate, NotEligible, NotFound, UsageError
-from ..programme import AllOf, AnyOf, Completed, Programme, Requirement
+from ..programme import Programme, courses_required
 from ..store import Store
 from ..store import schema as t
 from .clock import utcnow
@@ -18,14 +18,6 @@ from .people import resolve_person
 
 APPLICATION_STATES = ("submitted", "approved", "refused")
 _CASE_REF = re.compile(r"^(?=.*\d)[A-Za-z0-9][A-Za-z0-9-]{2,39}$")
-
-
-def _courses_in(req: Requirement) -> list[str]:
-    if isinstance(req, AllOf | AnyOf):
-        return [c for part in req.parts for c in _courses_in(part)]
-    if isinstance(req, Completed):
-        return [req.course]
-    return []
 
 
 def award_role(
@@ -55,7 +47,7 @@ def award_role(
             raise Duplicate(f"{facts.name} already holds {role.title}")
         if not result.met:
             raise NotEligible(f"{facts.name} does not yet meet {role.title}: {result.summary}")
-        wanted = set(_courses_in(role.requires))
+        wanted = courses_required(role.requires)
         evidence = [
             row.id for row in current_completions(conn, [person_id]) if row.course_id in wanted
         ]
