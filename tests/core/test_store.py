@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 from imatter.errors import StoreError
 from imatter.store import Store
+from imatter.store.audit import register_functions
 from imatter.store.migrations import MIGRATIONS
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -59,6 +60,7 @@ def test_a_newer_database_is_refused(tmp_path):
     path = tmp_path / "future.db"
     Store.for_file(path).dispose()
     db = sqlite3.connect(path)
+    register_functions(db)  # the audit triggers call them
     db.execute("INSERT INTO schema_migrations VALUES (999, 'from the future', '2030-01-01')")
     db.commit()
     db.close()
@@ -128,6 +130,7 @@ def test_a_skipped_migration_is_applied_later(tmp_path):
     path = tmp_path / "gap.db"
     Store.for_file(path).dispose()
     db = sqlite3.connect(path)
+    register_functions(db)  # the audit triggers call them
     second = MIGRATIONS[1]
     db.execute("DELETE FROM schema_migrations WHERE version = ?", (second.version,))
     from imatter.store.schema import metadata

@@ -78,7 +78,7 @@ def eligible_for_role(
     from .store import schema as t
 
     role = ws.programme.role(role_id)
-    table = bulk_eligibility(ws.store, ws.programme, on)
+    table = _visible(ws, bulk_eligibility(ws.store, ws.programme, on))
     if setting:
         with ws.store.read() as conn:
             members = set(
@@ -117,7 +117,7 @@ def eligibility_table(ws: Workspace, on: dt.date) -> pd.DataFrame:
 
     from .eligibility.bulk import bulk_eligibility
 
-    table = bulk_eligibility(ws.store, ws.programme, on)
+    table = _visible(ws, bulk_eligibility(ws.store, ws.programme, on))
     out = pd.DataFrame({"name": table["name"]}, index=table.index)
     for rid in ws.programme.roles:
         out[rid] = [
@@ -127,3 +127,12 @@ def eligibility_table(ws: Workspace, on: dt.date) -> pd.DataFrame:
             )
         ]
     return out
+
+
+def _visible(ws: Workspace, table: pd.DataFrame) -> pd.DataFrame:
+    """Only the rows of people the current actor may see (everyone for an admin)."""
+    from .access import visible_person_ids
+
+    with ws.store.read() as conn:
+        ids = visible_person_ids(conn)
+    return table if ids is None else table[table.index.isin(ids)]

@@ -31,6 +31,12 @@ CONTACT_POSITIONS = (
 )
 
 
+def _require_settings_manage(conn: sa.Connection) -> None:
+    from .access import require
+
+    require(conn, "settings.manage")
+
+
 def add_cluster_contact(
     store: Store,
     programme: Programme,
@@ -47,6 +53,7 @@ def add_cluster_contact(
     cc = t.cluster_contacts
     with store.write() as conn:
         _require_cluster(conn, cluster_id)
+        _require_settings_manage(conn)
         person_id = resolve_person(conn, person)
         if conn.execute(
             sa.select(cc.c.person_id).where(
@@ -65,6 +72,7 @@ def remove_cluster_contact(store: Store, cluster_id: str, person: str | int) -> 
     """Detach a contact from a cluster."""
     cc = t.cluster_contacts
     with store.write() as conn:
+        _require_settings_manage(conn)
         person_id = resolve_person(conn, person)
         done = conn.execute(
             cc.delete().where(cc.c.cluster_id == cluster_id, cc.c.person_id == person_id)

@@ -45,6 +45,7 @@ def give_consent(
     dc = t.directory_consents
     with store.write() as conn:
         person_id = resolve_person(conn, person)
+        _require_consent_change(conn, person_id)
         current = _current_consent(conn, person_id)
         if current is not None:
             raise Duplicate(
@@ -64,11 +65,20 @@ def give_consent(
         )
 
 
+def _require_consent_change(conn: sa.Connection, person_id: int) -> None:
+    """A person changes their own consent; a Lead or the organisation may record it."""
+    from .access import allowed, require
+
+    if not allowed(conn, "privacy.export", person=person_id):
+        require(conn, "people.write", person=person_id)
+
+
 def withdraw_consent(store: Store, person: str | int, on: dt.date) -> None:
     """Record that a person withdrew their consent on a date; they leave the directory."""
     dc = t.directory_consents
     with store.write() as conn:
         person_id = resolve_person(conn, person)
+        _require_consent_change(conn, person_id)
         current = _current_consent(conn, person_id)
         if current is None:
             raise NotFound(f"person {person_id} has not opted in to the directory")

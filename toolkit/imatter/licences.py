@@ -24,6 +24,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from .access import allowed
 from .errors import NotEligible, NotFound, UsageError
 from .programme import MembershipRule, Programme
 from .records.facts import AwardFact, SettingFact
@@ -296,6 +297,11 @@ class Renewal:
         return "lapsed" if self.days_left < 0 else "due"
 
 
+def _allowed_settings(conn: sa.Connection, rows: list[sa.Row]) -> list[sa.Row]:
+    """The settings rows the current actor may see reports of."""
+    return [row for row in rows if allowed(conn, "reports.read", setting=row.id)]
+
+
 def renewals_due(store: Store, programme: Programme, on: dt.date, days: int) -> list[Renewal]:
     """Settings whose latest membership ends so that renewal falls within `days` of `on`.
 
@@ -318,6 +324,7 @@ def renewals_due(store: Store, programme: Programme, on: dt.date, days: int) -> 
             .select_from(s.join(latest, latest.c.setting_id == s.c.id))
             .order_by(latest.c.ends_on, s.c.id)
         ).all()
+        rows = _allowed_settings(conn, rows)
     renewals = []
     for row in rows:
         renews_on = row.ends_on + dt.timedelta(days=1)
@@ -366,7 +373,7 @@ def licence_report(store: Store, programme: Programme, on: dt.date) -> list[Lice
 
     s, ap = t.settings, t.applications
     with store.read() as conn:
-        settings = conn.execute(sa.select(s).order_by(s.c.id)).all()
+        settings = _allowed_settings(conn, conn.execute(sa.select(s).order_by(s.c.id)).all())
         facts = setting_facts(conn, [row.id for row in settings])
         waiting = dict(
             conn.execute(
@@ -535,6 +542,7 @@ def trainee_applications(
             .where(ap.c.role_id == TRAINEE_ROLE)
             .order_by(ap.c.submitted_on.desc(), ap.c.id.desc())
         ).all()
+        rows = [r for r in rows if allowed(conn, "people.read", person=r.person_id)]
         problems = {
             sid: setting_problem(conn, sid, on)
             for sid in sorted({r.setting_id for r in rows if r.setting_id})

@@ -77,6 +77,12 @@ REVIEW_COLUMNS = ("characteristic", "rating", "evidence")
 PLAN_COLUMNS = ("characteristic", "action", "owner", "due")
 
 
+def _require_delivery(conn: sa.Connection, setting_id: str | None) -> None:
+    from .access import require
+
+    require(conn, "delivery.manage", setting=setting_id)
+
+
 def characteristic(number: int) -> Characteristic:
     """The characteristic with this number (1 to 7), or UsageError."""
     if not 1 <= number <= len(CHARACTERISTICS):
@@ -166,6 +172,7 @@ def record_self_review(
         )
     with store.write() as conn:
         require_setting(conn, setting_id)
+        _require_delivery(conn, setting_id)
         review_id = int(
             conn.execute(
                 t.self_reviews.insert().values(
@@ -373,6 +380,7 @@ def plan_from_review(
         )
     ap, items = t.action_plans, t.action_items
     with store.write() as conn:
+        _require_delivery(conn, review.setting)
         conn.execute(
             ap.update()
             .where(ap.c.setting_id == review.setting, ap.c.status == "active")
@@ -425,6 +433,10 @@ def update_action(
         row = conn.execute(sa.select(items).where(items.c.id == item_id)).first()
         if row is None:
             raise NotFound(f"no action {item_id}; see `imatter takestock plan SETTING`")
+        plan_setting = conn.execute(
+            sa.select(t.action_plans.c.setting_id).where(t.action_plans.c.id == row.plan_id)
+        ).scalar()
+        _require_delivery(conn, plan_setting)
         conn.execute(items.update().where(items.c.id == item_id).values(status=status))
         conn.execute(
             t.action_item_updates.insert().values(

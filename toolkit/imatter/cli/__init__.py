@@ -102,6 +102,29 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "directory",
         "Directory of Lead Professionals and Trainers: consent, search, page.",
     ),
+    # Trust: who may do what, the audit chain, privacy rights, backups, hosted deployment.
+    "access": (
+        "imatter.cli.access",
+        "access",
+        "Who may see and change which records: grant, revoke, list, check.",
+    ),
+    "audit": (
+        "imatter.cli.access",
+        "audit",
+        "The tamper-evident audit log: verify, seal (signed head), show.",
+    ),
+    "privacy": (
+        "imatter.cli.privacy",
+        "privacy",
+        "A person's rights: export everything held about them, or erase it.",
+    ),
+    "backup": ("imatter.cli.store", "backup", "Copy the live database safely (online backup)."),
+    "restore": ("imatter.cli.store", "restore", "Replace the database with a checked backup."),
+    "deploy": (
+        "imatter.cli.deploy",
+        "deploy",
+        "Write the JupyterHub and Kubernetes configuration files for a hosted instance.",
+    ),
     "dashboard": (
         "imatter.cli.dashboard",
         "dashboard",
@@ -145,15 +168,34 @@ class LazyGroup(click.Group):
     type=click.Path(dir_okay=False),
     help="Programme file (default: the workspace's, else modules/programme.yml).",
 )
+@click.option(
+    "--as",
+    "acting_as",
+    metavar="IDENTITY",
+    help="Act as this email or login name (default: $IMATTER_USER, else your login name).",
+)
 @click.version_option(package_name="imatter")
 @click.pass_context
-def cli(ctx: click.Context, workspace: str | None, db: str | None, programme: str | None) -> None:
+def cli(
+    ctx: click.Context,
+    workspace: str | None,
+    db: str | None,
+    programme: str | None,
+    acting_as: str | None,
+) -> None:
     """Author, publish, deliver, assess and record the I Matter programme."""
-    ctx.obj = {"workspace": workspace, "db": db, "programme": programme}
+    ctx.obj = {"workspace": workspace, "db": db, "programme": programme, "as": acting_as}
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; every ImatterError becomes one line on stderr and its exit code."""
+    import contextvars
+
+    # Who is acting (--as) is set for this command only, even when called in-process.
+    return contextvars.copy_context().run(_main, argv)
+
+
+def _main(argv: list[str] | None) -> int:
     try:
         cli.main(args=argv, prog_name="imatter", standalone_mode=False)
     except ImatterError as err:

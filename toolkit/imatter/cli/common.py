@@ -13,18 +13,20 @@ from ..errors import UsageError
 
 
 def who(given: str | None = None) -> str:
-    """Who is recording: --by, else $IMATTER_USER, else the login name."""
-    import getpass
-    import os
+    """Who is recording: --by, else `imatter --as`, else $IMATTER_USER, else the login name."""
+    from ..access import identity
 
-    return given or os.environ.get("IMATTER_USER") or getpass.getuser()
+    return given or identity()
 
 
 def workspace(ctx: click.Context):  # type: ignore[no-untyped-def]
-    """The workspace named by the global options."""
+    """The workspace named by the global options, acting as `--as` (or $IMATTER_USER)."""
+    from ..access import use_identity
     from ..workspace import open_workspace
 
     obj = ctx.find_root().obj or {}
+    if obj.get("as"):
+        use_identity(obj["as"])
     return open_workspace(obj.get("workspace"), db=obj.get("db"), programme=obj.get("programme"))
 
 

@@ -142,6 +142,10 @@ def revoke(
     award = conn.execute(sa.select(awards.c.id).where(awards.c.id == award_id)).first()
     if award is None:
         raise NotFound(f"no credential or award '{ident}'; see `imatter credential list`")
+    from ..access import require
+
+    person_id = conn.execute(sa.select(awards.c.person_id).where(awards.c.id == award_id)).scalar()
+    require(conn, "awards.revoke", person=person_id)
     existing = (
         conn.execute(sa.select(award_revocations).where(award_revocations.c.award_id == award_id))
         .mappings()

@@ -19,7 +19,7 @@ from ..records.clock import utcnow
 from ..records.people import resolve_person
 from ..store import Store
 from ..store import schema as t
-from .core import Group, check_recorder, load_group, person_label
+from .core import Group, check_recorder, load_group, person_label, require_change
 
 ATTENDANCE_COLUMNS = ("group", "date", "person", "present")
 ATTENDANCE_OPTIONAL = ("name",)
@@ -119,6 +119,7 @@ def record_attendance(
     with store.write() as conn:
         session = _session(conn, session_id)
         group = load_group(conn, session.group_id)
+        require_change(conn, group)
         recorder = resolve_person(conn, recorded_by)
         check_recorder(conn, programme, group, recorder, today)
         for ref, present in marks.items():
@@ -139,7 +140,7 @@ def import_attendance(
     Every bad row is listed with its line number and the fix (ImportRowError); nothing is
     recorded unless every row is good. Returns the number of marks recorded.
     """
-    from ..records.csv_import import read_csv, run_import
+    from ..records.csv_import import read_csv, row_person, run_import
 
     path = Path(path)
     rows = read_csv(path, ATTENDANCE_COLUMNS, ATTENDANCE_OPTIONAL)
@@ -151,8 +152,10 @@ def import_attendance(
     def apply_row(conn: sa.Connection, row: dict) -> None:
         line = int(row["__line__"])
         ref = row.get("group", "")
-        if not ref.isdigit():
+        if not (ref.isascii() and ref.isdigit()):
             raise ValueError(f"group '{ref}' is not a group number; see `imatter group list`")
+        if len(ref) > 18:
+            raise NotFound(f"no study group {ref}; see `imatter group list`")
         try:
             day = dt.date.fromisoformat(row.get("date", ""))
         except ValueError:
@@ -165,9 +168,10 @@ def import_attendance(
         group = load_group(conn, int(ref))
         session = session_on(conn, group.id, day)
         if group.id not in checked:
+            require_change(conn, group)
             check_recorder(conn, programme, group, recorder, today)
             checked.add(group.id)
-        person_id = resolve_person(conn, row["person"])
+        person_id = row_person(conn, row["person"])
         key = (session.id, person_id)
         if key in seen:
             raise ValueError(f"duplicate of line {seen[key]} (same group, date and person)")

@@ -25,7 +25,15 @@ from ..records.people import resolve_person
 from ..store import Store
 from ..store import schema as t
 from .attendance import Register, _mark, read_register
-from .core import Group, check_recorder, insert_group, insert_member, load_group, person_label
+from .core import (
+    Group,
+    check_recorder,
+    insert_group,
+    insert_member,
+    load_group,
+    person_label,
+    require_change,
+)
 from .rules import (
     ASSESSMENT_PREFIX,
     LedGroupFact,
@@ -259,6 +267,7 @@ def complete_group(
     """
     with store.write() as conn:
         group = load_group(conn, group_id)
+        require_change(conn, group)
         recorder = resolve_person(conn, recorded_by)
         check_recorder(conn, programme, group, recorder, today)
         return _record(conn, programme, read_status(conn, programme, group_id, on), recorder, today)
@@ -316,6 +325,7 @@ def record_event(
             name=name,
         )
         group = load_group(conn, group_id)
+        require_change(conn, group)
         check_recorder(conn, programme, group, group.leader_id, today)
         session_id = int(
             conn.execute(

@@ -136,6 +136,13 @@ def check_recorder(
         )
 
 
+def require_change(conn: sa.Connection, group: Group) -> None:
+    """PermissionDenied unless the actor may run this group (its setting's delivery)."""
+    from ..access import require
+
+    require(conn, "delivery.manage", setting=group.setting)
+
+
 def load_group(conn: sa.Connection, group_id: int) -> Group:
     """The group with this id, or NotFound."""
     g, p = t.study_groups, t.people
@@ -144,7 +151,10 @@ def load_group(conn: sa.Connection, group_id: int) -> Group:
         .select_from(g.join(p, p.c.id == g.c.leader_id))
         .where(g.c.id == group_id)
     ).first()
-    if row is None:
+    from ..access import allowed
+
+    # A group the actor may not see is reported exactly like one that does not exist.
+    if row is None or not allowed(conn, "reports.read", setting=row.setting_id):
         raise NotFound(f"no study group {group_id}; see `imatter group list`")
     return Group(
         row.id,
@@ -175,6 +185,9 @@ def insert_group(
     check_term(term)
     audience = audience_for(course, audience)
     leader_id = resolve_person(conn, leader)
+    from ..access import require
+
+    require(conn, "delivery.manage", setting=setting)
     if setting is None and course.delivery not in TRAINER_DELIVERIES:
         raise UsageError(
             f"a {course.delivery} group runs in a setting; pass --setting (only annual cohorts "
@@ -314,6 +327,7 @@ def enrol(
     advice: list[str] = []
     with store.write() as conn:
         group = load_group(conn, group_id)
+        require_change(conn, group)
         for ref in people:
             advice += insert_member(conn, programme, group, resolve_person(conn, ref), on)
     return advice
@@ -323,7 +337,7 @@ def leave(store: Store, group_id: int, person: str | int, on: dt.date) -> None:
     """Record that a learner left a group on a date (sessions after it no longer count)."""
     gm = t.group_members
     with store.write() as conn:
-        load_group(conn, group_id)
+        require_change(conn, load_group(conn, group_id))
         person_id = resolve_person(conn, person)
         row = conn.execute(
             sa.select(gm).where(gm.c.group_id == group_id, gm.c.person_id == person_id)
@@ -352,7 +366,7 @@ def schedule_sessions(
     gs = t.group_sessions
     ids = []
     with store.write() as conn:
-        load_group(conn, group_id)
+        require_change(conn, load_group(conn, group_id))
         taken = set(
             conn.execute(sa.select(gs.c.held_on).where(gs.c.group_id == group_id)).scalars()
         )
@@ -385,6 +399,7 @@ def cancel_session(store: Store, session_id: int, reason: str) -> None:
         row = conn.execute(sa.select(gs).where(gs.c.id == session_id)).first()
         if row is None:
             raise NotFound(f"no session {session_id}; see `imatter group show GROUP`")
+        require_change(conn, load_group(conn, row.group_id))
         present = conn.execute(
             sa.select(sa.func.count()).where(at.c.session_id == session_id, at.c.present)
         ).scalar_one()
@@ -443,4 +458,10 @@ def list_groups(
             query = query.where(g.c.term == term)
         if course is not None:
             query = query.where(g.c.course_id == course)
-        return [dict(row._mapping) for row in conn.execute(query)]
+        from ..access import allowed
+
+        return [
+            dict(row._mapping)
+            for row in conn.execute(query)
+            if allowed(conn, "reports.read", setting=row.setting_id)
+        ]

@@ -39,8 +39,11 @@ def award_role(
 
     programme: Programme = ws.programme
     role = programme.role(role_id)
+    from ..access import require
+
     with ws.store.write() as conn:
         person_id = resolve_person(conn, person)
+        require(conn, "awards.grant", person=person_id)
         facts = person_records(conn, person_id)
         result = evaluate_role(programme, facts, role_id, on)
         if result.held:
@@ -112,6 +115,12 @@ def list_awards(store: Store, *, person: str | int | None = None) -> list[dict]:
         )
         if person is not None:
             query = query.where(a.c.person_id == resolve_person(conn, person))
+        else:
+            from ..access import visible_people
+
+            visible = visible_people(conn)
+            if visible is not None:
+                query = query.where(visible)
         return [dict(row._mapping) for row in conn.execute(query)]
 
 
@@ -127,8 +136,13 @@ def apply_for_role(
     """Record an application for a role (e.g. the trainee licence); returns its id."""
     programme.role(role_id)
     ap = t.applications
+    from ..access import allowed, require
+
     with store.write() as conn:
         person_id = resolve_person(conn, person)
+        # People apply for themselves; a Lead or the organisation may record it for them.
+        if not allowed(conn, "privacy.export", person=person_id):
+            require(conn, "people.write", person=person_id)
         open_app = conn.execute(
             sa.select(ap.c.id).where(
                 ap.c.person_id == person_id, ap.c.role_id == role_id, ap.c.status == "submitted"
@@ -163,9 +177,12 @@ def decide_application(
         raise UsageError("a refusal needs a --reason")
     ap = t.applications
     with store.write() as conn:
+        from ..access import require
+
         row = conn.execute(sa.select(ap).where(ap.c.id == application_id)).first()
         if row is None:
             raise NotFound(f"no application {application_id}")
+        require(conn, "awards.grant", person=row.person_id)
         if row.status != "submitted":
             raise Duplicate(f"application {application_id} was already {row.status}")
         if on < row.submitted_on:
@@ -199,8 +216,11 @@ def add_case(
         )
     if last_reviewed_on is not None and last_reviewed_on < started_on:
         raise UsageError("the last review cannot be before the case started")
+    from ..access import require
+
     with store.write() as conn:
         person_id = resolve_person(conn, person)
+        require(conn, "completions.record", person=person_id)
         dc = t.documented_cases
         if conn.execute(
             sa.select(dc.c.id).where(dc.c.person_id == person_id, dc.c.reference == reference)
@@ -230,10 +250,12 @@ def add_action_plan(
     items: list[dict] | None = None,
 ) -> int:
     """An action plan for a setting (the licence rule asks for one), with optional items."""
+    from ..access import require
     from .settings import require_setting
 
     with store.write() as conn:
         require_setting(conn, setting_id)
+        require(conn, "delivery.manage", setting=setting_id)
         plan_id = conn.execute(
             t.action_plans.insert().values(
                 setting_id=setting_id, title=title, created_on=created_on, created_by=created_by

@@ -44,6 +44,9 @@ def insert_completion(
     today: dt.date,
 ) -> int:
     """Record one completion inside an open write transaction; Duplicate if already held."""
+    from ..access import require
+
+    require(conn, "completions.record", person=person_id)
     programme.course(course_id)
     check_completion_date(on, today)
     existing = _current(conn, person_id, course_id)
@@ -107,11 +110,14 @@ def correct_completion(
     """Supersede a completion with a corrected (or withdrawn) one; both stay in history."""
     if not reason.strip():
         raise UsageError("a correction needs a --reason")
+    from ..access import allowed, require
+
     c = t.completions
     with store.write() as conn:
         old = conn.execute(sa.select(c).where(c.c.id == completion_id)).first()
-        if old is None:
+        if old is None or not allowed(conn, "people.read", person=old.person_id):
             raise NotFound(f"no completion record {completion_id}")
+        require(conn, "completions.record", person=old.person_id)
         later = conn.execute(sa.select(c.c.id).where(c.c.supersedes_id == completion_id)).scalar()
         if later is not None:
             raise Duplicate(

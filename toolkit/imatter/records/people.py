@@ -41,6 +41,9 @@ def insert_person(
     name = " ".join(name.split())
     if not name:
         raise UsageError("a person needs a name")
+    from ..access import require
+
+    require(conn, "people.write", setting=setting)
     email = normalise_email(email)
     if email and conn.execute(sa.select(t.people.c.id).where(t.people.c.email == email)).first():
         raise Duplicate(f"a person with email {email} already exists")
@@ -61,6 +64,11 @@ def insert_affiliation(
     since: dt.date | None = None,
 ) -> None:
     """Link a person to a setting in a position (known to the programme)."""
+    from ..access import allowed, require
+
+    # A Lead may bring someone into their own setting; changing anyone else needs more.
+    if not allowed(conn, "people.write", setting=setting_id):
+        require(conn, "people.write", person=person_id)
     if position not in programme.positions:
         raise UsageError(
             f"unknown position '{position}'; use one of: {', '.join(programme.positions)}"
@@ -111,16 +119,25 @@ def resolve_person(conn: sa.Connection, ref: str | int) -> int:
         found = conn.execute(
             sa.select(t.people.c.id).where(t.people.c.email == text.lower())
         ).scalar()
+    from ..access import not_found_person, require_visible
+
     if found is None:
-        raise NotFound(f"no person '{text}' (give an id or an email); see `imatter person list`")
+        raise not_found_person(text)
+    # Someone the actor may not see is reported exactly like someone who does not exist.
+    require_visible(conn, int(found), text)
     return int(found)
 
 
 def list_people(store: Store, *, setting: str | None = None) -> list[dict]:
     """People with their settings and positions, optionally in one setting."""
+    from ..access import visible_people
+
     p, a = t.people, t.affiliations
     with store.read() as conn:
         query = sa.select(p).order_by(p.c.id)
+        visible = visible_people(conn)
+        if visible is not None:
+            query = query.where(visible)
         if setting:
             query = query.where(
                 p.c.id.in_(sa.select(a.c.person_id).where(a.c.setting_id == setting))

@@ -18,6 +18,13 @@ CLUSTER_KINDS = ("cluster", "icc")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,79}$")
 
 
+def require(conn: sa.Connection, action: str, *, setting: str | None = None) -> None:
+    """The access check (imported late: the access package uses the records package)."""
+    from ..access import require as check
+
+    check(conn, action, setting=setting)
+
+
 def check_slug(value: str, what: str) -> str:
     """An id made of lower-case letters, digits and hyphens."""
     if not _SLUG.match(value):
@@ -36,6 +43,7 @@ def add_cluster(
     if kind not in CLUSTER_KINDS:
         raise UsageError(f"cluster kind '{kind}' must be one of: {', '.join(CLUSTER_KINDS)}")
     with store.write() as conn:
+        require(conn, "settings.manage")
         if conn.execute(sa.select(t.clusters.c.id).where(t.clusters.c.id == cluster_id)).first():
             raise Duplicate(f"cluster '{cluster_id}' already exists")
         conn.execute(
@@ -64,6 +72,7 @@ def add_setting(
     if pupils_on_roll is not None and pupils_on_roll < 0:
         raise UsageError("--pupils cannot be negative")
     with store.write() as conn:
+        require(conn, "settings.manage")
         if conn.execute(sa.select(t.settings.c.id).where(t.settings.c.id == setting_id)).first():
             raise Duplicate(f"setting '{setting_id}' already exists")
         if (
@@ -132,6 +141,7 @@ def add_membership(
 
     with store.write() as conn:
         setting = require_setting(conn, setting_id)
+        require(conn, "settings.manage", setting=setting_id)
         m = t.memberships
         overlap = conn.execute(
             sa.select(m.c.starts_on, m.c.ends_on).where(
@@ -176,6 +186,7 @@ def grant_setting_licence(
 
     with store.write() as conn:
         require_setting(conn, setting_id)
+        require(conn, "settings.manage", setting=setting_id)
         result = evaluate_setting_licence(programme, setting_records(conn, setting_id, on), on)
         if not result.met:
             raise ImatterError(

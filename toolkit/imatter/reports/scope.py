@@ -62,7 +62,10 @@ def resolve_scope(conn: sa.Connection, scope: Scope) -> ScopeInfo:
     """Look the scope up (NotFound if its setting, cluster or group does not exist)."""
     import pandas as pd
 
+    from ..access import allowed, require
+
     if scope.kind == "organisation":
+        require(conn, "reports.read")
         return ScopeInfo(scope, "Whole organisation", None, None, None)
     aff, st = t.affiliations, t.settings
     if scope.kind == "group":
@@ -72,7 +75,7 @@ def resolve_scope(conn: sa.Connection, scope: Scope) -> ScopeInfo:
             raise UsageError(f"group '{scope.id}' must be a group number") from None
         g = t.study_groups
         row = conn.execute(sa.select(g).where(g.c.id == group_id)).first()
-        if row is None:
+        if row is None or not allowed(conn, "reports.read", setting=row.setting_id):
             raise NotFound(f"no study group {group_id}; see `imatter group list`")
         gm = t.group_members
         members = conn.execute(sa.select(gm.c.person_id).where(gm.c.group_id == group_id)).all()
@@ -100,6 +103,8 @@ def resolve_scope(conn: sa.Connection, scope: Scope) -> ScopeInfo:
                 sa.select(st.c.id).where(st.c.cluster_id == scope.id).order_by(st.c.id)
             ).scalars()
         )
+    for setting_id in setting_ids or (None,):
+        require(conn, "reports.read", setting=setting_id)
     rows = conn.execute(
         sa.select(aff.c.person_id, aff.c.since, aff.c.until).where(
             aff.c.setting_id.in_(setting_ids)

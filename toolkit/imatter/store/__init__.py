@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from ..errors import StoreError
+from . import audit
 from .migrations import MIGRATIONS
 from .schema import metadata, schema_migrations
 
@@ -39,6 +40,8 @@ class Store:
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         if self.is_sqlite:
             _configure_sqlite(self.engine)
+        elif self.engine.dialect.name == "postgresql":
+            _configure_postgresql(self.engine)
         if migrate:
             self.migrate()
 
@@ -56,10 +59,19 @@ class Store:
 
     @contextmanager
     def write(self) -> Iterator[sa.Connection]:
-        """One write transaction: commits on success, rolls back on any error."""
+        """One write transaction: commits on success, rolls back on any error.
+
+        It takes the write lock at once (waiting up to the busy timeout), and retries taking it
+        a few times, which is safe because nothing has been done yet.
+        """
         with self.engine.connect() as conn:
-            with conn.begin():
+            transaction = _begin_with_retry(conn)
+            try:
                 yield conn
+            except BaseException:
+                transaction.rollback()
+                raise
+            transaction.commit()
 
     @contextmanager
     def read(self) -> Iterator[sa.Connection]:
@@ -105,6 +117,9 @@ class Store:
                         version=migration.version, name=migration.name, applied_at=_utcnow()
                     )
                 )
+            if max(applied | {m.version for m in pending}) >= AUDIT_MIGRATION:
+                # Every table, old or new, appends to the audit log.
+                audit.install_triggers(conn, metadata)
         return [m.version for m in pending]
 
     def backup_before_upgrade(self, version: int) -> Path | None:
@@ -136,13 +151,60 @@ class Store:
         self.engine.dispose()
 
 
+AUDIT_MIGRATION = 7
+BUSY_TIMEOUT_MS = 30_000
+BEGIN_ATTEMPTS = 5
+
+
+def _is_busy(err: sa.exc.OperationalError) -> bool:
+    text = str(err.orig).lower()
+    return "database is locked" in text or "database is busy" in text
+
+
+def _begin_with_retry(conn: sa.Connection) -> sa.RootTransaction:
+    """Begin a write transaction; on SQLite a busy lock is retried (nothing is done yet)."""
+    import time
+
+    for attempt in range(1, BEGIN_ATTEMPTS + 1):
+        try:
+            return conn.begin()
+        except sa.exc.OperationalError as err:
+            if not _is_busy(err):
+                raise
+            if attempt == BEGIN_ATTEMPTS:
+                raise StoreError(
+                    f"the database is busy: another program has held it for over "
+                    f"{BEGIN_ATTEMPTS * BUSY_TIMEOUT_MS // 1000} s; close it and try again"
+                ) from None
+            conn.rollback()
+            time.sleep(0.05 * attempt)
+    raise AssertionError("unreachable")
+
+
+def _configure_postgresql(engine: sa.Engine) -> None:
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: sa.Connection) -> None:
+        if conn.get_execution_options().get("imatter_readonly", False):
+            return
+        # One writer at a time, like SQLite's BEGIN IMMEDIATE: read-then-write use cases
+        # (is this completion already recorded?) cannot race. And who is acting, for the audit.
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({audit.ADVISORY_LOCK})")
+        conn.execute(
+            sa.text("SELECT set_config('imatter.actor', :actor, true)"),
+            {"actor": audit.current_actor()},
+        )
+
+
 def _configure_sqlite(engine: sa.Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
         dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+        audit.register_functions(dbapi_conn)
         cursor = dbapi_conn.cursor()
-        cursor.execute("PRAGMA busy_timeout = 30000")
+        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys = ON")
+        # Deleted and overwritten content is zeroed, so erased personal data does not linger.
+        cursor.execute("PRAGMA secure_delete = ON")
         mode = cursor.execute("PRAGMA journal_mode = WAL").fetchone()
         if mode and mode[0] == "wal":
             cursor.execute("PRAGMA synchronous = FULL")

@@ -16,6 +16,18 @@ from .schema import metadata
 from .summary import create_summary
 
 
+def start_audit_log(conn: sa.Connection) -> None:
+    """Migration step: the first audit record says how many rows existed before the log."""
+    from .audit import append_event
+
+    counts = {
+        t.name: conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
+        for t in metadata.sorted_tables
+        if t.info.get("migration", 0) < 7
+    }
+    append_event(conn, "audit_log", "start", repr(sorted(counts.items())))
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int
@@ -40,6 +52,11 @@ MIGRATIONS: list[Migration] = [
     Migration(4, "impact evidence: pre/post questionnaire responses"),
     Migration(5, "assessment: rubric marks, moderation samples, synced passes"),
     Migration(6, "completion summary per person, kept by a trigger (SQLite)", (create_summary,)),
+    Migration(
+        7,
+        "trust: access grants, the hash-chained audit log and its signed seals",
+        (start_audit_log,),
+    ),
     # Feature migrations append here, each with the next version number and its own tables in
     # schema.py. Never edit a released migration: add a new one.
 ]

@@ -422,3 +422,52 @@ assessment_syncs = _table(
     sa.Column("synced_at", sa.DateTime, nullable=False),
     sa.UniqueConstraint("nbgrader_course", "assessment_id", "person_id", name="uq_assessment_sync"),
 )
+
+# ------------------------------------------------------------------ trust (migration 7)
+# Who may act on which records. `identity` is what the person signs in as (an email or a login
+# name); `person_id` links it to their record when they have one. Role is one of the actors in
+# `data/permissions.yml`; `setting_id` scopes setting leads and link professionals.
+access_grants = _table(
+    "access_grants",
+    7,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("identity", sa.String(320), nullable=False),
+    sa.Column("person_id", sa.Integer, sa.ForeignKey("people.id")),
+    sa.Column("role", sa.String(30), nullable=False),
+    sa.Column("setting_id", sa.String(80), sa.ForeignKey("settings.id")),
+    sa.Column("granted_by", sa.String(200), nullable=False),
+    sa.Column("granted_at", sa.DateTime, nullable=False),
+    sa.Column("revoked_by", sa.String(200)),
+    sa.Column("revoked_at", sa.DateTime),
+    sa.Index("ix_access_grants_identity", "identity"),
+)
+
+# Every change to every other table, appended by triggers, chained by SHA-256. A record holds no
+# personal values: the row's key and a digest of its content, and the actor as a grant, person or
+# local account reference. So erasing a person never touches the chain.
+audit_log = _table(
+    "audit_log",
+    7,
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("at", sa.String(32), nullable=False),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("action", sa.String(10), nullable=False),  # insert | update | delete | event
+    sa.Column("tbl", sa.String(80), nullable=False),
+    sa.Column("row_key", sa.String(200), nullable=False),
+    sa.Column("data_sha256", sa.String(64), nullable=False),
+    sa.Column("prev_hash", sa.String(64), nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+)
+
+# Signed chain heads: (seq, hash) signed with the issuer key, also exported to files kept elsewhere.
+audit_seals = _table(
+    "audit_seals",
+    7,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("seq", sa.Integer, nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+    sa.Column("sealed_at", sa.String(32), nullable=False),
+    sa.Column("sealed_by", sa.String(200), nullable=False),
+    sa.Column("key_id", sa.String(400), nullable=False),
+    sa.Column("signature", sa.Text, nullable=False),
+)

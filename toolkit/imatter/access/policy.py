@@ -1,0 +1,99 @@
+"""The permission matrix: actor x action x scope, read from `data/permissions.yml` (pure).
+
+Scopes say where the record acted on lies relative to the actor: `own` (one of the actor's
+settings, or for a learner their own record), `other` (another setting or person) and `none`
+(tied to no setting, or the organisation as a whole).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+import yaml
+
+from ..errors import ImatterError
+
+SCOPES = ("own", "other", "none")
+
+
+class PolicyError(ImatterError):
+    """The permissions file is malformed."""
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Which actors may do which actions in which scopes."""
+
+    actors: dict[str, str]  # actor -> description
+    actions: dict[str, str]  # action -> description
+    allowed: frozenset[tuple[str, str, str]]  # (actor, action, scope)
+
+    def allows(self, actor: str, action: str, scope: str) -> bool:
+        if action not in self.actions:
+            raise PolicyError(f"unknown action '{action}'; see imatter/data/permissions.yml")
+        return (actor, action, scope) in self.allowed
+
+    def scopes(self, actor: str, action: str) -> set[str]:
+        """The scopes where `actor` may do `action`."""
+        return {s for s in SCOPES if (actor, action, s) in self.allowed}
+
+    def cells(self) -> list[tuple[str, str, str, bool]]:
+        """Every (actor, action, scope, allowed) cell of the matrix."""
+        return [
+            (actor, action, scope, (actor, action, scope) in self.allowed)
+            for actor in self.actors
+            for action in self.actions
+            for scope in SCOPES
+        ]
+
+
+def _line_of(text: str, key: str) -> int:
+    for number, line in enumerate(text.splitlines(), 1):
+        if line.strip().startswith(f"{key}:"):
+            return number
+    return 1
+
+
+def parse_policy(text: str, source: str) -> Policy:
+    """A Policy from the YAML text of a permissions file; PolicyError names file:line."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        raise PolicyError(f"{source}:{mark.line + 1 if mark else 1}: not valid YAML") from None
+    if not isinstance(data, dict) or not isinstance(data.get("actors"), dict):
+        raise PolicyError(f"{source}:1: expected `actors:` and `actions:` mappings")
+    actors = {str(k): str(v) for k, v in data["actors"].items()}
+    actions: dict[str, str] = {}
+    allowed: set[tuple[str, str, str]] = set()
+    for action, spec in (data.get("actions") or {}).items():
+        line = _line_of(text, action)
+        if not isinstance(spec, dict) or not isinstance(spec.get("description"), str):
+            raise PolicyError(f"{source}:{line}: action '{action}' needs a description")
+        actions[action] = spec["description"]
+        for actor, scopes in spec.items():
+            if actor == "description":
+                continue
+            if actor not in actors:
+                raise PolicyError(f"{source}:{line}: '{action}' names unknown actor '{actor}'")
+            if not isinstance(scopes, list) or not set(scopes) <= set(SCOPES):
+                raise PolicyError(
+                    f"{source}:{line}: '{action}' for {actor} must list scopes from "
+                    f"{', '.join(SCOPES)}"
+                )
+            allowed |= {(actor, action, scope) for scope in scopes}
+    return Policy(actors, actions, frozenset(allowed))
+
+
+def policy_path() -> Path:
+    return Path(str(resources.files("imatter") / "data" / "permissions.yml"))
+
+
+@cache
+def default_policy() -> Policy:
+    """The permissions shipped with the toolkit."""
+    path = policy_path()
+    return parse_policy(path.read_text(encoding="utf-8"), str(path))

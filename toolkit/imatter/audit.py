@@ -1,0 +1,293 @@
+"""The audit log: verify its hash chain, seal its head with the issuer key, export the head.
+
+The database's triggers append a record for every change (see `store/audit.py`). This module
+checks the chain from the first record to the last and names the first record that is wrong:
+edited (its hash no longer matches its content), deleted (a gap in the numbering), moved (its
+link to the record before is broken) or cut off (a signed head names a record that is gone or
+different). A seal is the head `(seq, hash)` signed with the issuer's Ed25519 key; it is kept in
+the database and can be written to a file kept elsewhere, which `verify` then checks too.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from .errors import ImatterError
+from .store.audit import GENESIS, chain_hash, current_actor
+from .store.schema import audit_log, audit_seals
+
+if TYPE_CHECKING:
+    from .workspace import Workspace
+
+HEAD_TYPE = "imatter-audit-head"
+GUARDS_SQLITE = {"audit_log_no_update", "audit_log_no_delete"}
+
+
+class AuditError(ImatterError):
+    """The audit log or a head file fails verification, or cannot be sealed."""
+
+
+@dataclass(frozen=True)
+class Head:
+    """A signed statement that the log's record `seq` has hash `hash`."""
+
+    seq: int
+    hash: str
+    sealed_at: str
+    sealed_by: str
+    key_id: str
+    signature: str
+
+    def payload(self) -> bytes:
+        """The bytes that are signed (canonical JSON without the signature)."""
+        data = {
+            "type": HEAD_TYPE,
+            "seq": self.seq,
+            "hash": self.hash,
+            "sealed_at": self.sealed_at,
+            "sealed_by": self.sealed_by,
+            "key_id": self.key_id,
+        }
+        return json.dumps(data, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
+    def to_json(self) -> dict[str, Any]:
+        return {**json.loads(self.payload()), "signature": self.signature}
+
+
+@dataclass
+class AuditReport:
+    """What `verify` found: `ok`, how many records, the head, and the first problem."""
+
+    records: int = 0
+    head_seq: int = 0
+    head_hash: str = GENESIS
+    seals_checked: int = 0
+    problem: str | None = None
+    first_bad: int | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+
+def _fail(report: AuditReport, seq: int | None, problem: str) -> AuditReport:
+    if report.problem is None:
+        report.problem, report.first_bad = problem, seq
+    return report
+
+
+def _guards_present(conn: sa.Connection) -> bool:
+    if conn.dialect.name == "sqlite":
+        names = set(
+            conn.exec_driver_sql(
+                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_log'"
+            ).scalars()
+        )
+        return GUARDS_SQLITE <= names
+    if conn.dialect.name == "postgresql":
+        return bool(
+            conn.exec_driver_sql(
+                "SELECT 1 FROM pg_trigger WHERE tgname = 'audit_log_guard' AND NOT tgisinternal"
+            ).first()
+        )
+    return True
+
+
+def verify_chain(conn: sa.Connection) -> AuditReport:
+    """Check every record's number, its link to the record before, and its hash."""
+    report = AuditReport()
+    expected, prev = 1, GENESIS
+    rows = conn.execution_options(yield_per=5000).execute(
+        sa.select(audit_log).order_by(audit_log.c.seq)
+    )
+    for row in rows:
+        if row.seq != expected:
+            if row.seq > expected:
+                missing = f"{expected}" if row.seq == expected + 1 else f"{expected}-{row.seq - 1}"
+                return _fail(report, expected, f"record {missing} is missing (deleted)")
+            return _fail(report, row.seq, f"record {row.seq} is out of order")
+        if row.prev_hash != prev:
+            return _fail(
+                report,
+                row.seq,
+                f"record {row.seq} does not link to record {row.seq - 1}: records were "
+                "deleted, moved or edited",
+            )
+        actual = chain_hash(
+            row.prev_hash,
+            row.seq,
+            row.at,
+            row.actor,
+            row.action,
+            row.tbl,
+            row.row_key,
+            row.data_sha256,
+        )
+        if actual != row.hash:
+            return _fail(report, row.seq, f"record {row.seq} was edited: its hash does not match")
+        prev, expected = row.hash, expected + 1
+        report.records += 1
+    report.head_seq, report.head_hash = expected - 1, prev
+    if not _guards_present(conn):
+        _fail(report, None, "the audit log's append-only guard was removed from the database")
+    return report
+
+
+def _check_head(report: AuditReport, head: Head, hashes_at: dict[int, str], where: str) -> None:
+    if head.seq > report.head_seq:
+        _fail(
+            report,
+            report.head_seq + 1,
+            f"the log was cut short: {where} covers record {head.seq} but the log ends at "
+            f"record {report.head_seq}",
+        )
+    elif hashes_at.get(head.seq) != head.hash:
+        _fail(
+            report,
+            head.seq,
+            f"record {head.seq} is not the one {where} signed: the log was rewritten",
+        )
+
+
+def _verify_signature(ws: Workspace, head: Head, where: str) -> str | None:
+    from cryptography.exceptions import InvalidSignature
+
+    from .credentials.settings import settings_for
+
+    entry = settings_for(ws).key_store().keyring().find(head.key_id)
+    if entry is None:
+        return f"{where} is signed by key {head.key_id}, which is not in this issuer's keyring"
+    try:
+        entry.public_key().verify(_unb64(head.signature), head.payload())
+    except (InvalidSignature, ValueError):
+        return f"{where} has a signature that does not match its content"
+    return None
+
+
+def verify(ws: Workspace, head_files: list[Path] | None = None) -> AuditReport:
+    """Verify the workspace's audit log against its stored seals and any exported heads."""
+    from .access import require
+
+    given = [(read_head(path), f"the head file {path}") for path in head_files or []]
+    with ws.store.read() as conn:
+        require(conn, "audit.verify")
+        stored = [
+            (_head_from_row(row), f"the seal of {row.sealed_at}")
+            for row in conn.execute(sa.select(audit_seals).order_by(audit_seals.c.id))
+        ]
+        heads = [h for h, _ in stored + given]
+        report = verify_chain(conn)
+        if report.problem is not None:
+            return report
+        wanted = sorted({h.seq for h in heads})
+        hashes_at = {
+            r.seq: r.hash
+            for r in conn.execute(
+                sa.select(audit_log.c.seq, audit_log.c.hash).where(audit_log.c.seq.in_(wanted))
+            )
+        }
+    for head, where in stored + given:
+        bad_signature = _verify_signature(ws, head, where)
+        if bad_signature:
+            return _fail(report, head.seq, bad_signature)
+        _check_head(report, head, hashes_at, where)
+        report.seals_checked += 1
+    if not stored and not given:
+        report.notes.append(
+            "no seal yet: run `imatter audit seal --out FILE` and keep the file elsewhere, so "
+            "that a cut-short log can be detected"
+        )
+    return report
+
+
+def _head_from_row(row: sa.Row) -> Head:
+    return Head(row.seq, row.hash, row.sealed_at, row.sealed_by, row.key_id, row.signature)
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode("ascii").rstrip("=")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def seal(ws: Workspace, out: Path | None = None) -> Head:
+    """Sign the current head with the issuer key, keep it in the database, optionally a file."""
+    from .access import require
+    from .credentials.settings import settings_for
+
+    if out is not None and out.exists():
+        raise AuditError(f"{out} already exists; choose a new file name for this head")
+    key, key_id = settings_for(ws).key_store().signing_key()
+    with ws.store.write() as conn:
+        require(conn, "audit.seal")
+        last = conn.execute(
+            sa.select(audit_log.c.seq, audit_log.c.hash).order_by(audit_log.c.seq.desc()).limit(1)
+        ).first()
+        if last is None:
+            raise AuditError("the audit log is empty; there is nothing to seal yet")
+        now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        unsigned = Head(last.seq, last.hash, now, current_actor(), key_id, "")
+        head = Head(**{**unsigned.__dict__, "signature": _b64(key.sign(unsigned.payload()))})
+        conn.execute(
+            audit_seals.insert().values(
+                seq=head.seq,
+                hash=head.hash,
+                sealed_at=head.sealed_at,
+                sealed_by=head.sealed_by,
+                key_id=head.key_id,
+                signature=head.signature,
+            )
+        )
+        if out is not None:
+            from .credentials.keys import write_json_atomic
+
+            write_json_atomic(out, head.to_json())
+    return head
+
+
+def read_head(path: Path) -> Head:
+    """A head file written by `seal`, or AuditError naming the file and what is wrong."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise AuditError(f"{path}: no such head file") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise AuditError(
+            f"{path}: not a head file written by `imatter audit seal` ({err})"
+        ) from None
+    try:
+        if data.get("type") != HEAD_TYPE:
+            raise ValueError(f"type is not {HEAD_TYPE}")
+        head = Head(
+            seq=int(data["seq"]),
+            hash=str(data["hash"]),
+            sealed_at=str(data["sealed_at"]),
+            sealed_by=str(data["sealed_by"]),
+            key_id=str(data["key_id"]),
+            signature=str(data["signature"]),
+        )
+    except (AttributeError, KeyError, TypeError, ValueError) as err:
+        raise AuditError(
+            f"{path}: not a head file written by `imatter audit seal` ({err})"
+        ) from None
+    return head
+
+
+def recent(ws: Workspace, limit: int = 20) -> list[dict[str, Any]]:
+    """The latest audit records (references and digests only: no personal values)."""
+    from .access import require
+
+    with ws.store.read() as conn:
+        require(conn, "audit.verify")
+        rows = conn.execute(sa.select(audit_log).order_by(audit_log.c.seq.desc()).limit(limit))
+        return [dict(r._mapping) for r in rows][::-1]

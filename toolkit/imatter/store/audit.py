@@ -1,0 +1,209 @@
+"""The audit log's mechanics: triggers that append every change, chained by SHA-256.
+
+Every insert, update and delete on every table of the schema appends one `audit_log` record in
+the same transaction, whoever makes the change (the toolkit, a notebook, or SQL typed by hand).
+A record holds the table, the row's key, a digest of the row's content, the actor (a reference,
+never a name or email), the time and two hashes:
+
+    hash = sha256(prev_hash | seq | at | actor | action | tbl | row_key | data_sha256)
+
+so that editing, deleting, reordering or truncating records breaks the chain (see
+`imatter.audit` for verifying it and signing its head). On SQLite the digests are computed by
+functions this module registers on each connection; on PostgreSQL by one PL/pgSQL function that
+also serialises appends with a transaction advisory lock.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import sqlalchemy as sa
+
+GENESIS = "0" * 64
+ADVISORY_LOCK = 7_427_001  # PostgreSQL: one writer at a time, like SQLite's BEGIN IMMEDIATE
+NOT_AUDITED = {"audit_log"}
+
+_actor: contextvars.ContextVar[str | None] = contextvars.ContextVar("imatter_actor", default=None)
+
+
+def chain_hash(
+    prev: str, seq: int, at: str, actor: str, action: str, tbl: str, key: str, digest: str
+) -> str:
+    """The hash of one audit record, given the hash of the record before it."""
+    text = "|".join([prev, str(seq), at, actor, action, tbl, key, digest])
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def local_actor() -> str:
+    """The actor reference for changes made outside any granted access (a local account)."""
+    import getpass
+    import os
+
+    name = os.environ.get("IMATTER_USER") or getpass.getuser()
+    # A reference, not personal data: an email address is not kept in the chain.
+    return "local" if "@" in name else f"local:{name.replace('|', '_')[:80]}"
+
+
+def current_actor() -> str:
+    """Who the audit log records for changes made now in this context."""
+    return _actor.get() or local_actor()
+
+
+@contextmanager
+def recording_as(actor: str) -> Iterator[None]:
+    """Record changes made inside the block as done by `actor` (a reference like 'grant:3')."""
+    token = _actor.set(actor.replace("|", "_"))
+    try:
+        yield
+    finally:
+        _actor.reset(token)
+
+
+def _sha256(text: object) -> str:
+    return hashlib.sha256(str(text).encode("utf-8")).hexdigest()
+
+
+def register_functions(dbapi_conn) -> None:  # type: ignore[no-untyped-def]
+    """Give a raw sqlite3 connection the functions the audit triggers call."""
+    dbapi_conn.create_function("imatter_sha256", 1, _sha256, deterministic=True)
+    dbapi_conn.create_function("imatter_chain", 8, chain_hash, deterministic=True)
+    dbapi_conn.create_function("imatter_actor", 0, current_actor)
+
+
+def audited_tables(metadata: sa.MetaData) -> list[sa.Table]:
+    return [t for t in metadata.sorted_tables if t.name not in NOT_AUDITED]
+
+
+# ---------------------------------------------------------------- SQLite
+def _sqlite_trigger(table: sa.Table, action: str) -> str:
+    row = "OLD" if action == "delete" else "NEW"
+    key = " || '/' || ".join(f"CAST({row}.{c.name} AS TEXT)" for c in table.primary_key.columns)
+    values = ", ".join(f"{row}.{c.name}" for c in table.columns)
+    return f"""
+CREATE TRIGGER audit_{table.name}_{action} AFTER {action.upper()} ON {table.name}
+BEGIN
+    INSERT INTO audit_log (seq, at, actor, action, tbl, row_key, data_sha256, prev_hash, hash)
+    SELECT s.seq, s.at, s.actor, '{action}', '{table.name}', s.k, s.d, s.prev,
+           imatter_chain(s.prev, s.seq, s.at, s.actor, '{action}', '{table.name}', s.k, s.d)
+    FROM (SELECT COALESCE((SELECT MAX(seq) FROM audit_log), 0) + 1 AS seq,
+                 COALESCE((SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1),
+                          '{GENESIS}') AS prev,
+                 strftime('%Y-%m-%dT%H:%M:%fZ', 'now') AS at,
+                 imatter_actor() AS actor,
+                 {key} AS k,
+                 imatter_sha256(json_array({values})) AS d) AS s;
+END"""
+
+
+_SQLITE_GUARD = """
+CREATE TRIGGER audit_log_no_{action} BEFORE {ACTION} ON audit_log
+BEGIN
+    SELECT RAISE(ABORT, 'the audit log is append-only');
+END"""
+
+
+def _install_sqlite(conn: sa.Connection, metadata: sa.MetaData) -> None:
+    existing = set(
+        conn.exec_driver_sql(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'audit_%'"
+        ).scalars()
+    )
+    for name in existing:
+        conn.exec_driver_sql(f"DROP TRIGGER {name}")
+    for table in audited_tables(metadata):
+        for action in ("insert", "update", "delete"):
+            conn.exec_driver_sql(_sqlite_trigger(table, action))
+    for action in ("update", "delete"):
+        conn.exec_driver_sql(_SQLITE_GUARD.format(action=action, ACTION=action.upper()))
+
+
+# ---------------------------------------------------------------- PostgreSQL
+_PG_FUNCTION = f"""
+CREATE OR REPLACE FUNCTION imatter_audit() RETURNS trigger AS $$
+DECLARE
+    r jsonb; k text := ''; i int; s bigint; prev text; ts text; who text; d text; act text;
+BEGIN
+    PERFORM pg_advisory_xact_lock({ADVISORY_LOCK});
+    IF TG_OP = 'DELETE' THEN r := to_jsonb(OLD); ELSE r := to_jsonb(NEW); END IF;
+    FOR i IN 0 .. TG_NARGS - 1 LOOP
+        k := k || CASE WHEN i > 0 THEN '/' ELSE '' END || COALESCE(r ->> TG_ARGV[i], '');
+    END LOOP;
+    SELECT seq, hash INTO s, prev FROM audit_log ORDER BY seq DESC LIMIT 1;
+    IF s IS NULL THEN s := 0; prev := '{GENESIS}'; END IF;
+    s := s + 1;
+    ts := to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"');
+    who := COALESCE(NULLIF(current_setting('imatter.actor', true), ''), 'local');
+    d := encode(sha256(convert_to(r::text, 'UTF8')), 'hex');
+    act := lower(TG_OP);
+    INSERT INTO audit_log (seq, at, actor, action, tbl, row_key, data_sha256, prev_hash, hash)
+    VALUES (s, ts, who, act, TG_TABLE_NAME, k, d, prev,
+            encode(sha256(convert_to(concat_ws('|', prev, s::text, ts, who, act,
+                                               TG_TABLE_NAME, k, d), 'UTF8')), 'hex'));
+    RETURN NULL;
+END $$ LANGUAGE plpgsql
+"""
+
+_PG_GUARD = """
+CREATE OR REPLACE FUNCTION imatter_audit_guard() RETURNS trigger AS $$
+BEGIN
+    RAISE EXCEPTION 'the audit log is append-only';
+END $$ LANGUAGE plpgsql
+"""
+
+
+def _install_postgresql(conn: sa.Connection, metadata: sa.MetaData) -> None:
+    conn.exec_driver_sql(_PG_FUNCTION)
+    conn.exec_driver_sql(_PG_GUARD)
+    for table in audited_tables(metadata):
+        keys = ", ".join(f"'{c.name}'" for c in table.primary_key.columns)
+        conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS audit_{table.name} ON {table.name}")
+        conn.exec_driver_sql(
+            f"CREATE TRIGGER audit_{table.name} AFTER INSERT OR UPDATE OR DELETE ON "
+            f"{table.name} FOR EACH ROW EXECUTE FUNCTION imatter_audit({keys})"
+        )
+    conn.exec_driver_sql("DROP TRIGGER IF EXISTS audit_log_guard ON audit_log")
+    conn.exec_driver_sql(
+        "CREATE TRIGGER audit_log_guard BEFORE UPDATE OR DELETE OR TRUNCATE ON audit_log "
+        "FOR EACH STATEMENT EXECUTE FUNCTION imatter_audit_guard()"
+    )
+
+
+def install_triggers(conn: sa.Connection, metadata: sa.MetaData) -> None:
+    """(Re)create the audit triggers for every table; run after every migration."""
+    if conn.dialect.name == "sqlite":
+        _install_sqlite(conn, metadata)
+    elif conn.dialect.name == "postgresql":
+        _install_postgresql(conn, metadata)
+
+
+def append_event(conn: sa.Connection, tbl: str, key: str, details: str) -> int:
+    """Append a record that is not a row change (a restore, the start of the log)."""
+    from .schema import audit_log
+
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({ADVISORY_LOCK})")
+    last = conn.execute(
+        sa.select(audit_log.c.seq, audit_log.c.hash).order_by(audit_log.c.seq.desc()).limit(1)
+    ).first()
+    seq, prev = (last.seq + 1, last.hash) if last else (1, GENESIS)
+    import datetime as dt
+
+    at = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    actor, digest = current_actor(), _sha256(details)
+    conn.execute(
+        audit_log.insert().values(
+            seq=seq,
+            at=at,
+            actor=actor,
+            action="event",
+            tbl=tbl,
+            row_key=key,
+            data_sha256=digest,
+            prev_hash=prev,
+            hash=chain_hash(prev, seq, at, actor, "event", tbl, key, digest),
+        )
+    )
+    return seq
