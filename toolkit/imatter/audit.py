@@ -166,7 +166,7 @@ def _verify_signature(ws: Workspace, head: Head, where: str) -> str | None:
     if entry is None:
         return f"{where} is signed by key {head.key_id}, which is not in this issuer's keyring"
     try:
-        entry.public_key().verify(_unb64(head.signature), head.payload())
+        entry.public_key.verify(_unb64(head.signature), head.payload())
     except (InvalidSignature, ValueError):
         return f"{where} has a signature that does not match its content"
     return None
