@@ -47,6 +47,10 @@ def build(path: Path, people: int, completions: int, seed: int = 7) -> None:
     rng = random.Random(seed)
     courses = list(programme.courses)
     db = sqlite3.connect(path)
+    # The synthetic records are written through the audit triggers like any other change.
+    from imatter.store.audit import register_functions
+
+    register_functions(db)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=OFF")
     now = "2026-11-01 00:00:00"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextvars
 import getpass
 import os
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -104,9 +105,25 @@ def actor_for(conn: sa.Connection, name: str) -> Actor:
     )
 
 
+_resolved: weakref.WeakKeyDictionary[sa.Connection, tuple[str, Actor]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 def current_actor(conn: sa.Connection) -> Actor:
-    """The actor of `acting_as`, else the identity at the keyboard resolved through its grants."""
-    return _acting.get() or actor_for(conn, identity())
+    """The actor of `acting_as`, else the identity at the keyboard resolved through its grants.
+
+    Resolved once per connection (one transaction of the store), not once per row.
+    """
+    acting = _acting.get()
+    if acting is not None:
+        return acting
+    name = identity()
+    cached = _resolved.get(conn)
+    if cached is None or cached[0] != name:
+        cached = (name, actor_for(conn, name))
+        _resolved[conn] = cached
+    return cached[1]
 
 
 def grant_access(conn: sa.Connection, name: str, role: str, *, setting: str | None = None) -> int:
