@@ -148,6 +148,9 @@ def cluster_view(store: Store, programme: Programme, cluster_id: str, on: dt.dat
     level_rank = {lvl: i for i, lvl in enumerate(LEVELS)}
     with store.read() as conn:
         cluster = _require_cluster(conn, cluster_id)
+        from .access import require
+
+        require(conn, "reports.read")  # a cluster spans settings: the organisation's view
         settings = conn.execute(
             sa.select(st).where(st.c.cluster_id == cluster_id).order_by(st.c.name)
         ).all()

@@ -59,6 +59,10 @@ def credential_details(ws: Any, conn: sa.Connection, ident: str) -> dict[str, An
         raise ImatterError(f"award {ident} has {len(rows)} credentials ({listed}); name one")
     row = rows[0]
     award = conn.execute(sa.select(awards).where(awards.c.id == row["award_id"])).mappings().one()
+    from ..access import allowed
+
+    if not allowed(conn, "people.read", person=award["person_id"]):
+        raise NotFound(f"no credential or award '{ident}'; see `imatter credential list`")
     person = (
         conn.execute(sa.select(people.c.id, people.c.name).where(people.c.id == award["person_id"]))
         .mappings()
@@ -115,6 +119,11 @@ def list_credentials(conn: sa.Connection, *, person_id: int | None = None) -> li
     )
     if person_id is not None:
         query = query.where(people.c.id == person_id)
+    from ..access import visible_people
+
+    visible = visible_people(conn)
+    if visible is not None:
+        query = query.where(visible)
     return [dict(r) for r in conn.execute(query).mappings()]
 
 
