@@ -22,6 +22,8 @@ def test_toc_follows_the_catalogue(project):
         "book/how-to-use/lead-professionals",
         "book/how-to-use/authors",
         "book/take-stock",
+        "book/how-to-use/keeping-records-safe",
+        "book/how-to-use/hosting",
         "book/catalogue/programme-map",
         "book/catalogue/roles",
     ]

@@ -29,6 +29,8 @@ FRONT_MATTER = (
     "book/how-to-use/lead-professionals",
     "book/how-to-use/authors",
     "book/take-stock",
+    "book/how-to-use/keeping-records-safe",
+    "book/how-to-use/hosting",
 )
 WELCOME = "book/welcome"
 PAGE_SUFFIXES = (".md", ".ipynb")
@@ -143,12 +145,17 @@ def read_course_yml(path: Path) -> dict[str, Any]:
     """course.yml as a mapping; ImatterError names the file when it cannot be read."""
     import yaml
 
+    from ..yamlfile import YAML_FAILURES, read_text
+    from ..yamlfile import problem as yaml_problem
+
+    text = read_text(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark else ""
-        raise ImatterError(f"{path}{line}: not valid YAML; run `imatter module lint`") from None
+        data = yaml.safe_load(text)
+    except YAML_FAILURES as err:
+        line, problem = yaml_problem(err, text)
+        raise ImatterError(
+            f"{path}:{line}: not valid YAML ({problem}); run `imatter module lint`"
+        ) from None
     return data if isinstance(data, dict) else {}
 
 
