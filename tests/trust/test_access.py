@@ -304,3 +304,39 @@ def test_cli_acts_as_the_identity_given(run_cli, tmp_path):
     assert code == 0 and "may people.read setting brook" in out
     code, out, _ = run_cli("access", "matrix")
     assert code == 0 and "people.read" in out and "setting-lead" in out
+
+
+def test_groups_and_sessions_of_another_setting_look_missing(world):
+    import datetime as dt
+
+    from imatter.groups.core import cancel_session, enrol, list_groups
+    from imatter.records.clock import utcnow
+    from imatter.store import schema as t
+
+    ws, ids = world
+    with _as(ws, "admin"), ws.store.write() as conn:
+        group = {}
+        for setting, leader in (("brook", ids["lead"]), ("oak", ids["oak"])):
+            group[setting] = conn.execute(
+                t.study_groups.insert().values(
+                    name=f"{setting} group",
+                    course_id="foundation-a",
+                    audience="staff",
+                    setting_id=setting,
+                    term="2026-autumn",
+                    leader_id=leader,
+                    created_by="t",
+                    created_at=utcnow(),
+                )
+            ).inserted_primary_key[0]
+        session = conn.execute(
+            t.group_sessions.insert().values(group_id=group["oak"], held_on=dt.date(2026, 10, 1))
+        ).inserted_primary_key[0]
+    with _as(ws, "setting-lead"):
+        assert [g["id"] for g in list_groups(ws.store)] == [group["brook"]]
+        with pytest.raises(NotFound, match=f"^no study group {group['oak']};"):
+            enrol(ws.store, ws.programme, group["oak"], ids["brook"], TODAY)
+        with pytest.raises(NotFound, match=f"^no session {session};"):
+            cancel_session(ws.store, session, "snow")
+    with _as(ws, "link-professional"), pytest.raises(PermissionDenied, match="may not run"):
+        enrol(ws.store, ws.programme, group["brook"], ids["brook"], TODAY)

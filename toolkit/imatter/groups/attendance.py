@@ -40,8 +40,13 @@ def parse_present(value: str) -> bool:
 def _session(conn: sa.Connection, session_id: int) -> sa.Row:
     gs = t.group_sessions
     row = conn.execute(sa.select(gs).where(gs.c.id == session_id)).first()
+    missing = NotFound(f"no session {session_id}; see `imatter group show GROUP`")
     if row is None:
-        raise NotFound(f"no session {session_id}; see `imatter group show GROUP`")
+        raise missing
+    try:
+        load_group(conn, row.group_id)  # a session of a group the actor may not see is "missing"
+    except NotFound:
+        raise missing from None
     return row
 
 

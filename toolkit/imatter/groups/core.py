@@ -397,9 +397,14 @@ def cancel_session(store: Store, session_id: int, reason: str) -> None:
     gs, at = t.group_sessions, t.attendance
     with store.write() as conn:
         row = conn.execute(sa.select(gs).where(gs.c.id == session_id)).first()
+        missing = NotFound(f"no session {session_id}; see `imatter group show GROUP`")
         if row is None:
-            raise NotFound(f"no session {session_id}; see `imatter group show GROUP`")
-        require_change(conn, load_group(conn, row.group_id))
+            raise missing
+        try:
+            group = load_group(conn, row.group_id)
+        except NotFound:
+            raise missing from None  # a session the actor may not see looks like a missing one
+        require_change(conn, group)
         present = conn.execute(
             sa.select(sa.func.count()).where(at.c.session_id == session_id, at.c.present)
         ).scalar_one()
