@@ -285,3 +285,38 @@ def test_the_chain_works_the_same_on_postgresql(pg_ws):
     assert (report.first_bad, report.problem) == (4, "record 4 was edited: its hash does not match")
     with pg_ws.store.write() as conn, pytest.raises(sa.exc.ProgrammingError, match="append-only"):
         conn.exec_driver_sql("DELETE FROM audit_log WHERE seq = 1")
+
+
+def test_a_restore_is_recorded_in_the_chain_it_rewinds(audited, tmp_path):
+    from imatter.records import add_person
+    from imatter.store.backup import backup_database, restore_database
+
+    backup = backup_database(audited.store, tmp_path / "before.db")
+    add_person(audited.store, audited.programme, "Later Person")
+    with audited.store.read() as conn:
+        head = conn.execute(
+            sa.select(t.audit_log.c.seq, t.audit_log.c.hash).order_by(t.audit_log.c.seq.desc())
+        ).first()
+    restore_database(audited.store, backup.path)
+    report = verify(audited)
+    assert report.ok
+    with audited.store.read() as conn:
+        last = conn.execute(sa.select(t.audit_log).order_by(t.audit_log.c.seq.desc())).first()
+    assert (last.action, last.tbl, last.row_key) == ("event", "audit_log", "restore")
+    # The record made after the backup is gone from the chain; the restore takes its place.
+    assert last.seq == head.seq and last.hash != head.hash
+
+
+def test_a_damaged_database_is_a_one_line_error_not_a_traceback(run_cli, tmp_path):
+    assert run_cli("init")[0] == 0
+    db = tmp_path / "ws" / "imatter.db"
+    db.write_bytes(b"not a database " * 200)
+    for suffix in ("-wal", "-shm"):
+        (tmp_path / "ws" / f"imatter.db{suffix}").unlink(missing_ok=True)
+    code, out, err = run_cli("person", "list")
+    assert code == 1 and "Traceback" not in out + err
+    assert err.strip() == (
+        f"Error: {db}: not a usable SQLite database (file is not a database); restore it from "
+        "a backup with `imatter restore FILE` (move the damaged file and any -wal or -shm "
+        "beside it away first)"
+    )

@@ -105,9 +105,7 @@ def actor_for(conn: sa.Connection, name: str) -> Actor:
     )
 
 
-_resolved: weakref.WeakKeyDictionary[sa.Connection, tuple[str, Actor]] = (
-    weakref.WeakKeyDictionary()
-)
+_resolved: weakref.WeakKeyDictionary[sa.Connection, tuple[str, Actor]] = weakref.WeakKeyDictionary()
 
 
 def current_actor(conn: sa.Connection) -> Actor:
@@ -121,9 +119,30 @@ def current_actor(conn: sa.Connection) -> Actor:
     name = identity()
     cached = _resolved.get(conn)
     if cached is None or cached[0] != name:
-        cached = (name, actor_for(conn, name))
+        cached = (name, _actor_unless_changed(conn, name))
         _resolved[conn] = cached
     return cached[1]
+
+
+_STAMP = sa.text(
+    "SELECT (SELECT count(*) FROM access_grants), (SELECT max(id) FROM access_grants),"
+    " (SELECT max(revoked_at) FROM access_grants),"
+    " (SELECT max(id) FROM people WHERE email = :email)"
+)
+# identity and database -> (what the actor was resolved from, the actor)
+_by_identity: dict[tuple[str, str], tuple[tuple, Actor]] = {}
+
+
+def _actor_unless_changed(conn: sa.Connection, name: str) -> Actor:
+    """actor_for, reused while the grants and the identity's own record are unchanged."""
+    stamp = tuple(conn.execute(_STAMP, {"email": name.strip().lower()}).one())
+    key = (str(conn.engine.url), name)
+    known = _by_identity.get(key)
+    if known is not None and known[0] == stamp:
+        return known[1]
+    actor = actor_for(conn, name)
+    _by_identity[key] = (stamp, actor)
+    return actor
 
 
 def grant_access(conn: sa.Connection, name: str, role: str, *, setting: str | None = None) -> int:

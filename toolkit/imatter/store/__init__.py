@@ -40,10 +40,24 @@ class Store:
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         if self.is_sqlite:
             _configure_sqlite(self.engine)
+            self._check_sqlite_file()
         elif self.engine.dialect.name == "postgresql":
             _configure_postgresql(self.engine)
         if migrate:
             self.migrate()
+
+    def _check_sqlite_file(self) -> None:
+        """StoreError naming the file if it is not a SQLite database (or is damaged)."""
+        try:
+            with self.engine.connect() as conn:
+                conn.exec_driver_sql("SELECT count(*) FROM sqlite_master").scalar()
+        except sa.exc.DatabaseError as err:
+            where = self.sqlite_path or self.url
+            raise StoreError(
+                f"{where}: not a usable SQLite database ({err.orig}); restore it from a "
+                "backup with `imatter restore FILE` (move the damaged file and any -wal or -shm "
+                "beside it away first)"
+            ) from None
 
     @classmethod
     def for_file(cls, path: str | Path, *, migrate: bool = True) -> Store:
