@@ -18,7 +18,7 @@ from imatter.access import (
 )
 from imatter.errors import ImatterError, NotFound, PermissionDenied
 
-from ..conftest import PROGRAMME_FILE, TODAY
+from ..conftest import TODAY
 
 ACTORS = {
     "admin": "org.admin@example.org",

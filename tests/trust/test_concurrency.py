@@ -111,6 +111,16 @@ def test_four_processes_record_10000_completions_at_once(any_ws):
         )
     assert (total, distinct) == (PROCESSES * EACH, PROCESSES * EACH)
     assert by_recorder == {f"recorder-{k}": EACH for k in range(PROCESSES)}
+    # Every one of them is in the audit chain, which is still one unbroken chain.
+    from imatter.audit import verify
+
+    report = verify(ws)
+    assert report.ok, report.problem
+    with ws.store.read() as conn:
+        audited = conn.exec_driver_sql(
+            "SELECT count(*) FROM audit_log WHERE tbl = 'completions' AND action = 'insert'"
+        ).scalar()
+    assert audited == PROCESSES * EACH
     if ws.store.is_sqlite:
         import sqlite3
 
