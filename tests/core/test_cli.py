@@ -182,8 +182,14 @@ def test_demo_builds_and_prints_the_table(run_cli):
     code, out, err = run_cli("demo", "--as-of", "2026-11-28")
     assert code == 0, err
     assert "Priya Natarajan" in out and "Tom Ashby" in out
-    lines = {line.split()[1] + " " + line.split()[2]: line for line in out.splitlines()[3:]}
+    table, hint = out.split("\n\n", 1)
+    lines = {line.split()[1] + " " + line.split()[2]: line for line in table.splitlines()[3:]}
     assert "yes" in lines["Tom Ashby"]
+    assert "--as p.natarajan@brook.example person list" in hint
+    # The hint is true: Brook's Lead sees Brook's people only.
+    code, out, _ = run_cli("--as", "p.natarajan@brook.example", "person", "list", "--json")
+    names = {p["name"] for p in json.loads(out)}
+    assert code == 0 and "Tom Ashby" in names and "Aisha Rahman" not in names
     code, _, err = run_cli("demo", "--as-of", "2026-11-28")
     assert code == 1 and "already holds a workspace; use --force" in err
 

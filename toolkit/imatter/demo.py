@@ -18,6 +18,7 @@ from .errors import ImatterError
 from .workspace import CONFIG_FILE, Workspace, init_workspace, workspace_path
 
 BY = "demo"
+DEMO_LEAD = "p.natarajan@brook.example"
 
 
 def build_demo(
@@ -241,3 +242,9 @@ def _fill(ws: Workspace, on: dt.date) -> None:
         pid = person(name, "brook-primary", "parent")
         if courses:
             done(pid, *courses, when=ago(0, 4))
+
+    # Sharing the records: whoever builds the demo is its admin; Priya leads Brook Primary.
+    from .access import grant_access
+
+    with store.write() as conn:
+        grant_access(conn, DEMO_LEAD, "setting-lead", setting="brook-primary")

@@ -654,3 +654,9 @@ def demo(ctx: click.Context, as_of: str | None, force: bool) -> None:
     frame = eligibility_table(ws, today_or(as_of))
     click.echo(f"Demo workspace: {ws.path} (synthetic people; nothing real)")
     click.echo(frame.to_string())
+    from ..demo import DEMO_LEAD
+
+    click.echo(
+        f"\nYou are this workspace's admin. To see what Brook Primary's Lead sees, try:\n"
+        f"  imatter -w {ws.path} --as {DEMO_LEAD} person list"
+    )
