@@ -61,11 +61,16 @@ def _pg_bin(name: str) -> str | None:
 
 @pytest.fixture(scope="session")
 def pg_url(tmp_path_factory):
-    """A private PostgreSQL server on a Unix socket for this test session; yields its URL."""
+    """A PostgreSQL server: the one scripts/test started ($IMATTER_TEST_PG_URL), else a
+    private one on a Unix socket for this test session; yields its URL."""
     import os
     import shutil
     import socket
     import subprocess
+
+    if os.environ.get("IMATTER_TEST_PG_URL"):
+        yield os.environ["IMATTER_TEST_PG_URL"]
+        return
 
     initdb, pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
     if not initdb or not pg_ctl:
