@@ -16,6 +16,8 @@ from typing import Any
 import yaml
 
 from .errors import ProgrammeError
+from .yamlfile import YAML_FAILURES, read_text
+from .yamlfile import problem as yaml_problem
 
 AUDIENCES = ("professionals", "parents", "both")
 DELIVERIES = ("rolling", "annual-cohort", "in-house", "trainer-led")
@@ -195,6 +197,10 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> _LineDict:
     result.key_lines = {}
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
+        if isinstance(key, list | dict | set):
+            raise yaml.constructor.ConstructorError(
+                None, None, f"a key cannot be {_kind(key)}; use a name", key_node.start_mark
+            )
         result[key] = loader.construct_object(value_node, deep=True)
         result.key_lines[str(key)] = key_node.start_mark.line + 1
     return result
@@ -341,17 +347,15 @@ def load_programme(path: str | Path | None = None) -> Programme:
     """Load and validate a programme file; ProgrammeError names file:line and the field."""
     path = Path(path) if path is not None else default_programme_path()
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path, ProgrammeError)
     except FileNotFoundError:
         raise ProgrammeError(f"{path}: programme file not found; pass --programme FILE") from None
-    except UnicodeDecodeError as err:
-        raise ProgrammeError(f"{path}: not UTF-8 text ({err.reason}); save it as UTF-8") from None
+    except OSError as err:
+        raise ProgrammeError(f"{path}: cannot read the programme file ({err.strerror})") from None
     try:
         data = yaml.load(text, Loader=_Loader)  # noqa: S506 - SafeLoader subclass
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        line = mark.line + 1 if mark else 0
-        problem = getattr(err, "problem", None) or str(err)
+    except YAML_FAILURES as err:
+        line, problem = yaml_problem(err, text)
         raise ProgrammeError(f"{path}:{line}: not valid YAML: {problem}") from None
     return _build(_Reader(path), data)
 
@@ -509,7 +513,7 @@ def _role(
         raise r.fail(r.line_of(body, "valid_years"), f"{where}.valid_years", "must be 1 or more")
     recommended = r.get(body, "recommended", where, list, required=False, default=[])
     for i, cid in enumerate(recommended):
-        if cid not in courses:
+        if not isinstance(cid, str) or cid not in courses:
             raise r.fail(
                 recommended.item_lines[i], f"{where}.recommended[{i}]", f"unknown course '{cid}'"
             )
@@ -643,7 +647,7 @@ def _licence(
     r.only(body, {"description", "senior_support", "trained_staff", "action_plan"}, where)
     senior = r.get(body, "senior_support", where, list)
     for i, rid in enumerate(senior):
-        if rid not in roles:
+        if not isinstance(rid, str) or rid not in roles:
             raise r.fail(
                 senior.item_lines[i], f"{where}.senior_support[{i}]", f"unknown role '{rid}'"
             )
@@ -651,7 +655,7 @@ def _licence(
     r.only(staff, {"at_least", "courses"}, f"{where}.trained_staff")
     staff_courses = r.get(staff, "courses", f"{where}.trained_staff", list)
     for i, cid in enumerate(staff_courses):
-        if cid not in courses:
+        if not isinstance(cid, str) or cid not in courses:
             raise r.fail(
                 staff_courses.item_lines[i],
                 f"{where}.trained_staff.courses[{i}]",

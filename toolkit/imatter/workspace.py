@@ -15,6 +15,8 @@ import yaml
 
 from .errors import ImatterError, NotFound
 from .programme import Programme, default_programme_path, load_programme
+from .yamlfile import YAML_FAILURES, read_text
+from .yamlfile import problem as yaml_problem
 
 DEFAULT_WORKSPACE = "imatter-workspace"
 CONFIG_FILE = "workspace.yml"
@@ -96,12 +98,20 @@ def open_workspace(
 
 
 def _read_config(path: Path) -> dict:
+    text = read_text(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark else ""
-        raise ImatterError(f"{path}{line}: not valid YAML; fix or delete the file") from None
+        data = yaml.safe_load(text) or {}
+    except YAML_FAILURES as err:
+        line, problem = yaml_problem(err, text)
+        raise ImatterError(
+            f"{path}:{line}: not valid YAML ({problem}); fix or delete the file"
+        ) from None
     if not isinstance(data, dict):
         raise ImatterError(f"{path}:1: expected a mapping (programme:, db:)")
+    for key, what in (("programme", "the programme file's path"), ("db", "a database URL")):
+        if data.get(key) is not None and not isinstance(data[key], str):
+            line = next(
+                (n for n, ln in enumerate(text.splitlines(), 1) if ln.startswith(f"{key}:")), 1
+            )
+            raise ImatterError(f"{path}:{line}: {key} must be text ({what}); fix or delete it")
     return data

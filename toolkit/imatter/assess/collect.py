@@ -221,6 +221,17 @@ def check_notebook(data: bytes, expected: Expected, verdict: Verdict) -> None:
         verdict.notes.append(f"the notebook says it was sent to {owner}")
 
     cells = raw["cells"]
+    odd = [
+        str(n)
+        for n, cell in enumerate(cells, start=1)
+        if _nbgrader(cell).get("grade_id") and not isinstance(_nbgrader(cell)["grade_id"], str)
+    ]
+    if odd:
+        verdict.problems.append(
+            f"cell(s) {', '.join(odd)}: the grade_id in the cell's nbgrader metadata is not text "
+            "(the metadata was edited outside Jupyter)"
+        )
+        return
     wanted = expected.by_id()
     seen: Counter[str] = Counter()
     for cell in cells:

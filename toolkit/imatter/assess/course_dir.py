@@ -27,6 +27,8 @@ from typing import Any
 import yaml
 
 from ..errors import AssessmentError, NotFound, UsageError
+from ..yamlfile import YAML_FAILURES, read_text
+from ..yamlfile import problem as yaml_problem
 
 COURSE_FILE = "imatter-course.yml"
 CONFIG_FILE = "nbgrader_config.py"
@@ -349,12 +351,12 @@ def open_course_dir(root: str | Path) -> CourseDir:
             f"{root} is not an assessment course directory (no {COURSE_FILE}); "
             "run `imatter assess init` first"
         )
+    text = read_text(path, AssessmentError)
     try:
-        body = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark else ""
-        raise AssessmentError(f"{path}{line}: not valid YAML") from None
+        body = yaml.safe_load(text) or {}
+    except YAML_FAILURES as err:
+        line, problem = yaml_problem(err, text)
+        raise AssessmentError(f"{path}:{line}: not valid YAML ({problem})") from None
     if not isinstance(body, dict) or not isinstance(body.get("course_id"), str):
         raise AssessmentError(f"{path}:1: course_id: this field is missing; add it")
     if body.get("schema") != 1:

@@ -22,6 +22,8 @@ from typing import Any
 import yaml
 
 from ..errors import RubricError
+from ..yamlfile import YAML_FAILURES, read_text
+from ..yamlfile import problem as yaml_problem
 
 SCHEMA_VERSION = 1
 
@@ -209,17 +211,15 @@ def load_rubric(path: str | Path, *, assessment_id: str | None = None) -> Rubric
     """Read and validate a rubric file; RubricError names file:line and field."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path, RubricError)
     except FileNotFoundError:
         raise RubricError(f"{path}: no rubric here; every assessment needs a rubric.yml") from None
     try:
         data = yaml.safe_load(text)
         lines = _Lines(yaml.compose(text, Loader=yaml.SafeLoader))
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f":{mark.line + 1}" if mark else ""
-        problem = getattr(err, "problem", None) or "not valid YAML"
-        raise RubricError(f"{path}{where}: not valid YAML ({problem})") from None
+    except YAML_FAILURES as err:
+        line, problem = yaml_problem(err, text)
+        raise RubricError(f"{path}:{line}: not valid YAML ({problem})") from None
 
     import jsonschema
 
@@ -318,7 +318,8 @@ def _located(error: Any) -> tuple[list[Any], str]:
     if error.validator == "pattern":
         return where, f"'{error.instance}' is not a valid id (lower-case letters, digits and -)"
     if error.validator == "type":
-        return where, f"expected {error.validator_value}, got {type(error.instance).__name__}"
+        got = "nothing" if error.instance is None else type(error.instance).__name__
+        return where, f"expected {error.validator_value}, got {got}"
     if error.validator == "minItems":
         return where, f"needs at least {error.validator_value} item(s)"
     return where, error.message

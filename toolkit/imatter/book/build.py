@@ -87,6 +87,9 @@ def _toolkit_files() -> list[Path]:
     return [
         *(package / "book" / f"{name}.py" for name in BOOK_MODULES),
         *_files(package / "book" / "static"),
+        # Shipped files that book pages literalinclude (the hosting guide).
+        *_files(package / "data" / "deploy"),
+        package / "data" / "permissions.yml",  # shown by "Keeping records safe"
         package / "activities.py",
         package / "programme.py",
         package / "takestock.py",
@@ -156,10 +159,15 @@ def code_hash(notebook: Path) -> str:
 def _read_config(project: BookProject) -> dict[str, Any]:
     import yaml
 
+    from ..yamlfile import YAML_FAILURES, read_text
+    from ..yamlfile import problem as yaml_problem
+
+    text = read_text(project.config_path, BuildError)
     try:
-        data = yaml.safe_load(project.config_path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as err:
-        raise BuildError(f"{project.config_path}: not valid YAML ({err})") from None
+        data = yaml.safe_load(text) or {}
+    except YAML_FAILURES as err:
+        line, problem = yaml_problem(err, text)
+        raise BuildError(f"{project.config_path}:{line}: not valid YAML ({problem})") from None
     return data if isinstance(data, dict) else {}
 
 

@@ -70,19 +70,27 @@ def _read_catalogue(programme: Path) -> tuple[dict[str, _CatalogueCourse], list[
     with a finding for every prerequisite that names no course."""
     import yaml
 
+    from ..yamlfile import YAML_FAILURES
+    from ..yamlfile import problem as yaml_problem
+
     findings: list[Finding] = []
+    text = ""
     try:
-        root = yaml.compose(programme.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as err:
-        mark = getattr(err, "problem_mark", None)
+        text = programme.read_text(encoding="utf-8")
+        root = yaml.compose(text)
+    except (OSError, ValueError, *YAML_FAILURES) as err:
+        if isinstance(err, YAML_FAILURES):
+            line, problem = yaml_problem(err, text)
+        else:
+            line, problem = None, "not UTF-8 text" if isinstance(err, ValueError) else str(err)
         return {}, [
             Finding(
                 ERROR,
                 "programme",
                 programme,
-                f"cannot read the catalogue: {err}",
-                "fix the YAML",
-                line=mark.line + 1 if mark else None,
+                f"cannot read the catalogue: {problem}",
+                "fix the YAML (and save the file as UTF-8)",
+                line=line,
             )
         ]
     courses_node = _child(root, "courses")
@@ -248,20 +256,26 @@ def _lint_course_yml(path: Path, course: _CatalogueCourse) -> list[Finding]:
                 f"`imatter module new {course.id}`)",
             )
         ]
-    text = path.read_text(encoding="utf-8")
+    from ..yamlfile import YAML_FAILURES
+    from ..yamlfile import problem as yaml_problem
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except ValueError:
+        return [Finding(ERROR, "course-yml", path, "not UTF-8 text", "save the file as UTF-8")]
     try:
         node = yaml.compose(text)
         data = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
+    except YAML_FAILURES as err:
+        line, problem = yaml_problem(err, text)
         return [
             Finding(
                 ERROR,
                 "course-yml",
                 path,
-                f"not valid YAML: {err}",
+                f"not valid YAML: {problem}",
                 "fix the YAML syntax",
-                line=mark.line + 1 if mark else None,
+                line=line,
             )
         ]
     if not isinstance(data, dict):

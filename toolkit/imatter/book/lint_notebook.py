@@ -43,10 +43,36 @@ class CourseFacts(Protocol):
 
 
 # ---------------------------------------------------------------- notebooks
+def shape_problem(nb: Any) -> str | None:
+    """What makes this JSON something no notebook tool can read (None for a notebook's shape):
+    checked before any cell is looked at, so a damaged file gives a finding, not a crash."""
+    if not isinstance(nb, dict):
+        return "the file holds JSON but not a notebook (no mapping at the top)"
+    if not isinstance(nb.get("cells"), list):
+        return "it has no list of cells"
+    if not isinstance(nb.get("metadata", {}), dict):
+        return "its metadata is not a mapping"
+    for number, cell in enumerate(nb["cells"], start=1):
+        if not isinstance(cell, dict):
+            return f"cell {number} is not a cell (not a mapping)"
+        if not isinstance(cell.get("metadata", {}), dict):
+            return f"cell {number}'s metadata is not a mapping"
+        source = cell.get("source", "")
+        if not isinstance(source, str) and not (
+            isinstance(source, list) and all(isinstance(line, str) for line in source)
+        ):
+            return f"cell {number}'s source is not text"
+        if not isinstance(cell.get("outputs", []), list):
+            return f"cell {number}'s outputs are not a list"
+    return None
+
+
 def _check_output(cell: dict[str, Any]) -> bool:
     """nbval checks this cell's output: a comment line that is exactly `# NBVAL_CHECK_OUTPUT`
     (nbval's own rule), or the `nbval-check-output` tag."""
     tags = cell.get("metadata", {}).get("tags", [])
+    if not isinstance(tags, list):
+        tags = []
     comments = (
         line.strip().lstrip("#").strip()
         for line in cell_source(cell).splitlines()
@@ -60,17 +86,22 @@ def _check_output(cell: dict[str, Any]) -> bool:
 def lint_notebook(path: Path, course: CourseFacts, position: int, root: Path) -> list[Finding]:
     try:
         nb = json.loads(path.read_text(encoding="utf-8"))
-        cells = nb["cells"]
-    except (OSError, ValueError, KeyError, TypeError) as err:
+        problem = shape_problem(nb)
+    except UnicodeDecodeError:
+        problem = "it is not UTF-8 text"
+    except (OSError, ValueError) as err:
+        problem = f"not valid JSON ({err})"
+    if problem:
         return [
             Finding(
                 ERROR,
                 "metadata",
                 path,
-                f"not a readable notebook ({err})",
+                f"not a readable notebook: {problem}",
                 "open and save it in Jupyter",
             )
         ]
+    cells = nb["cells"]
     findings: list[Finding] = []
     meta = nb.get("metadata", {})
     imatter = meta.get("imatter")
@@ -87,7 +118,8 @@ def lint_notebook(path: Path, course: CourseFacts, position: int, root: Path) ->
         imatter = {}
     else:
         findings += schema_findings(imatter, "session", path, "metadata", what="metadata.imatter")
-    if (meta.get("kernelspec") or {}).get("name") != "python3":
+    kernel = meta.get("kernelspec")
+    if not isinstance(kernel, dict) or kernel.get("name") != "python3":
         findings.append(
             Finding(
                 WARNING,
@@ -464,12 +496,25 @@ def strip_notebooks(modules_dir: Path, targets: Iterable[str] = ()) -> list[Path
     for path in paths:
         try:
             nb = json.loads(path.read_text(encoding="utf-8"))
+            problem = shape_problem(nb)
         except FileNotFoundError:
             raise ImatterError(f"{path}: no such notebook") from None
+        except UnicodeDecodeError:
+            problem = "it is not UTF-8 text"
+        except ValueError as err:
+            problem = f"not valid JSON ({err})"
+        if problem:
+            raise ImatterError(
+                f"{path}: not a readable notebook: {problem}; open and save it in Jupyter, "
+                "then strip it again"
+            )
         if strip_notebook(nb):
-            path.write_text(
+            # Written beside it, then renamed over it: never a half-written notebook.
+            tmp = path.with_name(f".{path.name}.strip-tmp")
+            tmp.write_text(
                 json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n",
                 encoding="utf-8",
             )
+            tmp.replace(path)
             changed.append(path)
     return changed

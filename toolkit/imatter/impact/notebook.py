@@ -55,8 +55,40 @@ def questionnaire_cells(course: str, stage: str) -> list:  # type: ignore[type-a
 
 
 def _is_ours(cell, stage: str) -> bool:  # type: ignore[no-untyped-def]
-    info = cell.get("metadata", {}).get("imatter", {}).get("questionnaire")
+    ours = cell.get("metadata", {}).get("imatter")
+    info = ours.get("questionnaire") if isinstance(ours, dict) else None
     return isinstance(info, dict) and info.get("stage") == stage
+
+
+def _read(path: Path):  # type: ignore[no-untyped-def]
+    """The notebook, checked valid before anything is changed (ImatterError naming the file)."""
+    import json
+    import warnings
+
+    import nbformat
+
+    try:
+        text = path.read_bytes().decode("utf-8")
+        json.loads(text)
+    except UnicodeDecodeError:
+        raise ImatterError(f"{path}: not UTF-8 text, so not a notebook") from None
+    except json.JSONDecodeError as err:
+        raise ImatterError(
+            f"{path}:{err.lineno}: not valid JSON ({err.msg}); the notebook is damaged"
+        ) from None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # e.g. missing cell ids, added below
+            nb = nbformat.reads(text, as_version=4)
+            nbformat.validate(nb)
+    except Exception as err:  # noqa: BLE001 - nbformat raises several kinds
+        at = list(getattr(err, "absolute_path", None) or [])
+        where = " at " + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in at)
+        raise ImatterError(
+            f"{path}: not a valid Jupyter notebook{where if at else ''}; open it in Jupyter, "
+            "save it and try again"
+        ) from None
+    return nb
 
 
 def add_questionnaire_cells(notebook_path: str | Path, course: str, stage: str) -> bool:
@@ -72,10 +104,7 @@ def add_questionnaire_cells(notebook_path: str | Path, course: str, stage: str) 
     path = Path(notebook_path)
     if not path.exists():
         raise NotFound(f"{path}: notebook not found")
-    try:
-        nb = nbformat.read(path, as_version=4)
-    except Exception as err:  # nbformat raises several kinds for a damaged file
-        raise ImatterError(f"{path}: not a readable notebook ({err})") from None
+    nb = _read(path)
     if nb.nbformat_minor < 5:  # cell ids arrived in nbformat 4.5
         from nbformat.corpus.words import generate_corpus_id
 

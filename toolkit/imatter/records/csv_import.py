@@ -9,16 +9,17 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import sqlalchemy as sa
 
-from ..errors import ImatterError, ImportRowError
+from ..errors import ImatterError, ImportRowError, NotFound
 from ..programme import Programme
 from ..store import Store
 from .completions import insert_completion
-from .people import insert_person, normalise_email
+from .people import insert_person, normalise_email, resolve_person
 
 PEOPLE_COLUMNS = ("name", "email", "setting", "position")
 PEOPLE_OPTIONAL = ("since", "area")
@@ -45,7 +46,7 @@ def read_csv(
     if not text.strip():
         raise ImportRowError(f"{path}: the file is empty; add a header row ({', '.join(required)})")
     reader = csv.DictReader(io.StringIO(text, newline=""))
-    headers = [h.strip().lower() for h in (reader.fieldnames or [])]
+    headers = [_column(h) for h in (reader.fieldnames or [])]
     missing = [c for c in required if c not in headers]
     if missing:
         raise ImportRowError(
@@ -55,14 +56,14 @@ def read_csv(
     unknown = [h for h in headers if h and h not in required + optional]
     if unknown:
         raise ImportRowError(
-            f"{path}:1: unknown column(s) {', '.join(unknown)}; "
+            f"{path}:1: unknown column(s) {', '.join(_shown(h) for h in unknown)}; "
             f"expected {', '.join(required + optional)}"
         )
     rows = []
-    for record in reader:
-        line = reader.line_num
+    for record in _records(reader, path):
+        line = reader.line_num - _breaks(record)  # the row's first line
         values = {
-            (k or "").strip().lower(): (v or "").strip() if isinstance(v, str) else ""
+            _column(k or ""): (v or "").strip() if isinstance(v, str) else ""
             for k, v in record.items()
             if k is not None
         }
@@ -77,8 +78,59 @@ def read_csv(
     return rows
 
 
+def _column(header: str) -> str:
+    return header.strip(" \t\ufeff").lower()  # a second BOM, from a file saved twice
+
+
+def _breaks(record: dict) -> int:
+    """How many line breaks the row's quoted values hold (a row may span several lines)."""
+    values = [v for v in record.values() if isinstance(v, str)]
+    values += [x for v in record.values() if isinstance(v, list) for x in v]
+    return sum(len(_BREAK.findall(v)) for v in values)
+
+
+_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def _records(reader: csv.DictReader, path: Path) -> Iterator[dict]:
+    """The reader's rows; ImportRowError naming the row's first line if one cannot be read."""
+    while True:
+        start = reader.line_num + 1
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except csv.Error:
+            raise ImportRowError(
+                f"{path}:{start}: a value longer than {csv.field_size_limit()} characters "
+                "(is a quote left open?); fix it and import again; nothing was imported"
+            ) from None
+        yield record
+
+
 def _date(value: str) -> dt.date:
     return dt.date.fromisoformat(value)
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
+
+
+def one_line(text: str) -> str:
+    """A problem as one line: line breaks and control characters from a cell shown escaped."""
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
+
+
+def _shown(value: str, limit: int = 60) -> str:
+    value = one_line(value)
+    return value if len(value) <= limit else value[: limit - 3] + "..."
+
+
+def row_person(conn: sa.Connection, ref: str) -> int:
+    """A CSV cell's person (id or email); NotFound also for ids no database can hold."""
+    text = ref.strip()
+    if text.isdigit() and not (text.isascii() and len(text) <= 18):
+        raise NotFound(f"no person '{text}' (give an id or an email); see `imatter person list`")
+    return resolve_person(conn, text)
 
 
 def run_import(
@@ -109,9 +161,9 @@ def run_import(
                     with conn.begin_nested():
                         apply_row(conn, row)
                 except ImatterError as err:
-                    problems.append(f"line {line}: {err.message}")
+                    problems.append(one_line(f"line {line}: {err.message}"))
                 except ValueError as err:
-                    problems.append(f"line {line}: {err}")
+                    problems.append(one_line(f"line {line}: {err}"))
             if problems:
                 raise _Rollback
     except _Rollback:
@@ -176,8 +228,6 @@ def import_completions(
     first_seen: dict[tuple[str, str], int] = {}
 
     def apply_row(conn: sa.Connection, row: dict) -> None:
-        from .people import resolve_person
-
         ref, course, when = row.get("person", ""), row.get("course", ""), row.get("date", "")
         if not ref:
             raise ValueError("person is empty; give the person's id or email")
@@ -189,7 +239,7 @@ def import_completions(
             on = _date(when)
         except ValueError:
             raise ValueError(f"date '{when}' is not a date; write YYYY-MM-DD") from None
-        person_id = resolve_person(conn, ref)
+        person_id = row_person(conn, ref)
         key = (str(person_id), course)
         if key in first_seen:
             raise ValueError(f"duplicate of line {first_seen[key]} (same person and course)")

@@ -21,8 +21,9 @@ def normalise_email(email: str | None) -> str | None:
     if email is None or not email.strip():
         return None
     email = email.strip().lower()
-    if not _EMAIL.match(email):
-        raise UsageError(f"'{email}' is not an email address")
+    if not _EMAIL.match(email) or not email.isprintable():
+        shown = email.encode("unicode_escape").decode("ascii")
+        raise UsageError(f"'{shown}' is not an email address")
     return email
 
 
