@@ -340,3 +340,17 @@ def test_groups_and_sessions_of_another_setting_look_missing(world):
             cancel_session(ws.store, session, "snow")
     with _as(ws, "link-professional"), pytest.raises(PermissionDenied, match="may not run"):
         enrol(ws.store, ws.programme, group["brook"], ids["brook"], TODAY)
+
+
+def test_dashboard_kernels_act_as_whoever_started_them(tmp_path):
+    import contextvars
+
+    from imatter.access import use_identity
+    from imatter.dashboards import dashboard_env
+
+    def started_with_as() -> dict[str, str]:
+        use_identity("lead.brook@example.org")  # what `imatter --as ... dashboard` does
+        return dashboard_env(workspace=tmp_path)
+
+    env = contextvars.copy_context().run(started_with_as)
+    assert env["IMATTER_USER"] == "lead.brook@example.org"

@@ -75,8 +75,13 @@ def dashboard_env(
     course_dirs: Iterable[Path] = (),
 ) -> dict[str, str]:
     """The environment the dashboard kernels read their workspace, person and date from."""
+    from ..access import identity
+
     env = dict(os.environ)
     env["IMATTER_WORKSPACE"] = str(Path(workspace).resolve())
+    # The kernels act as the person who started the dashboard (`imatter --as` included): what
+    # they show is limited to what that person may see.
+    env["IMATTER_USER"] = identity()
     for key, value in (
         ("IMATTER_DB", db),
         ("IMATTER_PROGRAMME", programme),
