@@ -100,14 +100,19 @@ def _current_consent(conn: sa.Connection, person_id: int) -> sa.Row | None:
 
 def consents(store: Store) -> list[dict]:
     """Every consent record, current and withdrawn (the audit trail)."""
+    from .access import visible_people
+
     dc, p = t.directory_consents, t.people
     with store.read() as conn:
-        rows = conn.execute(
+        query = (
             sa.select(dc, p.c.name)
             .select_from(dc.join(p, p.c.id == dc.c.person_id))
             .order_by(dc.c.id)
         )
-        return [dict(row._mapping) for row in rows]
+        visible = visible_people(conn)
+        if visible is not None:
+            query = query.where(visible)
+        return [dict(row._mapping) for row in conn.execute(query)]
 
 
 # ------------------------------------------------------------------ entries and search
