@@ -172,8 +172,12 @@ def test_a_cut_short_log_is_detected_by_the_seal_and_by_the_head_kept_elsewhere(
     report = verify(ws)
     assert report.problem == "the audit log's append-only guard was removed from the database"
     _restore_guards(ws)
-    assert verify(ws).ok  # a valid prefix: only the head kept elsewhere can tell
-    report = verify(ws, [head_file])
+    # The chain alone is a valid prefix; the records it no longer covers give it away...
+    assert verify(ws, records=False).ok
+    report = verify(ws)
+    assert not report.ok and "is not in the audit log" in report.problem
+    # ... and so does the signed head kept elsewhere.
+    report = verify(ws, [head_file], records=False)
     assert report.first_bad == head.seq - 2
     assert report.problem == (
         f"the log was cut short: the head file {head_file} covers record {head.seq} but the log "
@@ -215,7 +219,9 @@ def test_a_rewritten_chain_does_not_match_the_signed_head(sealed):
             )
             prev = digest
     _restore_guards(ws)
-    report = verify(ws, [head_file])
+    report = verify(ws)
+    assert "schema_migrations row 2 is not in the audit log" in report.problem
+    report = verify(ws, [head_file], records=False)
     assert not report.ok
     assert report.first_bad == head.seq
     assert report.problem.endswith("signed: the log was rewritten")
@@ -320,3 +326,64 @@ def test_a_damaged_database_is_a_one_line_error_not_a_traceback(run_cli, tmp_pat
         "a backup with `imatter restore FILE` (move the damaged file and any -wal or -shm "
         "beside it away first)"
     )
+
+
+def test_records_changed_with_the_triggers_off_are_found(audited):
+    """Someone with the file drops a trigger, edits a record, and puts the trigger back."""
+    from imatter.store.audit import install_triggers
+
+    ws = audited
+    with ws.store.write() as conn:
+        conn.exec_driver_sql("DROP TRIGGER audit_people_update")
+    assert verify(ws).problem == (
+        "the audit triggers of people were removed: changes there would not be recorded"
+    )
+    with ws.store.write() as conn:
+        conn.exec_driver_sql("UPDATE people SET name = 'Someone Else' WHERE id = 2")
+        install_triggers(conn, t.metadata)
+        last = conn.execute(
+            sa.select(sa.func.max(t.audit_log.c.seq)).where(
+                t.audit_log.c.tbl == "people", t.audit_log.c.row_key == "2"
+            )
+        ).scalar_one()
+    report = verify(ws)
+    assert (report.first_bad, report.problem) == (
+        last,
+        f"people row 2 was changed without an audit record (its last record is {last})",
+    )
+    assert verify(ws, records=False).ok  # the chain itself is intact
+
+
+def test_records_added_or_deleted_with_the_triggers_off_are_found(audited):
+    from imatter.store.audit import install_triggers
+
+    ws = audited
+    with ws.store.write() as conn:
+        conn.exec_driver_sql("DROP TRIGGER audit_settings_insert")
+        conn.exec_driver_sql(
+            "INSERT INTO settings (id, name, kind, created_at) "
+            "VALUES ('ghost', 'Ghost', 'service', '2026-01-01')"
+        )
+        install_triggers(conn, t.metadata)
+    assert verify(ws).problem == (
+        "settings row ghost is not in the audit log: it was added with the audit triggers off"
+    )
+    with ws.store.write() as conn:
+        conn.exec_driver_sql("DROP TRIGGER audit_settings_delete")
+        conn.exec_driver_sql("DELETE FROM settings WHERE id = 'ghost'")
+        conn.exec_driver_sql("DROP TRIGGER audit_access_grants_delete")
+        conn.exec_driver_sql("DELETE FROM access_grants WHERE id = 2")
+        install_triggers(conn, t.metadata)
+    report = verify(ws)
+    assert report.problem.startswith("access_grants row 2 was deleted without an audit record")
+
+
+def test_records_are_checked_on_postgresql_too(pg_ws):
+    _activity(pg_ws)
+    with pg_ws.store.write() as conn:
+        conn.exec_driver_sql("ALTER TABLE people DISABLE TRIGGER audit_people")
+    assert "audit triggers of people were removed" in verify(pg_ws).problem
+    with pg_ws.store.write() as conn:
+        conn.exec_driver_sql("UPDATE people SET area = 'Elsewhere' WHERE id = 1")
+        conn.exec_driver_sql("ALTER TABLE people ENABLE TRIGGER audit_people")
+    assert verify(pg_ws).problem.startswith("people row 1 was changed without an audit record")

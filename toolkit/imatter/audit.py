@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from .errors import ImatterError
-from .store.audit import GENESIS, chain_hash, current_actor
-from .store.schema import audit_log, audit_seals
+from .store.audit import GENESIS, audited_tables, chain_hash, current_actor, current_rows
+from .store.schema import audit_log, audit_seals, metadata
 
 if TYPE_CHECKING:
     from .workspace import Workspace
@@ -105,8 +105,8 @@ def verify_chain(conn: sa.Connection) -> AuditReport:
     """Check every record's number, its link to the record before, and its hash."""
     report = AuditReport()
     expected, prev = 1, GENESIS
-    rows = conn.execution_options(yield_per=5000).execute(
-        sa.select(audit_log).order_by(audit_log.c.seq)
+    rows = conn.execute(
+        sa.select(audit_log).order_by(audit_log.c.seq).execution_options(yield_per=5000)
     )
     for row in rows:
         if row.seq != expected:
@@ -141,6 +141,85 @@ def verify_chain(conn: sa.Connection) -> AuditReport:
     return report
 
 
+def _missing_triggers(conn: sa.Connection) -> list[str]:
+    """Tables whose audit triggers are gone (so changes to them would not be recorded)."""
+    tables = audited_tables(metadata)
+    if conn.dialect.name == "sqlite":
+        names = set(
+            conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'trigger'").scalars()
+        )
+        return [
+            t.name
+            for t in tables
+            if any(f"audit_{t.name}_{a}" not in names for a in ("insert", "update", "delete"))
+        ]
+    if conn.dialect.name == "postgresql":
+        names = set(
+            conn.exec_driver_sql(
+                "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgenabled <> 'D'"
+            ).scalars()
+        )
+        return [t.name for t in tables if f"audit_{t.name}" not in names]
+    return []
+
+
+def verify_records(conn: sa.Connection, report: AuditReport) -> AuditReport:
+    """Check that every row of every table is as its latest audit record says, and that no
+    row disappeared without one: a change made with the triggers off is found here."""
+    missing = _missing_triggers(conn)
+    if missing:
+        return _fail(
+            report,
+            None,
+            f"the audit triggers of {', '.join(missing)} were removed: changes there would not "
+            "be recorded",
+        )
+    for table in audited_tables(metadata):
+        latest_seq = (
+            sa.select(audit_log.c.row_key, sa.func.max(audit_log.c.seq).label("seq"))
+            .where(audit_log.c.tbl == table.name, audit_log.c.action != "event")
+            .group_by(audit_log.c.row_key)
+            .subquery()
+        )
+        logged = {
+            row.row_key: (row.action, row.data_sha256, row.seq)
+            for row in conn.execute(
+                sa.select(
+                    audit_log.c.row_key,
+                    audit_log.c.action,
+                    audit_log.c.data_sha256,
+                    audit_log.c.seq,
+                ).join(latest_seq, latest_seq.c.seq == audit_log.c.seq)
+            )
+        }
+        for key, digest in current_rows(conn, table):
+            last = logged.pop(key, None)
+            if last is None or last[0] == "delete":
+                return _fail(
+                    report,
+                    None,
+                    f"{table.name} row {key} is not in the audit log: it was added "
+                    "with the audit triggers off",
+                )
+            if last[1] != digest:
+                return _fail(
+                    report,
+                    last[2],
+                    f"{table.name} row {key} was changed without an audit "
+                    f"record (its last record is {last[2]})",
+                )
+        gone = sorted((seq, key) for key, (action, _, seq) in logged.items() if action != "delete")
+        if gone:
+            seq, key = gone[0]
+            return _fail(
+                report,
+                seq,
+                f"{table.name} row {key} was deleted without an audit record "
+                f"(its last record is {seq})",
+            )
+    return report
+
+
 def _check_head(report: AuditReport, head: Head, hashes_at: dict[int, str], where: str) -> None:
     if head.seq > report.head_seq:
         _fail(
@@ -172,8 +251,11 @@ def _verify_signature(ws: Workspace, head: Head, where: str) -> str | None:
     return None
 
 
-def verify(ws: Workspace, head_files: list[Path] | None = None) -> AuditReport:
-    """Verify the workspace's audit log against its stored seals and any exported heads."""
+def verify(
+    ws: Workspace, head_files: list[Path] | None = None, *, records: bool = True
+) -> AuditReport:
+    """Verify the audit chain, that the records match it (unless `records` is False), and
+    the chain against its stored seals and any exported heads."""
     from .access import require
 
     given = [(read_head(path), f"the head file {path}") for path in head_files or []]
@@ -185,6 +267,8 @@ def verify(ws: Workspace, head_files: list[Path] | None = None) -> AuditReport:
         ]
         heads = [h for h, _ in stored + given]
         report = verify_chain(conn)
+        if report.problem is None and records:
+            verify_records(conn, report)
         if report.problem is not None:
             return report
         wanted = sorted({h.seq for h in heads})

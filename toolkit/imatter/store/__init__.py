@@ -126,6 +126,9 @@ class Store:
         with self.write() as conn:
             for migration in pending:
                 migration.apply(conn)
+                if migration.version >= AUDIT_MIGRATION:
+                    # From here on every change, this migration's own record included, is audited.
+                    audit.install_triggers(conn, metadata)
                 conn.execute(
                     schema_migrations.insert().values(
                         version=migration.version, name=migration.name, applied_at=_utcnow()

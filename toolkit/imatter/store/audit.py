@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import contextvars
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 import sqlalchemy as sa
@@ -73,15 +73,37 @@ def register_functions(dbapi_conn) -> None:  # type: ignore[no-untyped-def]
     dbapi_conn.create_function("imatter_actor", 0, current_actor)
 
 
-def audited_tables(metadata: sa.MetaData) -> list[sa.Table]:
-    return [t for t in metadata.sorted_tables if t.name not in NOT_AUDITED]
+def audited_tables(metadata: sa.MetaData, conn: sa.Connection | None = None) -> list[sa.Table]:
+    """The tables whose changes are logged (with `conn`: those that exist in its database)."""
+    tables = [t for t in metadata.sorted_tables if t.name not in NOT_AUDITED]
+    if conn is not None:
+        existing = set(sa.inspect(conn).get_table_names())
+        tables = [t for t in tables if t.name in existing]
+    return tables
+
+
+# ---------------------------------------------------------------- row keys and digests
+def key_sql(table: sa.Table, row: str, dialect: str) -> str:
+    """SQL for a row's key as the log records it: primary key values joined by '/'."""
+    if dialect == "postgresql":
+        parts = [f"COALESCE(to_jsonb({row}) ->> '{c.name}', '')" for c in table.primary_key]
+    else:
+        parts = [f"CAST({row}.{c.name} AS TEXT)" for c in table.primary_key.columns]
+    return " || '/' || ".join(parts)
+
+
+def digest_sql(table: sa.Table, row: str, dialect: str) -> str:
+    """SQL for the digest of a row's content, exactly as the triggers compute it."""
+    if dialect == "postgresql":
+        return f"encode(sha256(convert_to(to_jsonb({row})::text, 'UTF8')), 'hex')"
+    values = ", ".join(f"{row}.{c.name}" for c in table.columns)
+    return f"imatter_sha256(json_array({values}))"
 
 
 # ---------------------------------------------------------------- SQLite
 def _sqlite_trigger(table: sa.Table, action: str) -> str:
     row = "OLD" if action == "delete" else "NEW"
-    key = " || '/' || ".join(f"CAST({row}.{c.name} AS TEXT)" for c in table.primary_key.columns)
-    values = ", ".join(f"{row}.{c.name}" for c in table.columns)
+    key, digest = key_sql(table, row, "sqlite"), digest_sql(table, row, "sqlite")
     return f"""
 CREATE TRIGGER audit_{table.name}_{action} AFTER {action.upper()} ON {table.name}
 BEGIN
@@ -94,7 +116,7 @@ BEGIN
                  strftime('%Y-%m-%dT%H:%M:%fZ', 'now') AS at,
                  imatter_actor() AS actor,
                  {key} AS k,
-                 imatter_sha256(json_array({values})) AS d) AS s;
+                 {digest} AS d) AS s;
 END"""
 
 
@@ -113,7 +135,7 @@ def _install_sqlite(conn: sa.Connection, metadata: sa.MetaData) -> None:
     )
     for name in existing:
         conn.exec_driver_sql(f"DROP TRIGGER {name}")
-    for table in audited_tables(metadata):
+    for table in audited_tables(metadata, conn):
         for action in ("insert", "update", "delete"):
             conn.exec_driver_sql(_sqlite_trigger(table, action))
     for action in ("update", "delete"):
@@ -157,7 +179,7 @@ END $$ LANGUAGE plpgsql
 def _install_postgresql(conn: sa.Connection, metadata: sa.MetaData) -> None:
     conn.exec_driver_sql(_PG_FUNCTION)
     conn.exec_driver_sql(_PG_GUARD)
-    for table in audited_tables(metadata):
+    for table in audited_tables(metadata, conn):
         keys = ", ".join(f"'{c.name}'" for c in table.primary_key.columns)
         conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS audit_{table.name} ON {table.name}")
         conn.exec_driver_sql(
@@ -179,8 +201,14 @@ def install_triggers(conn: sa.Connection, metadata: sa.MetaData) -> None:
         _install_postgresql(conn, metadata)
 
 
-def append_event(conn: sa.Connection, tbl: str, key: str, details: str) -> int:
-    """Append a record that is not a row change (a restore, the start of the log)."""
+def _now() -> str:
+    import datetime as dt
+
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def _append(conn: sa.Connection, entries: Iterable[tuple[str, str, str, str]]) -> int:
+    """Append (action, tbl, key, digest) records, chained in Python; returns the last seq."""
     from .schema import audit_log
 
     if conn.dialect.name == "postgresql":
@@ -188,22 +216,56 @@ def append_event(conn: sa.Connection, tbl: str, key: str, details: str) -> int:
     last = conn.execute(
         sa.select(audit_log.c.seq, audit_log.c.hash).order_by(audit_log.c.seq.desc()).limit(1)
     ).first()
-    seq, prev = (last.seq + 1, last.hash) if last else (1, GENESIS)
-    import datetime as dt
-
-    at = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-    actor, digest = current_actor(), _sha256(details)
-    conn.execute(
-        audit_log.insert().values(
-            seq=seq,
-            at=at,
-            actor=actor,
-            action="event",
-            tbl=tbl,
-            row_key=key,
-            data_sha256=digest,
-            prev_hash=prev,
-            hash=chain_hash(prev, seq, at, actor, "event", tbl, key, digest),
+    seq, prev = (last.seq, last.hash) if last else (0, GENESIS)
+    at, actor = _now(), current_actor()
+    rows = []
+    for action, tbl, key, digest in entries:
+        seq += 1
+        digest_of = chain_hash(prev, seq, at, actor, action, tbl, key, digest)
+        rows.append(
+            dict(
+                seq=seq,
+                at=at,
+                actor=actor,
+                action=action,
+                tbl=tbl,
+                row_key=key,
+                data_sha256=digest,
+                prev_hash=prev,
+                hash=digest_of,
+            )
         )
-    )
+        prev = digest_of
+        if len(rows) == 10_000:
+            conn.execute(audit_log.insert(), rows)
+            rows = []
+    if rows:
+        conn.execute(audit_log.insert(), rows)
     return seq
+
+
+def append_event(conn: sa.Connection, tbl: str, key: str, details: str) -> int:
+    """Append a record that is not a row change (a restore, the start of the log)."""
+    return _append(conn, [("event", tbl, key, _sha256(details))])
+
+
+def current_rows(conn: sa.Connection, table: sa.Table) -> Iterator[tuple[str, str]]:
+    """(key, digest) of every row of a table now, computed as the triggers compute them."""
+    dialect = conn.dialect.name
+    alias = "r"
+    sql = (
+        f"SELECT {key_sql(table, alias, dialect)}, {digest_sql(table, alias, dialect)} "
+        f"FROM {table.name} AS {alias}"
+    )
+    for key, digest in conn.exec_driver_sql(sql, execution_options={"yield_per": 5000}):
+        yield str(key), str(digest)
+
+
+def append_baseline(conn: sa.Connection, tables: list[sa.Table]) -> int:
+    """A 'baseline' record for every row that exists when the log starts (migration 7)."""
+    entries = (
+        ("baseline", table.name, key, digest)
+        for table in tables
+        for key, digest in current_rows(conn, table)
+    )
+    return _append(conn, entries)

@@ -17,15 +17,16 @@ from .summary import create_summary
 
 
 def start_audit_log(conn: sa.Connection) -> None:
-    """Migration step: the first audit record says how many rows existed before the log."""
-    from .audit import append_event
+    """Migration step: the log starts with how many rows existed, and a baseline record (key
+    and digest) for each of them, so that every row in the database has an audit record."""
+    from .audit import append_baseline, append_event
 
+    before = [t for t in metadata.sorted_tables if t.info.get("migration", 0) < 7]
     counts = {
-        t.name: conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
-        for t in metadata.sorted_tables
-        if t.info.get("migration", 0) < 7
+        t.name: conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one() for t in before
     }
     append_event(conn, "audit_log", "start", repr(sorted(counts.items())))
+    append_baseline(conn, before)
 
 
 @dataclass(frozen=True)
