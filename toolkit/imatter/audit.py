@@ -105,35 +105,28 @@ def verify_chain(conn: sa.Connection) -> AuditReport:
     """Check every record's number, its link to the record before, and its hash."""
     report = AuditReport()
     expected, prev = 1, GENESIS
-    rows = conn.execute(
-        sa.select(audit_log).order_by(audit_log.c.seq).execution_options(yield_per=5000)
+    # Plain tuples in seq order: this loop is the whole cost of verifying a big log.
+    rows = conn.exec_driver_sql(
+        "SELECT seq, at, actor, action, tbl, row_key, data_sha256, prev_hash, hash "
+        "FROM audit_log ORDER BY seq",
+        execution_options={"yield_per": 20_000},
     )
-    for row in rows:
-        if row.seq != expected:
-            if row.seq > expected:
-                missing = f"{expected}" if row.seq == expected + 1 else f"{expected}-{row.seq - 1}"
+    for seq, at, actor, action, tbl, key, digest, prev_hash, stored in rows:
+        if seq != expected:
+            if seq > expected:
+                missing = f"{expected}" if seq == expected + 1 else f"{expected}-{seq - 1}"
                 return _fail(report, expected, f"record {missing} is missing (deleted)")
-            return _fail(report, row.seq, f"record {row.seq} is out of order")
-        if row.prev_hash != prev:
+            return _fail(report, seq, f"record {seq} is out of order")
+        if prev_hash != prev:
             return _fail(
                 report,
-                row.seq,
-                f"record {row.seq} does not link to record {row.seq - 1}: records were "
+                seq,
+                f"record {seq} does not link to record {seq - 1}: records were "
                 "deleted, moved or edited",
             )
-        actual = chain_hash(
-            row.prev_hash,
-            row.seq,
-            row.at,
-            row.actor,
-            row.action,
-            row.tbl,
-            row.row_key,
-            row.data_sha256,
-        )
-        if actual != row.hash:
-            return _fail(report, row.seq, f"record {row.seq} was edited: its hash does not match")
-        prev, expected = row.hash, expected + 1
+        if chain_hash(prev_hash, seq, at, actor, action, tbl, key, digest) != stored:
+            return _fail(report, seq, f"record {seq} was edited: its hash does not match")
+        prev, expected = stored, expected + 1
         report.records += 1
     report.head_seq, report.head_hash = expected - 1, prev
     if not _guards_present(conn):
