@@ -82,6 +82,60 @@ def _import(kind: str, world, path, db):  # type: ignore[no-untyped-def]
 TABLE = {"people": "people", "completions": "completions", "attendance": "attendance"}
 
 
+def row_start_lines(data: bytes) -> set[int] | None:
+    """The line each data row starts on, as a spreadsheet user counts them (None: the file
+    cannot be read as CSV at all, so no row can be named)."""
+    try:
+        text = data.decode("utf-8-sig")
+        reader = csv.reader(io.StringIO(text, newline=""))
+        starts, previous = set(), 0
+        for _ in reader:
+            starts.add(previous + 1)
+            previous = reader.line_num
+    except (UnicodeDecodeError, csv.Error):
+        return None
+    return starts - {1}  # line 1 is the header
+
+
+def assert_rows_named_where_they_start(err, data: bytes) -> None:  # type: ignore[no-untyped-def]
+    """Every `line N:` in the error's details is a line on which a data row starts."""
+    named = [int(n) for n in re.findall(r"^line (\d+):", "\n".join(err.details), re.M)]
+    if not named:
+        return
+    starts = row_start_lines(data)
+    assert starts is not None, ("rows named in a file that is not CSV", err.details)
+    assert set(named) <= starts, (named, sorted(starts), err.details)
+
+
+def test_the_row_check_catches_a_wrong_line():
+    """The check above is not a formality: naming a line no row starts on fails it."""
+    from imatter.errors import ImportRowError
+
+    data = b'name,email\nAnn,"a\nb"\nBen,b@x.org\n'  # rows start on lines 2 and 4
+    assert row_start_lines(data) == {2, 4}
+    assert_rows_named_where_they_start(ImportRowError("x", details=["line 4: bad"]), data)
+    for wrong in ("line 3: bad", "line 1: bad", "line 9: bad"):
+        with pytest.raises(AssertionError):
+            assert_rows_named_where_they_start(ImportRowError("x", details=[wrong]), data)
+
+
+def test_a_bad_row_is_named_by_the_line_it_starts_on(world):
+    """Exactly the bad row's line, even after a row spanning two lines."""
+    data = (
+        b"name,email,setting,position\n"
+        b'"Ann\nAnn",ann2@example.org,oakfield,staff\n'  # lines 2-3
+        b",x@example.org,oakfield,staff\n"  # line 4: no name
+    )
+    path = world.dir / "people.csv"
+    path.write_bytes(data)
+    from imatter.errors import ImportRowError
+    from imatter.records import import_people
+
+    with pytest.raises(ImportRowError) as err:
+        import_people(world.store, world.programme, path)
+    assert [d.split(":")[0] for d in err.value.details] == ["line 4"]
+
+
 def check_import(kind: str, world, data: bytes, expect: str | None = None) -> int | None:  # type: ignore[no-untyped-def]
     """Import `data`; on failure a clear error and an unchanged database, on success every
     row. `expect` is "ok" or "fail" when the test knows which; returns the count or None."""
@@ -93,9 +147,7 @@ def check_import(kind: str, world, data: bytes, expect: str | None = None) -> in
         count = _import(kind, world, path, db)
     except Exception as err:  # noqa: BLE001 - any exception is checked to be a clear one
         assert_clear(err, path, line_details=True)
-        lines = len(re.split(rb"\r\n|\r|\n", data))
-        for where in re.findall(r"^line (\d+):", "\n".join(err.details), re.M):
-            assert 1 < int(where) <= lines, (where, lines, err.details)
+        assert_rows_named_where_they_start(err, data)
         assert db_dump(db) == before, "a failed import changed the database"
         assert expect != "ok", f"a valid file was refused: {err.message} {err.details}"
         return None

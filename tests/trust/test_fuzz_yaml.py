@@ -129,14 +129,52 @@ def yaml_input(text: str) -> st.SearchStrategy[bytes]:
 
 
 def assert_names_a_line(err: ImatterError, path: Path, data: bytes) -> None:
-    """The message starts `path:N: ` with N a line of the file."""
+    """The message starts `path:N: ` with N the line that is wrong: where PyYAML itself stops
+    for a file it cannot read, where decoding stops for one that is not UTF-8, else (a field
+    the toolkit refuses) a line of the file that holds something."""
+    import yaml
+
     match = re.match(rf"^{re.escape(str(path))}:(\d+): \S", err.message)
     assert match, f"no file:line in {err.message!r}"
-    try:  # YAML also breaks lines at U+0085, U+2028 and U+2029
-        lines = len(data.decode("utf-8").splitlines()) + 1
-    except UnicodeDecodeError:
-        lines = len(re.split(rb"\r\n|\r|\n", data))
-    assert 1 <= int(match.group(1)) <= lines, (err.message, lines)
+    named = int(match.group(1))
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as bad:
+        assert named == data[: bad.start].count(b"\n") + 1, err.message
+        return
+    try:
+        yaml.safe_load(text)
+    except RecursionError:
+        assert named == 1, err.message
+        return
+    except yaml.YAMLError as bad:
+        mark = getattr(bad, "problem_mark", None) or getattr(bad, "context_mark", None)
+        if isinstance(bad, yaml.reader.ReaderError):
+            expected = text[: bad.position].count("\n") + 1
+        else:
+            expected = mark.line + 1 if mark is not None else 1
+        assert named == expected, (err.message, expected)
+        return
+    # YAML also breaks lines at U+0085, U+2028 and U+2029, as the marks count them.
+    lines = text.splitlines()
+    assert 1 <= named <= max(len(lines), 1), (err.message, len(lines))
+    # Line 1 stands for the whole file (it is empty, or a required key is missing).
+    assert named == 1 or lines[named - 1].strip(), (err.message, "names a blank line")
+
+
+def test_the_line_check_catches_a_wrong_line(tmp_path):
+    """The check above is not a formality: a message naming the wrong line fails it."""
+    path = tmp_path / "x.yml"
+    data = b"a: 1\nb: [\n"  # PyYAML stops at the end of the file: line 3
+    right = ImatterError(f"{path}:3: expected a node")
+    assert_names_a_line(right, path, data)
+    for wrong in (f"{path}:1: expected a node", f"{path}:2: expected a node", "no line here"):
+        with pytest.raises(AssertionError):
+            assert_names_a_line(ImatterError(wrong), path, data)
+    with pytest.raises(AssertionError):  # a field error naming a blank line
+        assert_names_a_line(ImatterError(f"{path}:2: bad"), path, b"a: 1\n\nb: 2\n")
+    with pytest.raises(AssertionError):  # ... or a line past the end
+        assert_names_a_line(ImatterError(f"{path}:7: bad"), path, b"a: 1\n\nb: 2\n")
 
 
 DEEP = b"courses: " + b"[" * 600
