@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
+from .access import visible_person_ids
 from .eligibility import evaluate_person, short_title
 
 if TYPE_CHECKING:
@@ -131,8 +132,6 @@ def eligibility_table(ws: Workspace, on: dt.date) -> pd.DataFrame:
 
 def _visible(ws: Workspace, table: pd.DataFrame) -> pd.DataFrame:
     """Only the rows of people the current actor may see (everyone for an admin)."""
-    from .access import visible_person_ids
-
     with ws.store.read() as conn:
         ids = visible_person_ids(conn)
     return table if ids is None else table[table.index.isin(ids)]

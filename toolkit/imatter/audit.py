@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from .access import require
 from .errors import ImatterError
 from .store.audit import GENESIS, audited_tables, chain_hash, current_actor, current_rows
 from .store.schema import audit_log, audit_seals, metadata
@@ -249,8 +250,6 @@ def verify(
 ) -> AuditReport:
     """Verify the audit chain, that the records match it (unless `records` is False), and
     the chain against its stored seals and any exported heads."""
-    from .access import require
-
     given = [(read_head(path), f"the head file {path}") for path in head_files or []]
     with ws.store.read() as conn:
         require(conn, "audit.verify")
@@ -299,7 +298,6 @@ def _unb64(text: str) -> bytes:
 
 def seal(ws: Workspace, out: Path | None = None) -> Head:
     """Sign the current head with the issuer key, keep it in the database, optionally a file."""
-    from .access import require
     from .credentials.settings import settings_for
 
     if out is not None and out.exists():
@@ -362,8 +360,6 @@ def read_head(path: Path) -> Head:
 
 def recent(ws: Workspace, limit: int = 20) -> list[dict[str, Any]]:
     """The latest audit records (references and digests only: no personal values)."""
-    from .access import require
-
     with ws.store.read() as conn:
         require(conn, "audit.verify")
         rows = conn.execute(sa.select(audit_log).order_by(audit_log.c.seq.desc()).limit(limit))

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from .access import require
 from .errors import Duplicate, NotFound, UsageError
 from .programme import LEVELS, Programme
 from .records.people import resolve_person
@@ -31,12 +32,6 @@ CONTACT_POSITIONS = (
 )
 
 
-def _require_settings_manage(conn: sa.Connection) -> None:
-    from .access import require
-
-    require(conn, "settings.manage")
-
-
 def add_cluster_contact(
     store: Store,
     programme: Programme,
@@ -53,7 +48,7 @@ def add_cluster_contact(
     cc = t.cluster_contacts
     with store.write() as conn:
         _require_cluster(conn, cluster_id)
-        _require_settings_manage(conn)
+        require(conn, "settings.manage")
         person_id = resolve_person(conn, person)
         if conn.execute(
             sa.select(cc.c.person_id).where(
@@ -72,7 +67,7 @@ def remove_cluster_contact(store: Store, cluster_id: str, person: str | int) -> 
     """Detach a contact from a cluster."""
     cc = t.cluster_contacts
     with store.write() as conn:
-        _require_settings_manage(conn)
+        require(conn, "settings.manage")
         person_id = resolve_person(conn, person)
         done = conn.execute(
             cc.delete().where(cc.c.cluster_id == cluster_id, cc.c.person_id == person_id)
@@ -148,8 +143,6 @@ def cluster_view(store: Store, programme: Programme, cluster_id: str, on: dt.dat
     level_rank = {lvl: i for i, lvl in enumerate(LEVELS)}
     with store.read() as conn:
         cluster = _require_cluster(conn, cluster_id)
-        from .access import require
-
         require(conn, "reports.read")  # a cluster spans settings: the organisation's view
         settings = conn.execute(
             sa.select(st).where(st.c.cluster_id == cluster_id).order_by(st.c.name)

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from .access import require_self_or, visible_people
 from .errors import Duplicate, NotFound, UsageError
 from .programme import Programme
 from .records.clock import utcnow
@@ -45,7 +46,7 @@ def give_consent(
     dc = t.directory_consents
     with store.write() as conn:
         person_id = resolve_person(conn, person)
-        _require_consent_change(conn, person_id)
+        require_self_or(conn, "people.write", person_id)  # their own consent
         current = _current_consent(conn, person_id)
         if current is not None:
             raise Duplicate(
@@ -65,20 +66,12 @@ def give_consent(
         )
 
 
-def _require_consent_change(conn: sa.Connection, person_id: int) -> None:
-    """A person changes their own consent; a Lead or the organisation may record it."""
-    from .access import allowed, require
-
-    if not allowed(conn, "privacy.export", person=person_id):
-        require(conn, "people.write", person=person_id)
-
-
 def withdraw_consent(store: Store, person: str | int, on: dt.date) -> None:
     """Record that a person withdrew their consent on a date; they leave the directory."""
     dc = t.directory_consents
     with store.write() as conn:
         person_id = resolve_person(conn, person)
-        _require_consent_change(conn, person_id)
+        require_self_or(conn, "people.write", person_id)  # their own consent
         current = _current_consent(conn, person_id)
         if current is None:
             raise NotFound(f"person {person_id} has not opted in to the directory")
@@ -100,8 +93,6 @@ def _current_consent(conn: sa.Connection, person_id: int) -> sa.Row | None:
 
 def consents(store: Store) -> list[dict]:
     """Every consent record, current and withdrawn (the audit trail)."""
-    from .access import visible_people
-
     dc, p = t.directory_consents, t.people
     with store.read() as conn:
         query = (

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from .access import require
 from .errors import NotFound, UsageError
 from .records.clock import utcnow
 from .store import Store
@@ -75,12 +76,6 @@ NEEDS_ACTION_BELOW = 3  # a characteristic rated below 'developing' needs at lea
 ACTION_STATUSES = ("open", "in progress", "done", "dropped")
 REVIEW_COLUMNS = ("characteristic", "rating", "evidence")
 PLAN_COLUMNS = ("characteristic", "action", "owner", "due")
-
-
-def _require_delivery(conn: sa.Connection, setting_id: str | None) -> None:
-    from .access import require
-
-    require(conn, "delivery.manage", setting=setting_id)
 
 
 def characteristic(number: int) -> Characteristic:
@@ -172,7 +167,7 @@ def record_self_review(
         )
     with store.write() as conn:
         require_setting(conn, setting_id)
-        _require_delivery(conn, setting_id)
+        require(conn, "delivery.manage", setting=setting_id)
         review_id = int(
             conn.execute(
                 t.self_reviews.insert().values(
@@ -380,7 +375,7 @@ def plan_from_review(
         )
     ap, items = t.action_plans, t.action_items
     with store.write() as conn:
-        _require_delivery(conn, review.setting)
+        require(conn, "delivery.manage", setting=review.setting)
         conn.execute(
             ap.update()
             .where(ap.c.setting_id == review.setting, ap.c.status == "active")
@@ -436,7 +431,7 @@ def update_action(
         plan_setting = conn.execute(
             sa.select(t.action_plans.c.setting_id).where(t.action_plans.c.id == row.plan_id)
         ).scalar()
-        _require_delivery(conn, plan_setting)
+        require(conn, "delivery.manage", setting=plan_setting)
         conn.execute(items.update().where(items.c.id == item_id).values(status=status))
         conn.execute(
             t.action_item_updates.insert().values(

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from ..errors import NotFound, PermissionDenied, UsageError
-from ..records.clock import utcnow
 from ..store import audit
 from ..store import schema as t
 from .policy import default_policy
@@ -190,6 +189,13 @@ def grant_access(conn: sa.Connection, name: str, role: str, *, setting: str | No
     return _insert_grant(conn, key, role, setting, me.identity)
 
 
+def _utcnow():  # type: ignore[no-untyped-def]
+    # Imported here: the records package checks access, so access must not import it first.
+    from ..records.clock import utcnow
+
+    return utcnow()
+
+
 def _insert_grant(conn: sa.Connection, name: str, role: str, setting: str | None, by: str) -> int:
     person = conn.execute(sa.select(t.people.c.id).where(t.people.c.email == name.lower())).scalar()
     return int(
@@ -200,7 +206,7 @@ def _insert_grant(conn: sa.Connection, name: str, role: str, setting: str | None
                 role=role,
                 setting_id=setting,
                 granted_by=by,
-                granted_at=utcnow(),
+                granted_at=_utcnow(),
             )
         ).inserted_primary_key[0]
     )
@@ -226,7 +232,7 @@ def revoke_access(conn: sa.Connection, grant_id: int) -> None:
     conn.execute(
         g.update()
         .where(g.c.id == grant_id)
-        .values(revoked_at=utcnow(), revoked_by=current_actor(conn).identity)
+        .values(revoked_at=_utcnow(), revoked_by=current_actor(conn).identity)
     )
 
 

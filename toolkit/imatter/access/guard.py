@@ -34,8 +34,6 @@ def _scope(grant: Grant, actor: Actor, person: int | None, targets: set[str]) ->
         if person is None:
             return "none" if not targets else "other"
         return "own" if person == actor.person_id else "other"
-    if person is not None and person == actor.person_id and grant.setting is None:
-        return "other"
     if not targets:
         return "none"
     return "own" if grant.setting in targets else "other"
@@ -91,6 +89,15 @@ def require(
             "organisation admin if you need to"
         )
     return actor
+
+
+def require_self_or(conn: sa.Connection, action: str, person: int) -> Actor:
+    """Let people act on their own record (an application, their consent); anyone else needs
+    `action` for that person."""
+    actor = current_actor(conn)
+    if actor.person_id == person:
+        return actor
+    return require(conn, action, person=person)
 
 
 def require_visible(conn: sa.Connection, person_id: int, ref: str | int) -> None:

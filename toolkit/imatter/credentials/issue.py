@@ -18,6 +18,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from ..access import require
 from ..errors import ImatterError, InvalidCredential, NotFound
 from ..programme import (
     AllOf,
@@ -244,8 +245,6 @@ def issue_award_credential(
     award = conn.execute(sa.select(awards).where(awards.c.id == award_id)).mappings().first()
     if award is None:
         raise NotFound(f"no award '{award_id}'")
-    from ..access import require
-
     require(conn, "awards.grant", person=award["person_id"])
     if award["withdrawn"]:
         raise ImatterError(f"award {award_id} was withdrawn; issue the corrected award instead")

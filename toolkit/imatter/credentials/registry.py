@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from ..access import allowed, require, visible_people
 from ..errors import Duplicate, ImatterError, InvalidCredential, NotFound
 from ..store.schema import award_revocations, awards, credentials, people
 from .keys import KeyDocument
@@ -59,8 +60,6 @@ def credential_details(ws: Any, conn: sa.Connection, ident: str) -> dict[str, An
         raise ImatterError(f"award {ident} has {len(rows)} credentials ({listed}); name one")
     row = rows[0]
     award = conn.execute(sa.select(awards).where(awards.c.id == row["award_id"])).mappings().one()
-    from ..access import allowed
-
     if not allowed(conn, "people.read", person=award["person_id"]):
         raise NotFound(f"no credential or award '{ident}'; see `imatter credential list`")
     person = (
@@ -119,8 +118,6 @@ def list_credentials(conn: sa.Connection, *, person_id: int | None = None) -> li
     )
     if person_id is not None:
         query = query.where(people.c.id == person_id)
-    from ..access import visible_people
-
     visible = visible_people(conn)
     if visible is not None:
         query = query.where(visible)
@@ -151,8 +148,6 @@ def revoke(
     award = conn.execute(sa.select(awards.c.id).where(awards.c.id == award_id)).first()
     if award is None:
         raise NotFound(f"no credential or award '{ident}'; see `imatter credential list`")
-    from ..access import require
-
     person_id = conn.execute(sa.select(awards.c.person_id).where(awards.c.id == award_id)).scalar()
     require(conn, "awards.revoke", person=person_id)
     existing = (

@@ -18,6 +18,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from ..access import require
 from ..errors import NotFound
 from ..store import schema as t
 
@@ -55,8 +56,6 @@ def zip_setting_credentials(
         setting = conn.execute(sa.select(t.settings).where(t.settings.c.id == setting_id)).first()
         if setting is None:
             raise NotFound(f"no setting '{setting_id}'; see `imatter setting list`")
-        from ..access import require
-
         require(conn, "reports.read", setting=setting_id)
         a = t.awards
         award_rows = {

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from ..access import allowed, require
 from ..errors import Duplicate, NotFound, PermissionDenied, UsageError
 from ..programme import Course, Programme
 from ..records.clock import utcnow
@@ -138,8 +139,6 @@ def check_recorder(
 
 def require_change(conn: sa.Connection, group: Group) -> None:
     """PermissionDenied unless the actor may run this group (its setting's delivery)."""
-    from ..access import require
-
     require(conn, "delivery.manage", setting=group.setting)
 
 
@@ -151,8 +150,6 @@ def load_group(conn: sa.Connection, group_id: int) -> Group:
         .select_from(g.join(p, p.c.id == g.c.leader_id))
         .where(g.c.id == group_id)
     ).first()
-    from ..access import allowed
-
     # A group the actor may not see is reported exactly like one that does not exist.
     if row is None or not allowed(conn, "reports.read", setting=row.setting_id):
         raise NotFound(f"no study group {group_id}; see `imatter group list`")
@@ -185,8 +182,6 @@ def insert_group(
     check_term(term)
     audience = audience_for(course, audience)
     leader_id = resolve_person(conn, leader)
-    from ..access import require
-
     require(conn, "delivery.manage", setting=setting)
     if setting is None and course.delivery not in TRAINER_DELIVERIES:
         raise UsageError(
@@ -463,8 +458,6 @@ def list_groups(
             query = query.where(g.c.term == term)
         if course is not None:
             query = query.where(g.c.course_id == course)
-        from ..access import allowed
-
         return [
             dict(row._mapping)
             for row in conn.execute(query)

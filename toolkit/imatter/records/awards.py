@@ -9,6 +9,7 @@ import uuid
 
 import sqlalchemy as sa
 
+from ..access import require, require_self_or, visible_people
 from ..errors import Duplicate, NotEligible, NotFound, UsageError
 from ..programme import Programme, courses_required
 from ..store import Store
@@ -39,8 +40,6 @@ def award_role(
 
     programme: Programme = ws.programme
     role = programme.role(role_id)
-    from ..access import require
-
     with ws.store.write() as conn:
         person_id = resolve_person(conn, person)
         require(conn, "awards.grant", person=person_id)
@@ -116,8 +115,6 @@ def list_awards(store: Store, *, person: str | int | None = None) -> list[dict]:
         if person is not None:
             query = query.where(a.c.person_id == resolve_person(conn, person))
         else:
-            from ..access import visible_people
-
             visible = visible_people(conn)
             if visible is not None:
                 query = query.where(visible)
@@ -136,13 +133,10 @@ def apply_for_role(
     """Record an application for a role (e.g. the trainee licence); returns its id."""
     programme.role(role_id)
     ap = t.applications
-    from ..access import allowed, require
-
     with store.write() as conn:
         person_id = resolve_person(conn, person)
         # People apply for themselves; a Lead or the organisation may record it for them.
-        if not allowed(conn, "privacy.export", person=person_id):
-            require(conn, "people.write", person=person_id)
+        require_self_or(conn, "people.write", person_id)
         open_app = conn.execute(
             sa.select(ap.c.id).where(
                 ap.c.person_id == person_id, ap.c.role_id == role_id, ap.c.status == "submitted"
@@ -177,8 +171,6 @@ def decide_application(
         raise UsageError("a refusal needs a --reason")
     ap = t.applications
     with store.write() as conn:
-        from ..access import require
-
         row = conn.execute(sa.select(ap).where(ap.c.id == application_id)).first()
         if row is None:
             raise NotFound(f"no application {application_id}")
@@ -216,8 +208,6 @@ def add_case(
         )
     if last_reviewed_on is not None and last_reviewed_on < started_on:
         raise UsageError("the last review cannot be before the case started")
-    from ..access import require
-
     with store.write() as conn:
         person_id = resolve_person(conn, person)
         require(conn, "completions.record", person=person_id)
@@ -250,7 +240,6 @@ def add_action_plan(
     items: list[dict] | None = None,
 ) -> int:
     """An action plan for a setting (the licence rule asks for one), with optional items."""
-    from ..access import require
     from .settings import require_setting
 
     with store.write() as conn:

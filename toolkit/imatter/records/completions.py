@@ -6,6 +6,7 @@ import datetime as dt
 
 import sqlalchemy as sa
 
+from ..access import allowed, require
 from ..errors import Duplicate, NotFound, UsageError
 from ..programme import Programme
 from ..store import Store
@@ -44,8 +45,6 @@ def insert_completion(
     today: dt.date,
 ) -> int:
     """Record one completion inside an open write transaction; Duplicate if already held."""
-    from ..access import require
-
     require(conn, "completions.record", person=person_id)
     programme.course(course_id)
     check_completion_date(on, today)
@@ -110,8 +109,6 @@ def correct_completion(
     """Supersede a completion with a corrected (or withdrawn) one; both stay in history."""
     if not reason.strip():
         raise UsageError("a correction needs a --reason")
-    from ..access import allowed, require
-
     c = t.completions
     with store.write() as conn:
         old = conn.execute(sa.select(c).where(c.c.id == completion_id)).first()

@@ -7,6 +7,7 @@ import re
 
 import sqlalchemy as sa
 
+from ..access import allowed, not_found_person, require, require_visible, visible_people
 from ..errors import Duplicate, NotFound, UsageError
 from ..programme import Programme
 from ..store import Store
@@ -42,8 +43,6 @@ def insert_person(
     name = " ".join(name.split())
     if not name:
         raise UsageError("a person needs a name")
-    from ..access import require
-
     require(conn, "people.write", setting=setting)
     email = normalise_email(email)
     if email and conn.execute(sa.select(t.people.c.id).where(t.people.c.email == email)).first():
@@ -65,8 +64,6 @@ def insert_affiliation(
     since: dt.date | None = None,
 ) -> None:
     """Link a person to a setting in a position (known to the programme)."""
-    from ..access import allowed, require
-
     # A Lead may bring someone into their own setting; changing anyone else needs more.
     if not allowed(conn, "people.write", setting=setting_id):
         require(conn, "people.write", person=person_id)
@@ -120,8 +117,6 @@ def resolve_person(conn: sa.Connection, ref: str | int) -> int:
         found = conn.execute(
             sa.select(t.people.c.id).where(t.people.c.email == text.lower())
         ).scalar()
-    from ..access import not_found_person, require_visible
-
     if found is None:
         raise not_found_person(text)
     # Someone the actor may not see is reported exactly like someone who does not exist.
@@ -131,8 +126,6 @@ def resolve_person(conn: sa.Connection, ref: str | int) -> int:
 
 def list_people(store: Store, *, setting: str | None = None) -> list[dict]:
     """People with their settings and positions, optionally in one setting."""
-    from ..access import visible_people
-
     p, a = t.people, t.affiliations
     with store.read() as conn:
         query = sa.select(p).order_by(p.c.id)

@@ -7,6 +7,7 @@ import re
 
 import sqlalchemy as sa
 
+from ..access import require
 from ..errors import Duplicate, ImatterError, NotFound, UsageError
 from ..programme import Programme
 from ..store import Store
@@ -16,13 +17,6 @@ from .clock import utcnow
 SETTING_KINDS = ("school", "service")
 CLUSTER_KINDS = ("cluster", "icc")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,79}$")
-
-
-def require(conn: sa.Connection, action: str, *, setting: str | None = None) -> None:
-    """The access check (imported late: the access package uses the records package)."""
-    from ..access import require as check
-
-    check(conn, action, setting=setting)
 
 
 def check_slug(value: str, what: str) -> str:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
+from ..access import allowed, require
 from ..errors import NotFound, UsageError
 from ..store import schema as t
 
@@ -61,8 +62,6 @@ class ScopeInfo:
 def resolve_scope(conn: sa.Connection, scope: Scope) -> ScopeInfo:
     """Look the scope up (NotFound if its setting, cluster or group does not exist)."""
     import pandas as pd
-
-    from ..access import allowed, require
 
     if scope.kind == "organisation":
         require(conn, "reports.read")

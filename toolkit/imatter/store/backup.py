@@ -24,6 +24,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from ..access import require
 from ..errors import StoreError
 from . import Store
 from .audit import append_event
@@ -282,8 +283,6 @@ def restore_database(
 # ----------------------------------------------------------------------------- helpers
 def _require(store: Store, action: str) -> None:
     """The access check, when the live database can be read at all (a damaged one cannot)."""
-    from ..access import require
-
     if store.sqlite_path is None or not store.sqlite_path.exists():
         return  # nothing to protect yet (opening it would create an empty database)
     try:
