@@ -6,6 +6,11 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# No Hypothesis deadline: a shared 2-core CI machine makes timings noise, not signal.
+settings.register_profile("ci", deadline=None, print_blob=True)
+settings.load_profile("ci")
 
 ROOT = Path(__file__).resolve().parents[1]
 PROGRAMME_FILE = ROOT / "modules" / "programme.yml"

@@ -19,6 +19,8 @@ from imatter.store import Store
 
 from ..conftest import TODAY
 
+pytestmark = pytest.mark.slow  # processes racing for minutes
+
 PROCESSES = 4
 EACH = 2_500
 PEOPLE = 800  # 800 people x 13 courses = 10,400 possible pairs

@@ -15,8 +15,11 @@ import sqlite3
 import time
 from pathlib import Path
 
+import pytest
 from imatter import records as r
 from imatter.store import Store
+
+pytestmark = pytest.mark.slow  # processes racing for minutes
 
 TRIALS = 60
 TARGET_SECONDS = 0.35  # how long one import should take (N is chosen to fit)

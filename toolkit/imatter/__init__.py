@@ -1,3 +1,3 @@
 """The I Matter course toolkit: programme, records, eligibility, credentials, delivery."""
 
-__version__ = "0.1.0"
+__version__ = "0.3.0"

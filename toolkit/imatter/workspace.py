@@ -20,6 +20,7 @@ from .yamlfile import problem as yaml_problem
 
 DEFAULT_WORKSPACE = "imatter-workspace"
 CONFIG_FILE = "workspace.yml"
+CONFIG_KEYS = frozenset({"programme", "db", "credentials_url"})
 
 
 @dataclass
@@ -108,6 +109,15 @@ def _read_config(path: Path) -> dict:
         ) from None
     if not isinstance(data, dict):
         raise ImatterError(f"{path}:1: expected a mapping (programme:, db:)")
+    for key in data:
+        if key not in CONFIG_KEYS:
+            line = next(
+                (n for n, ln in enumerate(text.splitlines(), 1) if ln.startswith(f"{key}:")), 1
+            )
+            known = ", ".join(sorted(CONFIG_KEYS))
+            raise ImatterError(
+                f"{path}:{line}: unknown setting {key!r} (known: {known}); fix or remove it"
+            )
     for key, what in (("programme", "the programme file's path"), ("db", "a database URL")):
         if data.get(key) is not None and not isinstance(data[key], str):
             line = next(
