@@ -7,7 +7,7 @@ import zipfile
 
 import pytest
 from imatter.assess.collect import collect_files, quarantined
-from imatter.errors import NotFound, UsageError
+from imatter.errors import InvalidValue, NotFound
 
 from . import helpers as h
 from .conftest import released_copies
@@ -149,7 +149,7 @@ def test_collect_needs_a_generated_assessment_and_an_inbox(course, tmp_path):
         collect_files(course, A, tmp_path / "missing")
     text = tmp_path / "returns.txt"
     text.write_text("hello")
-    with pytest.raises(UsageError, match="give a folder of returned files or a .zip"):
+    with pytest.raises(InvalidValue, match="give a folder of returned files or a .zip"):
         collect_files(course, A, text)
 
 

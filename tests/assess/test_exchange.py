@@ -6,7 +6,7 @@ import pytest
 from imatter.assess.collect import collect_exchange
 from imatter.assess.course_dir import add_learners, create_course_dir
 from imatter.assess.release import release_exchange
-from imatter.errors import UsageError
+from imatter.errors import Conflict
 
 from . import helpers as h
 from .conftest import copy_course
@@ -57,7 +57,7 @@ def test_release_and_collect_through_the_exchange(generated_template, tmp_path, 
 
 
 def test_no_exchange_configured(course):
-    with pytest.raises(UsageError, match="no exchange is set up"):
+    with pytest.raises(Conflict, match="no exchange is set up"):
         release_exchange(course, A)
-    with pytest.raises(UsageError, match="no exchange is set up"):
+    with pytest.raises(Conflict, match="no exchange is set up"):
         collect_exchange(course, A)

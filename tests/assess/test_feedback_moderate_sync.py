@@ -10,7 +10,7 @@ from imatter.assess.feedback import write_feedback
 from imatter.assess.marking import Marking
 from imatter.assess.moderate import compare, select_sample
 from imatter.assess.sync import sync
-from imatter.errors import UsageError
+from imatter.errors import Conflict
 from imatter.records import record_completion
 from imatter.store import schema as t
 
@@ -93,7 +93,7 @@ def test_moderation_lists_disagreements(marked):
 
     rest = select_sample(course, A, ws.store, second_marker="Mr Moderator", selected_by="x")
     assert len(rest) == 1
-    with pytest.raises(UsageError, match="no fully marked foundation-a work left to moderate"):
+    with pytest.raises(Conflict, match="no fully marked foundation-a work left to moderate"):
         select_sample(course, A, ws.store, second_marker="Mr Moderator", selected_by="x")
 
 

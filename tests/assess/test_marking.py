@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from imatter.assess.course_dir import gradebook
 from imatter.assess.marking import Marking
-from imatter.errors import NotFound, RubricError, UsageError
+from imatter.errors import Conflict, InvalidValue, NotFound, RubricError
 from imatter.store import schema as t
 
 from . import helpers as h
@@ -99,9 +99,9 @@ def test_bad_marks_are_refused(graded):
     with pytest.raises(NotFound, match="p9 has no autograded foundation-a"):
         marking.mark("p9", "reflect-self", {"wellbeing": "secure"})
     second = Marking(course, A, ws.store, marker="Mr Moderator", role="second")
-    with pytest.raises(UsageError, match="p1 is not in the moderation sample"):
+    with pytest.raises(Conflict, match="p1 is not in the moderation sample"):
         second.mark("p1", "reflect-self", {"wellbeing": "secure"})
-    with pytest.raises(UsageError, match="say who is marking"):
+    with pytest.raises(InvalidValue, match="say who is marking"):
         Marking(course, A, ws.store, marker="  ")
 
 

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 from imatter import records as r
-from imatter.errors import Duplicate, ImportRowError, NotEligible, UsageError
+from imatter.errors import Duplicate, ImportRowError, InvalidValue, NotEligible
 from imatter.store import schema as t
 
 TODAY = dt.date(2026, 11, 28)
@@ -61,7 +61,7 @@ def test_recording_the_same_completion_twice_is_reported_not_duplicated(school):
 
 def test_future_completion_is_refused(school):
     pid = _person(school)
-    with pytest.raises(UsageError, match="in the future"):
+    with pytest.raises(InvalidValue, match="in the future"):
         r.record_completion(
             school.store,
             school.programme,
@@ -170,9 +170,9 @@ def test_award_refused_with_reason_then_granted(school):
 
 def test_case_references_must_be_anonymised(school):
     pid = _person(school)
-    with pytest.raises(UsageError, match="anonymised code"):
+    with pytest.raises(InvalidValue, match="anonymised code"):
         r.add_case(school.store, pid, "Jamie Smith", dt.date(2026, 1, 1), recorded_by="lead")
-    with pytest.raises(UsageError, match="anonymised code"):
+    with pytest.raises(InvalidValue, match="anonymised code"):
         r.add_case(school.store, pid, "Jamie", dt.date(2026, 1, 1), recorded_by="lead")
     r.add_case(school.store, pid, "FAM-0007", dt.date(2026, 1, 1), recorded_by="lead")
 

@@ -167,6 +167,19 @@ def test_event_needs_a_trainer(run):
     assert (code, out, err) == (0, "Recorded intensive as group 1: 1 completion(s)\n", "")
 
 
+def test_a_rule_conflict_exits_1_and_a_bad_value_exits_1(run):
+    """Exit 2 is for a command called wrongly; the records or rules saying no is exit 1."""
+    create = ("group", "create", "--course", "foundation-a", "--term", "2026-27-t1")
+    code, _out, err = run(*create, "--leader", "lena@oak.example", "--setting", "oakfield")
+    assert code == 0, err
+    code, _out, err = run("group", "enrol", "1", "lena@oak.example")
+    assert (code, err) == (1, "Error: Lena Lead leads group 1 and cannot also be a learner\n")
+    code, _out, err = run(
+        *create[:4], "--term", "2026", "--leader", "lena@oak.example", "--setting", "oakfield"
+    )
+    assert code == 1 and err.startswith("Error: term '2026' must be an academic year")
+
+
 def test_usage_errors_exit_2(run):
     code, _out, err = run(
         "group",
@@ -180,7 +193,7 @@ def test_usage_errors_exit_2(run):
         "--setting",
         "oakfield",
     )
-    assert code == 2 and err.startswith("Error: term '2026' must be an academic year")
+    assert code == 1 and err.startswith("Error: term '2026' must be an academic year")
     code, _out, err = run("group", "schedule", "1", "--from", "2026-10-01")
     assert (code, err) == (
         2,

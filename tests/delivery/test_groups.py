@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 from imatter import groups
-from imatter.errors import Duplicate, ImportRowError, PermissionDenied, UsageError
+from imatter.errors import Conflict, Duplicate, ImportRowError, InvalidValue, PermissionDenied
 from imatter.groups.rules import SessionFact, learner_progress, sessions_required
 
 from .world import TODAY, grant, revoke
@@ -209,7 +209,7 @@ def test_cancelled_session_does_not_count(world):
         mark(world, sid, [world.ann])
     (p,) = groups.group_completion_status(world.store, world.programme, gid, TODAY).progress
     assert (p.sessions, p.required, p.attended, p.attendance_met) == (4, 4, 3, False)
-    with pytest.raises(UsageError, match="was cancelled"):
+    with pytest.raises(Conflict, match="was cancelled"):
         mark(world, sessions[2], [world.ann])
 
 
@@ -301,14 +301,14 @@ def test_enrolment_checks_the_setting_and_audience(world):
         setting="oakfield",
         on=D(2026, 9, 20),
     )
-    with pytest.raises(UsageError, match="is not a member of staff at oakfield"):
+    with pytest.raises(Conflict, match="is not a member of staff at oakfield"):
         groups.enrol(world.store, world.programme, gid, [world.pat], D(2026, 9, 20))
-    with pytest.raises(UsageError, match="is not a member of staff at oakfield"):
+    with pytest.raises(Conflict, match="is not a member of staff at oakfield"):
         groups.enrol(world.store, world.programme, gid, [world.gp], D(2026, 9, 20))
     groups.enrol(world.store, world.programme, gid, [world.ann], D(2026, 9, 20))
     with pytest.raises(Duplicate):
         groups.enrol(world.store, world.programme, gid, [world.ann], D(2026, 9, 20))
-    with pytest.raises(UsageError, match="a staff group cannot run it"):
+    with pytest.raises(InvalidValue, match="a staff group cannot run it"):
         groups.create_group(
             world.store,
             world.programme,
@@ -319,7 +319,7 @@ def test_enrolment_checks_the_setting_and_audience(world):
             audience="staff",
             on=D(2026, 9, 20),
         )
-    with pytest.raises(UsageError, match="term '2026-28'"):
+    with pytest.raises(InvalidValue, match="term '2026-28'"):
         groups.create_group(
             world.store,
             world.programme,
@@ -343,7 +343,7 @@ def test_future_sessions_cannot_be_marked(world):
     )
     groups.enrol(world.store, world.programme, gid, [world.ann], D(2026, 9, 20))
     (sid,) = groups.schedule_sessions(world.store, gid, [D(2027, 6, 1)])
-    with pytest.raises(UsageError, match="has not happened yet"):
+    with pytest.raises(InvalidValue, match="has not happened yet"):
         mark(world, sid, [world.ann])
 
 

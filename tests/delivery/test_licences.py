@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 from imatter import licences, records
-from imatter.errors import Duplicate, NotEligible, UsageError
+from imatter.errors import Duplicate, InvalidValue, NotEligible
 
 from .world import grant
 
@@ -59,7 +59,7 @@ def test_invoice_summary_csv_and_pdf(ws, tmp_path):
     lines = licences.membership_invoices(ws.store, ws.programme, D(2026, 9, 1), D(2026, 12, 31))
     assert [x.setting for x in lines] == ["sa", "sb"]
     out = licences.write_invoices_csv(lines, tmp_path / "inv.csv")
-    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    rows = list(csv.DictReader(out.read_text(encoding="utf-8").splitlines()))
     assert [(r["setting"], r["fee"], r["band"]) for r in rows] == [
         ("sa", "350.00", "up to 100"),
         ("sb", "1000.00", "501 to 1000"),
@@ -108,7 +108,7 @@ def test_renewal_across_a_leap_day(ws):
 
 
 def test_negative_days_is_a_usage_error(ws):
-    with pytest.raises(UsageError, match="--days cannot be negative"):
+    with pytest.raises(InvalidValue, match="--days cannot be negative"):
         licences.renewals_due(ws.store, ws.programme, D(2027, 1, 1), -1)
 
 
@@ -145,7 +145,7 @@ def test_application_states(world):
     assert licences.trainee_applications(s, D(2027, 9, 2), state="lapsed") == [later]
 
     ben = licences.apply_trainee_licence(s, p, world.ben, "oakfield", D(2026, 10, 1))
-    with pytest.raises(UsageError, match="a refusal needs a --reason"):
+    with pytest.raises(InvalidValue, match="a refusal needs a --reason"):
         licences.decide_trainee_application(
             s, ben, approve=False, decided_by="org", on=D(2026, 10, 12)
         )

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from imatter import takestock
 from imatter.eligibility import evaluate_setting_licence
-from imatter.errors import ImportRowError, UsageError
+from imatter.errors import ImportRowError, InvalidValue
 from imatter.records.load import setting_records
 
 D = dt.date
@@ -47,7 +47,7 @@ def test_self_review_becomes_the_action_plan_the_licence_asks_for(world):
         takestock.Action(2, "Run a Foundation A group for staff", "Lena Lead", D(2027, 3, 31)),
         takestock.Action(3, "Add I Matter awareness to induction", "Head", D(2027, 1, 31)),
     ]
-    with pytest.raises(UsageError) as err:
+    with pytest.raises(InvalidValue) as err:
         takestock.plan_from_review(
             s, review, actions, created_on=D(2026, 10, 2), created_by="Lena Lead"
         )
@@ -83,7 +83,7 @@ def test_self_review_becomes_the_action_plan_the_licence_asks_for(world):
         D(2027, 2, 3),
         "in the September induction pack",
     )
-    with pytest.raises(UsageError, match="dropping an action needs a --note"):
+    with pytest.raises(InvalidValue, match="dropping an action needs a --note"):
         takestock.update_action(s, item, "dropped", D(2027, 2, 3), updated_by="Head")
 
     # A year on: a new review, a new plan replaces the old one; the ratings show progress.
@@ -112,7 +112,7 @@ def _facts(world, on):
 def test_a_review_must_rate_everything_with_evidence(world):
     partial = {k: v for k, v in RATINGS.items() if k != 5}
     partial[2] = (7, "")
-    with pytest.raises(UsageError) as err:
+    with pytest.raises(InvalidValue) as err:
         takestock.record_self_review(
             world.store, "oakfield", D(2026, 10, 1), partial, reviewed_by="x"
         )

@@ -7,7 +7,7 @@ import stat
 
 import pytest
 from imatter.deploy import DeployError, deployment_files, write_deployment
-from imatter.errors import UsageError
+from imatter.errors import InvalidValue
 
 from .conftest import COURSE, SHIPPED
 
@@ -81,7 +81,7 @@ def test_a_file_where_the_folder_should_be(tmp_path):
     "course_id", ["", "Foundation", "foundation_a", "1st-course", "-a", "a" * 26, "a b"]
 )
 def test_course_ids_that_cannot_name_accounts_are_refused(tmp_path, course_id):
-    with pytest.raises(UsageError, match="cannot be a hosted course id") as err:
+    with pytest.raises(InvalidValue, match="cannot be a hosted course id") as err:
         write_deployment(tmp_path / "out", course_id=course_id)
     assert err.value.exit_code == 2
     assert not (tmp_path / "out").exists()

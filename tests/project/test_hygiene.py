@@ -54,3 +54,16 @@ def test_workspace_yml_refuses_an_unknown_key_naming_its_line(tmp_path, monkeypa
         f"{folder / 'workspace.yml'}:2: unknown setting 'databse' "
         "(known: credentials_url, db, programme); fix or remove it"
     )
+
+
+def test_usage_error_is_raised_only_by_the_cli():
+    """Library code cannot know how it was called: a rule or data problem exits 1."""
+    package = ROOT / "toolkit" / "imatter"
+    offenders = [
+        f"{path.relative_to(ROOT)}:{n}"
+        for path in package.rglob("*.py")
+        if "cli" not in path.relative_to(package).parts and path.name != "errors.py"
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if "UsageError" in line
+    ]
+    assert offenders == []

@@ -11,7 +11,7 @@ import shutil
 from collections import defaultdict
 
 import pytest
-from imatter.errors import Duplicate, NotFound, UsageError
+from imatter.errors import Duplicate, InvalidValue, NotFound
 from imatter.impact import (
     add_questionnaire_cells,
     collect_answers,
@@ -179,7 +179,7 @@ def test_a_cohort_filter_cannot_undo_suppression(fresh_ws, tmp_path):
     collect_answers(fresh_ws.store, fresh_ws.programme, folder, collected_by="t", collected_at=AT)
     only_a = impact_summary(fresh_ws.store, cohort="A")
     assert set(only_a["note"]) == {"suppressed: protects a smaller cohort in this course"}
-    with pytest.raises(UsageError, match="smallest group"):
+    with pytest.raises(InvalidValue, match="smallest group"):
         impact_summary(fresh_ws.store, min_group=3)
 
 
@@ -196,7 +196,7 @@ def test_answers_file_round_trip(tmp_path):
 
 @pytest.mark.parametrize("code", ["Jane Smith", "jane", "a1", "a@b.org1", "", "X" * 21 + "1"])
 def test_names_and_bad_codes_are_refused(tmp_path, code):
-    with pytest.raises(UsageError, match="is not a valid code: type a code you will remember"):
+    with pytest.raises(InvalidValue, match="is not a valid code: type a code you will remember"):
         write_answers_file(tmp_path, "foundation-a", "pre", code, SCORES, AT)
 
 
@@ -259,7 +259,7 @@ def test_widget_refuses_until_complete_and_then_saves(tmp_path):
     assert "your answers are saved" in status and "OWL-7" in status
     saved = read_answers_file(tmp_path / "imatter-answers" / "foundation-a-pre.json")
     assert saved.pseudonym == "OWL-7" and saved.scores == SCORES
-    with pytest.raises(UsageError, match="stage 'middle' must be 'pre' or 'post'"):
+    with pytest.raises(InvalidValue, match="stage 'middle' must be 'pre' or 'post'"):
         questionnaire("foundation-a", "middle")
 
 

@@ -6,7 +6,7 @@ import datetime as dt
 import math
 
 import pytest
-from imatter.errors import NotFound, UsageError
+from imatter.errors import InvalidValue, NotFound
 from imatter.reports import Scope, build_report
 from imatter.reports import queries as q
 from imatter.reports.scope import term_label
@@ -236,11 +236,11 @@ def test_unknown_scopes_are_named(world_ws):
         )
     with pytest.raises(NotFound, match=r"^no study group 9; see `imatter group list`$"):
         q.attendance_rates(world_ws.store, world_ws.programme, Scope("group", "9"), end=TODAY)
-    with pytest.raises(UsageError, match="must be a group number"):
+    with pytest.raises(InvalidValue, match="must be a group number"):
         q.attendance_rates(world_ws.store, world_ws.programme, Scope("group", "x"), end=TODAY)
-    with pytest.raises(UsageError, match="scope 'school' must be one of"):
+    with pytest.raises(InvalidValue, match="scope 'school' must be one of"):
         Scope("school", "oak")
-    with pytest.raises(UsageError, match=r"the period starts \(2026-12-01\) after it ends"):
+    with pytest.raises(InvalidValue, match=r"the period starts \(2026-12-01\) after it ends"):
         q.completions_by_term(
             world_ws.store, world_ws.programme, ORG, start=dt.date(2026, 12, 1), end=TODAY
         )
@@ -258,5 +258,5 @@ def test_build_report_runs_every_report(world_ws):
     ]
     assert report.title == "I Matter report: Oak Primary"
     assert report.period == "all records to 2026-11-28"
-    with pytest.raises(UsageError, match="unknown report 'money'"):
+    with pytest.raises(InvalidValue, match="unknown report 'money'"):
         build_report(world_ws.store, world_ws.programme, OAK, on=TODAY, names=["money"])

@@ -7,7 +7,7 @@ import datetime as dt
 import re
 
 import pytest
-from imatter.errors import UsageError
+from imatter.errors import InvalidValue
 from imatter.reports import Scope, build_report
 from imatter.reports.render import render, to_html, to_text, write_csv, write_xlsx
 
@@ -45,7 +45,7 @@ def test_csv_one_table_and_a_folder_of_tables(report, tmp_path):
     assert attendance.loc[1, "rate"] == pytest.approx(6 / 9)  # numbers stay numbers
     licences = pd.read_csv(tmp_path / "all" / "licences.csv")
     assert licences["ends_on"].tolist()[0] == "2024-03-10"
-    with pytest.raises(UsageError, match="written as a folder of CSV files"):
+    with pytest.raises(InvalidValue, match="written as a folder of CSV files"):
         write_csv(report, tmp_path / "x.csv")
 
 
@@ -114,7 +114,9 @@ def test_html_for_an_empty_scope(world_ws):
 
 
 def test_render_needs_an_output_for_files(report):
-    with pytest.raises(UsageError, match=r"^--format xlsx writes a file: add --output FILE.xlsx$"):
+    with pytest.raises(
+        InvalidValue, match=r"^--format xlsx writes a file: add --output FILE.xlsx$"
+    ):
         render(report, "xlsx")
-    with pytest.raises(UsageError, match="several tables need --output FOLDER"):
+    with pytest.raises(InvalidValue, match="several tables need --output FOLDER"):
         render(report, "csv")

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from hypothesis import assume, given
 from hypothesis import strategies as st
 from imatter import records
-from imatter.errors import Duplicate, ImatterError, NotFound, PermissionDenied, UsageError
+from imatter.errors import Duplicate, ImatterError, InvalidValue, NotFound, PermissionDenied
 from imatter.privacy import COVERAGE, Erase, Export, Match, erase_person, export_person
 from imatter.privacy.export import check_summary
 from imatter.privacy.matching import Terms
@@ -638,7 +638,7 @@ def test_erasing_twice_is_refused(rich):
     assert err.value.message == (
         f"person {ids['me']} is already erased; there is nothing left to erase"
     )
-    with pytest.raises(UsageError, match="an erasure needs a reason"):
+    with pytest.raises(InvalidValue, match="an erasure needs a reason"):
         erase_person(ws, ids["ann"], reason="  ", erased_by="dpo")
 
 

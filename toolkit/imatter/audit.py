@@ -107,28 +107,28 @@ def verify_chain(conn: sa.Connection) -> AuditReport:
     report = AuditReport()
     expected, prev = 1, GENESIS
     # Plain tuples in seq order: this loop is the whole cost of verifying a big log.
-    rows = conn.exec_driver_sql(
+    with conn.exec_driver_sql(
         "SELECT seq, at, actor, action, tbl, row_key, data_sha256, prev_hash, hash "
         "FROM audit_log ORDER BY seq",
         execution_options={"yield_per": 20_000},
-    )
-    for seq, at, actor, action, tbl, key, digest, prev_hash, stored in rows:
-        if seq != expected:
-            if seq > expected:
-                missing = f"{expected}" if seq == expected + 1 else f"{expected}-{seq - 1}"
-                return _fail(report, expected, f"record {missing} is missing (deleted)")
-            return _fail(report, seq, f"record {seq} is out of order")
-        if prev_hash != prev:
-            return _fail(
-                report,
-                seq,
-                f"record {seq} does not link to record {seq - 1}: records were "
-                "deleted, moved or edited",
-            )
-        if chain_hash(prev_hash, seq, at, actor, action, tbl, key, digest) != stored:
-            return _fail(report, seq, f"record {seq} was edited: its hash does not match")
-        prev, expected = stored, expected + 1
-        report.records += 1
+    ) as rows:  # closed on every return: a server-side cursor on PostgreSQL
+        for seq, at, actor, action, tbl, key, digest, prev_hash, stored in rows:
+            if seq != expected:
+                if seq > expected:
+                    missing = f"{expected}" if seq == expected + 1 else f"{expected}-{seq - 1}"
+                    return _fail(report, expected, f"record {missing} is missing (deleted)")
+                return _fail(report, seq, f"record {seq} is out of order")
+            if prev_hash != prev:
+                return _fail(
+                    report,
+                    seq,
+                    f"record {seq} does not link to record {seq - 1}: records were "
+                    "deleted, moved or edited",
+                )
+            if chain_hash(prev_hash, seq, at, actor, action, tbl, key, digest) != stored:
+                return _fail(report, seq, f"record {seq} was edited: its hash does not match")
+            prev, expected = stored, expected + 1
+            report.records += 1
     report.head_seq, report.head_hash = expected - 1, prev
     if not _guards_present(conn):
         _fail(report, None, "the audit log's append-only guard was removed from the database")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from .access import require
-from .errors import Duplicate, NotFound, UsageError
+from .errors import Duplicate, InvalidValue, NotFound
 from .programme import LEVELS, Programme
 from .records.people import resolve_person
 from .store import Store
@@ -42,7 +42,7 @@ def add_cluster_contact(
 ) -> None:
     """Attach a community contact (e.g. a GP safeguarding lead) to a whole cluster."""
     if position not in programme.positions:
-        raise UsageError(
+        raise InvalidValue(
             f"unknown position '{position}'; use one of: {', '.join(programme.positions)}"
         )
     cc = t.cluster_contacts

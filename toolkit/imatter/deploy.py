@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import ImatterError, UsageError
+from .errors import ImatterError, InvalidValue
 
 PLACEHOLDER = "{{course_id}}"
 DEFAULT_COURSE_ID = "i-matter"
@@ -97,9 +97,9 @@ def _source(name: str) -> str:
 
 
 def check_course_id(course_id: str) -> str:
-    """The course id, if it can name a hosted course; UsageError says what it may be."""
+    """The course id, if it can name a hosted course; InvalidValue says what it may be."""
     if not _COURSE_ID.match(course_id or ""):
-        raise UsageError(
+        raise InvalidValue(
             f"'{course_id}' cannot be a hosted course id: use a lower-case letter, then up to "
             "24 lower-case letters, digits or '-' (it names the marking account grader-ID)"
         )
@@ -114,7 +114,7 @@ def write_deployment(
     Nothing is written if any file is already there, unless `overwrite` is true.
 
     :returns: the paths written, in `deployment_files()` order.
-    :raises UsageError: the course id cannot name a hosted course.
+    :raises InvalidValue: the course id cannot name a hosted course.
     :raises DeployError: a file already exists, or `out_dir` is not a folder.
     """
     check_course_id(course_id)

@@ -22,7 +22,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from .access import require_self_or, visible_people
-from .errors import Duplicate, NotFound, UsageError
+from .errors import Conflict, Duplicate, NotFound
 from .programme import Programme
 from .records.clock import utcnow
 from .records.people import resolve_person
@@ -76,7 +76,7 @@ def withdraw_consent(store: Store, person: str | int, on: dt.date) -> None:
         if current is None:
             raise NotFound(f"person {person_id} has not opted in to the directory")
         if on < current.given_on:
-            raise UsageError(
+            raise Conflict(
                 f"consent was given on {current.given_on}; it cannot be withdrawn before that"
             )
         conn.execute(dc.update().where(dc.c.id == current.id).values(withdrawn_on=on))

@@ -15,9 +15,21 @@ class ImatterError(Exception):
 
 
 class UsageError(ImatterError):
-    """The command was called wrongly (a missing option, an unknown choice)."""
+    """The command was called wrongly (a missing option, an unknown choice).
+
+    Raised only by the CLI (`imatter.cli`): library code cannot know how it was called, so it
+    raises `InvalidValue` or `Conflict` (exit 1) instead. A test enforces this.
+    """
 
     exit_code = 2
+
+
+class InvalidValue(ImatterError):
+    """A value is not acceptable: a malformed id or email, an unknown choice, a bad date."""
+
+
+class Conflict(ImatterError):
+    """The records or the rules do not allow this, e.g. a group's leader enrolled as a learner."""
 
 
 class ProgrammeError(ImatterError):

@@ -25,7 +25,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from .access import allowed
-from .errors import NotEligible, NotFound, UsageError
+from .errors import InvalidValue, NotEligible, NotFound
 from .programme import MembershipRule, Programme
 from .records.facts import AwardFact, SettingFact
 from .store import Store
@@ -137,7 +137,7 @@ def membership_invoices(
 ) -> list[InvoiceLine]:
     """Memberships starting between two dates (inclusive), for invoicing, oldest first."""
     if end < start:
-        raise UsageError(f"the period ends ({end}) before it starts ({start})")
+        raise InvalidValue(f"the period ends ({end}) before it starts ({start})")
     m, s = t.memberships, t.settings
     with store.read() as conn:
         rows = conn.execute(
@@ -310,7 +310,7 @@ def renewals_due(store: Store, programme: Programme, on: dt.date, days: int) -> 
     `lapsed`. The fee is quoted from the setting's current roll.
     """
     if days < 0:
-        raise UsageError("--days cannot be negative")
+        raise InvalidValue("--days cannot be negative")
     m, s = t.memberships, t.settings
     horizon = on + dt.timedelta(days=days)
     with store.read() as conn:

@@ -15,7 +15,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from .access import require
-from .errors import NotFound, UsageError
+from .errors import InvalidValue, NotFound
 from .records.clock import utcnow
 from .store import Store
 from .store import schema as t
@@ -79,9 +79,11 @@ PLAN_COLUMNS = ("characteristic", "action", "owner", "due")
 
 
 def characteristic(number: int) -> Characteristic:
-    """The characteristic with this number (1 to 7), or UsageError."""
+    """The characteristic with this number (1 to 7), or InvalidValue."""
     if not 1 <= number <= len(CHARACTERISTICS):
-        raise UsageError(f"characteristic {number} does not exist; use 1 to {len(CHARACTERISTICS)}")
+        raise InvalidValue(
+            f"characteristic {number} does not exist; use 1 to {len(CHARACTERISTICS)}"
+        )
     return CHARACTERISTICS[number - 1]
 
 
@@ -137,7 +139,7 @@ def record_self_review(
 ) -> int:
     """Record a self-review: every characteristic rated 1-4 with an evidence note. Returns its id.
 
-    UsageError lists every problem (a characteristic missing, a rating off the scale, an empty
+    InvalidValue lists every problem (a characteristic missing, a rating off the scale, an empty
     evidence note) and nothing is recorded.
     """
     from .records.settings import require_setting
@@ -161,7 +163,7 @@ def record_self_review(
         if n not in range(1, len(CHARACTERISTICS) + 1)
     ]
     if problems:
-        raise UsageError(
+        raise InvalidValue(
             f"the self-review has {len(problems)} problem(s); nothing was recorded:",
             details=problems,
         )
@@ -369,7 +371,7 @@ def plan_from_review(
                 f"characteristic {number} ({c.title}) is rated '{rated}' but has no action; add one"
             )
     if problems:
-        raise UsageError(
+        raise InvalidValue(
             f"the action plan has {len(problems)} problem(s); nothing was recorded:",
             details=problems,
         )
@@ -420,9 +422,9 @@ def update_action(
 ) -> None:
     """Move an action to a new status (open, in progress, done, dropped), keeping the history."""
     if status not in ACTION_STATUSES:
-        raise UsageError(f"status '{status}' must be one of: {', '.join(ACTION_STATUSES)}")
+        raise InvalidValue(f"status '{status}' must be one of: {', '.join(ACTION_STATUSES)}")
     if status == "dropped" and not (note and note.strip()):
-        raise UsageError("dropping an action needs a --note saying why")
+        raise InvalidValue("dropping an action needs a --note saying why")
     items = t.action_items
     with store.write() as conn:
         row = conn.execute(sa.select(items).where(items.c.id == item_id)).first()

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from ..errors import NotFound, PermissionDenied, UsageError
+from ..errors import InvalidValue, NotFound, PermissionDenied
 from ..store import audit
 from ..store import schema as t
 from .policy import default_policy
@@ -151,9 +151,9 @@ def grant_access(conn: sa.Connection, name: str, role: str, *, setting: str | No
     policy = default_policy()
     if role not in policy.actors or role == "learner":
         choices = ", ".join(r for r in policy.actors if r != "learner")
-        raise UsageError(f"role '{role}' must be one of: {choices} (learners need no grant)")
+        raise InvalidValue(f"role '{role}' must be one of: {choices} (learners need no grant)")
     if (role == "admin") != (setting is None):
-        raise UsageError(
+        raise InvalidValue(
             "an admin grant takes no --setting"
             if role == "admin"
             else f"a {role} grant needs --setting"
@@ -166,7 +166,7 @@ def grant_access(conn: sa.Connection, name: str, role: str, *, setting: str | No
             raise NotFound(f"no setting '{setting}'; see `imatter setting list`")
     key = name.strip()
     if not key:
-        raise UsageError("give the identity (an email address or login name) to grant")
+        raise InvalidValue("give the identity (an email address or login name) to grant")
     g = t.access_grants
     me = current_actor(conn)
     first = conn.execute(sa.select(g.c.id).where(_active_grants()).limit(1)).first() is None

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from ..errors import UsageError
+from ..errors import InvalidValue
 from .course_dir import CourseDir, nbgrader_api, roster, summarise_error
 
 TIMEOUT_ERRORS = {"CellTimeoutError", "TimeoutError"}
@@ -233,7 +233,7 @@ def autograde(
     started = time.perf_counter()
     workers = default_workers() if workers is None else workers
     if workers < 1:
-        raise UsageError("--workers must be 1 or more")
+        raise InvalidValue("--workers must be 1 or more")
     on_roster = roster(course)
     todo = pending(course, assessment_id, force=force)
     if students is not None:

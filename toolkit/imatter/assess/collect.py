@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import AssessmentError, NotFound, UsageError
+from ..errors import AssessmentError, Conflict, InvalidValue, NotFound
 from .course_dir import (
     TEXT_STUB,
     CourseDir,
@@ -369,7 +369,7 @@ def collect_files(
     if not inbox.exists():
         raise NotFound(f"{inbox}: no such folder or zip file")
     if inbox.is_file() and not zipfile.is_zipfile(inbox):
-        raise UsageError(f"{inbox}: give a folder of returned files or a .zip of them")
+        raise InvalidValue(f"{inbox}: give a folder of returned files or a .zip of them")
     expected = expected_cells(course, assessment_id)
     roster = {learner.student_id for learner in learners(course)}
     stamp = _stamp(now)
@@ -484,7 +484,7 @@ def collect_exchange(
 ) -> CollectReport:
     """Collect submissions from nbgrader's exchange (a hosted setting), then check them."""
     if not course.exchange_root:
-        raise UsageError(
+        raise Conflict(
             f"{course.root}: no exchange is set up; set exchange_root with "
             "`imatter assess init --exchange PATH`, or collect returned files instead"
         )

@@ -26,7 +26,7 @@ from typing import Any
 
 import yaml
 
-from ..errors import AssessmentError, NotFound, UsageError
+from ..errors import AssessmentError, Conflict, InvalidValue, NotFound
 from ..yamlfile import YAML_FAILURES, read_text
 from ..yamlfile import problem as yaml_problem
 
@@ -59,7 +59,7 @@ def person_of(student: str) -> int | None:
 
 def check_assessment_id(assessment_id: str) -> str:
     if not _ASSESSMENT_ID.match(assessment_id or ""):
-        raise UsageError(
+        raise InvalidValue(
             f"'{assessment_id}' is not an assessment id (lower-case letters, digits and -)"
         )
     return assessment_id
@@ -309,22 +309,22 @@ def create_course_dir(
 ) -> CourseDir:
     """Create (or update the settings of) a course directory and its empty gradebook."""
     if not _COURSE_ID.match(course_id or ""):
-        raise UsageError(
+        raise InvalidValue(
             f"'{course_id}' cannot name a course directory: use letters, digits, '.', '_' or '-'"
         )
     if timeout < 1:
-        raise UsageError("the time limit for learners' code must be at least 1 second")
+        raise InvalidValue("the time limit for learners' code must be at least 1 second")
     root = Path(root).resolve()
     existing = root / COURSE_FILE
     if existing.exists():
         current = open_course_dir(root)
         if current.course_id != course_id:
-            raise UsageError(
+            raise Conflict(
                 f"{existing}: this course directory belongs to '{current.course_id}', "
                 f"not '{course_id}'"
             )
     elif root.exists() and any(root.iterdir()):
-        raise UsageError(f"{root} is not empty and is not an assessment course directory")
+        raise Conflict(f"{root} is not empty and is not an assessment course directory")
     root.mkdir(parents=True, exist_ok=True)
     course = CourseDir(root, course_id, timeout, exchange_root)
     body = {"schema": 1, "course_id": course_id, "timeout": timeout}

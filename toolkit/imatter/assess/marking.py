@@ -19,7 +19,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ..errors import NotFound, UsageError
+from ..errors import Conflict, InvalidValue, NotFound
 from ..records.clock import utcnow
 from ..store import schema as t
 from .course_dir import CourseDir, gradebook, person_of
@@ -74,9 +74,9 @@ class Marking:
         rubric: Rubric | None = None,
     ) -> None:
         if role not in ROLES:
-            raise UsageError(f"role must be one of: {', '.join(ROLES)}")
+            raise InvalidValue(f"role must be one of: {', '.join(ROLES)}")
         if not marker or not marker.strip():
-            raise UsageError("say who is marking (a name for the record)")
+            raise InvalidValue("say who is marking (a name for the record)")
         self.course = course
         self.assessment_id = assessment_id
         self.store = store
@@ -183,7 +183,7 @@ class Marking:
             if self.role == "second" and person not in moderation_sample(
                 conn, self.course, self.assessment_id
             ):
-                raise UsageError(f"{student} is not in the moderation sample")
+                raise Conflict(f"{student} is not in the moderation sample")
             if conn.execute(sa.select(m.c.id).where(*key)).first():
                 conn.execute(m.update().where(*key).values(**values))
             else:

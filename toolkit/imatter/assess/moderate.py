@@ -16,7 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ..errors import UsageError
+from ..errors import Conflict, InvalidValue
 from ..records.clock import utcnow
 from ..store import schema as t
 from .course_dir import CourseDir, student_id
@@ -62,18 +62,18 @@ def select_sample(
     `size` learners, or else `fraction` of the marked learners rounded up (at least one).
     """
     if not second_marker.strip():
-        raise UsageError("name the second marker")
+        raise InvalidValue("name the second marker")
     if size is not None and size < 1:
-        raise UsageError("a moderation sample needs at least one learner")
+        raise InvalidValue("a moderation sample needs at least one learner")
     if not 0 < fraction <= 1:
-        raise UsageError("the moderation fraction must be more than 0 and at most 1")
+        raise InvalidValue("the moderation fraction must be more than 0 and at most 1")
     rubric = rubric or load_checked(course.source(assessment_id), assessment_id)
     marked = [r for r in learner_results(course, assessment_id, store, rubric) if r.marked]
     with store.read() as conn:
         already = moderation_sample(conn, course, assessment_id)
     candidates = [r.person_id for r in marked if r.person_id not in already]
     if not candidates:
-        raise UsageError(
+        raise Conflict(
             f"no fully marked {assessment_id} work left to moderate "
             f"({len(marked)} marked, {len(already)} already in the sample)"
         )

@@ -14,7 +14,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import NotFound, UsageError
+from ..errors import Conflict, NotFound
 from .collect import RETURN_NOTE_NAME, expected_name
 from .course_dir import (
     CourseDir,
@@ -81,7 +81,7 @@ def _released(course: CourseDir, assessment_id: str) -> dict:
 
 def _for(roster: list[Learner], only: list[int] | None) -> list[Learner]:
     if not roster:
-        raise UsageError("nobody is on this course directory's roster; add learners first")
+        raise Conflict("nobody is on this course directory's roster; add learners first")
     if not only:
         return roster
     by_person = {learner.person_id: learner for learner in roster}
@@ -137,7 +137,7 @@ def release_files(
 def release_exchange(course: CourseDir, assessment_id: str) -> ReleaseReport:
     """Release through nbgrader's exchange (hub usernames must be the learners' ``p<id>``)."""
     if not course.exchange_root:
-        raise UsageError(
+        raise Conflict(
             f"{course.root}: no exchange is set up; set one with "
             "`imatter assess init --exchange PATH`, or release as files"
         )

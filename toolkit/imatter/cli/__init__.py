@@ -18,7 +18,11 @@ from ..errors import ImatterError
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "init": ("imatter.cli.core", "init", "Create a workspace with an empty records database."),
     "setting": ("imatter.cli.core", "setting", "Add and list schools and services."),
-    "cluster": ("imatter.cli.core", "cluster", "Add and list clusters of settings."),
+    "cluster": (
+        "imatter.cli.core",
+        "cluster",
+        "Clusters and ICCs: add, list, view who is trained where, contacts.",
+    ),
     "person": ("imatter.cli.core", "person", "Add, list and import people."),
     "complete": ("imatter.cli.core", "complete", "Record, import and correct course completions."),
     "status": ("imatter.cli.core", "status", "What a person holds, what is next, what is missing."),
@@ -51,7 +55,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "credential": (
         "imatter.cli.credentials",
         "credential",
-        "Show, list, issue and print issued credentials.",
+        "Credentials: issue, show, list, certificate, publish, verify, revoke.",
     ),
     "report": (
         "imatter.cli.reports",
@@ -133,11 +137,20 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
 }
 
 
+# Old spellings kept for one release (0.3.x): they work, but help and the docs show the new one.
+HIDDEN_ALIASES: dict[str, str] = {
+    "verify": "credential verify",
+    "revoke": "credential revoke",
+    "cluster-view": "cluster view",
+    "cluster-contact": "cluster contact",
+}
+
+
 class LazyGroup(click.Group):
     """A click group whose subcommands are imported on first use."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(COMMANDS)
+        return sorted(name for name in COMMANDS if name not in HIDDEN_ALIASES)
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name not in COMMANDS:

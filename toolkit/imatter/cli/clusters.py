@@ -1,4 +1,4 @@
-"""`imatter cluster-view` and `imatter cluster-contact`: who is trained where in a cluster."""
+"""`imatter cluster view` and `imatter cluster contact`: who is trained where in a cluster."""
 
 from __future__ import annotations
 

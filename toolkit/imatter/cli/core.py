@@ -40,7 +40,7 @@ def init(ctx: click.Context, path: str | None) -> None:
 # ----------------------------------------------------------------------------- clusters
 @click.group()
 def cluster() -> None:
-    """Clusters of settings and Integrated Care Communities."""
+    """Clusters of settings and Integrated Care Communities: add, list, view, contact."""
 
 
 @cluster.command("add")
@@ -660,3 +660,11 @@ def demo(ctx: click.Context, as_of: str | None, force: bool) -> None:
         f"\nYou are this workspace's admin. To see what Brook Primary's Lead sees, try:\n"
         f"  imatter -w {ws.path} --as {DEMO_LEAD} person list"
     )
+
+
+# `cluster view` and `cluster contact` live with the other cluster commands; the old spellings
+# `cluster-view` and `cluster-contact` stay as hidden aliases for one release.
+from .clusters import cluster_contact, cluster_view  # noqa: E402
+
+cluster.add_command(cluster_view, "view")
+cluster.add_command(cluster_contact, "contact")

@@ -172,7 +172,7 @@ def revoke(
 # ----------------------------------------------------------------------------- credential
 @click.group()
 def credential() -> None:
-    """Issued credentials: show, list, issue, certificate, publish."""
+    """Issued credentials: issue, show, list, certificate, publish, verify, revoke."""
 
 
 @credential.command(name="show")
@@ -289,3 +289,9 @@ def credential_publish(ctx: click.Context) -> None:
     for item in published:
         click.echo(f"Published status list: {item['file']}")
     click.echo(f"Copy {settings.public_folder.parent} into the book's site root.")
+
+
+# `credential verify` and `credential revoke`; the top-level `verify` and `revoke` stay as
+# hidden aliases for one release.
+credential.add_command(verify, "verify")
+credential.add_command(revoke, "revoke")

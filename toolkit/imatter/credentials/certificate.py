@@ -2,8 +2,8 @@
 
 It shows the person, the role, the date, the issuer and a QR code. The QR code carries the
 credential's id and the SHA-256 of the credential file as issued, so anyone holding the file
-can check that the paper and the file belong together (`imatter verify FILE` prints the same
-hash).
+can check that the paper and the file belong together (`imatter credential verify FILE` prints
+the same hash).
 """
 
 from __future__ import annotations

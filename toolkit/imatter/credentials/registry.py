@@ -1,7 +1,7 @@
 """The workspace's issued credentials: find, describe, revoke, and verify against them.
 
-These are the use cases behind `imatter credential ...`, `imatter revoke` and
-`imatter verify`; each takes the caller's connection (one transaction per use case) and
+These are the use cases behind `imatter credential ...`, `imatter credential revoke` and
+`imatter credential verify`; each takes the caller's connection (one transaction per use case) and
 explicit dates.
 """
 

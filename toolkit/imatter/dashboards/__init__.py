@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import NotFound, UsageError
+from ..errors import InvalidValue, NotFound
 
 DASHBOARDS = {
     "lead": "lead.ipynb",
@@ -42,7 +42,7 @@ def notebook_folder() -> Path:
 def notebook(name: str) -> Path:
     """The notebook of one dashboard (lead, progress, organisation)."""
     if name not in DASHBOARDS:
-        raise UsageError(f"unknown dashboard '{name}'; use one of: {', '.join(DASHBOARDS)}")
+        raise InvalidValue(f"unknown dashboard '{name}'; use one of: {', '.join(DASHBOARDS)}")
     path = notebook_folder() / DASHBOARDS[name]
     if not path.is_file():
         raise NotFound(f"{path} is missing: reinstall imatter (the dashboards are package data)")

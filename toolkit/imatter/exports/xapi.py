@@ -175,9 +175,9 @@ def xapi_statements(
     from ..reports.scope import Scope, in_scope, resolve_scope
 
     if not home_page.startswith(("https://", "http://")):
-        from ..errors import UsageError
+        from ..errors import InvalidValue
 
-        raise UsageError(f"--home-page '{home_page}' must be an http(s) URL")
+        raise InvalidValue(f"--home-page '{home_page}' must be an http(s) URL")
     wanted = set(kinds)
     b = _Builder(programme, home_page, secret)
     g, gs, at, sy = t.study_groups, t.group_sessions, t.attendance, t.assessment_syncs

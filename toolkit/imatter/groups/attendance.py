@@ -13,7 +13,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from ..errors import NotFound, UsageError
+from ..errors import Conflict, InvalidValue, NotFound
 from ..programme import Programme
 from ..records.clock import utcnow
 from ..records.people import resolve_person
@@ -72,9 +72,9 @@ def _mark(
     today: dt.date,
 ) -> None:
     if session.cancelled:
-        raise UsageError(f"the session on {session.held_on} was cancelled; it has no register")
+        raise Conflict(f"the session on {session.held_on} was cancelled; it has no register")
     if session.held_on > today:
-        raise UsageError(
+        raise InvalidValue(
             f"the session on {session.held_on} has not happened yet (today is {today})"
         )
     gm = t.group_members
@@ -82,14 +82,14 @@ def _mark(
         sa.select(gm).where(gm.c.group_id == group.id, gm.c.person_id == person_id)
     ).first()
     if member is None:
-        raise UsageError(
+        raise InvalidValue(
             f"{person_label(conn, person_id)} is not in group {group.id}; enrol them first "
             f"(`imatter group enrol {group.id} PERSON`)"
         )
     if session.held_on < member.enrolled_on or (
         member.left_on is not None and session.held_on > member.left_on
     ):
-        raise UsageError(
+        raise InvalidValue(
             f"{person_label(conn, person_id)} was not in group {group.id} on {session.held_on} "
             f"(enrolled {member.enrolled_on}"
             + (f", left {member.left_on})" if member.left_on else ")")
@@ -120,7 +120,7 @@ def record_attendance(
     courses only a Trainer): PermissionDenied otherwise.
     """
     if not marks:
-        raise UsageError("mark at least one learner present or absent")
+        raise InvalidValue("mark at least one learner present or absent")
     with store.write() as conn:
         session = _session(conn, session_id)
         group = load_group(conn, session.group_id)

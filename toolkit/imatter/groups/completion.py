@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from ..errors import UsageError
+from ..errors import InvalidValue
 from ..programme import Programme
 from ..records.clock import utcnow
 from ..records.completions import insert_completion
@@ -162,14 +162,14 @@ def group_completion_status(
 def learner_status(
     store: Store, programme: Programme, group_id: int, person: str | int, on: dt.date
 ) -> Progress:
-    """One learner's progress in one group (NotFound-style UsageError if not a member)."""
+    """One learner's progress in one group (NotFound-style InvalidValue if not a member)."""
     with store.read() as conn:
         person_id = resolve_person(conn, person)
         status = read_status(conn, programme, group_id, on)
     for progress in status.progress:
         if progress.person_id == person_id:
             return progress
-    raise UsageError(f"person {person_id} is not in group {group_id}")
+    raise InvalidValue(f"person {person_id} is not in group {group_id}")
 
 
 def my_groups(
@@ -305,14 +305,14 @@ def record_event(
     """
     course = programme.course(course_id)
     if course.delivery != "trainer-led":
-        raise UsageError(
+        raise InvalidValue(
             f"{course_id} is a {course.delivery} course: run it as a study group "
             "(`imatter group create`)"
         )
     if not attendees:
-        raise UsageError("name at least one attendee")
+        raise InvalidValue("name at least one attendee")
     if on > today:
-        raise UsageError(f"the event on {on} has not happened yet (today is {today})")
+        raise InvalidValue(f"the event on {on} has not happened yet (today is {today})")
     with store.write() as conn:
         group_id = insert_group(
             conn,

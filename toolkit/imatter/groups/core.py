@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from ..access import allowed, require
-from ..errors import Duplicate, NotFound, PermissionDenied, UsageError
+from ..errors import Conflict, Duplicate, InvalidValue, NotFound, PermissionDenied
 from ..programme import Course, Programme
 from ..records.clock import utcnow
 from ..records.people import resolve_person
@@ -51,7 +51,7 @@ def check_term(term: str) -> str:
     """An academic year '2026-27', or one of its terms '2026-27-t1' .. '-t3'."""
     match = _TERM.match(term)
     if not match or (int(match.group(1)) + 1) % 100 != int(match.group(2)):
-        raise UsageError(
+        raise InvalidValue(
             f"term '{term}' must be an academic year such as 2026-27, or a term such as "
             "2026-27-t2 (t1 autumn, t2 spring, t3 summer)"
         )
@@ -63,10 +63,10 @@ def audience_for(course: Course, audience: str | None) -> str:
     if audience is None:
         audience = "parents" if course.audience == "parents" else "staff"
     if audience not in AUDIENCES:
-        raise UsageError(f"audience '{audience}' must be one of: {', '.join(AUDIENCES)}")
+        raise InvalidValue(f"audience '{audience}' must be one of: {', '.join(AUDIENCES)}")
     allowed = {"professionals": ("staff",), "parents": ("parents",), "both": AUDIENCES}
     if audience not in allowed[course.audience]:
-        raise UsageError(f"{course.id} is for {course.audience}; a {audience} group cannot run it")
+        raise Conflict(f"{course.id} is for {course.audience}; a {audience} group cannot run it")
     return audience
 
 
@@ -184,7 +184,7 @@ def insert_group(
     leader_id = resolve_person(conn, leader)
     require(conn, "delivery.manage", setting=setting)
     if setting is None and course.delivery not in TRAINER_DELIVERIES:
-        raise UsageError(
+        raise InvalidValue(
             f"a {course.delivery} group runs in a setting; pass --setting (only annual cohorts "
             "and trainer-led events run across settings)"
         )
@@ -229,7 +229,7 @@ def create_group(
     """Create a study group for a course and a term, led by a Lead, Trainee Lead or Trainer.
 
     `on` is the date the leader's award is checked on (usually the first session).
-    Raises PermissionDenied if the leader may not lead it, UsageError for a bad term/audience.
+    Raises PermissionDenied if the leader may not lead it, InvalidValue for a bad term/audience.
     """
     with store.write() as conn:
         return insert_group(
@@ -264,7 +264,7 @@ def _check_member(
         wanted = [p for p in current if (p == "parent") == (group.audience == "parents")]
         if not wanted:
             who = "a parent or carer" if group.audience == "parents" else "a member of staff"
-            raise UsageError(
+            raise Conflict(
                 f"{person_label(conn, person_id)} is not {who} at {group.setting} on {on}; "
                 f"add them to the setting first (`imatter person add --setting {group.setting}`)"
             )
@@ -272,7 +272,7 @@ def _check_member(
         if "trainee-lead" in programme.roles and "trainee-lead" not in roles_on(
             conn, programme, person_id, on
         ):
-            raise UsageError(
+            raise Conflict(
                 f"{person_label(conn, person_id)} cannot join the {course.id} cohort: it is for "
                 "holders of a current trainee licence in a licensed setting"
             )
@@ -288,7 +288,7 @@ def insert_member(
     ).first():
         raise Duplicate(f"{person_label(conn, person_id)} is already in group {group.id}")
     if person_id == group.leader_id:
-        raise UsageError(f"{group.leader} leads group {group.id} and cannot also be a learner")
+        raise Conflict(f"{group.leader} leads group {group.id} and cannot also be a learner")
     _check_member(conn, programme, group, person_id, on)
     conn.execute(gm.insert().values(group_id=group.id, person_id=person_id, enrolled_on=on))
     return _prerequisite_advice(conn, programme, group.course, person_id, on)
@@ -318,7 +318,7 @@ def enrol(
 ) -> list[str]:
     """Enrol people (ids or emails) in a group from a date; all or none. Returns advice."""
     if not people:
-        raise UsageError("name at least one person to enrol")
+        raise InvalidValue("name at least one person to enrol")
     advice: list[str] = []
     with store.write() as conn:
         group = load_group(conn, group_id)
@@ -340,7 +340,7 @@ def leave(store: Store, group_id: int, person: str | int, on: dt.date) -> None:
         if row is None:
             raise NotFound(f"person {person_id} is not in group {group_id}")
         if on < row.enrolled_on:
-            raise UsageError(f"{on} is before they joined the group ({row.enrolled_on})")
+            raise Conflict(f"{on} is before they joined the group ({row.enrolled_on})")
         conn.execute(
             gm.update()
             .where(gm.c.group_id == group_id, gm.c.person_id == person_id)
@@ -353,11 +353,11 @@ def schedule_sessions(
 ) -> list[int]:
     """Add sessions on these dates (one a day per group); returns their ids."""
     if not dates:
-        raise UsageError("give at least one session date")
+        raise InvalidValue("give at least one session date")
     if titles is not None and len(titles) != len(dates):
-        raise UsageError("give one title per session date")
+        raise InvalidValue("give one title per session date")
     if len(set(dates)) != len(dates):
-        raise UsageError("the same date is given twice; a group meets at most once a day")
+        raise InvalidValue("the same date is given twice; a group meets at most once a day")
     gs = t.group_sessions
     ids = []
     with store.write() as conn:
@@ -379,16 +379,16 @@ def schedule_sessions(
 def weekly_dates(first: dt.date, count: int, *, every_days: int = 7) -> list[dt.date]:
     """`count` dates from `first`, `every_days` apart (a weekly study group by default)."""
     if count < 1 or count > 60:
-        raise UsageError("the number of sessions must be from 1 to 60")
+        raise InvalidValue("the number of sessions must be from 1 to 60")
     if every_days < 1:
-        raise UsageError("sessions must be at least a day apart")
+        raise InvalidValue("sessions must be at least a day apart")
     return [first + dt.timedelta(days=every_days * i) for i in range(count)]
 
 
 def cancel_session(store: Store, session_id: int, reason: str) -> None:
     """Cancel a session that nobody attended; it no longer counts for the attendance rule."""
     if not reason.strip():
-        raise UsageError("cancelling a session needs a --reason")
+        raise InvalidValue("cancelling a session needs a --reason")
     gs, at = t.group_sessions, t.attendance
     with store.write() as conn:
         row = conn.execute(sa.select(gs).where(gs.c.id == session_id)).first()
@@ -404,7 +404,7 @@ def cancel_session(store: Store, session_id: int, reason: str) -> None:
             sa.select(sa.func.count()).where(at.c.session_id == session_id, at.c.present)
         ).scalar_one()
         if present:
-            raise UsageError(
+            raise Conflict(
                 f"session {session_id} on {row.held_on} has {present} learner(s) marked present; "
                 "it took place and cannot be cancelled"
             )

@@ -293,9 +293,9 @@ def impact_summary(
     only then filtered to the cohort asked for, so that a filter cannot undo it.
     """
     if min_group < MIN_GROUP:
-        from ..errors import UsageError
+        from ..errors import InvalidValue
 
-        raise UsageError(f"the smallest group that may be reported is {MIN_GROUP}")
+        raise InvalidValue(f"the smallest group that may be reported is {MIN_GROUP}")
     summary = summarise_pairs(
         impact_pairs(store, course=course), min_group=min_group, confidence=confidence
     )

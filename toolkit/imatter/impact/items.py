@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..errors import UsageError
+from ..errors import InvalidValue
 
 QUESTIONNAIRE_VERSION = 1
 STAGES = ("pre", "post")
@@ -69,21 +69,21 @@ PSEUDONYM_HELP = (
 def check_course(course: str) -> str:
     """A course id's shape (the programme is checked when answers are collected)."""
     if not isinstance(course, str) or not _SLUG.match(course):
-        raise UsageError(f"course '{course}' is not a course id such as foundation-a")
+        raise InvalidValue(f"course '{course}' is not a course id such as foundation-a")
     return course
 
 
 def check_stage(stage: str) -> str:
     if stage not in STAGES:
-        raise UsageError(f"stage '{stage}' must be 'pre' or 'post'")
+        raise InvalidValue(f"stage '{stage}' must be 'pre' or 'post'")
     return stage
 
 
 def normalise_pseudonym(code: str) -> str:
-    """The learner's code, trimmed and in capitals; UsageError if it is not a valid code."""
+    """The learner's code, trimmed and in capitals; InvalidValue if it is not a valid code."""
     text = "".join(str(code or "").split()).upper()
     if "@" in text or not _PSEUDONYM.match(text):
-        raise UsageError(f"'{code}' is not a valid code: {PSEUDONYM_HELP}")
+        raise InvalidValue(f"'{code}' is not a valid code: {PSEUDONYM_HELP}")
     return text
 
 

@@ -23,7 +23,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ..errors import Duplicate, PermissionDenied, UsageError
+from ..errors import Duplicate, InvalidValue, PermissionDenied
 from ..records.clock import utcnow
 from ..records.people import resolve_person
 from .coverage import NOT_SCANNED, Erase, Match, covered, erased_name
@@ -65,13 +65,13 @@ def erase_person(
         an older copy of a row; without it, `PRAGMA secure_delete` still zeroes what this
         erasure frees.
     :raises NotFound: no such person. :raises Duplicate: the person is already erased.
-    :raises UsageError: no reason given.
+    :raises InvalidValue: no reason given.
     """
     from ..store.audit import append_event
     from . import authorise
 
     if not reason or not reason.strip():
-        raise UsageError("an erasure needs a reason (for example: the person asked, by letter)")
+        raise InvalidValue("an erasure needs a reason (for example: the person asked, by letter)")
     store = ws.store
     now = utcnow()
     changed: dict[str, set[tuple]] = defaultdict(set)

@@ -10,7 +10,7 @@ import uuid
 import sqlalchemy as sa
 
 from ..access import require, require_self_or, visible_people
-from ..errors import Duplicate, NotEligible, NotFound, UsageError
+from ..errors import Conflict, Duplicate, InvalidValue, NotEligible, NotFound
 from ..programme import Programme, courses_required
 from ..store import Store
 from ..store import schema as t
@@ -168,7 +168,7 @@ def decide_application(
 ) -> None:
     """Approve or refuse a submitted application (a refusal needs a reason)."""
     if not approve and not (reason and reason.strip()):
-        raise UsageError("a refusal needs a --reason")
+        raise InvalidValue("a refusal needs a --reason")
     ap = t.applications
     with store.write() as conn:
         row = conn.execute(sa.select(ap).where(ap.c.id == application_id)).first()
@@ -178,7 +178,7 @@ def decide_application(
         if row.status != "submitted":
             raise Duplicate(f"application {application_id} was already {row.status}")
         if on < row.submitted_on:
-            raise UsageError(f"decision date {on} is before the application ({row.submitted_on})")
+            raise Conflict(f"decision date {on} is before the application ({row.submitted_on})")
         conn.execute(
             ap.update()
             .where(ap.c.id == application_id)
@@ -202,12 +202,12 @@ def add_case(
 ) -> int:
     """Record a documented case by an anonymised reference (never a child's name)."""
     if not _CASE_REF.match(reference):
-        raise UsageError(
+        raise InvalidValue(
             f"case reference '{reference}' must be an anonymised code with a digit, such as "
             "FAM-0007 (letters, digits, hyphens; never a name)"
         )
     if last_reviewed_on is not None and last_reviewed_on < started_on:
-        raise UsageError("the last review cannot be before the case started")
+        raise InvalidValue("the last review cannot be before the case started")
     with store.write() as conn:
         person_id = resolve_person(conn, person)
         require(conn, "completions.record", person=person_id)

@@ -7,7 +7,7 @@ import datetime as dt
 import sqlalchemy as sa
 
 from ..access import allowed, require
-from ..errors import Duplicate, NotFound, UsageError
+from ..errors import Conflict, Duplicate, InvalidValue, NotFound
 from ..programme import Programme
 from ..store import Store
 from ..store import schema as t
@@ -30,7 +30,7 @@ def _current(conn: sa.Connection, person_id: int, course_id: str) -> sa.Row | No
 
 def check_completion_date(on: dt.date, today: dt.date) -> None:
     if on > today:
-        raise UsageError(f"completion date {on} is in the future (today is {today})")
+        raise InvalidValue(f"completion date {on} is in the future (today is {today})")
 
 
 def insert_completion(
@@ -108,7 +108,7 @@ def correct_completion(
 ) -> int:
     """Supersede a completion with a corrected (or withdrawn) one; both stay in history."""
     if not reason.strip():
-        raise UsageError("a correction needs a --reason")
+        raise InvalidValue("a correction needs a --reason")
     c = t.completions
     with store.write() as conn:
         old = conn.execute(sa.select(c).where(c.c.id == completion_id)).first()
@@ -121,7 +121,7 @@ def correct_completion(
                 f"completion {completion_id} was already superseded by {later}; correct that one"
             )
         if old.withdrawn:
-            raise UsageError(f"completion {completion_id} is a withdrawal; record a new completion")
+            raise Conflict(f"completion {completion_id} is a withdrawal; record a new completion")
         new_course = course_id or old.course_id
         programme.course(new_course)
         new_on = on or old.completed_on

@@ -8,7 +8,7 @@ import re
 import sqlalchemy as sa
 
 from ..access import allowed, not_found_person, require, require_visible, visible_people
-from ..errors import Duplicate, NotFound, UsageError
+from ..errors import Duplicate, InvalidValue, NotFound
 from ..programme import Programme
 from ..store import Store
 from ..store import schema as t
@@ -18,13 +18,13 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def normalise_email(email: str | None) -> str | None:
-    """Lower-cased and trimmed; None stays None. UsageError if it is not an address."""
+    """Lower-cased and trimmed; None stays None. InvalidValue if it is not an address."""
     if email is None or not email.strip():
         return None
     email = email.strip().lower()
     if not _EMAIL.match(email) or not email.isprintable():
         shown = email.encode("unicode_escape").decode("ascii")
-        raise UsageError(f"'{shown}' is not an email address")
+        raise InvalidValue(f"'{shown}' is not an email address")
     return email
 
 
@@ -42,7 +42,7 @@ def insert_person(
     """Insert a person (and their first affiliation) inside an open write transaction."""
     name = " ".join(name.split())
     if not name:
-        raise UsageError("a person needs a name")
+        raise InvalidValue("a person needs a name")
     require(conn, "people.write", setting=setting)
     email = normalise_email(email)
     if email and conn.execute(sa.select(t.people.c.id).where(t.people.c.email == email)).first():
@@ -68,7 +68,7 @@ def insert_affiliation(
     if not allowed(conn, "people.write", setting=setting_id):
         require(conn, "people.write", person=person_id)
     if position not in programme.positions:
-        raise UsageError(
+        raise InvalidValue(
             f"unknown position '{position}'; use one of: {', '.join(programme.positions)}"
         )
     if not conn.execute(sa.select(t.settings.c.id).where(t.settings.c.id == setting_id)).first():

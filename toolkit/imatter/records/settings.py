@@ -8,7 +8,7 @@ import re
 import sqlalchemy as sa
 
 from ..access import require
-from ..errors import Duplicate, ImatterError, NotFound, UsageError
+from ..errors import Duplicate, ImatterError, InvalidValue, NotFound
 from ..programme import Programme
 from ..store import Store
 from ..store import schema as t
@@ -22,7 +22,7 @@ _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,79}$")
 def check_slug(value: str, what: str) -> str:
     """An id made of lower-case letters, digits and hyphens."""
     if not _SLUG.match(value):
-        raise UsageError(
+        raise InvalidValue(
             f"{what} id '{value}' must be 2-80 lower-case letters, digits and hyphens "
             "(e.g. oakfield-primary)"
         )
@@ -35,7 +35,7 @@ def add_cluster(
     """Add a cluster of settings (or an Integrated Care Community, kind 'icc')."""
     check_slug(cluster_id, "cluster")
     if kind not in CLUSTER_KINDS:
-        raise UsageError(f"cluster kind '{kind}' must be one of: {', '.join(CLUSTER_KINDS)}")
+        raise InvalidValue(f"cluster kind '{kind}' must be one of: {', '.join(CLUSTER_KINDS)}")
     with store.write() as conn:
         require(conn, "settings.manage")
         if conn.execute(sa.select(t.clusters.c.id).where(t.clusters.c.id == cluster_id)).first():
@@ -60,11 +60,11 @@ def add_setting(
     """Add a school or service. A school needs its number of pupils on roll."""
     check_slug(setting_id, "setting")
     if kind not in SETTING_KINDS:
-        raise UsageError(f"setting kind '{kind}' must be one of: {', '.join(SETTING_KINDS)}")
+        raise InvalidValue(f"setting kind '{kind}' must be one of: {', '.join(SETTING_KINDS)}")
     if kind == "school" and pupils_on_roll is None:
-        raise UsageError("a school needs --pupils (the number of pupils on roll)")
+        raise InvalidValue("a school needs --pupils (the number of pupils on roll)")
     if pupils_on_roll is not None and pupils_on_roll < 0:
-        raise UsageError("--pupils cannot be negative")
+        raise InvalidValue("--pupils cannot be negative")
     with store.write() as conn:
         require(conn, "settings.manage")
         if conn.execute(sa.select(t.settings.c.id).where(t.settings.c.id == setting_id)).first():

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..errors import UsageError
+from ..errors import InvalidValue
 from .scope import DEFAULT_TERMS, SCOPE_KINDS, Scope, ScopeInfo, resolve_scope, term_label
 
 if TYPE_CHECKING:
@@ -151,7 +151,7 @@ def build_report(
     chosen = list(names or REPORTS)
     unknown = [n for n in chosen if n not in specs]
     if unknown:
-        raise UsageError(f"unknown report '{unknown[0]}'; choose from: {', '.join(REPORTS)}")
+        raise InvalidValue(f"unknown report '{unknown[0]}'; choose from: {', '.join(REPORTS)}")
     end = end or on
     with store.read() as conn:
         info = resolve_scope(conn, scope)

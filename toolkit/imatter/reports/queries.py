@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from ..errors import UsageError
+from ..errors import InvalidValue
 from ..programme import Programme
 from ..store import Store
 from ..store import schema as t
@@ -34,7 +34,7 @@ def _info(conn: sa.Connection, scope: Scope | ScopeInfo) -> ScopeInfo:
 
 def _check_period(start: dt.date | None, end: dt.date) -> None:
     if start is not None and start > end:
-        raise UsageError(f"the period starts ({start}) after it ends ({end})")
+        raise InvalidValue(f"the period starts ({start}) after it ends ({end})")
 
 
 def within_period(
@@ -446,7 +446,7 @@ def licences_due(
     import pandas as pd
 
     if within_days < 0:
-        raise UsageError("--within cannot be negative")
+        raise InvalidValue("--within cannot be negative")
     horizon = on + dt.timedelta(days=within_days)
     st, lic, mem = t.settings, t.setting_licences, t.memberships
     rows: list[dict] = []

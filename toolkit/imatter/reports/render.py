@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ImatterError, UsageError
+from ..errors import ImatterError, InvalidValue
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -105,7 +105,7 @@ def write_csv(report: Report, path: str | Path) -> list[Path]:
         _frame_csv(report.sections[0].frame, target)
         return [target]
     if path.suffix.lower() == ".csv":
-        raise UsageError(
+        raise InvalidValue(
             f"{path}: a report with {len(report.sections)} tables is written as a folder of "
             "CSV files; give a folder name, or choose one report"
         )
@@ -269,7 +269,7 @@ def render(
     single-table CSV may be printed.
     """
     if fmt not in FORMATS:
-        raise UsageError(f"format '{fmt}' must be one of: {', '.join(FORMATS)}")
+        raise InvalidValue(f"format '{fmt}' must be one of: {', '.join(FORMATS)}")
     if fmt == "table":
         text = to_text(report)
         if output is None:
@@ -280,7 +280,7 @@ def render(
     if fmt == "csv":
         if output is None:
             if len(report.sections) != 1:
-                raise UsageError(
+                raise InvalidValue(
                     "several tables need --output FOLDER for CSV; or choose one report"
                 )
             frame = report.sections[0].frame
@@ -289,7 +289,7 @@ def render(
             ), []
         return None, write_csv(report, output)
     if output is None:
-        raise UsageError(f"--format {fmt} writes a file: add --output FILE.{fmt}")
+        raise InvalidValue(f"--format {fmt} writes a file: add --output FILE.{fmt}")
     if fmt == "xlsx":
         return None, [write_xlsx(report, output)]
     return None, [write_html(report, output, progress=progress)]

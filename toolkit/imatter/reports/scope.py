@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 
 from ..access import allowed, require
-from ..errors import NotFound, UsageError
+from ..errors import InvalidValue, NotFound
 from ..store import schema as t
 
 if TYPE_CHECKING:
@@ -35,9 +35,9 @@ class Scope:
 
     def __post_init__(self) -> None:
         if self.kind not in SCOPE_KINDS:
-            raise UsageError(f"scope '{self.kind}' must be one of: {', '.join(SCOPE_KINDS)}")
+            raise InvalidValue(f"scope '{self.kind}' must be one of: {', '.join(SCOPE_KINDS)}")
         if (self.kind == "organisation") != (self.id is None):
-            raise UsageError(
+            raise InvalidValue(
                 f"a {self.kind} scope needs an id"
                 if self.id is None
                 else "the organisation scope takes no id"
@@ -71,7 +71,7 @@ def resolve_scope(conn: sa.Connection, scope: Scope) -> ScopeInfo:
         try:
             group_id = int(str(scope.id))
         except ValueError:
-            raise UsageError(f"group '{scope.id}' must be a group number") from None
+            raise InvalidValue(f"group '{scope.id}' must be a group number") from None
         g = t.study_groups
         row = conn.execute(sa.select(g).where(g.c.id == group_id)).first()
         if row is None or not allowed(conn, "reports.read", setting=row.setting_id):

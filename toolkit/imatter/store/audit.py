@@ -257,8 +257,9 @@ def current_rows(conn: sa.Connection, table: sa.Table) -> Iterator[tuple[str, st
         f"SELECT {key_sql(table, alias, dialect)}, {digest_sql(table, alias, dialect)} "
         f"FROM {table.name} AS {alias}"
     )
-    for key, digest in conn.exec_driver_sql(sql, execution_options={"yield_per": 5000}):
-        yield str(key), str(digest)
+    with conn.exec_driver_sql(sql, execution_options={"yield_per": 5000}) as rows:
+        for key, digest in rows:
+            yield str(key), str(digest)
 
 
 def append_baseline(conn: sa.Connection, tables: list[sa.Table]) -> int:
