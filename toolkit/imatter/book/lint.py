@@ -18,7 +18,7 @@ Errors (the command exits 1):
 - `link`: a link or image to a file that does not exist.
 
 Warnings: `structure` (a section the house pattern expects is missing), `placeholder` (TODO
-text left in), `kernel` (not the python3 kernel), `sessions` (not 2 to 4 sessions).
+text left in), `kernel` (not the python3 kernel), `sessions` (not 2 to 6 sessions).
 
 Each finding names the file, the cell (or line) and how to fix it.
 """
@@ -227,13 +227,13 @@ def lint_course(folder: Path, course: _CatalogueCourse, root: Path) -> list[Find
             )
         )
     notebooks = sorted(p for p in folder.glob("*.ipynb") if not p.name.startswith("."))
-    if not 2 <= len(notebooks) <= 4:
+    if not 2 <= len(notebooks) <= 6:
         findings.append(
             Finding(
                 WARNING,
                 "sessions",
                 folder,
-                f"{len(notebooks)} session notebook(s); a course has 2 to 4",
+                f"{len(notebooks)} session notebook(s); a course has 2 to 6",
                 "split or merge sessions (imatter module new adds a course with --sessions N)",
             )
         )
