@@ -29,7 +29,9 @@ FACILITATOR_PARTS = {  # what a Lead needs to run the session, however the notes
     "strong feelings": r"strong feelings",
     "disclosures": r"disclos",
     "what to prepare": r"prepar",
-    "joining late or missing a session": r"join(s|ing)? late|miss(es|ed|ing)? (a|the|one|this) session",
+    "joining late or missing a session": (
+        r"join(s|ing)? late|miss(es|ed|ing)? (a|the|one|this) session"
+    ),
 }
 
 

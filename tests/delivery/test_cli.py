@@ -275,7 +275,7 @@ def test_takestock_commands(run, tmp_path):
         "characteristic,action,owner,due\n4,Train TAs,Lena,2027-01-31\n", encoding="utf-8"
     )
     code, out, err = run("takestock", "plan", "1", str(plan), "--on", "2026-10-02")
-    assert code == 2 and err == (
+    assert code == 1 and err == (
         "Error: the action plan has 1 problem(s); nothing was recorded:\n"
         "  characteristic 6 (Parents and carers on a learning journey) is rated 'beginning' "
         "but has no action; add one\n"

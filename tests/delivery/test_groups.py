@@ -308,7 +308,7 @@ def test_enrolment_checks_the_setting_and_audience(world):
     groups.enrol(world.store, world.programme, gid, [world.ann], D(2026, 9, 20))
     with pytest.raises(Duplicate):
         groups.enrol(world.store, world.programme, gid, [world.ann], D(2026, 9, 20))
-    with pytest.raises(InvalidValue, match="a staff group cannot run it"):
+    with pytest.raises(Conflict, match="a staff group cannot run it"):
         groups.create_group(
             world.store,
             world.programme,
