@@ -14,7 +14,6 @@ shown only if the person agreed to that too.
 from __future__ import annotations
 
 import datetime as dt
-import html
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -248,19 +247,17 @@ def render_directory_html(
     entries: list[Entry], *, generated_on: dt.date, title: str = "Directory"
 ) -> str:
     """The searchable directory as one self-contained HTML fragment (inline CSS and script)."""
-    from importlib.resources import files
+    from .templates import render
 
-    template = files("imatter").joinpath("templates/directory.html").read_text(encoding="utf-8")
     # JSON inside <script>: escape '<' so that no text can close the script element.
     data = json.dumps(_page_data(entries), ensure_ascii=False).replace("<", "\\u003c")
-    roles = sorted({r for e in entries for r in e.roles})
-    options = "".join(f'<option value="{html.escape(r)}">{html.escape(r)}</option>' for r in roles)
-    return (
-        template.replace("{{TITLE}}", html.escape(title))
-        .replace("{{GENERATED}}", generated_on.isoformat())
-        .replace("{{COUNT}}", str(len(entries)))
-        .replace("{{ROLE_OPTIONS}}", options)
-        .replace("{{DATA}}", data)
+    return render(
+        "directory.html",
+        title=title,
+        generated=generated_on.isoformat(),
+        count=len(entries),
+        roles=sorted({r for e in entries for r in e.roles}),
+        data=data,
     )
 
 
@@ -291,12 +288,10 @@ def write_directory_page(
         encoding="utf-8",
     )
     page = folder / f"{PAGE_NAME}.html"
+    from .templates import render
+
     page.write_text(
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{html.escape(programme.name)} directory</title></head><body>\n"
-        + fragment
-        + "\n</body></html>\n",
+        render("page.html", title=f"{programme.name} directory", body=fragment, css=None),
         encoding="utf-8",
     )
     return md, page

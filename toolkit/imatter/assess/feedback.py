@@ -42,17 +42,10 @@ def markdown_html(text: str, *, drop_heading: bool = False) -> str:
     return _markdown().render("\n".join(lines).strip())
 
 
-@cache
 def _template() -> Any:
-    from jinja2 import Environment, PackageLoader, select_autoescape
+    from ..templates import environment
 
-    env = Environment(
-        loader=PackageLoader("imatter", "templates"),
-        autoescape=select_autoescape(["html", "j2"]),
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    return env.get_template("assess/feedback.html.j2")
+    return environment().get_template("assess/feedback.html.j2")
 
 
 def _num(value: float | None) -> str:

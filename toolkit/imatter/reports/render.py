@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import html
 import math
 import re
 from pathlib import Path
@@ -191,66 +190,39 @@ figcaption { font-size: .85rem; color: #444; }
 """
 
 
-def _html_table(frame: pd.DataFrame) -> str:
-    import pandas as pd
-
-    data = frame.reset_index() if frame.index.name else frame
-    headers, rows = display_rows(frame)
-    numeric = [pd.api.types.is_numeric_dtype(data[c]) for c in data.columns]
-    head = "".join(f'<th scope="col">{html.escape(h)}</th>' for h in headers)
-    body = []
-    for row in rows:
-        cells = "".join(
-            f'<td class="num">{html.escape(v)}</td>' if num else f"<td>{html.escape(v)}</td>"
-            for v, num in zip(row, numeric, strict=True)
-        )
-        body.append(f"<tr>{cells}</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
-
-
 def section_html(section: Section, *, charts: bool = True) -> str:
     """One section: heading, description, chart (embedded), table and notes."""
+    import pandas as pd
+
+    from ..templates import render
     from .charts import chart_for
 
-    parts = [
-        f'<section id="{html.escape(section.name)}">',
-        f"<h2>{html.escape(section.title)}</h2>",
-        f"<p>{html.escape(section.description)}</p>",
-    ]
-    if section.frame.empty:
-        parts.append('<p class="note">Nothing to report for this scope and period.</p>')
-    else:
+    context: dict = {"section": section, "empty": section.frame.empty, "chart": None}
+    if not section.frame.empty:
         chart = chart_for(section) if charts else None
         if chart is not None:
             svg, text = chart
-            data = base64.b64encode(svg).decode("ascii")
-            parts.append(
-                f'<figure><img src="data:image/svg+xml;base64,{data}" alt="{html.escape(text)}">'
-                f"<figcaption>{html.escape(text)}</figcaption></figure>"
-            )
-        parts.append(_html_table(section.frame))
-        parts += [f'<p class="note">{html.escape(n)}</p>' for n in section.notes]
-    parts.append("</section>")
-    return "\n".join(parts)
+            context["chart"] = {"data": base64.b64encode(svg).decode("ascii"), "text": text}
+        frame = section.frame
+        data = frame.reset_index() if frame.index.name else frame
+        headers, rows = display_rows(frame)
+        numeric = [pd.api.types.is_numeric_dtype(data[c]) for c in data.columns]
+        context["headers"] = headers
+        context["rows"] = [list(zip(row, numeric, strict=True)) for row in rows]
+    return render("report/section.html", **context)
 
 
 def to_html(report: Report, *, charts: bool = True, progress: bool | None = None) -> str:
     """The whole report as one self-contained HTML page (no external files or links)."""
     from ..progress import progress_bar
+    from ..templates import render
 
     sections = [
         section_html(s, charts=charts)
         for s in progress_bar(report.sections, desc="charts", unit="section", enabled=progress)
     ]
-    return (
-        '<!DOCTYPE html>\n<html lang="en-GB">\n<head>\n<meta charset="utf-8">\n'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{html.escape(report.title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
-        f"<h1>{html.escape(report.title)}</h1>\n"
-        f'<p class="meta">Scope: {html.escape(report.scope)}. Period: '
-        f"{html.escape(report.period)}. Report date: {report.generated_for.isoformat()}.</p>\n"
-        + "\n".join(sections)
-        + "\n</body>\n</html>\n"
+    return render(
+        "report/report.html", title=report.title, css=_CSS, report=report, sections=sections
     )
 
 
