@@ -15,7 +15,6 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -166,12 +165,9 @@ def _num(value: float) -> str:
 @cache
 def rubric_schema() -> dict:
     """The JSON schema for rubric files, shipped in the package."""
-    text = (
-        resources.files("imatter")
-        .joinpath("schemas/assess-rubric.schema.json")
-        .read_text(encoding="utf-8")
-    )
-    return json.loads(text)
+    from .. import jsonschemas
+
+    return jsonschemas.load("assess-rubric")
 
 
 def _field(path: Sequence[Any]) -> str:
@@ -221,11 +217,10 @@ def load_rubric(path: str | Path, *, assessment_id: str | None = None) -> Rubric
         line, problem = yaml_problem(err, text)
         raise RubricError(f"{path}:{line}: not valid YAML ({problem})") from None
 
-    import jsonschema
+    from .. import jsonschemas
 
-    validator = jsonschema.Draft202012Validator(rubric_schema())
     found = sorted(
-        (_located(e) for e in validator.iter_errors(data)),
+        (_located(e) for e in jsonschemas.validator("assess-rubric").iter_errors(data)),
         key=lambda item: (lines.of(item[0]), _field(item[0])),
     )
     if found:

@@ -14,9 +14,6 @@ import os
 import tempfile
 import textwrap
 import zipfile
-from collections.abc import Callable
-from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -102,22 +99,14 @@ def export_person(ws: Any, person: str | int, out: str | Path, *, by: str | None
     return out
 
 
-@cache
-def _validator() -> Callable[[Any], Any]:
-    import fastjsonschema
-
-    text = (resources.files("imatter") / "schemas" / SCHEMA).read_text(encoding="utf-8")
-    return fastjsonschema.compile(json.loads(text))
-
-
 def check_summary(summary: Any) -> None:
     """Raise ImatterError unless `summary` is a valid person.json (schemas/person-export)."""
-    import fastjsonschema
+    from .. import jsonschemas
 
-    try:
-        _validator()(summary)
-    except fastjsonschema.JsonSchemaValueException as err:
-        raise ImatterError(f"person.json does not match {SCHEMA}: {err.message}") from None
+    error = jsonschemas.best_error(SCHEMA, summary)
+    if error is not None:
+        where = jsonschemas.where(error) or "(top level)"
+        raise ImatterError(f"person.json does not match {SCHEMA}: {where}: {error.message}")
 
 
 def _check_target(out: Path) -> None:
