@@ -11,7 +11,6 @@ the database and can be written to a file kept elsewhere, which `verify` then ch
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -310,7 +309,9 @@ def seal(ws: Workspace, out: Path | None = None) -> Head:
         ).first()
         if last is None:
             raise AuditError("the audit log is empty; there is nothing to seal yet")
-        now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        from .clock import stamp
+
+        now = stamp()
         unsigned = Head(last.seq, last.hash, now, current_actor(), key_id, "")
         head = Head(**{**unsigned.__dict__, "signature": _b64(key.sign(unsigned.payload()))})
         conn.execute(

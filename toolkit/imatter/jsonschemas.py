@@ -1,9 +1,10 @@
 """The one way the toolkit checks JSON against the schemas it ships in `imatter/schemas/`.
 
 Every file the toolkit reads or writes with a schema (credentials, person exports, answers
-files, rubrics, course and session metadata) is checked here, with jsonschema's Draft 2020-12
-validator (or the draft a schema names). jsonschema is imported on first use, without the optional `rfc3987_syntax` "iri"
-format grammar that would otherwise be most of its import time (no schema here checks formats).
+files, rubrics, course and session metadata) is checked here, with jsonschema's validator for
+the draft each schema names (2020-12 by default). jsonschema is imported on first use, without
+the optional `rfc3987_syntax` "iri" format grammar that would otherwise be most of its import
+time (no schema here checks formats).
 """
 
 from __future__ import annotations

@@ -42,7 +42,9 @@ def parse_date(value: str | None, what: str = "date") -> dt.date | None:
 
 def today_or(value: str | None) -> dt.date:
     """--on/--as-of, defaulting to today (only the CLI looks at the clock)."""
-    return parse_date(value) or dt.date.today()
+    from ..clock import today
+
+    return parse_date(value) or today()
 
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")

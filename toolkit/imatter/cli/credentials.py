@@ -15,7 +15,9 @@ from .common import emit_json, json_option, table, today_or, who, workspace
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(microsecond=0)
+    from ..clock import now
+
+    return now().replace(microsecond=0)
 
 
 def _settings(ctx: click.Context):  # type: ignore[no-untyped-def]

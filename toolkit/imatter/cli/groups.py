@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import click
 
+from .. import clock
 from ..errors import UsageError
 from .common import as_of_option, emit_json, json_option, parse_date, table, today_or, workspace
 
@@ -270,7 +270,7 @@ def group_complete(ctx: click.Context, group_id: int, by: str, as_of: str | None
     from .. import groups
 
     ws = workspace(ctx)
-    today = dt.date.today()
+    today = clock.today()
     outcomes = groups.complete_group(
         ws.store, ws.programme, group_id, recorded_by=by, on=today_or(as_of), today=today
     )
@@ -309,7 +309,7 @@ def group_event(
         today_or(on),
         trainer=trainer,
         attendees=list(people),
-        today=dt.date.today(),
+        today=clock.today(),
         setting=setting_id,
         name=name,
     )
@@ -350,7 +350,7 @@ def attendance_mark(
         session = session_on(conn, group_id, parse_date(day, "--date"))  # type: ignore[arg-type]
     marks: dict[str | int, bool] = {**{p: True for p in present}, **{a: False for a in absent}}
     count = groups.record_attendance(
-        ws.store, ws.programme, session.id, marks, recorded_by=by, today=dt.date.today()
+        ws.store, ws.programme, session.id, marks, recorded_by=by, today=clock.today()
     )
     click.echo(f"Marked {count} learner(s) for group {group_id} on {session.held_on}")
 
@@ -365,7 +365,7 @@ def attendance_import(ctx: click.Context, csv_file: Path, by: str) -> None:
 
     ws = workspace(ctx)
     count = groups.import_attendance(
-        ws.store, ws.programme, csv_file, recorded_by=by, today=dt.date.today()
+        ws.store, ws.programme, csv_file, recorded_by=by, today=clock.today()
     )
     click.echo(f"Imported {count} attendance mark(s) from {csv_file}")
 
@@ -384,7 +384,7 @@ def attendance_template(ctx: click.Context, group_id: int, output: Path | None) 
     from .. import groups
 
     path = groups.write_register_template(
-        workspace(ctx).store, group_id, output or Path(f"register-{group_id}.csv"), dt.date.today()
+        workspace(ctx).store, group_id, output or Path(f"register-{group_id}.csv"), clock.today()
     )
     click.echo(f"Wrote {path}; fill in 'present' (yes/no) and run `imatter attendance import`")
 

@@ -6,11 +6,11 @@ a year's membership.)
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import click
 
+from .. import clock
 from .common import (
     as_of_option,
     emit_json,
@@ -146,7 +146,7 @@ def licences_invoices(
             lines,
             pdf_path,
             programme=ws.programme,
-            issued_on=dt.date.today(),
+            issued_on=clock.today(),
             period=(first, last),  # type: ignore[arg-type]
         )
         click.echo(f"Wrote {pdf}")

@@ -40,7 +40,9 @@ def open_context(workspace=None):  # type: ignore[no-untyped-def]
 def env_today() -> dt.date:
     """IMATTER_TODAY (YYYY-MM-DD) if set, else today: the dashboards' edge reads the clock."""
     value = os.environ.get(ENV_TODAY)
-    return dt.date.fromisoformat(value) if value else dt.date.today()
+    from ..clock import today
+
+    return dt.date.fromisoformat(value) if value else today()
 
 
 def env_person() -> str | None:

@@ -7,7 +7,6 @@ complete, and an existing file is never overwritten: no half-written or clobbere
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 import json
 import os
@@ -19,6 +18,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from .. import clock
 from ..errors import ImatterError, NotFound
 from ..records.people import resolve_person
 from ..store import schema as t
@@ -186,7 +186,7 @@ def _summary(
     return {
         "format": FORMAT,
         "schema_version": SCHEMA_VERSION,
-        "exported_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+        "exported_at": clock.now().replace(microsecond=0).isoformat(),
         "exported_by": by,
         "database_schema": version,
         "person": {**person, "erased": subject.erased},

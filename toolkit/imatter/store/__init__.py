@@ -25,7 +25,9 @@ __all__ = ["Store", "metadata"]
 
 
 def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+    from ..clock import utcnow
+
+    return utcnow()
 
 
 class Store:

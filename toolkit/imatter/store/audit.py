@@ -202,9 +202,9 @@ def install_triggers(conn: sa.Connection, metadata: sa.MetaData) -> None:
 
 
 def _now() -> str:
-    import datetime as dt
+    from ..clock import stamp
 
-    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return stamp(millis=True)
 
 
 def _append(conn: sa.Connection, entries: Iterable[tuple[str, str, str, str]]) -> int:

@@ -13,7 +13,6 @@ PostgreSQL databases are backed up and restored with `pg_dump` and `pg_restore`.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import json
 import os
 import sqlite3
@@ -439,7 +438,9 @@ def _fsync(path: Path) -> None:
 
 
 def _before_restore_name(live: Path) -> Path:
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    from ..clock import now
+
+    stamp = now().strftime("%Y%m%dT%H%M%SZ")
     candidate = live.with_name(f"{live.stem}.before-restore-{stamp}{live.suffix}")
     n = 1
     while candidate.exists():
