@@ -33,6 +33,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     ),
     "award": ("imatter.cli.core", "award", "Grant a role when the rules say it is met."),
     "apply": ("imatter.cli.core", "apply", "Record and decide applications for a role."),
+    "nomination": (
+        "imatter.cli.nominations",
+        "nomination",
+        "A Lead nominates someone for a role; the organisation approves or declines.",
+    ),
     "case": (
         "imatter.cli.core",
         "case",

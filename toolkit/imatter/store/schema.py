@@ -471,3 +471,24 @@ audit_seals = _table(
     sa.Column("key_id", sa.String(400), nullable=False),
     sa.Column("signature", sa.Text, nullable=False),
 )
+
+# A Lead nominates one of their people for a role; the organisation approves (which awards the
+# role through the rules) or declines with a reason.
+nominations = _table(
+    "nominations",
+    8,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("person_id", sa.Integer, sa.ForeignKey("people.id"), nullable=False),
+    sa.Column("role_id", sa.String(80), nullable=False),
+    sa.Column("setting_id", sa.String(80), sa.ForeignKey("settings.id")),
+    sa.Column("nominated_by", sa.String(200), nullable=False),
+    sa.Column("nominated_on", sa.Date, nullable=False),
+    sa.Column("note", sa.Text),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("decided_by", sa.String(200)),
+    sa.Column("decided_on", sa.Date),
+    sa.Column("reason", sa.Text),
+    sa.Column("award_id", sa.String(36)),
+    sa.Index("ix_nominations_person", "person_id"),
+    sa.Index("ix_nominations_status", "status"),
+)
