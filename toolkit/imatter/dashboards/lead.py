@@ -52,6 +52,19 @@ class LeadDashboard:
         self.complete = widgets.Button(description="Record completions", icon="graduation-cap")
         self.completions = widgets.HTML()
         self.eligible = widgets.HTML()
+        self.nominee = widgets.Dropdown(
+            description="Nominate", layout=widgets.Layout(width="520px")
+        )
+        self.nomination_note = widgets.Text(
+            description="Why",
+            placeholder="what the organisation should know (optional)",
+            layout=widgets.Layout(width="520px"),
+        )
+        self.nominate = widgets.Button(description="Send nomination", icon="paper-plane")
+        self.nominate.add_class("imatter-nominate")
+        self.nominated = widgets.HTML()
+        self.nominated.add_class("imatter-status")
+        self.nominations = widgets.HTML()
         self.reflections = widgets.HTML()
 
         self.status_of_group: groups.GroupStatus | None = None
@@ -65,6 +78,7 @@ class LeadDashboard:
         self.session.observe(self._when(self.refresh_marks), names="value")
         self.save.on_click(lambda _button: self.save_attendance())
         self.complete.on_click(lambda _button: self.record_completions())
+        self.nominate.on_click(lambda _button: self.send_nomination())
 
         register = widgets.VBox(
             [
@@ -90,7 +104,18 @@ class LeadDashboard:
                 self.completions,
             ]
         )
-        tabs = widgets.Tab(children=[groups_tab, self.eligible, self.reflections])
+        eligible_tab = widgets.VBox(
+            [
+                self.eligible,
+                heading("Nominate for the organisation to approve", 4),
+                self.nominee,
+                self.nomination_note,
+                self.nominate,
+                self.nominated,
+                self.nominations,
+            ]
+        )
+        tabs = widgets.Tab(children=[groups_tab, eligible_tab, self.reflections])
         for i, title in enumerate(["Groups and attendance", "Eligible next", "Reflections"]):
             tabs.set_title(i, title)
         self.widget = frame(
@@ -220,6 +245,30 @@ class LeadDashboard:
             [(s.name, s.title, s.state, "; ".join(s.missing)) for s in steps],
             empty="Nobody you look after is eligible for a new role or one step away.",
         )
+        ready = [s for s in steps if s.state == "eligible now"]
+        self.nominee.options = [(f"{s.name}: {s.title}", (s.person_id, s.role)) for s in ready]
+        self.nominee.value = (ready[0].person_id, ready[0].role) if ready else None
+        self.nominate.disabled = not ready
+        self.refresh_nominations(set(people))
+
+    def refresh_nominations(self, people: set[int]) -> None:
+        from ..services.nominations import list_nominations
+
+        mine = [n for n in list_nominations(self.ws.store) if n.person_id in people]
+        self.nominations.value = "<h4>Your nominations</h4>" + table(
+            ["Person", "Role", "Sent", "State", "Reason or award"],
+            [
+                (
+                    n.person,
+                    self.ws.programme.role(n.role_id).title,
+                    n.nominated_on.isoformat(),
+                    n.status,
+                    n.reason or (n.award_id or ""),
+                )
+                for n in mine
+            ],
+            empty="No nominations sent yet.",
+        )
 
     def refresh_reflections(self) -> None:
         from .data import reflections_waiting
@@ -240,6 +289,32 @@ class LeadDashboard:
         )
 
     # ------------------------------------------------------------------ actions
+    def send_nomination(self) -> None:
+        from ..access import identity
+        from ..services.nominations import nominate
+
+        if self.nominee.value is None:
+            return
+        person_id, role_id = self.nominee.value
+        try:
+            made = nominate(
+                self.ws,
+                person_id,
+                role_id,
+                self.today,
+                nominated_by=identity(),
+                note=self.nomination_note.value,
+            )
+        except ImatterError as err:
+            self.nominated.value = note(f"Not sent: {err.message}", "error")
+            return
+        title = self.ws.programme.role(made.role_id).title
+        self.nominated.value = note(
+            f"Nominated {made.person} for {title}; the organisation will approve or decline it."
+        )
+        self.nomination_note.value = ""
+        self.refresh_eligible()
+
     def save_attendance(self) -> None:
         sid = self.session.value
         if sid is None or not self.checkboxes:
