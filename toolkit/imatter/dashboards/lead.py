@@ -43,13 +43,11 @@ class LeadDashboard:
         self.session = widgets.Dropdown(description="Session", layout=widgets.Layout(width="320px"))
         self.marks = widgets.VBox()
         self.checkboxes: dict[int, widgets.Checkbox] = {}
-        self.save = widgets.Button(
-            description="Save attendance", button_style="primary", icon="check"
-        )
+        self.save = widgets.Button(description="Save attendance", button_style="primary")
         self.save.add_class("imatter-save")
         self.status = widgets.HTML()
         self.status.add_class("imatter-status")
-        self.complete = widgets.Button(description="Record completions", icon="graduation-cap")
+        self.complete = widgets.Button(description="Record completions")
         self.completions = widgets.HTML()
         self.eligible = widgets.HTML()
         self.nominee = widgets.Dropdown(
@@ -60,10 +58,10 @@ class LeadDashboard:
             placeholder="what the organisation should know (optional)",
             layout=widgets.Layout(width="520px"),
         )
-        self.nominate = widgets.Button(description="Send nomination", icon="paper-plane")
+        self.nominate = widgets.Button(description="Send nomination")
         self.nominate.add_class("imatter-nominate")
         self.nominated = widgets.HTML()
-        self.nominated.add_class("imatter-status")
+        self.nominated.add_class("imatter-nomination-status")
         self.nominations = widgets.HTML()
         self.reflections = widgets.HTML()
 

@@ -48,7 +48,7 @@ class OrganisationView:
         )
         self.decline_nomination = widgets.Button(description="Decline", button_style="warning")
         self.nomination_result = widgets.HTML()
-        self.nomination_result.add_class("imatter-status")
+        self.nomination_result.add_class("imatter-nomination-status")
         self.approve_nomination.on_click(lambda _b: self.decide_nomination(True))
         self.decline_nomination.on_click(lambda _b: self.decide_nomination(False))
         self.days.observe(lambda _change: self.refresh_renewals(), names="value")
