@@ -147,8 +147,14 @@ def import_attendance(
     """
     from ..records.csv_import import read_csv, row_person, run_import
 
+    from ..cells import unsafe_cell
+
     path = Path(path)
-    rows = read_csv(path, ATTENDANCE_COLUMNS, ATTENDANCE_OPTIONAL)
+    # A register template quotes text a spreadsheet would run as a formula; read it back as is.
+    rows = [
+        (line, {k: unsafe_cell(v) if isinstance(v, str) else v for k, v in row.items()})
+        for line, row in read_csv(path, ATTENDANCE_COLUMNS, ATTENDANCE_OPTIONAL)
+    ]
     seen: dict[tuple[int, int], int] = {}
     with store.read() as conn:
         recorder = resolve_person(conn, recorded_by)
@@ -239,12 +245,14 @@ def register(store: Store, group_id: int) -> Register:
 
 def write_register_template(store: Store, group_id: int, path: str | Path, today: dt.date) -> Path:
     """A CSV to fill in and import: one row per learner per session held by `today`."""
+    from ..cells import safe_row
+
     reg = register(store, group_id)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow([*ATTENDANCE_COLUMNS, "name"])
+        writer.writerow(safe_row([*ATTENDANCE_COLUMNS, "name"]))
         for session in reg.sessions:
             if session.cancelled or session.held_on > today:
                 continue
@@ -253,12 +261,14 @@ def write_register_template(store: Store, group_id: int, path: str | Path, today
                     continue
                 mark = reg.mark(session.id, learner.person_id)
                 writer.writerow(
-                    [
-                        reg.group.id,
-                        session.held_on.isoformat(),
-                        learner.email or learner.person_id,
-                        "" if mark is None else ("yes" if mark else "no"),
-                        learner.name,
-                    ]
+                    safe_row(
+                        [
+                            reg.group.id,
+                            session.held_on.isoformat(),
+                            learner.email or learner.person_id,
+                            "" if mark is None else ("yes" if mark else "no"),
+                            learner.name,
+                        ]
+                    )
                 )
     return path
