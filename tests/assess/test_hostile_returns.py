@@ -45,9 +45,7 @@ def _files(folder):
             if p.is_file()}  # fmt: skip
 
 
-def test_a_zip_bomb_is_quarantined_with_a_reason_and_nothing_big_is_written(
-    bomb, course, tmp_path
-):
+def test_a_zip_bomb_is_quarantined_with_a_reason_and_nothing_big_is_written(bomb, course, tmp_path):
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     report = collect_files(course, A, bomb)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024

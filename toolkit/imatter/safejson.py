@@ -22,7 +22,7 @@ MAX_DIGITS = 100
 # A JSON string (escapes included); what is left outside strings holds the brackets and numbers.
 _STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 _NOT_BRACKET = re.compile(r"[^\[\]{}]+")
-_LONG_DIGITS = re.compile(r"[0-9]{%d,}" % (MAX_DIGITS + 1))
+_LONG_DIGITS = re.compile("[0-9]{" + str(MAX_DIGITS + 1) + ",}")
 
 
 def hostile(text: str) -> str | None:

@@ -145,9 +145,8 @@ def import_attendance(
     Every bad row is listed with its line number and the fix (ImportRowError); nothing is
     recorded unless every row is good. Returns the number of marks recorded.
     """
-    from ..records.csv_import import read_csv, row_person, run_import
-
     from ..cells import unsafe_cell
+    from ..records.csv_import import read_csv, row_person, run_import
 
     path = Path(path)
     # A register template quotes text a spreadsheet would run as a formula; read it back as is.
