@@ -41,6 +41,17 @@ def hostile(text: str) -> str | None:
     return None
 
 
+def refuse_hostile(
+    text: str, *, source: str = "", error: type[ImatterError] = ImatterError
+) -> None:
+    """Raise `error` if `text` is too deeply nested or holds absurd numbers (for a reader that
+    parses with its own messages)."""
+    why = hostile(text)
+    if why:
+        where = f"{source}: " if source else ""
+        raise error(f"{where}refused: the JSON has {why}")
+
+
 def _finite(text: str) -> float:
     value = float(text)
     if not math.isfinite(value):
@@ -74,9 +85,7 @@ def loads(
             text = text.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         raise error(f"{where}not valid JSON: not UTF-8 text ({err.reason})") from None
-    why = hostile(text)
-    if why:
-        raise error(f"{where}refused: the JSON has {why}")
+    refuse_hostile(text, source=source, error=error)
     try:
         return json.loads(
             text,

@@ -64,6 +64,7 @@ def session_on(conn: sa.Connection, group_id: int, day: dt.date) -> sa.Row:
 
 def _mark(
     conn: sa.Connection,
+    programme: Programme,
     group: Group,
     session: sa.Row,
     person_id: int,
@@ -73,6 +74,7 @@ def _mark(
 ) -> None:
     if session.cancelled:
         raise UsageError(f"the session on {session.held_on} was cancelled; it has no register")
+    programme.check_date(session.held_on, course_id=group.course, what="session date")
     if session.held_on > today:
         raise UsageError(
             f"the session on {session.held_on} has not happened yet (today is {today})"
@@ -128,7 +130,9 @@ def record_attendance(
         recorder = resolve_person(conn, recorded_by)
         check_recorder(conn, programme, group, recorder, today)
         for ref, present in marks.items():
-            _mark(conn, group, session, resolve_person(conn, ref), present, recorder, today)
+            _mark(
+                conn, programme, group, session, resolve_person(conn, ref), present, recorder, today
+            )
     return len(marks)
 
 
@@ -186,7 +190,7 @@ def import_attendance(
         if key in seen:
             raise ValueError(f"duplicate of line {seen[key]} (same group, date and person)")
         seen[key] = line
-        _mark(conn, group, session, person_id, present, recorder, today)
+        _mark(conn, programme, group, session, person_id, present, recorder, today)
 
     numbered = [(line, {**row, "__line__": str(line)}) for line, row in rows]
     return run_import(store, path, numbered, apply_row)

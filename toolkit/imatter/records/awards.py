@@ -40,6 +40,7 @@ def award_role(
 
     programme: Programme = ws.programme
     role = programme.role(role_id)
+    programme.check_date(on, what="award date")
     with ws.store.write() as conn:
         person_id = resolve_person(conn, person)
         require(conn, "awards.grant", person=person_id)
