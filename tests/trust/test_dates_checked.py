@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-import sqlalchemy as sa
 from imatter.cli import main
 from imatter.errors import ProgrammeError
 from imatter.programme import load_programme
