@@ -5,8 +5,10 @@ together) with the name "Erased person <id>" and no email or area. Every column 
 map lists is then erased as the map says, and a final scan of every text column replaces any
 remaining mention of the name, email or sign-in identity. After the commit, SQLite rewrites the
 file (VACUUM) and empties its write-ahead log, so no older copy of a row stays in the database
-files; the person's credential files are removed; and backups and other files in the workspace
-that still mention the person are listed, so the caller can warn.
+files; the person's credential files are removed; the nbgrader gradebooks of the workspace's
+assessment course directories are cleaned (see `gradebooks`); and backups and other files in
+the workspace that still mention the person (or a gradebook that could not be cleaned) are
+listed, so the caller can warn.
 """
 
 from __future__ import annotations
@@ -50,6 +52,8 @@ class ErasureSummary:
     backups: tuple[Path, ...]  # backups in the workspace that still hold older copies
     mentions: tuple[Path, ...]  # other workspace files that still mention the person
     notes: tuple[str, ...]  # what the database could not do (a checkpoint blocked, ...)
+    gradebooks: tuple[Path, ...] = ()  # nbgrader gradebooks the person was erased from
+    gradebooks_failed: tuple[Path, ...] = ()  # gradebooks that could not be cleaned (see notes)
 
     @property
     def rows(self) -> int:
@@ -115,6 +119,7 @@ def erase_person(
     # After the commit nothing may fail: what cannot be done is said in `notes`.
     removed = _remove(files, notes)
     notes += _compact(store, compact) if store.is_sqlite else _vacuum_postgres(store, changed)
+    grades = _gradebooks(ws, subject, notes)
     backups, mentions, skipped = _workspace_files(ws, store, file_terms)
     if skipped:
         notes.append(
@@ -132,6 +137,8 @@ def erase_person(
         backups=tuple(backups),
         mentions=tuple(mentions),
         notes=tuple(notes),
+        gradebooks=grades.cleaned,
+        gradebooks_failed=tuple(path for path, _ in grades.failed),
     )
 
 
@@ -281,6 +288,20 @@ def _file_terms(subject: Subject) -> Terms:
 
 
 # ------------------------------------------------------------------ after the commit
+def _gradebooks(ws: Any, subject: Subject, notes: list[str]) -> Any:
+    """Erase the person from every nbgrader gradebook in the workspace; say what failed."""
+    from ..assess.course_dir import student_id
+    from .gradebooks import clean_gradebooks
+
+    result = clean_gradebooks(Path(ws.path), student_id(subject.id), subject.terms)
+    notes += [
+        f"the nbgrader gradebook {path} could not be cleaned ({why}); erase "
+        f"{student_id(subject.id)}'s name and email there by hand"
+        for path, why in result.failed
+    ]
+    return result
+
+
 def _remove(files: list[Path], notes: list[str]) -> list[Path]:
     removed = []
     for path in files:
