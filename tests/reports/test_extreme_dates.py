@@ -132,3 +132,20 @@ def test_the_xapi_export_runs_over_extreme_dates(cli, extreme_ws, tmp_path):
     code, out, err = cli(extreme_ws, "export", "xapi", "-o", str(tmp_path / "s.jsonl"),
                          "--as-of", "2026-11-28")  # fmt: skip
     assert (code, err) == (0, ""), err
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["status", "ann@example.org"],
+        ["status", "cat@example.org"],
+        ["eligible", "--role", "school-lead"],
+        ["licences", "report"],
+        ["licences", "renewals", "--days", "36500"],
+        ["group", "show", "1"],
+    ],
+    ids=" ".join,
+)
+def test_other_read_commands_run_over_extreme_dates(cli, extreme_ws, args):
+    code, out, err = cli(extreme_ws, *args)
+    assert (code, err) == (0, ""), err

@@ -329,9 +329,9 @@ def renewals_due(store: Store, programme: Programme, on: dt.date, days: int) -> 
         rows = _allowed_settings(conn, rows)
     renewals = []
     for row in rows:
-        renews_on = row.ends_on + dt.timedelta(days=1)
-        if renews_on > horizon:
+        if row.ends_on >= horizon:  # renews after the horizon (and 9999-12-31 has no next day)
             continue
+        renews_on = row.ends_on + dt.timedelta(days=1)
         roll = row.pupils_on_roll if row.kind == "school" else None
         renewals.append(
             Renewal(
