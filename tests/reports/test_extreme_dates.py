@@ -20,6 +20,15 @@ FIRST_AT, LAST_AT = dt.datetime(1, 1, 1), dt.datetime(9999, 12, 31, 23, 59)
 
 @pytest.fixture
 def extreme_ws(fresh_ws):
+    return _extreme(fresh_ws)
+
+
+@pytest.fixture
+def pg_extreme_ws(pg_ws):
+    return _extreme(pg_ws)
+
+
+def _extreme(fresh_ws):
     ids = build_world(fresh_ws)
     ann, ben, cat = ids["ann"], ids["ben"], ids["cat"]
     with fresh_ws.store.write() as conn:
@@ -108,6 +117,19 @@ def test_reports_run_over_extreme_dates_in_every_format(cli, extreme_ws, tmp_pat
         code, out, err = cli(extreme_ws, "export", "report", *scope, *as_of, "--format", fmt,
                              "-o", str(tmp_path / f"export-{target.name}"))  # fmt: skip
         assert (code, err) == (0, ""), (fmt, err)
+
+
+def test_reports_run_over_extreme_dates_on_postgresql(cli, pg_extreme_ws, tmp_path):
+    for scope in ([], ["--setting", "oak"], ["--group", "1"]):
+        code, out, err = cli(pg_extreme_ws, "report", *scope, "--as-of", "2026-11-28")
+        assert (code, err) == (0, ""), err
+        code, out, err = cli(pg_extreme_ws, "export", "report", *scope, "--format", "xlsx",
+                             "-o", str(tmp_path / "r.xlsx"), "--as-of", "2026-11-28")  # fmt: skip
+        assert (code, err) == (0, ""), err
+    code, out, err = cli(pg_extreme_ws, "export", "report", "completions", "--as-of", "9999-12-31")
+    assert (code, err) == (0, "")
+    rows = {row["course_id"]: row for row in csv.DictReader(io.StringIO(out))}
+    assert rows["awareness"]["0/01 spring"] == rows["awareness"]["9999/00 autumn"] == "1"
 
 
 def test_extreme_dates_are_reported_not_dropped(cli, extreme_ws):

@@ -112,3 +112,19 @@ def test_audit_verify_names_a_dropped_audit_table(ws, run_cli, tables, message):
         f"Error: audit log NOT intact: {message}: the log cannot be checked; restore the "
         "database from a backup\n"
     )
+
+
+def test_audit_verify_names_a_dropped_audit_table_on_postgresql(pg_ws, run_cli, monkeypatch):
+    import sqlalchemy as sa
+
+    monkeypatch.setenv("IMATTER_WORKSPACE", str(pg_ws.path))
+    engine = sa.create_engine(pg_ws.db_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE audit_log CASCADE")
+    engine.dispose()
+    code, out, err = run_cli("audit", "verify")
+    assert (code, out) == (1, "")
+    assert err == (
+        "Error: audit log NOT intact: the audit table audit_log is missing from the database "
+        "(dropped): the log cannot be checked; restore the database from a backup\n"
+    )
