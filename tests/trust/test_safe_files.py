@@ -169,3 +169,23 @@ def test_safe_cell_quotes_formula_text_only_and_round_trips(value, safe):
     assert safe_cell(safe_cell(value)) == safe
     if isinstance(value, str):
         assert unsafe_cell(safe_cell(value)) == value
+
+
+def test_every_module_that_writes_csv_or_xlsx_uses_the_safe_cell_helper():
+    """A new CSV or XLSX writer cannot ship without going through imatter.cells."""
+    import re
+
+    package = Path(__file__).resolve().parents[2] / "toolkit" / "imatter"
+    writes = re.compile(r"csv\.writer\(|csv\.DictWriter\(|\.to_csv\(|\.to_excel\(|openpyxl")
+    writers = {
+        path.relative_to(package).as_posix()
+        for path in package.rglob("*.py")
+        if path.name != "cells.py" and writes.search(path.read_text(encoding="utf-8"))
+    }
+    assert writers >= {"reports/render.py", "privacy/export.py", "groups/attendance.py"}
+    unsafe = sorted(
+        name
+        for name in writers
+        if not re.search(r"from \.+cells import", (package / name).read_text(encoding="utf-8"))
+    )
+    assert unsafe == []
