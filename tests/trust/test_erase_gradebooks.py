@@ -71,6 +71,7 @@ def test_a_gradebook_that_cannot_be_cleaned_is_listed(ws, learners, run_cli, mon
         f"Warning: the nbgrader gradebook {gradebook} could not be cleaned (database is "
         f"locked); erase p{me}'s name and email there by hand"
     )
+    assert f"  {gradebook}" in err.splitlines()  # and among the files that still name them
     assert _students(gradebook)[f"p{me}"][0] == NAME
 
 

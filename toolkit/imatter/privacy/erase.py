@@ -419,8 +419,39 @@ def _records_copy(path: Path) -> bool:
     return {"people", "schema_migrations"} <= names
 
 
+def _sqlite_mentions(path: Path, terms: Terms) -> bool | None:
+    """Whether a SQLite file's text values name the person (None: not a SQLite file).
+
+    Its bytes alone do not tell: a record's fields are stored side by side, so a name can run
+    into the value before it ("p12Ann Able") and a whole-word search misses it.
+    """
+    with path.open("rb") as handle:
+        if handle.read(16) != b"SQLite format 3\x00":
+            return None
+    db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
+    try:
+        names = [
+            r[0]
+            for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            if not r[0].startswith("sqlite_")
+        ]
+        for name in names:
+            quoted = name.replace('"', '""')
+            for row in db.execute(f'SELECT * FROM "{quoted}"'):
+                if any(terms.found_in(value) for value in row):
+                    return True
+        return False
+    except sqlite3.Error:  # damaged: its bytes are searched instead
+        return None
+    finally:
+        db.close()
+
+
 def _mentions(path: Path, terms: Terms) -> bool:
     try:
+        in_database = _sqlite_mentions(path, terms)
+        if in_database is not None:
+            return in_database or terms.found_in(path.read_bytes().decode("utf-8", "replace"))
         if zipfile.is_zipfile(path):
             with zipfile.ZipFile(path) as archive:
                 return any(
