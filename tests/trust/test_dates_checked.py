@@ -72,6 +72,10 @@ def _group(run) -> None:
             f"award date 0001-01-01 is before 2000-01-01, {LIMIT}",
         ),
         (
+            ["apply", "add", "ann@oak.example", "trainee-lead", "--on", "0001-01-01"],
+            f"application date 0001-01-01 is before 2000-01-01, {LIMIT}",
+        ),
+        (
             ["group", "create", "--course", "foundation-a", "--term", "2026-27-t1",
              "--leader", "lena@oak.example", "--setting", "oakfield", "--on", "0001-01-01"],
             "start date 0001-01-01 " + course_limit("foundation-a"),
