@@ -146,3 +146,9 @@ def test_the_cli_reports_a_zip_bomb_in_one_line(bomb, course, run_cli, ws, peopl
         f"  returns.zip (unknown learner): refused: {name('p1')} would unpack from 2 MB to "
         "2,048 MB, more than 100 times (a zip bomb); nothing was extracted"
     )
+
+
+def test_a_damaged_archive_is_refused_not_a_traceback(tmp_path):
+    path = tmp_path / "returns.zip"
+    path.write_bytes(b"PK\x03\x04 cut short")
+    assert archive_problem(path) == "not a readable archive (ReadError); nothing was extracted"

@@ -35,6 +35,7 @@ import shutil
 import tarfile
 import warnings
 import zipfile
+import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -354,11 +355,9 @@ class _Quarantine:
         while target.exists() or target.with_name(target.name + ".problem.txt").exists():
             n += 1
             target = self.folder / f"{Path(name).stem}.{n}{Path(name).suffix}"
-        if not copy:
-            pass
-        elif source.is_dir():
+        if copy and source.is_dir():
             shutil.copytree(source, target)
-        else:
+        elif copy:
             shutil.copy2(source, target)
         note = target.with_name(target.name + ".problem.txt")
         note.write_text(
@@ -427,7 +426,16 @@ def archive_problem(path: Path) -> str | None:
     try:
         with path.open("rb") as handle:
             return _archive_problem(handle, path.name, path.stat().st_size, _Budget())
-    except (OSError, zipfile.BadZipFile, tarfile.TarError, EOFError, ValueError) as err:
+    except (
+        OSError,
+        zipfile.BadZipFile,
+        tarfile.TarError,
+        zlib.error,
+        EOFError,
+        ValueError,
+        RuntimeError,  # an encrypted entry
+        NotImplementedError,  # a compression method Python cannot read
+    ) as err:
         return f"not a readable archive ({err.__class__.__name__}); nothing was extracted"
 
 
