@@ -78,6 +78,9 @@ class AuditReport:
         return self.problem is None
 
 
+AUDIT_TABLES = ("audit_log", "audit_seals")
+
+
 def _fail(report: AuditReport, seq: int | None, problem: str) -> AuditReport:
     if report.problem is None:
         report.problem, report.first_bad = problem, seq
@@ -252,6 +255,15 @@ def verify(
     given = [(read_head(path), f"the head file {path}") for path in head_files or []]
     with ws.store.read() as conn:
         require(conn, "audit.verify")
+        gone = [name for name in AUDIT_TABLES if not sa.inspect(conn).has_table(name)]
+        if gone:
+            return _fail(
+                AuditReport(),
+                None,
+                f"the audit table{'s' if len(gone) > 1 else ''} {' and '.join(gone)} "
+                f"{'are' if len(gone) > 1 else 'is'} missing from the database (dropped): "
+                "the log cannot be checked; restore the database from a backup",
+            )
         stored = [
             (_head_from_row(row), f"the seal of {row.sealed_at}")
             for row in conn.execute(sa.select(audit_seals).order_by(audit_seals.c.id))
@@ -333,8 +345,12 @@ def seal(ws: Workspace, out: Path | None = None) -> Head:
 
 def read_head(path: Path) -> Head:
     """A head file written by `seal`, or AuditError naming the file and what is wrong."""
+    from .safejson import refuse_hostile
+
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        refuse_hostile(text, source=str(path), error=AuditError)
+        data = json.loads(text)
     except FileNotFoundError:
         raise AuditError(f"{path}: no such head file") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:

@@ -181,6 +181,8 @@ INVOICE_COLUMNS = (
 
 def write_invoices_csv(lines: list[InvoiceLine], path: str | Path) -> Path:
     """The invoice summary as CSV (UTF-8, one row per membership, then a total row)."""
+    from .cells import safe_dict
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="", encoding="utf-8") as handle:
@@ -189,7 +191,7 @@ def write_invoices_csv(lines: list[InvoiceLine], path: str | Path) -> Path:
         for line in lines:
             row = asdict(line)
             row["fee"] = f"{line.fee:.2f}"
-            writer.writerow(row)
+            writer.writerow(safe_dict(row))
         for currency, total in invoice_totals(lines).items():
             writer.writerow({"name": "TOTAL", "fee": f"{total:.2f}", "currency": currency})
     return path
@@ -327,9 +329,9 @@ def renewals_due(store: Store, programme: Programme, on: dt.date, days: int) -> 
         rows = _allowed_settings(conn, rows)
     renewals = []
     for row in rows:
-        renews_on = row.ends_on + dt.timedelta(days=1)
-        if renews_on > horizon:
+        if row.ends_on >= horizon:  # renews after the horizon (and 9999-12-31 has no next day)
             continue
+        renews_on = row.ends_on + dt.timedelta(days=1)
         roll = row.pupils_on_roll if row.kind == "school" else None
         renewals.append(
             Renewal(

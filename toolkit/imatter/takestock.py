@@ -227,13 +227,15 @@ def write_review_template(path: str | Path) -> Path:
     """A CSV to fill in: one row per characteristic, with its title, rating and evidence blank."""
     import csv
 
+    from .cells import safe_row
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["characteristic", "title", "rating", "evidence"])
         for c in CHARACTERISTICS:
-            writer.writerow([c.number, c.title, "", ""])
+            writer.writerow(safe_row([c.number, c.title, "", ""]))
     return path
 
 

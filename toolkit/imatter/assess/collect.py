@@ -10,7 +10,11 @@ why, and the others carry on. A file is quarantined when
   says it belongs to someone else;
 - answer or graded cells were duplicated, changed to another cell type, or an answer cell was
   deleted (or left empty while the writing went into a new cell of the learner's own);
-- the same learner returned two files in one batch.
+- the same learner returned two files in one batch;
+- it is hostile: JSON nested too deeply or holding absurd numbers, a notebook larger than
+  `MAX_NOTEBOOK_BYTES`, or an archive that would unpack to more than `MAX_UNPACKED_BYTES` or
+  whose entries are compressed more than `MAX_RATIO` times (a zip bomb). Archives are checked
+  before anything is extracted; a refused one is kept (as sent) with the reason, nothing unpacked.
 
 Deleted check (test) cells and deleted or edited instruction cells are not the learner's work:
 nbgrader restores them when it grades (`OverwriteCells.add_missing_cells`), and they are
@@ -24,11 +28,14 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import json
 import re
 import shutil
+import tarfile
 import warnings
 import zipfile
+import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,6 +56,11 @@ _RETURNED = re.compile(r"^(?P<student>p[1-9][0-9]{0,9})[_-](?P<rest>.+)\.ipynb$"
 RETURN_NOTE_NAME = "HOW-TO-RETURN.txt"  # written by release beside the notebooks
 _SKIP = {".DS_Store", "Thumbs.db", "desktop.ini", RETURN_NOTE_NAME}
 _COLLECTOR = "imatter.assess.nbgrader_plugins.LearnerFileCollector"
+ARCHIVE_EXTS = (".zip", ".gz")  # what nbgrader's extractor unpacks (and the archives inside)
+MAX_UNPACKED_BYTES = 256 * 1024 * 1024  # all the files one archive may unpack to
+MAX_RATIO = 100  # how much more an entry may unpack to than it takes in the archive
+RATIO_FROM_BYTES = 1024 * 1024  # smaller entries may compress well: they cannot hurt
+MAX_NOTEBOOK_BYTES = 50 * 1024 * 1024  # a returned notebook larger than this is not read
 
 
 @dataclass(frozen=True)
@@ -188,6 +200,14 @@ def check_notebook(data: bytes, expected: Expected, verdict: Verdict) -> None:
     except UnicodeDecodeError:
         verdict.problems.append("not a notebook: the file is not text (was it saved as PDF?)")
         return
+    from ..safejson import hostile
+
+    why = hostile(text)
+    if why:
+        verdict.problems.append(
+            f"refused: the JSON has {why}; Jupyter does not write such files (send it again)"
+        )
+        return
     try:
         raw = json.loads(text)
     except json.JSONDecodeError as err:
@@ -319,16 +339,25 @@ class _Quarantine:
         self.folder = course.quarantine(assessment_id) / stamp
         self.items: list[Problem] = []
 
-    def keep(self, source: Path, name: str, learner: str | None, problems: list[str]) -> Problem:
+    def keep(
+        self,
+        source: Path,
+        name: str,
+        learner: str | None,
+        problems: list[str],
+        *,
+        copy: bool = True,
+    ) -> Problem:
+        """Keep a copy of `source` with a note of its problems (only the note if not `copy`)."""
         self.folder.mkdir(parents=True, exist_ok=True)
         target = self.folder / name
         n = 1
-        while target.exists():
+        while target.exists() or target.with_name(target.name + ".problem.txt").exists():
             n += 1
             target = self.folder / f"{Path(name).stem}.{n}{Path(name).suffix}"
-        if source.is_dir():
+        if copy and source.is_dir():
             shutil.copytree(source, target)
-        else:
+        elif copy:
             shutil.copy2(source, target)
         note = target.with_name(target.name + ".problem.txt")
         note.write_text(
@@ -340,6 +369,13 @@ class _Quarantine:
         item = Problem(name, learner, tuple(problems), target)
         self.items.append(item)
         return item
+
+
+def _too_big(path: Path) -> str:
+    return (
+        f"refused: {_size(path.stat().st_size)} is far larger than a returned notebook "
+        f"(at most {_size(MAX_NOTEBOOK_BYTES)}); the file was not copied: find the right file"
+    )
 
 
 def _stamp(now: dt.datetime | None) -> str:
@@ -357,6 +393,111 @@ def _sha(path: Path) -> str:
 
 
 # ---------------------------------------------------------------------- files and zips
+def _size(n: int) -> str:
+    return f"{n / 1024 / 1024:,.0f} MB" if n >= 1024 * 1024 else f"{n:,} bytes"
+
+
+class _Budget:
+    """What one archive (with the archives inside it) may unpack to."""
+
+    def __init__(self) -> None:
+        self.left = MAX_UNPACKED_BYTES
+
+    def take(self, name: str, size: int, packed: int | None) -> str | None:
+        if packed is not None and size > RATIO_FROM_BYTES and size > MAX_RATIO * max(packed, 1):
+            return (
+                f"refused: {name} would unpack from {_size(packed)} to {_size(size)}, more than "
+                f"{MAX_RATIO} times (a zip bomb); nothing was extracted"
+            )
+        self.left -= size
+        if self.left < 0:
+            return (
+                f"refused: the archive would unpack to more than {_size(MAX_UNPACKED_BYTES)} "
+                "(a zip bomb, or far more than returned notebooks); nothing was extracted"
+            )
+        return None
+
+
+def archive_problem(path: Path) -> str | None:
+    """Why an archive must not be extracted (too big unpacked, or compressed like a bomb).
+
+    Reads only the archives' directories (and archives inside, within the same budget).
+    """
+    try:
+        with path.open("rb") as handle:
+            return _archive_problem(handle, path.name, path.stat().st_size, _Budget())
+    except (
+        OSError,
+        zipfile.BadZipFile,
+        tarfile.TarError,
+        zlib.error,
+        EOFError,
+        ValueError,
+        RuntimeError,  # an encrypted entry
+        NotImplementedError,  # a compression method Python cannot read
+    ) as err:
+        return f"not a readable archive ({err.__class__.__name__}); nothing was extracted"
+
+
+def _is_archive(name: str) -> bool:
+    return Path(name).suffix in ARCHIVE_EXTS
+
+
+def _archive_problem(handle: Any, name: str, packed: int, budget: _Budget) -> str | None:
+    if zipfile.is_zipfile(handle):
+        handle.seek(0)
+        with zipfile.ZipFile(handle) as archive:
+            entries = [i for i in archive.infolist() if not i.is_dir()]
+            for info in entries:
+                why = budget.take(info.filename, info.file_size, info.compress_size)
+                if why:
+                    return why
+            for info in entries:
+                if _is_archive(info.filename):
+                    with archive.open(info) as inner:
+                        data = io.BytesIO(inner.read())
+                    why = _archive_problem(data, info.filename, info.compress_size, budget)
+                    if why:
+                        return why
+        return None
+    handle.seek(0)
+    total = 0
+    nested: list[tuple[str, bytes, int]] = []
+    with tarfile.open(fileobj=handle, mode="r:*") as archive:
+        for member in archive:  # headers are read one by one: stops as soon as the budget ends
+            if not member.isfile():
+                continue
+            total += member.size
+            why = budget.take(member.name, member.size, None)
+            if why:
+                return why
+            if _is_archive(member.name):
+                inner = archive.extractfile(member)
+                if inner is not None:
+                    nested.append((member.name, inner.read(), member.size))
+    if total > RATIO_FROM_BYTES and total > MAX_RATIO * max(packed, 1):
+        return (
+            f"refused: {name} would unpack from {_size(packed)} to {_size(total)}, more than "
+            f"{MAX_RATIO} times (a zip bomb); nothing was extracted"
+        )
+    for inner_name, data, size in nested:
+        why = _archive_problem(io.BytesIO(data), inner_name, size, budget)
+        if why:
+            return why
+    return None
+
+
+def _refuse_hostile_archives(archive: Path, quarantine: _Quarantine) -> None:
+    """Quarantine (as sent, with the reason) every archive that must not be extracted."""
+    for path in sorted(p for p in archive.rglob("*") if p.is_file()):
+        if not _is_archive(path.name):
+            continue
+        why = archive_problem(path)
+        if why:
+            quarantine.keep(path, path.name, None, [why])
+            path.unlink()
+
+
 def collect_files(
     course: CourseDir,
     assessment_id: str,
@@ -402,10 +543,13 @@ def collect_files(
                 continue
             if item.is_dir():
                 shutil.copytree(item, archive / item.name)
+            elif item.stat().st_size > MAX_UNPACKED_BYTES:
+                quarantine.keep(item, item.name, None, [_too_big(item)], copy=False)
             else:
                 shutil.copy2(item, archive / item.name)
     else:
         shutil.copy2(inbox, archive / inbox.name)
+    _refuse_hostile_archives(archive, quarantine)
 
     try:
         app.init_plugins()
@@ -429,6 +573,10 @@ def collect_files(
                 f"unknown learner {verdict.learner}: not on this course directory's roster "
                 f"(add person {person_of(verdict.learner)} with `imatter assess init --learner`)"
             )
+        if path.stat().st_size > MAX_NOTEBOOK_BYTES:
+            quarantine.keep(path, path.name, verdict.learner, [_too_big(path)], copy=False)
+            path.unlink()
+            continue
         if path.suffix.lower() == ".ipynb":
             check_notebook(path.read_bytes(), expected, verdict)
         elif not verdict.problems:
@@ -507,7 +655,9 @@ def collect_exchange(
         verdict = Verdict(learner=sid)
         if sid not in roster:
             verdict.problems.append(f"unknown learner {sid}: not on this course directory's roster")
-        if notebook.is_file():
+        if notebook.is_file() and notebook.stat().st_size > MAX_NOTEBOOK_BYTES:
+            verdict.problems.append(_too_big(notebook))
+        elif notebook.is_file():
             check_notebook(notebook.read_bytes(), expected, verdict)
         else:
             verdict.problems.append(f"no {assessment_id}.ipynb in the submission (wrong name?)")

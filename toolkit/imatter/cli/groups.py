@@ -170,7 +170,8 @@ def group_schedule(
         days += groups.weekly_dates(parse_date(first, "--from"), count, every_days=every)  # type: ignore[arg-type]
     if not days:
         raise UsageError("give --date (repeatable) or --from and --count")
-    ids = groups.schedule_sessions(workspace(ctx).store, group_id, days)  # type: ignore[arg-type]
+    ws = workspace(ctx)
+    ids = groups.schedule_sessions(ws.store, group_id, days, programme=ws.programme)  # type: ignore[arg-type]
     click.echo(f"Scheduled {len(ids)} session(s) for group {group_id}")
 
 

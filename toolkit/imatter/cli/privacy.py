@@ -68,6 +68,9 @@ def erase(ctx: click.Context, person: str, reason: str, yes: bool, by: str | Non
     if result.removed_files:
         names = ", ".join(_shown(p, ws.path) for p in result.removed_files)
         click.echo(f"Removed {len(result.removed_files)} file(s): {names}")
+    if result.gradebooks:
+        names = ", ".join(_shown(p, ws.path) for p in result.gradebooks)
+        click.echo(f"Cleaned {len(result.gradebooks)} nbgrader gradebook(s): {names}")
     for note in result.notes:
         click.echo(f"Warning: {note}", err=True)
     if result.backups:

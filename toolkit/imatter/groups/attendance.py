@@ -64,6 +64,7 @@ def session_on(conn: sa.Connection, group_id: int, day: dt.date) -> sa.Row:
 
 def _mark(
     conn: sa.Connection,
+    programme: Programme,
     group: Group,
     session: sa.Row,
     person_id: int,
@@ -73,6 +74,7 @@ def _mark(
 ) -> None:
     if session.cancelled:
         raise Conflict(f"the session on {session.held_on} was cancelled; it has no register")
+    programme.check_date(session.held_on, course_id=group.course, what="session date")
     if session.held_on > today:
         raise InvalidValue(
             f"the session on {session.held_on} has not happened yet (today is {today})"
@@ -128,7 +130,9 @@ def record_attendance(
         recorder = resolve_person(conn, recorded_by)
         check_recorder(conn, programme, group, recorder, today)
         for ref, present in marks.items():
-            _mark(conn, group, session, resolve_person(conn, ref), present, recorder, today)
+            _mark(
+                conn, programme, group, session, resolve_person(conn, ref), present, recorder, today
+            )
     return len(marks)
 
 
@@ -145,10 +149,15 @@ def import_attendance(
     Every bad row is listed with its line number and the fix (ImportRowError); nothing is
     recorded unless every row is good. Returns the number of marks recorded.
     """
+    from ..cells import unsafe_cell
     from ..records.csv_import import read_csv, row_person, run_import
 
     path = Path(path)
-    rows = read_csv(path, ATTENDANCE_COLUMNS, ATTENDANCE_OPTIONAL)
+    # A register template quotes text a spreadsheet would run as a formula; read it back as is.
+    rows = [
+        (line, {k: unsafe_cell(v) if isinstance(v, str) else v for k, v in row.items()})
+        for line, row in read_csv(path, ATTENDANCE_COLUMNS, ATTENDANCE_OPTIONAL)
+    ]
     seen: dict[tuple[int, int], int] = {}
     with store.read() as conn:
         recorder = resolve_person(conn, recorded_by)
@@ -181,7 +190,7 @@ def import_attendance(
         if key in seen:
             raise ValueError(f"duplicate of line {seen[key]} (same group, date and person)")
         seen[key] = line
-        _mark(conn, group, session, person_id, present, recorder, today)
+        _mark(conn, programme, group, session, person_id, present, recorder, today)
 
     numbered = [(line, {**row, "__line__": str(line)}) for line, row in rows]
     return run_import(store, path, numbered, apply_row)
@@ -239,12 +248,14 @@ def register(store: Store, group_id: int) -> Register:
 
 def write_register_template(store: Store, group_id: int, path: str | Path, today: dt.date) -> Path:
     """A CSV to fill in and import: one row per learner per session held by `today`."""
+    from ..cells import safe_row
+
     reg = register(store, group_id)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow([*ATTENDANCE_COLUMNS, "name"])
+        writer.writerow(safe_row([*ATTENDANCE_COLUMNS, "name"]))
         for session in reg.sessions:
             if session.cancelled or session.held_on > today:
                 continue
@@ -253,12 +264,14 @@ def write_register_template(store: Store, group_id: int, path: str | Path, today
                     continue
                 mark = reg.mark(session.id, learner.person_id)
                 writer.writerow(
-                    [
-                        reg.group.id,
-                        session.held_on.isoformat(),
-                        learner.email or learner.person_id,
-                        "" if mark is None else ("yes" if mark else "no"),
-                        learner.name,
-                    ]
+                    safe_row(
+                        [
+                            reg.group.id,
+                            session.held_on.isoformat(),
+                            learner.email or learner.person_id,
+                            "" if mark is None else ("yes" if mark else "no"),
+                            learner.name,
+                        ]
+                    )
                 )
     return path

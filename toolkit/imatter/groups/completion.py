@@ -338,7 +338,7 @@ def record_event(
         for ref in attendees:
             person_id = resolve_person(conn, ref)
             insert_member(conn, programme, group, person_id, on)
-            _mark(conn, group, session, person_id, True, group.leader_id, today)
+            _mark(conn, programme, group, session, person_id, True, group.leader_id, today)
         status = read_status(conn, programme, group_id, on)
         outcomes = _record(conn, programme, status, group.leader_id, today)
     return EventResult(group_id, session_id, tuple(outcomes))

@@ -179,6 +179,7 @@ def insert_group(
 ) -> int:
     """Create a study group inside an open write transaction; returns its id."""
     course = programme.course(course_id)
+    programme.check_date(on, course_id=course_id, what="start date")
     check_term(term)
     audience = audience_for(course, audience)
     leader_id = resolve_person(conn, leader)
@@ -289,6 +290,7 @@ def insert_member(
         raise Duplicate(f"{person_label(conn, person_id)} is already in group {group.id}")
     if person_id == group.leader_id:
         raise Conflict(f"{group.leader} leads group {group.id} and cannot also be a learner")
+    programme.check_date(on, course_id=group.course, what="enrolment date")
     _check_member(conn, programme, group, person_id, on)
     conn.execute(gm.insert().values(group_id=group.id, person_id=person_id, enrolled_on=on))
     return _prerequisite_advice(conn, programme, group.course, person_id, on)
@@ -349,9 +351,17 @@ def leave(store: Store, group_id: int, person: str | int, on: dt.date) -> None:
 
 
 def schedule_sessions(
-    store: Store, group_id: int, dates: list[dt.date], *, titles: list[str] | None = None
+    store: Store,
+    group_id: int,
+    dates: list[dt.date],
+    *,
+    titles: list[str] | None = None,
+    programme: Programme | None = None,
 ) -> list[int]:
-    """Add sessions on these dates (one a day per group); returns their ids."""
+    """Add sessions on these dates (one a day per group); returns their ids.
+
+    With `programme`, a date before the course's earliest date is refused.
+    """
     if not dates:
         raise InvalidValue("give at least one session date")
     if titles is not None and len(titles) != len(dates):
@@ -361,7 +371,10 @@ def schedule_sessions(
     gs = t.group_sessions
     ids = []
     with store.write() as conn:
-        require_change(conn, load_group(conn, group_id))
+        group = load_group(conn, group_id)
+        require_change(conn, group)
+        for day in dates if programme is not None else ():
+            programme.check_date(day, course_id=group.course, what="session date")
         taken = set(
             conn.execute(sa.select(gs.c.held_on).where(gs.c.group_id == group_id)).scalars()
         )

@@ -118,8 +118,12 @@ def read_answers_file(path: str | Path) -> Answers:
         raw = path.read_bytes()
     except OSError as err:
         raise AnswersFileError(f"{path}: cannot be read ({err.strerror})") from None
+    from ..safejson import refuse_hostile
+
     try:
-        document = json.loads(raw.decode("utf-8"))
+        text = raw.decode("utf-8")
+        refuse_hostile(text, source=str(path), error=AnswersFileError)
+        document = json.loads(text)
     except UnicodeDecodeError:
         raise AnswersFileError(f"{path}: not UTF-8 text; it is not an answers file") from None
     except json.JSONDecodeError as err:

@@ -67,8 +67,11 @@ def _read(path: Path):  # type: ignore[no-untyped-def]
 
     import nbformat
 
+    from ..safejson import refuse_hostile
+
     try:
         text = path.read_bytes().decode("utf-8")
+        refuse_hostile(text, source=str(path))
         json.loads(text)
     except UnicodeDecodeError:
         raise ImatterError(f"{path}: not UTF-8 text, so not a notebook") from None

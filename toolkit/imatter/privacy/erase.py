@@ -5,8 +5,10 @@ together) with the name "Erased person <id>" and no email or area. Every column 
 map lists is then erased as the map says, and a final scan of every text column replaces any
 remaining mention of the name, email or sign-in identity. After the commit, SQLite rewrites the
 file (VACUUM) and empties its write-ahead log, so no older copy of a row stays in the database
-files; the person's credential files are removed; and backups and other files in the workspace
-that still mention the person are listed, so the caller can warn.
+files; the person's credential files are removed; the nbgrader gradebooks of the workspace's
+assessment course directories are cleaned (see `gradebooks`); and backups and other files in
+the workspace that still mention the person (or a gradebook that could not be cleaned) are
+listed, so the caller can warn.
 """
 
 from __future__ import annotations
@@ -50,6 +52,8 @@ class ErasureSummary:
     backups: tuple[Path, ...]  # backups in the workspace that still hold older copies
     mentions: tuple[Path, ...]  # other workspace files that still mention the person
     notes: tuple[str, ...]  # what the database could not do (a checkpoint blocked, ...)
+    gradebooks: tuple[Path, ...] = ()  # nbgrader gradebooks the person was erased from
+    gradebooks_failed: tuple[Path, ...] = ()  # gradebooks that could not be cleaned (see notes)
 
     @property
     def rows(self) -> int:
@@ -115,6 +119,7 @@ def erase_person(
     # After the commit nothing may fail: what cannot be done is said in `notes`.
     removed = _remove(files, notes)
     notes += _compact(store, compact) if store.is_sqlite else _vacuum_postgres(store, changed)
+    grades = _gradebooks(ws, subject, notes)
     backups, mentions, skipped = _workspace_files(ws, store, file_terms)
     if skipped:
         notes.append(
@@ -132,6 +137,8 @@ def erase_person(
         backups=tuple(backups),
         mentions=tuple(mentions),
         notes=tuple(notes),
+        gradebooks=grades.cleaned,
+        gradebooks_failed=tuple(path for path, _ in grades.failed),
     )
 
 
@@ -281,6 +288,20 @@ def _file_terms(subject: Subject) -> Terms:
 
 
 # ------------------------------------------------------------------ after the commit
+def _gradebooks(ws: Any, subject: Subject, notes: list[str]) -> Any:
+    """Erase the person from every nbgrader gradebook in the workspace; say what failed."""
+    from ..assess.course_dir import student_id
+    from .gradebooks import clean_gradebooks
+
+    result = clean_gradebooks(Path(ws.path), student_id(subject.id), subject.terms)
+    notes += [
+        f"the nbgrader gradebook {path} could not be cleaned ({why}); erase "
+        f"{student_id(subject.id)}'s name and email there by hand"
+        for path, why in result.failed
+    ]
+    return result
+
+
 def _remove(files: list[Path], notes: list[str]) -> list[Path]:
     removed = []
     for path in files:
@@ -398,8 +419,39 @@ def _records_copy(path: Path) -> bool:
     return {"people", "schema_migrations"} <= names
 
 
+def _sqlite_mentions(path: Path, terms: Terms) -> bool | None:
+    """Whether a SQLite file's text values name the person (None: not a SQLite file).
+
+    Its bytes alone do not tell: a record's fields are stored side by side, so a name can run
+    into the value before it ("p12Ann Able") and a whole-word search misses it.
+    """
+    with path.open("rb") as handle:
+        if handle.read(16) != b"SQLite format 3\x00":
+            return None
+    db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
+    try:
+        names = [
+            r[0]
+            for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            if not r[0].startswith("sqlite_")
+        ]
+        for name in names:
+            quoted = name.replace('"', '""')
+            for row in db.execute(f'SELECT * FROM "{quoted}"'):
+                if any(terms.found_in(value) for value in row):
+                    return True
+        return False
+    except sqlite3.Error:  # damaged: its bytes are searched instead
+        return None
+    finally:
+        db.close()
+
+
 def _mentions(path: Path, terms: Terms) -> bool:
     try:
+        in_database = _sqlite_mentions(path, terms)
+        if in_database is not None:
+            return in_database or terms.found_in(path.read_bytes().decode("utf-8", "replace"))
         if zipfile.is_zipfile(path):
             with zipfile.ZipFile(path) as archive:
                 return any(

@@ -218,15 +218,18 @@ def _rows(table_name: str, columns: list[sa.Column], found: list[Found]) -> list
 
 
 def _csv(rows: list[dict[str, Any]], columns: list[str]) -> str:
+    from ..cells import safe_cell, safe_row
+
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
-    writer.writeheader()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(safe_row(columns))
     for row in rows:
+        values = [row.get(k) for k in columns]
         writer.writerow(
-            {
-                k: ("" if v is None else str(v).lower() if isinstance(v, bool) else v)
-                for k, v in row.items()
-            }
+            [
+                "" if v is None else str(v).lower() if isinstance(v, bool) else safe_cell(v)
+                for v in values
+            ]
         )
     return buffer.getvalue()
 

@@ -40,6 +40,7 @@ def award_role(
 
     programme: Programme = ws.programme
     role = programme.role(role_id)
+    programme.check_date(on, what="award date")
     with ws.store.write() as conn:
         person_id = resolve_person(conn, person)
         require(conn, "awards.grant", person=person_id)
@@ -132,6 +133,7 @@ def apply_for_role(
 ) -> int:
     """Record an application for a role (e.g. the trainee licence); returns its id."""
     programme.role(role_id)
+    programme.check_date(submitted_on, what="application date")
     ap = t.applications
     with store.write() as conn:
         person_id = resolve_person(conn, person)

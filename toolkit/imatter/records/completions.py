@@ -48,6 +48,7 @@ def insert_completion(
     require(conn, "completions.record", person=person_id)
     programme.course(course_id)
     check_completion_date(on, today)
+    programme.check_date(on, course_id=course_id, what="completion date")
     existing = _current(conn, person_id, course_id)
     if existing is not None:
         raise Duplicate(
@@ -126,6 +127,7 @@ def correct_completion(
         programme.course(new_course)
         new_on = on or old.completed_on
         check_completion_date(new_on, today)
+        programme.check_date(new_on, course_id=new_course, what="completion date")
         if new_course != old.course_id and not withdraw:
             clash = _current(conn, old.person_id, new_course)
             if clash is not None:

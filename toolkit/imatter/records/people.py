@@ -67,6 +67,8 @@ def insert_affiliation(
     # A Lead may bring someone into their own setting; changing anyone else needs more.
     if not allowed(conn, "people.write", setting=setting_id):
         require(conn, "people.write", person=person_id)
+    if since is not None:
+        programme.check_date(since, what="start date ('since')")
     if position not in programme.positions:
         raise InvalidValue(
             f"unknown position '{position}'; use one of: {', '.join(programme.positions)}"

@@ -147,6 +147,7 @@ def add_membership(
                 f"{setting.name} already has a membership from {overlap.starts_on} to "
                 f"{overlap.ends_on}; start the renewal on {overlap.ends_on + dt.timedelta(days=1)}"
             )
+        programme.check_date(starts_on, what="membership start date")
         ends_on = add_months(starts_on, programme.membership.period_months) - dt.timedelta(days=1)
         fee = programme.membership.fee_for(
             setting.pupils_on_roll if setting.kind == "school" else None
@@ -181,6 +182,7 @@ def grant_setting_licence(
     with store.write() as conn:
         require_setting(conn, setting_id)
         require(conn, "settings.manage", setting=setting_id)
+        programme.check_date(on, what="licence date")
         result = evaluate_setting_licence(programme, setting_records(conn, setting_id, on), on)
         if not result.met:
             raise ImatterError(

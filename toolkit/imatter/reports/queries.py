@@ -14,7 +14,16 @@ from ..errors import InvalidValue
 from ..programme import Programme
 from ..store import Store
 from ..store import schema as t
-from .scope import DEFAULT_TERMS, Scope, ScopeInfo, in_scope, people_on, resolve_scope, term_key
+from .scope import (
+    DEFAULT_TERMS,
+    Scope,
+    ScopeInfo,
+    as_days,
+    in_scope,
+    people_on,
+    resolve_scope,
+    term_key,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -42,7 +51,7 @@ def within_period(
 ) -> pd.DataFrame:
     import pandas as pd
 
-    day = pd.to_datetime(frame[column])
+    day = as_days(frame[column])
     ok = day <= pd.Timestamp(end)
     if start is not None:
         ok &= day >= pd.Timestamp(start)
@@ -309,9 +318,9 @@ def _current_on(awards: pd.DataFrame, on: dt.date) -> pd.Series:
     import pandas as pd
 
     day = pd.Timestamp(on)
-    start = pd.to_datetime(awards["valid_from"])
-    until = pd.to_datetime(awards["valid_until"])
-    revoked = pd.to_datetime(awards["revoked_on"])
+    start = as_days(awards["valid_from"])
+    until = as_days(awards["valid_until"])
+    revoked = as_days(awards["revoked_on"])
     return (start <= day) & (until.isna() | (until >= day)) & (revoked.isna() | (revoked > day))
 
 
@@ -510,7 +519,7 @@ def licences_due(
     members = people_on(info, on)
     if members is not None:
         personal = personal[personal["person_id"].isin(members)]
-    personal = personal[pd.to_datetime(personal["valid_from"]) <= pd.Timestamp(on)]
+    personal = personal[as_days(personal["valid_from"]) <= pd.Timestamp(on)]
     personal = personal.sort_values("valid_from").groupby(["person_id", "role_id"]).tail(1)
     for award in personal.itertuples(index=False):
         until = award.valid_until if pd.notna(award.valid_until) else None
@@ -535,6 +544,6 @@ def licences_due(
     frame["days_left"] = frame["days_left"].astype("Int64")
     frame["renewal_fee"] = frame["renewal_fee"].astype(float)
     rank = {"lapsed": 0, "due": 1, "revoked": 2, "current": 3, "open-ended": 4}
-    frame = frame.assign(_rank=frame["status"].map(rank), _ends=pd.to_datetime(frame["ends_on"]))
+    frame = frame.assign(_rank=frame["status"].map(rank), _ends=as_days(frame["ends_on"]))
     frame = frame.sort_values(["_rank", "_ends", "setting", "holder"], na_position="last")
     return frame.drop(columns=["_rank", "_ends"]).reset_index(drop=True)

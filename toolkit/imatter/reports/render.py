@@ -118,7 +118,9 @@ def write_csv(report: Report, path: str | Path) -> list[Path]:
 
 
 def _frame_csv(frame: pd.DataFrame, target: Path) -> None:
-    frame.to_csv(
+    from ..cells import safe_frame
+
+    safe_frame(frame).to_csv(
         target,
         index=bool(frame.index.name),
         encoding="utf-8",
@@ -141,6 +143,8 @@ def write_xlsx(report: Report, path: str | Path) -> Path:
     """An XLSX workbook: an About sheet, then one sheet per section (numbers kept as numbers)."""
     import pandas as pd
 
+    from ..cells import force_text_cells, safe_frame
+
     target = _target(path)
     about = pd.DataFrame(
         {
@@ -156,7 +160,7 @@ def write_xlsx(report: Report, path: str | Path) -> Path:
     )
     taken: set[str] = {"about"}
     with pd.ExcelWriter(target, engine="openpyxl") as writer:
-        about.to_excel(writer, sheet_name="About", index=False, header=False)
+        safe_frame(about).to_excel(writer, sheet_name="About", index=False, header=False)
         for section in report.sections:
             name = _sheet_name(section.name, taken)
             frame = section.frame
@@ -164,13 +168,15 @@ def write_xlsx(report: Report, path: str | Path) -> Path:
             frame = frame.astype(
                 {c: "float64" for c in frame.columns if str(frame[c].dtype) in ("Int64", "Float64")}
             )
-            frame.to_excel(writer, sheet_name=name, index=False)
+            safe_frame(frame).to_excel(writer, sheet_name=name, index=False)
             sheet = writer.sheets[name]
             for i, column in enumerate(frame.columns, start=1):
                 width = max([len(str(column))] + [len(str(v)) for v in frame[column].head(200)])
                 letter = sheet.cell(row=1, column=i).column_letter
                 sheet.column_dimensions[letter].width = min(max(width + 2, 8), 60)
             sheet.freeze_panes = "A2"
+        for sheet in writer.sheets.values():
+            force_text_cells(sheet)
         writer.sheets["About"].column_dimensions["A"].width = 40
         writer.sheets["About"].column_dimensions["B"].width = 90
     return target
@@ -255,8 +261,10 @@ def render(
                 raise InvalidValue(
                     "several tables need --output FOLDER for CSV; or choose one report"
                 )
+            from ..cells import safe_frame
+
             frame = report.sections[0].frame
-            return frame.to_csv(
+            return safe_frame(frame).to_csv(
                 index=bool(frame.index.name), lineterminator="\n", date_format="%Y-%m-%d"
             ), []
         return None, write_csv(report, output)
