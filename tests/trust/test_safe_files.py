@@ -136,7 +136,7 @@ def test_the_register_template_imports_back_after_export(hostile, tmp_path):
     world, run = hostile
     template = tmp_path / "register.csv"
     run("attendance", "template", "1", "--output", str(template))
-    rows = list(csv.reader(template.open(encoding="utf-8")))
+    rows = list(csv.reader(template.read_text(encoding="utf-8").splitlines()))
     assert rows[0] == ["group", "date", "person", "present", "name"]
     filled = [rows[0]] + [[*row[:3], "yes", row[4]] for row in rows[1:]]
     with template.open("w", newline="", encoding="utf-8") as handle:
