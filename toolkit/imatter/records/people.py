@@ -64,15 +64,15 @@ def insert_affiliation(
     since: dt.date | None = None,
 ) -> None:
     """Link a person to a setting in a position (known to the programme)."""
-    # A Lead may bring someone into their own setting; changing anyone else needs more.
-    if not allowed(conn, "people.write", setting=setting_id):
-        require(conn, "people.write", person=person_id)
     if position not in programme.positions:
         raise UsageError(
             f"unknown position '{position}'; use one of: {', '.join(programme.positions)}"
         )
     if not conn.execute(sa.select(t.settings.c.id).where(t.settings.c.id == setting_id)).first():
         raise NotFound(f"no setting '{setting_id}'; see `imatter setting list`")
+    # A Lead may bring someone into their own setting only: never attach anyone (their own
+    # staff included) to another setting, which looks exactly like a missing one.
+    require(conn, "people.write", setting=setting_id)
     a = t.affiliations
     exists = conn.execute(
         sa.select(a.c.id).where(
