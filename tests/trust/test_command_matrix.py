@@ -117,6 +117,7 @@ def test_every_public_api_function_names_its_permission():
 
 def test_a_command_with_no_matrix_entry_does_not_run(monkeypatch, run_cli):
     """The CLI itself refuses to run a command the matrix does not name."""
+    import imatter.access.gate as gate
     from imatter.access import policy as policy_module
 
     assert run_cli("init")[0] == 0
@@ -127,8 +128,6 @@ def test_a_command_with_no_matrix_entry_does_not_run(monkeypatch, run_cli):
         "default_policy",
         lambda: policy_module.Policy(real.actors, real.actions, real.allowed, commands, real.api),
     )
-    import imatter.access.gate as gate
-
     monkeypatch.setattr(gate, "default_policy", policy_module.default_policy)
     code, out, err = run_cli("person", "list")
     assert (code, out) == (1, "")
@@ -192,7 +191,11 @@ def _args(path: str, command: click.Command, files: dict[str, str]) -> list[str]
             args += [value] * (1 if param.nargs in (1, -1) else param.nargs)
     if path.startswith("assess "):
         args[1:1] = ["-g", "brook"]
-    return args
+    return args + EXTRA.get(path, [])
+
+
+# Options that are required together (click cannot say so): without them, a usage error.
+EXTRA = {"group schedule": ["--date", "2026-10-01"]}
 
 
 def _may_attempt(role: str, action: str) -> bool:
@@ -228,7 +231,7 @@ def test_every_guarded_command_refuses_who_may_not_attempt_it(world_cli):
         from imatter.store import schema as t
 
         before = conn.execute(sa.select(sa.func.max(t.audit_log.c.seq))).scalar_one()
-    refusals = 0
+    refusals, wrong = 0, []
     for path, command in sorted(command_paths().items()):
         action = policy.commands[path]
         if action == OPEN:
@@ -238,9 +241,203 @@ def test_every_guarded_command_refuses_who_may_not_attempt_it(world_cli):
             if who != "stranger" and _may_attempt(who, action):
                 continue
             code, out, err = cli(who, *args)
-            assert (code, out, err.strip()) == (1, "", _refused(who, path)), (who, args)
+            if (code, out, err.strip()) != (1, "", _refused(who, path)):
+                wrong.append(f"{who}: imatter {' '.join(args)} -> {code} {out[:80]!r} {err[:200]!r}")
             refusals += 1
+    assert not wrong, "\n".join(wrong)
     with ws.store.read() as conn:
         after = conn.execute(sa.select(sa.func.max(t.audit_log.c.seq))).scalar_one()
     assert after == before  # nothing was written by anyone refused
     assert refusals > 100
+
+
+# ------------------------------------------------------------------ a Lead aimed at another setting
+def _oak_records(ws, ids, cli) -> dict[str, str]:
+    """Records in oak (the other setting) for a brook Lead to aim at."""
+    import sqlalchemy as sa
+    from imatter.records import record_completion
+    from imatter.records.awards import award_role
+    from imatter.records.clock import utcnow
+    from imatter.store import schema as t
+    from imatter.takestock import record_self_review
+
+    from ..conftest import TODAY
+    from .test_seams_access import _as
+
+    otto = ids["oak"]
+    with _as(ws, "admin"):
+        completion = None
+        for course in ("foundation-a", "foundation-b"):
+            completion = record_completion(
+                ws.store, ws.programme, otto, course, TODAY, recorded_by="t", today=TODAY
+            )
+        award = award_role(ws, otto, "link-professional", TODAY, granted_by="t")["award"]
+        review = record_self_review(
+            ws.store, "oak", TODAY, {n: (1, "synthetic") for n in range(1, 8)}, reviewed_by="t"
+        )
+        with ws.store.write() as conn:
+            group = conn.execute(
+                t.study_groups.insert().values(
+                    name="oak group",
+                    course_id="foundation-a",
+                    audience="staff",
+                    setting_id="oak",
+                    term="2026-27",
+                    leader_id=otto,
+                    created_by="t",
+                    created_at=utcnow(),
+                )
+            ).inserted_primary_key[0]
+            conn.execute(
+                t.group_members.insert().values(group_id=group, person_id=otto, enrolled_on=TODAY)
+            )
+            session = conn.execute(
+                t.group_sessions.insert().values(group_id=group, held_on=TODAY)
+            ).inserted_primary_key[0]
+            plan = conn.execute(
+                t.action_plans.insert().values(
+                    setting_id="oak",
+                    title="Oak plan",
+                    created_on=TODAY,
+                    created_by="t",
+                    status="active",
+                )
+            ).inserted_primary_key[0]
+            item = conn.execute(
+                t.action_items.insert().values(
+                    plan_id=plan, characteristic=1, action="a", owner="o", due_on=TODAY,
+                    status="open",
+                )
+            ).inserted_primary_key[0]
+            del sa
+    assert cli("admin", "assess", "-g", "oak", "init", "--learner", str(otto))[0] == 0
+    return {
+        "otto": str(otto),
+        "completion": str(completion),
+        "award": str(award),
+        "review": str(review),
+        "group": str(group),
+        "session": str(session),
+        "item": str(item),
+    }
+
+
+def _aimed_at_oak(o: dict[str, str], csv: str) -> dict[str, list[str]]:
+    """For each command a Lead may attempt: the same command aimed at oak's records."""
+    g, p = o["group"], o["otto"]
+    return {
+        "apply add": ["apply", "add", p, "link-professional"],
+        "assess autograde": ["assess", "-g", "oak", "autograde", "foundation-a"],
+        "assess collect": ["assess", "-g", "oak", "collect", "foundation-a", csv],
+        "assess feedback": ["assess", "-g", "oak", "feedback", "foundation-a"],
+        "assess generate": ["assess", "-g", "oak", "generate", "foundation-a"],
+        "assess init": ["assess", "-g", "oak", "init", "--learner", p],
+        "assess learners": ["assess", "-g", "oak", "learners"],
+        "assess mark": ["assess", "-g", "oak", "mark", "foundation-a", "--list"],
+        "assess moderate": ["assess", "-g", "oak", "moderate", "foundation-a"],
+        "assess release": ["assess", "-g", "oak", "release", "foundation-a"],
+        "assess status": ["assess", "-g", "oak", "status", "foundation-a"],
+        "assess sync": ["assess", "-g", "oak", "sync", "foundation-a"],
+        "attendance mark": ["attendance", "mark", g, "--date", "2026-11-28", "--present", p],
+        "attendance show": ["attendance", "show", g],
+        "attendance template": ["attendance", "template", g],
+        "case add": ["case", "add", p, "FAM-0001", "--started", "2026-01-01"],
+        "complete correct": ["complete", "correct", o["completion"], "--reason", "r", "--withdraw"],
+        "complete history": ["complete", "history", p],
+        "complete record": ["complete", "record", p, "awareness"],
+        "credential certificate": ["credential", "certificate", o["award"]],
+        "credential show": ["credential", "show", o["award"]],
+        "directory consent": ["directory", "consent", p],
+        "directory withdraw": ["directory", "withdraw", p],
+        "export credentials": ["export", "credentials", "oak"],
+        "export report": ["export", "report", "--setting", "oak"],
+        "export xapi": ["export", "xapi", "--setting", "oak", "-o", csv + ".jsonl"],
+        "eligible": ["eligible", "--role", "link-professional", "--setting", "oak"],
+        "group cancel": ["group", "cancel", o["session"], "--reason", "snow"],
+        "group complete": ["group", "complete", g],
+        "group create": [
+            "group", "create", "--course", "foundation-a", "--term", "2026-27",
+            "--leader", p, "--setting", "oak",
+        ],
+        "group enrol": ["group", "enrol", g, p],
+        "group event": [
+            "group", "event", "intensive", "--trainer", p, "--person", p, "--setting", "oak",
+        ],
+        "group leave": ["group", "leave", g, p],
+        "group schedule": ["group", "schedule", g, "--date", "2026-12-01"],
+        "group show": ["group", "show", g],
+        "licences apply": ["licences", "apply", p, "--setting", "oak"],
+        "licences check": ["licences", "check", "oak"],
+        "person join": ["person", "join", p, "brook", "--position", "teacher"],
+        "report": ["report", "--setting", "oak"],
+        "status": ["status", p],
+        "takestock action": ["takestock", "action", o["item"], "done"],
+        "takestock history": ["takestock", "history", "oak"],
+        "takestock plan": ["takestock", "plan", o["review"], csv],
+        "takestock record": ["takestock", "record", "oak", csv],
+        "takestock show": ["takestock", "show", "oak"],
+    }
+
+
+# Filters: another setting's, like a missing one, selects nobody.
+SAME_AS_MISSING = {"eligible"}
+# Commands that list: aimed at nothing in particular, they show only the Lead's own setting.
+LISTS = {
+    "credential list": ["credential", "list"],
+    "directory consents": ["directory", "consents"],
+    "group list": ["group", "list"],
+    "licences": ["licences"],
+    "licences applications": ["licences", "applications"],
+    "licences renewals": ["licences", "renewals"],
+    "licences report": ["licences", "report"],
+    "person list": ["person", "list"],
+    "assess learners": ["assess", "-g", "brook", "learners"],
+    "eligible": ["eligible", "--role", "link-professional"],
+}
+# Commands a Lead may attempt whose target is not a setting's record (read from files, or the
+# whole directory / a cluster the Lead may not see), covered elsewhere.
+NOT_AIMED = {
+    "attendance import",  # each row's group is checked as `attendance mark` is
+    "complete import",  # each row's person is checked as `complete record` is
+    "person import",  # imports into the Lead's own setting (helper "imports")
+    "person add",  # adds to the Lead's own setting
+    "impact collect",  # pseudonymous answers: no setting
+    "impact report",  # pseudonymous, suppressed small groups
+    "directory page",  # only people who consented to be listed
+    "cluster list",
+    "cluster-view",
+    "dashboard",  # serves kernels that act as the Lead (test_access)
+    "setting list",  # settings' names are public
+}
+
+
+def test_a_lead_aimed_at_another_setting_finds_nothing_there(world_cli):
+    """Every command a setting Lead may attempt, aimed at oak's records, is refused (exit 1)
+    and prints nothing of oak's people; lists show only brook's."""
+    ws, ids, cli, files = world_cli
+    oak = _oak_records(ws, ids, cli)
+    policy = default_policy()
+    aimed = _aimed_at_oak(oak, files["file"])
+    attemptable = {
+        path
+        for path, action in policy.commands.items()
+        if action != OPEN and _may_attempt("setting-lead", action)
+    }
+    assert attemptable <= set(aimed) | set(LISTS) | NOT_AIMED, attemptable - (
+        set(aimed) | set(LISTS) | NOT_AIMED
+    )
+    wrong = []
+    for path, args in sorted(aimed.items()):
+        code, out, err = cli("setting-lead", *args)
+        if path in SAME_AS_MISSING:
+            # A filter that finds nothing: exactly what a setting that does not exist gives.
+            if (code, out, err) != cli("setting-lead", *[a.replace("oak", "elm") for a in args]):
+                wrong.append(f"imatter {' '.join(args)} differs from a missing setting")
+            continue
+        if code == 0 or "Otto" in out + err:
+            wrong.append(f"imatter {' '.join(args)} -> {code} {out[:100]!r} {err[:160]!r}")
+    for path, args in sorted(LISTS.items()):
+        code, out, err = cli("setting-lead", *args)
+        if "Otto" in out + err or "oak" in out:
+            wrong.append(f"imatter {' '.join(args)} -> {code} {out[:100]!r} {err[:160]!r}")
+    assert not wrong, "\n".join(wrong)
