@@ -242,7 +242,9 @@ def test_every_guarded_command_refuses_who_may_not_attempt_it(world_cli):
                 continue
             code, out, err = cli(who, *args)
             if (code, out, err.strip()) != (1, "", _refused(who, path)):
-                wrong.append(f"{who}: imatter {' '.join(args)} -> {code} {out[:80]!r} {err[:200]!r}")
+                wrong.append(
+                    f"{who}: imatter {' '.join(args)} -> {code} {out[:80]!r} {err[:200]!r}"
+                )
             refusals += 1
     assert not wrong, "\n".join(wrong)
     with ws.store.read() as conn:
@@ -254,7 +256,6 @@ def test_every_guarded_command_refuses_who_may_not_attempt_it(world_cli):
 # ------------------------------------------------------------------ a Lead aimed at another setting
 def _oak_records(ws, ids, cli) -> dict[str, str]:
     """Records in oak (the other setting) for a brook Lead to aim at."""
-    import sqlalchemy as sa
     from imatter.records import record_completion
     from imatter.records.awards import award_role
     from imatter.records.clock import utcnow
@@ -305,11 +306,14 @@ def _oak_records(ws, ids, cli) -> dict[str, str]:
             ).inserted_primary_key[0]
             item = conn.execute(
                 t.action_items.insert().values(
-                    plan_id=plan, characteristic=1, action="a", owner="o", due_on=TODAY,
+                    plan_id=plan,
+                    characteristic=1,
+                    action="a",
+                    owner="o",
+                    due_on=TODAY,
                     status="open",
                 )
             ).inserted_primary_key[0]
-            del sa
     assert cli("admin", "assess", "-g", "oak", "init", "--learner", str(otto))[0] == 0
     return {
         "otto": str(otto),
@@ -356,12 +360,28 @@ def _aimed_at_oak(o: dict[str, str], csv: str) -> dict[str, list[str]]:
         "group cancel": ["group", "cancel", o["session"], "--reason", "snow"],
         "group complete": ["group", "complete", g],
         "group create": [
-            "group", "create", "--course", "foundation-a", "--term", "2026-27",
-            "--leader", p, "--setting", "oak",
+            "group",
+            "create",
+            "--course",
+            "foundation-a",
+            "--term",
+            "2026-27",
+            "--leader",
+            p,
+            "--setting",
+            "oak",
         ],
         "group enrol": ["group", "enrol", g, p],
         "group event": [
-            "group", "event", "intensive", "--trainer", p, "--person", p, "--setting", "oak",
+            "group",
+            "event",
+            "intensive",
+            "--trainer",
+            p,
+            "--person",
+            p,
+            "--setting",
+            "oak",
         ],
         "group leave": ["group", "leave", g, p],
         "group schedule": ["group", "schedule", g, "--date", "2026-12-01"],
@@ -436,7 +456,7 @@ def test_a_lead_aimed_at_another_setting_finds_nothing_there(world_cli):
             continue
         if code == 0 or "Otto" in out + err:
             wrong.append(f"imatter {' '.join(args)} -> {code} {out[:100]!r} {err[:160]!r}")
-    for path, args in sorted(LISTS.items()):
+    for args in LISTS.values():
         code, out, err = cli("setting-lead", *args)
         if "Otto" in out + err or "oak" in out:
             wrong.append(f"imatter {' '.join(args)} -> {code} {out[:100]!r} {err[:160]!r}")

@@ -39,9 +39,11 @@ def seams(request, tmp_path, monkeypatch, run_cli):
     with ws.store.read() as conn:
         grants = {
             r.role: r.id
-            for r in conn.execute(sa.select(t.access_grants).where(t.access_grants.c.identity.in_(
-                [ACTORS["admin"], ACTORS["setting-lead"]]
-            )))
+            for r in conn.execute(
+                sa.select(t.access_grants).where(
+                    t.access_grants.c.identity.in_([ACTORS["admin"], ACTORS["setting-lead"]])
+                )
+            )
         }
     return ws, ids, cli, grants
 

@@ -395,9 +395,8 @@ def people_for(store: Any, person_ids: list[int]) -> dict[int, Any]:
     """The store rows of these people (id, name, email); NotFound names any unknown id."""
     import sqlalchemy as sa
 
-    from ..store import schema as t
-
     from ..access import visible_people
+    from ..store import schema as t
 
     wanted = sorted({int(p) for p in person_ids})
     with store.read() as conn:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from ..access import allowed, require, require_or_missing, visible_people
+from ..access import allowed, require_or_missing, visible_people
 from ..errors import Duplicate, ImatterError, InvalidCredential, NotFound
 from ..store.schema import award_revocations, awards, credentials, people
 from .keys import KeyDocument

@@ -7,7 +7,7 @@ import re
 
 import sqlalchemy as sa
 
-from ..access import allowed, not_found_person, require, require_visible, visible_people
+from ..access import not_found_person, require, require_visible, visible_people
 from ..errors import Duplicate, NotFound, UsageError
 from ..programme import Programme
 from ..store import Store
