@@ -461,3 +461,64 @@ def test_a_lead_aimed_at_another_setting_finds_nothing_there(world_cli):
         if "Otto" in out + err or "oak" in out:
             wrong.append(f"imatter {' '.join(args)} -> {code} {out[:100]!r} {err[:160]!r}")
     assert not wrong, "\n".join(wrong)
+
+
+def test_a_learner_aimed_at_another_learner_finds_nothing(world_cli):
+    """Every command a learner may attempt, aimed at another learner of their own setting, is
+    refused and prints nothing of them; lists show only the learner themselves."""
+    from imatter.records import record_completion
+    from imatter.records.awards import award_role
+
+    from ..conftest import TODAY
+    from .test_seams_access import _as
+
+    ws, ids, cli, files = world_cli
+    bea = str(ids["brook"])
+    with _as(ws, "admin"):
+        for course in ("foundation-a", "foundation-b"):
+            record_completion(
+                ws.store, ws.programme, ids["brook"], course, TODAY, recorded_by="t", today=TODAY
+            )
+        award = award_role(ws, ids["brook"], "link-professional", TODAY, granted_by="t")["award"]
+    assert cli("admin", "directory", "consent", bea)[0] == 0
+    code, _, err = cli(
+        "admin", "assess", "-g", "brook", "init", "--learner", f"{bea},{ids['learner']}"
+    )
+    assert code == 0, err
+    aimed = {
+        "apply add": ["apply", "add", bea, "link-professional"],
+        "complete history": ["complete", "history", bea],
+        "credential certificate": ["credential", "certificate", award],
+        "credential show": ["credential", "show", award],
+        "directory consent": ["directory", "consent", bea],
+        "directory withdraw": ["directory", "withdraw", bea],
+        "licences apply": ["licences", "apply", bea, "--setting", "brook"],
+        "privacy export": ["privacy", "export", bea, "--out", files["dir"] + ".zip"],
+        "status": ["status", bea],
+    }
+    lists = {
+        "assess learners": ["assess", "-g", "brook", "learners"],
+        "credential list": ["credential", "list"],
+        "directory consents": ["directory", "consents"],
+        "group list": ["group", "list"],
+        "licences applications": ["licences", "applications"],
+        "person list": ["person", "list"],
+    }
+    not_aimed = {"assess status", "dashboard", "setting list"}  # results: test_seams_access
+    policy = default_policy()
+    attemptable = {
+        path
+        for path, action in policy.commands.items()
+        if action != OPEN and _may_attempt("learner", action)
+    }
+    assert attemptable == set(aimed) | set(lists) | not_aimed
+    wrong = []
+    for args in aimed.values():
+        code, out, err = cli("learner", *args)
+        if code == 0 or "Bea" in out + err:
+            wrong.append(f"imatter {' '.join(args)} -> {code} {out[:100]!r} {err[:160]!r}")
+    for args in lists.values():
+        code, out, err = cli("learner", *args)
+        if "Bea" in out + err:
+            wrong.append(f"imatter {' '.join(args)} -> {code} {out[:100]!r} {err[:160]!r}")
+    assert not wrong, "\n".join(wrong)
