@@ -24,7 +24,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from .access import allowed
+from .access import allowed, require
 from .errors import InvalidValue, NotEligible, NotFound
 from .programme import MembershipRule, Programme
 from .records.facts import AwardFact, SettingFact
@@ -63,6 +63,20 @@ def setting_problem(conn: sa.Connection, setting_id: str, on: dt.date) -> str | 
     if setting_id not in found:
         raise NotFound(f"no setting '{setting_id}'; see `imatter setting list`")
     return setting_licence_problem(found[setting_id], on)
+
+
+def check_setting_licence(store: Store, programme: Programme, setting_id: str, on: dt.date):  # type: ignore[no-untyped-def]
+    """Whether a setting meets the school licence rule, and what is missing (names its staff).
+
+    Only for those who may see the setting's reports; another setting's looks missing."""
+    from .eligibility import evaluate_setting_licence
+    from .records.load import setting_records
+    from .records.settings import require_setting
+
+    with store.read() as conn:
+        require_setting(conn, setting_id)
+        require(conn, "reports.read", setting=setting_id)
+        return evaluate_setting_licence(programme, setting_records(conn, setting_id, on), on)
 
 
 def held_roles(
@@ -140,6 +154,7 @@ def membership_invoices(
         raise InvalidValue(f"the period ends ({end}) before it starts ({start})")
     m, s = t.memberships, t.settings
     with store.read() as conn:
+        require(conn, "settings.manage")  # the organisation's billing
         rows = conn.execute(
             sa.select(m, s.c.name, s.c.kind, s.c.pupils_on_roll)
             .select_from(m.join(s, s.c.id == m.c.setting_id))

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from .access import require
+from .access import require, require_or_missing
 from .errors import InvalidValue, NotFound
 from .records.clock import utcnow
 from .store import Store
@@ -265,10 +265,13 @@ def _reviews(conn: sa.Connection, where: sa.ColumnElement[bool]) -> list[SelfRev
 
 def get_review(store: Store, review_id: int) -> SelfReview:
     """One self-review with its ratings, or NotFound."""
+    missing = NotFound(f"no self-review {review_id}; see `imatter takestock history SETTING`")
     with store.read() as conn:
         found = _reviews(conn, t.self_reviews.c.id == review_id)
-    if not found:
-        raise NotFound(f"no self-review {review_id}; see `imatter takestock history SETTING`")
+        if not found:
+            raise missing
+        # Another setting's review looks exactly like a missing one.
+        require_or_missing(conn, "delivery.read", missing, setting=found[0].setting)
     return found[0]
 
 
@@ -278,6 +281,7 @@ def review_history(store: Store, setting_id: str) -> list[SelfReview]:
         from .records.settings import require_setting
 
         require_setting(conn, setting_id)
+        require(conn, "delivery.read", setting=setting_id)  # another's: as if missing
         return _reviews(conn, t.self_reviews.c.setting_id == setting_id)
 
 
@@ -430,12 +434,13 @@ def update_action(
     items = t.action_items
     with store.write() as conn:
         row = conn.execute(sa.select(items).where(items.c.id == item_id)).first()
+        missing = NotFound(f"no action {item_id}; see `imatter takestock plan SETTING`")
         if row is None:
-            raise NotFound(f"no action {item_id}; see `imatter takestock plan SETTING`")
+            raise missing
         plan_setting = conn.execute(
             sa.select(t.action_plans.c.setting_id).where(t.action_plans.c.id == row.plan_id)
         ).scalar()
-        require(conn, "delivery.manage", setting=plan_setting)
+        require_or_missing(conn, "delivery.manage", missing, setting=plan_setting)
         conn.execute(items.update().where(items.c.id == item_id).values(status=status))
         conn.execute(
             t.action_item_updates.insert().values(
@@ -489,9 +494,15 @@ def review_plan(
     with store.read() as conn:
         if plan_id is not None:
             plan = conn.execute(sa.select(ap).where(ap.c.id == plan_id)).first()
+            missing = NotFound(f"no action plan {plan_id}")
             if plan is None:
-                raise NotFound(f"no action plan {plan_id}")
+                raise missing
+            require_or_missing(conn, "delivery.read", missing, setting=plan.setting_id)
         else:
+            from .records.settings import require_setting
+
+            require_setting(conn, str(setting))
+            require(conn, "delivery.read", setting=setting)  # another's: as if missing
             plan = conn.execute(
                 sa.select(ap)
                 .where(ap.c.setting_id == setting, ap.c.status == "active")

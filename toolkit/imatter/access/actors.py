@@ -144,6 +144,25 @@ def _actor_unless_changed(conn: sa.Connection, name: str) -> Actor:
     return actor
 
 
+_with_grants: weakref.WeakSet[sa.Engine] = weakref.WeakSet()
+
+
+def _audit_ref(conn: sa.Connection) -> str | None:
+    """The audit reference of the identity acted as (None: not resolvable, e.g. no access, or a
+    database whose migrations have not yet run)."""
+    if conn.engine not in _with_grants:
+        if not sa.inspect(conn).has_table("access_grants"):
+            return None
+        _with_grants.add(conn.engine)
+    try:
+        return current_actor(conn).ref
+    except PermissionDenied:
+        return None
+
+
+audit.set_resolver(_audit_ref)
+
+
 def grant_access(conn: sa.Connection, name: str, role: str, *, setting: str | None = None) -> int:
     """Grant `role` to an identity (in one transaction with the caller's checks)."""
     from .guard import require

@@ -80,15 +80,69 @@ def _where(person: int | None, setting: str | None) -> str:
 def require(
     conn: sa.Connection, action: str, *, person: int | None = None, setting: str | None = None
 ) -> Actor:
-    """PermissionDenied unless the current actor may do `action` here; returns the actor."""
+    """PermissionDenied unless the current actor may do `action` here; returns the actor.
+
+    A person or setting out of the actor's reach (another setting's) is reported exactly as a
+    missing one (NotFound), so that its existence is not confirmed.
+    """
     actor = current_actor(conn)
     if not allowed(conn, action, person=person, setting=setting, actor=actor):
+        if person is not None and _exists(conn, t.people, person):
+            if not allowed(conn, "people.read", person=person, actor=actor):
+                raise not_found_person(person)
+        if setting is not None and not setting_visible(conn, setting, actor):
+            if _exists(conn, t.settings, setting):
+                raise not_found_setting(setting)
         description = default_policy().actions[action]
         raise PermissionDenied(
             f"{actor.describe()} may not {description} {_where(person, setting)}; ask an "
             "organisation admin if you need to"
         )
     return actor
+
+
+def _exists(conn: sa.Connection, table: sa.Table, key: object) -> bool:
+    return conn.execute(sa.select(table.c.id).where(table.c.id == key)).first() is not None
+
+
+def not_found_setting(setting: str) -> NotFound:
+    """What a missing setting looks like (and so does another setting's)."""
+    return NotFound(f"no setting '{setting}'; see `imatter setting list`")
+
+
+def setting_visible(conn: sa.Connection, setting: str, actor: Actor | None = None) -> bool:
+    """Whether the actor may know of this setting's records: an organisation-wide grant, a grant
+    in it, or (for a learner) their own membership of it."""
+    actor = actor or current_actor(conn)
+    policy = default_policy()
+    for grant in actor.grants:
+        if len(policy.scopes(grant.role, "people.read")) == len(SCOPES):
+            return True
+        if grant.setting == setting:
+            return True
+        if grant.role == "learner" and actor.person_id is not None:
+            if setting in person_settings(conn, actor.person_id):
+                return True
+    return False
+
+
+def require_or_missing(
+    conn: sa.Connection,
+    action: str,
+    missing: NotFound,
+    *,
+    person: int | None = None,
+    setting: str | None = None,
+) -> Actor:
+    """`require`, but a target the actor may not even read raises `missing`: the very error a
+    record that does not exist gives (an award, a review, a group...)."""
+    actor = current_actor(conn)
+    hidden = (person is not None and not allowed(conn, "people.read", person=person)) or (
+        setting is not None and not setting_visible(conn, setting, actor)
+    )
+    if hidden and not allowed(conn, action, person=person, setting=setting, actor=actor):
+        raise missing
+    return require(conn, action, person=person, setting=setting)
 
 
 def require_self_or(conn: sa.Connection, action: str, person: int) -> Actor:

@@ -7,7 +7,7 @@ settings, or for a learner their own record), `other` (another setting or person
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -30,6 +30,10 @@ class Policy:
     actors: dict[str, str]  # actor -> description
     actions: dict[str, str]  # action -> description
     allowed: frozenset[tuple[str, str, str]]  # (actor, action, scope)
+    # CLI command path ("keys rotate") -> action, `open` or `self:ACTION`
+    commands: dict[str, str] = field(default_factory=dict)
+    # public API function ("imatter.takestock.review_history") -> action, `open` or `self:ACTION`
+    api: dict[str, str] = field(default_factory=dict)
 
     def allows(self, actor: str, action: str, scope: str) -> bool:
         if action not in self.actions:
@@ -85,7 +89,34 @@ def parse_policy(text: str, source: str) -> Policy:
                     f"{', '.join(SCOPES)}"
                 )
             allowed |= {(actor, action, scope) for scope in scopes}
-    return Policy(actors, actions, frozenset(allowed))
+    named = {
+        section: _named_actions(data, section, text, source, actions)
+        for section in ("commands", "api")
+    }
+    return Policy(actors, actions, frozenset(allowed), named["commands"], named["api"])
+
+
+OPEN = "open"
+SELF = "self:"
+
+
+def _named_actions(
+    data: dict, section: str, text: str, source: str, actions: dict[str, str]
+) -> dict[str, str]:
+    """The `commands:` or `api:` section: each entry names an action, `open` or `self:ACTION`."""
+    entries = data.get(section) or {}
+    if not isinstance(entries, dict):
+        raise PolicyError(f"{source}:{_line_of(text, section)}: `{section}:` must be a mapping")
+    found: dict[str, str] = {}
+    for name, value in entries.items():
+        action = str(value).removeprefix(SELF)
+        if value != OPEN and action not in actions:
+            raise PolicyError(
+                f"{source}:{_line_of(text, str(name))}: {section} '{name}' names unknown action "
+                f"'{value}'; use an action above, `open` or `self:ACTION`"
+            )
+        found[str(name)] = str(value)
+    return found
 
 
 def policy_path() -> Path:

@@ -123,6 +123,9 @@ def write_feedback(
     students: list[str] | None = None,
 ) -> FeedbackReport:
     """Write a feedback file for every fully marked learner into `to`; say who was skipped."""
+    from .guard import require_course
+
+    require_course(store, course, "assess.mark")
     rubric = rubric or load_checked(course.source(assessment_id), assessment_id)
     to = Path(to)
     to.mkdir(parents=True, exist_ok=True)

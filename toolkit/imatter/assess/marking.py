@@ -77,6 +77,9 @@ class Marking:
             raise InvalidValue(f"role must be one of: {', '.join(ROLES)}")
         if not marker or not marker.strip():
             raise InvalidValue("say who is marking (a name for the record)")
+        from .guard import require_course
+
+        require_course(store, course, "assess.mark")
         self.course = course
         self.assessment_id = assessment_id
         self.store = store
@@ -153,6 +156,10 @@ class Marking:
         person = person_of(student)
         if person is None:
             raise NotFound(f"'{student}' is not a learner id (p<person id>)")
+        from .guard import require_learner
+
+        with self.store.read() as conn:
+            require_learner(conn, "assess.mark", person)
         points = self.rubric.points_for(cell, dict(levels))
         notebook = self.course.autograded(student, self.assessment_id) / (
             f"{self.assessment_id}.ipynb"

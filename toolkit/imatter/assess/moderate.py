@@ -67,6 +67,9 @@ def select_sample(
         raise InvalidValue("a moderation sample needs at least one learner")
     if not 0 < fraction <= 1:
         raise InvalidValue("the moderation fraction must be more than 0 and at most 1")
+    from .guard import require_course
+
+    require_course(store, course, "assess.run")
     rubric = rubric or load_checked(course.source(assessment_id), assessment_id)
     marked = [r for r in learner_results(course, assessment_id, store, rubric) if r.marked]
     with store.read() as conn:
@@ -103,6 +106,9 @@ def compare(
     course: CourseDir, assessment_id: str, store: Any, *, rubric: Rubric | None = None
 ) -> ModerationReport:
     """Compare first and second marks over the moderation sample."""
+    from .guard import require_course
+
+    require_course(store, course, "assess.run")
     rubric = rubric or load_checked(course.source(assessment_id), assessment_id)
     with store.read() as conn:
         sample = moderation_sample(conn, course, assessment_id)

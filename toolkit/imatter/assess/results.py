@@ -209,7 +209,11 @@ def learner_results(
     """Results for autograded learners (or the given ones), as marked by `role`."""
     if role not in ROLES:
         raise ValueError(f"role must be one of {ROLES}")
+    from .guard import readable_students, require_course
+
+    require_course(store, course, "assess.read")
     chosen = list(students) if students is not None else course.autograded_students(assessment_id)
+    chosen = readable_students(store, course, chosen)  # a learner: only their own
     the_layout = layout(course, assessment_id)
     graded = _gradebook_rows(course, assessment_id, chosen)
     with store.read() as conn:

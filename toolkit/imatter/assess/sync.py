@@ -73,6 +73,9 @@ def sync(
     rubric: Rubric | None = None,
 ) -> SyncReport:
     """Record a completion for every learner who has passed and is not yet recorded."""
+    from .guard import require_course
+
+    require_course(store, course, "completions.record")
     course_id = course_for(programme, assessment_id)
     rubric = rubric or load_checked(course.source(assessment_id), assessment_id)
     results = learner_results(course, assessment_id, store, rubric)

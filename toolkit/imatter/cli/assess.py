@@ -28,9 +28,31 @@ def _course_path(ctx: click.Context) -> Path:
 
 
 def _course(ctx: click.Context):  # type: ignore[no-untyped-def]
+    """The course directory, once the actor may do this command's action on it."""
     from ..assess.course_dir import open_course_dir
 
-    return open_course_dir(_course_path(ctx))
+    path = _course_path(ctx)
+    _guard(ctx, _Named(path))
+    return open_course_dir(path)
+
+
+class _Named:
+    """A course directory not opened yet: its folder is enough to tell its setting."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root).resolve()
+        self.course_id = None
+
+
+def _guard(ctx: click.Context, course) -> None:  # type: ignore[no-untyped-def]
+    """The command's action (permissions.yml) on this course directory (see assess.guard)."""
+    from ..access.gate import command_action
+    from ..assess.guard import require_course
+    from .common import command_path
+
+    action = command_action(command_path(ctx)).removeprefix("self:")
+    if action != "open":
+        require_course(workspace(ctx).store, course, action)
 
 
 def _sources(ctx: click.Context) -> Path:
@@ -145,6 +167,7 @@ def init(
     path = _course_path(ctx)
     ids = _learner_ids(learners)
     store = workspace(ctx).store
+    _guard(ctx, _Named(path))
     people_for(store, ids)  # unknown people stop here, before anything is created
     current = open_course_dir(path) if (path / COURSE_FILE).exists() else None
     course = create_course_dir(
@@ -166,7 +189,7 @@ def learners_cmd(ctx: click.Context, as_json: bool) -> None:
     """List the course directory's roster."""
     from ..assess.course_dir import learners
 
-    rows = learners(_course(ctx))
+    rows = learners(_course(ctx), workspace(ctx).store)
     if as_json:
         emit_json([{"student": r.student_id, "person": r.person_id, "name": r.name} for r in rows])
         return

@@ -27,7 +27,25 @@ def workspace(ctx: click.Context):  # type: ignore[no-untyped-def]
     obj = ctx.find_root().obj or {}
     if obj.get("as"):
         use_identity(obj["as"])
-    return open_workspace(obj.get("workspace"), db=obj.get("db"), programme=obj.get("programme"))
+    ws = open_workspace(obj.get("workspace"), db=obj.get("db"), programme=obj.get("programme"))
+    gate(ctx, ws)
+    return ws
+
+
+def command_path(ctx: click.Context) -> str:
+    """The command's path below `imatter` ("keys rotate"), as permissions.yml names it."""
+    return " ".join(ctx.command_path.split()[1:])
+
+
+def gate(ctx: click.Context, ws) -> None:  # type: ignore[no-untyped-def]
+    """Refuse, before the command runs, an identity that may not attempt it at all."""
+    from ..access.gate import command_action, require_command
+
+    path = command_path(ctx)
+    if command_action(path) == "open":
+        return
+    with ws.store.read() as conn:
+        require_command(conn, path)
 
 
 def parse_date(value: str | None, what: str = "date") -> dt.date | None:

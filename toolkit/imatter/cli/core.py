@@ -559,13 +559,11 @@ def case_add(
 @click.pass_context
 def licence_check(ctx: click.Context, setting_id: str, as_of: str | None, as_json: bool) -> None:
     """Whether SETTING meets the school licence rule, and what is missing."""
-    from ..eligibility import evaluate_setting_licence
-    from ..records import setting_records
+    from ..licences import check_setting_licence
 
     ws = workspace(ctx)
     on = today_or(as_of)
-    with ws.store.read() as conn:
-        result = evaluate_setting_licence(ws.programme, setting_records(conn, setting_id, on), on)
+    result = check_setting_licence(ws.store, ws.programme, setting_id, on)
     if as_json:
         emit_json(
             {

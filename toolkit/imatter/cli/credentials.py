@@ -37,9 +37,11 @@ def keys() -> None:
 @click.pass_context
 def keys_init(ctx: click.Context) -> None:
     """Make the issuer's signing key and publish its public key."""
-    _ws, settings = _settings(ctx)
+    from ..credentials.keys import init_issuer_key
+
+    ws, settings = _settings(ctx)
     store = settings.key_store()
-    entry = store.init(now=_now())
+    entry = init_issuer_key(ws, now=_now())
     click.echo(f"Issuer key created: {entry.id}")
     click.echo(f"Private key: {store.key_path} (mode 600; back it up, never share it)")
     click.echo(f"Public key document: {store.document_path} (publish it with the book)")
@@ -49,9 +51,11 @@ def keys_init(ctx: click.Context) -> None:
 @click.pass_context
 def keys_rotate(ctx: click.Context) -> None:
     """Replace the signing key; credentials signed with earlier keys stay verifiable."""
-    _ws, settings = _settings(ctx)
+    from ..credentials.keys import rotate_issuer_key
+
+    ws, settings = _settings(ctx)
     store = settings.key_store()
-    entry = store.rotate(now=_now())
+    entry = rotate_issuer_key(ws, now=_now())
     retired = [k for k in store.keyring().keys if k.retired is not None]
     click.echo(f"New issuer key: {entry.id}")
     click.echo(
@@ -281,12 +285,10 @@ def credential_certificate(ctx: click.Context, ident: str, out: Path | None) -> 
 @click.pass_context
 def credential_publish(ctx: click.Context) -> None:
     """Re-sign and write the key document and every status list to the public folder."""
-    from ..credentials.status_list import publish_all
+    from ..credentials.keys import publish_issuer
 
     ws, settings = _settings(ctx)
-    document = settings.key_store().publish()
-    with ws.store.write() as conn:
-        published = publish_all(conn, settings, now=_now())
+    document, published = publish_issuer(ws, now=_now())
     click.echo(f"Published key document: {document}")
     for item in published:
         click.echo(f"Published status list: {item['file']}")

@@ -45,8 +45,8 @@ def takestock_record(
     """Record SETTING_ID's self-review from a filled-in CSV (every characteristic rated)."""
     from .. import takestock as ts
 
+    ws = workspace(ctx)  # who may record it, before reading the file
     ratings = ts.read_review_csv(csv_file)
-    ws = workspace(ctx)
     review = ts.record_self_review(ws.store, setting_id, today_or(on), ratings, reviewed_by=who(by))
     needs = ts.get_review(ws.store, review).needs_action()
     click.echo(f"Recorded self-review {review} for {setting_id}")
@@ -72,9 +72,10 @@ def takestock_plan(
     """Turn self-review REVIEW_ID into the action plan (characteristic, action, owner, due)."""
     from .. import takestock as ts
 
+    ws = workspace(ctx)  # who may plan, before reading the file
     actions = ts.read_plan_csv(csv_file)
     plan = ts.plan_from_review(
-        workspace(ctx).store,
+        ws.store,
         review_id,
         actions,
         created_on=today_or(on),

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from ..access import allowed, require, visible_people
+from ..access import allowed, require_or_missing, visible_people
 from ..errors import Duplicate, ImatterError, InvalidCredential, NotFound
 from ..store.schema import award_revocations, awards, credentials, people
 from .keys import KeyDocument
@@ -146,10 +146,12 @@ def revoke(
     rows = find_credentials(conn, ident)
     award_id = rows[0]["award_id"] if rows else ident.strip()
     award = conn.execute(sa.select(awards.c.id).where(awards.c.id == award_id)).first()
+    missing = NotFound(f"no credential or award '{ident}'; see `imatter credential list`")
     if award is None:
-        raise NotFound(f"no credential or award '{ident}'; see `imatter credential list`")
+        raise missing
     person_id = conn.execute(sa.select(awards.c.person_id).where(awards.c.id == award_id)).scalar()
-    require(conn, "awards.revoke", person=person_id)
+    # Someone the actor may not see: their award looks exactly like one that does not exist.
+    require_or_missing(conn, "awards.revoke", missing, person=person_id)
     existing = (
         conn.execute(sa.select(award_revocations).where(award_revocations.c.award_id == award_id))
         .mappings()

@@ -7,7 +7,7 @@ import re
 
 import sqlalchemy as sa
 
-from ..access import allowed, not_found_person, require, require_visible, visible_people
+from ..access import not_found_person, require, require_visible, visible_people
 from ..errors import Duplicate, InvalidValue, NotFound
 from ..programme import Programme
 from ..store import Store
@@ -64,9 +64,6 @@ def insert_affiliation(
     since: dt.date | None = None,
 ) -> None:
     """Link a person to a setting in a position (known to the programme)."""
-    # A Lead may bring someone into their own setting; changing anyone else needs more.
-    if not allowed(conn, "people.write", setting=setting_id):
-        require(conn, "people.write", person=person_id)
     if since is not None:
         programme.check_date(since, what="start date ('since')")
     if position not in programme.positions:
@@ -75,6 +72,9 @@ def insert_affiliation(
         )
     if not conn.execute(sa.select(t.settings.c.id).where(t.settings.c.id == setting_id)).first():
         raise NotFound(f"no setting '{setting_id}'; see `imatter setting list`")
+    # A Lead may bring someone into their own setting only: never attach anyone (their own
+    # staff included) to another setting, which looks exactly like a missing one.
+    require(conn, "people.write", setting=setting_id)
     a = t.affiliations
     exists = conn.execute(
         sa.select(a.c.id).where(

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import contextvars
 import hashlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
 import sqlalchemy as sa
@@ -47,9 +47,52 @@ def local_actor() -> str:
     return "local" if "@" in name else f"local:{name.replace('|', '_')[:80]}"
 
 
+def os_account() -> str:
+    """The operating-system account running this process (not the identity acted as)."""
+    import getpass
+
+    try:
+        name = getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry and no $USER (some containers)
+        import os
+
+        name = f"uid{os.getuid()}"
+    return name.replace("|", "_").replace(" ", "_")[:60]
+
+
 def current_actor() -> str:
-    """Who the audit log records for changes made now in this context."""
-    return _actor.get() or local_actor()
+    """Who the audit log records for changes made now: the acting reference (a grant, a person
+    or a local account) and the operating-system account, e.g. ``grant:3 os:alice``."""
+    return f"{_actor.get() or local_actor()} os:{os_account()}"
+
+
+# access.actors registers how to resolve the identity acted as (``--as``, $IMATTER_USER) to a
+# grant reference; the store layer cannot import it (access imports the store).
+_RESOLVERS: list[Callable[[sa.Connection], str | None]] = []
+
+
+def set_resolver(resolve: Callable[[sa.Connection], str | None]) -> None:
+    """Use `resolve(conn)` to name the actor of each write transaction (see `bind_actor`)."""
+    _RESOLVERS[:] = [resolve]
+
+
+@contextmanager
+def bind_actor(conn: sa.Connection) -> Iterator[None]:
+    """Inside a write transaction: record its changes as the identity acted as, resolved to its
+    grant, unless an explicit `recording_as` is in force."""
+    ref = None
+    if _actor.get() is None and _RESOLVERS:
+        ref = _RESOLVERS[0](conn)
+    if ref is None:
+        yield
+        return
+    with recording_as(ref):
+        if conn.dialect.name == "postgresql":
+            conn.execute(
+                sa.text("SELECT set_config('imatter.actor', :actor, true)"),
+                {"actor": current_actor()},
+            )
+        yield
 
 
 @contextmanager
