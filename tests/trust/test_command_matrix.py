@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+from pathlib import Path
 
 import click
 import pytest
@@ -40,13 +41,19 @@ API_MODULES = (
     "imatter.assess.feedback",
     "imatter.assess.moderate",
     "imatter.assess.sync",
+    # every use-case module (imatter/services/*.py) is API by definition
+    *sorted(
+        f"imatter.services.{p.stem}"
+        for p in (Path(__file__).resolve().parents[2] / "toolkit/imatter/services").glob("*.py")
+        if not p.name.startswith("_")
+    ),
 )
 
 
 def command_paths() -> dict[str, click.Command]:
     """Every command a user can run, by path ("keys rotate"); a group that runs on its own
-    (`imatter licences`) counts as a command too."""
-    from imatter.cli import cli
+    (`imatter licences`) counts as a command too, and so does every hidden alias."""
+    from imatter.cli import HIDDEN_ALIASES, cli
 
     found: dict[str, click.Command] = {}
 
@@ -55,7 +62,10 @@ def command_paths() -> dict[str, click.Command]:
             if path and command.invoke_without_command:
                 found[" ".join(path)] = command
             ctx = click.Context(command)
-            for name in command.list_commands(ctx):
+            names = command.list_commands(ctx)
+            if not path:
+                names = [*names, *HIDDEN_ALIASES]  # old spellings still run: guard them too
+            for name in names:
                 walk(command.get_command(ctx, name), [*path, name])  # type: ignore[arg-type]
         else:
             found[" ".join(path)] = command
@@ -331,6 +341,7 @@ def _aimed_at_oak(o: dict[str, str], csv: str) -> dict[str, list[str]]:
     g, p = o["group"], o["otto"]
     return {
         "apply add": ["apply", "add", p, "link-professional"],
+        "nomination add": ["nomination", "add", p, "link-professional"],
         "assess autograde": ["assess", "-g", "oak", "autograde", "foundation-a"],
         "assess collect": ["assess", "-g", "oak", "collect", "foundation-a", csv],
         "assess feedback": ["assess", "-g", "oak", "feedback", "foundation-a"],
@@ -413,6 +424,7 @@ LISTS = {
     "person list": ["person", "list"],
     "assess learners": ["assess", "-g", "brook", "learners"],
     "eligible": ["eligible", "--role", "link-professional"],
+    "nomination list": ["nomination", "list"],
 }
 # Commands a Lead may attempt whose target is not a setting's record (read from files, or the
 # whole directory / a cluster the Lead may not see), covered elsewhere.
@@ -426,6 +438,7 @@ NOT_AIMED = {
     "directory page",  # only people who consented to be listed
     "cluster list",
     "cluster-view",
+    "cluster view",
     "dashboard",  # serves kernels that act as the Lead (test_access)
     "setting list",  # settings' names are public
 }
