@@ -202,6 +202,8 @@ def _main(argv: list[str] | None) -> int:
         click.echo(f"Error: {err.message}", err=True)
         for line in err.details:
             click.echo(f"  {line}", err=True)
+        for hint in getattr(err, "hints", ()):
+            click.echo(hint, err=True)
         return err.exit_code
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)

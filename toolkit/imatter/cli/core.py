@@ -221,14 +221,38 @@ def person_list(ctx: click.Context, setting_id: str | None, as_json: bool) -> No
 
 @person.command("import")
 @click.argument("csv_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--setting", "setting_id", help="The setting the staff list is for.")
+@click.option(
+    "--map",
+    "mapping",
+    multiple=True,
+    help='A header or position name of yours, saved for the setting: "Job Title=position", '
+    '"Site Manager=staff".',
+)
 @click.pass_context
-def person_import(ctx: click.Context, csv_file: Path) -> None:
-    """Import people from CSV (name,email,setting,position[,since,area]); all or nothing."""
+def person_import(
+    ctx: click.Context, csv_file: Path, setting_id: str | None, mapping: tuple[str, ...]
+) -> None:
+    """Import or re-import people from CSV, such as a school MIS staff export; all or nothing.
+
+    Columns: name (or forename and surname), email, position, since, area, and setting unless
+    --setting is given. Known people are updated (matched by email, or by name and flagged).
+    """
     from ..records import import_people
 
     ws = workspace(ctx)
-    count = import_people(ws.store, ws.programme, csv_file)
-    click.echo(f"Imported {count} people from {csv_file}")
+    result = import_people(
+        ws.store, ws.programme, csv_file, setting=setting_id, mapping=mapping, saved_by=who()
+    )
+    click.echo(f"Imported people from {csv_file}: {result.summary}")
+    if result.ignored:
+        click.echo(f"Columns not used: {', '.join(result.ignored)}")
+    if mapping:
+        click.echo(f"Saved {len(mapping)} mapping(s) for {setting_id}'s next imports")
+    if result.flagged:
+        click.echo("Check these rows (matched by name, as they have no email):")
+        for line in result.flagged:
+            click.echo(f"  {line}")
 
 
 # ----------------------------------------------------------------------------- completions

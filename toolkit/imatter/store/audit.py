@@ -207,8 +207,12 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
+_LOG_COLUMNS = ("seq", "at", "actor", "action", "tbl", "row_key", "data_sha256", "prev_hash", "hash")
+
+
 def _append(conn: sa.Connection, entries: Iterable[tuple[str, str, str, str]]) -> int:
     """Append (action, tbl, key, digest) records, chained in Python; returns the last seq."""
+    from .bulk import insert_many
     from .schema import audit_log
 
     if conn.dialect.name == "postgresql":
@@ -222,25 +226,12 @@ def _append(conn: sa.Connection, entries: Iterable[tuple[str, str, str, str]]) -
     for action, tbl, key, digest in entries:
         seq += 1
         digest_of = chain_hash(prev, seq, at, actor, action, tbl, key, digest)
-        rows.append(
-            dict(
-                seq=seq,
-                at=at,
-                actor=actor,
-                action=action,
-                tbl=tbl,
-                row_key=key,
-                data_sha256=digest,
-                prev_hash=prev,
-                hash=digest_of,
-            )
-        )
+        rows.append((seq, at, actor, action, tbl, key, digest, prev, digest_of))
         prev = digest_of
-        if len(rows) == 10_000:
-            conn.execute(audit_log.insert(), rows)
+        if len(rows) == 20_000:
+            insert_many(conn, audit_log, _LOG_COLUMNS, rows)
             rows = []
-    if rows:
-        conn.execute(audit_log.insert(), rows)
+    insert_many(conn, audit_log, _LOG_COLUMNS, rows)
     return seq
 
 

@@ -58,6 +58,7 @@ MIGRATIONS: list[Migration] = [
         "trust: access grants, the hash-chained audit log and its signed seals",
         (start_audit_log,),
     ),
+    Migration(8, "imports: column and position mappings saved per setting"),
     # Feature migrations append here, each with the next version number and its own tables in
     # schema.py. Never edit a released migration: add a new one.
 ]
