@@ -278,7 +278,10 @@ def test_completion_import_lists_every_bad_row_and_imports_nothing(school, tmp_p
     details = err.value.details
     assert err.value.message.startswith(f"{path}: 5 bad row(s); nothing was imported")
     assert details[0].startswith("line 3: unknown course 'foundation-c'")
-    assert details[1] == "line 4: date '31/02/2026' is not a date; write it as 31/12/2026 or 2026-12-31"
+    assert (
+        details[1]
+        == "line 4: date '31/02/2026' is not a date; write it as 31/12/2026 or 2026-12-31"
+    )
     assert details[2].startswith("line 5: completion date 2027-01-01 is in the future")
     assert details[3].startswith("line 6: no person 'nobody@x.org'")
     assert details[4].startswith("line 7: duplicate of line 2")

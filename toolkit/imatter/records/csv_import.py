@@ -171,10 +171,14 @@ def import_completions(
     today: dt.date,
 ) -> int:
     """Import completions (person, course, date[, evidence]); returns how many."""
-    path = Path(path)
-    table = read_table(
-        path, COMPLETION_COLUMNS, COMPLETION_OPTIONAL, aliases=COMPLETION_HEADERS
-    )
+    with bulk.no_gc():
+        return _import_completions(store, programme, Path(path), recorded_by, today)
+
+
+def _import_completions(
+    store: Store, programme: Programme, path: Path, recorded_by: str, today: dt.date
+) -> int:
+    table = read_table(path, COMPLETION_COLUMNS, COMPLETION_OPTIONAL, aliases=COMPLETION_HEADERS)
     problems: dict[int, list[str]] = defaultdict(list)
     checked: list[tuple[int, str, str, dt.date, str]] = []
     for line, row in table.rows:
@@ -218,9 +222,7 @@ def import_completions(
                 continue
             key = (person_id, course)
             if key in first:
-                problems[line].append(
-                    f"duplicate of line {first[key]} (same person and course)"
-                )
+                problems[line].append(f"duplicate of line {first[key]} (same person and course)")
                 continue
             first[key] = line
             if key in held:
@@ -254,15 +256,23 @@ def insert_completions(
     ids = bulk.reserve_ids(conn, c, len(rows))
     now = utcnow()
     with bulk.insert_triggers_off(conn, [c]):
-        bulk.insert_many(
+        known = bulk.insert_many(
             conn,
             c,
-            ("id", "person_id", "course_id", "completed_on", "evidence", "recorded_by",
-             "recorded_at", "withdrawn"),
+            (
+                "id",
+                "person_id",
+                "course_id",
+                "completed_on",
+                "evidence",
+                "recorded_by",
+                "recorded_at",
+                "withdrawn",
+            ),
             [
                 (i, pid, course, on, evidence, recorded_by, now, False)
                 for i, (pid, course, on, evidence) in zip(ids, rows, strict=True)
             ],
         )
-        bulk.audit_inserts(conn, ((c, i) for i in ids))
+        bulk.audit_inserts(conn, ((c, i) for i in ids), {"completions": known})
     return ids

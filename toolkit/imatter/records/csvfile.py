@@ -86,11 +86,16 @@ def read_table(
             f"expected {', '.join(required + optional)}"
         )
     rows: list[tuple[int, dict[str, str]]] = []
+    simple = None not in columns and len(set(columns)) == len(columns)
+    width = len(columns)
     for line, record in _records(reader, path, text, reader.line_num + 1):
-        if len(record) > len(columns):
+        if len(record) > width:
             rows.append((line, {EXTRA: "yes"}))
             continue
-        values = _values(columns, record)
+        if simple and len(record) == width:
+            values = dict(zip(columns, map(str.strip, record), strict=True))  # type: ignore[arg-type]
+        else:
+            values = _values(columns, record)
         if not any(values.values()):
             continue  # a blank line
         rows.append((line, values))
@@ -179,6 +184,11 @@ _MIDNIGHT = re.compile(r"[ T]00:00(:00(\.0+)?)?Z?$")
 
 def parse_date(value: str, what: str = "date") -> dt.date:
     """An ISO (2026-12-31) or UK (31/12/2026) date; ValueError saying how to write it."""
+    if len(value) == 10 and value[4] == "-":
+        try:
+            return dt.date.fromisoformat(value)  # the usual case, quickly
+        except ValueError:
+            pass
     text = _MIDNIGHT.sub("", value.strip())  # "2026-12-31 00:00:00" from a spreadsheet
     match = _ISO.match(text)
     if match:
@@ -192,11 +202,14 @@ def parse_date(value: str, what: str = "date") -> dt.date:
             return dt.date(int(y), int(m), int(d))
     except ValueError:
         pass
-    raise ValueError(f"{what} '{_shown(value)}' is not a date; write it as 31/12/2026 or 2026-12-31")
+    raise ValueError(
+        f"{what} '{_shown(value)}' is not a date; write it as 31/12/2026 or 2026-12-31"
+    )
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
-_BIDI = re.compile(r"[\u202a-\u202e\u2066-\u2069]")
+# Control characters (Unicode category Cc) and the bidirectional overrides used to disguise text.
+_CC = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def one_line(text: str) -> str:
@@ -211,11 +224,11 @@ def _shown(value: str, limit: int = 60) -> str:
 
 def clean_name(value: str) -> str:
     """A person's name with spacing tidied; ValueError for control characters in it."""
-    name = " ".join(unicodedata.normalize("NFC", value).split())
-    if any(unicodedata.category(ch) == "Cc" for ch in name) or _BIDI.search(name):
-        raise ValueError(
-            f"name '{_shown(name)}' holds control characters; type the name again"
-        )
+    name = " ".join(value.split())
+    if not name.isascii():
+        name = unicodedata.normalize("NFC", name)
+    if _CC.search(name):
+        raise ValueError(f"name '{_shown(name)}' holds control characters; type the name again")
     return name
 
 

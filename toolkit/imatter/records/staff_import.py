@@ -19,13 +19,21 @@ import sqlalchemy as sa
 
 from ..access import allowed, current_actor, default_policy
 from ..access.policy import SCOPES
-from ..errors import ImportRowError, PermissionDenied, UsageError
+from ..errors import ImportRowError, UsageError
 from ..programme import Programme
-from ..store import Store
-from ..store import bulk
+from ..store import Store, bulk
 from ..store import schema as t
 from .clock import utcnow
-from .csvfile import EXTRA, clean_name, header_key, name_key, one_line, parse_date, read_table, shown
+from .csvfile import (
+    EXTRA,
+    clean_name,
+    header_key,
+    name_key,
+    one_line,
+    parse_date,
+    read_table,
+    shown,
+)
 from .people import normalise_email
 
 FIELDS = ("name", "forename", "preferred forename", "surname", "preferred surname")
@@ -136,16 +144,26 @@ class PeopleImport:
 
 def position_of(label: str, programme: Programme, saved: Mapping[str, str] = {}) -> str | None:
     """A position id from its id, its title, a common name or a saved mapping (any case)."""
-    key = header_key(label)
-    if not key:
-        return None
-    if key in saved:
-        return saved[key]
-    for pid, title in programme.positions.items():
-        if key in (header_key(pid), header_key(title)):
-            return pid
-    found = POSITION_NAMES.get(key) or POSITION_NAMES.get(key.replace("/", " "))
-    return found if found in programme.positions else None
+    return Positions(programme, saved).find(label)
+
+
+class Positions:
+    """Position labels to ids: ids, titles, common names and a setting's saved mapping."""
+
+    def __init__(self, programme: Programme, saved: Mapping[str, str] = {}) -> None:
+        names = {k: v for k, v in POSITION_NAMES.items() if v in programme.positions}
+        for pid, title in programme.positions.items():
+            names[header_key(pid)] = pid
+            names[header_key(title)] = pid
+        names.update(saved)
+        self._names = names
+        self._seen: dict[str, str | None] = {}
+
+    def find(self, label: str) -> str | None:
+        if label not in self._seen:
+            key = header_key(label)
+            self._seen[label] = self._names.get(key) or self._names.get(key.replace("/", " "))
+        return self._seen[label]
 
 
 def parse_mapping(pairs: tuple[str, ...] | list[str], programme: Programme) -> list[tuple]:
@@ -156,7 +174,7 @@ def parse_mapping(pairs: tuple[str, ...] | list[str], programme: Programme) -> l
         if not sep or not source.strip() or not target.strip():
             raise UsageError(
                 f"--map '{pair}': write HEADER=FIELD (e.g. \"Job Title=position\") or "
-                f"LABEL=POSITION (e.g. \"Site Manager=staff\")"
+                f'LABEL=POSITION (e.g. "Site Manager=staff")'
             )
         goal = header_key(target)
         if goal in MAPPABLE:
@@ -223,7 +241,7 @@ def _read_row(
     row: dict[str, str],
     programme: Programme,
     setting: str | None,
-    positions: Mapping[str, str],
+    positions: Positions,
     problems: dict[int, list[str]],
     unknown_positions: Counter,
 ) -> _Row | None:
@@ -251,7 +269,7 @@ def _read_row(
     elif not where:
         found.append("setting is empty; fill it in or import with --setting")
     label = row.get("position", "")
-    position = position_of(label, programme, positions) if label else "staff"
+    position = positions.find(label) if label else "staff"
     if position is None:
         found.append(f"unknown position '{shown(label)}' (see below)")
         unknown_positions[label.strip()] += 1
@@ -281,14 +299,28 @@ def import_people(
     `setting` is the setting the file is for (then a setting column is optional); `mapping`
     holds "HEADER=FIELD" or "LABEL=POSITION" pairs, saved for that setting's next imports.
     """
-    path = Path(path)
+    with bulk.no_gc():
+        return _import_people(store, programme, Path(path), setting, mapping, saved_by)
+
+
+def _import_people(
+    store: Store,
+    programme: Programme,
+    path: Path,
+    setting: str | None,
+    mapping: tuple[str, ...] | list[str],
+    saved_by: str,
+) -> PeopleImport:
     pairs = parse_mapping(mapping, programme)
     if pairs and not setting:
         raise UsageError("--map is saved for a setting: give --setting too")
     with store.read() as conn:
-        if setting and not conn.execute(
-            sa.select(t.settings.c.id).where(t.settings.c.id == setting)
-        ).first():
+        if (
+            setting
+            and not conn.execute(
+                sa.select(t.settings.c.id).where(t.settings.c.id == setting)
+            ).first()
+        ):
             from ..errors import NotFound
 
             raise NotFound(f"no setting '{setting}'; see `imatter setting list`")
@@ -316,13 +348,12 @@ def import_people(
     unknown_positions: Counter = Counter()
     rows: list[_Row] = []
     seen_email: dict[str, int] = {}
+    positions = Positions(programme, saved["position"])
     for line, values in table.rows:
         if EXTRA in values:
             problems[line].append("more values than columns; check for stray commas")
             continue
-        row = _read_row(
-            line, values, programme, setting, saved["position"], problems, unknown_positions
-        )
+        row = _read_row(line, values, programme, setting, positions, problems, unknown_positions)
         if row is None:
             continue
         if row.email and row.email in seen_email:
@@ -374,7 +405,9 @@ def _plan(
     emails = [r.email for r in rows if r.email]
     if emails:
         where, params = bulk.any_of(conn, "email", emails)
-        for found in conn.execute(sa.text(f"SELECT id, name, email, area FROM people WHERE {where}"), params):
+        for found in conn.execute(
+            sa.text(f"SELECT id, name, email, area FROM people WHERE {where}"), params
+        ):
             by_email[found.email] = found
     # People of the settings named, by name, for rows without an email.
     by_name: dict[tuple[str, str], list[sa.Row]] = defaultdict(list)
@@ -387,14 +420,15 @@ def _plan(
             .distinct()
         ):
             by_name[(found.setting_id, name_key(found.name))].append(found)
-    matched_ids = {m.id for m in by_email.values()} | {
-        m.id for ms in by_name.values() for m in ms
-    }
+    matched_ids = {m.id for m in by_email.values()} | {m.id for ms in by_name.values() for m in ms}
     links: dict[int, list[sa.Row]] = defaultdict(list)
     if matched_ids:
         where, params = bulk.any_of(conn, "person_id", sorted(matched_ids))
         for link in conn.execute(
-            sa.text(f"SELECT id, person_id, setting_id, position, since, until FROM affiliations WHERE {where}"),
+            sa.text(
+                "SELECT id, person_id, setting_id, position, since, until FROM affiliations "
+                f"WHERE {where}"
+            ),
             params,
         ):
             links[link.person_id].append(link)
@@ -513,13 +547,14 @@ def insert_people(conn: sa.Connection, rows: list[_Row]) -> list[int]:
     link_ids = bulk.reserve_ids(conn, a, len(rows))
     now = utcnow()
     with bulk.insert_triggers_off(conn, [p, a]):
-        bulk.insert_many(
+        known = {}
+        known["people"] = bulk.insert_many(
             conn,
             p,
             ("id", "name", "email", "area", "created_at"),
             [(i, r.name, r.email, r.area, now) for i, r in zip(person_ids, rows, strict=True)],
         )
-        bulk.insert_many(
+        known["affiliations"] = bulk.insert_many(
             conn,
             a,
             ("id", "person_id", "setting_id", "position", "since"),
@@ -530,7 +565,12 @@ def insert_people(conn: sa.Connection, rows: list[_Row]) -> list[int]:
         )
         bulk.audit_inserts(
             conn,
-            ((table, key) for i, j in zip(person_ids, link_ids, strict=True) for table, key in ((p, i), (a, j))),
+            (
+                (table, key)
+                for i, j in zip(person_ids, link_ids, strict=True)
+                for table, key in ((p, i), (a, j))
+            ),
+            known,
         )
     return person_ids
 
@@ -539,14 +579,18 @@ def _refuse(
     path: Path, problems: dict[int, list[str]], unknown: Counter, programme: Programme
 ) -> None:
     """ImportRowError: one line per bad row with all its problems, and each fix said once."""
-    details = [one_line(f"line {line}: {'; '.join(found)}") for line, found in sorted(problems.items())]
+    details = [
+        one_line(f"line {line}: {'; '.join(found)}") for line, found in sorted(problems.items())
+    ]
     hints = []
     if unknown:
-        labels = ", ".join(f"'{shown(k)}' ({n} row{'s' if n > 1 else ''})" for k, n in unknown.most_common())
+        labels = ", ".join(
+            f"'{shown(k)}' ({n} row{'s' if n > 1 else ''})" for k, n in unknown.most_common()
+        )
         hints.append(
             f"Positions not known: {labels}. Use one of {', '.join(programme.positions)}, or a "
             "common name (TA, HLTA, Head, SENCo ...), or save a mapping for the setting with "
-            "--map \"LABEL=POSITION\" (e.g. --map \"Site Manager=staff\")."
+            '--map "LABEL=POSITION" (e.g. --map "Site Manager=staff").'
         )
     raise ImportRowError(
         f"{path}: {len(problems)} bad row(s); nothing was imported. Fix them and import again:",

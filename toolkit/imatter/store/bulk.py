@@ -10,6 +10,8 @@ digests are computed by the database with the trigger's own SQL, so they cannot 
 
 from __future__ import annotations
 
+import hashlib
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -19,6 +21,21 @@ import sqlalchemy as sa
 from . import audit
 
 CHUNK = 20_000
+
+
+@contextmanager
+def no_gc() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector: a bulk import makes millions of small
+    objects and no cycles, and the collector would walk them again and again."""
+    import gc
+
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def _cursor(conn: sa.Connection) -> Any:
@@ -53,29 +70,91 @@ def reserve_ids(conn: sa.Connection, table: sa.Table, count: int) -> list[int]:
 
 def insert_many(
     conn: sa.Connection, table: sa.Table, columns: Sequence[str], rows: Sequence[Sequence]
-) -> None:
+) -> dict[int, str]:
     """Insert rows (tuples in `columns` order) with one `executemany` per chunk.
 
     Values go through the same type conversions SQLAlchemy applies to single inserts, so the
     stored text (dates, times, booleans) is byte for byte what a row-at-a-time insert stores.
+    Returns {id: digest} of the rows whose audit digest could be computed here (see
+    `_digests`); `audit_inserts` asks the database for the others.
     """
     if not rows:
-        return
+        return {}
     dialect = conn.dialect
     processors = [table.c[name].type._cached_bind_processor(dialect) for name in columns]
     marks = ", ".join("%s" if dialect.name == "postgresql" else "?" for _ in columns)
     sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})"
     if any(processors):
-        rows = [
-            tuple(p(v) if p and v is not None else v for p, v in zip(processors, row, strict=True))
-            for row in rows
-        ]
+        rows = _processed(rows, processors)
     cursor = _cursor(conn)
     try:
         for start in range(0, len(rows), CHUNK):
             cursor.executemany(sql, rows[start : start + CHUNK])
     finally:
         cursor.close()
+    return _digests(conn, table, columns, rows)
+
+
+def _digests(
+    conn: sa.Connection, table: sa.Table, columns: Sequence[str], rows: Sequence[Sequence]
+) -> dict[int, str]:
+    """{id: digest} as SQLite's trigger computes it, sha256(json_array(every column)), for
+    rows whose JSON text Python writes identically: integers, NULLs, and text without control
+    characters (both escape only '"' and '\\' then). Other rows are left to the database."""
+    if conn.dialect.name != "sqlite" or "id" not in columns:
+        return {}
+    from json.encoder import encode_basestring  # '"', '\\' and control characters escaped
+
+    where = {name: i for i, name in enumerate(columns)}
+    by_column = list(zip(*rows, strict=True))
+    unsafe: set[int] = set()
+    parts: list[Sequence[str]] = []
+    for column in table.columns:
+        if column.name not in where:
+            parts.append(("null",) * len(rows))
+            continue
+        values = by_column[where[column.name]]
+        kinds = set(map(type, values))
+        if not kinds <= {int, str, type(None)}:
+            return {}  # a float or other value: the database computes every digest
+        if str in kinds:
+            texts = [v for v in values if type(v) is str]
+            if _CONTROL.search("".join(texts)):
+                unsafe.update(
+                    i for i, v in enumerate(values) if type(v) is str and _CONTROL.search(v)
+                )
+            parts.append(
+                [
+                    encode_basestring(v) if type(v) is str else ("null" if v is None else str(v))
+                    for v in values
+                ]
+            )
+        else:
+            parts.append(["null" if v is None else str(v) for v in values])
+    ids = by_column[where["id"]]
+    sha256 = hashlib.sha256
+    return {
+        ids[i]: sha256(f"[{','.join(row)}]".encode()).hexdigest()
+        for i, row in enumerate(zip(*parts, strict=True))
+        if i not in unsafe
+    }
+
+
+_CONTROL = re.compile(r"[\x00-\x1f]")
+
+
+def _processed(rows: Sequence[Sequence], processors: list) -> list[tuple]:
+    """Rows with each column converted; conversions are remembered (dates repeat a lot)."""
+    columns = list(zip(*rows, strict=True))
+    for index, process in enumerate(processors):
+        if process is None:
+            continue
+        memo: dict = {None: None}
+        for value in set(columns[index]):
+            if value not in memo:
+                memo[value] = process(value)
+        columns[index] = tuple(map(memo.__getitem__, columns[index]))
+    return list(zip(*columns, strict=True))
 
 
 @contextmanager
@@ -87,15 +166,26 @@ def insert_triggers_off(conn: sa.Connection, tables: Iterable[sa.Table]) -> Iter
     part of the transaction (and other writers wait for the lock). Use only together with
     `audit_inserts` for every row inserted in the block.
     """
-    tables = list(tables)
     sqlite = conn.dialect.name == "sqlite"
+    if sqlite:
+        present = set(
+            conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'trigger'").scalars()
+        )
+        tables = [t for t in tables if f"audit_{t.name}_insert" in present]
+    else:
+        present = set(
+            conn.exec_driver_sql(
+                "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgenabled <> 'D'"
+            ).scalars()
+        )
+        tables = [t for t in tables if f"audit_{t.name}" in present]
     for table in tables:
         if sqlite:
-            conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS audit_{table.name}_insert")
+            conn.exec_driver_sql(f"DROP TRIGGER audit_{table.name}_insert")
         else:
             conn.exec_driver_sql(f"ALTER TABLE {table.name} DISABLE TRIGGER audit_{table.name}")
     yield
-    for table in tables:
+    for table in tables:  # only those that were there
         if sqlite:
             conn.exec_driver_sql(audit._sqlite_trigger(table, "insert"))
         else:
@@ -113,25 +203,39 @@ def row_digests(conn: sa.Connection, table: sa.Table, ids: Sequence[int]) -> dic
         f"FROM {table.name} AS r WHERE r.{key.name} BETWEEN {int(min(ids))} AND {int(max(ids))}"
     )
     wanted = set(ids)
-    return {
-        int(row_id): str(digest)
-        for row_id, digest in conn.exec_driver_sql(sql)
-        if int(row_id) in wanted
-    }
+    cursor = _cursor(conn)
+    try:
+        return {row_id: digest for row_id, digest in cursor.execute(sql) if row_id in wanted}
+    finally:
+        cursor.close()
 
 
-def audit_inserts(conn: sa.Connection, order: Iterable[tuple[sa.Table, int]]) -> int:
+def audit_inserts(
+    conn: sa.Connection,
+    order: Iterable[tuple[sa.Table, int]],
+    known: dict[str, dict[int, str]] | None = None,
+) -> int:
     """Append one 'insert' record per (table, id), in this order; returns the last seq.
 
     The order is the order the rows would have been inserted one at a time (a person, then
     their affiliation, then the next person), so the chain equals the row-at-a-time chain.
+    `known` holds digests `insert_many` computed, by table name; the database computes the rest.
     """
-    order = list(order)
-    wanted: dict[sa.Table, list[int]] = {}
+    known = known or {}
+    tables: dict[str, sa.Table] = {}
+    wanted: dict[str, list[int]] = {}
+    names: list[tuple[str, int]] = []
     for table, row_id in order:
-        wanted.setdefault(table, []).append(row_id)
-    digests = {table: row_digests(conn, table, ids) for table, ids in wanted.items()}
+        name = str(table.name)  # not SQLAlchemy's str subclass: sqlite3 probes those per value
+        if name not in tables:
+            tables[name], wanted[name] = table, []
+        wanted[name].append(row_id)
+        names.append((name, row_id))
+    digests: dict[str, dict[int, str]] = {}
+    for name, ids in wanted.items():
+        digests[name] = dict(known.get(name, {}))
+        missing = [i for i in ids if i not in digests[name]]
+        digests[name].update(row_digests(conn, tables[name], missing))
     return audit._append(
-        conn,
-        (("insert", table.name, str(row_id), digests[table][row_id]) for table, row_id in order),
+        conn, (("insert", name, str(row_id), digests[name][row_id]) for name, row_id in names)
     )
