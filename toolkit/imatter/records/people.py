@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 
 import sqlalchemy as sa
 
@@ -18,10 +19,14 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def normalise_email(email: str | None) -> str | None:
-    """Lower-cased and trimmed; None stays None. UsageError if it is not an address."""
+    """Trimmed, in Unicode NFC and case-folded (so `zoë@` typed either way is one address);
+    None stays None. UsageError if it is not an address."""
     if email is None or not email.strip():
         return None
-    email = email.strip().lower()
+    email = email.strip()
+    if not email.isascii():
+        email = unicodedata.normalize("NFC", email)
+    email = email.casefold()
     if not _EMAIL.match(email) or not email.isprintable():
         shown = email.encode("unicode_escape").decode("ascii")
         raise UsageError(f"'{shown}' is not an email address")
@@ -114,9 +119,11 @@ def resolve_person(conn: sa.Connection, ref: str | int) -> int:
     if text.isdigit():
         found = conn.execute(sa.select(t.people.c.id).where(t.people.c.id == int(text))).scalar()
     else:
-        found = conn.execute(
-            sa.select(t.people.c.id).where(t.people.c.email == text.lower())
-        ).scalar()
+        try:
+            email = normalise_email(text) or text
+        except UsageError:
+            email = text
+        found = conn.execute(sa.select(t.people.c.id).where(t.people.c.email == email)).scalar()
     if found is None:
         raise not_found_person(text)
     # Someone the actor may not see is reported exactly like someone who does not exist.

@@ -125,7 +125,8 @@ POSITION_NAMES: dict[str, str] = {
 
 @dataclass
 class PeopleImport:
-    """What an import did: rows added, updated, unchanged, and flagged for a check."""
+    """What an import did: rows added, updated, unchanged, or flagged for a check (matched
+    by name; any changes are made, and the row is counted only as flagged)."""
 
     path: Path
     added: int = 0
@@ -481,6 +482,8 @@ def _plan(
             )
             continue
         changed = _changes(plan, row, match, links[match.id])
+        if row.email is None:
+            continue  # counted as flagged (its changes, if any, are made)
         if changed:
             result.updated += 1
         else:
