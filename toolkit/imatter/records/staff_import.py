@@ -355,17 +355,19 @@ def _import_people(
             problems[line].append("more values than columns; check for stray commas")
             continue
         row = _read_row(line, values, programme, setting, positions, problems, unknown_positions)
-        if row is None:
-            continue
-        if row.email and row.email in seen_email:
+        try:
+            email = normalise_email(values.get("email"))
+        except UsageError:
+            email = None
+        if email and email in seen_email:
             problems[line].append(
-                f"duplicate of line {seen_email[row.email]} (same email {row.email}); "
-                "keep one of them"
+                f"duplicate of line {seen_email[email]} (same email {email}); keep one of them"
             )
             continue
-        if row.email:
-            seen_email[row.email] = line
-        rows.append(row)
+        if email:
+            seen_email[email] = line
+        if row is not None:
+            rows.append(row)
     result = PeopleImport(path, ignored=table.ignored)
     with store.write() as conn:
         plan = _plan(conn, programme, rows, problems, result)
