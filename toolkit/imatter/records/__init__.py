@@ -16,6 +16,7 @@ from .csv_import import import_completions, import_people
 from .facts import PersonRecords, SettingRecords
 from .load import people_records, person_records, setting_records
 from .people import add_affiliation, add_person, list_people, resolve_person
+from .staff_changes import leave_setting, merge_people, update_person
 from .settings import (
     add_cluster,
     add_membership,
@@ -43,13 +44,16 @@ __all__ = [
     "grant_setting_licence",
     "import_completions",
     "import_people",
+    "leave_setting",
     "list_awards",
     "list_clusters",
     "list_people",
     "list_settings",
+    "merge_people",
     "people_records",
     "person_records",
     "record_completion",
     "resolve_person",
     "setting_records",
+    "update_person",
 ]

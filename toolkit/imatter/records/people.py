@@ -33,6 +33,16 @@ def normalise_email(email: str | None) -> str | None:
     return email
 
 
+def not_erased() -> sa.ColumnElement[bool]:
+    """A condition on `people` leaving out erased people (they no longer count anywhere)."""
+    p = t.people
+    erased = sa.and_(
+        p.c.email.is_(None),
+        p.c.name == sa.literal("Erased person ").concat(sa.cast(p.c.id, sa.String)),
+    )
+    return sa.not_(erased)
+
+
 def insert_person(
     conn: sa.Connection,
     programme: Programme,
