@@ -16,7 +16,6 @@ from .csv_import import import_completions, import_people
 from .facts import PersonRecords, SettingRecords
 from .load import people_records, person_records, setting_records
 from .people import add_affiliation, add_person, list_people, resolve_person
-from .staff_changes import leave_setting, merge_people, update_person
 from .settings import (
     add_cluster,
     add_membership,
@@ -25,6 +24,7 @@ from .settings import (
     list_clusters,
     list_settings,
 )
+from .staff_changes import leave_setting, merge_people, update_person
 
 __all__ = [
     "PersonRecords",
