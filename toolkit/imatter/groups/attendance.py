@@ -23,6 +23,17 @@ from .core import Group, check_recorder, load_group, person_label, require_chang
 
 ATTENDANCE_COLUMNS = ("group", "date", "person", "present")
 ATTENDANCE_OPTIONAL = ("name",)
+ATTENDANCE_HEADERS = {
+    "group id": "group",
+    "study group": "group",
+    "session date": "date",
+    "email": "person",
+    "email address": "person",
+    "learner": "person",
+    "attended": "present",
+    "attendance": "present",
+    "learner name": "name",
+}
 _YES = {"yes", "y", "1", "true", "present", "p", "x"}
 _NO = {"no", "n", "0", "false", "absent", "a", ""}
 
@@ -145,10 +156,13 @@ def import_attendance(
     Every bad row is listed with its line number and the fix (ImportRowError); nothing is
     recorded unless every row is good. Returns the number of marks recorded.
     """
-    from ..records.csv_import import read_csv, row_person, run_import
+    from ..records.csv_import import row_person, run_import
+    from ..records.csvfile import parse_date, read_table
 
     path = Path(path)
-    rows = read_csv(path, ATTENDANCE_COLUMNS, ATTENDANCE_OPTIONAL)
+    rows = read_table(
+        path, ATTENDANCE_COLUMNS, ATTENDANCE_OPTIONAL, aliases=ATTENDANCE_HEADERS
+    ).rows
     seen: dict[tuple[int, int], int] = {}
     with store.read() as conn:
         recorder = resolve_person(conn, recorded_by)
@@ -161,12 +175,7 @@ def import_attendance(
             raise ValueError(f"group '{ref}' is not a group number; see `imatter group list`")
         if len(ref) > 18:
             raise NotFound(f"no study group {ref}; see `imatter group list`")
-        try:
-            day = dt.date.fromisoformat(row.get("date", ""))
-        except ValueError:
-            raise ValueError(
-                f"date '{row.get('date', '')}' is not a date; write YYYY-MM-DD"
-            ) from None
+        day = parse_date(row.get("date", ""))
         present = parse_present(row.get("present", ""))
         if not row.get("person"):
             raise ValueError("person is empty; give the learner's id or email")

@@ -177,7 +177,7 @@ def _check_quotes_closed(path: Path, text: str, last: int) -> None:
 
 
 # ---------------------------------------------------------------- values
-_UK = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
+_UK = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})$")
 _ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 _MIDNIGHT = re.compile(r"[ T]00:00(:00(\.0+)?)?Z?$")
 
@@ -199,7 +199,8 @@ def parse_date(value: str, what: str = "date") -> dt.date:
             d, m, y = match.groups()
     try:
         if match:
-            return dt.date(int(y), int(m), int(d))
+            year = int(y) + (2000 if len(y) == 2 else 0)  # 31/12/26, as a spreadsheet may save
+            return dt.date(year, int(m), int(d))
     except ValueError:
         pass
     raise ValueError(
