@@ -118,9 +118,9 @@ def test_every_problem_on_every_row_in_one_pass(brook, tmp_path):
         f"Error: {path}: 4 bad row(s); nothing was imported. Fix them and import again:",
         "  line 2: unknown position 'Cleaner' (see below); start date '31/02/2015' is not a "
         "date; write it as 31/12/2026 or 2026-12-31",
-        "  line 4: unknown position 'Site Manager Lead' (see below); start date '13/13/2013' "
-        "is not a date; write it as 31/12/2026 or 2026-12-31; duplicate of line 3 (same email "
-        "ben.price@brook.sch.uk); keep one of them",
+        "  line 4: duplicate of line 3 (same email ben.price@brook.sch.uk); keep one of them; "
+        "unknown position 'Site Manager Lead' (see below); start date '13/13/2013' is not a "
+        "date; write it as 31/12/2026 or 2026-12-31",
         "  line 5: name is empty; every person needs a name; 'not-an-email' is not an email "
         "address; correct it or leave it empty",
         "  line 6: unknown position 'Cleaner' (see below)",

@@ -15,6 +15,7 @@ import re
 import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from ..errors import ImatterError, ImportRowError
@@ -184,28 +185,30 @@ _MIDNIGHT = re.compile(r"[ T]00:00(:00(\.0+)?)?Z?$")
 
 def parse_date(value: str, what: str = "date") -> dt.date:
     """An ISO (2026-12-31) or UK (31/12/2026) date; ValueError saying how to write it."""
-    if len(value) == 10 and value[4] == "-":
-        try:
-            return dt.date.fromisoformat(value)  # the usual case, quickly
-        except ValueError:
-            pass
+    found = _date(value)
+    if found is None:
+        raise ValueError(
+            f"{what} '{_shown(value)}' is not a date; write it as 31/12/2026 or 2026-12-31"
+        )
+    return found
+
+
+@lru_cache(maxsize=8192)  # a file's dates repeat: start dates, session days
+def _date(value: str) -> dt.date | None:
     text = _MIDNIGHT.sub("", value.strip())  # "2026-12-31 00:00:00" from a spreadsheet
     match = _ISO.match(text)
     if match:
         y, m, d = match.groups()
     else:
         match = _UK.match(text)
-        if match:
-            d, m, y = match.groups()
+        if not match:
+            return None
+        d, m, y = match.groups()
+    year = int(y) + (2000 if len(y) == 2 else 0)  # 31/12/26, as a spreadsheet may save it
     try:
-        if match:
-            year = int(y) + (2000 if len(y) == 2 else 0)  # 31/12/26, as a spreadsheet may save
-            return dt.date(year, int(m), int(d))
+        return dt.date(year, int(m), int(d))
     except ValueError:
-        pass
-    raise ValueError(
-        f"{what} '{_shown(value)}' is not a date; write it as 31/12/2026 or 2026-12-31"
-    )
+        return None
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")

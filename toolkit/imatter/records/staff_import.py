@@ -245,6 +245,7 @@ def _read_row(
     positions: Positions,
     problems: dict[int, list[str]],
     unknown_positions: Counter,
+    seen_email: dict[str, int],
 ) -> _Row | None:
     """A row's values, or None with its problems (all of them) added to `problems`."""
     found: list[str] = []
@@ -264,6 +265,12 @@ def _read_row(
         email = normalise_email(row.get("email"))
     except UsageError as err:
         found.append(err.message + "; correct it or leave it empty")
+    if email and email in seen_email:
+        found.append(
+            f"duplicate of line {seen_email[email]} (same email {email}); keep one of them"
+        )
+    elif email:
+        seen_email[email] = line
     where = row.get("setting", "") or (setting or "")
     if setting and row.get("setting") and row["setting"] != setting:
         found.append(f"setting '{shown(row['setting'])}' is not {setting} (the --setting given)")
@@ -354,18 +361,9 @@ def _import_people(
         if EXTRA in values:
             problems[line].append("more values than columns; check for stray commas")
             continue
-        row = _read_row(line, values, programme, setting, positions, problems, unknown_positions)
-        try:
-            email = normalise_email(values.get("email"))
-        except UsageError:
-            email = None
-        if email and email in seen_email:
-            problems[line].append(
-                f"duplicate of line {seen_email[email]} (same email {email}); keep one of them"
-            )
-            continue
-        if email:
-            seen_email[email] = line
+        row = _read_row(
+            line, values, programme, setting, positions, problems, unknown_positions, seen_email
+        )
         if row is not None:
             rows.append(row)
     result = PeopleImport(path, ignored=table.ignored)
