@@ -28,7 +28,7 @@ PEOPLE = [
 COMPLETIONS = [
     ("zoe@oak.example", "awareness", "2026-10-01", "register"),
     ("ann@oak.example", "awareness", "2026-10-02", ""),
-    ("ben@oak.example", "foundation-a", "2026-09-30", "assessment, 'passed'"),
+    ("ben@oak.example", "foundation-a", "2026-09-30", "assessment, 'passed'\tmoderated \\ ok"),
 ]
 
 

@@ -70,12 +70,12 @@ def reserve_ids(conn: sa.Connection, table: sa.Table, count: int) -> list[int]:
 
 def insert_many(
     conn: sa.Connection, table: sa.Table, columns: Sequence[str], rows: Sequence[Sequence]
-) -> dict[int, str]:
+) -> dict[str, str]:
     """Insert rows (tuples in `columns` order) with one `executemany` per chunk.
 
     Values go through the same type conversions SQLAlchemy applies to single inserts, so the
     stored text (dates, times, booleans) is byte for byte what a row-at-a-time insert stores.
-    Returns {id: digest} of the rows whose audit digest could be computed here (see
+    Returns {row key: digest} of the rows whose audit digest could be computed here (see
     `_digests`); `audit_inserts` asks the database for the others.
     """
     if not rows:
@@ -97,11 +97,13 @@ def insert_many(
 
 def _digests(
     conn: sa.Connection, table: sa.Table, columns: Sequence[str], rows: Sequence[Sequence]
-) -> dict[int, str]:
-    """{id: digest} as SQLite's trigger computes it, sha256(json_array(every column)), for
-    rows whose JSON text Python writes identically: integers, NULLs, and text without control
-    characters (both escape only '"' and '\\' then). Other rows are left to the database."""
-    if conn.dialect.name != "sqlite" or "id" not in columns:
+) -> dict[str, str]:
+    """{row key: digest} as SQLite's trigger computes them: the key is the primary key's
+    values joined by '/', the digest sha256(json_array(every column)). Only for rows whose JSON
+    text Python writes identically: integers, NULLs, and text without control characters (both
+    escape only '"' and '\\' then). Other rows are left to the database."""
+    keys = [c.name for c in table.primary_key.columns]
+    if conn.dialect.name != "sqlite" or not set(keys) <= set(columns):
         return {}
     from json.encoder import encode_basestring  # '"', '\\' and control characters escaped
 
@@ -131,7 +133,12 @@ def _digests(
             )
         else:
             parts.append(["null" if v is None else str(v) for v in values])
-    ids = by_column[where["id"]]
+    if len(keys) == 1:
+        ids = [str(v) for v in by_column[where[keys[0]]]]
+    else:
+        ids = [
+            "/".join(map(str, k)) for k in zip(*(by_column[where[n]] for n in keys), strict=True)
+        ]
     sha256 = hashlib.sha256
     return {
         ids[i]: sha256(f"[{','.join(row)}]".encode()).hexdigest()
@@ -192,30 +199,34 @@ def insert_triggers_off(conn: sa.Connection, tables: Iterable[sa.Table]) -> Iter
             conn.exec_driver_sql(f"ALTER TABLE {table.name} ENABLE TRIGGER audit_{table.name}")
 
 
-def row_digests(conn: sa.Connection, table: sa.Table, ids: Sequence[int]) -> dict[int, str]:
-    """{id: (key, digest)} for rows of a table with an integer key, as the triggers compute them."""
-    if not ids:
+def row_digests(conn: sa.Connection, table: sa.Table, keys: Sequence[str]) -> dict[str, str]:
+    """{row key: digest} for some rows of a table, computed by the database as the triggers
+    compute them (an integer key is looked up by range; others by reading the table)."""
+    if not keys:
         return {}
     dialect = conn.dialect.name
-    (key,) = table.primary_key.columns
     sql = (
-        f"SELECT r.{key.name}, {audit.digest_sql(table, 'r', dialect)} "
-        f"FROM {table.name} AS r WHERE r.{key.name} BETWEEN {int(min(ids))} AND {int(max(ids))}"
+        f"SELECT {audit.key_sql(table, 'r', dialect)}, {audit.digest_sql(table, 'r', dialect)} "
+        f"FROM {table.name} AS r"
     )
-    wanted = set(ids)
+    pk = list(table.primary_key.columns)
+    if len(pk) == 1 and isinstance(pk[0].type, sa.Integer):
+        numbers = [int(k) for k in keys]
+        sql += f" WHERE r.{pk[0].name} BETWEEN {min(numbers)} AND {max(numbers)}"
+    wanted = set(keys)
     cursor = _cursor(conn)
     try:
-        return {row_id: digest for row_id, digest in cursor.execute(sql) if row_id in wanted}
+        return {str(key): digest for key, digest in cursor.execute(sql) if str(key) in wanted}
     finally:
         cursor.close()
 
 
 def audit_inserts(
     conn: sa.Connection,
-    order: Iterable[tuple[sa.Table, int]],
-    known: dict[str, dict[int, str]] | None = None,
+    order: Iterable[tuple[sa.Table, int | str]],
+    known: dict[str, dict[str, str]] | None = None,
 ) -> int:
-    """Append one 'insert' record per (table, id), in this order; returns the last seq.
+    """Append one 'insert' record per (table, row key), in this order; returns the last seq.
 
     The order is the order the rows would have been inserted one at a time (a person, then
     their affiliation, then the next person), so the chain equals the row-at-a-time chain.
@@ -223,19 +234,17 @@ def audit_inserts(
     """
     known = known or {}
     tables: dict[str, sa.Table] = {}
-    wanted: dict[str, list[int]] = {}
-    names: list[tuple[str, int]] = []
-    for table, row_id in order:
+    wanted: dict[str, list[str]] = {}
+    names: list[tuple[str, str]] = []
+    for table, key in order:
         name = str(table.name)  # not SQLAlchemy's str subclass: sqlite3 probes those per value
         if name not in tables:
             tables[name], wanted[name] = table, []
-        wanted[name].append(row_id)
-        names.append((name, row_id))
-    digests: dict[str, dict[int, str]] = {}
-    for name, ids in wanted.items():
+        wanted[name].append(str(key))
+        names.append((name, str(key)))
+    digests: dict[str, dict[str, str]] = {}
+    for name, keys in wanted.items():
         digests[name] = dict(known.get(name, {}))
-        missing = [i for i in ids if i not in digests[name]]
+        missing = [k for k in keys if k not in digests[name]]
         digests[name].update(row_digests(conn, tables[name], missing))
-    return audit._append(
-        conn, (("insert", name, str(row_id), digests[name][row_id]) for name, row_id in names)
-    )
+    return audit._append(conn, (("insert", name, key, digests[name][key]) for name, key in names))
