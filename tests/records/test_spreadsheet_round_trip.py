@@ -75,6 +75,11 @@ def test_the_register_template_imports_after_an_excel_round_trip(ws, tmp_path):
     assert count == 15
     marks = groups.register(world.store, gid).marks
     assert len(marks) == 15 and all(marks.values())
+    # Written in batch, audited in batch: the chain and every record still verify.
+    from imatter.audit import verify
+
+    report = verify(world.ws)
+    assert report.problem is None, report.problem
 
 
 def test_a_completion_file_imports_after_an_excel_round_trip(ws, tmp_path):
