@@ -92,6 +92,8 @@ def insert_many(
             cursor.executemany(sql, rows[start : start + CHUNK])
     finally:
         cursor.close()
+    if table.name in audit.NOT_AUDITED:
+        return {}
     return _digests(conn, table, columns, rows)
 
 
