@@ -233,3 +233,33 @@ def test_control_characters_in_a_name_are_refused(brook, tmp_path):
         "  line 4: name 'Cat\u202eCole' holds control characters; type the name again",
     ]
     assert _count(tmp_path, t.people) == 0
+
+
+def test_a_lead_imports_only_into_their_own_setting(brook, tmp_path):
+    assert (
+        brook("access", "grant", "lead@elm", "--role", "setting-lead", "--setting", "elm")[0] == 0
+    )
+    path = mis.write(tmp_path / "staff.csv", mis.AUTUMN)
+    code, out, err = brook("--as", "lead@elm", "person", "import", str(path), "--setting", "brook")
+    assert (code, out) == (1, "")
+    assert err.startswith("Error: lead@elm")
+    assert err.endswith(
+        " may not add people, change their details and settings in setting brook; "
+        "ask an organisation admin if you need to\n"
+    )
+    plain = tmp_path / "people.csv"
+    plain.write_text(
+        "name,email,setting,position\nAnn Ash,ann@x.org,elm,teacher\nBen Bell,ben@x.org,brook,TA\n",
+        encoding="utf-8",
+    )
+    code, _, err = brook("--as", "lead@elm", "person", "import", str(plain))
+    assert code == 1
+    assert err.splitlines()[1] == (
+        "  line 3: you may not add or change people in setting brook; ask an organisation admin"
+    )
+    code, out, _ = brook("--as", "lead@elm", "person", "import", str(path), "--setting", "elm")
+    assert (code, out.splitlines()[0]) == (
+        0,
+        f"Imported people from {path}: 8 added, 0 updated, 0 unchanged, 0 flagged",
+    )
+    assert _count(tmp_path, t.people) == 8

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from ..access import allowed, current_actor, default_policy
+from ..access import allowed, current_actor, default_policy, require
 from ..access.policy import SCOPES
 from ..errors import ImportRowError, UsageError
 from ..programme import Programme
@@ -332,6 +332,8 @@ def _import_people(
             from ..errors import NotFound
 
             raise NotFound(f"no setting '{setting}'; see `imatter setting list`")
+        if setting:
+            require(conn, "people.write", setting=setting)
         saved = saved_mappings(conn, setting)
     for kind, source, target in pairs:
         saved[kind][source] = target
