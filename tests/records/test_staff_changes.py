@@ -69,6 +69,9 @@ def test_a_leaver_keeps_their_history_and_stops_counting(brook, tmp_path):  # no
         link = conn.execute(sa.select(t.affiliations).where(t.affiliations.c.person_id == 4)).one()
     store.dispose()
     assert (link.since, link.until) == (dt.date(2022, 1, 3), dt.date(2026, 8, 31))
+    code, out, _ = brook("person", "list", "--json")
+    listed = {p["name"]: p["settings"] for p in json.loads(out)}
+    assert listed["Chen Li"] == ["brook (teaching-assistant, left 2026-08-31)"]
     code, _, err = brook("person", "leave", "4", "--setting", "brook", "--on", "2026-09-01")
     assert code == 1
     assert err == "Error: person 4 is not on the staff of brook on 2026-09-01\n"

@@ -155,8 +155,9 @@ def list_people(store: Store, *, setting: str | None = None) -> list[dict]:
             )
         people = [dict(row._mapping) for row in conn.execute(query)]
         links: dict[int, list[str]] = {}
-        for row in conn.execute(sa.select(a.c.person_id, a.c.setting_id, a.c.position)):
-            links.setdefault(row.person_id, []).append(f"{row.setting_id} ({row.position})")
+        for row in conn.execute(sa.select(a.c.person_id, a.c.setting_id, a.c.position, a.c.until)):
+            left = f", left {row.until}" if row.until else ""
+            links.setdefault(row.person_id, []).append(f"{row.setting_id} ({row.position}{left})")
     for person in people:
         person["settings"] = links.get(person["id"], [])
     return people
