@@ -297,9 +297,8 @@ def _import_marks(  # noqa: C901 - one pass over the rows, every check in file o
                     ("session_id", "person_id", "present", "recorded_by_id", "recorded_at"),
                     [(s, p, present, recorder, now) for s, p, present in inserts],
                 )
-                bulk.audit_inserts(
-                    conn, ((at, f"{s}/{p}") for s, p, _ in inserts), {"attendance": known}
-                )
+                keys = [f"{s}/{p}" for s, p, _ in inserts]
+                bulk.audit_inserts(conn, [at], [keys], {"attendance": known})
     return len(parsed)
 
 

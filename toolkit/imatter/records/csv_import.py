@@ -274,5 +274,5 @@ def insert_completions(
                 for i, (pid, course, on, evidence) in zip(ids, rows, strict=True)
             ],
         )
-        bulk.audit_inserts(conn, ((c, i) for i in ids), {"completions": known})
+        bulk.audit_inserts(conn, [c], [ids], {"completions": known})
     return ids

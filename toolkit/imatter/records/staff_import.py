@@ -568,15 +568,7 @@ def insert_people(conn: sa.Connection, rows: list[_Row]) -> list[int]:
                 for i, j, r in zip(person_ids, link_ids, rows, strict=True)
             ],
         )
-        bulk.audit_inserts(
-            conn,
-            (
-                (table, key)
-                for i, j in zip(person_ids, link_ids, strict=True)
-                for table, key in ((p, i), (a, j))
-            ),
-            known,
-        )
+        bulk.audit_inserts(conn, [p, a], [person_ids, link_ids], known)
     return person_ids
 
 

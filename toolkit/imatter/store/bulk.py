@@ -225,28 +225,34 @@ def row_digests(conn: sa.Connection, table: sa.Table, keys: Sequence[str]) -> di
 
 def audit_inserts(
     conn: sa.Connection,
-    order: Iterable[tuple[sa.Table, int | str]],
+    tables: Sequence[sa.Table],
+    keys: Sequence[Sequence[int | str]],
     known: dict[str, dict[str, str]] | None = None,
 ) -> int:
-    """Append one 'insert' record per (table, row key), in this order; returns the last seq.
+    """Append one 'insert' record per new row, in row-at-a-time order; returns the last seq.
 
-    The order is the order the rows would have been inserted one at a time (a person, then
-    their affiliation, then the next person), so the chain equals the row-at-a-time chain.
-    `known` holds digests `insert_many` computed, by table name; the database computes the rest.
+    `keys[t][i]` is the key of the row that source row i put in `tables[t]`; the records go
+    in the order one source row at a time would have written them (a person, their
+    affiliation, the next person ...), so the chain equals the row-at-a-time chain. `known`
+    holds digests `insert_many` computed, by table name; the database computes the rest.
     """
-    known = known or {}
-    tables: dict[str, sa.Table] = {}
-    wanted: dict[str, list[str]] = {}
-    names: list[tuple[str, str]] = []
-    for table, key in order:
-        name = str(table.name)  # not SQLAlchemy's str subclass: sqlite3 probes those per value
-        if name not in tables:
-            tables[name], wanted[name] = table, []
-        wanted[name].append(str(key))
-        names.append((name, str(key)))
-    digests: dict[str, dict[str, str]] = {}
-    for name, keys in wanted.items():
-        digests[name] = dict(known.get(name, {}))
-        missing = [k for k in keys if k not in digests[name]]
-        digests[name].update(row_digests(conn, tables[name], missing))
-    return audit._append(conn, (("insert", name, key, digests[name][key]) for name, key in names))
+    names = [str(t.name) for t in tables]  # not SQLAlchemy's str subclass: sqlite3 probes those
+    texts = [[str(k) for k in column] for column in keys]
+    digests: list[dict[str, str]] = []
+    for table, name, column in zip(tables, names, texts, strict=True):
+        found = dict((known or {}).get(name, {}))
+        found.update(row_digests(conn, table, [k for k in column if k not in found]))
+        digests.append(found)
+    if len(tables) == 1:
+        name, found = names[0], digests[0]
+        entries: Iterable[tuple[str, str, str, str]] = (
+            ("insert", name, k, found[k]) for k in texts[0]
+        )
+    else:
+        pairs = list(zip(names, digests, strict=True))
+        entries = (
+            ("insert", name, k, found[k])
+            for row in zip(*texts, strict=True)
+            for (name, found), k in zip(pairs, row, strict=True)
+        )
+    return audit._append(conn, entries)
