@@ -65,15 +65,43 @@ def _copy(template: Path, folder: Path, name: str):  # type: ignore[no-untyped-d
     return open_workspace(target)
 
 
-def _plain_people(ws, n: int) -> tuple[float, float]:  # type: ignore[no-untyped-def]
-    """The anchor: the same rows into people and affiliations, one executemany each."""
+def _log_rows(ws, pairs: list[tuple[str, int]]) -> list[tuple]:  # type: ignore[no-untyped-def]
+    """Audit records of the same size as the import writes (hashes made up), after the log."""
+    with ws.store.read() as conn:
+        seq = conn.exec_driver_sql("SELECT COALESCE(MAX(seq), 0) FROM audit_log").scalar()
+    h = "ab" * 32
+    at = "2026-11-28T09:00:00.000Z"
+    return [
+        (seq + i + 1, at, "local:bench", "insert", tbl, str(key), h, h, h)
+        for i, (tbl, key) in enumerate(pairs)
+    ]
+
+
+def _write_log(cur, log: list[tuple] | None) -> None:  # type: ignore[no-untyped-def]
+    if log:
+        cur.executemany(
+            "INSERT INTO audit_log (seq, at, actor, action, tbl, row_key, data_sha256, "
+            "prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?)",
+            log,
+        )
+
+
+def _plain_people(ws, n: int, with_log: bool = False) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+    """The anchor: the same rows into people and affiliations, one executemany each (and,
+    `with_log`, as many audit records as the import writes, made up beforehand)."""
     now = "2026-11-28 09:00:00.000000"
     people = [(i + 1, f"Person {i}", f"p{i}@example.org", None, now) for i in range(n)]
     links = [(i + 1, i + 1, "brook", "teacher", "2024-09-01") for i in range(n)]
+    log = (
+        _log_rows(ws, [(t, i + 1) for i in range(n) for t in ("people", "affiliations")])
+        if with_log
+        else None
+    )
     start, cpu = time.perf_counter(), time.process_time()
     with ws.store.write() as conn:
         _drop_audit_triggers(conn)
         cur = conn.connection.dbapi_connection.cursor()
+        _write_log(cur, log)
         cur.executemany(
             "INSERT INTO people (id, name, email, area, created_at) VALUES (?,?,?,?,?)", people
         )
@@ -85,15 +113,17 @@ def _plain_people(ws, n: int) -> tuple[float, float]:  # type: ignore[no-untyped
     return time.perf_counter() - start, time.process_time() - cpu
 
 
-def _plain_completions(ws, n: int) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+def _plain_completions(ws, n: int, with_log: bool = False) -> tuple[float, float]:  # type: ignore[no-untyped-def]
     now = "2026-11-28 09:00:00.000000"
     rows = [
         (i + 1, i + 1, "awareness", "2026-10-01", "imported", "bench", now, 0) for i in range(n)
     ]
+    log = _log_rows(ws, [("completions", i + 1) for i in range(n)]) if with_log else None
     start, cpu = time.perf_counter(), time.process_time()
     with ws.store.write() as conn:
         _drop_audit_triggers(conn)
         cur = conn.connection.dbapi_connection.cursor()
+        _write_log(cur, log)
         cur.executemany(
             "INSERT INTO completions (id, person_id, course_id, completed_on, evidence, "
             "recorded_by, recorded_at, withdrawn) VALUES (?,?,?,?,?,?,?,?)",
@@ -122,15 +152,13 @@ def _timed(fn) -> tuple[float, float]:  # type: ignore[no-untyped-def]
 
 
 def measure(n: int, rounds: int, folder: Path, template: Path) -> dict[str, list[float]]:
-    """{workload: [import wall s, import CPU s, plain wall s, plain CPU s]}, medians."""
+    """{workload: medians of [import wall s, import CPU s, plain wall s, plain CPU s, plain
+    with the audit records wall s]}."""
     from imatter.records import import_completions, import_people
 
     people_csv = _people_csv(folder / f"people-{n}.csv", n)
     done_csv = _completions_csv(folder / f"completions-{n}.csv", n)
-    runs: dict[str, list[tuple[float, float, float, float]]] = {
-        "person import": [],
-        "complete import": [],
-    }
+    runs: dict[str, list[tuple[float, ...]]] = {"person import": [], "complete import": []}
     for _ in range(rounds):
         ws = _copy(template, folder, "round")
         people = _timed(partial(import_people, ws.store, ws.programme, people_csv))
@@ -146,9 +174,14 @@ def measure(n: int, rounds: int, folder: Path, template: Path) -> dict[str, list
         )
         ws.store.dispose()
         ws = _copy(template, folder, "plain")
-        runs["person import"].append((*people, *_plain_people(ws, n)))
-        runs["complete import"].append((*done, *_plain_completions(ws, n)))
+        plain_people, plain_done = _plain_people(ws, n), _plain_completions(ws, n)
         ws.store.dispose()
+        ws = _copy(template, folder, "plain")
+        logged_people = _plain_people(ws, n, with_log=True)
+        logged_done = _plain_completions(ws, n, with_log=True)
+        ws.store.dispose()
+        runs["person import"].append((*people, *plain_people, logged_people[0]))
+        runs["complete import"].append((*done, *plain_done, logged_done[0]))
     return {k: [statistics.median(col) for col in zip(*v, strict=True)] for k, v in runs.items()}
 
 
@@ -166,14 +199,18 @@ def main() -> None:
         "included); goals at 100k rows"
     )
     print(
+        "executemany: the same rows into the same tables and indexes, no checks, no audit; "
+        "'+log': also as many (made-up) audit records as the import writes"
+    )
+    print(
         f"{'workload':<16}{'rows':>8}{'rows/s':>9}{'CPU rows/s':>12}{'executemany':>13}"
-        f"{'ratio':>8}{'CPU ratio':>11}  goal"
+        f"{'ratio':>8}{'CPU ratio':>11}{'ratio +log':>12}  goal"
     )
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         template = _template(folder)
         for n in args.sizes:
-            for workload, (wall, cpu, plain, plain_cpu) in measure(
+            for workload, (wall, cpu, plain, plain_cpu, logged) in measure(
                 n, args.rounds, folder, template
             ).items():
                 rate, ratio = n / wall, wall / plain
@@ -185,7 +222,7 @@ def main() -> None:
                     )
                 print(
                     f"{workload:<16}{n:>8,}{rate:>9,.0f}{n / cpu:>12,.0f}{n / plain:>13,.0f}"
-                    f"{ratio:>7.2f}x{cpu / plain_cpu:>10.2f}x  {goal}"
+                    f"{ratio:>7.2f}x{cpu / plain_cpu:>10.2f}x{wall / logged:>11.2f}x  {goal}"
                 )
 
 
