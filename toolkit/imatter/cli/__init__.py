@@ -19,7 +19,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "init": ("imatter.cli.core", "init", "Create a workspace with an empty records database."),
     "setting": ("imatter.cli.core", "setting", "Add and list schools and services."),
     "cluster": ("imatter.cli.core", "cluster", "Add and list clusters of settings."),
-    "person": ("imatter.cli.core", "person", "Add, list and import people."),
+    "person": (
+        "imatter.cli.core",
+        "person",
+        "Add, list, import (MIS exports too), update and merge people; record leavers.",
+    ),
     "complete": ("imatter.cli.core", "complete", "Record, import and correct course completions."),
     "status": ("imatter.cli.core", "status", "What a person holds, what is next, what is missing."),
     "eligible": (
