@@ -95,7 +95,9 @@ def test_csv_import_failure_lists_rows(cli, tmp_path):
     assert err.splitlines() == [
         f"Error: {bad}: 2 bad row(s); nothing was imported. Fix them and import again:",
         "  line 2: no setting 'nowhere'; see `imatter setting list`",
-        "  line 3: unknown position 'wizard'; use one of: "
+        "  line 3: unknown position 'wizard' (see below)",
+        # The list of positions is said once, under the rows, however many rows name one.
+        "Positions not known: 'wizard' (1 row). Use one of "
         + ", ".join(
             [
                 "headteacher",
@@ -114,7 +116,9 @@ def test_csv_import_failure_lists_rows(cli, tmp_path):
                 "community-practitioner",
                 "police-officer",
             ]
-        ),
+        )
+        + ", or a common name (TA, HLTA, Head, SENCo ...), or save a mapping for the setting "
+        'with --map "LABEL=POSITION" (e.g. --map "Site Manager=staff").',
     ]
     assert "Traceback" not in err
 

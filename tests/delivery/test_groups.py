@@ -410,7 +410,7 @@ def test_attendance_import_is_all_or_nothing_and_lists_every_bad_row(world, tmp_
         "1,2026-10-02,cat@oak.example,yes\n"
         "1,2026-10-01,pat@home.example,no\n"
         "1,2026-10-01,ann@oak.example,no\n"
-        "1,01/10/2026,ann@oak.example,yes\n",
+        "1,31/09/2026,ann@oak.example,yes\n",
         encoding="utf-8",
     )
     with pytest.raises(ImportRowError) as err:
@@ -427,7 +427,7 @@ def test_attendance_import_is_all_or_nothing_and_lists_every_bad_row(world, tmp_
         "line 5: Pat Parent <pat@home.example> is not in group 1; enrol them first "
         "(`imatter group enrol 1 PERSON`)",
         "line 6: duplicate of line 2 (same group, date and person)",
-        "line 7: date '01/10/2026' is not a date; write YYYY-MM-DD",
+        "line 7: date '31/09/2026' is not a date; write it as 31/12/2026 or 2026-12-31",
     ]
     reg = groups.register(world.store, gid)
     assert reg.marks == {}

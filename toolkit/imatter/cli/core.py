@@ -219,16 +219,124 @@ def person_list(ctx: click.Context, setting_id: str | None, as_json: bool) -> No
     )
 
 
+@person.command("update")
+@click.argument("person_ref")
+@click.option("--name", help="Their name.")
+@click.option("--email", help="Their email address (empty to remove it).")
+@click.option("--area", help="Area or locality.")
+@click.option("--setting", "setting_id", help="The setting whose position or start date changes.")
+@click.option("--position", help="Their position in --setting (e.g. teacher, TA).")
+@click.option("--since", help="Their start date in --setting (31/12/2026 or 2026-12-31).")
+@click.pass_context
+def person_update(
+    ctx: click.Context,
+    person_ref: str,
+    name: str | None,
+    email: str | None,
+    area: str | None,
+    setting_id: str | None,
+    position: str | None,
+    since: str | None,
+) -> None:
+    """Change PERSON's (id or email) details, or their position or start date in a setting."""
+    from ..records import update_person
+
+    ws = workspace(ctx)
+    changed = update_person(
+        ws.store,
+        ws.programme,
+        person_ref,
+        name=name,
+        email=email,
+        area=area,
+        setting=setting_id,
+        position=position,
+        since=_uk_date(since, "--since"),
+    )
+    if not changed:
+        click.echo(f"Person {person_ref}: nothing to change")
+        return
+    click.echo(f"Updated person {person_ref}:")
+    for line in changed:
+        click.echo(f"  {line}")
+
+
+def _uk_date(value: str | None, option: str):  # type: ignore[no-untyped-def]
+    """A date option in UK (31/12/2026) or ISO (2026-12-31) form."""
+    if value is None:
+        return None
+    from ..errors import UsageError
+    from ..records.csvfile import parse_date as parse_any
+
+    try:
+        return parse_any(value, option)
+    except ValueError as err:
+        raise UsageError(str(err)) from None
+
+
+@person.command("leave")
+@click.argument("person_ref")
+@click.option("--setting", "setting_id", required=True, help="The setting they left.")
+@click.option("--on", "on", required=True, help="Their last day (31/12/2026 or 2026-12-31).")
+@click.pass_context
+def person_leave(ctx: click.Context, person_ref: str, setting_id: str, on: str) -> None:
+    """Record that PERSON left a setting; their history stays, and they stop counting as staff."""
+    from ..records import leave_setting
+
+    ws = workspace(ctx)
+    day = _uk_date(on, "--on")
+    leave_setting(ws.store, person_ref, setting_id, day)
+    click.echo(f"Person {person_ref} left {setting_id} on {day} (their records stay)")
+
+
+@person.command("merge")
+@click.argument("keep_ref")
+@click.argument("drop_ref")
+@click.pass_context
+def person_merge(ctx: click.Context, keep_ref: str, drop_ref: str) -> None:
+    """Merge DROP into KEEP (two records of one person): DROP's records move to KEEP."""
+    from ..records import merge_people
+
+    ws = workspace(ctx)
+    moved = merge_people(ws.store, keep_ref, drop_ref)
+    listed = ", ".join(f"{n} {table}" for table, n in sorted(moved.items())) or "no records"
+    click.echo(f"Merged person {drop_ref} into {keep_ref}: moved {listed}")
+
+
 @person.command("import")
 @click.argument("csv_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--setting", "setting_id", help="The setting the staff list is for.")
+@click.option(
+    "--map",
+    "mapping",
+    multiple=True,
+    help='A header or position name of yours, saved for the setting: "Job Title=position", '
+    '"Site Manager=staff".',
+)
 @click.pass_context
-def person_import(ctx: click.Context, csv_file: Path) -> None:
-    """Import people from CSV (name,email,setting,position[,since,area]); all or nothing."""
+def person_import(
+    ctx: click.Context, csv_file: Path, setting_id: str | None, mapping: tuple[str, ...]
+) -> None:
+    """Import or re-import people from CSV, such as a school MIS staff export; all or nothing.
+
+    Columns: name (or forename and surname), email, position, since, area, and setting unless
+    --setting is given. Known people are updated (matched by email, or by name and flagged).
+    """
     from ..records import import_people
 
     ws = workspace(ctx)
-    count = import_people(ws.store, ws.programme, csv_file)
-    click.echo(f"Imported {count} people from {csv_file}")
+    result = import_people(
+        ws.store, ws.programme, csv_file, setting=setting_id, mapping=mapping, saved_by=who()
+    )
+    click.echo(f"Imported people from {csv_file}: {result.summary}")
+    if result.ignored:
+        click.echo(f"Columns not used: {', '.join(result.ignored)}")
+    if mapping:
+        click.echo(f"Saved {len(mapping)} mapping(s) for {setting_id}'s next imports")
+    if result.flagged:
+        click.echo("Check these rows (matched by name, as they have no email):")
+        for line in result.flagged:
+            click.echo(f"  {line}")
 
 
 # ----------------------------------------------------------------------------- completions

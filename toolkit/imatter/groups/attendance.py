@@ -13,7 +13,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from ..errors import Conflict, InvalidValue, NotFound
+from ..errors import Conflict, ImatterError, InvalidValue, NotFound
 from ..programme import Programme
 from ..records.clock import utcnow
 from ..records.people import resolve_person
@@ -23,6 +23,17 @@ from .core import Group, check_recorder, load_group, person_label, require_chang
 
 ATTENDANCE_COLUMNS = ("group", "date", "person", "present")
 ATTENDANCE_OPTIONAL = ("name",)
+ATTENDANCE_HEADERS = {
+    "group id": "group",
+    "study group": "group",
+    "session date": "date",
+    "email": "person",
+    "email address": "person",
+    "learner": "person",
+    "attended": "present",
+    "attendance": "present",
+    "learner name": "name",
+}
 _YES = {"yes", "y", "1", "true", "present", "p", "x"}
 _NO = {"no", "n", "0", "false", "absent", "a", ""}
 
@@ -147,53 +158,193 @@ def import_attendance(
     """Import registers from CSV (group, date, person, present[, name]); all or nothing.
 
     Every bad row is listed with its line number and the fix (ImportRowError); nothing is
-    recorded unless every row is good. Returns the number of marks recorded.
+    recorded unless every row is good. The whole file is checked with one query per table, and
+    new marks are written with one executemany (audited in batch). Returns the number of marks.
     """
     from ..cells import unsafe_cell
-    from ..records.csv_import import read_csv, row_person, run_import
+    from ..records.csvfile import read_table
+    from ..store import bulk
 
     path = Path(path)
+    table = read_table(path, ATTENDANCE_COLUMNS, ATTENDANCE_OPTIONAL, aliases=ATTENDANCE_HEADERS)
     # A register template quotes text a spreadsheet would run as a formula; read it back as is.
-    rows = [
-        (line, {k: unsafe_cell(v) if isinstance(v, str) else v for k, v in row.items()})
-        for line, row in read_csv(path, ATTENDANCE_COLUMNS, ATTENDANCE_OPTIONAL)
-    ]
-    seen: dict[tuple[int, int], int] = {}
-    with store.read() as conn:
-        recorder = resolve_person(conn, recorded_by)
-    checked: set[int] = set()
+    rows = [(line, {k: unsafe_cell(v) for k, v in row.items()}) for line, row in table.rows]
+    with bulk.no_gc():
+        return _import_marks(store, programme, path, rows, recorded_by, today)
 
-    def apply_row(conn: sa.Connection, row: dict) -> None:
-        line = int(row["__line__"])
+
+def _import_marks(  # noqa: C901 - one pass over the rows, every check in file order
+    store: Store,
+    programme: Programme,
+    path: Path,
+    rows: list[tuple[int, dict[str, str]]],
+    recorded_by: str | int,
+    today: dt.date,
+) -> int:
+    from collections import defaultdict
+
+    from ..access import not_found_person
+    from ..errors import ImatterError
+    from ..records.csv_import import people_by_ref, refuse
+    from ..records.csvfile import EXTRA, parse_date, shown
+    from ..store import bulk
+
+    problems: dict[int, list[str]] = defaultdict(list)
+    parsed: list[tuple[int, int, dt.date, str, bool]] = []
+    for line, row in rows:
+        if EXTRA in row:
+            problems[line].append("more values than columns; check for stray commas")
+            continue
+        found: list[str] = []
         ref = row.get("group", "")
         if not (ref.isascii() and ref.isdigit()):
-            raise ValueError(f"group '{ref}' is not a group number; see `imatter group list`")
-        if len(ref) > 18:
-            raise NotFound(f"no study group {ref}; see `imatter group list`")
+            found.append(f"group '{shown(ref)}' is not a group number; see `imatter group list`")
+        elif len(ref) > 18:
+            found.append(f"no study group {ref}; see `imatter group list`")
         try:
-            day = dt.date.fromisoformat(row.get("date", ""))
-        except ValueError:
-            raise ValueError(
-                f"date '{row.get('date', '')}' is not a date; write YYYY-MM-DD"
-            ) from None
-        present = parse_present(row.get("present", ""))
+            day = parse_date(row.get("date", ""))
+        except ValueError as err:
+            found.append(str(err))
+        try:
+            present = parse_present(row.get("present", ""))
+        except ValueError as err:
+            found.append(str(err))
         if not row.get("person"):
-            raise ValueError("person is empty; give the learner's id or email")
-        group = load_group(conn, int(ref))
-        session = session_on(conn, group.id, day)
-        if group.id not in checked:
-            require_change(conn, group)
-            check_recorder(conn, programme, group, recorder, today)
-            checked.add(group.id)
-        person_id = row_person(conn, row["person"])
-        key = (session.id, person_id)
-        if key in seen:
-            raise ValueError(f"duplicate of line {seen[key]} (same group, date and person)")
-        seen[key] = line
-        _mark(conn, programme, group, session, person_id, present, recorder, today)
+            found.append("person is empty; give the learner's id or email")
+        if found:
+            problems[line].extend(found)
+            continue
+        parsed.append((line, int(ref), day, row["person"], present))
+    gs, gm, at = t.group_sessions, t.group_members, t.attendance
+    with store.write() as conn:
+        recorder = resolve_person(conn, recorded_by)
+        groups: dict[int, Group | str] = {}
+        for gid in sorted({p[1] for p in parsed}):
+            try:
+                group = load_group(conn, gid)
+                require_change(conn, group)
+                check_recorder(conn, programme, group, recorder, today)
+                groups[gid] = group
+            except ImatterError as err:
+                groups[gid] = err.message
+        ids = [gid for gid, g in groups.items() if isinstance(g, Group)]
+        sessions: dict[tuple[int, dt.date], sa.Row] = {}
+        days: dict[int, list[dt.date]] = defaultdict(list)
+        members: dict[tuple[int, int], sa.Row] = {}
+        if ids:
+            for s in conn.execute(
+                sa.select(gs).where(gs.c.group_id.in_(ids)).order_by(gs.c.held_on)
+            ):
+                sessions[(s.group_id, s.held_on)] = s
+                days[s.group_id].append(s.held_on)
+            for m in conn.execute(sa.select(gm).where(gm.c.group_id.in_(ids))):
+                members[(m.group_id, m.person_id)] = m
+        people = people_by_ref(conn, {p[3].strip() for p in parsed})
+        marked = (
+            {
+                (m.session_id, m.person_id): bool(m.present)
+                for m in conn.execute(
+                    sa.select(at.c.session_id, at.c.person_id, at.c.present).where(
+                        at.c.session_id.in_([s.id for s in sessions.values()])
+                    )
+                )
+            }
+            if sessions
+            else {}
+        )
+        seen: dict[tuple[int, int], int] = {}
+        inserts: list[tuple] = []
+        updates: list[tuple[int, int, bool]] = []
+        for line, gid, day, ref, present in parsed:
+            group = groups[gid]
+            if not isinstance(group, Group):
+                problems[line].append(group)
+                continue
+            session = sessions.get((gid, day))
+            if session is None:
+                listed = ", ".join(d.isoformat() for d in days[gid]) or "none yet"
+                problems[line].append(
+                    f"group {gid} has no session on {day} (its sessions: {listed})"
+                )
+                continue
+            person_id = people.get(ref.strip())
+            if person_id is None:
+                problems[line].append(not_found_person(shown(ref.strip())).message)
+                continue
+            key = (session.id, person_id)
+            if key in seen:
+                problems[line].append(
+                    f"duplicate of line {seen[key]} (same group, date and person)"
+                )
+                continue
+            seen[key] = line
+            problem = _mark_problem(
+                conn, group, session, members.get((gid, person_id)), person_id, today
+            ) or _date_problem(programme, group, session.held_on)
+            if problem:
+                problems[line].append(problem)
+            elif key not in marked:
+                inserts.append((session.id, person_id, present))
+            elif marked[key] != present:
+                updates.append((session.id, person_id, present))
+        if problems:
+            refuse(path, problems)
+        now = utcnow()
+        for session_id, person_id, present in updates:
+            conn.execute(
+                at.update()
+                .where(at.c.session_id == session_id, at.c.person_id == person_id)
+                .values(present=present, recorded_by_id=recorder, recorded_at=now)
+            )
+        if inserts:
+            with bulk.insert_triggers_off(conn, [at]):
+                known = bulk.insert_many(
+                    conn,
+                    at,
+                    ("session_id", "person_id", "present", "recorded_by_id", "recorded_at"),
+                    [(s, p, present, recorder, now) for s, p, present in inserts],
+                )
+                keys = [f"{s}/{p}" for s, p, _ in inserts]
+                bulk.audit_inserts(conn, [at], [keys], {"attendance": known})
+    return len(parsed)
 
-    numbered = [(line, {**row, "__line__": str(line)}) for line, row in rows]
-    return run_import(store, path, numbered, apply_row)
+
+def _date_problem(programme: Programme, group: Group, held_on: dt.date) -> str | None:
+    """Why a session date cannot be recorded (before the course's earliest date), or None."""
+    try:
+        programme.check_date(held_on, course_id=group.course, what="session date")
+    except ImatterError as err:
+        return err.message
+    return None
+
+
+def _mark_problem(
+    conn: sa.Connection,
+    group: Group,
+    session: sa.Row,
+    member: sa.Row | None,
+    person_id: int,
+    today: dt.date,
+) -> str | None:
+    """Why this person cannot be marked at this session (None: they can), as `_mark` says."""
+    if session.cancelled:
+        return f"the session on {session.held_on} was cancelled; it has no register"
+    if session.held_on > today:
+        return f"the session on {session.held_on} has not happened yet (today is {today})"
+    if member is None:
+        return (
+            f"{person_label(conn, person_id)} is not in group {group.id}; enrol them first "
+            f"(`imatter group enrol {group.id} PERSON`)"
+        )
+    if session.held_on < member.enrolled_on or (
+        member.left_on is not None and session.held_on > member.left_on
+    ):
+        return (
+            f"{person_label(conn, person_id)} was not in group {group.id} on {session.held_on} "
+            f"(enrolled {member.enrolled_on}"
+            + (f", left {member.left_on})" if member.left_on else ")")
+        )
+    return None
 
 
 @dataclass(frozen=True)

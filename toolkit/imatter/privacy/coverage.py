@@ -115,6 +115,7 @@ COVERAGE: tuple[Covered, ...] = (
     _c("attendance", "recorded_by_id", BY_ID, ACTED, KEEP, "registers they took"),
     _c("self_reviews", "reviewed_by", NAMED, ACTED, PSEUDO, "who made a self-review"),
     _c("action_item_updates", "updated_by", NAMED, ACTED, PSEUDO, "who updated an action"),
+    _c("import_mappings", "saved_by", NAMED, ACTED, PSEUDO, "who saved an import mapping"),
     _c("cluster_contacts", "person_id", BY_ID, ROW, KEEP, "clusters they are a contact for"),
     _c(
         "directory_consents",

@@ -24,6 +24,7 @@ from .settings import (
     list_clusters,
     list_settings,
 )
+from .staff_changes import leave_setting, merge_people, update_person
 
 __all__ = [
     "PersonRecords",
@@ -43,13 +44,16 @@ __all__ = [
     "grant_setting_licence",
     "import_completions",
     "import_people",
+    "leave_setting",
     "list_awards",
     "list_clusters",
     "list_people",
     "list_settings",
+    "merge_people",
     "people_records",
     "person_records",
     "record_completion",
     "resolve_person",
     "setting_records",
+    "update_person",
 ]

@@ -143,12 +143,14 @@ def setting_records(conn: sa.Connection, setting_id: str, on: dt.date) -> Settin
     row = conn.execute(sa.select(t.settings).where(t.settings.c.id == setting_id)).first()
     if row is None:
         raise NotFound(f"no setting '{setting_id}'; see `imatter setting list`")
+    from .people import not_erased
+
     aff = t.affiliations
     members = list(
         conn.execute(
-            sa.select(aff.c.person_id, aff.c.position, aff.c.since, aff.c.until).where(
-                aff.c.setting_id == setting_id
-            )
+            sa.select(aff.c.person_id, aff.c.position, aff.c.since, aff.c.until)
+            .select_from(aff.join(t.people, t.people.c.id == aff.c.person_id))
+            .where(aff.c.setting_id == setting_id, not_erased())
         )
     )
     members = [

@@ -90,11 +90,21 @@ def add_setting(
 
 
 def list_settings(store: Store) -> list[dict]:
-    """Every setting with its cluster and number of members."""
-    s, a = t.settings, t.affiliations
+    """Every setting with its cluster and number of current members."""
+    from .clock import utcnow
+    from .people import not_erased
+
+    s, a, p = t.settings, t.affiliations, t.people
+    today = utcnow().date()
+    # Current members only: leavers (an end date passed) and erased people do not count.
     members = (
         sa.select(sa.func.count(sa.distinct(a.c.person_id)))
-        .where(a.c.setting_id == s.c.id)
+        .select_from(a.join(p, p.c.id == a.c.person_id))
+        .where(
+            a.c.setting_id == s.c.id,
+            sa.or_(a.c.until.is_(None), a.c.until >= today),
+            not_erased(),
+        )
         .scalar_subquery()
     )
     with store.read() as conn:

@@ -492,3 +492,17 @@ nominations = _table(
     sa.Index("ix_nominations_person", "person_id"),
     sa.Index("ix_nominations_status", "status"),
 )
+
+
+# How a setting's own exports name things: a column ("Job Title" -> position) or a position
+# label ("Site Manager" -> staff), saved by `person import --map` for the next import.
+import_mappings = _table(
+    "import_mappings",
+    9,
+    sa.Column("setting_id", sa.String(80), sa.ForeignKey("settings.id"), primary_key=True),
+    sa.Column("kind", sa.String(20), primary_key=True),  # column | position
+    sa.Column("source", sa.String(200), primary_key=True),  # as compared (header_key)
+    sa.Column("target", sa.String(80), nullable=False),
+    sa.Column("saved_by", sa.String(200), nullable=False),
+    sa.Column("saved_at", sa.DateTime, nullable=False),
+)
