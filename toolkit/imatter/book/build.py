@@ -32,7 +32,15 @@ from .project import BookProject, course_materials
 STATE_FILE = ".imatter-build.json"
 SPHINX_CONFIG_FILE = ".imatter-sphinx-config.json"
 STATE_VERSION = 1
-VERSIONED = ("jupyter-book", "myst-nb", "sphinx", "sphinx-book-theme", "ipywidgets", "imatter")
+VERSIONED = (
+    "jupyter-book",
+    "myst-nb",
+    "sphinx",
+    "sphinx-book-theme",
+    "ipywidgets",
+    "anywidget",
+    "imatter",
+)
 SKIP_PARTS = {"__pycache__", ".ipynb_checkpoints", "_build"}
 
 
@@ -90,7 +98,7 @@ def _toolkit_files() -> list[Path]:
         # Shipped files that book pages literalinclude (the hosting guide).
         *_files(package / "data" / "deploy"),
         package / "data" / "permissions.yml",  # shown by "Keeping records safe"
-        package / "activities.py",
+        *_files(package / "notebook"),
         package / "programme.py",
         package / "takestock.py",
     ]
@@ -135,14 +143,15 @@ def input_fingerprint(project: BookProject, public: Path | None = None) -> str:
 
 
 def execution_fingerprint() -> str:
-    """What notebook outputs depend on beyond their own code: the activities module and the
-    versions of Python and ipywidgets. When it changes, the execution cache is cleared."""
+    """What notebook outputs depend on beyond their own code: the notebook runtime
+    (`imatter.notebook`: activities, glance, questionnaire) and the versions of Python,
+    ipywidgets and anywidget. When it changes, the execution cache is cleared."""
     package = Path(__file__).resolve().parents[1]
     versions = _versions()
     return _digest(
-        [package / "activities.py"],
+        _files(package / "notebook"),
         package,
-        {k: versions[k] for k in ("python", "ipywidgets")},
+        {k: versions[k] for k in ("python", "ipywidgets", "anywidget")},
     )
 
 
