@@ -320,7 +320,11 @@ def build_book(
     t = lap("execute", t)
 
     sphinx_started = time.time()
-    status = run_sphinx(project, strict=strict)
+    # A notebook that ran again (its code, the activities or the environment changed) must be
+    # read again even if its file did not change: its outputs did.
+    root = project.root.resolve()
+    reread = [p.resolve().relative_to(root).with_suffix("").as_posix() for p in executed]
+    status = run_sphinx(project, strict=strict, reread=reread)
     t = lap("sphinx", t)
     if status != 0:
         raise BuildError(
@@ -385,9 +389,11 @@ def sphinx_config(project: BookProject) -> dict[str, Any]:
     return config
 
 
-def run_sphinx(project: BookProject, *, strict: bool = False, jobs: int = 1) -> int:
+def run_sphinx(
+    project: BookProject, *, strict: bool = False, jobs: int = 1, reread: Iterable[str] = ()
+) -> int:
     """Jupyter Book's HTML build (as `jupyter-book build` runs it), in this process; returns
-    Sphinx's status."""
+    Sphinx's status. ``reread``: docnames Sphinx must read again (their outputs changed)."""
     from sphinx.application import Sphinx
     from sphinx.util.docutils import docutils_namespace, patch_docutils
 
@@ -408,6 +414,14 @@ def run_sphinx(project: BookProject, *, strict: bool = False, jobs: int = 1) -> 
                 keep_going=strict,
                 parallel=jobs,
             )
+            again = set(reread)
+            if again:
+                app.connect(
+                    "env-get-outdated",
+                    lambda _app, env, _added, _changed, _removed: sorted(
+                        again & set(env.found_docs)
+                    ),
+                )
             if app.config["use_multitoc_numbering"] and "numbered: true" in (
                 project.toc_path.read_text(encoding="utf-8")
             ):

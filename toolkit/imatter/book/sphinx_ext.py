@@ -27,6 +27,10 @@ WIDGETS_JS: dict[str, dict[str, str]] = {
     "widgets/embed-amd.js": {"data-jupyter-widgets-cdn": "_static/widgets/modules/"},
 }
 ANYWIDGET_TARGET = Path("_static") / "widgets" / "anywidget" / "index.js"
+# Font Awesome 4 files that the widget manager's stylesheet asks for relative to the page
+# (`<page folder>/@jupyter-widgets/<file>`): shipped there, so no page logs a 404.
+PAGE_FONTS = ("1551f4f60c37af51121f.woff2", "eeccf4f66002c6f2ba24.woff", "be9ee23c0c6390141475.ttf")
+WIDGET_STATE = b"application/vnd.jupyter.widget-state+json"
 
 
 def anywidget_front_end() -> Path:
@@ -71,9 +75,20 @@ def _glance_cards(app: Any, doctree: Any) -> None:
 def _copy_anywidget(app: Any, exception: Exception | None) -> None:
     if exception is not None or app.builder.format != "html":
         return
-    target = Path(app.outdir) / ANYWIDGET_TARGET
+    outdir = Path(app.outdir)
+    target = outdir / ANYWIDGET_TARGET
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(anywidget_front_end(), target)
+    folders = set()
+    for page in outdir.rglob("*.html"):
+        if page.parent not in folders and WIDGET_STATE in page.read_bytes():
+            folders.add(page.parent)
+    for folder in folders:
+        fonts = folder / "@jupyter-widgets"
+        fonts.mkdir(exist_ok=True)
+        for name in PAGE_FONTS:
+            if not (fonts / name).is_file():
+                shutil.copyfile(STATIC / "widgets" / name, fonts / name)
 
 
 def setup(app: Any) -> dict[str, Any]:

@@ -572,7 +572,7 @@ function renderQuestionnaire(spec, el, model) {
     h("p", {}, spec.intro),
     privacy,
     h("div", { class: "imatter-row" }, h("label", { for: codeId }, "Your code"), " ", code),
-    spec.items.map((item, i) =>
+    ...spec.items.map((item, i) =>
       radioGroup(item.statement, spec.scale.map(([score, words]) => [score, `${score} ${words}`]), names[i], remember, "imatter-toggles"),
     ),
     h("div", { class: "imatter-row" }, save, download),
