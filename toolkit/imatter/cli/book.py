@@ -144,13 +144,26 @@ def module() -> None:
     show_default=True,
     help="How many session notebooks to start with.",
 )
+@click.option(
+    "--add-session",
+    is_flag=True,
+    help="Add the next session notebook to a course that already has a folder.",
+)
 @click.pass_context
-def module_new(ctx: click.Context, course_id: str, root: str | None, sessions: int) -> None:
-    """Scaffold COURSE_ID (already in programme.yml): course.yml, sessions, assessment stub."""
+def module_new(
+    ctx: click.Context, course_id: str, root: str | None, sessions: int, add_session: bool
+) -> None:
+    """Scaffold COURSE_ID (already in programme.yml): course.yml, sessions, and for an
+    assessed course a working assessment notebook and rubric; or, with --add-session, add the
+    next session to an existing course."""
+    from ..book.scaffold import add_session as add
     from ..book.scaffold import new_module
 
     project = _project(ctx, root)
-    created = new_module(project, course_id, sessions=sessions)
+    if add_session:
+        created = add(project, course_id)
+    else:
+        created = new_module(project, course_id, sessions=sessions)
     for path in created.files:
         click.echo(f"created {path.relative_to(project.root)}")
     for note in created.notes:
