@@ -307,3 +307,26 @@ def test_questionnaire_kernel_side_saves_the_file_and_greets_the_browser(tmp_pat
     assert read_answers_file(tmp_path / "imatter-answers" / "foundation-a-post.json").scores == scores
     widget._on_message(widget, {"type": "save", "code": "owl-7", "scores": {}}, [])
     assert sent[-1]["ok"] is False and "4 still to do" in sent[-1]["text"]
+
+
+def test_questionnaire_cells_say_where_answers_are_kept_and_old_wording_is_updated(tmp_path):
+    import nbformat
+    from imatter.impact import add_questionnaire_cells
+    from imatter.impact.notebook import questionnaire_cells
+
+    markdown, _code = questionnaire_cells("foundation-a", "pre")
+    assert "in this browser when you read the book" in markdown.source
+    assert "next to the notebook" in markdown.source and "saved in a small file" not in (
+        markdown.source
+    )
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# Session 1: Hello")]
+    path = tmp_path / "01-hello.ipynb"
+    nbformat.write(nb, path)
+    assert add_questionnaire_cells(path, "foundation-a", "pre") is True
+    old = nbformat.read(path, as_version=4)
+    old.cells[1].source = "Your answers are saved in a small file next to this notebook."
+    nbformat.write(old, path)
+    assert add_questionnaire_cells(path, "foundation-a", "pre") is True  # brought up to date
+    assert "in this browser" in nbformat.read(path, as_version=4).cells[1].source
+    assert add_questionnaire_cells(path, "foundation-a", "pre") is False

@@ -239,8 +239,10 @@ def build_book(
     :param jobs: worker processes for notebooks (default one per CPU).
     :param force: rebuild even if no input changed (notebooks still come from the cache).
     :param public: a folder (a workspace's `public/`) copied into the site as `public/`.
-    :param strict: treat Sphinx warnings as errors.
-    :raises BuildError: a notebook failed to run, Sphinx failed, or a page is not offline.
+    :param strict: treat Sphinx warnings as errors; a strict build always runs (it reads
+        every page again, so no warning hides behind an earlier build).
+    :raises BuildError: a notebook failed to run, Sphinx failed, a page is not offline, or a
+        session still holds placeholder (TODO) text.
     """
     started = time.perf_counter()
     timings: dict[str, float] = {}
@@ -255,6 +257,7 @@ def build_book(
     t = lap("fingerprint", started)
     if (
         not force
+        and not strict
         and state.get("inputs") == fingerprint
         and (project.html_dir / "index.html").is_file()
     ):
@@ -267,6 +270,12 @@ def build_book(
     config = _read_config(project)
     execute = config.get("execute") or {}
     notebooks = book_notebooks(project, toc)
+    left_in = placeholders(project, notebooks)
+    if left_in:
+        raise BuildError(
+            f"{len(left_in)} placeholder(s) (TODO) left in the sessions; the book was not built",
+            details=left_in + ["Replace each TODO with the real content, then build again."],
+        )
     if str(execute.get("execute_notebooks", "cache")) != "cache":
         raise BuildError(
             f"{project.config_path}: execute.execute_notebooks must be 'cache' (imatter runs "
@@ -324,7 +333,7 @@ def build_book(
     # read again even if its file did not change: its outputs did.
     root = project.root.resolve()
     reread = [p.resolve().relative_to(root).with_suffix("").as_posix() for p in executed]
-    status = run_sphinx(project, strict=strict, reread=reread)
+    status = run_sphinx(project, strict=strict, reread=reread, fresh=strict)
     t = lap("sphinx", t)
     if status != 0:
         raise BuildError(
@@ -389,11 +398,38 @@ def sphinx_config(project: BookProject) -> dict[str, Any]:
     return config
 
 
+def placeholders(project: BookProject, notebooks: Iterable[Path]) -> list[str]:
+    """`file, cell N: ...` for every TODO (or `{{ }}`) placeholder in the book's notebooks."""
+    from .lint_notebook import PLACEHOLDER
+    from .project import cell_source, read_notebook_json
+
+    found = []
+    root = project.root.resolve()
+    for path in notebooks:
+        try:
+            cells = read_notebook_json(path).get("cells", [])
+        except (ImatterError, OSError, ValueError):
+            continue  # the notebook run reports an unreadable notebook
+        for number, cell in enumerate(cells, start=1):
+            match = PLACEHOLDER.search(cell_source(cell))
+            if match:
+                line = cell_source(cell)[: match.end()].count("\n") + 1
+                text = cell_source(cell).splitlines()[line - 1].strip()[:80]
+                found.append(f"{path.relative_to(root)}, cell {number}: {text}")
+    return found
+
+
 def run_sphinx(
-    project: BookProject, *, strict: bool = False, jobs: int = 1, reread: Iterable[str] = ()
+    project: BookProject,
+    *,
+    strict: bool = False,
+    jobs: int = 1,
+    reread: Iterable[str] = (),
+    fresh: bool = False,
 ) -> int:
     """Jupyter Book's HTML build (as `jupyter-book build` runs it), in this process; returns
-    Sphinx's status. ``reread``: docnames Sphinx must read again (their outputs changed)."""
+    Sphinx's status. ``reread``: docnames Sphinx must read again (their outputs changed);
+    ``fresh``: read every page again (so every warning is seen)."""
     from sphinx.application import Sphinx
     from sphinx.util.docutils import docutils_namespace, patch_docutils
 
@@ -409,7 +445,7 @@ def run_sphinx(
                 confoverrides=config,
                 status=None,
                 warning=sys.stderr,
-                freshenv=False,
+                freshenv=fresh,
                 warningiserror=strict,
                 keep_going=strict,
                 parallel=jobs,

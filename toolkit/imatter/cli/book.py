@@ -88,16 +88,33 @@ def book_toc(ctx: click.Context, root: str | None) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", "-p", default=8000, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--build/--no-build", default=True, show_default=True, help="Build first.")
+@click.option(
+    "--reload/--no-reload",
+    default=True,
+    show_default=True,
+    help="Rebuild and reload open pages when a source changes.",
+)
 @click.pass_context
-def book_serve(ctx: click.Context, root: str | None, host: str, port: int, build: bool) -> None:
-    """Preview the built book in your browser (Ctrl+C stops it)."""
-    from ..book.serve import make_server, server_url
+def book_serve(
+    ctx: click.Context, root: str | None, host: str, port: int, build: bool, reload: bool
+) -> None:
+    """Preview the book in your browser; it rebuilds and reloads when you save a change
+    (Ctrl+C stops it)."""
+    from ..book.serve import check_port, make_server, serve_live, server_url
 
     project = _project(ctx, root)
+    check_port(host, port)  # before a long build: say at once if the port is taken
     if build:
         ctx.invoke(
             book_build, root=root, jobs=None, force=False, strict=False, verbose=False, public=None
         )
+    if reload:
+        programme = (ctx.find_root().obj or {}).get("programme")
+        try:
+            serve_live(project, host, port, programme, echo=click.echo)
+        except KeyboardInterrupt:
+            click.echo("Stopped.")
+        return
     server = make_server(project.html_dir, host, port)
     click.echo(f"Serving {project.html_dir} at {server_url(server)} (Ctrl+C to stop)")
     try:
