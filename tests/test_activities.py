@@ -213,7 +213,10 @@ def test_sort_rules(tmp_path):
             ("sortMarks", [spec, ["Support", "Support", ""]]),
         ],
     )
-    assert all_right["summary"] == {"kind": "right", "text": "You sorted 3 of 3 correctly. Well done."}
+    assert all_right["summary"] == {
+        "kind": "right",
+        "text": "You sorted 3 of 3 correctly. Well done.",
+    }
     assert [m["text"] for m in mixed["marks"]] == [
         "✓ Right.",
         "✗ Not quite: this one belongs in Stress sign.",
@@ -304,7 +307,9 @@ def test_questionnaire_kernel_side_saves_the_file_and_greets_the_browser(tmp_pat
     scores = {"confidence": 1, "understanding": 2, "wellbeing": 3, "practice": 4}
     widget._on_message(widget, {"type": "save", "code": "owl-7", "scores": scores}, [])
     assert sent[-1]["ok"] is True and "imatter-answers/foundation-a-post.json" in sent[-1]["text"]
-    assert read_answers_file(tmp_path / "imatter-answers" / "foundation-a-post.json").scores == scores
+    assert (
+        read_answers_file(tmp_path / "imatter-answers" / "foundation-a-post.json").scores == scores
+    )
     widget._on_message(widget, {"type": "save", "code": "owl-7", "scores": {}}, [])
     assert sent[-1]["ok"] is False and "4 still to do" in sent[-1]["text"]
 

@@ -101,11 +101,15 @@ class Guard:
         page.on("pageerror", lambda exc: self.errors.append(f"{page.url}: {exc}"))
         page.on(
             "response",
-            lambda r: self.errors.append(f"{page.url}: {r.status} {r.url}") if r.status >= 400 else None,
+            lambda r: (
+                self.errors.append(f"{page.url}: {r.status} {r.url}") if r.status >= 400 else None
+            ),
         )
         page.on(
             "console",
-            lambda msg: self.errors.append(f"{page.url}: {msg.text}") if msg.type == "error" else None,
+            lambda msg: (
+                self.errors.append(f"{page.url}: {msg.text}") if msg.type == "error" else None
+            ),
         )
         return page
 

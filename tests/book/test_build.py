@@ -120,8 +120,9 @@ def test_a_failing_notebook_stops_the_build_and_names_it(built):
     project, _result = built
     path = project.modules_dir / "foundation-a" / "02-calm-adults.ipynb"
     nb = json.loads(path.read_text())
-    original = nb["cells"][4]["source"]
-    nb["cells"][4]["source"] = "raise ValueError('broken on purpose')"
+    first = next(i for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code")
+    original = nb["cells"][first]["source"]
+    nb["cells"][first]["source"] = "raise ValueError('broken on purpose')"
     path.write_text(json.dumps(nb, indent=1))
     try:
         with pytest.raises(BuildError, match="1 notebook\\(s\\) failed to run") as err:
@@ -132,7 +133,7 @@ def test_a_failing_notebook_stops_the_build_and_names_it(built):
             for d in err.value.details
         )
     finally:
-        nb["cells"][4]["source"] = original
+        nb["cells"][first]["source"] = original
         path.write_text(json.dumps(nb, indent=1))
 
 

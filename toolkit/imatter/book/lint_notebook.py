@@ -99,7 +99,9 @@ def book_removes_code(root: Path) -> bool | None:
         return None
     sphinx = (data.get("sphinx") or {}) if isinstance(data, dict) else {}
     settings = (sphinx.get("config") or {}) if isinstance(sphinx, dict) else {}
-    return bool(settings.get("nb_remove_code_source", False)) if isinstance(settings, dict) else False
+    if not isinstance(settings, dict):
+        return False
+    return bool(settings.get("nb_remove_code_source", False))
 
 
 def shows_code(cell: dict[str, Any], nb: dict[str, Any], removes_code: bool | None) -> bool:

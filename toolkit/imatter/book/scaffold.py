@@ -126,7 +126,9 @@ def add_session(project: BookProject, course_id: str) -> Scaffold:
         raise NotFound(f"'{course_id}' is not a course in {project.programme_path}")
     folder = project.modules_dir / course_id
     if not folder.is_dir():
-        raise NotFound(f"{folder}: no such course folder; start it with `imatter module new {course_id}`")
+        raise NotFound(
+            f"{folder}: no such course folder; start it with `imatter module new {course_id}`"
+        )
     existing = sorted(p for p in folder.glob("[0-9][0-9]-*.ipynb"))
     number = int(existing[-1].name[:2]) + 1 if existing else 1
     path = folder / f"{number:02d}-session-{number}.ipynb"
@@ -205,7 +207,7 @@ def assessment_notebook(assessment_id: str, title: str) -> dict[str, Any]:
             "q1-check",
             "# This question is checked when your assessment is marked. Nothing to do here.\n"
             "### BEGIN HIDDEN TESTS\n"
-            "_given = str(answer_1).strip().strip(\"\\\"'().,!*\").strip().lower()\n"
+            '_given = str(answer_1).strip().strip("\\"\'().,!*").strip().lower()\n'
             'assert _given in {"b"}\n'
             "### END HIDDEN TESTS",
             grade=True,

@@ -113,9 +113,7 @@ def live_app(project: Any, host: str, port: int, programme: str | None = None) -
 
     root = project.root.resolve()
     watched = [
-        p
-        for p in (project.modules_dir, project.book_dir, project.config_path)
-        if p.exists()
+        p for p in (project.modules_dir, project.book_dir, project.config_path) if p.exists()
     ]
     generated = [project.build_dir, project.catalogue_dir, project.toc_path]
     ignore = IgnoreFilter([str(p) for p in generated], [r".*\.ipynb_checkpoints.*", r".*/\..*"])
