@@ -298,6 +298,70 @@ def test_every_activity_answers_with_no_kernel(server, site, browser, viewport, 
     assert guard.errors == []
 
 
+def test_every_activity_works_with_the_keyboard_alone(server, site, browser):
+    html, _term = site
+    where = activity_pages(html)
+    guard = Guard(browser, server, "desktop", accept_downloads=True)
+    page = guard.page()
+    keys = page.keyboard
+
+    def open_(kind):
+        page.goto(f"{server}/{where[kind]}")
+        page.evaluate("() => localStorage.clear()")
+        return activity(page, kind)
+
+    box = open_("choice")
+    box.locator("input[type=radio]").first.focus()
+    keys.press("Space")
+    keys.press("Tab")
+    keys.press("Enter")
+    assert re.search(r"(Yes, that's right\.|Not quite\.)", feedback(box))
+
+    box = open_("sort")
+    box.locator("select").first.focus()
+    keys.press("ArrowDown")  # the first box
+    assert box.locator(".imatter-zone .imatter-card").count() == 1  # the card moved there
+    box.locator("select").first.focus()
+    for _ in range(box.locator("select").count()):
+        keys.press("Tab")
+    keys.press("Enter")
+    assert re.search(r"You sorted \d+ of \d+ correctly\.", feedback(box))
+
+    box = open_("rating")
+    box.locator("input[type=radio]").first.focus()
+    keys.press("Space")
+    assert re.search(r"Your total: 0 out of \d+", box.inner_text())
+    keys.press("ArrowRight")  # the next point on the same scale
+    assert re.search(r"Your total: 1 out of \d+", box.inner_text())
+
+    box = open_("map")
+    box.get_by_label("Who").focus()
+    keys.type("Nan")
+    keys.press("Tab")
+    keys.press("ArrowDown")  # the next circle out
+    keys.press("Tab")
+    keys.press("Enter")  # Add
+    assert box.locator("svg text", has_text="Nan").count() == 1
+
+    box = open_("scenario")
+    box.locator(".imatter-stack button").first.focus()
+    keys.press("Enter")
+    assert box.locator(".imatter-stack button").first.get_attribute("aria-pressed") == "true"
+
+    box = open_("questionnaire")
+    box.get_by_label("Your code").focus()
+    keys.type("OWL-7")
+    for _ in range(4):
+        keys.press("Tab")  # to the next statement's first answer
+        keys.press("Space")
+    keys.press("Tab")
+    with page.expect_download():
+        keys.press("Enter")  # Download my answers
+    assert "Your code is OWL-7." in feedback(box)
+    guard.close()
+    assert guard.errors == []
+
+
 # ----------------------------------------------------------------------------- the theme
 def test_phone_menu_and_contents_open_and_close_and_desktop_sidebar_collapses(
     server, site, browser
@@ -349,6 +413,8 @@ def test_every_page_accessible_without_console_errors_and_no_code(server, site, 
         page = guard.page()
         page.goto(f"{server}/{rel}")
         page.wait_for_load_state("networkidle")
+        source = (html / rel).read_text(encoding="utf-8", errors="replace")
+        assert "BEGIN SOLUTION" not in source and "BEGIN HIDDEN TESTS" not in source, rel
         if rel.startswith("modules/"):
             assert page.locator(".cell_input").count() == 0, f"{rel} shows code"
             text = page.locator("article").inner_text()
