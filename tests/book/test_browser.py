@@ -450,6 +450,8 @@ def test_print_hides_chrome_code_and_forms(server, site, browser):
         ".bd-sidebar-primary",
         ".bd-header-article",
         ".prev-next-area",
+        "#pst-back-to-top",
+        ".imatter-activity",
         ".imatter-activity button",
         ".imatter-activity input",
     ):
@@ -457,6 +459,11 @@ def test_print_hides_chrome_code_and_forms(server, site, browser):
             "els => els.filter(e => getComputedStyle(e).display !== 'none').length"
         )
         assert shown == 0, f"{selector} prints"
+    notes = page.locator(".cell_output").evaluate_all(
+        "els => els.map(e => getComputedStyle(e, '::before').content)"
+        ".filter(c => c.includes('Activity'))"
+    )
+    assert notes, "an activity leaves no note on paper"
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.pdf(path=str(SCREENSHOTS / "print-session.pdf"))
     guard.close()
