@@ -26,14 +26,13 @@ def person_status(ws: Workspace, person: str | int, on: dt.date) -> dict[str, An
     results = evaluate_person(ws.programme, facts, on)
     roles = []
     for result in results.values():
-        state = "held" if result.held else "eligible" if result.met else "not yet"
         roles.append(
             {
                 "role": result.role,
                 "title": result.title,
-                "state": state,
+                "state": result.state,
                 "steps": result.steps,
-                "missing": list(result.missing),
+                "missing": ([result.lapsed] if result.lapsed else []) + list(result.missing),
                 "eligible_from": result.eligible_from,
                 "advice": list(result.advice),
             }

@@ -56,8 +56,11 @@ class Columns:
     award_from: np.ndarray  # datetime64[D]
     award_until: np.ndarray  # datetime64[D]: last valid day, NaT when open-ended
     award_revoked: np.ndarray  # datetime64[D]: first day no longer held, NaT if not revoked
+    award_paused: np.ndarray  # int64: days a licence did not count, up to the date
+    award_lapsed: np.ndarray  # bool: a licence whose setting has lapsed on the date
     approved_person: np.ndarray
     approved_role: np.ndarray
+    approved_on: np.ndarray  # datetime64[D]: the day the application was approved
     case_person: np.ndarray
     case_start: np.ndarray  # datetime64[D]
     case_end: np.ndarray  # datetime64[D], NaT while open
@@ -140,9 +143,12 @@ class _Queries:
             " FROM awards a LEFT JOIN award_revocations r ON r.award_id = a.id"
             " WHERE a.withdrawn = :no AND a.id NOT IN"
             " (SELECT supersedes_id FROM awards WHERE supersedes_id IS NOT NULL)"
+            # licences tied to a setting are read as facts (their clock stops in a lapse)
+            " AND NOT (a.kind = 'licence' AND a.setting_id IS NOT NULL)"
         )
         self.approved = (
-            "SELECT person_id AS c0, " + self.role_case.format(col="role_id") + " AS c1"
+            "SELECT person_id AS c0, " + self.role_case.format(col="role_id") + " AS c1,"
+            " {day:COALESCE(decided_on, submitted_on)} AS c2"
             " FROM applications WHERE status = 'approved'"
             " AND COALESCE(decided_on, submitted_on) <= :d"
         )
@@ -184,7 +190,7 @@ def load_columns(store: Store, programme: Programme, on: dt.date, *, names: bool
         small = {
             "corrected": pool.submit(reader.rows, q.corrected, params),
             "awards": pool.submit(reader.ints, reader.days(q.awards), params, 5),
-            "approved": pool.submit(reader.ints, q.approved, params, 2),
+            "approved": pool.submit(reader.ints, reader.days(q.approved), params, 3),
             "cases": pool.submit(reader.ints, reader.days(q.cases), params, 3),
         }
         import pandas  # noqa: F401  (the table needs it; import while the workers read)
@@ -222,6 +228,8 @@ def load_columns(store: Store, programme: Programme, on: dt.date, *, names: bool
         _redo_corrected(store, q, on, person_ids, course_mask, corrected)
     awards, approved, cases = rows["awards"], rows["approved"], rows["cases"]
     approved = approved[approved[:, 1] >= 0]
+    licences = _licence_awards(store, q, on)
+    awards = np.concatenate([np.c_[awards, np.zeros((len(awards), 2), np.int64)], licences])
     return Columns(
         person_ids=person_ids,
         names=name_array,
@@ -234,8 +242,11 @@ def load_columns(store: Store, programme: Programme, on: dt.date, *, names: bool
         award_from=_day_numbers(awards[:, 2]),
         award_until=_day_numbers(awards[:, 3]),
         award_revoked=_day_numbers(awards[:, 4]),
+        award_paused=awards[:, 5],
+        award_lapsed=awards[:, 6] != 0,
         approved_person=approved[:, 0],
         approved_role=approved[:, 1],
+        approved_on=_day_numbers(approved[:, 2]),
         case_person=cases[:, 0],
         case_start=_day_numbers(cases[:, 1]),
         case_end=_day_numbers(cases[:, 2]),
@@ -247,6 +258,46 @@ def _day_numbers(days: np.ndarray) -> np.ndarray:
     out = (days - (JULIAN_OFFSET + dt.date(1970, 1, 1).toordinal())).astype("datetime64[D]")
     out[days == 0] = NAT
     return out
+
+
+def _licence_awards(store: Store, q: _Queries, on: dt.date) -> np.ndarray:
+    """Licence awards tied to a setting, as award rows plus two columns: the days the licence
+    did not count up to the date, and whether it is lapsed on the date (`AwardFact`, the same
+    facts the single-person engine reads)."""
+    import sqlalchemy as sa
+
+    from ..records.load import award_fact, current_awards, licence_setting_facts
+    from ..store import schema as t
+
+    with store.read() as conn:
+        ids = list(
+            conn.execute(
+                sa.select(t.awards.c.person_id)
+                .where(t.awards.c.kind == "licence", t.awards.c.setting_id.is_not(None))
+                .distinct()
+            ).scalars()
+        )
+        rows = [r for r in current_awards(conn, ids) if r.kind == "licence" and r.setting_id]
+        settings = licence_setting_facts(conn, rows)
+    out = []
+    for row in rows:
+        fact = award_fact(row, settings)
+        out.append(
+            (
+                row.person_id,
+                q.roles.get(row.role_id, -1),
+                _julian(row.valid_from),
+                _julian(row.valid_until),
+                _julian(row.revoked_on),
+                fact.paused_days(on),
+                fact.lapse(on) is not None,
+            )
+        )
+    return _int_matrix(out, 7)
+
+
+def _julian(day: dt.date | None) -> int:
+    return 0 if day is None else day.toordinal() + JULIAN_OFFSET
 
 
 STALE_LIMIT = 1000  # more people with later completions than this: scan every completion
@@ -326,7 +377,7 @@ class _Reader:
 
     def days(self, sql: str) -> str:
         """Replace each {day:column} with the column as a Julian day number (0 for NULL)."""
-        return re.sub(r"\{day:([\w.]+)\}", lambda m: self.day_number(m.group(1)), sql)
+        return re.sub(r"\{day:([^{}]+)\}", lambda m: self.day_number(m.group(1)), sql)
 
     def day_number(self, column: str) -> str:
         return f"COALESCE(CAST(julianday({column}) AS INTEGER), 0)"
@@ -476,12 +527,17 @@ class _Vector:
     def _role_rows(self, roles: tuple[str, ...]) -> np.ndarray:
         return np.isin(self.cols.award_role, [self.roles[r] for r in roles])
 
+    def _paused(self) -> np.ndarray:
+        return self.cols.award_paused.astype("timedelta64[D]")
+
     def current(self, roles: tuple[str, ...]) -> np.ndarray:
         c = self.cols
+        until = c.award_until + self._paused()  # a licence's end moves on by its lapses
         rows = (
             self._role_rows(roles)
             & (c.award_from <= self.on)
-            & (np.isnat(c.award_until) | (c.award_until >= self.on))
+            & ~c.award_lapsed
+            & (np.isnat(until) | (until >= self.on))
             & (np.isnat(c.award_revoked) | (c.award_revoked > self.on))
         )
         return self.flag(c.award_person[rows])
@@ -491,14 +547,35 @@ class _Vector:
 
     def _held(self, req: Held) -> tuple[np.ndarray, np.ndarray]:
         c = self.cols
-        rows = self._role_rows(req.roles) & (c.award_from <= self.on)
-        until, revoked = c.award_until[rows], c.award_revoked[rows]
-        ended = np.where(
-            np.isnat(until), revoked, np.where(np.isnat(revoked), until, np.minimum(until, revoked))
+        # A revoked award counts for nothing, not even the years before its revocation.
+        rows = (
+            self._role_rows(req.roles)
+            & (c.award_from <= self.on)
+            & (np.isnat(c.award_revoked) | (c.award_revoked > self.on))
         )
-        anniversary = add_months_np(c.award_from[rows], 12 * req.years)
-        ok = (anniversary <= self.on) & (np.isnat(ended) | (ended >= anniversary))
+        paused = self._paused()[rows]
+        until = c.award_until[rows] + paused
+        anniversary = add_months_np(c.award_from[rows] + paused, 12 * req.years)
+        ok = (anniversary <= self.on) & (np.isnat(until) | (until >= anniversary))
         return self.leaf(self.flag(c.award_person[rows][ok]))
+
+    def revoked(self, role: str) -> np.ndarray:
+        """People whose latest award of the role was revoked by the date, with no application
+        for the role approved since (see `explain.revoked_award`)."""
+        c, r = self.cols, self.roles[role]
+        rows = (c.award_role == r) & ~np.isnat(c.award_revoked) & (c.award_revoked <= self.on)
+        if not rows.any():
+            return np.zeros(self.n, dtype=bool)
+        people, latest = _latest(c.award_person[rows], c.award_revoked[rows])
+        apps = c.approved_role == r
+        app_people, app_latest = _latest(c.approved_person[apps], c.approved_on[apps])
+        at = np.searchsorted(app_people, people)
+        found = at < len(app_people)
+        found[found] = app_people[at[found]] == people[found]
+        approved = np.full(len(people), NAT)
+        approved[found] = app_latest[at[found]]
+        again = found & (approved >= latest)
+        return self.flag(people[~again])
 
     def _insetting(self, req: InSetting) -> tuple[np.ndarray, np.ndarray]:
         return self.leaf((self.cols.licensed if req.licensed else self.cols.member).copy())
@@ -523,6 +600,14 @@ class _Vector:
         return self.leaf(self.flag(c.approved_person[c.approved_role == self.roles[req.role]]))
 
 
+def _latest(people: np.ndarray, days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each person once (sorted) with their latest day."""
+    order = np.lexsort((days, people))
+    people, days = people[order], days[order]
+    last = np.r_[people[1:] != people[:-1], True] if len(people) else np.zeros(0, dtype=bool)
+    return people[last], days[last]
+
+
 def evaluate_columns(programme: Programme, cols: Columns, on: dt.date) -> pd.DataFrame:
     """The eligibility table: per role, `<role>` (met), `<role>_held` and `<role>_steps`."""
     import pandas as pd
@@ -533,9 +618,11 @@ def evaluate_columns(programme: Programme, cols: Columns, on: dt.date) -> pd.Dat
         data["name"] = cols.names
     for rid, role in programme.roles.items():
         met, steps = vec.evaluate(role.requires)
-        data[rid] = met
-        data[f"{rid}_held"] = vec.current((rid,))
-        data[f"{rid}_steps"] = steps
+        held = vec.current((rid,))
+        blocked = vec.revoked(rid) & ~held
+        data[rid] = met & ~blocked
+        data[f"{rid}_held"] = held
+        data[f"{rid}_steps"] = steps + blocked
     return pd.DataFrame(data, index=pd.Index(cols.person_ids, name="person_id"))
 
 

@@ -21,7 +21,7 @@ from ..programme import (
     Programme,
     Requirement,
 )
-from ..records.facts import AwardFact, PersonRecords, SettingFact, SettingRecords
+from .facts import AwardFact, PersonRecords, SettingRecords, setting_licence_problem
 from .dates import add_months, add_years, describe_months, months_between
 
 
@@ -45,11 +45,23 @@ class RoleResult:
     steps: int
     eligible_from: dt.date | None
     advice: tuple[str, ...] = ()
+    lapsed: str | None = None  # a licence not held only because its setting lapsed: why
+
+    @property
+    def state(self) -> str:
+        """held, lapsed, eligible or not yet."""
+        if self.held:
+            return "held"
+        if self.lapsed:
+            return "lapsed"
+        return "eligible" if self.met else "not yet"
 
     @property
     def summary(self) -> str:
         if self.held:
             return "held"
+        if self.lapsed:
+            return self.lapsed
         if self.met:
             return "eligible now"
         return "; ".join(self.missing)
@@ -125,34 +137,35 @@ class _Evaluator:
     def _held(self, req: Held) -> Outcome:
         names = " or ".join(self._role_title(r) for r in req.roles)
         best: tuple[int, AwardFact] | None = None
+        lapsed: str | None = None
         for award in self.person.awards:
             if award.role not in req.roles or award.valid_from > self.on:
                 continue
-            anniversary = add_years(award.valid_from, req.years)
-            ended = _end_of(award)
+            if award.revoked_by(self.on):
+                continue  # a revoked award counts for nothing, not even the years before
+            start = award.clock_start(self.on)
+            anniversary = add_years(start, req.years)
+            ended = award.ends_on(self.on)
             if anniversary <= self.on and (ended is None or ended >= anniversary):
-                return _MET  # held continuously for the full term
+                return _MET  # held for the full term (a licence's lapses do not count)
             if ended is not None and ended < self.on:
-                continue  # lapsed or revoked before the term was served
-            months = months_between(award.valid_from, self.on)
+                continue  # expired before the term was served
+            months = months_between(start, self.on)
             if best is None or months > best[0]:
-                best = (months, award)
+                best, lapsed = (months, award), award.lapse(self.on)
         if best is None:
             years = f"{req.years} year{'s' if req.years != 1 else ''}"
             return Outcome(False, (f"needs {names} held for {years}",), 1)
         months, award = best
-        when = add_years(award.valid_from, req.years)
         kind = "licence" if self.programme.roles[award.role].kind == "licence" else "role"
-        return Outcome(
-            False,
-            (
-                f"{kind} held {describe_months(months)} of "
-                f"{req.years} year{'s' if req.years != 1 else ''}: "
-                f"eligible from {when.isoformat()}",
-            ),
-            1,
-            when,
+        text = (
+            f"{kind} held {describe_months(months)} of "
+            f"{req.years} year{'s' if req.years != 1 else ''}"
         )
+        if lapsed is not None:
+            return Outcome(False, (f"{text}; {lapsed}: the clock stops until it is renewed",), 1)
+        when = add_years(award.clock_start(self.on), req.years)
+        return Outcome(False, (f"{text}: eligible from {when.isoformat()}",), 1, when)
 
     def _insetting(self, req: InSetting) -> Outcome:
         if not self.current_settings:
@@ -213,24 +226,22 @@ class _Evaluator:
         return Outcome(False, (text,), 1)
 
 
-def _end_of(award: AwardFact) -> dt.date | None:
-    ends = [d for d in (award.valid_until, award.revoked_on) if d is not None]
-    return min(ends) if ends else None
-
-
-def setting_licence_problem(setting: SettingFact | SettingRecords, on: dt.date) -> str | None:
-    """Why a setting is not licensed with a current membership on this date (None if it is)."""
-    if not any(p.covers(on) for p in setting.licences):
-        past = [p for p in setting.licences if p.start <= on]
-        if past:
-            return f"{setting.name}'s school licence is not current"
-        return f"{setting.name} is not a licensed setting"
-    if any(p.covers(on) for p in setting.memberships):
+def revoked_award(person: PersonRecords, role_id: str, on: dt.date) -> AwardFact | None:
+    """The person's latest award of the role revoked by this date, unless an application for
+    the role was approved on or after that revocation (a new decision); None otherwise."""
+    revoked = [a for a in person.awards if a.role == role_id and a.revoked_by(on)]
+    if not revoked:
         return None
-    ended = [p.end for p in setting.memberships if p.end is not None and p.end < on]
-    if ended:
-        return f"{setting.name}'s membership ended on {max(ended).isoformat()}"
-    return f"{setting.name} has no current membership"
+    latest = max(revoked, key=lambda a: a.revoked_on)  # type: ignore[arg-type, return-value]
+    for app in person.applications:
+        decided = app.decided_on or app.submitted_on
+        if (
+            app.role == role_id
+            and app.status == "approved"
+            and latest.revoked_on <= decided <= on  # type: ignore[operator]
+        ):
+            return None
+    return latest
 
 
 def evaluate_role(
@@ -239,22 +250,38 @@ def evaluate_role(
     """One role for one person on a date: met or not, and why."""
     role = programme.role(role_id)
     outcome = _Evaluator(programme, person, on).evaluate(role.requires)
-    held = any(a.role == role_id and a.current_on(on) for a in person.awards)
+    mine = [a for a in person.awards if a.role == role_id]
+    held = any(a.current_on(on) for a in mine)
+    lapsed = None
+    for award in [] if held else mine:
+        text, end = award.lapse(on), award.ends_on(on)
+        if text and not award.revoked_by(on) and (end is None or end >= on):
+            lapsed = text
     done = {c.course for c in person.completions if c.on <= on}
     advice = tuple(
         f"recommended: {short_title(programme.courses[c].title)}"
         for c in role.recommended
         if c not in done and not held
     )
+    missing, steps, met = outcome.missing, outcome.steps, outcome.met
+    revoked = None if held else revoked_award(person, role_id, on)
+    if revoked is not None:
+        missing = (
+            f"{role.title} was revoked on {revoked.revoked_on.isoformat()}"  # type: ignore[union-attr]
+            ": needs an application for it approved after that date",
+            *missing,
+        )
+        steps, met = steps + 1, False
     return RoleResult(
         role=role_id,
         title=role.title,
-        met=outcome.met,
+        met=met,
         held=held,
-        missing=outcome.missing,
-        steps=outcome.steps,
-        eligible_from=outcome.eligible_from,
+        missing=missing,
+        steps=steps,
+        eligible_from=outcome.eligible_from if revoked is None else None,
         advice=advice,
+        lapsed=lapsed if revoked is None else None,
     )
 
 

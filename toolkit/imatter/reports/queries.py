@@ -305,16 +305,6 @@ def awards_frame(conn: sa.Connection) -> pd.DataFrame:
     )
 
 
-def _current_on(awards: pd.DataFrame, on: dt.date) -> pd.Series:
-    import pandas as pd
-
-    day = pd.Timestamp(on)
-    start = pd.to_datetime(awards["valid_from"])
-    until = pd.to_datetime(awards["valid_until"])
-    revoked = pd.to_datetime(awards["revoked_on"])
-    return (start <= day) & (until.isna() | (until >= day)) & (revoked.isna() | (revoked > day))
-
-
 def roles_awarded(
     store: Store,
     programme: Programme,
@@ -332,14 +322,19 @@ def roles_awarded(
 
     end = end or on
     _check_period(start, end)
+    from ..licences import held_roles
+
     with store.read() as conn:
         info = _info(conn, scope)
         awards = awards_frame(conn)
+        # held as the engine sees it (a licence does not count while its setting has lapsed)
+        held = held_roles(conn, programme, sorted(set(awards["person_id"])), on)
     made = in_scope(within_period(awards, "valid_from", start, end), info, "valid_from")
     revoked = awards.dropna(subset=["revoked_on"])
     revoked = in_scope(within_period(revoked, "revoked_on", start, end), info, "revoked_on")
     members = people_on(info, on)
-    holding = awards[_current_on(awards, on)] if not awards.empty else awards
+    held_ids = {row.id for roles in held.values() for row in roles.values()}
+    holding = awards[awards["award_id"].isin(held_ids)] if not awards.empty else awards
     if members is not None:
         holding = holding[holding["person_id"].isin(members)]
     rows = []
