@@ -165,8 +165,9 @@ def test_revoked_award_counts_for_nothing(store_ws):
     assert not after["school-lead"].held
     # not a later role: the years held before the revocation do not count either
     assert not after["trainer"].met
-    assert "needs School / Pastoral Lead Professional or Community Lead Professional held for " in (
-        after["trainer"].missing[0]
+    assert (
+        "needs School / Pastoral Lead Professional or Community Lead Professional held for "
+        in (after["trainer"].missing[0])
     )
     # and the revoked role is not open again as if nothing happened
     lead = after["school-lead"]

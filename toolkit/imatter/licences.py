@@ -25,9 +25,9 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from .access import allowed
+from .eligibility.facts import AwardFact, SettingFact, setting_licence_problem
 from .errors import NotEligible, NotFound, UsageError
 from .programme import MembershipRule, Programme
-from .eligibility.facts import AwardFact, SettingFact, setting_licence_problem
 from .store import Store
 from .store import schema as t
 

@@ -21,8 +21,8 @@ from ..programme import (
     Programme,
     Requirement,
 )
-from .facts import AwardFact, PersonRecords, SettingRecords, setting_licence_problem
 from .dates import add_months, add_years, describe_months, months_between
+from .facts import AwardFact, PersonRecords, SettingRecords, setting_licence_problem
 
 
 @dataclass(frozen=True)
@@ -236,9 +236,7 @@ def revoked_award(person: PersonRecords, role_id: str, on: dt.date) -> AwardFact
     for app in person.applications:
         decided = app.decided_on or app.submitted_on
         if (
-            app.role == role_id
-            and app.status == "approved"
-            and latest.revoked_on <= decided <= on  # type: ignore[operator]
+            app.role == role_id and app.status == "approved" and latest.revoked_on <= decided <= on  # type: ignore[operator]
         ):
             return None
     return latest

@@ -7,7 +7,6 @@ from collections import defaultdict
 
 import sqlalchemy as sa
 
-from ..store import schema as t
 from ..eligibility.facts import (
     ApplicationFact,
     AwardFact,
@@ -19,6 +18,7 @@ from ..eligibility.facts import (
     SettingFact,
     SettingRecords,
 )
+from ..store import schema as t
 
 
 def current_completions(conn: sa.Connection, person_ids: list[int] | None = None) -> list[sa.Row]:
