@@ -77,6 +77,7 @@ def sync(
 ) -> SyncReport:
     """Record every new pass, and a completion for each passed learner who meets the rule."""
     from ..groups.completion import learner_groups, read_status, record_learner
+    from ..records.load import current_completions
 
     course_id = course_for(programme, assessment_id)
     rubric = rubric or load_checked(course.source(assessment_id), assessment_id)
@@ -94,13 +95,15 @@ def sync(
                 )
             )
         }
+        # a completion since withdrawn or corrected no longer settles the pass
+        current = {c.id for c in current_completions(conn, list(synced))}
         for result in results:
             line = _unpassed(result, people)
             if line is not None:
                 lines[result.student] = line
                 continue
             row = synced.get(result.person_id)
-            if row is not None and row.completion_id is not None:
+            if row is not None and row.completion_id in current:
                 lines[result.student] = SyncLine(
                     result.student, "already synced", "", row.completion_id
                 )

@@ -123,12 +123,11 @@ def assessment_passes(
     passes: dict[int, dt.date] = {}
     if not person_ids:
         return passes
+    day = sa.func.coalesce(sy.c.passed_on, t.completions.c.completed_on).label("passed_on")
     for row in conn.execute(
-        sa.select(sy.c.person_id, sy.c.passed_on).where(
-            sy.c.course_id == course_id,
-            sy.c.person_id.in_(person_ids),
-            sy.c.passed_on.is_not(None),
-        )
+        sa.select(sy.c.person_id, day)
+        .select_from(sy.outerjoin(t.completions, t.completions.c.id == sy.c.completion_id))
+        .where(sy.c.course_id == course_id, sy.c.person_id.in_(person_ids), day.is_not(None))
     ):
         passes[row.person_id] = min(passes.get(row.person_id, row.passed_on), row.passed_on)
     for pid, row in _current_completions(conn, person_ids, course_id).items():
@@ -277,11 +276,7 @@ def record_learner(
         sy = t.assessment_syncs
         conn.execute(
             sy.update()
-            .where(
-                sy.c.person_id == p.person_id,
-                sy.c.course_id == group.course,
-                sy.c.completion_id.is_(None),
-            )
+            .where(sy.c.person_id == p.person_id, sy.c.course_id == group.course)
             .values(completion_id=cid, outcome="recorded")
         )
     return CompletionOutcome(p.person_id, p.name, action, cid, evidence)
@@ -412,3 +407,102 @@ def record_event(
         status = read_status(conn, programme, group_id, on)
         outcomes = _record(conn, programme, status, group.leader_id, today)
     return EventResult(group_id, session_id, tuple(outcomes))
+
+
+@dataclass(frozen=True)
+class RuleBreach:
+    """A current completion that its course's rule does not support, and why."""
+
+    completion_id: int
+    person_id: int
+    name: str
+    course_id: str
+    completed_on: dt.date
+    evidence: str
+    missing: tuple[str, ...]
+
+
+def completions_breaking_rule(store: Store, programme: Programme, on: dt.date) -> list[RuleBreach]:
+    """Current completions (of people the actor may see) that neither meet their course's
+    rule in one of the person's study groups of the course on `on`, nor carry evidence
+    recorded by hand (`stands_without_rule`): the fix is to withdraw each, or to supersede it
+    with the evidence that it was met."""
+    from ..access import visible_person_ids
+    from ..records.load import current_completions
+
+    g, gm = t.study_groups, t.group_members
+    with store.read() as conn:
+        visible = visible_person_ids(conn)
+        rows = [
+            row
+            for row in current_completions(conn)
+            if row.course_id in programme.courses
+            and not stands_without_rule(row.evidence)
+            and (visible is None or row.person_id in visible)
+        ]
+        memberships: dict[tuple[int, str], list[int]] = defaultdict(list)
+        for m in conn.execute(
+            sa.select(gm.c.person_id, g.c.course_id, g.c.id)
+            .select_from(gm.join(g, g.c.id == gm.c.group_id))
+            .order_by(g.c.id)
+        ):
+            memberships[(m.person_id, m.course_id)].append(m.id)
+        names = dict(conn.execute(sa.select(t.people.c.id, t.people.c.name)).all())
+        statuses: dict[int, GroupStatus] = {}
+        breaches = []
+        for row in rows:
+            missing = []
+            for gid in memberships.get((row.person_id, row.course_id), []):
+                if gid not in statuses:
+                    statuses[gid] = read_status(conn, programme, gid, on)
+                (p,) = [p for p in statuses[gid].progress if p.person_id == row.person_id]
+                if p.completed:
+                    break
+                missing.append(f"group {gid}: {p.summary}")
+            else:
+                breaches.append(
+                    RuleBreach(
+                        row.id,
+                        row.person_id,
+                        names[row.person_id],
+                        row.course_id,
+                        row.completed_on,
+                        row.evidence,
+                        tuple(missing or [f"not a learner in a study group of {row.course_id}"]),
+                    )
+                )
+    return breaches
+
+
+def withdraw_breaches(
+    store: Store,
+    programme: Programme,
+    on: dt.date,
+    *,
+    reason: str,
+    recorded_by: str,
+    today: dt.date,
+) -> list[tuple[RuleBreach, int]]:
+    """Withdraw every completion `completions_breaking_rule` lists, in one transaction;
+    returns each with the id of its withdrawal record."""
+    from ..records.completions import supersede_completion
+
+    breaches = completions_breaking_rule(store, programme, on)
+    done = []
+    with store.write() as conn:
+        for b in breaches:
+            done.append(
+                (
+                    b,
+                    supersede_completion(
+                        conn,
+                        programme,
+                        b.completion_id,
+                        reason=reason,
+                        recorded_by=recorded_by,
+                        today=today,
+                        withdraw=True,
+                    ),
+                )
+            )
+    return done

@@ -197,6 +197,13 @@ def attendance_rates(
 
 
 # ------------------------------------------------------------------------------ assessments
+def pass_date() -> sa.ColumnElement:
+    """The day of an assessment pass (`assessment_syncs` outer-joined to `completions`): its
+    own date, or for a row made without one, the completion it was recorded as."""
+    sy = t.assessment_syncs
+    return sa.func.coalesce(sy.c.passed_on, t.completions.c.completed_on).label("passed_on")
+
+
 def assessments_passed(
     store: Store,
     programme: Programme,
@@ -205,7 +212,7 @@ def assessments_passed(
     end: dt.date,
     start: dt.date | None = None,
 ) -> pd.DataFrame:
-    """Assessed courses: people marked, passed (a completion resting on an assessment) and
+    """Assessed courses: people marked, passed (an assessment pass on record) and
     completed in the period, and the mean synced score as a percentage.
 
     Index `course_id` (every course with an assessment, programme order).
@@ -229,18 +236,27 @@ def assessments_passed(
         syncs = pd.DataFrame(
             conn.execute(
                 sa.select(
-                    sy.c.course_id, sy.c.person_id, sy.c.score, sy.c.max_score, sy.c.synced_at
-                )
+                    sy.c.course_id,
+                    sy.c.person_id,
+                    sy.c.score,
+                    sy.c.max_score,
+                    sy.c.synced_at,
+                    pass_date(),
+                ).select_from(sy.outerjoin(t.completions, t.completions.c.id == sy.c.completion_id))
             ).all(),
-            columns=["course_id", "person_id", "score", "max_score", "synced_at"],
+            columns=["course_id", "person_id", "score", "max_score", "synced_at", "passed_on"],
         )
+    # a pass is kept apart from the completion (which may wait for the course's rule)
+    passes = syncs.dropna(subset=["passed_on"])
+    passes = in_scope(within_period(passes, "passed_on", start, end), info, "passed_on")
     done = in_scope(within_period(done, "completed_on", start, end), info, "completed_on")
     marks = in_scope(within_period(marks, "marked_at", start, end), info, "marked_at")
     syncs = in_scope(within_period(syncs, "synced_at", start, end), info, "synced_at")
     rows = []
     for cid, course in assessed.items():
         mine = done[done["course_id"] == cid]
-        passed = mine[mine["evidence"].str.startswith(ASSESSMENT_EVIDENCE)]
+        legacy = mine.loc[mine["evidence"].str.startswith(ASSESSMENT_EVIDENCE), "person_id"]
+        passed = set(legacy) | set(passes.loc[passes["course_id"] == cid, "person_id"])
         scored = syncs[(syncs["course_id"] == cid) & (syncs["max_score"] > 0)]
         rows.append(
             {
@@ -250,7 +266,7 @@ def assessments_passed(
                 "marked": int(
                     marks.loc[marks["assessment_id"] == course.assessment, "person_id"].nunique()
                 ),
-                "passed": int(passed["person_id"].nunique()),
+                "passed": len(passed),
                 "completed": int(mine["person_id"].nunique()),
                 "mean_score_pct": float((scored["score"] / scored["max_score"]).mean() * 100)
                 if not scored.empty
