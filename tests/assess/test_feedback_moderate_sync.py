@@ -102,53 +102,6 @@ def completions(ws):
         return conn.execute(sa.select(t.completions).order_by(t.completions.c.id)).all()
 
 
-def _lead_group(ws, learners, attended):
-    """A foundation-a group of six sessions led by a School Lead; each learner attends the
-    number of sessions given (the rule needs 5 of 6)."""
-    from imatter import groups, records
-
-    records.add_setting(ws.store, "brook", "Brook Primary", pupils_on_roll=200)
-    with ws.store.write() as conn:
-        lead = conn.execute(
-            t.people.insert().values(name="Lena Lead", created_at=dt.datetime(2026, 1, 1))
-        ).inserted_primary_key[0]
-        conn.execute(
-            t.awards.insert().values(
-                id="lead-award",
-                person_id=lead,
-                role_id="school-lead",
-                kind="role",
-                valid_from=dt.date(2025, 1, 1),
-                granted_by="t",
-                granted_at=dt.datetime(2026, 1, 1),
-            )
-        )
-        for pid in [lead, *learners]:
-            conn.execute(
-                t.affiliations.insert().values(
-                    person_id=pid, setting_id="brook", position="teacher"
-                )
-            )
-    days = [dt.date(2026, 9, 1) + dt.timedelta(weeks=k) for k in range(6)]
-    gid = groups.create_group(
-        ws.store,
-        ws.programme,
-        course_id="foundation-a",
-        term="2026-27",
-        leader=lead,
-        on=days[0],
-        setting="brook",
-    )
-    groups.enrol(ws.store, ws.programme, gid, learners, days[0])
-    sessions = groups.schedule_sessions(ws.store, gid, days)
-    for k, sid in enumerate(sessions):
-        marks = {pid: k < attended[pid] for pid in learners}
-        groups.record_attendance(
-            ws.store, ws.programme, sid, marks, recorded_by=lead, today=days[-1]
-        )
-    return gid, lead
-
-
 def test_sync_records_the_pass_and_a_completion_only_when_the_rule_is_met(marked):
     ws, course, _ = marked
     report = sync(course, A, ws.store, ws.programme, recorded_by="Ms Lead", today=TODAY)
@@ -169,7 +122,7 @@ def test_sync_records_the_pass_and_a_completion_only_when_the_rule_is_met(marked
     assert kept.passed_on <= TODAY
 
     # In a group, but 3 of 6 sessions: it can no longer meet the attendance rule.
-    gid, _ = _lead_group(ws, [1], {1: 3})
+    gid, _ = h.lead_group(ws, [1], {1: 3})
     report = sync(course, A, ws.store, ws.programme, recorded_by="Ms Lead", today=TODAY)
     assert report.lines[0].status == "passed"
     assert report.lines[0].detail == (
@@ -182,7 +135,7 @@ def test_sync_records_the_pass_and_a_completion_only_when_the_rule_is_met(marked
 
 def test_sync_records_the_completion_when_attendance_is_met(marked):
     ws, course, _ = marked
-    gid, _ = _lead_group(ws, [1, 2], {1: 5, 2: 6})
+    gid, _ = h.lead_group(ws, [1, 2], {1: 5, 2: 6})
     report = sync(course, A, ws.store, ws.programme, recorded_by="Ms Lead", today=TODAY)
     assert report.lines[0].status == "recorded"
     (row,) = completions(ws)
