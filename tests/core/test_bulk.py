@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from imatter import records as r
 from imatter.eligibility import evaluate_person
-from imatter.eligibility.bulk import bulk_eligibility
+from imatter.records.columns import bulk_eligibility
 
 ON = dt.date(2026, 11, 28)
 COURSES = [
@@ -197,9 +197,9 @@ def _compare(ws, on):
 @pytest.mark.parametrize(("seed", "stale_limit"), [(1, 1000), (2, 1000), (3, 0), (4, 0)])
 def test_bulk_matches_explain_on_random_populations(ws, seed, stale_limit, monkeypatch):
     """stale_limit 0 makes the loader scan every completion instead of using the summary."""
-    from imatter.eligibility import bulk
+    from imatter.records import columns
 
-    monkeypatch.setattr(bulk, "STALE_LIMIT", stale_limit)
+    monkeypatch.setattr(columns, "STALE_LIMIT", stale_limit)
     _populate(ws, seed)
     for on in (ON - dt.timedelta(days=700), ON - dt.timedelta(days=400), ON):
         table, mismatches = _compare(ws, on)

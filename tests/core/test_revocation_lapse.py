@@ -14,7 +14,7 @@ import datetime as dt
 import pytest
 from imatter import records as r
 from imatter.eligibility import evaluate_person, evaluate_role
-from imatter.eligibility.bulk import bulk_eligibility
+from imatter.records.columns import bulk_eligibility
 from imatter.store import schema as t
 
 D = dt.date

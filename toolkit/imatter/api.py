@@ -73,8 +73,8 @@ def eligible_for_role(
     """Who meets a role now without holding it, and who is exactly one step away (and why)."""
     import sqlalchemy as sa
 
-    from .eligibility.bulk import bulk_eligibility
     from .records import people_records
+    from .records.columns import bulk_eligibility
     from .store import schema as t
 
     role = ws.programme.role(role_id)
@@ -115,7 +115,7 @@ def eligibility_table(ws: Workspace, on: dt.date) -> pd.DataFrame:
     """A readable table: one row per person, one column per role (held / yes / N to go)."""
     import pandas as pd
 
-    from .eligibility.bulk import bulk_eligibility
+    from .records.columns import bulk_eligibility
 
     table = _visible(ws, bulk_eligibility(ws.store, ws.programme, on))
     out = pd.DataFrame({"name": table["name"]}, index=table.index)

@@ -386,7 +386,7 @@ def pipeline(
     import pandas as pd
 
     from ..eligibility import evaluate_role
-    from ..eligibility.bulk import bulk_eligibility
+    from ..records.columns import bulk_eligibility
     from ..records.load import people_records
 
     targets = targets or PIPELINE
