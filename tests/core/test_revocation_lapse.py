@@ -287,3 +287,54 @@ def test_views_say_a_lapsed_licence_in_the_same_words(lapse_cli):
     code, out, _ = lapse_cli("licences", "report", "--as-of", "2026-03-01", "--json")
     (row,) = json.loads(out)
     assert row["trainees"] == 1 and row["lapsed"] == []
+
+
+def test_reasons_are_data_and_next_steps_are_computed_once(lapse_cli, tmp_path):
+    """Issue 13: `status --json` gives each reason as an object with a `kind`, and the Lead
+    dashboard's next steps are the engine's, the same as `status` shows."""
+    import json
+
+    from imatter.dashboards.data import eligible_next
+    from imatter.workspace import open_workspace
+
+    code, out, _ = lapse_cli("status", "1", "--as-of", "2026-06-02", "--json")
+    report = json.loads(out)
+    roles = {r["role"]: r for r in report["roles"]}
+    assert roles["school-lead"]["reasons"] == [
+        {
+            "kind": "revoked",
+            "role": "school-lead",
+            "title": "School / Pastoral Lead Professional",
+            "revoked_on": "2026-06-01",
+            "text": "School / Pastoral Lead Professional was revoked on 2026-06-01: needs an "
+            "application for it approved after that date",
+        }
+    ]
+    assert roles["trainer"]["reasons"][0]["kind"] == "held"
+    assert roles["senior-headteacher"]["reasons"][0]["kind"] == "position"
+    code, out, _ = lapse_cli("status", "2", "--as-of", "2026-03-01", "--json")
+    held = json.loads(out)
+    (reason,) = {r["role"]: r for r in held["roles"]}["school-lead"]["reasons"]
+    assert reason == {
+        "kind": "held",
+        "roles": ["trainee-lead"],
+        "titles": ["Trainee Lead Professional (licence)"],
+        "years": 2,
+        "months": 21,
+        "licence": True,
+        "eligible_from": "2026-05-02",
+        "lapsed": None,
+        "text": "licence held 1 year 9 months of 2 years: eligible from 2026-05-02",
+    }
+    assert [s["role"] for s in held["next_steps"]] == ["link-professional", "school-lead"]
+    assert held["next"] == [s["text"] for s in held["next_steps"]]
+
+    ws = open_workspace(tmp_path / "ws")
+    for on in (D(2025, 10, 1), D(2026, 3, 1), D(2026, 6, 2), D(2026, 7, 15)):
+        board = eligible_next(ws.store, ws.programme, [1, 2, 3], on)
+        for pid in (1, 2, 3):
+            code, out, _ = lapse_cli("status", str(pid), "--as-of", on.isoformat(), "--json")
+            status = json.loads(out)
+            assert sorted((s.role, s.state) for s in board if s.person_id == pid) == sorted(
+                (s["role"], s["state"]) for s in status["next_steps"]
+            ), (pid, on)

@@ -21,8 +21,21 @@ from ..programme import (
     Programme,
     Requirement,
 )
-from .dates import add_months, add_years, describe_months, months_between
+from .dates import add_months, add_years, months_between
 from .facts import AwardFact, PersonRecords, SettingRecords, setting_licence_problem
+from .reasons import (
+    NeedsApplication,
+    NeedsCases,
+    NeedsCourse,
+    NeedsHeld,
+    NeedsPosition,
+    NeedsRole,
+    NotInSetting,
+    OneOf,
+    Reason,
+    Revoked,
+    workable,
+)
 
 
 @dataclass(frozen=True)
@@ -30,7 +43,7 @@ class Outcome:
     """Whether a requirement is met on a date; if not, what is missing and when it could be."""
 
     met: bool
-    missing: tuple[str, ...] = ()
+    reasons: tuple[Reason, ...] = ()
     steps: int = 0  # how many separate things are still missing
     eligible_from: dt.date | None = None  # the date it will be met if nothing else is needed
 
@@ -41,11 +54,16 @@ class RoleResult:
     title: str
     met: bool
     held: bool
-    missing: tuple[str, ...]
+    reasons: tuple[Reason, ...]
     steps: int
     eligible_from: dt.date | None
     advice: tuple[str, ...] = ()
     lapsed: str | None = None  # a licence not held only because its setting lapsed: why
+
+    @property
+    def missing(self) -> tuple[str, ...]:
+        """The reasons as text."""
+        return tuple(r.text for r in self.reasons)
 
     @property
     def state(self) -> str:
@@ -105,7 +123,7 @@ class _Evaluator:
         when = max(dates) if all(d is not None for d in dates) else None  # type: ignore[type-var]
         return Outcome(
             False,
-            tuple(m for o in unmet for m in o.missing),
+            tuple(m for o in unmet for m in o.reasons),
             sum(o.steps for o in unmet),
             when,
         )
@@ -116,14 +134,14 @@ class _Evaluator:
             return _MET
         closest = min(outcomes, key=lambda o: o.steps)
         dates = [o.eligible_from for o in outcomes if o.eligible_from is not None]
-        options = " or ".join("; ".join(o.missing) for o in outcomes)
-        return Outcome(False, (f"one of: {options}",), closest.steps, min(dates) if dates else None)
+        options = tuple(o.reasons for o in outcomes)
+        return Outcome(False, (OneOf(options),), closest.steps, min(dates) if dates else None)
 
     def _completed(self, req: Completed) -> Outcome:
         if req.course in self.courses_done:
             return _MET
         title = short_title(self.programme.course(req.course).title)
-        return Outcome(False, (f"needs {title}",), 1)
+        return Outcome(False, (NeedsCourse(req.course, title),), 1)
 
     def _role_title(self, role_id: str) -> str:
         return self.programme.roles[role_id].title
@@ -131,11 +149,11 @@ class _Evaluator:
     def _holds(self, req: Holds) -> Outcome:
         if any(a.role in req.roles and a.current_on(self.on) for a in self.person.awards):
             return _MET
-        names = " or ".join(self._role_title(r) for r in req.roles)
-        return Outcome(False, (f"needs to hold {names}",), 1)
+        titles = tuple(self._role_title(r) for r in req.roles)
+        return Outcome(False, (NeedsRole(tuple(req.roles), titles),), 1)
 
     def _held(self, req: Held) -> Outcome:
-        names = " or ".join(self._role_title(r) for r in req.roles)
+        titles = tuple(self._role_title(r) for r in req.roles)
         best: tuple[int, AwardFact] | None = None
         lapsed: str | None = None
         for award in self.person.awards:
@@ -153,23 +171,18 @@ class _Evaluator:
             months = months_between(start, self.on)
             if best is None or months > best[0]:
                 best, lapsed = (months, award), award.lapse(self.on)
+        roles = tuple(req.roles)
         if best is None:
-            years = f"{req.years} year{'s' if req.years != 1 else ''}"
-            return Outcome(False, (f"needs {names} held for {years}",), 1)
+            return Outcome(False, (NeedsHeld(roles, titles, req.years),), 1)
         months, award = best
-        kind = "licence" if self.programme.roles[award.role].kind == "licence" else "role"
-        text = (
-            f"{kind} held {describe_months(months)} of "
-            f"{req.years} year{'s' if req.years != 1 else ''}"
-        )
-        if lapsed is not None:
-            return Outcome(False, (f"{text}; {lapsed}: the clock stops until it is renewed",), 1)
-        when = add_years(award.clock_start(self.on), req.years)
-        return Outcome(False, (f"{text}: eligible from {when.isoformat()}",), 1, when)
+        licence = self.programme.roles[award.role].kind == "licence"
+        when = None if lapsed else add_years(award.clock_start(self.on), req.years)
+        reason = NeedsHeld(roles, titles, req.years, months, licence, when, lapsed)
+        return Outcome(False, (reason,), 1, when)
 
     def _insetting(self, req: InSetting) -> Outcome:
         if not self.current_settings:
-            return Outcome(False, ("is not a member of any setting",), 1)
+            return Outcome(False, (NotInSetting(None, "is not a member of any setting"),), 1)
         if not req.licensed:
             return _MET
         reasons = []
@@ -177,7 +190,7 @@ class _Evaluator:
             problem = setting_licence_problem(s, self.on)
             if problem is None:
                 return _MET
-            reasons.append(problem)
+            reasons.append(NotInSetting(s.id, problem))
         return Outcome(False, tuple(reasons), 1)
 
     def _cases(self, req: Cases) -> Outcome:
@@ -195,16 +208,13 @@ class _Evaluator:
         short = req.at_least - done
         pending.sort()
         when = pending[short - 1] if len(pending) >= short else None
-        text = f"{done} of {req.at_least} documented cases followed for {req.over_months} months"
-        if when:
-            text += f": eligible from {when.isoformat()} if the open cases continue"
-        return Outcome(False, (text,), 1, when)
+        return Outcome(False, (NeedsCases(done, req.at_least, req.over_months, when),), 1, when)
 
     def _position(self, req: Position) -> Outcome:
         if any(s.position in req.positions for s in self.current_settings):
             return _MET
-        names = " or ".join(self.programme.positions[p] for p in req.positions)
-        return Outcome(False, (f"needs the position: {names}",), 1)
+        titles = tuple(self.programme.positions[p] for p in req.positions)
+        return Outcome(False, (NeedsPosition(tuple(req.positions), titles),), 1)
 
     def _application(self, req: Application) -> Outcome:
         apps = [
@@ -216,14 +226,13 @@ class _Evaluator:
         ):
             return _MET
         if not apps:
-            return Outcome(False, (f"needs an approved application for {title}",), 1)
+            return Outcome(False, (NeedsApplication(req.role, title),), 1)
         latest = max(apps, key=lambda a: a.submitted_on)
         if latest.status == "refused":
-            why = f": {latest.reason}" if latest.reason else ""
-            text = f"application for {title} refused on {latest.decided_on}{why}"
+            reason = NeedsApplication(req.role, title, "refused", latest.decided_on, latest.reason)
         else:
-            text = f"application for {title} submitted on {latest.submitted_on}, awaiting decision"
-        return Outcome(False, (text,), 1)
+            reason = NeedsApplication(req.role, title, "submitted", latest.submitted_on)
+        return Outcome(False, (reason,), 1)
 
 
 def revoked_award(person: PersonRecords, role_id: str, on: dt.date) -> AwardFact | None:
@@ -261,21 +270,17 @@ def evaluate_role(
         for c in role.recommended
         if c not in done and not held
     )
-    missing, steps, met = outcome.missing, outcome.steps, outcome.met
+    reasons, steps, met = outcome.reasons, outcome.steps, outcome.met
     revoked = None if held else revoked_award(person, role_id, on)
     if revoked is not None:
-        missing = (
-            f"{role.title} was revoked on {revoked.revoked_on.isoformat()}"  # type: ignore[union-attr]
-            ": needs an application for it approved after that date",
-            *missing,
-        )
+        reasons = (Revoked(role_id, role.title, revoked.revoked_on), *reasons)  # type: ignore[arg-type]
         steps, met = steps + 1, False
     return RoleResult(
         role=role_id,
         title=role.title,
         met=met,
         held=held,
-        missing=missing,
+        reasons=reasons,
         steps=steps,
         eligible_from=outcome.eligible_from if revoked is None else None,
         advice=advice,
@@ -288,6 +293,60 @@ def evaluate_person(
 ) -> dict[str, RoleResult]:
     """Every role in the programme for one person on a date."""
     return {rid: evaluate_role(programme, person, rid, on) for rid in programme.roles}
+
+
+NEXT_STEPS_AT_MOST = 2  # open roles further away than this are not offered as next steps
+
+
+@dataclass(frozen=True)
+class NextStep:
+    """A role a person could go for next: eligible now, or the fewest steps away."""
+
+    role: str
+    title: str
+    state: str  # eligible now | one step away | N steps away
+    steps: int
+    reasons: tuple[Reason, ...] = ()
+
+    @property
+    def text(self) -> str:
+        if not self.steps:
+            return f"{self.title}: ready to be awarded"
+        return f"{self.title}: {'; '.join(r.text for r in self.reasons)}"
+
+    def as_dict(self) -> dict:
+        return {
+            "role": self.role,
+            "title": self.title,
+            "state": self.state,
+            "steps": self.steps,
+            "reasons": [r.as_dict() for r in self.reasons],
+            "text": self.text,
+        }
+
+
+def next_steps(results: dict[str, RoleResult]) -> tuple[NextStep, ...]:
+    """What a person could do next, computed once for every view: each role they meet but do
+    not hold, then the open roles they can work towards (no position they lack) that are the
+    fewest steps away, if that is at most NEXT_STEPS_AT_MOST."""
+    ready = [
+        NextStep(r.role, r.title, "eligible now", 0)
+        for r in results.values()
+        if r.state == "eligible"
+    ]
+    near = [r for r in results.values() if r.state == "not yet" and workable(r.reasons)]
+    closest = min((r.steps for r in near), default=0)
+    return tuple(ready) + tuple(
+        NextStep(
+            r.role,
+            r.title,
+            "one step away" if r.steps == 1 else f"{r.steps} steps away",
+            r.steps,
+            r.reasons,
+        )
+        for r in near
+        if r.steps == closest and closest <= NEXT_STEPS_AT_MOST
+    )
 
 
 def evaluate_setting_licence(
