@@ -17,16 +17,10 @@ import numpy as np
 from ..programme import (
     AllOf,
     AnyOf,
-    Application,
-    Cases,
-    Completed,
-    Held,
-    Holds,
-    InSetting,
-    Position,
     Programme,
     Requirement,
 )
+from .kinds import KINDS
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -98,7 +92,11 @@ class _Vector:
         return met, (~met).astype(np.int32)
 
     def evaluate(self, req: Requirement) -> tuple[np.ndarray, np.ndarray]:
-        return getattr(self, f"_{type(req).__name__.lower()}")(req)
+        if isinstance(req, AllOf):
+            return self._allof(req)
+        if isinstance(req, AnyOf):
+            return self._anyof(req)
+        return KINDS[type(req)].column(self, req)
 
     def _allof(self, req: AllOf) -> tuple[np.ndarray, np.ndarray]:
         met = np.ones(self.n, dtype=bool)
@@ -119,44 +117,23 @@ class _Vector:
         steps[met] = 0
         return met, steps
 
-    def _completed(self, req: Completed) -> tuple[np.ndarray, np.ndarray]:
-        bit = np.int64(1) << np.int64(self.courses[req.course])
-        return self.leaf((self.cols.course_mask & bit) != 0)
-
-    def _role_rows(self, roles: tuple[str, ...]) -> np.ndarray:
+    def role_rows(self, roles: tuple[str, ...]) -> np.ndarray:
         return np.isin(self.cols.award_role, [self.roles[r] for r in roles])
 
-    def _paused(self) -> np.ndarray:
+    def paused(self) -> np.ndarray:
         return self.cols.award_paused.astype("timedelta64[D]")
 
     def current(self, roles: tuple[str, ...]) -> np.ndarray:
         c = self.cols
-        until = c.award_until + self._paused()  # a licence's end moves on by its lapses
+        until = c.award_until + self.paused()  # a licence's end moves on by its lapses
         rows = (
-            self._role_rows(roles)
+            self.role_rows(roles)
             & (c.award_from <= self.on)
             & ~c.award_lapsed
             & (np.isnat(until) | (until >= self.on))
             & (np.isnat(c.award_revoked) | (c.award_revoked > self.on))
         )
         return self.flag(c.award_person[rows])
-
-    def _holds(self, req: Holds) -> tuple[np.ndarray, np.ndarray]:
-        return self.leaf(self.current(req.roles))
-
-    def _held(self, req: Held) -> tuple[np.ndarray, np.ndarray]:
-        c = self.cols
-        # A revoked award counts for nothing, not even the years before its revocation.
-        rows = (
-            self._role_rows(req.roles)
-            & (c.award_from <= self.on)
-            & (np.isnat(c.award_revoked) | (c.award_revoked > self.on))
-        )
-        paused = self._paused()[rows]
-        until = c.award_until[rows] + paused
-        anniversary = add_months_np(c.award_from[rows] + paused, 12 * req.years)
-        ok = (anniversary <= self.on) & (np.isnat(until) | (until >= anniversary))
-        return self.leaf(self.flag(c.award_person[rows][ok]))
 
     def revoked(self, role: str) -> np.ndarray:
         """People whose latest award of the role was revoked by the date, with no application
@@ -175,28 +152,6 @@ class _Vector:
         approved[found] = app_latest[at[found]]
         again = found & (approved >= latest)
         return self.flag(people[~again])
-
-    def _insetting(self, req: InSetting) -> tuple[np.ndarray, np.ndarray]:
-        return self.leaf((self.cols.licensed if req.licensed else self.cols.member).copy())
-
-    def _cases(self, req: Cases) -> tuple[np.ndarray, np.ndarray]:
-        c = self.cols
-        if len(c.case_person) == 0:
-            return self.leaf(np.zeros(self.n, dtype=bool))
-        end = np.where(np.isnat(c.case_end), self.on, np.minimum(c.case_end, self.on))
-        long_enough = months_between_np(c.case_start, end) >= req.over_months
-        people, counts = np.unique(c.case_person[long_enough], return_counts=True)
-        return self.leaf(self.flag(people[counts >= req.at_least]))
-
-    def _position(self, req: Position) -> tuple[np.ndarray, np.ndarray]:
-        bits = np.int64(0)
-        for p in req.positions:
-            bits |= np.int64(1) << np.int64(self.positions[p])
-        return self.leaf((self.cols.position_mask & bits) != 0)
-
-    def _application(self, req: Application) -> tuple[np.ndarray, np.ndarray]:
-        c = self.cols
-        return self.leaf(self.flag(c.approved_person[c.approved_role == self.roles[req.role]]))
 
 
 def _latest(people: np.ndarray, days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -1,6 +1,8 @@
-"""The eligibility engine for one person or one setting, with reasons in plain English.
+"""The eligibility engine for one person or one setting, with reasons as data.
 
-Pure functions of (programme, records, date): no files, no database, no clock.
+Pure functions of (programme, records, date): no files, no database, no clock. Each kind of
+requirement explains itself from the table in `kinds`; this module combines them (`all`,
+`any`), applies revocation and lapse to a role, and computes the next steps once.
 """
 
 from __future__ import annotations
@@ -11,41 +13,17 @@ from dataclasses import dataclass, field
 from ..programme import (
     AllOf,
     AnyOf,
-    Application,
-    Cases,
-    Completed,
-    Held,
-    Holds,
-    InSetting,
-    Position,
     Programme,
     Requirement,
 )
-from .dates import add_months, add_years, months_between
 from .facts import AwardFact, PersonRecords, SettingRecords, setting_licence_problem
+from .kinds import _MET, KINDS, Outcome, short_title
 from .reasons import (
-    NeedsApplication,
-    NeedsCases,
-    NeedsCourse,
-    NeedsHeld,
-    NeedsPosition,
-    NeedsRole,
-    NotInSetting,
     OneOf,
     Reason,
     Revoked,
     workable,
 )
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """Whether a requirement is met on a date; if not, what is missing and when it could be."""
-
-    met: bool
-    reasons: tuple[Reason, ...] = ()
-    steps: int = 0  # how many separate things are still missing
-    eligible_from: dt.date | None = None  # the date it will be met if nothing else is needed
 
 
 @dataclass(frozen=True)
@@ -94,14 +72,6 @@ class LicenceResult:
     details: tuple[str, ...] = field(default=())
 
 
-def short_title(title: str) -> str:
-    """'Foundation A: relationships ...' -> 'Foundation A'."""
-    return title.split(":")[0].strip()
-
-
-_MET = Outcome(True)
-
-
 class _Evaluator:
     def __init__(self, programme: Programme, person: PersonRecords, on: dt.date) -> None:
         self.programme = programme
@@ -111,8 +81,14 @@ class _Evaluator:
         self.current_settings = [s for s in person.settings if s.member_on(on)]
 
     def evaluate(self, req: Requirement) -> Outcome:
-        method = getattr(self, f"_{type(req).__name__.lower()}")
-        return method(req)
+        if isinstance(req, AllOf):
+            return self._allof(req)
+        if isinstance(req, AnyOf):
+            return self._anyof(req)
+        return KINDS[type(req)].explain(self, req)
+
+    def role_title(self, role_id: str) -> str:
+        return self.programme.roles[role_id].title
 
     def _allof(self, req: AllOf) -> Outcome:
         outcomes = [self.evaluate(part) for part in req.parts]
@@ -136,103 +112,6 @@ class _Evaluator:
         dates = [o.eligible_from for o in outcomes if o.eligible_from is not None]
         options = tuple(o.reasons for o in outcomes)
         return Outcome(False, (OneOf(options),), closest.steps, min(dates) if dates else None)
-
-    def _completed(self, req: Completed) -> Outcome:
-        if req.course in self.courses_done:
-            return _MET
-        title = short_title(self.programme.course(req.course).title)
-        return Outcome(False, (NeedsCourse(req.course, title),), 1)
-
-    def _role_title(self, role_id: str) -> str:
-        return self.programme.roles[role_id].title
-
-    def _holds(self, req: Holds) -> Outcome:
-        if any(a.role in req.roles and a.current_on(self.on) for a in self.person.awards):
-            return _MET
-        titles = tuple(self._role_title(r) for r in req.roles)
-        return Outcome(False, (NeedsRole(tuple(req.roles), titles),), 1)
-
-    def _held(self, req: Held) -> Outcome:
-        titles = tuple(self._role_title(r) for r in req.roles)
-        best: tuple[int, AwardFact] | None = None
-        lapsed: str | None = None
-        for award in self.person.awards:
-            if award.role not in req.roles or award.valid_from > self.on:
-                continue
-            if award.revoked_by(self.on):
-                continue  # a revoked award counts for nothing, not even the years before
-            start = award.clock_start(self.on)
-            anniversary = add_years(start, req.years)
-            ended = award.ends_on(self.on)
-            if anniversary <= self.on and (ended is None or ended >= anniversary):
-                return _MET  # held for the full term (a licence's lapses do not count)
-            if ended is not None and ended < self.on:
-                continue  # expired before the term was served
-            months = months_between(start, self.on)
-            if best is None or months > best[0]:
-                best, lapsed = (months, award), award.lapse(self.on)
-        roles = tuple(req.roles)
-        if best is None:
-            return Outcome(False, (NeedsHeld(roles, titles, req.years),), 1)
-        months, award = best
-        licence = self.programme.roles[award.role].kind == "licence"
-        when = None if lapsed else add_years(award.clock_start(self.on), req.years)
-        reason = NeedsHeld(roles, titles, req.years, months, licence, when, lapsed)
-        return Outcome(False, (reason,), 1, when)
-
-    def _insetting(self, req: InSetting) -> Outcome:
-        if not self.current_settings:
-            return Outcome(False, (NotInSetting(None, "is not a member of any setting"),), 1)
-        if not req.licensed:
-            return _MET
-        reasons = []
-        for s in self.current_settings:
-            problem = setting_licence_problem(s, self.on)
-            if problem is None:
-                return _MET
-            reasons.append(NotInSetting(s.id, problem))
-        return Outcome(False, tuple(reasons), 1)
-
-    def _cases(self, req: Cases) -> Outcome:
-        done, pending = 0, []
-        for case in self.person.cases:
-            if case.started_on > self.on:
-                continue
-            followed_to = min(case.last_reviewed_on or self.on, self.on)
-            if months_between(case.started_on, followed_to) >= req.over_months:
-                done += 1
-            elif case.last_reviewed_on is None or case.last_reviewed_on >= self.on:
-                pending.append(add_months(case.started_on, req.over_months))
-        if done >= req.at_least:
-            return _MET
-        short = req.at_least - done
-        pending.sort()
-        when = pending[short - 1] if len(pending) >= short else None
-        return Outcome(False, (NeedsCases(done, req.at_least, req.over_months, when),), 1, when)
-
-    def _position(self, req: Position) -> Outcome:
-        if any(s.position in req.positions for s in self.current_settings):
-            return _MET
-        titles = tuple(self.programme.positions[p] for p in req.positions)
-        return Outcome(False, (NeedsPosition(tuple(req.positions), titles),), 1)
-
-    def _application(self, req: Application) -> Outcome:
-        apps = [
-            a for a in self.person.applications if a.role == req.role and a.submitted_on <= self.on
-        ]
-        title = self._role_title(req.role)
-        if any(
-            a.status == "approved" and (a.decided_on or a.submitted_on) <= self.on for a in apps
-        ):
-            return _MET
-        if not apps:
-            return Outcome(False, (NeedsApplication(req.role, title),), 1)
-        latest = max(apps, key=lambda a: a.submitted_on)
-        if latest.status == "refused":
-            reason = NeedsApplication(req.role, title, "refused", latest.decided_on, latest.reason)
-        else:
-            reason = NeedsApplication(req.role, title, "submitted", latest.submitted_on)
-        return Outcome(False, (reason,), 1)
 
 
 def revoked_award(person: PersonRecords, role_id: str, on: dt.date) -> AwardFact | None:
