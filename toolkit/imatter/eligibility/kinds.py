@@ -1,5 +1,6 @@
-"""One declarative table of requirement kinds: each kind explains itself for one person and
-computes itself as a column for everyone, side by side, so adding a kind is one class here.
+"""One declarative table of requirement kinds: each kind explains itself for one person,
+computes itself as a column for everyone, and says itself in words for a credential's
+criteria, side by side, so adding a kind is one class here.
 
 Both engines walk a requirement tree the same way (`all` and `any` combine; every other node
 is looked up in `KINDS`): `explain._Evaluator` with a person's facts, `bulk._Vector` with the
@@ -12,7 +13,16 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..programme import Application, Cases, Completed, Held, Holds, InSetting, Position
+from ..programme import (
+    Application,
+    Cases,
+    Completed,
+    Held,
+    Holds,
+    InSetting,
+    Position,
+    Programme,
+)
 from .dates import add_months, add_years, months_between
 from .facts import AwardFact, setting_licence_problem
 from .reasons import (
@@ -43,6 +53,10 @@ class Outcome:
 _MET = Outcome(True)
 
 
+def _role_titles(role_ids: tuple[str, ...], programme: Programme) -> str:
+    return " or ".join(programme.roles[r].title if r in programme.roles else r for r in role_ids)
+
+
 def short_title(title: str) -> str:
     """'Foundation A: relationships ...' -> 'Foundation A'."""
     return title.split(":")[0].strip()
@@ -50,6 +64,10 @@ def short_title(title: str) -> str:
 
 class _CompletedKind:
     """`completed: COURSE`: a current completion of the course."""
+
+    def criterion(self, req: Completed, programme: Programme) -> str:
+        course = programme.courses.get(req.course)
+        return f"completed {course.title if course else req.course}"
 
     def explain(self, ev: Any, req: Completed) -> Outcome:
         if req.course in ev.courses_done:
@@ -67,6 +85,9 @@ class _CompletedKind:
 class _HoldsKind:
     """`holds: ROLE`: a current (unexpired, unrevoked, not lapsed) award of the role."""
 
+    def criterion(self, req: Holds, programme: Programme) -> str:
+        return "holds " + _role_titles(req.roles, programme)
+
     def explain(self, ev: Any, req: Holds) -> Outcome:
         if any(a.role in req.roles and a.current_on(ev.on) for a in ev.person.awards):
             return _MET
@@ -81,6 +102,10 @@ class _HoldsKind:
 class _HeldKind:
     """`held: {role, years}`: an award held for N years (a revoked one counts for nothing; a
     licence's clock stops while its setting has lapsed)."""
+
+    def criterion(self, req: Held, programme: Programme) -> str:
+        years = "year" if req.years == 1 else "years"
+        return f"has held {_role_titles(req.roles, programme)} for at least {req.years} {years}"
 
     def explain(self, ev: Any, req: Held) -> Outcome:
         titles = tuple(ev.role_title(r) for r in req.roles)
@@ -133,6 +158,11 @@ class _InSettingKind:
     """`setting: member | licensed`: belongs to a setting (licensed, with a current
     membership)."""
 
+    def criterion(self, req: InSetting, programme: Programme) -> str:
+        if req.licensed:
+            return "works in a licensed I Matter setting with a current annual membership"
+        return "works in a setting with a current annual membership"
+
     def explain(self, ev: Any, req: InSetting) -> Outcome:
         if not ev.current_settings:
             return Outcome(False, (NotInSetting(None, "is not a member of any setting"),), 1)
@@ -153,6 +183,12 @@ class _InSettingKind:
 
 class _CasesKind:
     """`cases: {at_least, over_months}`: documented cases, each followed for M months."""
+
+    def criterion(self, req: Cases, programme: Programme) -> str:
+        return (
+            f"has documented the support of at least {req.at_least} vulnerable children and "
+            f"families over {req.over_months} months"
+        )
 
     def explain(self, ev: Any, req: Cases) -> Outcome:
         done, pending = 0, []
@@ -188,6 +224,10 @@ class _CasesKind:
 class _PositionKind:
     """`position: POSITION`: holds the position in one of their current settings."""
 
+    def criterion(self, req: Position, programme: Programme) -> str:
+        titles = [programme.positions.get(p, p) for p in req.positions]
+        return "is a " + " or ".join(t[:1].lower() + t[1:] for t in titles)
+
     def explain(self, ev: Any, req: Position) -> Outcome:
         if any(s.position in req.positions for s in ev.current_settings):
             return _MET
@@ -205,6 +245,10 @@ class _PositionKind:
 
 class _ApplicationKind:
     """`application: ROLE`: an application for the role approved by the date."""
+
+    def criterion(self, req: Application, programme: Programme) -> str:
+        role = programme.roles.get(req.role)
+        return f"has an approved application to become {role.title if role else req.role}"
 
     def explain(self, ev: Any, req: Application) -> Outcome:
         apps = [a for a in ev.person.applications if a.role == req.role and a.submitted_on <= ev.on]
