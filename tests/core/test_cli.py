@@ -154,7 +154,19 @@ def test_eligible_lists_one_step_away_with_reason(cli):
     result = json.loads(out)
     assert [p["name"] for p in result["eligible"]] == ["Alex Test"]
     assert result["one_step"] == [
-        {"person_id": 2, "name": "Bo Test", "missing": "needs Foundation B"}
+        {
+            "person_id": 2,
+            "name": "Bo Test",
+            "missing": "needs Foundation B",
+            "reasons": [
+                {
+                    "kind": "course",
+                    "course": "foundation-b",
+                    "title": "Foundation B",
+                    "text": "needs Foundation B",
+                }
+            ],
+        }
     ]
 
 

@@ -140,7 +140,7 @@ def test_application_states(world):
     (later,) = licences.trainee_applications(s, D(2027, 9, 2))
     assert (later.state, later.problem) == (
         "lapsed",
-        "Oakfield Primary's membership ended on 2027-08-31",
+        "licence lapsed: Oakfield Primary's membership ended on 2027-08-31",
     )
     assert licences.trainee_applications(s, D(2027, 9, 2), state="lapsed") == [later]
 

@@ -74,7 +74,7 @@ def test_xlsx_workbook(report, tmp_path):
         "licences",
     ]
     roles = sheets["roles"].set_index("role_id")
-    assert roles.loc["trainee-lead", "awarded"] == 2 and roles.loc["trainee-lead", "holders"] == 1
+    assert roles.loc["trainee-lead", "awarded"] == 2 and roles.loc["trainee-lead", "holders"] == 2
     assert sheets["attendance"].set_index("group_id").loc[2, "rate"] == pytest.approx(0.75)
     assert sheets["About"].iloc[0, 1] == "whole organisation"
 

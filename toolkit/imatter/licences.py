@@ -25,9 +25,9 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from .access import allowed, require
+from .eligibility.facts import AwardFact, SettingFact, setting_licence_problem
 from .errors import InvalidValue, NotEligible, NotFound
 from .programme import MembershipRule, Programme
-from .records.facts import AwardFact, SettingFact
 from .store import Store
 from .store import schema as t
 
@@ -57,8 +57,6 @@ def setting_facts(conn: sa.Connection, setting_ids: list[str]) -> dict[str, Sett
 
 def setting_problem(conn: sa.Connection, setting_id: str, on: dt.date) -> str | None:
     """Why a setting is not licensed with a current membership on a date (None if it is)."""
-    from .eligibility.explain import setting_licence_problem
-
     found = setting_facts(conn, [setting_id])
     if setting_id not in found:
         raise NotFound(f"no setting '{setting_id}'; see `imatter setting list`")
@@ -83,31 +81,33 @@ def held_roles(
     conn: sa.Connection, programme: Programme, person_ids: list[int], on: dt.date
 ) -> dict[int, dict[str, sa.Row]]:
     """Current awards by person and role on a date: started, unexpired, unrevoked, and for a
-    licence (kind: licence, e.g. the trainee licence) only while its setting is licensed."""
-    from .eligibility.explain import setting_licence_problem
-    from .records.load import current_awards
-
-    rows = [
-        row
-        for row in current_awards(conn, person_ids)
-        if AwardFact(row.role_id, row.valid_from, row.valid_until, row.revoked_on).current_on(on)
-    ]
-    licence_settings = sorted(
-        {
-            row.setting_id
-            for row in rows
-            if row.setting_id and _kind(programme, row.role_id) == "licence"
-        }
-    )
-    settings = setting_facts(conn, licence_settings)
+    licence (kind: licence, e.g. the trainee licence) only while its setting is licensed with
+    a current membership (the engine's `AwardFact.current_on`)."""
     held: dict[int, dict[str, sa.Row]] = defaultdict(dict)
-    for row in rows:
-        if _kind(programme, row.role_id) == "licence":
-            setting = settings.get(row.setting_id or "")
-            if setting is None or setting_licence_problem(setting, on) is not None:
-                continue
-        held[row.person_id][row.role_id] = row
+    for row, fact in _award_facts(conn, person_ids):
+        if fact.current_on(on):
+            held[row.person_id][row.role_id] = row
     return held
+
+
+def lapsed_licences(
+    conn: sa.Connection, person_ids: list[int], on: dt.date
+) -> dict[int, dict[str, str]]:
+    """Licences not held only because their setting lapsed: person -> role -> the words."""
+    out: dict[int, dict[str, str]] = defaultdict(dict)
+    for row, fact in _award_facts(conn, person_ids):
+        text, end = fact.lapse(on), fact.ends_on(on)
+        if text and not fact.revoked_by(on) and (end is None or end >= on):
+            out[row.person_id][row.role_id] = text
+    return out
+
+
+def _award_facts(conn: sa.Connection, person_ids: list[int]) -> list[tuple[sa.Row, AwardFact]]:
+    from .records.load import award_fact, current_awards, licence_setting_facts
+
+    rows = current_awards(conn, person_ids)
+    settings = licence_setting_facts(conn, rows)
+    return [(row, award_fact(row, settings)) for row in rows]
 
 
 def _kind(programme: Programme, role_id: str) -> str:
@@ -380,12 +380,12 @@ class LicenceRow:
     missing: tuple[str, ...]
     trainees: int
     applications_waiting: int
+    lapsed: tuple[str, ...] = ()  # trainee licences not counted, each "NAME: licence lapsed: ..."
 
 
 def licence_report(store: Store, programme: Programme, on: dt.date) -> list[LicenceRow]:
     """Every setting: licensed and current? does it meet the rule? trainees, applications."""
     from .eligibility import evaluate_setting_licence
-    from .eligibility.explain import setting_licence_problem
     from .records.load import setting_records
 
     s, ap = t.settings, t.applications
@@ -404,12 +404,23 @@ def licence_report(store: Store, programme: Programme, on: dt.date) -> list[Lice
                 t.awards.c.role_id == TRAINEE_ROLE
             )
         ).all()
-        held = held_roles(conn, programme, sorted({r.person_id for r in award_rows}), on)
+        holders = sorted({r.person_id for r in award_rows})
+        held = held_roles(conn, programme, holders, on)
         trainees: dict[str, int] = defaultdict(int)
         for roles in held.values():
             award = roles.get(TRAINEE_ROLE)
             if award is not None and award.setting_id:
                 trainees[award.setting_id] += 1
+        names = dict(
+            conn.execute(
+                sa.select(t.people.c.id, t.people.c.name).where(t.people.c.id.in_(holders))
+            ).all()
+        )
+        lapsed: dict[str, list[str]] = defaultdict(list)
+        for pid, why in lapsed_licences(conn, holders, on).items():
+            if TRAINEE_ROLE in why and allowed(conn, "people.read", person=pid):
+                setting = next(r.setting_id for r in award_rows if r.person_id == pid)
+                lapsed[setting or ""].append(f"{names[pid]}: {why[TRAINEE_ROLE]}")
         report = []
         for row in settings:
             fact = facts[row.id]
@@ -434,6 +445,7 @@ def licence_report(store: Store, programme: Programme, on: dt.date) -> list[Lice
                     missing=result.missing,
                     trainees=trainees[row.id],
                     applications_waiting=waiting.get(row.id, 0),
+                    lapsed=tuple(lapsed[row.id]),
                 )
             )
     return report
@@ -453,7 +465,7 @@ class TraineeApplication:
     decided_on: dt.date | None
     decided_by: str | None
     reason: str | None
-    problem: str | None  # for an approved one: why it is not valid now (setting not licensed)
+    problem: str | None  # approved, but the licence does not count now: "licence lapsed: ..."
 
     @property
     def state(self) -> str:
@@ -575,7 +587,11 @@ def trainee_applications(
             decided_on=row.decided_on,
             decided_by=row.decided_by,
             reason=row.reason,
-            problem=problems.get(row.setting_id) if row.status == "approved" else None,
+            problem=(
+                f"licence lapsed: {problems[row.setting_id]}"
+                if row.status == "approved" and problems.get(row.setting_id)
+                else None
+            ),
         )
         for row in rows
     ]

@@ -558,7 +558,7 @@ def moderate(
 @click.option("--on", "on", help="Treat this as today (YYYY-MM-DD).")
 @click.pass_context
 def sync(ctx: click.Context, assessment_id: str, by: str | None, on: str | None) -> None:
-    """Record a completion for each learner who has passed (once)."""
+    """Record each pass, and the course completion when the course's rule is met (once)."""
     from ..assess.sync import sync as run
 
     ws = workspace(ctx)
@@ -572,11 +572,12 @@ def sync(ctx: click.Context, assessment_id: str, by: str | None, on: str | None)
     )
     click.echo(
         f"{report.count('recorded')} completion(s) of {report.course_id} recorded; "
+        f"{report.count('passed')} passed, completion waiting for the course's rule; "
         f"{report.count('already synced') + report.count('already held')} already recorded; "
         f"{report.count('not yet')} not yet passed; {report.count('not marked')} not fully marked"
     )
     for line in report.lines:
-        if line.status in ("not marked", "unknown", "already held"):
+        if line.status in ("passed", "not marked", "unknown", "already held"):
             click.echo(
                 f"  {line.student}: {line.status}{': ' + line.detail if line.detail else ''}"
             )

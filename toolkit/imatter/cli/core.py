@@ -408,6 +408,7 @@ def complete_import(ctx: click.Context, csv_file: Path, recorded_by: str | None)
 @click.option("--course", "course_id", help="The right course.")
 @click.option("--on", "on", help="The right date.")
 @click.option("--withdraw", is_flag=True, help="The completion should not have been recorded.")
+@click.option("--evidence", help="The evidence that it was completed (replaces the old).")
 @by_option
 @click.pass_context
 def complete_correct(
@@ -417,6 +418,7 @@ def complete_correct(
     course_id: str | None,
     on: str | None,
     withdraw: bool,
+    evidence: str | None,
     recorded_by: str | None,
 ) -> None:
     """Supersede completion RECORD_ID with a corrected one (the old one stays in history)."""
@@ -433,8 +435,69 @@ def complete_correct(
         course_id=course_id,
         on=parse_date(on, "--on"),
         withdraw=withdraw,
+        evidence=evidence,
     )
     click.echo(f"Recorded correction {new_id}, superseding {record_id}")
+
+
+@complete.command("check")
+@as_of_option
+@click.option("--withdraw", is_flag=True, help="Withdraw every completion listed.")
+@click.option("--reason", help="Why they are withdrawn (with --withdraw).")
+@by_option
+@json_option
+@click.pass_context
+def complete_check(
+    ctx: click.Context,
+    as_of: str | None,
+    withdraw: bool,
+    reason: str | None,
+    recorded_by: str | None,
+    as_json: bool,
+) -> None:
+    """Completions that break their course's rule (attendance and assessment), and the fix."""
+    from ..groups.completion import completions_breaking_rule, withdraw_breaches
+
+    ws = workspace(ctx)
+    on = today_or(as_of)
+    if withdraw:
+        if not (reason and reason.strip()):
+            raise click.UsageError("--withdraw needs a --reason")
+        done = withdraw_breaches(
+            ws.store,
+            ws.programme,
+            on,
+            reason=reason,
+            recorded_by=recorded_by or who(),
+            today=today_or(None),
+        )
+        for b, new_id in done:
+            click.echo(
+                f"Withdrew completion {b.completion_id} ({b.name}, {b.course_id}): record {new_id}"
+            )
+        click.echo(f"Withdrew {len(done)} completion(s) that broke their course's rule")
+        return
+    breaches = completions_breaking_rule(ws.store, ws.programme, on)
+    if as_json:
+        from dataclasses import asdict
+
+        emit_json([asdict(b) for b in breaches])
+        return
+    if not breaches:
+        click.echo("Every completion meets its course's rule or carries evidence recorded by hand.")
+        return
+    click.echo(f"{len(breaches)} completion(s) break their course's rule:")
+    rows = [
+        (b.completion_id, b.name, b.course_id, b.completed_on, "; ".join(b.missing))
+        for b in breaches
+    ]
+    click.echo(table(rows, ["record", "person", "course", "date", "what the rule still needs"]))
+    click.echo(
+        "Fix each one: withdraw it (imatter complete correct RECORD --withdraw --reason ...), "
+        "or supersede it with the evidence that it was completed (imatter complete correct "
+        "RECORD --evidence ... --reason ...). To withdraw them all: imatter complete check "
+        "--withdraw --reason ..."
+    )
 
 
 @complete.command("history")

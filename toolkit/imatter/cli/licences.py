@@ -75,6 +75,8 @@ def _report(ctx: click.Context, as_of: str | None, as_json: bool) -> None:
             click.echo(f"{r.setting}: {gap}")
         if r.licensed and r.problem:
             click.echo(f"{r.setting}: {r.problem}")
+        for line in r.lapsed:
+            click.echo(f"{r.setting}: {line}")
 
 
 @licences.command("report")

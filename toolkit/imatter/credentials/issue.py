@@ -23,13 +23,6 @@ from ..errors import ImatterError, InvalidCredential, NotFound
 from ..programme import (
     AllOf,
     AnyOf,
-    Application,
-    Cases,
-    Completed,
-    Held,
-    Holds,
-    InSetting,
-    Position,
     Programme,
     Requirement,
     Role,
@@ -51,39 +44,13 @@ def describe_requirement(req: Requirement, programme: Programme) -> str:
 
 
 def _phrase(req: Requirement, programme: Programme) -> str:
+    from ..eligibility.kinds import KINDS
+
     if isinstance(req, AllOf):
         return "all of: " + "; ".join(_phrase(p, programme) for p in req.parts)
     if isinstance(req, AnyOf):
         return "one of: " + "; or ".join(_phrase(p, programme) for p in req.parts)
-    if isinstance(req, Completed):
-        course = programme.courses.get(req.course)
-        return f"completed {course.title if course else req.course}"
-    if isinstance(req, Holds):
-        return "holds " + _role_titles(req.roles, programme)
-    if isinstance(req, Held):
-        years = "year" if req.years == 1 else "years"
-        return f"has held {_role_titles(req.roles, programme)} for at least {req.years} {years}"
-    if isinstance(req, InSetting):
-        if req.licensed:
-            return "works in a licensed I Matter setting with a current annual membership"
-        return "works in a setting with a current annual membership"
-    if isinstance(req, Cases):
-        return (
-            f"has documented the support of at least {req.at_least} vulnerable children and "
-            f"families over {req.over_months} months"
-        )
-    if isinstance(req, Position):
-        titles = [programme.positions.get(p, p) for p in req.positions]
-        return "is a " + " or ".join(t[:1].lower() + t[1:] for t in titles)
-    if isinstance(req, Application):
-        role = programme.roles.get(req.role)
-        return f"has an approved application to become {role.title if role else req.role}"
-    raise TypeError(f"unknown requirement {req!r}")  # pragma: no cover
-
-
-def _role_titles(role_ids: Sequence[str], programme: Programme) -> str:
-    titles = [programme.roles[r].title if r in programme.roles else r for r in role_ids]
-    return " or ".join(titles)
+    return KINDS[type(req)].criterion(req, programme)
 
 
 # ------------------------------------------------------------------------------ the credential

@@ -114,6 +114,28 @@ def _current_completions(
     }
 
 
+def assessment_passes(
+    conn: sa.Connection, person_ids: list[int], course_id: str
+) -> dict[int, dt.date]:
+    """The day each learner first passed the course's assessment: a pass `assess sync`
+    recorded, or (records made before passes were kept apart) a completion resting on one."""
+    sy = t.assessment_syncs
+    passes: dict[int, dt.date] = {}
+    if not person_ids:
+        return passes
+    day = sa.func.coalesce(sy.c.passed_on, t.completions.c.completed_on).label("passed_on")
+    for row in conn.execute(
+        sa.select(sy.c.person_id, day)
+        .select_from(sy.outerjoin(t.completions, t.completions.c.id == sy.c.completion_id))
+        .where(sy.c.course_id == course_id, sy.c.person_id.in_(person_ids), day.is_not(None))
+    ):
+        passes[row.person_id] = min(passes.get(row.person_id, row.passed_on), row.passed_on)
+    for pid, row in _current_completions(conn, person_ids, course_id).items():
+        if row.evidence.startswith(ASSESSMENT_PREFIX):
+            passes[pid] = min(passes.get(pid, row.completed_on), row.completed_on)
+    return passes
+
+
 def read_status(
     conn: sa.Connection, programme: Programme, group_id: int, on: dt.date
 ) -> GroupStatus:
@@ -122,6 +144,7 @@ def read_status(
     course = programme.course(reg.group.course)
     ids = [learner.person_id for learner in reg.learners]
     current = _current_completions(conn, ids, course.id)
+    passes = assessment_passes(conn, ids, course.id) if course.assessment else {}
     led = _led_groups(conn, ids, on) if course.runs_group else {}
     facts = session_facts(reg)
     progress = []
@@ -129,11 +152,7 @@ def read_status(
         mine = sessions_for(facts, learner.enrolled_on, learner.left_on)
         present = {s.id for s in mine if reg.mark(s.id, learner.person_id)}
         record = current.get(learner.person_id)
-        assessed = (
-            record is not None
-            and record.evidence.startswith(ASSESSMENT_PREFIX)
-            and record.completed_on <= on
-        )
+        passed = passes.get(learner.person_id)
         progress.append(
             learner_progress(
                 course,
@@ -141,7 +160,7 @@ def read_status(
                 name=learner.name,
                 sessions=mine,
                 present=present,
-                assessment_on=record.completed_on if assessed else None,  # type: ignore[union-attr]
+                assessment_on=passed if passed is not None and passed <= on else None,
                 led_groups=led.get(learner.person_id, []),
                 on=on,
                 completion_id=record.id if record is not None else None,
@@ -190,6 +209,87 @@ def my_groups(
     return result
 
 
+def record_learner(
+    conn: sa.Connection,
+    programme: Programme,
+    group: Group,
+    p: Progress,
+    label: str,
+    today: dt.date,
+) -> CompletionOutcome:
+    """Record one learner's completion of the group's course when the rule says so: the one
+    place a study-group course's completion is written (`group complete`, `assess sync`,
+    events). A learner who does not meet it is reported with what is missing, and a completion
+    already on record that the rule does not support is named (see `imatter complete check`)."""
+    gm, c = t.group_members, t.completions
+    marker = f"group {group.id}:"
+    if not p.completed:
+        detail = p.summary
+        if p.completion_id is not None and not stands_without_rule(p.completion_evidence):
+            detail += (
+                f"; completion {p.completion_id} on record does not meet the rule "
+                "(see `imatter complete check`)"
+            )
+        return CompletionOutcome(p.person_id, p.name, "not yet", None, detail)
+    evidence = completion_evidence(group.id, p)
+    if p.assessment is not None and p.assessment_on is not None:
+        evidence += f"; assessment {p.assessment} passed on {p.assessment_on.isoformat()}"
+    if p.completion_id is None:
+        action = "recorded"
+        cid = insert_completion(
+            conn,
+            programme,
+            p.person_id,
+            group.course,
+            p.completed_on,  # type: ignore[arg-type]
+            evidence=evidence,
+            recorded_by=label,
+            today=today,
+        )
+    elif (p.completion_evidence or "").startswith(ASSESSMENT_PREFIX) and marker not in (
+        p.completion_evidence or ""
+    ):
+        action = "updated"
+        evidence = f"{p.completion_evidence}; {completion_evidence(group.id, p)}"
+        cid = int(
+            conn.execute(
+                c.insert().values(
+                    person_id=p.person_id,
+                    course_id=group.course,
+                    completed_on=p.completed_on,
+                    evidence=evidence,
+                    recorded_by=label,
+                    recorded_at=utcnow(),
+                    supersedes_id=p.completion_id,
+                    reason=f"completion rule met in study group {group.id}",
+                )
+            ).inserted_primary_key[0]
+        )
+    else:
+        action, cid, evidence = "already recorded", p.completion_id, p.completion_evidence or ""
+    conn.execute(
+        gm.update()
+        .where(gm.c.group_id == group.id, gm.c.person_id == p.person_id)
+        .values(completion_id=cid)
+    )
+    if p.assessment is not None:
+        sy = t.assessment_syncs
+        conn.execute(
+            sy.update()
+            .where(sy.c.person_id == p.person_id, sy.c.course_id == group.course)
+            .values(completion_id=cid, outcome="recorded")
+        )
+    return CompletionOutcome(p.person_id, p.name, action, cid, evidence)
+
+
+def stands_without_rule(evidence: str | None) -> bool:
+    """A completion recorded by hand with its own evidence (a certificate, training
+    elsewhere) is the organisation's decision and stands; one with no evidence, or resting
+    only on an assessment pass or a group's register, must meet the course's rule."""
+    text = (evidence or "").strip()
+    return bool(text) and not text.startswith((ASSESSMENT_PREFIX, "group "))
+
+
 def _record(
     conn: sa.Connection,
     programme: Programme,
@@ -197,56 +297,21 @@ def _record(
     recorder_id: int,
     today: dt.date,
 ) -> list[CompletionOutcome]:
-    group = status.group
     label = person_label(conn, recorder_id)
-    gm, c = t.group_members, t.completions
-    marker = f"group {group.id}:"
-    outcomes = []
-    for p in status.progress:
-        if not p.completed:
-            outcomes.append(CompletionOutcome(p.person_id, p.name, "not yet", None, p.summary))
-            continue
-        evidence = completion_evidence(group.id, p)
-        if p.completion_id is None:
-            action = "recorded"
-            cid = insert_completion(
-                conn,
-                programme,
-                p.person_id,
-                group.course,
-                p.completed_on,  # type: ignore[arg-type]
-                evidence=evidence,
-                recorded_by=label,
-                today=today,
-            )
-        elif (p.completion_evidence or "").startswith(ASSESSMENT_PREFIX) and marker not in (
-            p.completion_evidence or ""
-        ):
-            action = "updated"
-            evidence = f"{p.completion_evidence}; {evidence}"
-            cid = int(
-                conn.execute(
-                    c.insert().values(
-                        person_id=p.person_id,
-                        course_id=group.course,
-                        completed_on=p.completed_on,
-                        evidence=evidence,
-                        recorded_by=label,
-                        recorded_at=utcnow(),
-                        supersedes_id=p.completion_id,
-                        reason=f"completion rule met in study group {group.id}",
-                    )
-                ).inserted_primary_key[0]
-            )
-        else:
-            action, cid, evidence = "already recorded", p.completion_id, p.completion_evidence or ""
+    return [record_learner(conn, programme, status.group, p, label, today) for p in status.progress]
+
+
+def learner_groups(conn: sa.Connection, person_id: int, course_id: str) -> list[int]:
+    """The study groups of a course a person is a learner in, oldest first."""
+    g, gm = t.study_groups, t.group_members
+    return list(
         conn.execute(
-            gm.update()
-            .where(gm.c.group_id == group.id, gm.c.person_id == p.person_id)
-            .values(completion_id=cid)
-        )
-        outcomes.append(CompletionOutcome(p.person_id, p.name, action, cid, evidence))
-    return outcomes
+            sa.select(g.c.id)
+            .select_from(g.join(gm, gm.c.group_id == g.c.id))
+            .where(gm.c.person_id == person_id, g.c.course_id == course_id)
+            .order_by(g.c.id)
+        ).scalars()
+    )
 
 
 def complete_group(
@@ -342,3 +407,102 @@ def record_event(
         status = read_status(conn, programme, group_id, on)
         outcomes = _record(conn, programme, status, group.leader_id, today)
     return EventResult(group_id, session_id, tuple(outcomes))
+
+
+@dataclass(frozen=True)
+class RuleBreach:
+    """A current completion that its course's rule does not support, and why."""
+
+    completion_id: int
+    person_id: int
+    name: str
+    course_id: str
+    completed_on: dt.date
+    evidence: str
+    missing: tuple[str, ...]
+
+
+def completions_breaking_rule(store: Store, programme: Programme, on: dt.date) -> list[RuleBreach]:
+    """Current completions (of people the actor may see) that neither meet their course's
+    rule in one of the person's study groups of the course on `on`, nor carry evidence
+    recorded by hand (`stands_without_rule`): the fix is to withdraw each, or to supersede it
+    with the evidence that it was met."""
+    from ..access import visible_person_ids
+    from ..records.load import current_completions
+
+    g, gm = t.study_groups, t.group_members
+    with store.read() as conn:
+        visible = visible_person_ids(conn)
+        rows = [
+            row
+            for row in current_completions(conn)
+            if row.course_id in programme.courses
+            and not stands_without_rule(row.evidence)
+            and (visible is None or row.person_id in visible)
+        ]
+        memberships: dict[tuple[int, str], list[int]] = defaultdict(list)
+        for m in conn.execute(
+            sa.select(gm.c.person_id, g.c.course_id, g.c.id)
+            .select_from(gm.join(g, g.c.id == gm.c.group_id))
+            .order_by(g.c.id)
+        ):
+            memberships[(m.person_id, m.course_id)].append(m.id)
+        names = dict(conn.execute(sa.select(t.people.c.id, t.people.c.name)).all())
+        statuses: dict[int, GroupStatus] = {}
+        breaches = []
+        for row in rows:
+            missing = []
+            for gid in memberships.get((row.person_id, row.course_id), []):
+                if gid not in statuses:
+                    statuses[gid] = read_status(conn, programme, gid, on)
+                (p,) = [p for p in statuses[gid].progress if p.person_id == row.person_id]
+                if p.completed:
+                    break
+                missing.append(f"group {gid}: {p.summary}")
+            else:
+                breaches.append(
+                    RuleBreach(
+                        row.id,
+                        row.person_id,
+                        names[row.person_id],
+                        row.course_id,
+                        row.completed_on,
+                        row.evidence,
+                        tuple(missing or [f"not a learner in a study group of {row.course_id}"]),
+                    )
+                )
+    return breaches
+
+
+def withdraw_breaches(
+    store: Store,
+    programme: Programme,
+    on: dt.date,
+    *,
+    reason: str,
+    recorded_by: str,
+    today: dt.date,
+) -> list[tuple[RuleBreach, int]]:
+    """Withdraw every completion `completions_breaking_rule` lists, in one transaction;
+    returns each with the id of its withdrawal record."""
+    from ..records.completions import supersede_completion
+
+    breaches = completions_breaking_rule(store, programme, on)
+    done = []
+    with store.write() as conn:
+        for b in breaches:
+            done.append(
+                (
+                    b,
+                    supersede_completion(
+                        conn,
+                        programme,
+                        b.completion_id,
+                        reason=reason,
+                        recorded_by=recorded_by,
+                        today=today,
+                        withdraw=True,
+                    ),
+                )
+            )
+    return done

@@ -206,6 +206,13 @@ def attendance_rates(
 
 
 # ------------------------------------------------------------------------------ assessments
+def pass_date() -> sa.ColumnElement:
+    """The day of an assessment pass (`assessment_syncs` outer-joined to `completions`): its
+    own date, or for a row made without one, the completion it was recorded as."""
+    sy = t.assessment_syncs
+    return sa.func.coalesce(sy.c.passed_on, t.completions.c.completed_on).label("passed_on")
+
+
 def assessments_passed(
     store: Store,
     programme: Programme,
@@ -214,7 +221,7 @@ def assessments_passed(
     end: dt.date,
     start: dt.date | None = None,
 ) -> pd.DataFrame:
-    """Assessed courses: people marked, passed (a completion resting on an assessment) and
+    """Assessed courses: people marked, passed (an assessment pass on record) and
     completed in the period, and the mean synced score as a percentage.
 
     Index `course_id` (every course with an assessment, programme order).
@@ -238,18 +245,27 @@ def assessments_passed(
         syncs = pd.DataFrame(
             conn.execute(
                 sa.select(
-                    sy.c.course_id, sy.c.person_id, sy.c.score, sy.c.max_score, sy.c.synced_at
-                )
+                    sy.c.course_id,
+                    sy.c.person_id,
+                    sy.c.score,
+                    sy.c.max_score,
+                    sy.c.synced_at,
+                    pass_date(),
+                ).select_from(sy.outerjoin(t.completions, t.completions.c.id == sy.c.completion_id))
             ).all(),
-            columns=["course_id", "person_id", "score", "max_score", "synced_at"],
+            columns=["course_id", "person_id", "score", "max_score", "synced_at", "passed_on"],
         )
+    # a pass is kept apart from the completion (which may wait for the course's rule)
+    passes = syncs.dropna(subset=["passed_on"])
+    passes = in_scope(within_period(passes, "passed_on", start, end), info, "passed_on")
     done = in_scope(within_period(done, "completed_on", start, end), info, "completed_on")
     marks = in_scope(within_period(marks, "marked_at", start, end), info, "marked_at")
     syncs = in_scope(within_period(syncs, "synced_at", start, end), info, "synced_at")
     rows = []
     for cid, course in assessed.items():
         mine = done[done["course_id"] == cid]
-        passed = mine[mine["evidence"].str.startswith(ASSESSMENT_EVIDENCE)]
+        legacy = mine.loc[mine["evidence"].str.startswith(ASSESSMENT_EVIDENCE), "person_id"]
+        passed = set(legacy) | set(passes.loc[passes["course_id"] == cid, "person_id"])
         scored = syncs[(syncs["course_id"] == cid) & (syncs["max_score"] > 0)]
         rows.append(
             {
@@ -259,7 +275,7 @@ def assessments_passed(
                 "marked": int(
                     marks.loc[marks["assessment_id"] == course.assessment, "person_id"].nunique()
                 ),
-                "passed": int(passed["person_id"].nunique()),
+                "passed": len(passed),
                 "completed": int(mine["person_id"].nunique()),
                 "mean_score_pct": float((scored["score"] / scored["max_score"]).mean() * 100)
                 if not scored.empty
@@ -314,16 +330,6 @@ def awards_frame(conn: sa.Connection) -> pd.DataFrame:
     )
 
 
-def _current_on(awards: pd.DataFrame, on: dt.date) -> pd.Series:
-    import pandas as pd
-
-    day = pd.Timestamp(on)
-    start = as_days(awards["valid_from"])
-    until = as_days(awards["valid_until"])
-    revoked = as_days(awards["revoked_on"])
-    return (start <= day) & (until.isna() | (until >= day)) & (revoked.isna() | (revoked > day))
-
-
 def roles_awarded(
     store: Store,
     programme: Programme,
@@ -341,14 +347,19 @@ def roles_awarded(
 
     end = end or on
     _check_period(start, end)
+    from ..licences import held_roles
+
     with store.read() as conn:
         info = _info(conn, scope)
         awards = awards_frame(conn)
+        # held as the engine sees it (a licence does not count while its setting has lapsed)
+        held = held_roles(conn, programme, sorted(set(awards["person_id"])), on)
     made = in_scope(within_period(awards, "valid_from", start, end), info, "valid_from")
     revoked = awards.dropna(subset=["revoked_on"])
     revoked = in_scope(within_period(revoked, "revoked_on", start, end), info, "revoked_on")
     members = people_on(info, on)
-    holding = awards[_current_on(awards, on)] if not awards.empty else awards
+    held_ids = {row.id for roles in held.values() for row in roles.values()}
+    holding = awards[awards["award_id"].isin(held_ids)] if not awards.empty else awards
     if members is not None:
         holding = holding[holding["person_id"].isin(members)]
     rows = []
@@ -384,7 +395,7 @@ def pipeline(
     import pandas as pd
 
     from ..eligibility import evaluate_role
-    from ..eligibility.bulk import bulk_eligibility
+    from ..records.columns import bulk_eligibility
     from ..records.load import people_records
 
     targets = targets or PIPELINE

@@ -420,6 +420,9 @@ assessment_syncs = _table(
     sa.Column("max_score", sa.Float, nullable=False),
     sa.Column("synced_by", sa.String(200), nullable=False),
     sa.Column("synced_at", sa.DateTime, nullable=False),
+    # The day the pass was made (the last marking), added by migration 8: a pass is recorded
+    # for itself, and becomes a completion only when the course's whole rule is met.
+    sa.Column("passed_on", sa.Date),
     sa.UniqueConstraint("nbgrader_course", "assessment_id", "person_id", name="uq_assessment_sync"),
 )
 
