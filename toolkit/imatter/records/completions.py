@@ -7,7 +7,7 @@ import datetime as dt
 import sqlalchemy as sa
 
 from ..access import allowed, require
-from ..errors import Duplicate, InvalidValue, NotFound
+from ..errors import Conflict, Duplicate, InvalidValue, NotFound
 from ..programme import Programme
 from ..store import Store
 from ..store import schema as t
