@@ -87,8 +87,9 @@ def select_sample(
         if any(same_person(second_marker, f) for f in firsts.get(r.person_id, ()))
     ]
     if marked and len(own) == len(marked):
+        name = next(f for f in firsts[own[0]] if same_person(second_marker, f))
         raise Conflict(
-            f"{' '.join(second_marker.split())} first-marked all the {assessment_id} work: "
+            f"{name} first-marked all the {assessment_id} work: "
             "choose another person as second marker"
         )
     candidates = [r.person_id for r in marked if r.person_id not in already | set(own)]
