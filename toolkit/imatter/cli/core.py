@@ -445,6 +445,13 @@ def award(
     )
     if result.get("credential"):
         click.echo(f"Credential: {result['credential']}")
+    else:
+        from ..credentials.issue import pending_reason
+
+        with ws.store.read() as conn:
+            why = pending_reason(ws, conn, result["award"])
+        if why:
+            click.echo(f"Credential: pending ({why})")
 
 
 # ----------------------------------------------------------------------------- applications
