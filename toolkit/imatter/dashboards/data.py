@@ -38,11 +38,17 @@ def next_steps(
 ) -> list[NextStep]:
     """Roles each person meets but does not hold, or is one step from, by name then role."""
     from ..eligibility import evaluate_person
+    from ..programme import roles_beyond
 
+    beyond = {rid: roles_beyond(programme, rid) for rid in programme.roles}
     steps = []
     for pid, person in people.items():
-        for rid, result in evaluate_person(programme, person, on).items():
+        results = evaluate_person(programme, person, on)
+        held = {rid for rid, result in results.items() if result.held}
+        for rid, result in results.items():
             if result.held or not _position_fits(programme, rid, person, on):
+                continue
+            if held & beyond[rid]:  # outgrown: a School Lead needs no trainee licence
                 continue
             if result.met:
                 state = "eligible now"

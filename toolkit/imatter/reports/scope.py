@@ -130,7 +130,7 @@ def in_scope(frame: pd.DataFrame, info: ScopeInfo, date_column: str | None) -> p
     keyed = frame.reset_index(drop=True).rename_axis("_row").reset_index()
     merged = keyed.merge(people, on="person_id", how="inner")
     if date_column is not None:
-        day = pd.to_datetime(merged[date_column])
+        day = pd.to_datetime(merged[date_column]).dt.normalize()
         ok = (merged["since"].isna() | (merged["since"] <= day)) & (
             merged["until"].isna() | (day <= merged["until"])
         )
