@@ -252,6 +252,7 @@ def test_unknown_scopes_are_named(world_ws):
 def test_build_report_runs_every_report(world_ws):
     report = build_report(world_ws.store, world_ws.programme, OAK, on=TODAY)
     assert [s.name for s in report.sections] == [
+        "staff",
         "completions",
         "attendance",
         "assessments",

@@ -585,3 +585,73 @@ def licences_due(
     frame = frame.assign(_rank=frame["status"].map(rank), _ends=pd.to_datetime(frame["ends_on"]))
     frame = frame.sort_values(["_rank", "_ends", "setting", "holder"], na_position="last")
     return frame.drop(columns=["_rank", "_ends"]).reset_index(drop=True)
+
+
+# ------------------------------------------------------------------------------ staff trained
+TRAINED_COURSE = "foundation-a"
+NOT_STAFF = ("parent",)
+
+
+def staff_trained(
+    store: Store, programme: Programme, scope: Scope | ScopeInfo, *, on: dt.date
+) -> pd.DataFrame:
+    """How many staff are trained, by staff group, on `on`: "N of M staff trained".
+
+    Staff are the people with a position other than parent in a setting in scope on `on`
+    (leavers and erased people are not counted). Trained means Foundation A completed by `on`;
+    Foundation A and B are shown too. Index `staff_group` (the position's title, catalogue
+    order), last row "All staff" with each person once. The headline is in `frame.attrs`.
+    """
+    import pandas as pd
+
+    from ..privacy.coverage import erased_name
+
+    aff = t.affiliations
+    with store.read() as conn:
+        info = _info(conn, scope)
+        query = sa.select(aff.c.person_id, aff.c.position, aff.c.since, aff.c.until).where(
+            aff.c.position.not_in(NOT_STAFF)
+        )
+        if info.setting_ids is not None:
+            query = query.where(aff.c.setting_id.in_(info.setting_ids))
+        rows = conn.execute(query).all()
+        names = dict(conn.execute(sa.select(t.people.c.id, t.people.c.name)).all())
+        done = completions_frame(conn)
+    staff: dict[str, set[int]] = {}
+    for person, position, since, until in rows:
+        if (since is not None and since > on) or (until is not None and until < on):
+            continue
+        if names.get(person) == erased_name(person):
+            continue
+        staff.setdefault(position, set()).add(int(person))
+    done = done[pd.to_datetime(done["completed_on"]) <= pd.Timestamp(on)]
+    has_a = set(done.loc[done["course_id"] == TRAINED_COURSE, "person_id"].astype(int))
+    has_b = set(done.loc[done["course_id"] == "foundation-b", "person_id"].astype(int))
+    order = list(programme.positions)
+    groups = sorted(staff, key=lambda p: (order.index(p) if p in order else len(order), p))
+    everyone = set().union(*staff.values()) if staff else set()
+    table = []
+    for label, people in [
+        *((programme.positions.get(g, g), staff[g]) for g in groups),
+        ("All staff", everyone),
+    ]:
+        trained = len(people & has_a)
+        table.append(
+            {
+                "staff_group": label,
+                "staff": len(people),
+                "trained": trained,
+                "share": trained / len(people) if people else float("nan"),
+                "foundation_a_and_b": len(people & has_a & has_b),
+            }
+        )
+    frame = pd.DataFrame(
+        table if everyone else [],
+        columns=["staff_group", "staff", "trained", "share", "foundation_a_and_b"],
+    ).set_index("staff_group")
+    course = programme.courses.get(TRAINED_COURSE)
+    title = _short(course.title) if course else TRAINED_COURSE
+    frame.attrs["headline"] = (
+        f"{len(everyone & has_a)} of {len(everyone)} staff trained ({title} completed)"
+    )
+    return frame

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from . import Report, Section
 
 FORMATS = ("table", "csv", "xlsx", "html")
-PERCENT_COLUMNS = {"rate", "required"}
+PERCENT_COLUMNS = {"rate", "required", "share"}
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
 
 
@@ -79,6 +79,8 @@ def text_table(frame: pd.DataFrame) -> str:
 def to_text(report: Report) -> str:
     """The whole report for a terminal."""
     parts = [report.title, f"Scope: {report.scope}. Period: {report.period}.", ""]
+    if report.headline:
+        parts[2:2] = [report.headline, ""]
     for section in report.sections:
         parts += [section.title, "=" * len(section.title)]
         if section.frame.empty:
@@ -182,6 +184,7 @@ body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; ma
        max-width: 64rem; padding: 0 1rem; color: #1b1b1b; line-height: 1.45; }
 h1 { font-size: 1.6rem; margin-bottom: .2rem; } h2 { margin-top: 2.2rem; font-size: 1.25rem; }
 p.meta { color: #444; margin-top: 0; }
+p.headline { font-size: 1.4rem; font-weight: bold; margin: .8rem 0; }
 table { border-collapse: collapse; margin: .6rem 0 1rem; font-size: .9rem; }
 th, td { border: 1px solid #c8c8c8; padding: .25rem .5rem; text-align: left; vertical-align: top; }
 th { background: #eef2f6; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
@@ -249,6 +252,7 @@ def to_html(report: Report, *, charts: bool = True, progress: bool | None = None
         f"<h1>{html.escape(report.title)}</h1>\n"
         f'<p class="meta">Scope: {html.escape(report.scope)}. Period: '
         f"{html.escape(report.period)}. Report date: {report.generated_for.isoformat()}.</p>\n"
+        + (f'<p class="headline">{html.escape(report.headline)}</p>\n' if report.headline else "")
         + "\n".join(sections)
         + "\n</body>\n</html>\n"
     )
