@@ -252,3 +252,43 @@ def test_init_enrols_a_study_groups_learners(ws, run_cli):
     )
     assert lines[2].split()[:3] == ["on", "the", "roster:"]
     assert lines[2].split()[3] == f"p{world.ann}"
+
+
+def test_feedback_goes_back_through_the_exchange_with_nbgrader(
+    generated_template, tmp_path, ws, people
+):
+    """Feedback laid out as nbgrader's feedback/ folder is released by nbgrader itself."""
+    from imatter.assess.autograde import autograde
+    from imatter.assess.collect import collect_exchange
+    from imatter.assess.course_dir import add_learners, create_course_dir
+    from imatter.assess.feedback import release_feedback_exchange
+    from imatter.assess.release import release_exchange
+    from nbgrader.utils import notebook_hash
+
+    from .conftest import copy_course
+
+    exchange = tmp_path / "exchange"
+    exchange.mkdir()
+    course = copy_course(generated_template, tmp_path / "course")
+    course = create_course_dir(course.root, course.course_id, exchange_root=str(exchange))
+    add_learners(course, ws.store, people)
+    release_exchange(course, A)
+    released = h.load(exchange / course.course_id / "outbound" / A / f"{A}.ipynb")
+    stamp = "2026-11-20 10:00:00.000000 UTC"
+    inbound = exchange / course.course_id / "inbound" / f"p1+{A}+{stamp}+abc123"
+    h.dump(h.answered(released), inbound / f"{A}.ipynb")
+    (inbound / "timestamp.txt").write_text(stamp)
+    (inbound / "submission_secret.txt").write_text("s3cret")  # as `nbgrader submit` writes
+    assert collect_exchange(course, A).collected == ("p1",)
+    assert not autograde(course, A, workers=1).failed
+    h.mark_all(Marking(course, A, ws.store, marker="Ms Lead"), "p1", h.PASSING)
+    write_feedback(course, A, ws.store, tmp_path / "fb", nbgrader=True)
+
+    release_feedback_exchange(course, A)
+    released_feedback = (
+        exchange
+        / course.course_id
+        / "feedback"
+        / f"{notebook_hash(secret='s3cret', notebook_id=A)}.html"
+    )
+    assert "You have passed" in released_feedback.read_text()

@@ -267,3 +267,26 @@ def _write_nbgrader(course: CourseDir, student: str, assessment_id: str, page: s
         if (graded / name).is_file():
             shutil.copy2(graded / name, folder / name)
     return target
+
+
+def release_feedback_exchange(course: CourseDir, assessment_id: str) -> None:
+    """Hand the nbgrader-layout feedback back through the exchange (`nbgrader release_feedback`),
+    where learners fetch it with `nbgrader fetch_feedback` or the Assignments tab."""
+    import gc
+    import warnings
+
+    from ..errors import Conflict
+    from .course_dir import check_result, nbgrader_api
+
+    if not course.exchange_root:
+        raise Conflict(
+            f"{course.root}: no exchange is set up; hand the files in handback/ back instead"
+        )
+    with warnings.catch_warnings():
+        # nbgrader 0.9's API passes a misspelt `authentictor`; traitlets warns about it.
+        warnings.filterwarnings("ignore", "Passing unrecognized arguments", DeprecationWarning)
+        # ... and reads timestamp.txt without closing it: collect that file here, quietly.
+        warnings.filterwarnings("ignore", category=ResourceWarning)
+        result = nbgrader_api(course).release_feedback(assessment_id)
+        gc.collect()
+    check_result(result, f"release feedback for {assessment_id}")
