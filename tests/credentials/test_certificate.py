@@ -211,6 +211,12 @@ def test_a_course_completion_certificate_names_the_setting_the_lead_and_the_hour
         "I Matter Training",
     ):
         assert expected in text, expected
+    from imatter.credentials.certificate import group_certificates
+
+    with issuer.ws.store.read() as conn:
+        made = group_certificates(issuer.ws, conn, group, folder=tmp_path / "group")
+    assert made == [tmp_path / "group" / f"completion-{done}.pdf"]
+    assert made[0].read_bytes()[:4] == b"%PDF"
     with issuer.ws.store.write() as conn:
         conn.execute(completions.update().where(completions.c.id == done).values(withdrawn=True))
         assert conn.execute(sa.select(completions.c.withdrawn)).scalar()

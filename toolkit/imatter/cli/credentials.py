@@ -308,23 +308,43 @@ def credential_pending(ctx: click.Context, as_json: bool) -> None:
     help="A course-completion certificate for this completion (its number).",
 )
 @click.option(
+    "--group",
+    "group_id",
+    type=int,
+    help="Course-completion certificates for every learner of this study group who completed.",
+)
+@click.option(
     "--out",
     "-o",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Where to write the PDF (default <workspace>/certificates/).",
+    type=click.Path(path_type=Path),
+    help="Where to write the PDF, or the folder for --group (default <workspace>/certificates/).",
 )
 @click.pass_context
 def credential_certificate(
-    ctx: click.Context, ident: str | None, completion_id: int | None, out: Path | None
+    ctx: click.Context,
+    ident: str | None,
+    completion_id: int | None,
+    group_id: int | None,
+    out: Path | None,
 ) -> None:
-    """Write a printable PDF certificate: of a credential (IDENT: credential or award id), or
-    of a completed course (--course COMPLETION_ID)."""
-    from ..credentials.certificate import certificate_for, completion_certificate_for
+    """Write a printable PDF certificate: of a credential (IDENT: credential or award id), of
+    a completed course (--course COMPLETION_ID), or of a whole study group (--group G)."""
+    from ..credentials.certificate import (
+        certificate_for,
+        completion_certificate_for,
+        group_certificates,
+    )
 
-    if (completion_id is None) == (ident is None):
-        raise UsageError("give a credential or award id, or --course COMPLETION_ID (not both)")
+    if sum(x is not None for x in (ident, completion_id, group_id)) != 1:
+        raise UsageError("give one of: a credential or award id, --course COMPLETION_ID, --group G")
     ws = workspace(ctx)
     with ws.store.read() as conn:
+        if group_id is not None:
+            paths = group_certificates(ws, conn, group_id, folder=out)
+            click.echo(f"{len(paths)} course-completion certificate(s) for group {group_id}")
+            for path in paths:
+                click.echo(f"  {path}")
+            return
         if completion_id is not None:
             path = completion_certificate_for(ws, conn, completion_id, out=out)
         else:

@@ -322,3 +322,27 @@ def completion_certificate_for(
     target = out or settings_for(ws).certificates_folder / f"completion-{completion_id}.pdf"
     write_bytes_atomic(target, render_completion_certificate(data))
     return target
+
+
+def group_certificates(
+    ws: Any, conn: Any, group_id: int, *, folder: Path | None = None
+) -> list[Path]:
+    """Write a course-completion certificate for every learner of a study group who has
+    completed its course (the Lead hands them out at the end of the term)."""
+    import sqlalchemy as sa
+
+    from ..groups.core import load_group
+    from ..records.load import current_completions
+    from ..store import schema as t
+
+    group = load_group(conn, group_id)
+    gm = t.group_members
+    members = sorted(
+        conn.execute(sa.select(gm.c.person_id).where(gm.c.group_id == group_id)).scalars()
+    )
+    done = [c for c in current_completions(conn, members) if c.course_id == group.course]
+    paths = []
+    for completion in sorted(done, key=lambda c: c.id):
+        out = folder / f"completion-{completion.id}.pdf" if folder else None
+        paths.append(completion_certificate_for(ws, conn, completion.id, out=out))
+    return paths
