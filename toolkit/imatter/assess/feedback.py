@@ -221,7 +221,9 @@ def write_feedback(
     results = learner_results(course, assessment_id, store, rubric, students=students)
     stale = {s.student: s for s in stale_feedback(course, assessment_id, store, results=results)}
     issued = _issued(course, assessment_id)
-    stamp = (now or dt.datetime.now(dt.UTC).replace(tzinfo=None)).isoformat(timespec="seconds")
+    from ..records.clock import utcnow
+
+    stamp = (now or utcnow()).isoformat(timespec="seconds")
     written, skipped, reissued = [], [], []
     for result in results:
         if result.problems:
