@@ -199,7 +199,7 @@ def render_completion_certificate(data: CompletionCertificateData) -> bytes:
         page.line(f"at {data.setting}", y, 13)
         y += 9
     if data.lead:
-        page.line(f"Study group led by {data.lead}, Lead Professional", y, 12)
+        page.line(f"Study group led by {data.lead}", y, 12)
     page.small(24, 34, f"Issued by {data.issuer}")
     page.small(24, 29, data.issuer_url)
     page.small(24, 23, f"Reference {data.reference}", 7.5)
