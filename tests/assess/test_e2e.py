@@ -113,8 +113,11 @@ def test_the_whole_flow(ws, run_cli, tmp_path, caplog):
 
     code, out, err = cli(*group, "status", A)
     assert code == 0, err
-    assert "p1       Ann Able  12/15  pass" in out
-    assert "p2       Ben Best  12/15  not yet  Attends to the adult's own wellbeing: Not yet" in out
+    rows = [" ".join(line.split()) for line in out.splitlines()]
+    text = "\n".join(rows)
+    assert "p1 Ann Able 12/15 pass" in text
+    assert "p2 Ben Best 12/15 not yet Attends to the adult's own wellbeing: Not yet" in text
+    assert "p3 Cal Cope in quarantine cell 'reflect-self' was changed from markdown to raw" in text
     assert f"p3_{A}.ipynb (p3): cell 'reflect-self' was changed from markdown to raw" in out
 
     kept = list(course.quarantine(A).rglob(f"p3_{A}.ipynb"))

@@ -197,7 +197,9 @@ def test_moderation_from_the_cli(marked, run_cli):
     first, second = out.splitlines()
     assert first.startswith("Sampled for Mr Mod: p")
     student = first.rsplit(" ", 1)[1]
-    assert second == f"They mark with: imatter assess mark {A} --second"
+    assert second == (
+        f"They mark with: imatter assess -C {course.root} mark {A} --second --marker 'Mr Mod'"
+    )
     levels = {"p1": h.PASSING, "p2": h.FAILS_WELLBEING}[student]
     for cell_id, criteria in h.CELLS.items():
         args = []

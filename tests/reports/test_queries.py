@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 
+import pandas as pd
 import pytest
 from imatter.errors import InvalidValue, NotFound
 from imatter.reports import Scope, build_report
@@ -219,7 +220,9 @@ def test_licences_and_renewals_due(world_ws):
         ("school licence", "oak", "Oak Primary", "current"),  # to 2027-08-31
         ("Trainee Lead Professional (licence)", "oak", "Ben", "current"),  # to 2028-09-15
     ]
-    assert frame["days_left"].tolist() == [-993, -332, 2, 276, 657]
+    # never a negative number of days: how long ago a lapsed one ended, or how long is left
+    assert frame["days_left"].tolist() == [pd.NA, pd.NA, 2, 276, 657]
+    assert frame["lapsed_days"].tolist() == [993, 332, pd.NA, pd.NA, pd.NA]
     fees = {(r.kind, r.setting): r.renewal_fee for r in frame.itertuples(index=False)}
     assert fees[("membership", "oak")] == 500  # 200 pupils: the band up to 250
     assert fees[("membership", "elm")] == 350  # 80 pupils: the band up to 100
@@ -250,6 +253,7 @@ def test_unknown_scopes_are_named(world_ws):
 def test_build_report_runs_every_report(world_ws):
     report = build_report(world_ws.store, world_ws.programme, OAK, on=TODAY)
     assert [s.name for s in report.sections] == [
+        "staff",
         "completions",
         "attendance",
         "assessments",

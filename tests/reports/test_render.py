@@ -32,6 +32,7 @@ def test_csv_one_table_and_a_folder_of_tables(report, tmp_path):
 
     paths = write_csv(report, tmp_path / "all")
     assert [p.name for p in paths] == [
+        "staff.csv",
         "completions.csv",
         "attendance.csv",
         "assessments.csv",
@@ -66,6 +67,7 @@ def test_xlsx_workbook(report, tmp_path):
     sheets = pd.read_excel(path, sheet_name=None)
     assert list(sheets) == [
         "About",
+        "staff",
         "completions",
         "attendance",
         "assessments",

@@ -154,7 +154,8 @@ def populate(ws) -> dict:
 
     w = build_world(ws)
     store, prog = ws.store, ws.programme
-    settings_for(ws).key_store().init(now=dt.datetime(2026, 9, 1, 8, tzinfo=dt.UTC))
+    if not settings_for(ws).key_store().exists():  # the demo makes its key first
+        settings_for(ws).key_store().init(now=dt.datetime(2026, 9, 1, 8, tzinfo=dt.UTC))
     me = records.add_person(
         store,
         prog,

@@ -38,7 +38,7 @@ def person_status(ws: Workspace, person: str | int, on: dt.date) -> dict[str, An
         }
         for result in results.values()
     ]
-    steps = next_steps(results)
+    steps = next_steps(results, ws.programme)
     done = sorted({c.course for c in facts.completions if c.on <= on})
     return {
         "person_id": facts.person_id,
@@ -79,7 +79,12 @@ def eligible_for_role(
                 ).scalars()
             )
         table = table[table.index.isin(members)]
+    from .programme import roles_beyond
+
+    outgrown = [f"{r}_held" for r in roles_beyond(ws.programme, role_id)]
     not_held = table[~table[f"{role_id}_held"]]
+    if outgrown:  # a School Lead is never 'eligible' for the trainee licence again
+        not_held = not_held[~not_held[outgrown].any(axis=1)]
     now = not_held[not_held[role_id]]
     one = not_held[(~not_held[role_id]) & (not_held[f"{role_id}_steps"] == 1)]
     explain_ids = [int(i) for i in one.index[:explain_limit]]

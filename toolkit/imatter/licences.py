@@ -313,6 +313,22 @@ class Renewal:
     def state(self) -> str:
         return "lapsed" if self.days_left < 0 else "due"
 
+    @property
+    def when(self) -> str:
+        """The renewal date relative to today, in words (never a negative number of days)."""
+        return days_words(self.days_left)
+
+
+def days_words(days: int) -> str:
+    """'in 30 days', 'today', 'tomorrow', '1 day ago', '447 days ago'."""
+    if days == 0:
+        return "today"
+    if days == 1:
+        return "tomorrow"
+    if days > 0:
+        return f"in {days} days"
+    return "1 day ago" if days == -1 else f"{-days} days ago"
+
 
 def _allowed_settings(conn: sa.Connection, rows: list[sa.Row]) -> list[sa.Row]:
     """The settings rows the current actor may see reports of."""

@@ -728,3 +728,22 @@ def _membership(r: _Reader, body: _LineDict) -> MembershipRule:
         bands=tuple(bands),
         service_fee=float(r.get(body, "service_fee", where, (int, float))),
     )
+
+
+def roles_beyond(programme: Programme, role_id: str) -> frozenset[str]:
+    """The roles that build on `role_id` (they require holding or having held it, directly or
+    through another role): a person holding one of them has outgrown `role_id`, so it is
+    never offered to them as a next step (a School Lead is not 'eligible' for the trainee
+    licence)."""
+    built_on: dict[str, set[str]] = {}
+    for rid, role in programme.roles.items():
+        for named in _roles_named(role.requires):
+            built_on.setdefault(named, set()).add(rid)
+    found: set[str] = set()
+    todo = [role_id]
+    while todo:
+        for nxt in built_on.get(todo.pop(), ()):
+            if nxt not in found and nxt != role_id:
+                found.add(nxt)
+                todo.append(nxt)
+    return frozenset(found)

@@ -4,7 +4,10 @@ Every returned file is checked before nbgrader sees it. A file that cannot be ma
 copied, byte for byte, into ``quarantine/<assessment>/<collection time>/`` with a note saying
 why, and the others carry on. A file is quarantined when
 
-- its name is not ``p<person id>_<assessment>.ipynb`` (the name `release` gave it);
+- its name is not ``p<person id>_<assessment>.ipynb`` (the name `release` gave it), allowing
+  for what browsers and file managers add to a second download (``p12_<assessment> (1).ipynb``,
+  ``... - Copy.ipynb``); a bare ``<assessment> (2).ipynb`` is matched by the learner the
+  notebook itself says it was sent to;
 - it is not valid JSON, or not a valid notebook, or another assessment's notebook;
 - its learner is not on the course directory's roster (an unknown learner), or the notebook
   says it belongs to someone else;
@@ -19,6 +22,12 @@ why, and the others carry on. A file is quarantined when
 Deleted check (test) cells and deleted or edited instruction cells are not the learner's work:
 nbgrader restores them when it grades (`OverwriteCells.add_missing_cells`), and they are
 reported as notes. Problems and notes never quote what a learner wrote.
+
+A quarantined file stays listed until it is resolved: when the learner's work is later
+collected, or the Lead clears it (`clear_quarantine`). Its files are kept either way.
+
+When a learner sends their work again, the earlier submission is kept in
+``versions/<learner>/<assessment>/<time>/`` and the answers that changed are named.
 
 Folder and zip collection runs nbgrader's zip collect (`ZipCollectApp`: extract, match files
 to learners, copy into ``submitted/``) with these checks between its extract and collect steps.
@@ -53,6 +62,10 @@ from .course_dir import (
 )
 
 _RETURNED = re.compile(r"^(?P<student>p[1-9][0-9]{0,9})[_-](?P<rest>.+)\.ipynb$")
+# What a browser or file manager adds to a second copy: " (1)", "(2)", " - Copy", " copy 2".
+_COPY_SUFFIX = re.compile(
+    r"(?:\s*\(\d{1,3}\)|\s*-\s*copy(?:\s*\(\d{1,3}\))?|\s+copy(?:\s+\d{1,3})?)+$", re.I
+)
 RETURN_NOTE_NAME = "HOW-TO-RETURN.txt"  # written by release beside the notebooks
 _SKIP = {".DS_Store", "Thumbs.db", "desktop.ini", RETURN_NOTE_NAME}
 _COLLECTOR = "imatter.assess.nbgrader_plugins.LearnerFileCollector"
@@ -89,6 +102,19 @@ class Note:
 
 
 @dataclass(frozen=True)
+class Resubmission:
+    """A learner's work collected again: what changed, and where the earlier version is kept."""
+
+    learner: str
+    changed: tuple[str, ...]  # grade ids of the answers that differ
+    kept_at: Path
+
+    def __str__(self) -> str:
+        what = ", ".join(self.changed) if self.changed else "no answer (only other cells)"
+        return f"{self.learner} sent their work again: changed {what}; earlier version kept"
+
+
+@dataclass(frozen=True)
 class CollectReport:
     assessment_id: str
     collected: tuple[str, ...] = ()
@@ -96,6 +122,8 @@ class CollectReport:
     problems: tuple[Problem, ...] = ()
     notes: tuple[Note, ...] = ()
     quarantine: Path | None = None
+    resubmitted: tuple[Resubmission, ...] = ()
+    cleared: tuple[str, ...] = ()  # quarantined files resolved by this collection
 
 
 # ---------------------------------------------------------------------- the expected notebook
@@ -168,6 +196,8 @@ class Verdict:
     learner: str | None = None
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    owner: str | None = None  # the learner the notebook says it was sent to
+    bare_copy: bool = False  # named <assessment>.ipynb (or a copy of it) without the learner
 
 
 def expected_name(student: str, assessment_id: str) -> str:
@@ -175,9 +205,17 @@ def expected_name(student: str, assessment_id: str) -> str:
     return f"{student}_{assessment_id}.ipynb"
 
 
+def _uncopied(name: str) -> str:
+    """A file name without what a browser adds to a second download ("x (1).ipynb" is x)."""
+    if not name.lower().endswith(".ipynb"):
+        return name
+    return _COPY_SUFFIX.sub("", name[: -len(".ipynb")]) + ".ipynb"
+
+
 def learner_from_name(name: str, assessment_id: str) -> str | None:
-    """The student id in a returned file's name, or None if the name is not the released one."""
-    match = _RETURNED.match(name)
+    """The student id in a returned file's name (as released, or as a browser renamed a
+    second download of it), or None if the name is not the released one."""
+    match = _RETURNED.match(_uncopied(name))
     if not match or match.group("rest") != assessment_id:
         return None
     return match.group("student")
@@ -185,11 +223,15 @@ def learner_from_name(name: str, assessment_id: str) -> str | None:
 
 def check_name(name: str, assessment_id: str, verdict: Verdict) -> None:
     student = learner_from_name(name, assessment_id)
-    if student is None:
+    if student is None and _uncopied(name) == f"{assessment_id}.ipynb":
+        verdict.bare_copy = True  # matched later, by the learner the notebook names
+    elif student is None:
         verdict.problems.append(
             f"wrong file name: expected p<person id>_{assessment_id}.ipynb, as it was sent out "
             "(rename it and collect again)"
         )
+    elif name != _uncopied(name):
+        verdict.notes.append(f"renamed by the browser as '{name}'; matched by its name")
     verdict.learner = student
 
 
@@ -233,11 +275,13 @@ def check_notebook(data: bytes, expected: Expected, verdict: Verdict) -> None:
         )
         return
     owner = ours.get("learner")
+    if isinstance(owner, str):
+        verdict.owner = owner
     if owner and verdict.learner and owner != verdict.learner:
         verdict.problems.append(
             f"the file name says {verdict.learner} but the notebook was sent to {owner}"
         )
-    if verdict.learner is None and isinstance(owner, str):
+    if verdict.learner is None and isinstance(owner, str) and not verdict.bare_copy:
         verdict.notes.append(f"the notebook says it was sent to {owner}")
 
     cells = raw["cells"]
@@ -568,11 +612,6 @@ def collect_files(
             continue
         verdict = Verdict()
         check_name(path.name, assessment_id, verdict)
-        if verdict.learner and verdict.learner not in roster:
-            verdict.problems.append(
-                f"unknown learner {verdict.learner}: not on this course directory's roster "
-                f"(add person {person_of(verdict.learner)} with `imatter assess init --learner`)"
-            )
         if path.stat().st_size > MAX_NOTEBOOK_BYTES:
             quarantine.keep(path, path.name, verdict.learner, [_too_big(path)], copy=False)
             path.unlink()
@@ -581,6 +620,24 @@ def collect_files(
             check_notebook(path.read_bytes(), expected, verdict)
         elif not verdict.problems:
             verdict.problems.append(f"not a notebook ({path.suffix or 'no extension'})")
+        if verdict.bare_copy and verdict.learner is None:
+            if verdict.owner and person_of(verdict.owner) is not None:
+                verdict.learner = verdict.owner
+                verdict.notes.append(
+                    f"returned as '{path.name}'; matched by the learner the notebook names"
+                )
+            else:
+                verdict.problems.insert(
+                    0,
+                    f"wrong file name: expected p<person id>_{assessment_id}.ipynb, as it was "
+                    "sent out, and the notebook does not say whose it is (rename it and collect "
+                    "again)",
+                )
+        if verdict.learner and verdict.learner not in roster:
+            verdict.problems.append(
+                f"unknown learner {verdict.learner}: not on this course directory's roster "
+                f"(add person {person_of(verdict.learner)} with `imatter assess init --learner`)"
+            )
         if verdict.problems:
             quarantine.keep(path, path.name, verdict.learner, verdict.problems)
             path.unlink()
@@ -606,8 +663,16 @@ def collect_files(
             unchanged.append(student)
             paths[0].unlink()
             continue
+        wanted = expected_name(student, assessment_id)
+        if learner_from_name(paths[0].name, assessment_id) != student:
+            paths[0] = paths[0].replace(paths[0].with_name(wanted))  # for nbgrader's matcher
         collected.append(student)
 
+    resubmitted = [
+        keep_version(course, student, assessment_id, stamp, new=good[student][0])
+        for student in collected
+        if (course.submitted(student, assessment_id) / f"{assessment_id}.ipynb").is_file()
+    ]
     try:
         if collected:
             app.process_extracted_files()
@@ -616,6 +681,9 @@ def collect_files(
             f"{inbox}: nbgrader's zip collect stopped; see {extracted} for the files it was given"
         ) from None
     notes = [n for n in notes if n.learner in collected]
+    cleared = resolve_quarantine(
+        course, assessment_id, [*collected, *unchanged], why="collected", now=now
+    )
     return CollectReport(
         assessment_id,
         tuple(collected),
@@ -623,7 +691,77 @@ def collect_files(
         tuple(quarantine.items),
         tuple(notes),
         quarantine.folder if quarantine.items else None,
+        tuple(resubmitted),
+        tuple(cleared),
     )
+
+
+# ---------------------------------------------------------------------- resubmissions
+def versions_folder(course: CourseDir, student: str, assessment_id: str) -> Path:
+    """Where a learner's earlier submissions of an assessment are kept, one folder each."""
+    return course.root / "versions" / student / assessment_id
+
+
+def changed_answers(old: Path, new: Path) -> tuple[str, ...]:
+    """The grade ids of the answer cells whose text differs between two notebooks."""
+
+    def read(path: Path) -> dict[str, str]:
+        try:
+            nb = json.loads(path.read_text(encoding="utf-8-sig"))
+        except (OSError, ValueError):
+            return {}
+        found: dict[str, str] = {}
+        for cell in nb.get("cells", []) if isinstance(nb, dict) else []:
+            meta = _nbgrader(cell)
+            if meta.get("solution") and isinstance(meta.get("grade_id"), str):
+                found.setdefault(meta["grade_id"], _source(cell).strip())
+        return found
+
+    before, after = read(old), read(new)
+    return tuple(g for g in sorted(before.keys() | after.keys()) if before.get(g) != after.get(g))
+
+
+def keep_version(
+    course: CourseDir, student: str, assessment_id: str, stamp: str, *, new: Path
+) -> Resubmission:
+    """Copy a learner's current submission into ``versions/`` before it is replaced."""
+    current = course.submitted(student, assessment_id)
+    target = versions_folder(course, student, assessment_id) / stamp
+    n = 1
+    while target.exists():
+        n += 1
+        target = target.with_name(f"{stamp}.{n}")
+    shutil.copytree(current, target)
+    changed = changed_answers(target / f"{assessment_id}.ipynb", new)
+    return Resubmission(student, changed, target)
+
+
+# ---------------------------------------------------------------------- resolving quarantine
+_RESOLVED = "resolved: "
+
+
+def resolve_quarantine(
+    course: CourseDir,
+    assessment_id: str,
+    learners: list[str] | None = None,
+    *,
+    files: list[str] | None = None,
+    why: str,
+    now: dt.datetime | None = None,
+) -> list[str]:
+    """Mark quarantined files resolved (their learners', or these files; all if neither is
+    given). The files stay where they are; they are no longer listed. Returns the files."""
+    done = []
+    for item in quarantined(course, assessment_id):
+        if learners is not None and item.get("learner") not in learners:
+            continue
+        if files is not None and item.get("file") not in files and item["path"].name not in files:
+            continue
+        note = item["path"].with_name(item["path"].name + ".problem.txt")
+        with note.open("a", encoding="utf-8") as fh:
+            fh.write(f"{_RESOLVED}{_iso(now)}: {why}\n")
+        done.append(item.get("file") or item["path"].name)
+    return done
 
 
 # ---------------------------------------------------------------------- the exchange
@@ -641,6 +779,10 @@ def collect_exchange(
         s: _sha(course.submitted(s, assessment_id) / f"{assessment_id}.ipynb")
         for s in course.submitted_students(assessment_id)
     }
+    stamp = _stamp(now)
+    held = course.root / "versions" / ".collecting" / stamp
+    for student in before:
+        shutil.copytree(course.submitted(student, assessment_id), held / student)
     api = nbgrader_api(course)
     check_result(api.collect(assessment_id, update=True), f"collect {assessment_id}")
     roster = {learner.student_id for learner in learners(course)}
@@ -670,6 +812,21 @@ def collect_exchange(
         else:
             collected.append(sid)
             notes.extend(Note(sid, n) for n in verdict.notes)
+    resubmitted = []
+    for sid in collected:
+        if sid in before:
+            target = versions_folder(course, sid, assessment_id) / stamp
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(held / sid, target)
+            changed = changed_answers(
+                target / f"{assessment_id}.ipynb",
+                course.submitted(sid, assessment_id) / f"{assessment_id}.ipynb",
+            )
+            resubmitted.append(Resubmission(sid, changed, target))
+    shutil.rmtree(held.parent, ignore_errors=True)
+    cleared = resolve_quarantine(
+        course, assessment_id, [*collected, *unchanged], why="collected", now=now
+    )
     return CollectReport(
         assessment_id,
         tuple(collected),
@@ -677,11 +834,15 @@ def collect_exchange(
         tuple(quarantine.items),
         tuple(notes),
         quarantine.folder if quarantine.items else None,
+        tuple(resubmitted),
+        tuple(cleared),
     )
 
 
-def quarantined(course: CourseDir, assessment_id: str) -> list[dict[str, Any]]:
-    """Everything kept in quarantine for an assessment, newest batch first."""
+def quarantined(
+    course: CourseDir, assessment_id: str, *, include_resolved: bool = False
+) -> list[dict[str, Any]]:
+    """What is kept in quarantine for an assessment and not yet resolved, newest batch first."""
     base = course.quarantine(assessment_id)
     found = []
     if not base.is_dir():
@@ -690,6 +851,10 @@ def quarantined(course: CourseDir, assessment_id: str) -> list[dict[str, Any]]:
         lines = note.read_text(encoding="utf-8").splitlines()
         fields: dict[str, Any] = {"path": note.with_name(note.name[: -len(".problem.txt")])}
         fields["problems"] = [ln[len("problem: ") :] for ln in lines if ln.startswith("problem: ")]
+        resolved = [ln[len(_RESOLVED) :] for ln in lines if ln.startswith(_RESOLVED)]
+        if resolved and not include_resolved:
+            continue
+        fields["resolved"] = resolved[-1] if resolved else None
         for line in lines:
             if line.startswith("learner: "):
                 fields["learner"] = line[len("learner: ") :]

@@ -490,3 +490,21 @@ def install_source(course: CourseDir, sources: Path, assessment_id: str) -> Path
         folder, target, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__")
     )
     return target
+
+
+def study_group_learners(store: Any, group_id: int) -> tuple[str, list[int]]:
+    """A study group's name and its current learners (not the ones who left), for the roster."""
+    import sqlalchemy as sa
+
+    from ..groups.core import load_group
+    from ..store import schema as t
+
+    gm = t.group_members
+    with store.read() as conn:
+        group = load_group(conn, group_id)
+        members = conn.execute(
+            sa.select(gm.c.person_id)
+            .where(gm.c.group_id == group_id, gm.c.left_on.is_(None))
+            .order_by(gm.c.person_id)
+        ).scalars()
+        return group.name, list(members)

@@ -151,14 +151,19 @@ def judge(rubric: Rubric, levels: Mapping[str, str], score: float, max_score: fl
             got = criterion.level(levels[criterion.id]).title
             reasons.append(f"{criterion.title}: {got} (needs {need} or above)")
     if score < rubric.pass_mark:
-        reasons.append(
-            f"{_num(score)} points of {_num(max_score)} (pass mark {_num(rubric.pass_mark)})"
-        )
+        reasons.append(points_needed(score, rubric.pass_mark))
     return Outcome(True, not reasons, score, max_score, tuple(reasons))
 
 
 def _num(value: float) -> str:
     return f"{value:g}"
+
+
+def points_needed(score: float, pass_mark: float) -> str:
+    """How far a score is from the pass mark, in words a learner can read."""
+    gap = pass_mark - score
+    unit = "point" if gap == 1 else "points"
+    return f"{_num(gap)} more {unit} needed to reach the pass mark of {_num(pass_mark)}"
 
 
 # ---------------------------------------------------------------------- loading

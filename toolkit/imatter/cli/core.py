@@ -616,6 +616,13 @@ def award(
     )
     if result.get("credential"):
         click.echo(f"Credential: {result['credential']}")
+    else:
+        from ..credentials.issue import pending_reason
+
+        with ws.store.read() as conn:
+            why = pending_reason(ws, conn, result["award"])
+        if why:
+            click.echo(f"Credential: pending ({why})")
 
 
 # ----------------------------------------------------------------------------- applications
@@ -829,6 +836,27 @@ def demo(ctx: click.Context, as_of: str | None, force: bool) -> None:
         f"\nYou are this workspace's admin. To see what Brook Primary's Lead sees, try:\n"
         f"  imatter -w {ws.path} --as {DEMO_LEAD} person list"
     )
+    from ..demo import demo_term
+
+    term = demo_term(ws)
+    w = f"imatter -w {ws.path}"
+    click.echo("\nA whole term:")
+    if term is not None:
+        click.echo(
+            f"  Issuer key made first; {term.credentials} award(s) issued as signed credentials: "
+            f"{w} credential list"
+        )
+        click.echo(f"  Study group {term.group_id}, {term.group_name}: 3 of 6 sessions registered")
+        if term.course_dir is not None:
+            click.echo(
+                f"  Its assessment: {len(term.marked)} marked and fed back, "
+                f"{', '.join(term.not_returned)} not returned: "
+                f"{w} assess -g {term.group_id} status foundation-a"
+            )
+    click.echo("Open the dashboards (each serves on http://127.0.0.1:8866/, Ctrl-C to stop):")
+    click.echo(f"  the Lead's:         {w} --as {DEMO_LEAD} dashboard lead")
+    click.echo(f"  a learner's:        {w} dashboard progress --person z.hughes@brook.example")
+    click.echo(f"  the organisation's: {w} dashboard organisation")
 
 
 # `cluster view` and `cluster contact` live with the other cluster commands; the old spellings

@@ -107,10 +107,10 @@ def licences_renewals(ctx: click.Context, days: int, as_of: str | None, as_json:
     click.echo(
         table(
             [
-                (r.setting, r.ends_on, r.renews_on, r.days_left, r.state, f"{r.fee:.2f}", r.band)
+                (r.setting, r.ends_on, r.renews_on, r.when, r.state, f"{r.fee:.2f}", r.band)
                 for r in rows
             ],
-            ["setting", "ends", "renews", "days", "state", "fee", "band"],
+            ["setting", "ends", "renews", "renewal", "state", "fee", "band"],
         )
     )
 

@@ -277,7 +277,93 @@ def issue_award_credential(
         "issued_at": _naive(moment),
     }
     conn.execute(credentials.insert().values(**row, document=payload.decode("utf-8")))
-    return IssuedCredential({**row, "credential": signed})
+    from .pages import page_url, write_page
+
+    write_page(ws, conn, settings, credential_id, today=moment.date())
+    return IssuedCredential(
+        {**row, "credential": signed, "page": page_url(settings, credential_id)}
+    )
+
+
+# ------------------------------------------------------------------------------ pending
+def pending_reason(ws: Any, conn: sa.Connection, award_id: str) -> str | None:
+    """Why an award has no credential yet (None if it has one, or never will: withdrawn or
+    revoked). Such awards are pending: `issue_pending` issues them once the reason is gone."""
+    row = conn.execute(
+        sa.select(awards.c.withdrawn, people.c.email, people.c.name, people.c.id)
+        .select_from(awards.join(people, people.c.id == awards.c.person_id))
+        .where(awards.c.id == award_id)
+    ).first()
+    if row is None or row.withdrawn:
+        return None
+    if conn.execute(sa.select(credentials.c.id).where(credentials.c.award_id == award_id)).first():
+        return None
+    if conn.execute(
+        sa.select(award_revocations.c.award_id).where(award_revocations.c.award_id == award_id)
+    ).first():
+        return None
+    if not issuer_ready(ws):
+        return (
+            "no issuer key yet: run `imatter keys init`, then `imatter credential issue --pending`"
+        )
+    if not row.email:
+        return (
+            f"{row.name} (person {row.id}) has no email address; add one, then run "
+            "`imatter credential issue --pending`"
+        )
+    return "not issued yet: run `imatter credential issue --pending`"
+
+
+def pending_awards(ws: Any, conn: sa.Connection) -> list[dict[str, Any]]:
+    """Awards that stand but have no credential yet, oldest first, with the reason."""
+    from ..access import visible_people
+
+    query = (
+        sa.select(awards.c.id, awards.c.role_id, awards.c.granted_at, people.c.name)
+        .select_from(awards.join(people, people.c.id == awards.c.person_id))
+        .outerjoin(credentials, credentials.c.award_id == awards.c.id)
+        .outerjoin(award_revocations, award_revocations.c.award_id == awards.c.id)
+        .where(
+            credentials.c.id.is_(None),
+            award_revocations.c.award_id.is_(None),
+            awards.c.withdrawn.is_(False),
+        )
+        .order_by(awards.c.granted_at, awards.c.id)
+    )
+    visible = visible_people(conn)
+    if visible is not None:
+        query = query.where(visible)
+    return [
+        {
+            "award_id": r.id,
+            "person": r.name,
+            "role_id": r.role_id,
+            "granted_at": r.granted_at,
+            "why": pending_reason(ws, conn, r.id),
+        }
+        for r in conn.execute(query)
+    ]
+
+
+def issue_pending(
+    ws: Any, conn: sa.Connection, *, now: dt.datetime
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Issue a credential for every pending award that can have one now; (issued, still
+    pending with the reason)."""
+    if not issuer_ready(ws):
+        raise NotFound("no issuer key yet; run `imatter keys init` first")
+    issued, waiting = [], []
+    for item in pending_awards(ws, conn):
+        email = conn.execute(
+            sa.select(people.c.email)
+            .select_from(awards.join(people, people.c.id == awards.c.person_id))
+            .where(awards.c.id == item["award_id"])
+        ).scalar()
+        if not email:
+            waiting.append(item)
+            continue
+        issued.append(issue_award_credential(ws, conn, item["award_id"], now=now))
+    return issued, waiting
 
 
 def _evidence(conn: sa.Connection, award: Mapping[str, Any]) -> list[EvidenceItem]:
@@ -317,6 +403,9 @@ __all__ = [
     "email_identity",
     "email_matches",
     "issue_award_credential",
+    "issue_pending",
     "issuer_ready",
+    "pending_awards",
+    "pending_reason",
     "xsd_datetime",
 ]

@@ -37,7 +37,7 @@ def next_steps(
 
     steps = []
     for pid, person in people.items():
-        for step in engine_next_steps(evaluate_person(programme, person, on)):
+        for step in engine_next_steps(evaluate_person(programme, person, on), programme):
             steps.append(
                 NextStep(
                     pid,

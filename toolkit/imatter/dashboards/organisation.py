@@ -114,13 +114,13 @@ class OrganisationView:
     def refresh_renewals(self) -> None:
         rows = licences.renewals_due(self.ws.store, self.ws.programme, self.today, self.days.value)
         self.renewals.value = table(
-            ["Setting", "Ends", "Renews", "Days", "State", "Fee", "Band"],
+            ["Setting", "Ends", "Renews", "Renewal", "State", "Fee", "Band"],
             [
                 (
                     f"{r.name} ({r.setting})",
                     r.ends_on.isoformat(),
                     r.renews_on.isoformat(),
-                    str(r.days_left),
+                    r.when,
                     r.state,
                     f"{r.currency} {r.fee:,.2f}",
                     r.band,

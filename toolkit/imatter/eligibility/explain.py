@@ -204,10 +204,19 @@ class NextStep:
         }
 
 
-def next_steps(results: dict[str, RoleResult]) -> tuple[NextStep, ...]:
+def next_steps(
+    results: dict[str, RoleResult], programme: Programme | None = None
+) -> tuple[NextStep, ...]:
     """What a person could do next, computed once for every view: each role they meet but do
     not hold, then the open roles they can work towards (no position they lack) that are the
-    fewest steps away, if that is at most NEXT_STEPS_AT_MOST."""
+    fewest steps away, if that is at most NEXT_STEPS_AT_MOST. With the programme, a role the
+    person has outgrown (they hold a role built on it: a School Lead and the trainee licence)
+    is never offered."""
+    held = {rid for rid, r in results.items() if r.held}
+    if programme is not None and held:
+        from ..programme import roles_beyond
+
+        results = {rid: r for rid, r in results.items() if not held & roles_beyond(programme, rid)}
     ready = [
         NextStep(r.role, r.title, "eligible now", 0)
         for r in results.values()

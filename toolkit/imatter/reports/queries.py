@@ -410,7 +410,10 @@ def pipeline(
             table = table[table.index.isin(members)]
         found: list[tuple[int, str, str]] = []
         for target, roles in targets.items():
-            held = table[[f"{rid}_held" for rid in roles]].any(axis=1)
+            from ..programme import roles_beyond
+
+            beyond = sorted({b for rid in roles for b in roles_beyond(programme, rid)} - set(roles))
+            held = table[[f"{rid}_held" for rid in (*roles, *beyond)]].any(axis=1)
             for rid in roles:
                 near = table[~held & ~table[rid] & (table[f"{rid}_steps"] == 1)]
                 found.extend((int(pid), target, rid) for pid in near.index)
@@ -449,6 +452,25 @@ def pipeline(
 
 
 # ------------------------------------------------------------------------------ licences
+def _held_on(awards: pd.DataFrame, on: dt.date) -> dict[int, set[str]]:
+    """The roles each person holds on a date (awarded, started, not ended or revoked)."""
+    import pandas as pd
+
+    held: dict[int, set[str]] = {}
+    if awards.empty:
+        return held
+    day = pd.Timestamp(on)
+    for a in awards.itertuples(index=False):
+        if pd.Timestamp(a.valid_from) > day:
+            continue
+        if pd.notna(a.valid_until) and pd.Timestamp(a.valid_until) < day:
+            continue
+        if pd.notna(a.revoked_on) and pd.Timestamp(a.revoked_on) <= day:
+            continue
+        held.setdefault(int(a.person_id), set()).add(a.role_id)
+    return held
+
+
 def licences_due(
     store: Store,
     programme: Programme,
@@ -459,9 +481,12 @@ def licences_due(
 ) -> pd.DataFrame:
     """School licences, memberships and trainee licences with their end dates and status.
 
-    Status: lapsed (ended before `on`), due (ends within `within_days`), current, revoked, or
-    open-ended. Only the latest of each (per setting, or per person and licence) is listed.
-    Columns: kind, setting, holder, ends_on, days_left, status, renewal_fee.
+    Status: lapsed (ended before `on`), due (ends within `within_days`), current, revoked,
+    open-ended, or completed (a personal licence whose holder has gone on to a role that builds
+    on it: a trainee licence of today's School Lead). Only the latest of each (per setting, or
+    per person and licence) is listed. `days_left` is the days until it ends (due or current
+    only); `lapsed_days` how long ago a lapsed one ended: neither is ever negative.
+    Columns: kind, setting, holder, ends_on, days_left, lapsed_days, status, renewal_fee.
     """
     import pandas as pd
 
@@ -532,9 +557,16 @@ def licences_due(
         personal = personal[personal["person_id"].isin(members)]
     personal = personal[as_days(personal["valid_from"]) <= pd.Timestamp(on)]
     personal = personal.sort_values("valid_from").groupby(["person_id", "role_id"]).tail(1)
+    held_now = _held_on(awards, on)
+    from ..programme import roles_beyond
+
     for award in personal.itertuples(index=False):
         until = award.valid_until if pd.notna(award.valid_until) else None
         revoked = award.revoked_on if pd.notna(award.revoked_on) else None
+        state = status(until, revoked)
+        beyond = roles_beyond(programme, award.role_id) & held_now.get(award.person_id, set())
+        if beyond and state in ("lapsed", "due", "current", "open-ended"):
+            state = "completed"
         rows.append(
             {
                 "kind": programme.roles[award.role_id].title
@@ -544,17 +576,102 @@ def licences_due(
                 "holder": names.get(award.person_id, str(award.person_id)),
                 "ends_on": until,
                 "days_left": (until - on).days if until else None,
-                "status": status(until, revoked),
+                "status": state,
                 "renewal_fee": None,
             }
         )
+    for row in rows:
+        left = row["days_left"]
+        row["lapsed_days"] = -left if row["status"] == "lapsed" and left is not None else None
+        if row["status"] not in ("due", "current"):
+            row["days_left"] = None
     frame = pd.DataFrame(
         rows,
-        columns=["kind", "setting", "holder", "ends_on", "days_left", "status", "renewal_fee"],
+        columns=[
+            "kind",
+            "setting",
+            "holder",
+            "ends_on",
+            "days_left",
+            "lapsed_days",
+            "status",
+            "renewal_fee",
+        ],
     )
     frame["days_left"] = frame["days_left"].astype("Int64")
+    frame["lapsed_days"] = frame["lapsed_days"].astype("Int64")
     frame["renewal_fee"] = frame["renewal_fee"].astype(float)
-    rank = {"lapsed": 0, "due": 1, "revoked": 2, "current": 3, "open-ended": 4}
+    rank = {"lapsed": 0, "due": 1, "revoked": 2, "current": 3, "open-ended": 4, "completed": 5}
     frame = frame.assign(_rank=frame["status"].map(rank), _ends=as_days(frame["ends_on"]))
     frame = frame.sort_values(["_rank", "_ends", "setting", "holder"], na_position="last")
     return frame.drop(columns=["_rank", "_ends"]).reset_index(drop=True)
+
+
+# ------------------------------------------------------------------------------ staff trained
+TRAINED_COURSE = "foundation-a"
+NOT_STAFF = ("parent",)
+
+
+def staff_trained(
+    store: Store, programme: Programme, scope: Scope | ScopeInfo, *, on: dt.date
+) -> pd.DataFrame:
+    """How many staff are trained, by staff group, on `on`: "N of M staff trained".
+
+    Staff are the people with a position other than parent in a setting in scope on `on`
+    (leavers and erased people are not counted). Trained means Foundation A completed by `on`;
+    Foundation A and B are shown too. Index `staff_group` (the position's title, catalogue
+    order), last row "All staff" with each person once. The headline is in `frame.attrs`.
+    """
+    import pandas as pd
+
+    from ..privacy.coverage import erased_name
+
+    aff = t.affiliations
+    with store.read() as conn:
+        info = _info(conn, scope)
+        query = sa.select(aff.c.person_id, aff.c.position, aff.c.since, aff.c.until).where(
+            aff.c.position.not_in(NOT_STAFF)
+        )
+        if info.setting_ids is not None:
+            query = query.where(aff.c.setting_id.in_(info.setting_ids))
+        rows = conn.execute(query).all()
+        names = dict(conn.execute(sa.select(t.people.c.id, t.people.c.name)).all())
+        done = completions_frame(conn)
+    staff: dict[str, set[int]] = {}
+    for person, position, since, until in rows:
+        if (since is not None and since > on) or (until is not None and until < on):
+            continue
+        if names.get(person) == erased_name(person):
+            continue
+        staff.setdefault(position, set()).add(int(person))
+    done = done[pd.to_datetime(done["completed_on"]) <= pd.Timestamp(on)]
+    has_a = set(done.loc[done["course_id"] == TRAINED_COURSE, "person_id"].astype(int))
+    has_b = set(done.loc[done["course_id"] == "foundation-b", "person_id"].astype(int))
+    order = list(programme.positions)
+    groups = sorted(staff, key=lambda p: (order.index(p) if p in order else len(order), p))
+    everyone = set().union(*staff.values()) if staff else set()
+    table = []
+    for label, people in [
+        *((programme.positions.get(g, g), staff[g]) for g in groups),
+        ("All staff", everyone),
+    ]:
+        trained = len(people & has_a)
+        table.append(
+            {
+                "staff_group": label,
+                "staff": len(people),
+                "trained": trained,
+                "share": trained / len(people) if people else float("nan"),
+                "foundation_a_and_b": len(people & has_a & has_b),
+            }
+        )
+    frame = pd.DataFrame(
+        table if everyone else [],
+        columns=["staff_group", "staff", "trained", "share", "foundation_a_and_b"],
+    ).set_index("staff_group")
+    course = programme.courses.get(TRAINED_COURSE)
+    title = _short(course.title) if course else TRAINED_COURSE
+    frame.attrs["headline"] = (
+        f"{len(everyone & has_a)} of {len(everyone)} staff trained ({title} completed)"
+    )
+    return frame

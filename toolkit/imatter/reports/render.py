@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from . import Report, Section
 
 FORMATS = ("table", "csv", "xlsx", "html")
-PERCENT_COLUMNS = {"rate", "required"}
+PERCENT_COLUMNS = {"rate", "required", "share"}
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
 
 
@@ -78,6 +78,8 @@ def text_table(frame: pd.DataFrame) -> str:
 def to_text(report: Report) -> str:
     """The whole report for a terminal."""
     parts = [report.title, f"Scope: {report.scope}. Period: {report.period}.", ""]
+    if report.headline:
+        parts[2:2] = [report.headline, ""]
     for section in report.sections:
         parts += [section.title, "=" * len(section.title)]
         if section.frame.empty:
@@ -187,6 +189,7 @@ body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; ma
        max-width: 64rem; padding: 0 1rem; color: #1b1b1b; line-height: 1.45; }
 h1 { font-size: 1.6rem; margin-bottom: .2rem; } h2 { margin-top: 2.2rem; font-size: 1.25rem; }
 p.meta { color: #444; margin-top: 0; }
+p.headline { font-size: 1.4rem; font-weight: bold; margin: .8rem 0; }
 table { border-collapse: collapse; margin: .6rem 0 1rem; font-size: .9rem; }
 th, td { border: 1px solid #c8c8c8; padding: .25rem .5rem; text-align: left; vertical-align: top; }
 th { background: #eef2f6; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
