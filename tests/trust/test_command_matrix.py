@@ -205,7 +205,12 @@ def _args(path: str, command: click.Command, files: dict[str, str]) -> list[str]
 
 
 # Options that are required together (click cannot say so): without them, a usage error.
-EXTRA = {"group schedule": ["--date", "2026-10-01"]}
+EXTRA = {
+    "group schedule": ["--date", "2026-10-01"],
+    "assess quarantine clear": ["--all"],
+    "credential certificate": ["x"],
+    "credential issue": ["x"],
+}
 
 
 def _may_attempt(role: str, action: str) -> bool:
@@ -400,6 +405,19 @@ def _aimed_at_oak(o: dict[str, str], csv: str) -> dict[str, list[str]]:
         "licences apply": ["licences", "apply", p, "--setting", "oak"],
         "licences check": ["licences", "check", "oak"],
         "person join": ["person", "join", p, "brook", "--position", "teacher"],
+        "person update": ["person", "update", p, "--name", "Renamed"],
+        "person leave": ["person", "leave", p, "--setting", "oak", "--on", "2026-12-01"],
+        "person merge": ["person", "merge", p, p],
+        "assess quarantine list": ["assess", "-g", "oak", "quarantine", "list", "foundation-a"],
+        "assess quarantine clear": [
+            "assess",
+            "-g",
+            "oak",
+            "quarantine",
+            "clear",
+            "foundation-a",
+            "--all",
+        ],
         "report": ["report", "--setting", "oak"],
         "status": ["status", p],
         "takestock action": ["takestock", "action", o["item"], "done"],
@@ -425,6 +443,7 @@ LISTS = {
     "assess learners": ["assess", "-g", "brook", "learners"],
     "eligible": ["eligible", "--role", "link-professional"],
     "nomination list": ["nomination", "list"],
+    "complete check": ["complete", "check"],
 }
 # Commands a Lead may attempt whose target is not a setting's record (read from files, or the
 # whole directory / a cluster the Lead may not see), covered elsewhere.
