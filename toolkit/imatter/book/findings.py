@@ -82,7 +82,8 @@ def schema_findings(
         field = ".".join(str(p) for p in error.path) or what or "(top level)"
         line = (lines or {}).get(str(error.path[0])) if error.path else None
         if error.validator == "additionalProperties":
-            extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+            known = set(error.schema.get("properties", {}))
+            extra = sorted(str(key) for key in set(error.instance) - known)
             message = f"unknown field(s) {', '.join(extra)} in {what or 'the file'}"
             fix = f"remove them; the fields are: {', '.join(error.schema.get('properties', {}))}"
         elif error.validator == "required":
