@@ -69,7 +69,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=20_000)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    from imatter.audit import verify
+    from imatter.trust.audit import verify
 
     with_audit, without = [], []
     verify_s: list[float] = []

@@ -161,7 +161,8 @@ def lead_group(ws, learners, attended):
     number of sessions given (the rule needs 5 of 6)."""
     import datetime as dt
 
-    from imatter import groups, records
+    from imatter import records
+    from imatter.delivery import groups
     from imatter.store import schema as t
 
     records.add_setting(ws.store, "brook", "Brook Primary", pupils_on_roll=200)

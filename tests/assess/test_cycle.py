@@ -228,7 +228,7 @@ def test_a_resubmission_keeps_the_earlier_version_and_says_what_changed(graded, 
 
 
 def test_init_enrols_a_study_groups_learners(ws, run_cli):
-    from imatter import groups
+    from imatter.delivery import groups
 
     from ..delivery.world import build_world
 

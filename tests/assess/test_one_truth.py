@@ -64,8 +64,8 @@ def term(graded, run_cli):
 def test_every_view_gives_the_same_answer_for_every_learner(term, run_cli, tmp_path):
     from imatter.api import eligible_for_role, person_status
     from imatter.dashboards.data import eligible_next, lead_people
+    from imatter.delivery.groups import group_completion_status
     from imatter.exports.xapi import pseudonymous_id, xapi_statements
-    from imatter.groups import group_completion_status
     from imatter.reports import queries as q
     from imatter.reports.scope import Scope
 

@@ -6,8 +6,8 @@ import datetime as dt
 import json
 
 import pytest
-from imatter import groups
 from imatter.cli import COMMANDS, main
+from imatter.delivery import groups
 
 D = dt.date
 MINE = [

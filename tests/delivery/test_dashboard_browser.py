@@ -17,7 +17,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from imatter import groups
+from imatter.delivery import groups
 
 from .test_dashboards import make_group
 
@@ -153,7 +153,7 @@ def test_directory_page_searches_offline_in_the_browser(world, tmp_path):
     """The static directory page works from a file, without a network, and forgets a person
     once they withdraw consent and the page is regenerated."""
     sync_api = pytest.importorskip("playwright.sync_api")
-    from imatter import directory
+    from imatter.delivery import directory
 
     on = dt.date(2027, 1, 10)
     for person in (world.lead, world.trainer):

@@ -9,11 +9,11 @@ import pytest
 
 pytest.importorskip("ipywidgets")
 
-from imatter import groups, licences  # noqa: E402
 from imatter.dashboards import DASHBOARDS, marking_queues, notebook, voila_command  # noqa: E402
 from imatter.dashboards.lead import LeadDashboard  # noqa: E402
 from imatter.dashboards.organisation import OrganisationView  # noqa: E402
 from imatter.dashboards.progress import ProgressPage  # noqa: E402
+from imatter.delivery import groups, licences  # noqa: E402
 
 from .world import TODAY  # noqa: E402
 

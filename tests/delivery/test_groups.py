@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from imatter import groups
+from imatter.delivery import groups
+from imatter.delivery.groups.rules import SessionFact, learner_progress, sessions_required
 from imatter.errors import Conflict, Duplicate, ImportRowError, InvalidValue, PermissionDenied
-from imatter.groups.rules import SessionFact, learner_progress, sessions_required
 
 from .world import TODAY, grant, revoke
 
@@ -445,7 +445,7 @@ def test_attendance_import_is_all_or_nothing_and_lists_every_bad_row(world, tmp_
 
 
 def test_lead_term_three_needs_a_parents_group_not_a_staff_group(world):
-    from imatter.groups.rules import LedGroupFact
+    from imatter.delivery.groups.rules import LedGroupFact
 
     course = world.programme.course("lead-y1-t3")
     sessions = [SessionFact(1, D(2027, 4, 20), registered=True, anyone_present=True)]

@@ -6,7 +6,8 @@ import csv
 import datetime as dt
 
 import pytest
-from imatter import licences, records
+from imatter import records
+from imatter.delivery import licences
 from imatter.errors import Duplicate, InvalidValue, NotEligible
 
 from .world import grant

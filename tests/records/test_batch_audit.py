@@ -13,9 +13,9 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 from imatter import records as r
-from imatter.audit import verify
 from imatter.store import schema as t
 from imatter.store.audit import chain_hash
+from imatter.trust.audit import verify
 
 TODAY = dt.date(2026, 11, 28)
 FIXED = dt.datetime(2026, 11, 28, 9, 30, 0)

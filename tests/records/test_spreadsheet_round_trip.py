@@ -13,7 +13,7 @@ import datetime as dt
 import io
 from pathlib import Path
 
-from imatter import groups
+from imatter.delivery import groups
 from imatter.records import import_completions
 
 from ..delivery.test_groups import foundation_group
@@ -76,7 +76,7 @@ def test_the_register_template_imports_after_an_excel_round_trip(ws, tmp_path):
     marks = groups.register(world.store, gid).marks
     assert len(marks) == 15 and all(marks.values())
     # Written in batch, audited in batch: the chain and every record still verify.
-    from imatter.audit import verify
+    from imatter.trust.audit import verify
 
     report = verify(world.ws)
     assert report.problem is None, report.problem

@@ -141,7 +141,7 @@ def test_erased_people_drop_out_of_counts(brook, tmp_path):  # noqa: F811
 
 
 def test_the_new_commands_have_permissions(brook, tmp_path):  # noqa: F811
-    from imatter.access import default_policy
+    from imatter.trust.access import default_policy
 
     actions = default_policy().actions
     assert {"people.update", "people.leave", "people.merge"} <= set(actions)

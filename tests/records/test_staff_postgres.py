@@ -6,8 +6,8 @@ import datetime as dt
 
 import sqlalchemy as sa
 from imatter import records as r
-from imatter.audit import verify
 from imatter.store import schema as t
+from imatter.trust.audit import verify
 
 from . import mis
 

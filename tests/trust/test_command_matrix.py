@@ -11,8 +11,8 @@ from pathlib import Path
 
 import click
 import pytest
-from imatter.access import default_policy
-from imatter.access.policy import OPEN, SELF
+from imatter.trust.access import default_policy
+from imatter.trust.access.policy import OPEN, SELF
 
 from .test_access import ACTORS, _world
 from .test_seams_access import STRANGER, _refused
@@ -21,17 +21,17 @@ from .test_seams_access import STRANGER, _refused
 API_MODULES = (
     "imatter.api",
     "imatter.records",
-    "imatter.groups",
+    "imatter.delivery.groups",
     "imatter.credentials",
-    "imatter.privacy",
+    "imatter.trust.privacy",
     "imatter.reports",
     "imatter.exports",
     "imatter.impact",
-    "imatter.audit",
-    "imatter.takestock",
-    "imatter.licences",
-    "imatter.directory",
-    "imatter.clusters",
+    "imatter.trust.audit",
+    "imatter.delivery.takestock",
+    "imatter.delivery.licences",
+    "imatter.delivery.directory",
+    "imatter.delivery.clusters",
     "imatter.assess.course_dir",
     "imatter.assess.release",
     "imatter.assess.collect",
@@ -127,8 +127,8 @@ def test_every_public_api_function_names_its_permission():
 
 def test_a_command_with_no_matrix_entry_does_not_run(monkeypatch, run_cli):
     """The CLI itself refuses to run a command the matrix does not name."""
-    import imatter.access.gate as gate
-    from imatter.access import policy as policy_module
+    import imatter.trust.access.gate as gate
+    from imatter.trust.access import policy as policy_module
 
     assert run_cli("init")[0] == 0
     real = default_policy()
@@ -271,11 +271,11 @@ def test_every_guarded_command_refuses_who_may_not_attempt_it(world_cli):
 # ------------------------------------------------------------------ a Lead aimed at another setting
 def _oak_records(ws, ids, cli) -> dict[str, str]:
     """Records in oak (the other setting) for a brook Lead to aim at."""
+    from imatter.delivery.takestock import record_self_review
     from imatter.records import record_completion
-    from imatter.records.awards import award_role
     from imatter.records.clock import utcnow
+    from imatter.services.awards import award_role
     from imatter.store import schema as t
-    from imatter.takestock import record_self_review
 
     from ..conftest import TODAY
     from .test_seams_access import _as
@@ -499,7 +499,7 @@ def test_a_learner_aimed_at_another_learner_finds_nothing(world_cli):
     """Every command a learner may attempt, aimed at another learner of their own setting, is
     refused and prints nothing of them; lists show only the learner themselves."""
     from imatter.records import record_completion
-    from imatter.records.awards import award_role
+    from imatter.services.awards import award_role
 
     from ..conftest import TODAY
     from .test_seams_access import _as

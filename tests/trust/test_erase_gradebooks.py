@@ -53,7 +53,7 @@ def test_erase_cleans_the_gradebook_of_name_and_email(ws, learners, run_cli):
 
 
 def test_a_gradebook_that_cannot_be_cleaned_is_listed(ws, learners, run_cli, monkeypatch):
-    from imatter.privacy import gradebooks
+    from imatter.trust.privacy import gradebooks
 
     me, other, course = learners
     monkeypatch.setattr(gradebooks, "LOCK_WAIT_S", 0.1)

@@ -45,7 +45,7 @@ NO = ["no", "N", "0", "false", "Absent", "a", ""]
 def world(ws, tmp_path):
     """The delivery fixture world plus a Foundation A group (ann, ben, cat; five sessions),
     saved as a template database that each example copies."""
-    from imatter import groups
+    from imatter.delivery import groups
 
     w = build_world(ws)
     w.group = groups.create_group(
@@ -65,7 +65,7 @@ def world(ws, tmp_path):
 
 
 def _import(kind: str, world, path, db):  # type: ignore[no-untyped-def]
-    from imatter.groups import import_attendance
+    from imatter.delivery.groups import import_attendance
     from imatter.records import import_completions, import_people
 
     store = world.snaps.store(db)
@@ -275,7 +275,7 @@ def completions_file(draw, world):  # type: ignore[no-untyped-def]
 
 @st.composite
 def attendance_file(draw, world):  # type: ignore[no-untyped-def]
-    from imatter.groups.attendance import ATTENDANCE_COLUMNS, ATTENDANCE_OPTIONAL
+    from imatter.delivery.groups.attendance import ATTENDANCE_COLUMNS, ATTENDANCE_OPTIONAL
 
     columns, header = draw(_header(ATTENDANCE_COLUMNS, ATTENDANCE_OPTIONAL))
     learners = {world.ann: "ann@oak.example", world.ben: "ben@oak.example"}

@@ -12,9 +12,9 @@ import re
 
 import pytest
 import sqlalchemy as sa
-from imatter.access import acting_as, actor_for
 from imatter.errors import NotFound, PermissionDenied
 from imatter.store import schema as t
+from imatter.trust.access import acting_as, actor_for
 
 from ..conftest import TODAY
 from .test_access import ACTORS, _world
@@ -66,7 +66,7 @@ def _same(a: str, b: str, *names: str) -> None:
 
 def _refused(who: str, command: str) -> str:
     """The exact line the CLI prints when `who` may not attempt `command`."""
-    from imatter.access import default_policy
+    from imatter.trust.access import default_policy
 
     if who == "stranger":
         return (
@@ -125,15 +125,15 @@ def test_issuer_keys_and_publishing_are_admin_only_and_audited(seams):
         ("event", f"publish:{key_fingerprint(second)}"),
     ]
     assert {e.actor for e in events} == {f"grant:{grants['admin']} os:{getpass.getuser()}"}
-    from imatter.audit import verify
+    from imatter.trust.audit import verify
 
     assert verify(ws).ok
 
 
 # ------------------------------------------------------------------ who acted
 def test_every_write_names_the_grant_acted_as_and_the_os_account(seams):
-    from imatter.access import use_identity
     from imatter.records import add_person
+    from imatter.trust.access import use_identity
 
     ws, ids, cli, grants = seams
     os_user = getpass.getuser()
@@ -215,7 +215,7 @@ def test_assess_follows_the_matrix(seams):
 
 # ------------------------------------------------------------------ takestock
 def test_takestock_of_another_setting_looks_missing_and_learners_see_no_plan(seams):
-    from imatter.takestock import record_self_review
+    from imatter.delivery.takestock import record_self_review
 
     ws, _ids, cli, _ = seams
     ratings = {n: (2, "synthetic evidence") for n in range(1, 8)}
@@ -272,7 +272,7 @@ def test_licence_check_of_another_setting_names_no_one(seams):
 # ------------------------------------------------------------------ revoke
 def test_revoking_another_settings_award_looks_like_a_missing_award(seams):
     from imatter.records import record_completion
-    from imatter.records.awards import award_role
+    from imatter.services.awards import award_role
 
     ws, ids, cli, _ = seams
     with _as(ws, "admin"):

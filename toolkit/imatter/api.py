@@ -8,8 +8,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from .access import visible_person_ids
 from .eligibility import evaluate_person, next_steps, short_title
+from .trust.access import visible_person_ids
 
 if TYPE_CHECKING:
     import pandas as pd

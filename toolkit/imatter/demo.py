@@ -20,6 +20,7 @@ from pathlib import Path
 from . import records as r
 from .eligibility.dates import add_months, add_years
 from .errors import ImatterError
+from .services.awards import award_role
 from .workspace import CONFIG_FILE, Workspace, init_workspace, workspace_path
 
 BY = "demo"
@@ -60,7 +61,7 @@ class DemoTerm:
 
 def _term(on: dt.date) -> str:
     """The school term a date falls in (t1 September to December, t2 to March, t3 after)."""
-    from .groups.completion import academic_year
+    from .delivery.groups.completion import academic_year
 
     return f"{academic_year(on)}-t{1 if on.month >= 9 else 2 if on.month <= 3 else 3}"
 
@@ -181,15 +182,15 @@ def _fill(ws: Workspace, on: dt.date) -> None:
 
     # Priya: trainee for two years from four years ago, Lead since, Trainer-ready now.
     done(lead, "link-professional", when=ago(4, 2))
-    r.award_role(ws, lead, "link-professional", ago(4, 1), granted_by=BY)
+    award_role(ws, lead, "link-professional", ago(4, 1), granted_by=BY)
     app = r.apply_for_role(store, prog, lead, "trainee-lead", ago(4, 1), setting="brook-primary")
     r.decide_application(store, app, approve=True, decided_by=BY, on=ago(4, 0, 20))
-    r.award_role(ws, lead, "trainee-lead", ago(3, 11), granted_by=BY)
+    award_role(ws, lead, "trainee-lead", ago(3, 11), granted_by=BY)
     done(lead, "lead-y1-t1", when=ago(3, 8))
     done(lead, "lead-y1-t2", when=ago(3, 4))
     done(lead, "lead-y1-t3", when=ago(3))
     done(lead, "lead-y2", when=ago(2, 1))
-    r.award_role(ws, lead, "school-lead", ago(1, 11), granted_by=BY)
+    award_role(ws, lead, "school-lead", ago(1, 11), granted_by=BY)
     for k, ref in enumerate(["FAM-0101", "FAM-0102", "FAM-0103"]):
         r.add_case(store, lead, ref, ago(1, 9 - k), recorded_by=BY, last_reviewed_on=ago(0, 1))
     app = r.apply_for_role(store, prog, lead, "trainer", ago(0, 2))
@@ -197,10 +198,10 @@ def _fill(ws: Workspace, on: dt.date) -> None:
 
     # Tom: exactly two years on the trainee licence today, Lead training complete.
     done(senco, "link-professional", when=ago(2, 6))
-    r.award_role(ws, senco, "link-professional", ago(2, 5), granted_by=BY)
+    award_role(ws, senco, "link-professional", ago(2, 5), granted_by=BY)
     app = r.apply_for_role(store, prog, senco, "trainee-lead", ago(2, 2))
     r.decide_application(store, app, approve=True, decided_by=BY, on=ago(2, 1))
-    r.award_role(ws, senco, "trainee-lead", ago(2), granted_by=BY)
+    award_role(ws, senco, "trainee-lead", ago(2), granted_by=BY)
     done(senco, "lead-y1-t1", when=ago(1, 9))
     done(senco, "lead-y1-t2", when=ago(1, 5))
     done(senco, "lead-y1-t3", when=ago(1, 1))
@@ -210,10 +211,10 @@ def _fill(ws: Workspace, on: dt.date) -> None:
     grace = person("Grace Mensah", "brook-primary", "teaching-assistant", "g.mensah@brook.example")
     done(grace, "foundation-a", "foundation-b", when=ago(2, 6))
     done(grace, "link-professional", when=ago(2, 3))
-    r.award_role(ws, grace, "link-professional", ago(2, 2), granted_by=BY)
+    award_role(ws, grace, "link-professional", ago(2, 2), granted_by=BY)
     app = r.apply_for_role(store, prog, grace, "trainee-lead", ago(2))
     r.decide_application(store, app, approve=True, decided_by=BY, on=ago(1, 10))
-    r.award_role(ws, grace, "trainee-lead", ago(1, 9), granted_by=BY)
+    award_role(ws, grace, "trainee-lead", ago(1, 9), granted_by=BY)
     done(grace, "lead-y1-t1", when=ago(1, 5))
     done(grace, "lead-y1-t2", when=ago(1, 1))
     done(grace, "lead-y1-t3", when=ago(0, 8))
@@ -230,7 +231,7 @@ def _fill(ws: Workspace, on: dt.date) -> None:
         done(pid, *courses, when=ago(0, 10 - i))
     app_pending = person("Kate Moreno", "brook-primary", "teacher", "k.moreno@brook.example")
     done(app_pending, "foundation-a", "foundation-b", "link-professional", when=ago(1, 2))
-    r.award_role(ws, app_pending, "link-professional", ago(0, 11), granted_by=BY)
+    award_role(ws, app_pending, "link-professional", ago(0, 11), granted_by=BY)
     r.apply_for_role(store, prog, app_pending, "trainee-lead", ago(0, 0, 10))
 
     # Hillview: one trained member of staff, no action plan: not licensable yet.
@@ -262,7 +263,7 @@ def _fill(ws: Workspace, on: dt.date) -> None:
     r.add_membership(store, prog, "meadow-infants", ago(1), recorded_by=BY)
     r.grant_setting_licence(store, prog, "meadow-infants", ago(2), granted_by=BY)
     done(mi[0], "link-professional", when=ago(1, 10))
-    r.award_role(ws, mi[0], "link-professional", ago(1, 9), granted_by=BY)
+    award_role(ws, mi[0], "link-professional", ago(1, 9), granted_by=BY)
     app = r.apply_for_role(store, prog, mi[0], "trainee-lead", ago(1, 6))
     r.decide_application(store, app, approve=True, decided_by=BY, on=ago(1, 5))
 
@@ -293,7 +294,7 @@ def _fill(ws: Workspace, on: dt.date) -> None:
             done(pid, *courses, when=ago(0, 4))
 
     # Sharing the records: whoever builds the demo is its admin; Priya leads Brook Primary.
-    from .access import grant_access
+    from .trust.access import grant_access
 
     with store.write() as conn:
         grant_access(conn, DEMO_LEAD, "setting-lead", setting="brook-primary")
@@ -312,7 +313,7 @@ def _run_term(ws: Workspace, on: dt.date, lead: int) -> DemoTerm:
     """Half a term of Foundation A at Brook Primary, led by Priya: six weekly sessions, the
     first three registered; the assessment returned by three of four learners, autograded,
     two of them marked (one pass, one not yet) and fed back."""
-    from . import groups
+    from .delivery import groups
 
     store, prog = ws.store, ws.programme
     learners = [

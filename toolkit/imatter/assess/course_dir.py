@@ -395,8 +395,8 @@ def people_for(store: Any, person_ids: list[int]) -> dict[int, Any]:
     """The store rows of these people (id, name, email); NotFound names any unknown id."""
     import sqlalchemy as sa
 
-    from ..access import visible_people
     from ..store import schema as t
+    from ..trust.access import visible_people
 
     wanted = sorted({int(p) for p in person_ids})
     with store.read() as conn:
@@ -496,7 +496,7 @@ def study_group_learners(store: Any, group_id: int) -> tuple[str, list[int]]:
     """A study group's name and its current learners (not the ones who left), for the roster."""
     import sqlalchemy as sa
 
-    from ..groups.core import load_group
+    from ..delivery.groups.core import load_group
     from ..store import schema as t
 
     gm = t.group_members

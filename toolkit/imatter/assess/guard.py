@@ -13,9 +13,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ..access import Actor, allowed, current_actor, require, require_or_missing
 from ..errors import NotFound
 from ..store import schema as t
+from ..trust.access import Actor, allowed, current_actor, require, require_or_missing
 from .course_dir import COURSE_FILE, CourseDir, person_of, roster, student_id
 
 

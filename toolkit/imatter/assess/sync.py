@@ -76,7 +76,7 @@ def sync(
     rubric: Rubric | None = None,
 ) -> SyncReport:
     """Record every new pass, and a completion for each passed learner who meets the rule."""
-    from ..groups.completion import learner_groups, read_status, record_learner
+    from ..delivery.groups.completion import learner_groups, read_status, record_learner
     from ..records.load import current_completions
     from .guard import require_course
 
@@ -175,7 +175,7 @@ def _line(
         return SyncLine(student, "recorded", f"{course_id} on {on}", done.completion_id)
     if done is not None:
         return SyncLine(student, "already held", f"already has a {course_id} completion")
-    from ..groups.completion import _current_completions
+    from ..delivery.groups.completion import _current_completions
 
     held = _current_completions(conn, [person_id], course_id).get(person_id)
     if held is not None and not waits:

@@ -59,8 +59,8 @@ class _Named:
 
 def _guard(ctx: click.Context, course) -> None:  # type: ignore[no-untyped-def]
     """The command's action (permissions.yml) on this course directory (see assess.guard)."""
-    from ..access.gate import command_action
     from ..assess.guard import require_course
+    from ..trust.access.gate import command_action
     from .common import command_path
 
     action = command_action(command_path(ctx)).removeprefix("self:")

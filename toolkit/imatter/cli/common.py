@@ -14,14 +14,14 @@ from ..errors import UsageError
 
 def who(given: str | None = None) -> str:
     """Who is recording: --by, else `imatter --as`, else $IMATTER_USER, else the login name."""
-    from ..access import identity
+    from ..trust.access import identity
 
     return given or identity()
 
 
 def workspace(ctx: click.Context):  # type: ignore[no-untyped-def]
     """The workspace named by the global options, acting as `--as` (or $IMATTER_USER)."""
-    from ..access import use_identity
+    from ..trust.access import use_identity
     from ..workspace import open_workspace
 
     obj = ctx.find_root().obj or {}
@@ -39,7 +39,7 @@ def command_path(ctx: click.Context) -> str:
 
 def gate(ctx: click.Context, ws) -> None:  # type: ignore[no-untyped-def]
     """Refuse, before the command runs, an identity that may not attempt it at all."""
-    from ..access.gate import command_action, require_command
+    from ..trust.access.gate import command_action, require_command
 
     path = command_path(ctx)
     if command_action(path) == "open":

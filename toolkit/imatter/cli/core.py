@@ -456,7 +456,7 @@ def complete_check(
     as_json: bool,
 ) -> None:
     """Completions that break their course's rule (attendance and assessment), and the fix."""
-    from ..groups.completion import completions_breaking_rule, withdraw_breaches
+    from ..delivery.groups.completion import completions_breaking_rule, withdraw_breaches
 
     ws = workspace(ctx)
     on = today_or(as_of)
@@ -603,7 +603,7 @@ def award(
     recorded_by: str | None,
 ) -> None:
     """Grant ROLE to PERSON when the rules say it is met; otherwise say what is missing."""
-    from ..records import award_role
+    from ..services.awards import award_role
 
     ws = workspace(ctx)
     result = award_role(
@@ -737,7 +737,7 @@ def case_add(
 @click.pass_context
 def licence_check(ctx: click.Context, setting_id: str, as_of: str | None, as_json: bool) -> None:
     """Whether SETTING meets the school licence rule, and what is missing."""
-    from ..licences import check_setting_licence
+    from ..delivery.licences import check_setting_licence
 
     ws = workspace(ctx)
     on = today_or(as_of)

@@ -58,7 +58,7 @@ def group_create(
     on: str | None,
 ) -> None:
     """Create a study group for a course and a term, led by a Lead, Trainee Lead or Trainer."""
-    from .. import groups
+    from ..delivery import groups
 
     ws = workspace(ctx)
     gid = groups.create_group(
@@ -94,7 +94,7 @@ def group_list(
     as_json: bool,
 ) -> None:
     """List study groups."""
-    from .. import groups
+    from ..delivery import groups
 
     rows = groups.list_groups(
         workspace(ctx).store,
@@ -122,7 +122,7 @@ def group_list(
 @click.pass_context
 def group_enrol(ctx: click.Context, group_id: int, people: tuple[str, ...], on: str | None) -> None:
     """Enrol PEOPLE (ids or emails) in GROUP_ID from a date (all or none)."""
-    from .. import groups
+    from ..delivery import groups
 
     ws = workspace(ctx)
     advice = groups.enrol(ws.store, ws.programme, group_id, list(people), today_or(on))
@@ -138,7 +138,7 @@ def group_enrol(ctx: click.Context, group_id: int, people: tuple[str, ...], on: 
 @click.pass_context
 def group_leave(ctx: click.Context, group_id: int, person: str, on: str | None) -> None:
     """Record that PERSON left GROUP_ID (later sessions no longer count for them)."""
-    from .. import groups
+    from ..delivery import groups
 
     day = today_or(on)
     groups.leave(workspace(ctx).store, group_id, person, day)
@@ -161,7 +161,7 @@ def group_schedule(
     every: int,
 ) -> None:
     """Schedule sessions: --date D (repeatable), or --from D --count N [--every DAYS]."""
-    from .. import groups
+    from ..delivery import groups
 
     days = [parse_date(d, "--date") for d in dates]
     if first or count:
@@ -181,7 +181,7 @@ def group_schedule(
 @click.pass_context
 def group_cancel(ctx: click.Context, session_id: int, reason: str) -> None:
     """Cancel a session nobody attended (it stops counting for the attendance rule)."""
-    from .. import groups
+    from ..delivery import groups
 
     groups.cancel_session(workspace(ctx).store, session_id, reason)
     click.echo(f"Cancelled session {session_id}")
@@ -194,7 +194,7 @@ def group_cancel(ctx: click.Context, session_id: int, reason: str) -> None:
 @click.pass_context
 def group_show(ctx: click.Context, group_id: int, as_of: str | None, as_json: bool) -> None:
     """The register and every learner's progress against the completion rule."""
-    from .. import groups
+    from ..delivery import groups
 
     ws = workspace(ctx)
     day = today_or(as_of)
@@ -268,7 +268,7 @@ def _status_json(status) -> dict:  # type: ignore[no-untyped-def]
 @click.pass_context
 def group_complete(ctx: click.Context, group_id: int, by: str, as_of: str | None) -> None:
     """Record completions for every learner who meets the course's rule."""
-    from .. import groups
+    from ..delivery import groups
 
     ws = workspace(ctx)
     today = clock.today()
@@ -300,7 +300,7 @@ def group_event(
     on: str | None,
 ) -> None:
     """Record a trainer-led event (inset, intensive, action planning day) and its attendees."""
-    from .. import groups
+    from ..delivery import groups
 
     ws = workspace(ctx)
     result = groups.record_event(
@@ -340,8 +340,8 @@ def attendance_mark(
     by: str,
 ) -> None:
     """Mark learners present or absent at GROUP_ID's session on --date."""
-    from .. import groups
-    from ..groups.attendance import session_on
+    from ..delivery import groups
+    from ..delivery.groups.attendance import session_on
 
     both = set(present) & set(absent)
     if both:
@@ -362,7 +362,7 @@ def attendance_mark(
 @click.pass_context
 def attendance_import(ctx: click.Context, csv_file: Path, by: str) -> None:
     """Import registers (group, date, person, present[, name]); all rows or none."""
-    from .. import groups
+    from ..delivery import groups
 
     ws = workspace(ctx)
     count = groups.import_attendance(
@@ -382,7 +382,7 @@ def attendance_import(ctx: click.Context, csv_file: Path, by: str) -> None:
 @click.pass_context
 def attendance_template(ctx: click.Context, group_id: int, output: Path | None) -> None:
     """Write a register CSV to fill in (one row per learner per session so far)."""
-    from .. import groups
+    from ..delivery import groups
 
     path = groups.write_register_template(
         workspace(ctx).store, group_id, output or Path(f"register-{group_id}.csv"), clock.today()
@@ -395,6 +395,6 @@ def attendance_template(ctx: click.Context, group_id: int, output: Path | None) 
 @click.pass_context
 def attendance_show(ctx: click.Context, group_id: int) -> None:
     """Print a group's register."""
-    from .. import groups
+    from ..delivery import groups
 
     click.echo(_register_text(groups.register(workspace(ctx).store, group_id)))

@@ -34,7 +34,7 @@ def licences(ctx: click.Context, as_of: str | None, as_json: bool) -> None:
 
 
 def _report(ctx: click.Context, as_of: str | None, as_json: bool) -> None:
-    from .. import licences as lic
+    from ..delivery import licences as lic
 
     ws = workspace(ctx)
     rows = lic.licence_report(ws.store, ws.programme, today_or(as_of))
@@ -97,7 +97,7 @@ def licences_renewals(ctx: click.Context, days: int, as_of: str | None, as_json:
     """Memberships renewing in the next N days (and any that have lapsed)."""
     from dataclasses import asdict
 
-    from .. import licences as lic
+    from ..delivery import licences as lic
 
     ws = workspace(ctx)
     rows = lic.renewals_due(ws.store, ws.programme, today_or(as_of), days)
@@ -125,7 +125,7 @@ def licences_invoices(
     ctx: click.Context, start: str, end: str, csv_path: Path | None, pdf_path: Path | None
 ) -> None:
     """Invoice summary of memberships starting in a period (table, CSV and/or PDF)."""
-    from .. import licences as lic
+    from ..delivery import licences as lic
 
     ws = workspace(ctx)
     first, last = parse_date(start, "--from"), parse_date(end, "--to")
@@ -161,7 +161,7 @@ def licences_invoices(
 @click.pass_context
 def licences_apply(ctx: click.Context, person: str, setting_id: str, on: str | None) -> None:
     """Record PERSON's application for a trainee licence in a licensed setting."""
-    from .. import licences as lic
+    from ..delivery import licences as lic
 
     ws = workspace(ctx)
     app = lic.apply_trainee_licence(ws.store, ws.programme, person, setting_id, today_or(on))
@@ -169,7 +169,7 @@ def licences_apply(ctx: click.Context, person: str, setting_id: str, on: str | N
 
 
 def _decide(ctx: click.Context, app_id: int, approve: bool, on, by, reason) -> None:  # type: ignore[no-untyped-def]
-    from .. import licences as lic
+    from ..delivery import licences as lic
 
     result = lic.decide_trainee_application(
         workspace(ctx).store,
@@ -220,7 +220,7 @@ def licences_applications(
     """Trainee licence applications and their state (an approval lapses with the licence)."""
     from dataclasses import asdict
 
-    from .. import licences as lic
+    from ..delivery import licences as lic
 
     apps = lic.trainee_applications(workspace(ctx).store, today_or(as_of), state=state)
     if as_json:

@@ -248,8 +248,8 @@ def completion_details(ws: Any, conn: Any, completion_id: int) -> CompletionCert
     """What a course-completion certificate says, read from the records."""
     import sqlalchemy as sa
 
-    from ..access import allowed
     from ..store import schema as t
+    from ..trust.access import allowed
     from .settings import settings_for
 
     c = t.completions
@@ -331,7 +331,7 @@ def group_certificates(
     completed its course (the Lead hands them out at the end of the term)."""
     import sqlalchemy as sa
 
-    from ..groups.core import load_group
+    from ..delivery.groups.core import load_group
     from ..records.load import current_completions
     from ..store import schema as t
 

@@ -18,7 +18,6 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ..access import require
 from ..errors import ImatterError, InvalidCredential, NotFound
 from ..programme import (
     AllOf,
@@ -28,6 +27,7 @@ from ..programme import (
     Role,
 )
 from ..store.schema import award_revocations, awards, completions, credentials, people
+from ..trust.access import require
 from .jsonld import OB_V3, VC_V2, check_fully_defined
 from .proof import sign, xsd_datetime
 from .shape import check_shape
@@ -316,7 +316,7 @@ def pending_reason(ws: Any, conn: sa.Connection, award_id: str) -> str | None:
 
 def pending_awards(ws: Any, conn: sa.Connection) -> list[dict[str, Any]]:
     """Awards that stand but have no credential yet, oldest first, with the reason."""
-    from ..access import visible_people
+    from ..trust.access import visible_people
 
     query = (
         sa.select(awards.c.id, awards.c.role_id, awards.c.granted_at, people.c.name)

@@ -332,8 +332,8 @@ def key_fingerprint(entry: PublicKeyEntry) -> str:
 def _key_event(ws: Any, event: str, work: Any) -> Any:
     """Run `work(key_store, conn)` as an organisation admin, and write the key event (with the
     fingerprint of the active key) into the audit chain in the same transaction."""
-    from ..access import require
     from ..store.audit import append_event
+    from ..trust.access import require
     from .settings import settings_for
 
     store = settings_for(ws).key_store()

@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from ..access import allowed, require_or_missing, visible_people
 from ..errors import Duplicate, ImatterError, InvalidCredential, NotFound
 from ..store.schema import award_revocations, awards, credentials, people
 from ..store.schema import settings as settings_table
+from ..trust.access import allowed, require_or_missing, visible_people
 from .keys import KeyDocument
 from .settings import CredentialSettings, settings_for
 

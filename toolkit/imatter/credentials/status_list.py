@@ -216,7 +216,7 @@ def publish_list(
 
 def publish_all(conn: sa.Connection, settings: Any, *, now: dt.datetime) -> list[dict[str, Any]]:
     """Re-sign and write every status list (after revocations, withdrawals or a key rotation)."""
-    from ..access import require
+    from ..trust.access import require
 
     require(conn, "keys.manage")
     ids = (

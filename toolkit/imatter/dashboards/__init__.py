@@ -76,7 +76,7 @@ def dashboard_env(
     course_dirs: Iterable[Path] = (),
 ) -> dict[str, str]:
     """The environment the dashboard kernels read their workspace, person and date from."""
-    from ..access import identity
+    from ..trust.access import identity
 
     env = dict(os.environ)
     # Voila finds the dashboards' page template (data/jupyter/voila/templates/imatter) here.

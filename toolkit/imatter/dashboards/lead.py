@@ -1,8 +1,8 @@
 """The Lead Professional dashboard: my groups, their attendance (take the register), each
 learner's progress, reflections waiting to be marked, and who is eligible next.
 
-Everything goes through the Python API (imatter.groups, imatter.dashboards.data); the widget
-only arranges it. `LeadDashboard(ws, today).widget` is what the notebook displays.
+Everything goes through the Python API (imatter.delivery.groups, imatter.dashboards.data); the
+widget only arranges it. `LeadDashboard(ws, today).widget` is what the notebook displays.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import datetime as dt
 
 import ipywidgets as widgets
 
-from .. import groups
+from ..delivery import groups
 from ..errors import ImatterError
 from .common import (
     env_person,
@@ -136,8 +136,8 @@ class LeadDashboard:
     def _leaders(self) -> list[tuple[str, int]]:
         import sqlalchemy as sa
 
-        from ..groups.core import LEAD_ROLES
-        from ..licences import held_roles
+        from ..delivery.groups.core import LEAD_ROLES
+        from ..delivery.licences import held_roles
         from ..store import schema as t
 
         store, programme = self.ws.store, self.ws.programme
@@ -288,8 +288,8 @@ class LeadDashboard:
 
     # ------------------------------------------------------------------ actions
     def send_nomination(self) -> None:
-        from ..access import identity
         from ..services.nominations import nominate
+        from ..trust.access import identity
 
         if self.nominee.value is None:
             return

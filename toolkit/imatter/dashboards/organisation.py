@@ -8,9 +8,9 @@ import datetime as dt
 
 import ipywidgets as widgets
 
-from .. import licences
-from ..access import identity
+from ..delivery import licences
 from ..errors import ImatterError
+from ..trust.access import identity
 from .common import env_today, esc, frame, heading, note, open_context, table
 
 

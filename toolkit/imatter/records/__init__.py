@@ -7,7 +7,6 @@ from .awards import (
     add_action_plan,
     add_case,
     apply_for_role,
-    award_role,
     decide_application,
     list_awards,
 )
@@ -37,7 +36,6 @@ __all__ = [
     "add_person",
     "add_setting",
     "apply_for_role",
-    "award_role",
     "completion_history",
     "correct_completion",
     "decide_application",
@@ -57,3 +55,12 @@ __all__ = [
     "setting_records",
     "update_person",
 ]
+
+
+def __getattr__(name: str):  # type: ignore[no-untyped-def]
+    """`records.award_role` moved to `imatter.services.awards` (0.3.0); the old name works."""
+    if name == "award_role":
+        from ..services.awards import award_role
+
+        return award_role
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -6,11 +6,11 @@ import datetime as dt
 
 import sqlalchemy as sa
 
-from ..access import allowed, require
 from ..errors import Conflict, Duplicate, InvalidValue, NotFound
 from ..programme import Programme
 from ..store import Store
 from ..store import schema as t
+from ..trust.access import allowed, require
 from .clock import utcnow
 from .people import resolve_person
 

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from ..access import allowed, not_found_person, visible_person_ids
 from ..errors import ImatterError, ImportRowError, NotFound
 from ..programme import Programme
 from ..store import Store, bulk
 from ..store import schema as t
+from ..trust.access import allowed, not_found_person, visible_person_ids
 from .clock import utcnow
 from .completions import check_completion_date
 from .csvfile import EXTRA, one_line, parse_date, read_csv, read_table, shown

@@ -8,11 +8,11 @@ import unicodedata
 
 import sqlalchemy as sa
 
-from ..access import not_found_person, require, require_visible, visible_people
 from ..errors import Duplicate, InvalidValue, NotFound
 from ..programme import Programme
 from ..store import Store
 from ..store import schema as t
+from ..trust.access import not_found_person, require, require_visible, visible_people
 from .clock import utcnow
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

@@ -7,11 +7,11 @@ import re
 
 import sqlalchemy as sa
 
-from ..access import require
 from ..errors import Duplicate, ImatterError, InvalidValue, NotFound
 from ..programme import Programme
 from ..store import Store
 from ..store import schema as t
+from ..trust.access import require
 from .clock import utcnow
 
 SETTING_KINDS = ("school", "service")

@@ -11,11 +11,11 @@ import datetime as dt
 
 import sqlalchemy as sa
 
-from ..access import require
 from ..errors import Duplicate, InvalidValue, NotFound
 from ..programme import Programme
 from ..store import Store
 from ..store import schema as t
+from ..trust.access import require
 from .csvfile import clean_name
 from .people import normalise_email, resolve_person
 from .staff_import import position_of

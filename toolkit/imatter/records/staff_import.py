@@ -17,12 +17,12 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from ..access import allowed, current_actor, default_policy, require
-from ..access.policy import SCOPES
 from ..errors import ImportRowError, InvalidValue
 from ..programme import Programme
 from ..store import Store, bulk
 from ..store import schema as t
+from ..trust.access import allowed, current_actor, default_policy, require
+from ..trust.access.policy import SCOPES
 from .clock import utcnow
 from .csvfile import (
     EXTRA,

@@ -347,7 +347,7 @@ def roles_awarded(
 
     end = end or on
     _check_period(start, end)
-    from ..licences import held_roles
+    from ..delivery.licences import held_roles
 
     with store.read() as conn:
         info = _info(conn, scope)
@@ -624,7 +624,7 @@ def staff_trained(
     """
     import pandas as pd
 
-    from ..privacy.coverage import erased_name
+    from ..trust.privacy.coverage import erased_name
 
     aff = t.affiliations
     with store.read() as conn:

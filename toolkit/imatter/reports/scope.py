@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from ..access import allowed, require
 from ..errors import InvalidValue, NotFound
 from ..store import schema as t
+from ..trust.access import allowed, require
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -14,11 +14,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ..access import allowed, require, visible_people
 from ..errors import Conflict, Duplicate, InvalidValue, NotEligible, NotFound
 from ..records.people import resolve_person
 from ..store import Store
 from ..store import schema as t
+from ..trust.access import allowed, require, visible_people
 
 PENDING, APPROVED, DECLINED = "pending", "approved", "declined"
 STATUSES = (PENDING, APPROVED, DECLINED)
@@ -166,7 +166,7 @@ def _pending(conn: sa.Connection, nomination_id: int, on: dt.date) -> Nomination
 def approve(ws: Any, nomination_id: int, *, decided_by: str, on: dt.date) -> Nomination:
     """Approve a nomination: the role is awarded through the rules (and its credential issued
     when the issuer has a key); NotEligible leaves the nomination pending and says why."""
-    from ..records.awards import award_role
+    from .awards import award_role
 
     with ws.store.read() as conn:
         found = _pending(conn, nomination_id, on)

@@ -8,7 +8,7 @@ never a name or email), the time and two hashes:
     hash = sha256(prev_hash | seq | at | actor | action | tbl | row_key | data_sha256)
 
 so that editing, deleting, reordering or truncating records breaks the chain (see
-`imatter.audit` for verifying it and signing its head). On SQLite the digests are computed by
+`imatter.trust.audit` for verifying it and signing its head). On SQLite the digests are computed by
 functions this module registers on each connection; on PostgreSQL by one PL/pgSQL function that
 also serialises appends with a transaction advisory lock.
 """

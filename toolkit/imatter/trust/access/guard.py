@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from ..errors import NotFound, PermissionDenied
-from ..store import schema as t
+from ...errors import NotFound, PermissionDenied
+from ...store import schema as t
 from .actors import Actor, Grant, current_actor
 from .policy import SCOPES, default_policy
 

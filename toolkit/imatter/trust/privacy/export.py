@@ -18,10 +18,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from .. import clock
-from ..errors import ImatterError, NotFound
-from ..records.people import resolve_person
-from ..store import schema as t
+from ... import clock
+from ...errors import ImatterError, NotFound
+from ...records.people import resolve_person
+from ...store import schema as t
 from .coverage import Export, covered
 from .rows import Found, Subject, database_tables, find_rows, load_subject, plain
 
@@ -101,7 +101,7 @@ def export_person(ws: Any, person: str | int, out: str | Path, *, by: str | None
 
 def check_summary(summary: Any) -> None:
     """Raise ImatterError unless `summary` is a valid person.json (schemas/person-export)."""
-    from .. import jsonschemas
+    from ... import jsonschemas
 
     error = jsonschemas.best_error(SCHEMA, summary)
     if error is not None:
@@ -218,7 +218,7 @@ def _rows(table_name: str, columns: list[sa.Column], found: list[Found]) -> list
 
 
 def _csv(rows: list[dict[str, Any]], columns: list[str]) -> str:
-    from ..cells import safe_cell, safe_row
+    from ...cells import safe_cell, safe_row
 
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -269,7 +269,7 @@ def _write_zip(
 ) -> None:
     """Write the zip beside `out`, then, in one transaction with the audit record of the
     export, link it into place (never replacing a file). Nothing is left behind on error."""
-    from ..store.audit import append_event
+    from ...store.audit import append_event
 
     fd, tmp_name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
     tmp = Path(tmp_name)

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from .access import require
-from .errors import Duplicate, InvalidValue, NotFound
-from .programme import LEVELS, Programme
-from .records.people import resolve_person
-from .store import Store
-from .store import schema as t
+from ..errors import Duplicate, InvalidValue, NotFound
+from ..programme import LEVELS, Programme
+from ..records.people import resolve_person
+from ..store import Store
+from ..store import schema as t
+from ..trust.access import require
 
 CONTACT_POSITIONS = (
     "gp-safeguarding-lead",
@@ -135,9 +135,9 @@ class ClusterView:
 
 def cluster_view(store: Store, programme: Programme, cluster_id: str, on: dt.date) -> ClusterView:
     """Who is trained where in a cluster on a date, and its community contacts."""
-    from .eligibility.explain import setting_licence_problem
+    from ..eligibility.explain import setting_licence_problem
+    from ..records.load import current_completions
     from .licences import held_roles, setting_facts
-    from .records.load import current_completions
 
     aff, p, st, cc = t.affiliations, t.people, t.settings, t.cluster_contacts
     level_rank = {lvl: i for i, lvl in enumerate(LEVELS)}

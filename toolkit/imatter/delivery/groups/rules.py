@@ -18,7 +18,7 @@ import math
 from dataclasses import dataclass
 from fractions import Fraction
 
-from ..programme import Course
+from ...programme import Course
 
 ASSESSMENT_PREFIX = "assessment"
 

@@ -24,12 +24,12 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from .access import allowed, require
-from .eligibility.facts import AwardFact, SettingFact, setting_licence_problem
-from .errors import InvalidValue, NotEligible, NotFound
-from .programme import MembershipRule, Programme
-from .store import Store
-from .store import schema as t
+from ..eligibility.facts import AwardFact, SettingFact, setting_licence_problem
+from ..errors import InvalidValue, NotEligible, NotFound
+from ..programme import MembershipRule, Programme
+from ..store import Store
+from ..store import schema as t
+from ..trust.access import allowed, require
 
 TRAINEE_ROLE = "trainee-lead"
 
@@ -37,7 +37,7 @@ TRAINEE_ROLE = "trainee-lead"
 # ------------------------------------------------------------------ settings and awards
 def setting_facts(conn: sa.Connection, setting_ids: list[str]) -> dict[str, SettingFact]:
     """Each setting as a SettingFact carrying its licence and membership periods."""
-    from .records.load import setting_periods as periods
+    from ..records.load import setting_periods as periods
 
     if not setting_ids:
         return {}
@@ -67,9 +67,9 @@ def check_setting_licence(store: Store, programme: Programme, setting_id: str, o
     """Whether a setting meets the school licence rule, and what is missing (names its staff).
 
     Only for those who may see the setting's reports; another setting's looks missing."""
-    from .eligibility import evaluate_setting_licence
-    from .records.load import setting_records
-    from .records.settings import require_setting
+    from ..eligibility import evaluate_setting_licence
+    from ..records.load import setting_records
+    from ..records.settings import require_setting
 
     with store.read() as conn:
         require_setting(conn, setting_id)
@@ -103,7 +103,7 @@ def lapsed_licences(
 
 
 def _award_facts(conn: sa.Connection, person_ids: list[int]) -> list[tuple[sa.Row, AwardFact]]:
-    from .records.load import award_fact, current_awards, licence_setting_facts
+    from ..records.load import award_fact, current_awards, licence_setting_facts
 
     rows = current_awards(conn, person_ids)
     settings = licence_setting_facts(conn, rows)
@@ -196,7 +196,7 @@ INVOICE_COLUMNS = (
 
 def write_invoices_csv(lines: list[InvoiceLine], path: str | Path) -> Path:
     """The invoice summary as CSV (UTF-8, one row per membership, then a total row)."""
-    from .cells import safe_dict
+    from ..cells import safe_dict
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -401,8 +401,8 @@ class LicenceRow:
 
 def licence_report(store: Store, programme: Programme, on: dt.date) -> list[LicenceRow]:
     """Every setting: licensed and current? does it meet the rule? trainees, applications."""
-    from .eligibility import evaluate_setting_licence
-    from .records.load import setting_records
+    from ..eligibility import evaluate_setting_licence
+    from ..records.load import setting_records
 
     s, ap = t.settings, t.applications
     with store.read() as conn:
@@ -500,8 +500,8 @@ def apply_trainee_licence(
     NotEligible if the person is not a current member of staff there, or the setting is not
     licensed with a current membership on that date; Duplicate if one is already waiting.
     """
-    from .records.awards import apply_for_role
-    from .records.people import resolve_person
+    from ..records.awards import apply_for_role
+    from ..records.people import resolve_person
 
     programme.role(TRAINEE_ROLE)
     aff = t.affiliations
@@ -541,7 +541,7 @@ def decide_trainee_application(
     reason: str | None = None,
 ) -> TraineeApplication:
     """Approve (only while the setting is licensed) or refuse (with a reason) an application."""
-    from .records.awards import decide_application
+    from ..records.awards import decide_application
 
     with store.read() as conn:
         row = _application(conn, application_id)

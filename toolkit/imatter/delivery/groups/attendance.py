@@ -13,12 +13,12 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from ..errors import Conflict, ImatterError, InvalidValue, NotFound
-from ..programme import Programme
-from ..records.clock import utcnow
-from ..records.people import resolve_person
-from ..store import Store
-from ..store import schema as t
+from ...errors import Conflict, ImatterError, InvalidValue, NotFound
+from ...programme import Programme
+from ...records.clock import utcnow
+from ...records.people import resolve_person
+from ...store import Store
+from ...store import schema as t
 from .core import Group, check_recorder, load_group, person_label, require_change
 
 ATTENDANCE_COLUMNS = ("group", "date", "person", "present")
@@ -161,9 +161,9 @@ def import_attendance(
     recorded unless every row is good. The whole file is checked with one query per table, and
     new marks are written with one executemany (audited in batch). Returns the number of marks.
     """
-    from ..cells import unsafe_cell
-    from ..records.csvfile import read_table
-    from ..store import bulk
+    from ...cells import unsafe_cell
+    from ...records.csvfile import read_table
+    from ...store import bulk
 
     path = Path(path)
     table = read_table(path, ATTENDANCE_COLUMNS, ATTENDANCE_OPTIONAL, aliases=ATTENDANCE_HEADERS)
@@ -183,11 +183,11 @@ def _import_marks(  # noqa: C901 - one pass over the rows, every check in file o
 ) -> int:
     from collections import defaultdict
 
-    from ..access import not_found_person
-    from ..errors import ImatterError
-    from ..records.csv_import import people_by_ref, refuse
-    from ..records.csvfile import EXTRA, parse_date, shown
-    from ..store import bulk
+    from ...errors import ImatterError
+    from ...records.csv_import import people_by_ref, refuse
+    from ...records.csvfile import EXTRA, parse_date, shown
+    from ...store import bulk
+    from ...trust.access import not_found_person
 
     problems: dict[int, list[str]] = defaultdict(list)
     parsed: list[tuple[int, int, dt.date, str, bool]] = []
@@ -399,7 +399,7 @@ def register(store: Store, group_id: int) -> Register:
 
 def write_register_template(store: Store, group_id: int, path: str | Path, today: dt.date) -> Path:
     """A CSV to fill in and import: one row per learner per session held by `today`."""
-    from ..cells import safe_row
+    from ...cells import safe_row
 
     reg = register(store, group_id)
     path = Path(path)

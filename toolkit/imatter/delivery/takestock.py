@@ -14,11 +14,11 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from .access import require, require_or_missing
-from .errors import InvalidValue, NotFound
-from .records.clock import utcnow
-from .store import Store
-from .store import schema as t
+from ..errors import InvalidValue, NotFound
+from ..records.clock import utcnow
+from ..store import Store
+from ..store import schema as t
+from ..trust.access import require, require_or_missing
 
 
 @dataclass(frozen=True)
@@ -142,7 +142,7 @@ def record_self_review(
     InvalidValue lists every problem (a characteristic missing, a rating off the scale, an empty
     evidence note) and nothing is recorded.
     """
-    from .records.settings import require_setting
+    from ..records.settings import require_setting
 
     problems = []
     for c in CHARACTERISTICS:
@@ -195,8 +195,8 @@ def record_self_review(
 def read_review_csv(path: str | Path) -> dict[int, tuple[int, str]]:
     """Ratings from a CSV (characteristic, rating, evidence[, title]); ImportRowError lists
     every bad line."""
-    from .errors import ImportRowError
-    from .records.csv_import import read_csv
+    from ..errors import ImportRowError
+    from ..records.csv_import import read_csv
 
     path = Path(path)
     ratings: dict[int, tuple[int, str]] = {}
@@ -227,7 +227,7 @@ def write_review_template(path: str | Path) -> Path:
     """A CSV to fill in: one row per characteristic, with its title, rating and evidence blank."""
     import csv
 
-    from .cells import safe_row
+    from ..cells import safe_row
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -278,7 +278,7 @@ def get_review(store: Store, review_id: int) -> SelfReview:
 def review_history(store: Store, setting_id: str) -> list[SelfReview]:
     """A setting's self-reviews, oldest first: how its ratings moved over time."""
     with store.read() as conn:
-        from .records.settings import require_setting
+        from ..records.settings import require_setting
 
         require_setting(conn, setting_id)
         require(conn, "delivery.read", setting=setting_id)  # another's: as if missing
@@ -309,8 +309,8 @@ class Action:
 def read_plan_csv(path: str | Path) -> list[Action]:
     """Actions from a CSV (characteristic, action, owner, due); ImportRowError lists every bad
     line."""
-    from .errors import ImportRowError
-    from .records.csv_import import read_csv
+    from ..errors import ImportRowError
+    from ..records.csv_import import read_csv
 
     path = Path(path)
     actions, problems = [], []
@@ -499,7 +499,7 @@ def review_plan(
                 raise missing
             require_or_missing(conn, "delivery.read", missing, setting=plan.setting_id)
         else:
-            from .records.settings import require_setting
+            from ..records.settings import require_setting
 
             require_setting(conn, str(setting))
             require(conn, "delivery.read", setting=setting)  # another's: as if missing

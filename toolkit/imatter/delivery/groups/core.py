@@ -17,13 +17,13 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from ..access import allowed, require
-from ..errors import Conflict, Duplicate, InvalidValue, NotFound, PermissionDenied
-from ..programme import Course, Programme
-from ..records.clock import utcnow
-from ..records.people import resolve_person
-from ..store import Store
-from ..store import schema as t
+from ...errors import Conflict, Duplicate, InvalidValue, NotFound, PermissionDenied
+from ...programme import Course, Programme
+from ...records.clock import utcnow
+from ...records.people import resolve_person
+from ...store import Store
+from ...store import schema as t
+from ...trust.access import allowed, require
 
 AUDIENCES = ("staff", "parents")
 # Roles that may lead a group in a setting (the Trainer role, from the programme, may too).
@@ -190,11 +190,11 @@ def insert_group(
             "and trainer-led events run across settings)"
         )
     if setting is not None:
-        from ..records.settings import require_setting
+        from ...records.settings import require_setting
 
         require_setting(conn, setting)
     check_leader(conn, programme, course, leader_id, on)
-    from ..eligibility import short_title
+    from ...eligibility import short_title
 
     name = " ".join((name or "").split()) or (
         f"{short_title(course.title)} {audience} group {term}"
@@ -299,8 +299,8 @@ def insert_member(
 def _prerequisite_advice(
     conn: sa.Connection, programme: Programme, course_id: str, person_id: int, on: dt.date
 ) -> list[str]:
-    from ..eligibility import short_title
-    from ..records.load import current_completions
+    from ...eligibility import short_title
+    from ...records.load import current_completions
 
     done = {r.course_id for r in current_completions(conn, [person_id]) if r.completed_on <= on}
     return [

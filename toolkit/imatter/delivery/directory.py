@@ -20,13 +20,13 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from .access import require_self_or, visible_people
-from .errors import Conflict, Duplicate, NotFound
-from .programme import Programme
-from .records.clock import utcnow
-from .records.people import resolve_person
-from .store import Store
-from .store import schema as t
+from ..errors import Conflict, Duplicate, NotFound
+from ..programme import Programme
+from ..records.clock import utcnow
+from ..records.people import resolve_person
+from ..store import Store
+from ..store import schema as t
+from ..trust.access import require_self_or, visible_people
 
 DIRECTORY_ROLES = ("school-lead", "community-lead", "trainer")
 PAGE_NAME = "directory"
@@ -247,7 +247,7 @@ def render_directory_html(
     entries: list[Entry], *, generated_on: dt.date, title: str = "Directory"
 ) -> str:
     """The searchable directory as one self-contained HTML fragment (inline CSS and script)."""
-    from .templates import render
+    from ..templates import render
 
     # JSON inside <script>: escape '<' so that no text can close the script element.
     data = json.dumps(_page_data(entries), ensure_ascii=False).replace("<", "\\u003c")
@@ -288,7 +288,7 @@ def write_directory_page(
         encoding="utf-8",
     )
     page = folder / f"{PAGE_NAME}.html"
-    from .templates import render
+    from ..templates import render
 
     page.write_text(
         render("page.html", title=f"{programme.name} directory", body=fragment, css=None),

@@ -9,9 +9,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ..errors import NotFound
-from ..records.people import resolve_person
-from ..store import schema as t
+from ...errors import NotFound
+from ...records.people import resolve_person
+from ...store import schema as t
 from .coverage import Covered, Erase, Export, Match, covered, erased_name, label
 from .matching import Terms
 

@@ -25,9 +25,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ..errors import Duplicate, InvalidValue, PermissionDenied
-from ..records.clock import utcnow
-from ..records.people import resolve_person
+from ...errors import Duplicate, InvalidValue, PermissionDenied
+from ...records.clock import utcnow
+from ...records.people import resolve_person
 from .coverage import NOT_SCANNED, Erase, Match, covered, erased_name
 from .export import workspace_files
 from .matching import Terms, fit
@@ -71,7 +71,7 @@ def erase_person(
     :raises NotFound: no such person. :raises Duplicate: the person is already erased.
     :raises InvalidValue: no reason given.
     """
-    from ..store.audit import append_event
+    from ...store.audit import append_event
     from . import authorise
 
     if not reason or not reason.strip():
@@ -290,7 +290,7 @@ def _file_terms(subject: Subject) -> Terms:
 # ------------------------------------------------------------------ after the commit
 def _gradebooks(ws: Any, subject: Subject, notes: list[str]) -> Any:
     """Erase the person from every nbgrader gradebook in the workspace; say what failed."""
-    from ..assess.course_dir import student_id
+    from ...assess.course_dir import student_id
     from .gradebooks import clean_gradebooks
 
     result = clean_gradebooks(Path(ws.path), student_id(subject.id), subject.terms)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from ..errors import ImatterError, PermissionDenied
+from ...errors import ImatterError, PermissionDenied
 from .actors import Actor, current_actor
 from .policy import OPEN, SELF, default_policy
 

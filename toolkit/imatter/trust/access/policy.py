@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from ..errors import ImatterError
+from ...errors import ImatterError
 
 SCOPES = ("own", "other", "none")
 
@@ -32,7 +32,8 @@ class Policy:
     allowed: frozenset[tuple[str, str, str]]  # (actor, action, scope)
     # CLI command path ("keys rotate") -> action, `open` or `self:ACTION`
     commands: dict[str, str] = field(default_factory=dict)
-    # public API function ("imatter.takestock.review_history") -> action, `open` or `self:ACTION`
+    # public API function ("imatter.delivery.takestock.review_history") -> action, `open` or
+    # `self:ACTION`
     api: dict[str, str] = field(default_factory=dict)
 
     def allows(self, actor: str, action: str, scope: str) -> bool:

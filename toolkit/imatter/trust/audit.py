@@ -18,13 +18,13 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from ..errors import ImatterError
+from ..store.audit import GENESIS, audited_tables, chain_hash, current_actor, current_rows
+from ..store.schema import audit_log, audit_seals, metadata
 from .access import require
-from .errors import ImatterError
-from .store.audit import GENESIS, audited_tables, chain_hash, current_actor, current_rows
-from .store.schema import audit_log, audit_seals, metadata
 
 if TYPE_CHECKING:
-    from .workspace import Workspace
+    from ..workspace import Workspace
 
 HEAD_TYPE = "imatter-audit-head"
 GUARDS_SQLITE = {"audit_log_no_update", "audit_log_no_delete"}
@@ -235,7 +235,7 @@ def _check_head(report: AuditReport, head: Head, hashes_at: dict[int, str], wher
 def _verify_signature(ws: Workspace, head: Head, where: str) -> str | None:
     from cryptography.exceptions import InvalidSignature
 
-    from .credentials.settings import settings_for
+    from ..credentials.settings import settings_for
 
     entry = settings_for(ws).key_store().keyring().find(head.key_id)
     if entry is None:
@@ -309,7 +309,7 @@ def _unb64(text: str) -> bytes:
 
 def seal(ws: Workspace, out: Path | None = None) -> Head:
     """Sign the current head with the issuer key, keep it in the database, optionally a file."""
-    from .credentials.settings import settings_for
+    from ..credentials.settings import settings_for
 
     if out is not None and out.exists():
         raise AuditError(f"{out} already exists; choose a new file name for this head")
@@ -321,7 +321,7 @@ def seal(ws: Workspace, out: Path | None = None) -> Head:
         ).first()
         if last is None:
             raise AuditError("the audit log is empty; there is nothing to seal yet")
-        from .clock import stamp
+        from ..clock import stamp
 
         now = stamp()
         unsigned = Head(last.seq, last.hash, now, current_actor(), key_id, "")
@@ -337,7 +337,7 @@ def seal(ws: Workspace, out: Path | None = None) -> Head:
             )
         )
         if out is not None:
-            from .credentials.keys import write_json_atomic
+            from ..credentials.keys import write_json_atomic
 
             write_json_atomic(out, head.to_json())
     return head
@@ -345,7 +345,7 @@ def seal(ws: Workspace, out: Path | None = None) -> Head:
 
 def read_head(path: Path) -> Head:
     """A head file written by `seal`, or AuditError naming the file and what is wrong."""
-    from .safejson import refuse_hostile
+    from ..safejson import refuse_hostile
 
     try:
         text = path.read_text(encoding="utf-8")

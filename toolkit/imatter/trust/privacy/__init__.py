@@ -21,7 +21,7 @@ from .rows import describe_person
 def authorise(conn: Any, action: str, person_id: int, ref: str | int) -> None:
     """The access guard, called first inside each use case's transaction.
 
-    A person the actor may not read is reported as not found (as `imatter.access` does
+    A person the actor may not read is reported as not found (as `imatter.trust.access` does
     everywhere); otherwise the actor needs `action` (privacy.export, privacy.erase) for them.
     """
     from ..access import require, require_visible

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from ..errors import InvalidValue, NotFound, PermissionDenied
-from ..store import audit
-from ..store import schema as t
+from ...errors import InvalidValue, NotFound, PermissionDenied
+from ...store import audit
+from ...store import schema as t
 from .policy import default_policy
 
 _acting: contextvars.ContextVar[Actor | None] = contextvars.ContextVar(
@@ -199,7 +199,7 @@ def grant_access(conn: sa.Connection, name: str, role: str, *, setting: str | No
         )
     ).first()
     if clash is not None:
-        from ..errors import Duplicate
+        from ...errors import Duplicate
 
         raise Duplicate(f"'{key}' already has this access (grant {clash.id})")
     if first and key.lower() != me.identity.lower():
@@ -210,7 +210,7 @@ def grant_access(conn: sa.Connection, name: str, role: str, *, setting: str | No
 
 def _utcnow():  # type: ignore[no-untyped-def]
     # Imported here: the records package checks access, so access must not import it first.
-    from ..records.clock import utcnow
+    from ...records.clock import utcnow
 
     return utcnow()
 

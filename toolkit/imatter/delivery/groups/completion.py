@@ -17,13 +17,13 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from ..errors import InvalidValue
-from ..programme import Programme
-from ..records.clock import utcnow
-from ..records.completions import insert_completion
-from ..records.people import resolve_person
-from ..store import Store
-from ..store import schema as t
+from ...errors import InvalidValue
+from ...programme import Programme
+from ...records.clock import utcnow
+from ...records.completions import insert_completion
+from ...records.people import resolve_person
+from ...store import Store
+from ...store import schema as t
 from .attendance import Register, _mark, read_register
 from .core import (
     Group,
@@ -105,7 +105,7 @@ def _led_groups(
 def _current_completions(
     conn: sa.Connection, person_ids: list[int], course_id: str
 ) -> dict[int, sa.Row]:
-    from ..records.load import current_completions
+    from ...records.load import current_completions
 
     return {
         row.person_id: row
@@ -427,8 +427,8 @@ def completions_breaking_rule(store: Store, programme: Programme, on: dt.date) -
     rule in one of the person's study groups of the course on `on`, nor carry evidence
     recorded by hand (`stands_without_rule`): the fix is to withdraw each, or to supersede it
     with the evidence that it was met."""
-    from ..access import visible_person_ids
-    from ..records.load import current_completions
+    from ...records.load import current_completions
+    from ...trust.access import visible_person_ids
 
     g, gm = t.study_groups, t.group_members
     with store.read() as conn:
@@ -485,7 +485,7 @@ def withdraw_breaches(
 ) -> list[tuple[RuleBreach, int]]:
     """Withdraw every completion `completions_breaking_rule` lists, in one transaction;
     returns each with the id of its withdrawal record."""
-    from ..records.completions import supersede_completion
+    from ...records.completions import supersede_completion
 
     breaches = completions_breaking_rule(store, programme, on)
     done = []

@@ -23,11 +23,11 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from ..access import require
 from ..errors import StoreError
-from . import Store
-from .audit import append_event
-from .migrations import MIGRATIONS
+from ..store import Store
+from ..store.audit import append_event
+from ..store.migrations import MIGRATIONS
+from .access import require
 
 __all__ = [
     "BackupInfo",
