@@ -227,7 +227,7 @@ def _insert_grant(conn: sa.Connection, name: str, role: str, setting: str | None
                 granted_by=by,
                 granted_at=_utcnow(),
             )
-        ).inserted_primary_key[0]
+        ).inserted_primary_key[0]  # type: ignore[index]
     )
 
 

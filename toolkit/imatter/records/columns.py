@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -127,7 +127,7 @@ def load_columns(store: Store, programme: Programme, on: dt.date, *, names: bool
         else:
             masks_f = _mask_scan(pool, reader, q, params)
         people_f = pool.submit(reader.people, q.people, names)
-        small = {
+        small: dict[str, Future] = {
             "corrected": pool.submit(reader.rows, q.corrected, params),
             "awards": pool.submit(reader.ints, reader.days(q.awards), params, 5),
             "approved": pool.submit(reader.ints, reader.days(q.approved), params, 3),
