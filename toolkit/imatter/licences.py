@@ -64,7 +64,7 @@ def setting_problem(conn: sa.Connection, setting_id: str, on: dt.date) -> str | 
     return setting_licence_problem(found[setting_id], on)
 
 
-def check_setting_licence(store: Store, programme: Programme, setting_id: str, on: dt.date):  # type: ignore[no-untyped-def]
+def check_setting_licence(store: Store, programme: Programme, setting_id: str, on: dt.date):
     """Whether a setting meets the school licence rule, and what is missing (names its staff).
 
     Only for those who may see the setting's reports; another setting's looks missing."""
@@ -446,7 +446,7 @@ def licence_report(store: Store, programme: Programme, on: dt.date) -> list[Lice
             until = ""
             if current:
                 ends = [p.end for p in current]
-                until = "open-ended" if None in ends else max(ends).isoformat()  # type: ignore
+                until = "open-ended" if None in ends else max(e for e in ends if e).isoformat()
             members = [p.end for p in fact.memberships if p.start <= on and p.end is not None]
             report.append(
                 LicenceRow(

@@ -208,7 +208,7 @@ def grant_access(conn: sa.Connection, name: str, role: str, *, setting: str | No
     return _insert_grant(conn, key, role, setting, me.identity)
 
 
-def _utcnow():  # type: ignore[no-untyped-def]
+def _utcnow():
     # Imported here: the records package checks access, so access must not import it first.
     from ..records.clock import utcnow
 

@@ -22,7 +22,7 @@ _CASE_REF = re.compile(r"^(?=.*\d)[A-Za-z0-9][A-Za-z0-9-]{2,39}$")
 
 
 def award_role(
-    ws,  # type: ignore[no-untyped-def]
+    ws,
     person: str | int,
     role_id: str,
     on: dt.date,
@@ -81,11 +81,11 @@ def award_role(
     }
 
 
-def _main_setting(facts) -> str | None:  # type: ignore[no-untyped-def]
+def _main_setting(facts) -> str | None:
     return facts.settings[0].id if facts.settings else None
 
 
-def _issue_credential(ws, conn: sa.Connection, award_id: str):  # type: ignore[no-untyped-def]
+def _issue_credential(ws, conn: sa.Connection, award_id: str):
     """Issue the award's credential when the credentials feature and an issuer key exist."""
     try:
         from ..credentials import issue_award_credential, issuer_ready

@@ -342,7 +342,7 @@ class _SqliteReader(_Reader):
             return ThreadPoolExecutor(max_workers=1)
         return ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("fork"))
 
-    def _connect(self):  # type: ignore[no-untyped-def]
+    def _connect(self):
         import sqlite3
 
         conn = sqlite3.connect(self.uri, uri=True, check_same_thread=False)

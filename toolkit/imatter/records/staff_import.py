@@ -523,7 +523,7 @@ def _changes(plan: _Plan, row: _Row, person: sa.Row, links: list[sa.Row]) -> boo
 
 def _as_date(value: object) -> dt.date | None:
     if value is None or isinstance(value, dt.date):
-        return value  # type: ignore[return-value]
+        return value
     return dt.date.fromisoformat(str(value)[:10])
 
 
