@@ -12,7 +12,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import yaml
 
@@ -585,7 +585,7 @@ class _ExprContext:
             if not isinstance(value, list) or not value:
                 raise r.fail(line, here, "expected a non-empty list of requirements")
             parts = tuple(
-                self.parse(item, value.item_lines[i], f"{here}[{i}]")
+                self.parse(item, cast(_LineList, value).item_lines[i], f"{here}[{i}]")
                 for i, item in enumerate(value)
             )
             return AllOf(parts) if kind == "all" else AnyOf(parts)

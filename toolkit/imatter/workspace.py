@@ -36,7 +36,7 @@ class Workspace:
         return load_programme(self.programme_path)
 
     @cached_property
-    def store(self):  # type: ignore[no-untyped-def]
+    def store(self):
         from .store import Store
 
         return Store(self.db_url)

@@ -266,8 +266,8 @@ def check_notebook(data: bytes, expected: Expected, verdict: Verdict) -> None:
         verdict.problems.append(structural)
         return
 
-    meta = raw.get("metadata") if isinstance(raw.get("metadata"), dict) else {}
-    ours = meta.get("imatter") if isinstance(meta.get("imatter"), dict) else {}
+    meta = raw["metadata"] if isinstance(raw.get("metadata"), dict) else {}
+    ours = meta["imatter"] if isinstance(meta.get("imatter"), dict) else {}
     other_assessment = ours.get("assessment")
     if other_assessment and other_assessment != expected.assessment_id:
         verdict.problems.append(
@@ -498,9 +498,9 @@ def _archive_problem(handle: Any, name: str, packed: int, budget: _Budget) -> st
                     return why
             for info in entries:
                 if _is_archive(info.filename):
-                    with archive.open(info) as inner:
-                        data = io.BytesIO(inner.read())
-                    why = _archive_problem(data, info.filename, info.compress_size, budget)
+                    with archive.open(info) as opened:
+                        buffer = io.BytesIO(opened.read())
+                    why = _archive_problem(buffer, info.filename, info.compress_size, budget)
                     if why:
                         return why
         return None
@@ -781,13 +781,14 @@ def collect_exchange(
     }
     stamp = _stamp(now)
     held = course.root / "versions" / ".collecting" / stamp
-    for student in before:
-        shutil.copytree(course.submitted(student, assessment_id), held / student)
+    for sid in before:
+        shutil.copytree(course.submitted(sid, assessment_id), held / sid)
     api = nbgrader_api(course)
     check_result(api.collect(assessment_id, update=True), f"collect {assessment_id}")
     roster = {learner.student_id for learner in learners(course)}
     quarantine = _Quarantine(course, assessment_id, _stamp(now))
-    collected, unchanged, notes = [], [], []
+    collected, unchanged = [], []
+    notes: list[Note] = []
     for student in sorted((course.root / "submitted").iterdir()):
         folder = student / assessment_id
         if not folder.is_dir():
@@ -844,7 +845,7 @@ def quarantined(
 ) -> list[dict[str, Any]]:
     """What is kept in quarantine for an assessment and not yet resolved, newest batch first."""
     base = course.quarantine(assessment_id)
-    found = []
+    found: list[dict[str, Any]] = []
     if not base.is_dir():
         return found
     for note in sorted(base.rglob("*.problem.txt"), reverse=True):

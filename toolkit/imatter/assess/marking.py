@@ -51,7 +51,7 @@ class MarkItem:
 
 def same_person(a: str | None, b: str | None) -> bool:
     """Whether two marker names are the same person's (case and spacing aside)."""
-    return bool(a and b) and " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
+    return bool(a and b and " ".join(a.split()).casefold() == " ".join(b.split()).casefold())
 
 
 def first_markers(

@@ -263,7 +263,7 @@ def learner_results(
             comment = None
             if valid and role == "first":
                 comment = rows.comments.get(reflection.cell)
-            elif valid:
+            elif valid and mark is not None:
                 comment = mark.comment
             reflections.append(
                 ReflectionResult(
@@ -273,11 +273,11 @@ def learner_results(
                     sha,
                     blank,
                     reflection.max_points,
-                    dict(mark.levels) if valid else None,
-                    mark.points if valid else None,
+                    dict(mark.levels) if valid and mark is not None else None,
+                    mark.points if valid and mark is not None else None,
                     comment,
-                    mark.marker if valid else None,
-                    mark.marked_at if valid else None,
+                    mark.marker if valid and mark is not None else None,
+                    mark.marked_at if valid and mark is not None else None,
                     stale,
                 )
             )

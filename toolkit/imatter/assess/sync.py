@@ -128,7 +128,7 @@ def sync(
                         passed_on=on,
                     )
                 )
-            passed[result.student] = result.person_id  # type: ignore[assignment]
+            passed[result.student] = result.person_id
         # Now every pass is on record: apply the course's rule to each passed learner.
         statuses: dict[int, Any] = {}
         for student, person_id in passed.items():

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -113,7 +113,7 @@ def execute_notebooks(
         say(f"Executing {len(todo)} notebook(s) on {workers} process(es)...")
         args = [(str(p), timeout, allow_errors) for p in todo]
         if workers == 1:
-            results = map(_run_one, args)
+            results: Iterator[dict[str, Any]] = map(_run_one, args)
             pool = None
         else:
             import multiprocessing

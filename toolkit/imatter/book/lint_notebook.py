@@ -42,9 +42,12 @@ MADE_UP = re.compile(
 class CourseFacts(Protocol):
     """What the notebook checks need to know about the course (from the catalogue)."""
 
-    id: str
-    level: str
-    audience: str
+    @property
+    def id(self) -> str: ...
+    @property
+    def level(self) -> str: ...
+    @property
+    def audience(self) -> str: ...
 
 
 # ---------------------------------------------------------------- notebooks

@@ -118,9 +118,9 @@ def _condition(req: Requirement, links: _Links, programme: Programme) -> str:
             return f"Hold the {names[0]} role now (awarded and not expired or revoked)."
         return f"Hold one of these roles now: {', '.join(names)}."
     if isinstance(req, Held):
-        names = " or ".join(links.role(r) for r in req.roles)
+        held = " or ".join(links.role(r) for r in req.roles)
         years = "1 year" if req.years == 1 else f"{req.years} years"
-        return f"Have held {names} without a break for at least {years}."
+        return f"Have held {held} without a break for at least {years}."
     if isinstance(req, InSetting):
         if req.licensed:
             return "Belong to a licensed I Matter setting whose annual membership is current."

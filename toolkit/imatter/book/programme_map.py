@@ -219,7 +219,7 @@ def render_svg(
         f'<rect x="0" y="0" width="{width:.0f}" height="{height:.0f}" rx="12" fill="#ffffff"/>',
     ]
     # Legend: one swatch per level, in words as well as colour.
-    x = MARGIN
+    x: float = MARGIN
     for level in LEVELS:
         out.append(
             f'<rect x="{x}" y="{MARGIN}" width="16" height="16" rx="3" fill="{LEVEL_FILL[level]}" '

@@ -64,7 +64,7 @@ def make_server(html_dir: Path, host: str = "127.0.0.1", port: int = 8000) -> Th
 
 def server_url(server: ThreadingHTTPServer) -> str:
     host, port = server.server_address[:2]
-    return url(host, port)
+    return url(str(host), port)
 
 
 def url(host: str, port: int) -> str:

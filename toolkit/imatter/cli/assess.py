@@ -40,7 +40,7 @@ def _command(ctx: click.Context) -> str:
     return "imatter assess"
 
 
-def _course(ctx: click.Context):  # type: ignore[no-untyped-def]
+def _course(ctx: click.Context):
     """The course directory, once the actor may do this command's action on it."""
     from ..assess.course_dir import open_course_dir
 
@@ -57,7 +57,7 @@ class _Named:
         self.course_id = None
 
 
-def _guard(ctx: click.Context, course) -> None:  # type: ignore[no-untyped-def]
+def _guard(ctx: click.Context, course) -> None:
     """The command's action (permissions.yml) on this course directory (see assess.guard)."""
     from ..assess.guard import require_course
     from ..trust.access.gate import command_action
@@ -75,7 +75,7 @@ def _sources(ctx: click.Context) -> Path:
     return Path(obj.get("sources") or default_sources())
 
 
-def _study_group_of(ctx: click.Context, store) -> int | None:  # type: ignore[no-untyped-def]
+def _study_group_of(ctx: click.Context, store) -> int | None:
     """The study group a --group names, when it is the number of one in the store."""
     import sqlalchemy as sa
 
@@ -739,7 +739,7 @@ def moderate(
             click.echo("All disagreements resolved.")
 
 
-def _warn_stale(ctx: click.Context, course, assessment_id: str, store) -> None:  # type: ignore[no-untyped-def]
+def _warn_stale(ctx: click.Context, course, assessment_id: str, store) -> None:
     """Say when feedback already handed back no longer matches the marks."""
     from ..assess.feedback import stale_feedback
 

@@ -13,7 +13,7 @@ root_option = click.option(
 )
 
 
-def _project(ctx: click.Context, root: str | None):  # type: ignore[no-untyped-def]
+def _project(ctx: click.Context, root: str | None):
     from ..book.project import find_project
 
     obj = ctx.find_root().obj or {}

@@ -19,7 +19,7 @@ def who(given: str | None = None) -> str:
     return given or identity()
 
 
-def workspace(ctx: click.Context):  # type: ignore[no-untyped-def]
+def workspace(ctx: click.Context):
     """The workspace named by the global options, acting as `--as` (or $IMATTER_USER)."""
     from ..trust.access import use_identity
     from ..workspace import open_workspace
@@ -37,7 +37,7 @@ def command_path(ctx: click.Context) -> str:
     return " ".join(ctx.command_path.split()[1:])
 
 
-def gate(ctx: click.Context, ws) -> None:  # type: ignore[no-untyped-def]
+def gate(ctx: click.Context, ws) -> None:
     """Refuse, before the command runs, an identity that may not attempt it at all."""
     from ..trust.access.gate import command_action, require_command
 

@@ -261,7 +261,7 @@ def person_update(
         click.echo(f"  {line}")
 
 
-def _uk_date(value: str | None, option: str):  # type: ignore[no-untyped-def]
+def _uk_date(value: str | None, option: str):
     """A date option in UK (31/12/2026) or ISO (2026-12-31) form."""
     if value is None:
         return None

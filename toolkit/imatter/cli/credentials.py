@@ -20,7 +20,7 @@ def _now() -> dt.datetime:
     return now().replace(microsecond=0)
 
 
-def _settings(ctx: click.Context):  # type: ignore[no-untyped-def]
+def _settings(ctx: click.Context):
     from ..credentials.settings import settings_for
 
     ws = workspace(ctx)

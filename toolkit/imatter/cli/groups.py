@@ -228,7 +228,7 @@ def group_show(ctx: click.Context, group_id: int, as_of: str | None, as_json: bo
     )
 
 
-def _register_text(reg) -> str:  # type: ignore[no-untyped-def]
+def _register_text(reg) -> str:
     headers = ["learner"] + [
         s.held_on.strftime("%d %b") + (" (x)" if s.cancelled else "") for s in reg.sessions
     ]
@@ -246,7 +246,7 @@ def _register_text(reg) -> str:  # type: ignore[no-untyped-def]
     return table(rows, headers) + f"\n{key}"
 
 
-def _status_json(status) -> dict:  # type: ignore[no-untyped-def]
+def _status_json(status) -> dict:
     from dataclasses import asdict
 
     reg = status.register

@@ -168,7 +168,7 @@ def licences_apply(ctx: click.Context, person: str, setting_id: str, on: str | N
     click.echo(f"Recorded trainee licence application {app}")
 
 
-def _decide(ctx: click.Context, app_id: int, approve: bool, on, by, reason) -> None:  # type: ignore[no-untyped-def]
+def _decide(ctx: click.Context, app_id: int, approve: bool, on, by, reason) -> None:
     from ..delivery import licences as lic
 
     result = lic.decide_trainee_application(

@@ -45,7 +45,7 @@ progress_option = click.option(
 )
 
 
-def _scope(setting_id: str | None, cluster_id: str | None, group_id: str | None):  # type: ignore[no-untyped-def]
+def _scope(setting_id: str | None, cluster_id: str | None, group_id: str | None):
     from ..reports import Scope
 
     given = [
@@ -60,7 +60,7 @@ def _scope(setting_id: str | None, cluster_id: str | None, group_id: str | None)
     return Scope(*given[0])
 
 
-def _emit(report, fmt: str, output: str | None, progress: bool | None) -> None:  # type: ignore[no-untyped-def]
+def _emit(report, fmt: str, output: str | None, progress: bool | None) -> None:
     from ..reports.render import render
 
     if fmt in ("xlsx", "html") and output is None:

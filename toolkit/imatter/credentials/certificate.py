@@ -116,7 +116,7 @@ class _Page:
 
     def line(
         self, text: str, y_mm: float, size: float, *, bold: bool = False, accent=False
-    ) -> None:  # type: ignore[no-untyped-def]
+    ) -> None:
         font = self.bold if bold else self.regular
         self.pdf.setFillColor(self.accent if accent else self.colors.black)
         self.pdf.setFont(font, _fit(self.pdf, text, font, size, self.width - 80 * self.mm))
@@ -206,13 +206,13 @@ def render_completion_certificate(data: CompletionCertificateData) -> bytes:
     return page.done()
 
 
-def _fit(pdf, text: str, font: str, size: float, room: float) -> float:  # type: ignore[no-untyped-def]
+def _fit(pdf, text: str, font: str, size: float, room: float) -> float:
     while size > 10 and pdf.stringWidth(text, font, size) > room:
         size -= 1
     return size
 
 
-def certificate_for(ws, conn, ident: str, *, out: Path | None = None) -> Path:  # type: ignore[no-untyped-def]
+def certificate_for(ws, conn, ident: str, *, out: Path | None = None) -> Path:
     """Write the certificate of one credential (default `<workspace>/certificates/<uuid>.pdf`)."""
     from .keys import write_bytes_atomic
     from .pages import page_url

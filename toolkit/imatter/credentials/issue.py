@@ -366,7 +366,7 @@ def issue_pending(
     return issued, waiting
 
 
-def _evidence(conn: sa.Connection, award: Mapping[str, Any]) -> list[EvidenceItem]:
+def _evidence(conn: sa.Connection, award: sa.RowMapping) -> list[EvidenceItem]:
     try:
         ids = json.loads(award["evidence"] or "[]")
     except json.JSONDecodeError:

@@ -114,7 +114,7 @@ def expand(document: Mapping[str, Any], loader: DocumentLoader | None = None) ->
 
 
 def _jsonld_reason(err: Exception) -> str:
-    parts = []
+    parts: list[str] = []
     current: Any = err
     while current is not None and len(parts) < 4:
         message = getattr(current, "message", None) or str(current).splitlines()[0]

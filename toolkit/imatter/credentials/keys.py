@@ -352,12 +352,12 @@ def _key_event(ws: Any, event: str, work: Any) -> Any:
 
 def init_issuer_key(ws: Any, *, now: dt.datetime) -> PublicKeyEntry:
     """Make the workspace's first issuer key (admins only; recorded in the audit log)."""
-    return _key_event(ws, "init", lambda store, _conn: store.init(now=now))  # type: ignore[no-any-return]
+    return _key_event(ws, "init", lambda store, _conn: store.init(now=now))
 
 
 def rotate_issuer_key(ws: Any, *, now: dt.datetime) -> PublicKeyEntry:
     """Replace the active issuer key (admins only; recorded in the audit log)."""
-    return _key_event(ws, "rotate", lambda store, _conn: store.rotate(now=now))  # type: ignore[no-any-return]
+    return _key_event(ws, "rotate", lambda store, _conn: store.rotate(now=now))
 
 
 def publish_issuer(ws: Any, *, now: dt.datetime) -> tuple[Path, list[dict[str, Any]]]:
@@ -370,4 +370,4 @@ def publish_issuer(ws: Any, *, now: dt.datetime) -> tuple[Path, list[dict[str, A
     def work(store: KeyStore, conn: Any) -> tuple[Path, list[dict[str, Any]]]:
         return store.publish(), publish_all(conn, settings, now=now)
 
-    return _key_event(ws, "publish", work)  # type: ignore[no-any-return]
+    return _key_event(ws, "publish", work)

@@ -301,7 +301,7 @@ def _check_status(
             raise _not_ob(f"statusListIndex '{index_text}' is not a whole number")
         index = int(index_text)
         status_list = resolve_status(url) if isinstance(url, str) else None
-        if status_list is None:
+        if status_list is None or not isinstance(url, str):
             raise InvalidCredential(
                 f"cannot check revocation: the status list {url} is not available here; "
                 "pass it with --status-list FILE"

@@ -32,7 +32,7 @@ CSS = """<style>
 </style>"""
 
 
-def open_context(workspace=None):  # type: ignore[no-untyped-def]
+def open_context(workspace=None):
     """The workspace given, else the one named by the environment (as `imatter dashboard`
     sets it)."""
     if workspace is not None:
@@ -95,7 +95,7 @@ def frame(children: Sequence[widgets.Widget]) -> widgets.VBox:
     return box
 
 
-def person_options(store, ids: Iterable[int] | None = None) -> list[tuple[str, int]]:  # type: ignore[no-untyped-def]
+def person_options(store, ids: Iterable[int] | None = None) -> list[tuple[str, int]]:
     """(label, id) pairs for a dropdown of people (all, or those given), by name."""
     import sqlalchemy as sa
 

@@ -32,7 +32,7 @@ PRESENT, ABSENT, NOT_TAKEN = "✓", "✗", "·"
 class LeadDashboard:
     """The widgets and their callbacks (kept on the object so that tests can drive them)."""
 
-    def __init__(self, ws, today: dt.date, person: str | None = None) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, ws, today: dt.date, person: str | None = None) -> None:
         self.ws = ws
         self.today = today
         self.lead = widgets.Dropdown(description="Lead", layout=widgets.Layout(width="420px"))
@@ -125,7 +125,7 @@ class LeadDashboard:
         )
         self.refresh_lead()
 
-    def _when(self, refresh):  # type: ignore[no-untyped-def]
+    def _when(self, refresh):
         def observer(_change: object) -> None:
             if not self._quiet:
                 refresh()
@@ -402,7 +402,7 @@ def attendance_table(status: groups.GroupStatus) -> str:
     )
 
 
-def lead_dashboard(ws=None, today: dt.date | None = None, person: str | None = None):  # type: ignore[no-untyped-def]
+def lead_dashboard(ws=None, today: dt.date | None = None, person: str | None = None):
     """The dashboard widget for the notebook: workspace, date and person from the environment
     unless given."""
     try:

@@ -15,7 +15,7 @@ from .common import env_today, esc, frame, heading, note, open_context, table
 
 
 class OrganisationView:
-    def __init__(self, ws, today: dt.date, decided_by: str | None = None) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, ws, today: dt.date, decided_by: str | None = None) -> None:
         self.ws = ws
         self.today = today
         self.decided_by = decided_by or identity()
@@ -236,7 +236,7 @@ class OrganisationView:
         self.refresh()
 
 
-def organisation_view(ws=None, today: dt.date | None = None):  # type: ignore[no-untyped-def]
+def organisation_view(ws=None, today: dt.date | None = None):
     """The organisation view widget for the notebook."""
     try:
         view = OrganisationView(open_context(ws), today or env_today())

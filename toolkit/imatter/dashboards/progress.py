@@ -24,7 +24,7 @@ from .common import (
 
 
 class ProgressPage:
-    def __init__(self, ws, today: dt.date, person: str | None = None) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, ws, today: dt.date, person: str | None = None) -> None:
         self.ws = ws
         self.today = today
         self.person = widgets.Dropdown(description="Me", layout=widgets.Layout(width="420px"))
@@ -53,7 +53,7 @@ class ProgressPage:
         self.body.value = progress_html(self.ws, pid, self.today)
 
 
-def progress_html(ws, person_id: int, today: dt.date) -> str:  # type: ignore[no-untyped-def]
+def progress_html(ws, person_id: int, today: dt.date) -> str:
     """The page's content for one person."""
     from ..eligibility import evaluate_person, short_title
     from ..records.load import person_records
@@ -120,7 +120,7 @@ def progress_html(ws, person_id: int, today: dt.date) -> str:  # type: ignore[no
     return "".join(parts)
 
 
-def progress_page(ws=None, today: dt.date | None = None, person: str | None = None):  # type: ignore[no-untyped-def]
+def progress_page(ws=None, today: dt.date | None = None, person: str | None = None):
     """The "my progress" widget for the notebook."""
     try:
         page = ProgressPage(open_context(ws), today or env_today(), person or env_person())

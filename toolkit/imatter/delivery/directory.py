@@ -61,7 +61,7 @@ def give_consent(
                     recorded_by=recorded_by,
                     recorded_at=utcnow(),
                 )
-            ).inserted_primary_key[0]
+            ).inserted_primary_key[0]  # type: ignore[index]
         )
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -63,7 +64,7 @@ def setting_problem(conn: sa.Connection, setting_id: str, on: dt.date) -> str | 
     return setting_licence_problem(found[setting_id], on)
 
 
-def check_setting_licence(store: Store, programme: Programme, setting_id: str, on: dt.date):  # type: ignore[no-untyped-def]
+def check_setting_licence(store: Store, programme: Programme, setting_id: str, on: dt.date):
     """Whether a setting meets the school licence rule, and what is missing (names its staff).
 
     Only for those who may see the setting's reports; another setting's looks missing."""
@@ -330,7 +331,7 @@ def days_words(days: int) -> str:
     return "1 day ago" if days == -1 else f"{-days} days ago"
 
 
-def _allowed_settings(conn: sa.Connection, rows: list[sa.Row]) -> list[sa.Row]:
+def _allowed_settings(conn: sa.Connection, rows: Sequence[sa.Row]) -> list[sa.Row]:
     """The settings rows the current actor may see reports of."""
     return [row for row in rows if allowed(conn, "reports.read", setting=row.id)]
 
@@ -408,7 +409,7 @@ def licence_report(store: Store, programme: Programme, on: dt.date) -> list[Lice
     with store.read() as conn:
         settings = _allowed_settings(conn, conn.execute(sa.select(s).order_by(s.c.id)).all())
         facts = setting_facts(conn, [row.id for row in settings])
-        waiting = dict(
+        waiting: dict[str, int] = dict(
             conn.execute(
                 sa.select(ap.c.setting_id, sa.func.count())
                 .where(ap.c.role_id == TRAINEE_ROLE, ap.c.status == "submitted")
@@ -445,7 +446,7 @@ def licence_report(store: Store, programme: Programme, on: dt.date) -> list[Lice
             until = ""
             if current:
                 ends = [p.end for p in current]
-                until = "open-ended" if None in ends else max(ends).isoformat()  # type: ignore
+                until = "open-ended" if None in ends else max(e for e in ends if e).isoformat()
             members = [p.end for p in fact.memberships if p.start <= on and p.end is not None]
             report.append(
                 LicenceRow(

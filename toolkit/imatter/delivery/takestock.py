@@ -178,7 +178,7 @@ def record_self_review(
                     reviewed_by=reviewed_by,
                     recorded_at=utcnow(),
                 )
-            ).inserted_primary_key[0]
+            ).inserted_primary_key[0]  # type: ignore[index]
         )
         for number, (rating, evidence) in sorted(ratings.items()):
             conn.execute(
@@ -398,7 +398,7 @@ def plan_from_review(
                     status="active",
                     created_by=created_by,
                 )
-            ).inserted_primary_key[0]
+            ).inserted_primary_key[0]  # type: ignore[index]
         )
         for a in actions:
             conn.execute(

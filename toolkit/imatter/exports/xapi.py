@@ -240,7 +240,7 @@ def xapi_statements(
         if info.group_ids is not None:
             marks = marks[marks["group_id"].isin(info.group_ids)]
         for m in within_period(marks, "held_on", start, end).itertuples(index=False):
-            obj = {
+            obj: dict[str, Any] = {
                 "objectType": "Activity",
                 "id": f"{b.base}/groups/{m.group_id}/sessions/{m.session_id}",
                 "definition": {

@@ -36,7 +36,7 @@ __all__ = [
 ]
 
 
-def questionnaire(course: str, stage: str, **options: Any):  # type: ignore[no-untyped-def]
+def questionnaire(course: str, stage: str, **options: Any):
     """The questionnaire widget a session notebook shows (see `impact.widget.questionnaire`)."""
     from .widget import questionnaire as build
 
@@ -50,49 +50,49 @@ def add_questionnaire_cells(notebook_path: str | Path, course: str, stage: str) 
     return add(notebook_path, course, stage)
 
 
-def write_answers_file(*args: Any, **kwargs: Any):  # type: ignore[no-untyped-def]
+def write_answers_file(*args: Any, **kwargs: Any):
     """Write one learner's answers file (see `impact.answers.write_answers_file`)."""
     from .answers import write_answers_file as write
 
     return write(*args, **kwargs)
 
 
-def read_answers_file(*args: Any, **kwargs: Any):  # type: ignore[no-untyped-def]
+def read_answers_file(*args: Any, **kwargs: Any):
     """Read and validate one answers file (see `impact.answers.read_answers_file`)."""
     from .answers import read_answers_file as read
 
     return read(*args, **kwargs)
 
 
-def collect_answers(*args: Any, **kwargs: Any):  # type: ignore[no-untyped-def]
+def collect_answers(*args: Any, **kwargs: Any):
     """Collect answers files under a folder into the store (see `impact.collect`)."""
     from .collect import collect_answers as collect
 
     return collect(*args, **kwargs)
 
 
-def impact_pairs(*args: Any, **kwargs: Any):  # type: ignore[no-untyped-def]
+def impact_pairs(*args: Any, **kwargs: Any):
     """Pre/post pairs per learner and item (see `impact.analysis.impact_pairs`)."""
     from .analysis import impact_pairs as pairs
 
     return pairs(*args, **kwargs)
 
 
-def impact_summary(*args: Any, **kwargs: Any):  # type: ignore[no-untyped-def]
+def impact_summary(*args: Any, **kwargs: Any):
     """Paired analysis per course and cohort (see `impact.analysis.impact_summary`)."""
     from .analysis import impact_summary as summary
 
     return summary(*args, **kwargs)
 
 
-def impact_report(*args: Any, **kwargs: Any):  # type: ignore[no-untyped-def]
+def impact_report(*args: Any, **kwargs: Any):
     """The paired analysis as a renderable report (see `impact.analysis.impact_report`)."""
     from .analysis import impact_report as report
 
     return report(*args, **kwargs)
 
 
-def paired_statistics(*args: Any, **kwargs: Any):  # type: ignore[no-untyped-def]
+def paired_statistics(*args: Any, **kwargs: Any):
     """Mean change, CI, d_z and Wilcoxon for one set of pairs (see `impact.analysis`)."""
     from .analysis import paired_statistics as stats
 

@@ -69,7 +69,7 @@ class PairedStats:
     note: str = ""
 
 
-def wilcoxon_method(changes) -> str:  # type: ignore[no-untyped-def]
+def wilcoxon_method(changes) -> str:
     """'exact' for up to 50 non-zero changes without ties, else 'asymptotic'.
 
     The normal approximation with scipy's tie correction is used for tied ranks (usual with
@@ -307,11 +307,11 @@ def impact_summary(
 def impact_report(
     store: Store,
     *,
-    on,  # type: ignore[no-untyped-def]
+    on,
     course: str | None = None,
     cohort: str | None = None,
     confidence: float = 0.95,
-):  # type: ignore[no-untyped-def]
+):
     """The paired analysis as a report (one section, "impact") for the renderers."""
     from ..reports import Report, Section
 

@@ -60,7 +60,7 @@ def collect_answers(
     folder: str | Path,
     *,
     collected_by: str,
-    collected_at,  # type: ignore[no-untyped-def]
+    collected_at,
     cohort: str | None = None,
     replace: bool = False,
     progress: bool | None = None,

@@ -44,7 +44,7 @@ _CODE = (
 _BEFORE_POST = ("## facilitator notes", "## references")
 
 
-def questionnaire_cells(course: str, stage: str) -> list:  # type: ignore[type-arg]
+def questionnaire_cells(course: str, stage: str) -> list:
     """The two cells (markdown, code) for a course and stage, as nbformat v4 nodes."""
     import nbformat
 
@@ -56,13 +56,13 @@ def questionnaire_cells(course: str, stage: str) -> list:  # type: ignore[type-a
     return [markdown, code]
 
 
-def _is_ours(cell, stage: str) -> bool:  # type: ignore[no-untyped-def]
+def _is_ours(cell, stage: str) -> bool:
     ours = cell.get("metadata", {}).get("imatter")
     info = ours.get("questionnaire") if isinstance(ours, dict) else None
     return isinstance(info, dict) and info.get("stage") == stage
 
 
-def _read(path: Path):  # type: ignore[no-untyped-def]
+def _read(path: Path):
     """The notebook, checked valid before anything is changed (ImatterError naming the file)."""
     import json
     import warnings

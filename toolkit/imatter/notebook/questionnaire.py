@@ -90,7 +90,7 @@ class Questionnaire(Activity):
         if content.get("type") == "hello":
             self.send({"type": "here", "place": place()})
         elif content.get("type") == "save":
-            scores = content.get("scores") if isinstance(content.get("scores"), dict) else {}
+            scores = content["scores"] if isinstance(content.get("scores"), dict) else {}
             ok, lead, text = self._save(str(content.get("code") or ""), scores)
             self.send({"type": "saved", "ok": ok, "lead": lead, "text": text})
 

@@ -70,7 +70,7 @@ def apply_for_role(
                     submitted_on=submitted_on,
                     status="submitted",
                 )
-            ).inserted_primary_key[0]
+            ).inserted_primary_key[0]  # type: ignore[index]
         )
 
 
@@ -143,7 +143,7 @@ def add_case(
                     recorded_by=recorded_by,
                     recorded_at=utcnow(),
                 )
-            ).inserted_primary_key[0]
+            ).inserted_primary_key[0]  # type: ignore[index]
         )
 
 
@@ -166,7 +166,7 @@ def add_action_plan(
             t.action_plans.insert().values(
                 setting_id=setting_id, title=title, created_on=created_on, created_by=created_by
             )
-        ).inserted_primary_key[0]
+        ).inserted_primary_key[0]  # type: ignore[index]
         for item in items or []:
             conn.execute(t.action_items.insert().values(plan_id=plan_id, **item))
     return int(plan_id)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -127,7 +127,7 @@ def load_columns(store: Store, programme: Programme, on: dt.date, *, names: bool
         else:
             masks_f = _mask_scan(pool, reader, q, params)
         people_f = pool.submit(reader.people, q.people, names)
-        small = {
+        small: dict[str, Future] = {
             "corrected": pool.submit(reader.rows, q.corrected, params),
             "awards": pool.submit(reader.ints, reader.days(q.awards), params, 5),
             "approved": pool.submit(reader.ints, reader.days(q.approved), params, 3),
@@ -342,7 +342,7 @@ class _SqliteReader(_Reader):
             return ThreadPoolExecutor(max_workers=1)
         return ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("fork"))
 
-    def _connect(self):  # type: ignore[no-untyped-def]
+    def _connect(self):
         import sqlite3
 
         conn = sqlite3.connect(self.uri, uri=True, check_same_thread=False)

@@ -65,7 +65,7 @@ def insert_completion(
                 recorded_by=recorded_by,
                 recorded_at=utcnow(),
             )
-        ).inserted_primary_key[0]
+        ).inserted_primary_key[0]  # type: ignore[index]
     )
 
 
@@ -178,7 +178,7 @@ def supersede_completion(
                 withdrawn=withdraw,
                 reason=reason.strip(),
             )
-        ).inserted_primary_key[0]
+        ).inserted_primary_key[0]  # type: ignore[index]
     )
 
 

@@ -17,6 +17,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import cast
 
 from ..errors import ImatterError, ImportRowError
 
@@ -94,7 +95,7 @@ def read_table(
             rows.append((line, {EXTRA: "yes"}))
             continue
         if simple and len(record) == width:
-            values = dict(zip(columns, map(str.strip, record), strict=True))  # type: ignore[arg-type]
+            values = dict(zip(cast("list[str]", columns), map(str.strip, record), strict=True))
         else:
             values = _values(columns, record)
         if not any(values.values()):

@@ -64,7 +64,7 @@ def insert_person(
         raise Duplicate(f"a person with email {email} already exists")
     person_id = conn.execute(
         t.people.insert().values(name=name, email=email, area=area, created_at=utcnow())
-    ).inserted_primary_key[0]
+    ).inserted_primary_key[0]  # type: ignore[index]
     if setting:
         insert_affiliation(conn, programme, person_id, setting, position or "staff", since)
     return int(person_id)

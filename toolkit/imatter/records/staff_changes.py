@@ -130,7 +130,7 @@ def leave_setting(store: Store, person: str | int, setting: str, on: dt.date) ->
         return len(links)
 
 
-def _person_columns() -> list[tuple[sa.Table, sa.Column, list[str]]]:
+def _person_columns() -> list[tuple[sa.Table, sa.Column, list[list[str]]]]:
     """Every column that holds a person's id, with the other columns of any unique key it is
     part of (where the record kept may already have the same row)."""
     found = []

@@ -408,21 +408,21 @@ def _plan(
     emails = [r.email for r in rows if r.email]
     if emails:
         where, params = bulk.any_of(conn, "email", emails)
-        for found in conn.execute(
+        for hit in conn.execute(
             sa.text(f"SELECT id, name, email, area FROM people WHERE {where}"), params
         ):
-            by_email[found.email] = found
+            by_email[hit.email] = hit
     # People of the settings named, by name, for rows without an email.
     by_name: dict[tuple[str, str], list[sa.Row]] = defaultdict(list)
     nameless_settings = sorted({r.setting for r in rows if not r.email} & known)
     if nameless_settings:
-        for found in conn.execute(
+        for hit in conn.execute(
             sa.select(p.c.id, p.c.name, p.c.email, p.c.area, a.c.setting_id)
             .select_from(p.join(a, a.c.person_id == p.c.id))
             .where(a.c.setting_id.in_(nameless_settings))
             .distinct()
         ):
-            by_name[(found.setting_id, name_key(found.name))].append(found)
+            by_name[(hit.setting_id, name_key(hit.name))].append(hit)
     matched_ids = {m.id for m in by_email.values()} | {m.id for ms in by_name.values() for m in ms}
     links: dict[int, list[sa.Row]] = defaultdict(list)
     if matched_ids:
@@ -523,7 +523,7 @@ def _changes(plan: _Plan, row: _Row, person: sa.Row, links: list[sa.Row]) -> boo
 
 def _as_date(value: object) -> dt.date | None:
     if value is None or isinstance(value, dt.date):
-        return value  # type: ignore[return-value]
+        return value
     return dt.date.fromisoformat(str(value)[:10])
 
 

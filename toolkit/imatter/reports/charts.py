@@ -44,7 +44,7 @@ def series_styles(count: int) -> list[tuple[str, str]]:
     ]
 
 
-def _figure(rows: int, width: float = 7.5):  # type: ignore[no-untyped-def]
+def _figure(rows: int, width: float = 7.5):
     from matplotlib.figure import Figure
 
     height = min(max(1.6 + 0.38 * rows, 2.4), 12)
@@ -52,7 +52,7 @@ def _figure(rows: int, width: float = 7.5):  # type: ignore[no-untyped-def]
     return fig, fig.add_subplot()
 
 
-def _svg(fig) -> bytes:  # type: ignore[no-untyped-def]
+def _svg(fig) -> bytes:
     import matplotlib
 
     buffer = io.BytesIO()

@@ -146,7 +146,7 @@ def attendance_rates(
             columns=["group_id", "group", "course_id", "setting", "term"],
         )
         ids = groups["group_id"].tolist()
-        learners = dict(
+        learners: dict[int, int] = dict(
             conn.execute(
                 sa.select(gm.c.group_id, sa.func.count())
                 .where(gm.c.group_id.in_(ids))
@@ -580,11 +580,11 @@ def licences_due(
                 "renewal_fee": None,
             }
         )
-    for row in rows:
-        left = row["days_left"]
-        row["lapsed_days"] = -left if row["status"] == "lapsed" and left is not None else None
-        if row["status"] not in ("due", "current"):
-            row["days_left"] = None
+    for entry in rows:
+        left = entry["days_left"]
+        entry["lapsed_days"] = -left if entry["status"] == "lapsed" and left is not None else None
+        if entry["status"] not in ("due", "current"):
+            entry["days_left"] = None
     frame = pd.DataFrame(
         rows,
         columns=[

@@ -218,7 +218,7 @@ def _configure_postgresql(engine: sa.Engine) -> None:
 
 def _configure_sqlite(engine: sa.Engine) -> None:
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+    def _on_connect(dbapi_conn, _record) -> None:
         dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
         audit.register_functions(dbapi_conn)
         cursor = dbapi_conn.cursor()

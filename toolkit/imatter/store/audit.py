@@ -109,7 +109,7 @@ def _sha256(text: object) -> str:
     return hashlib.sha256(str(text).encode("utf-8")).hexdigest()
 
 
-def register_functions(dbapi_conn) -> None:  # type: ignore[no-untyped-def]
+def register_functions(dbapi_conn) -> None:
     """Give a raw sqlite3 connection the functions the audit triggers call."""
     dbapi_conn.create_function("imatter_sha256", 1, _sha256, deterministic=True)
     dbapi_conn.create_function("imatter_chain", 8, chain_hash, deterministic=True)

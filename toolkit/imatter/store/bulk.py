@@ -64,7 +64,9 @@ def reserve_ids(conn: sa.Connection, table: sa.Table, count: int) -> list[int]:
             ).scalars()
         )
     # SQLite: the write lock is held (BEGIN IMMEDIATE), so nobody else can take these.
-    top = conn.exec_driver_sql(f"SELECT COALESCE(MAX({key.name}), 0) FROM {table.name}").scalar()
+    top = conn.exec_driver_sql(
+        f"SELECT COALESCE(MAX({key.name}), 0) FROM {table.name}"
+    ).scalar_one()
     return list(range(int(top) + 1, int(top) + 1 + count))
 
 

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 metadata = sa.MetaData()
 
 
-def _table(name: str, migration: int, *columns: sa.SchemaItem) -> sa.Table:
+def _table(name: str, migration: int, *columns: sa.schema.SchemaItem) -> sa.Table:
     return sa.Table(name, metadata, *columns, info={"migration": migration})
 
 

@@ -270,7 +270,10 @@ def restore_database(
     restored = Store(store.url)  # every step an open does (migrations: none left)
     try:
         # The chain now ends where the backup's did: say so in the chain itself.
-        details = {"from": source.name, "saved_as": saved.name if saved else None}
+        details: dict[str, object] = {
+            "from": source.name,
+            "saved_as": saved.name if saved else None,
+        }
         details["replaced_head"] = replaced_head
         with restored.write() as conn:
             append_event(conn, "audit_log", "restore", json.dumps(details, sort_keys=True))

@@ -221,10 +221,10 @@ def _import_marks(  # noqa: C901 - one pass over the rows, every check in file o
         groups: dict[int, Group | str] = {}
         for gid in sorted({p[1] for p in parsed}):
             try:
-                group = load_group(conn, gid)
-                require_change(conn, group)
-                check_recorder(conn, programme, group, recorder, today)
-                groups[gid] = group
+                loaded = load_group(conn, gid)
+                require_change(conn, loaded)
+                check_recorder(conn, programme, loaded, recorder, today)
+                groups[gid] = loaded
             except ImatterError as err:
                 groups[gid] = err.message
         ids = [gid for gid, g in groups.items() if isinstance(g, Group)]

@@ -263,7 +263,7 @@ def record_learner(
                     supersedes_id=p.completion_id,
                     reason=f"completion rule met in study group {group.id}",
                 )
-            ).inserted_primary_key[0]
+            ).inserted_primary_key[0]  # type: ignore[index]
         )
     else:
         action, cid, evidence = "already recorded", p.completion_id, p.completion_evidence or ""
@@ -395,7 +395,7 @@ def record_event(
         session_id = int(
             conn.execute(
                 t.group_sessions.insert().values(group_id=group_id, held_on=on, title=name)
-            ).inserted_primary_key[0]
+            ).inserted_primary_key[0]  # type: ignore[index]
         )
         session = conn.execute(
             sa.select(t.group_sessions).where(t.group_sessions.c.id == session_id)

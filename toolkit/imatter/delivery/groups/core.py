@@ -211,7 +211,7 @@ def insert_group(
                 created_by=person_label(conn, leader_id),
                 created_at=utcnow(),
             )
-        ).inserted_primary_key[0]
+        ).inserted_primary_key[0]  # type: ignore[index]
     )
 
 
@@ -373,8 +373,9 @@ def schedule_sessions(
     with store.write() as conn:
         group = load_group(conn, group_id)
         require_change(conn, group)
-        for day in dates if programme is not None else ():
-            programme.check_date(day, course_id=group.course, what="session date")
+        if programme is not None:
+            for day in dates:
+                programme.check_date(day, course_id=group.course, what="session date")
         taken = set(
             conn.execute(sa.select(gs.c.held_on).where(gs.c.group_id == group_id)).scalars()
         )
@@ -383,9 +384,9 @@ def schedule_sessions(
             raise Duplicate(
                 f"group {group_id} already has a session on {', '.join(map(str, clash))}"
             )
-        for day, title in sorted(zip(dates, titles or [None] * len(dates), strict=True)):
+        for day, title in sorted(zip(dates, titles or [""] * len(dates), strict=True)):
             row = gs.insert().values(group_id=group_id, held_on=day, title=title or None)
-            ids.append(int(conn.execute(row).inserted_primary_key[0]))
+            ids.append(int(conn.execute(row).inserted_primary_key[0]))  # type: ignore[index]
     return ids
 
 

@@ -203,8 +203,8 @@ def completion_evidence(group_id: int, progress: Progress) -> str:
         f"group {group_id}: attended {progress.attended} of {progress.sessions} sessions "
         f"(needs {progress.required})"
     )
-    if progress.led_group is not None and progress.led_group.ran_on is not None:
-        g = progress.led_group
+    g = progress.led_group
+    if g is not None and g.ran_on is not None:
         start = f"{g.first_on.isoformat()} to " if g.first_on else ""
         text += f"; led {g.audience} group {g.group_id} (ran {start}{g.ran_on.isoformat()})"
     return text

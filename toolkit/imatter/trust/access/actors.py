@@ -208,7 +208,7 @@ def grant_access(conn: sa.Connection, name: str, role: str, *, setting: str | No
     return _insert_grant(conn, key, role, setting, me.identity)
 
 
-def _utcnow():  # type: ignore[no-untyped-def]
+def _utcnow():
     # Imported here: the records package checks access, so access must not import it first.
     from ...records.clock import utcnow
 
@@ -227,7 +227,7 @@ def _insert_grant(conn: sa.Connection, name: str, role: str, setting: str | None
                 granted_by=by,
                 granted_at=_utcnow(),
             )
-        ).inserted_primary_key[0]
+        ).inserted_primary_key[0]  # type: ignore[index]
     )
 
 
