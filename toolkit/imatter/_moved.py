@@ -7,6 +7,7 @@ import importlib
 import importlib.abc
 import importlib.util
 import sys
+from importlib.machinery import ModuleSpec
 from types import ModuleType
 
 MOVED = {
@@ -34,15 +35,15 @@ class MovedModules(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     """Finds an old name and hands back the module at its new name (one module, two names)."""
 
     def __init__(self) -> None:
-        self._specs: dict[int, object] = {}
+        self._specs: dict[int, ModuleSpec | None] = {}
 
-    def find_spec(self, fullname, path=None, target=None):  # type: ignore[no-untyped-def]
+    def find_spec(self, fullname, path=None, target=None):
         new = new_name(fullname)
         if new is None:
             return None
         return importlib.util.spec_from_loader(fullname, self, is_package=True)
 
-    def create_module(self, spec):  # type: ignore[no-untyped-def]
+    def create_module(self, spec):
         module = importlib.import_module(new_name(spec.name) or spec.name)
         self._specs[id(module)] = module.__spec__
         return module

@@ -57,7 +57,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):  # type: ignore[no-untyped-def]
+def __getattr__(name: str):
     """`records.award_role` moved to `imatter.services.awards` (0.3.0); the old name works."""
     if name == "award_role":
         from ..services.awards import award_role

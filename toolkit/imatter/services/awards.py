@@ -19,7 +19,7 @@ from ..trust.access import require
 
 
 def award_role(
-    ws,  # type: ignore[no-untyped-def]
+    ws,
     person: str | int,
     role_id: str,
     on: dt.date,
@@ -78,11 +78,11 @@ def award_role(
     }
 
 
-def _main_setting(facts) -> str | None:  # type: ignore[no-untyped-def]
+def _main_setting(facts) -> str | None:
     return facts.settings[0].id if facts.settings else None
 
 
-def _issue_credential(ws, conn: sa.Connection, award_id: str):  # type: ignore[no-untyped-def]
+def _issue_credential(ws, conn: sa.Connection, award_id: str):
     """Issue the award's credential when the credentials feature and an issuer key exist."""
     try:
         from ..credentials import issue_award_credential, issuer_ready
