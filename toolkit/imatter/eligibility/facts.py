@@ -42,23 +42,23 @@ class AwardFact:
         """Days from the start to this day (inclusive) on which a licence did not count."""
         if self.setting is None or day < self.valid_from:
             return 0
-        stop = day + ONE_DAY
+        stop = _plus(day, 1)
         covered = _overlap(_covered(self.setting), self.valid_from, stop)
         return (stop - self.valid_from).days - covered
 
     def clock_start(self, day: dt.date) -> dt.date:
         """The start of the award as its held-years clock sees it on this day: a licence's
         start moves on by the days it was lapsed."""
-        return self.valid_from + dt.timedelta(days=self.paused_days(day))
+        return _plus(self.valid_from, self.paused_days(day))
 
     def ends_on(self, day: dt.date) -> dt.date | None:
         """The last valid day as seen on this day: expiry, moved on by any lapse, or the day
         before revocation."""
         ends = []
         if self.valid_until is not None:
-            ends.append(self.valid_until + dt.timedelta(days=self.paused_days(day)))
+            ends.append(_plus(self.valid_until, self.paused_days(day)))
         if self.revoked_on is not None:
-            ends.append(self.revoked_on - ONE_DAY)
+            ends.append(_plus(self.revoked_on, -1))
         return min(ends) if ends else None
 
     def current_on(self, day: dt.date) -> bool:
@@ -72,6 +72,15 @@ class AwardFact:
 
 
 ONE_DAY = dt.timedelta(days=1)
+
+
+def _plus(day: dt.date, days: int) -> dt.date:
+    """`day` moved by `days`, held at the first or last date Python has (a record may be dated
+    0001-01-01 or 9999-12-31: the rules must still answer, not overflow)."""
+    try:
+        return day + dt.timedelta(days=days)
+    except OverflowError:
+        return dt.date.max if days > 0 else dt.date.min
 
 
 @dataclass(frozen=True)
@@ -176,7 +185,7 @@ def _spans(periods: tuple[Period, ...]) -> list[tuple[dt.date, dt.date | None]]:
     """Periods as merged half-open spans [start, stop); stop None is open-ended."""
     spans = []
     for p in periods:
-        stops = [d for d in (p.end + ONE_DAY if p.end else None, p.revoked_on) if d is not None]
+        stops = [d for d in (_plus(p.end, 1) if p.end else None, p.revoked_on) if d is not None]
         stop = min(stops) if stops else None
         if stop is None or stop > p.start:
             spans.append((p.start, stop))

@@ -644,7 +644,7 @@ def staff_trained(
         if names.get(person) == erased_name(person):
             continue
         staff.setdefault(position, set()).add(int(person))
-    done = done[pd.to_datetime(done["completed_on"]) <= pd.Timestamp(on)]
+    done = done[as_days(done["completed_on"]) <= pd.Timestamp(on)]
     has_a = set(done.loc[done["course_id"] == TRAINED_COURSE, "person_id"].astype(int))
     has_b = set(done.loc[done["course_id"] == "foundation-b", "person_id"].astype(int))
     order = list(programme.positions)
