@@ -326,7 +326,8 @@ def test_reasons_are_data_and_next_steps_are_computed_once(lapse_cli, tmp_path):
         "lapsed": None,
         "text": "licence held 1 year 9 months of 2 years: eligible from 2026-05-02",
     }
-    assert [s["role"] for s in held["next_steps"]] == ["link-professional", "school-lead"]
+    # Link Professional is not offered: holding the trainee licence, built on it, outgrows it.
+    assert [s["role"] for s in held["next_steps"]] == ["school-lead"]
     assert held["next"] == [s["text"] for s in held["next_steps"]]
 
     ws = open_workspace(tmp_path / "ws")

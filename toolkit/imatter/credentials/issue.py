@@ -328,7 +328,8 @@ def pending_awards(ws: Any, conn: sa.Connection) -> list[dict[str, Any]]:
             award_revocations.c.award_id.is_(None),
             awards.c.withdrawn.is_(False),
         )
-        .order_by(awards.c.granted_at, awards.c.id)
+        # oldest first; awards made in the same second by person, so the list reads stably
+        .order_by(awards.c.granted_at, people.c.name, awards.c.id)
     )
     visible = visible_people(conn)
     if visible is not None:

@@ -196,6 +196,8 @@ def _import_completions(
         try:
             on = parse_date(when)
             check_completion_date(on, today)
+            if course in programme.courses:
+                programme.check_date(on, course_id=course, what="completion date")
         except ValueError as err:
             problems[line].append(str(err))
         except ImatterError as err:
