@@ -169,23 +169,37 @@ def _missing_triggers(conn: sa.Connection) -> list[str]:
     return []
 
 
-def _latest_entries(conn: sa.Connection, table: str) -> sa.CursorResult:
-    """(key, action, digest, seq) of each row key's latest record in `table`, ordered by key
-    as the database compares bytes (so that it merges with `_current_rows_by_key`)."""
+def _latest_entries(conn: sa.Connection) -> sa.CursorResult:
+    """(table, key, action, digest, seq) of each row's latest record, ordered by table then
+    key as the database compares bytes (so that it merges with `_current_rows_by_key`): one
+    pass over the log, sorted by the database (spilling to temporary files when it must)."""
     if conn.dialect.name == "postgresql":
         sql = (
-            'SELECT DISTINCT ON (row_key COLLATE "C") row_key, action, data_sha256, seq '
-            "FROM audit_log WHERE tbl = %(t)s AND action <> 'event' "
-            'ORDER BY row_key COLLATE "C", seq DESC'
+            'SELECT DISTINCT ON (tbl COLLATE "C", row_key COLLATE "C") '
+            "tbl, row_key, action, data_sha256, seq FROM audit_log WHERE action <> 'event' "
+            'ORDER BY tbl COLLATE "C", row_key COLLATE "C", seq DESC'
         )
-        params: Any = {"t": table}
     else:  # SQLite: the other columns of a MAX() aggregate come from the row holding the max
         sql = (
-            "SELECT row_key, action, data_sha256, MAX(seq) FROM audit_log "
-            "WHERE tbl = ? AND action <> 'event' GROUP BY row_key ORDER BY row_key"
+            "SELECT tbl, row_key, action, data_sha256, MAX(seq) FROM audit_log "
+            "WHERE action <> 'event' GROUP BY tbl, row_key ORDER BY tbl, row_key"
         )
-        params = (table,)
-    return conn.exec_driver_sql(sql, params, execution_options={"yield_per": 20_000})
+    return conn.exec_driver_sql(sql, execution_options={"yield_per": 20_000})
+
+
+def _of_table(entries: Iterator[Any], table: str, pending: list[Any]) -> Iterator[Any]:
+    """The entries of `table` from a stream ordered by table (`pending` holds one look-ahead
+    entry between calls); entries of tables before it are skipped."""
+    while True:
+        entry = pending.pop() if pending else next(entries, None)
+        if entry is None:
+            return
+        if entry[0] < table:
+            continue
+        if entry[0] > table:
+            pending.append(entry)
+            return
+        yield entry[1:]
 
 
 def _current_rows_by_key(conn: sa.Connection, table: sa.Table) -> sa.CursorResult:
@@ -236,51 +250,56 @@ def verify_records(
             f"the audit triggers of {', '.join(missing)} were removed: changes there would not "
             "be recorded",
         )
-    tables = audited_tables(metadata)
-    for n, table in enumerate(tables, 1):
-        gone: tuple[int, str] | None = None  # the earliest record of a row deleted unlogged
-        with (
-            _current_rows_by_key(conn, table) as current,
-            _latest_entries(conn, table.name) as logged,
-        ):
-            merged = progress_bar(
-                _merged(current, logged),
-                desc=f"rows ({n}/{len(tables)}) {table.name}",
-                unit=" rows",
-                enabled=progress,
+    tables = sorted(audited_tables(metadata), key=lambda t: t.name)
+    with _latest_entries(conn) as latest:
+        entries, pending = iter(latest), []
+        for n, table in enumerate(tables, 1):
+            problem = _check_table(
+                conn, table, _of_table(entries, table.name, pending), n, len(tables), progress
             )
-            for key, digest, last in merged:
-                if digest is None:
-                    if (
-                        last is not None
-                        and last[0] != "delete"
-                        and (gone is None or last[2] < gone[0])
-                    ):
-                        gone = (last[2], key)
-                    continue
-                if last is None or last[0] == "delete":
-                    return _fail(
-                        report,
-                        None,
-                        f"{table.name} row {key} is not in the audit log: it was added "
-                        "with the audit triggers off",
-                    )
-                if last[1] != digest:
-                    return _fail(
-                        report,
-                        last[2],
-                        f"{table.name} row {key} was changed without an audit "
-                        f"record (its last record is {last[2]})",
-                    )
-        if gone is not None:
-            seq, key = gone
-            return _fail(
-                report,
-                seq,
-                f"{table.name} row {key} was deleted without an audit record "
-                f"(its last record is {seq})",
-            )
+            if problem is not None:
+                return _fail(report, *problem)
     return report
+
+
+def _check_table(
+    conn: sa.Connection,
+    table: sa.Table,
+    logged: Iterator[Any],
+    n: int,
+    of: int,
+    progress: bool | None,
+) -> tuple[int | None, str] | None:
+    """The first problem with one table's rows against their latest records, if any."""
+    gone: tuple[int, str] | None = None  # the earliest record of a row deleted unlogged
+    with _current_rows_by_key(conn, table) as current:
+        merged = progress_bar(
+            _merged(current, logged),
+            desc=f"rows ({n}/{of}) {table.name}",
+            unit=" rows",
+            enabled=progress,
+        )
+        for key, digest, last in merged:
+            if digest is None:
+                if last is not None and last[0] != "delete" and (gone is None or last[2] < gone[0]):
+                    gone = (last[2], key)
+                continue
+            if last is None or last[0] == "delete":
+                return None, (
+                    f"{table.name} row {key} is not in the audit log: it was added "
+                    "with the audit triggers off"
+                )
+            if last[1] != digest:
+                return last[2], (
+                    f"{table.name} row {key} was changed without an audit "
+                    f"record (its last record is {last[2]})"
+                )
+    if gone is not None:
+        seq, key = gone
+        return seq, (
+            f"{table.name} row {key} was deleted without an audit record (its last record is {seq})"
+        )
+    return None
 
 
 def _check_head(report: AuditReport, head: Head, hashes_at: dict[int, str], where: str) -> None:
