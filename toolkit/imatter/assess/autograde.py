@@ -258,6 +258,11 @@ def worker_main(job_text: str, *, execute: Any = None) -> int:
         Path(job["root"]), job["course_id"], int(job["timeout"]), job.get("exchange_root")
     )
     out = Path(job["out"])
+    if execute is not None:  # how many kernels this worker will need, so none is wasted
+        execute.to_run = sum(
+            len(list(course.submitted(s, job["assessment_id"]).glob("*.ipynb")))
+            for s in job["students"]
+        )
     results = grade_batch(course, job["assessment_id"], job["students"], execute=execute)
     out.write_text(json.dumps([asdict(r) for r in results]), encoding="utf-8")
     return 0

@@ -91,11 +91,13 @@ def prestarted_execute():  # type: ignore[no-untyped-def]
         """`Execute` with the next learner's kernel started ahead (one per learner)."""
 
         ready: Any = None  # (kernel name, kernel manager) started for the next learner
+        to_run = 0  # notebooks still to execute in this worker: none left, none started ahead
         stopping: list[Any] = []  # graceful shutdowns still running in the background
         folder = tempfile.mkdtemp(prefix="imatter-kernel-")  # where a kernel waits
 
         def preprocess(self, nb, resources=None, km=None):  # type: ignore[no-untyped-def]
             name = self.kernel_name or nb.metadata.get("kernelspec", {}).get("name", "")
+            PrestartedExecute.to_run -= 1
             ready, PrestartedExecute.ready = PrestartedExecute.ready, None
             if km is not None or ready is None or ready[0] != name:
                 if ready is not None:
@@ -132,6 +134,8 @@ def prestarted_execute():  # type: ignore[no-untyped-def]
         def _start_next(self, name: str) -> None:
             """Start the next learner's kernel the way nbclient starts one, but in a neutral
             folder: Popen returns at once, and the kernel boots while we carry on."""
+            if PrestartedExecute.to_run <= 0:
+                return
             self.kernel_name = name
             km, self.km = self.create_kernel_manager(), None
             extra = list(self.extra_arguments)
