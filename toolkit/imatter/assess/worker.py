@@ -24,6 +24,7 @@ import functools
 import os
 import sys
 import tempfile
+from types import ModuleType
 from typing import Any
 
 
@@ -182,11 +183,40 @@ def prestarted_execute():  # type: ignore[no-untyped-def]
     return PrestartedExecute
 
 
+def _lazy_archive_util() -> ModuleType:
+    """A stand-in for `setuptools.archive_util`: each function taken from it loads the real
+    module when called, and calls the real function."""
+    module = ModuleType("setuptools.archive_util")
+
+    def real() -> ModuleType:
+        if sys.modules.get("setuptools.archive_util") is module:
+            del sys.modules["setuptools.archive_util"]
+        import setuptools.archive_util
+
+        return setuptools.archive_util
+
+    def attribute(name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            return getattr(real(), name)(*args, **kwargs)
+
+        return call
+
+    module.__getattr__ = attribute  # type: ignore[method-assign]
+    return module
+
+
 def main() -> int:
     # jsonschema imports the optional `rfc3987_syntax` format checker when present, which is
     # most of nbformat's (and so nbgrader's) import time here (DECISIONS.md, 9). Notebook
     # validation does not use those formats, so this fresh process goes without it.
     sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+    # nbgrader's utils import `setuptools.archive_util` (for zip collection, not autograde),
+    # and with it all of setuptools and pkg_resources: a fifth of a worker's start-up here.
+    # The worker gets a stand-in that imports the real thing if it is ever called.
+    sys.modules.setdefault("setuptools.archive_util", _lazy_archive_util())
     import nbgrader.converters  # noqa: F401 - the start-up, paid while the caller works
 
     _keep_gradebook_engines()
