@@ -54,7 +54,8 @@ def build(folder: Path) -> tuple[Path, dict[str, list[str]]]:
     workspace = folder / "imatter-workspace"
     env = _env(workspace)
     _run(_imatter("demo", "--force"), folder, env)
-    _run(_imatter("keys", "init"), folder, env)
+    if not (workspace / "keys" / "issuer.key").exists():  # the demo may have made one
+        _run(_imatter("keys", "init"), folder, env)
     award = _run(
         [
             sys.executable,
