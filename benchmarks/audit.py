@@ -156,7 +156,7 @@ def main() -> None:
     if args.verify_records:
         verify_memory(args.verify_records, args.repeat)
         return
-    from imatter.audit import verify
+    from imatter.trust.audit import verify
 
     with_audit, without = [], []
     verify_s: list[float] = []

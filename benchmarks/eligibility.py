@@ -243,8 +243,8 @@ def _peak_mb() -> float:
 
 
 def _child(kind: str, path: str, queue: mp.Queue) -> None:
-    from imatter.eligibility.bulk import bulk_eligibility
     from imatter.programme import load_programme
+    from imatter.records.columns import bulk_eligibility
     from imatter.store import Store
 
     base = _peak_mb()

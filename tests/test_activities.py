@@ -1,113 +1,29 @@
-"""The teaching activities: build each widget, act as a learner, and read the feedback."""
+"""The teaching activities: the Python side checks an author's content and builds the widget;
+the browser module (`imatter/notebook/static/activities.js`) gives the feedback. Its rules are
+run here under Node with the same cases a learner meets; tests/book/test_browser.py drives the
+whole activity in chromium."""
 
 from __future__ import annotations
 
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
 import pytest
 
-widgets = pytest.importorskip("ipywidgets")
+pytest.importorskip("anywidget")
 
 from imatter import activities  # noqa: E402
+from imatter.notebook.widget import ESM, Activity  # noqa: E402
 
-
-def walk(widget):
-    """Every widget in the tree, depth first, the root included."""
-    yield widget
-    for child in getattr(widget, "children", ()):
-        yield from walk(child)
-
-
-def find_all(box, kind):
-    return [w for w in walk(box) if isinstance(w, kind)]
-
-
-def button(box, description):
-    matches = [b for b in find_all(box, widgets.Button) if b.description == description]
-    assert len(matches) == 1, f"expected one button {description!r}, found {len(matches)}"
-    return matches[0]
-
-
-def feedback_html(box):
-    """All the text the learner can read in HTML widgets, minus the shared style block."""
-    return " ".join(
-        w.value for w in find_all(box, widgets.HTML) if not w.value.startswith("<style>")
-    )
-
-
-def last_html(box):
-    return find_all(box, widgets.HTML)[-1].value
-
-
-# ------------------------------------------------------------------------------ choice_check
+NODE = shutil.which("node")
 
 OPTIONS = {
     "Stay calm and close": "A calm adult nearby helps a child settle.",
     "Leave them to it": "Left alone, a young child often cannot calm down.",
     "Raise your voice": "A raised voice tends to add to the alarm.",
 }
-
-
-def test_choice_check_right_answer():
-    box = activities.choice_check("What helps most?", OPTIONS, "Stay calm and close")
-    assert isinstance(box, widgets.VBox)
-    radio = find_all(box, widgets.RadioButtons)[0]
-    assert radio.value is None
-    radio.value = "Stay calm and close"
-    button(box, "Check").click()
-    text = last_html(box)
-    assert "Yes, that's right." in text
-    assert "A calm adult nearby helps a child settle." in text
-    assert "imatter-right" in text
-
-
-def test_choice_check_wrong_answer_shows_its_explanation():
-    box = activities.choice_check("What helps most?", OPTIONS, "Stay calm and close")
-    radio = find_all(box, widgets.RadioButtons)[0]
-    radio.value = "Raise your voice"
-    button(box, "Check").click()
-    text = last_html(box)
-    assert "Not quite." in text
-    assert "A raised voice tends to add to the alarm." in text
-    assert "try again" in text
-
-
-def test_choice_check_no_choice_and_reset_on_change():
-    box = activities.choice_check("What helps most?", OPTIONS, "Stay calm and close")
-    button(box, "Check").click()
-    assert "Choose an answer first" in last_html(box)
-    radio = find_all(box, widgets.RadioButtons)[0]
-    radio.value = "Leave them to it"
-    assert last_html(box) == ""
-
-
-def test_choice_check_several_right_answers():
-    box = activities.choice_check(
-        "Which help?", OPTIONS, ["Stay calm and close", "Leave them to it"]
-    )
-    radio = find_all(box, widgets.RadioButtons)[0]
-    radio.value = "Leave them to it"
-    button(box, "Check").click()
-    assert "Yes, that's right." in last_html(box)
-
-
-def test_choice_check_escapes_html():
-    box = activities.choice_check("<b>Q</b>", {"<i>a</i>": "x < y", "b": "ok"}, "b")
-    find_all(box, widgets.RadioButtons)[0].value = "<i>a</i>"
-    button(box, "Check").click()
-    assert "x &lt; y" in last_html(box)
-    assert "&lt;b&gt;Q&lt;/b&gt;" in feedback_html(box)
-
-
-@pytest.mark.parametrize(
-    ("options", "correct"),
-    [({"only": "one"}, "only"), (OPTIONS, "Missing option"), (OPTIONS, [])],
-)
-def test_choice_check_rejects_bad_content(options, correct):
-    with pytest.raises(ValueError):
-        activities.choice_check("Q", options, correct)
-
-
-# ------------------------------------------------------------------------- scenario_explorer
-
 SCENARIOS = [
     {
         "title": "Home time",
@@ -123,225 +39,7 @@ SCENARIOS = [
         "choices": {"Sit with them": "Your calm presence lends them calm."},
     },
 ]
-
-
-def test_scenario_explorer_choice_feedback_and_navigation():
-    box = activities.scenario_explorer(SCENARIOS)
-    text = feedback_html(box)
-    assert "Situation 1 of 2" in text
-    assert "Home time" in text
-    previous, next_ = button(box, "Previous"), button(box, "Next")
-    assert previous.disabled and not next_.disabled
-
-    button(box, "Name the feeling").click()
-    assert "Naming it helps the child feel understood." in feedback_html(box)
-    assert button(box, "Name the feeling").button_style == "info"
-
-    button(box, "Tell them off").click()
-    text = feedback_html(box)
-    assert "more alone" in text
-    assert "Naming it helps" not in text
-    assert button(box, "Name the feeling").button_style == ""
-
-    next_.click()
-    text = feedback_html(box)
-    assert "Situation 2 of 2" in text and "Bedtime" in text
-    assert "more alone" not in text  # feedback clears on a new situation
-    assert next_.disabled and not previous.disabled
-    button(box, "Sit with them").click()
-    assert "lends them calm" in feedback_html(box)
-
-    previous.click()
-    assert "Home time" in feedback_html(box)
-
-
-def test_scenario_explorer_rejects_bad_content():
-    with pytest.raises(ValueError):
-        activities.scenario_explorer([])
-    with pytest.raises(ValueError, match="missing choices"):
-        activities.scenario_explorer([{"title": "t", "situation": "s"}])
-    with pytest.raises(ValueError, match="no choices"):
-        activities.scenario_explorer([{"title": "t", "situation": "s", "choices": {}}])
-
-
-# ------------------------------------------------------------------------------ rating_check
-
 BANDS = [(2, "LOW message"), (4, "MIDDLE message"), (6, "HIGH message")]
-
-
-def rate(box, *indexes):
-    toggles = find_all(box, widgets.ToggleButtons)
-    for toggle, index in zip(toggles, indexes, strict=False):
-        toggle.index = index
-
-
-def test_rating_check_starts_with_a_prompt():
-    box = activities.rating_check("Check-in", ["a", "b"], BANDS)
-    toggles = find_all(box, widgets.ToggleButtons)
-    assert len(toggles) == 2
-    assert all(t.value is None for t in toggles)
-    assert "Choose an answer for each statement" in feedback_html(box)
-    assert "not a test or a diagnosis" in feedback_html(box)
-
-
-@pytest.mark.parametrize(
-    ("indexes", "total", "message"),
-    [
-        ((0, 0), 0, "LOW message"),
-        ((1, 1), 2, "LOW message"),  # the upper limit of a band is inclusive
-        ((2, 1), 3, "MIDDLE message"),
-        ((2, 2), 4, "MIDDLE message"),
-        ((3, 2), 5, "HIGH message"),
-        ((3, 3), 6, "HIGH message"),
-    ],
-)
-def test_rating_check_band_boundaries(indexes, total, message):
-    box = activities.rating_check("Check-in", ["a", "b"], BANDS)
-    rate(box, *indexes)
-    text = feedback_html(box)
-    assert f"Your total: {total} out of 6" in text
-    assert message in text
-    others = {m for _, m in BANDS} - {message}
-    assert not any(other in text for other in others)
-    assert "still to answer" not in text
-
-
-def test_rating_check_running_total_and_changes():
-    box = activities.rating_check("Check-in", ["a", "b", "c"], [(3, "LOW"), (9, "HIGH")])
-    toggles = find_all(box, widgets.ToggleButtons)
-    toggles[0].value = "Very much"
-    text = feedback_html(box)
-    assert "Your total: 3 out of 9" in text
-    assert "LOW" in text and "2 statements still to answer" in text
-    toggles[1].value = "A little"
-    text = feedback_html(box)
-    assert "Your total: 4 out of 9" in text
-    assert "HIGH" in text and "1 statement still to answer" in text
-    toggles[0].value = "Not at all"
-    assert "Your total: 1 out of 9" in feedback_html(box)
-
-
-def test_rating_check_total_above_last_band_uses_last_message():
-    box = activities.rating_check("Check-in", ["a", "b"], [(1, "LOW"), (2, "TOP")])
-    rate(box, 3, 3)
-    assert "TOP" in feedback_html(box)
-
-
-def test_rating_check_custom_scale():
-    box = activities.rating_check("Check-in", ["a"], [(0, "NO"), (1, "YES")], scale=("No", "Yes"))
-    toggle = find_all(box, widgets.ToggleButtons)[0]
-    assert toggle.options == ("No", "Yes")
-    toggle.value = "Yes"
-    assert "Your total: 1 out of 1" in feedback_html(box)
-    assert "YES" in feedback_html(box)
-
-
-@pytest.mark.parametrize(
-    ("statements", "bands", "scale"),
-    [
-        ([], BANDS, activities.DEFAULT_SCALE),
-        (["a"], [], activities.DEFAULT_SCALE),
-        (["a"], [(4, "b"), (2, "a")], activities.DEFAULT_SCALE),
-        (["a"], BANDS, ("only",)),
-    ],
-)
-def test_rating_check_rejects_bad_content(statements, bands, scale):
-    with pytest.raises(ValueError):
-        activities.rating_check("t", statements, bands, scale)
-
-
-# -------------------------------------------------------------------------- relationship_map
-
-
-def add_person(box, who, circle_index=0):
-    find_all(box, widgets.Text)[0].value = who
-    find_all(box, widgets.Dropdown)[0].value = circle_index
-    button(box, "Add").click()
-
-
-def test_relationship_map_says_no_full_names_and_starts_empty():
-    box = activities.relationship_map("Who is around you?")
-    text = feedback_html(box)
-    assert "never a full name" in text
-    assert "Nothing you type here is saved" in text
-    assert "Add a few people" in text
-    assert button(box, "Remove last").disabled
-
-
-def test_relationship_map_adds_people_and_counts():
-    box = activities.relationship_map("Who is around you?")
-    add_person(box, "Nan", 0)
-    text = feedback_html(box)
-    assert "<svg" in text and ">Nan</text>" in text and ">Me</text>" in text
-    assert "Closest to me: 1" in text and "Around me: 0" in text
-    assert "Everyone is in" in text
-    assert find_all(box, widgets.Text)[0].value == ""  # ready for the next person
-
-    add_person(box, "class teacher", 2)
-    text = feedback_html(box)
-    assert "Around me: 1" in text
-    assert "small right now" in text
-
-    add_person(box, "J.S.", 1)
-    add_person(box, "neighbour", 2)
-    text = feedback_html(box)
-    assert "people close in and people further out" in text
-
-    button(box, "Remove last").click()
-    text = feedback_html(box)
-    assert ">neighbour</text>" not in text and "Around me: 1" in text
-
-    button(box, "Start again").click()
-    assert "Add a few people" in feedback_html(box)
-
-
-def test_relationship_map_nobody_close():
-    box = activities.relationship_map("Who is around you?")
-    add_person(box, "GP", 2)
-    assert "no one in &#x27;Closest to me&#x27;" in feedback_html(box)
-
-
-@pytest.mark.parametrize("entry", ["Sarah Jones", "Mary Ann Smith"])
-def test_relationship_map_refuses_full_names(entry):
-    box = activities.relationship_map("Who is around you?")
-    add_person(box, entry, 0)
-    text = feedback_html(box)
-    assert "looks like a full name" in text
-    assert entry not in text
-    assert "Closest to me: 0" in text
-
-
-@pytest.mark.parametrize("entry", ["Class Teacher", "My Nan", "Youth Worker", "JS"])
-def test_relationship_map_accepts_roles(entry):
-    box = activities.relationship_map("Who is around you?")
-    add_person(box, entry, 1)
-    assert "Close: 1" in feedback_html(box)
-
-
-def test_relationship_map_empty_long_and_escaped_entries():
-    box = activities.relationship_map("Who?", circles=("Inner", "Outer"))
-    add_person(box, "   ")
-    assert "Type a role or initials first" in feedback_html(box)
-    add_person(box, "x" * 31)
-    assert "keep it short" in feedback_html(box)
-    add_person(box, "<b>", 1)
-    text = feedback_html(box)
-    assert "&lt;b&gt;" in text and "Outer: 1" in text
-
-
-def test_relationship_map_middle_label():
-    box = activities.relationship_map("Who is around this child?", middle="The child")
-    assert ">The child</text>" in feedback_html(box)
-    assert ">Me</text>" not in feedback_html(box)
-
-
-def test_relationship_map_needs_two_circles():
-    with pytest.raises(ValueError):
-        activities.relationship_map("Who?", circles=("Only",))
-
-
-# --------------------------------------------------------------------------- sort_statements
-
 STATEMENTS = {
     "A friend who listens": "Support",
     "Skipping lunch again": "Stress sign",
@@ -350,35 +48,95 @@ STATEMENTS = {
 CATEGORIES = ["Support", "Stress sign"]
 
 
-def test_sort_statements_all_right():
-    box = activities.sort_statements(STATEMENTS, CATEGORIES, title="Sort these")
-    assert "Sort these" in feedback_html(box)
-    dropdowns = find_all(box, widgets.Dropdown)
-    assert all(d.value is None for d in dropdowns)
-    for dropdown, answer in zip(dropdowns, STATEMENTS.values(), strict=True):
-        dropdown.value = answer
-    button(box, "Check my answers").click()
-    text = feedback_html(box)
-    assert "You sorted 3 of 3 correctly." in text
-    assert "Well done." in text
-    assert text.count("Right.") == 3
+def run_rules(tmp_path: Path, calls: list[tuple[str, list]]) -> list:
+    """Call the browser module's exported rules under Node; one result per (name, args)."""
+    if NODE is None:
+        pytest.skip("node is not installed")
+    module = tmp_path / "activities.mjs"
+    shutil.copyfile(ESM, module)
+    script = (
+        f"import * as m from {json.dumps(module.as_uri())};\n"
+        f"const calls = {json.dumps(calls)};\n"
+        "const out = calls.map(([name, args]) => {\n"
+        "  if (name === 'answersDocument') args[3] = new Date(args[3]);\n"
+        "  return m[name](...args);\n"
+        "});\n"
+        "process.stdout.write(JSON.stringify(out));\n"
+    )
+    done = subprocess.run(
+        [NODE, "--input-type=module", "-e", script],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
 
 
-def test_sort_statements_wrong_and_unsorted():
-    box = activities.sort_statements(STATEMENTS, CATEGORIES)
-    dropdowns = find_all(box, widgets.Dropdown)
-    dropdowns[0].value = "Support"  # right
-    dropdowns[1].value = "Support"  # wrong
-    button(box, "Check my answers").click()
-    text = feedback_html(box)
-    assert "You sorted 1 of 3 correctly." in text
-    assert "1 still to sort" in text
-    assert "Not quite: this one belongs in <b>Stress sign</b>" in text
-    assert "Not sorted yet." in text
-    assert "Well done." not in text
+# ------------------------------------------------------------------------------ the widgets
+def test_each_activity_is_one_widget_with_its_content():
+    made = {
+        "choice": activities.choice_check("What helps most?", OPTIONS, "Stay calm and close"),
+        "scenario": activities.scenario_explorer(SCENARIOS),
+        "rating": activities.rating_check("Check-in", ["a", "b"], BANDS),
+        "map": activities.relationship_map("Who is around you?", middle="The child"),
+        "sort": activities.sort_statements(STATEMENTS, CATEGORIES, title="Sort these"),
+    }
+    for kind, widget in made.items():
+        assert isinstance(widget, Activity) and widget.kind == kind
+        assert "export default" in str(widget._esm)  # the browser module travels with it
+    assert made["choice"].spec["correct"] == ["Stay calm and close"]
+    assert made["scenario"].spec["scenarios"][1]["choices"] == [
+        ["Sit with them", "Your calm presence lends them calm."]
+    ]
+    assert made["rating"].spec["scale"] == list(activities.DEFAULT_SCALE)
+    assert made["map"].spec["middle"] == "The child"
+    assert made["sort"].spec["statements"][1] == ["Skipping lunch again", "Stress sign"]
 
-    dropdowns[1].value = "Stress sign"  # changing an answer clears its old mark
-    assert "belongs in" not in feedback_html(box)
+
+def test_widget_state_is_plain_json_for_the_static_book():
+    widget = activities.choice_check("Q?", {"a": "x", "b": "y"}, ["a", "b"])
+    state = widget.get_state()
+    json.dumps({k: v for k, v in state.items() if k not in ("_esm", "_css")})
+    assert state["kind"] == "choice" and state["spec"]["correct"] == ["a", "b"]
+
+
+@pytest.mark.parametrize(
+    ("options", "correct"),
+    [({"only": "one"}, "only"), (OPTIONS, "Missing option"), (OPTIONS, [])],
+)
+def test_choice_check_rejects_bad_content(options, correct):
+    with pytest.raises(ValueError):
+        activities.choice_check("Q", options, correct)
+
+
+def test_scenario_explorer_rejects_bad_content():
+    with pytest.raises(ValueError):
+        activities.scenario_explorer([])
+    with pytest.raises(ValueError, match="scenario 1 is missing situation"):
+        activities.scenario_explorer([{"title": "x", "choices": {"a": "b"}}])
+    with pytest.raises(ValueError, match="has no choices"):
+        activities.scenario_explorer([{"title": "x", "situation": "y", "choices": {}}])
+
+
+@pytest.mark.parametrize(
+    ("statements", "bands", "scale"),
+    [
+        ([], BANDS, activities.DEFAULT_SCALE),
+        (["a"], [], activities.DEFAULT_SCALE),
+        (["a"], BANDS, ("only",)),
+        (["a"], [(4, "x"), (2, "y")], activities.DEFAULT_SCALE),
+    ],
+)
+def test_rating_check_rejects_bad_content(statements, bands, scale):
+    with pytest.raises(ValueError):
+        activities.rating_check("Check-in", statements, bands, scale)
+
+
+def test_relationship_map_needs_two_circles():
+    with pytest.raises(ValueError):
+        activities.relationship_map("Who?", circles=("Only",))
 
 
 def test_sort_statements_rejects_bad_content():
@@ -388,3 +146,192 @@ def test_sort_statements_rejects_bad_content():
         activities.sort_statements(STATEMENTS, ["Support"])
     with pytest.raises(ValueError, match="not one of"):
         activities.sort_statements({"x": "Elsewhere"}, CATEGORIES)
+
+
+# ------------------------------------------------------------------------------ the rules
+def test_choice_rules(tmp_path):
+    spec = activities.choice_check("Q", OPTIONS, "Stay calm and close").spec
+    none, right, wrong = run_rules(
+        tmp_path,
+        [
+            ("checkChoice", [spec, None]),
+            ("checkChoice", [spec, "Stay calm and close"]),
+            ("checkChoice", [spec, "Raise your voice"]),
+        ],
+    )
+    assert none["text"] == "Choose an answer first, then press Check."
+    assert right == {
+        "kind": "right",
+        "lead": "Yes, that's right.",
+        "text": "A calm adult nearby helps a child settle.",
+    }
+    assert wrong["lead"] == "Not quite." and wrong["text"].endswith("try again.")
+    assert "A raised voice tends to add to the alarm." in wrong["text"]
+
+
+@pytest.mark.parametrize(
+    ("indexes", "total", "message"),
+    [
+        ([0, 0], 0, "LOW message"),
+        ([1, 1], 2, "LOW message"),  # the upper limit of a band is inclusive
+        ([2, 1], 3, "MIDDLE message"),
+        ([2, 2], 4, "MIDDLE message"),
+        ([3, 2], 5, "HIGH message"),
+        ([3, 3], 6, "HIGH message"),
+    ],
+)
+def test_rating_band_boundaries(tmp_path, indexes, total, message):
+    spec = activities.rating_check("Check-in", ["a", "b"], BANDS).spec
+    (result,) = run_rules(tmp_path, [("ratingSummary", [spec, indexes])])
+    assert result == {"total": total, "heading": f"Your total: {total} out of 6", "text": message}
+
+
+def test_rating_running_total_and_nothing_chosen(tmp_path):
+    spec = activities.rating_check("Check-in", ["a", "b", "c"], [(3, "LOW"), (9, "HIGH")]).spec
+    start, one, two, above = run_rules(
+        tmp_path,
+        [
+            ("ratingSummary", [spec, [None, None, None]]),
+            ("ratingSummary", [spec, [3, None, None]]),
+            ("ratingSummary", [spec, [3, 1, None]]),
+            ("ratingSummary", [{**spec, "bands": [[1, "LOW"], [2, "TOP"]]}, [3, 3, 3]]),
+        ],
+    )
+    assert start["text"] == "Choose an answer for each statement to see your total."
+    assert one["heading"] == "Your total: 3 out of 9"
+    assert one["text"] == "LOW 2 statements still to answer."
+    assert two["text"] == "HIGH 1 statement still to answer."
+    assert above["text"] == "TOP"
+
+
+def test_sort_rules(tmp_path):
+    spec = activities.sort_statements(STATEMENTS, CATEGORIES).spec
+    all_right, mixed = run_rules(
+        tmp_path,
+        [
+            ("sortMarks", [spec, ["Support", "Stress sign", "Support"]]),
+            ("sortMarks", [spec, ["Support", "Support", ""]]),
+        ],
+    )
+    assert all_right["summary"] == {
+        "kind": "right",
+        "text": "You sorted 3 of 3 correctly. Well done.",
+    }
+    assert [m["text"] for m in mixed["marks"]] == [
+        "✓ Right.",
+        "✗ Not quite: this one belongs in Stress sign.",
+        "Not sorted yet.",
+    ]
+    assert mixed["summary"]["text"].startswith("You sorted 1 of 3 correctly. 1 still to sort.")
+
+
+@pytest.mark.parametrize(
+    ("entry", "problem"),
+    [
+        ("Sarah Jones", "That looks like a full name."),
+        ("Mary Ann Smith", "That looks like a full name."),
+        ("   ", "Type a role or initials first."),
+        ("x" * 31, "Please keep it short (up to 30 letters)"),
+        ("Class Teacher", None),
+        ("My Nan", None),
+        ("Youth Worker", None),
+        ("JS", None),
+        ("<b>", None),
+    ],
+)
+def test_relationship_map_entries(tmp_path, entry, problem):
+    spec = activities.relationship_map("Who?").spec
+    (result,) = run_rules(tmp_path, [("mapEntryProblem", [spec, entry])])
+    if problem is None:
+        assert result["problem"] is None and result["entry"] == entry
+    else:
+        assert result["problem"].startswith(problem)
+
+
+def test_relationship_map_balance_notes(tmp_path):
+    circles = list(activities.DEFAULT_CIRCLES)
+    notes = run_rules(
+        tmp_path,
+        [
+            ("balanceNote", [[0, 0, 0], circles]),
+            ("balanceNote", [[0, 0, 1], circles]),
+            ("balanceNote", [[1, 0, 0], circles]),
+            ("balanceNote", [[1, 0, 1], circles]),
+            ("balanceNote", [[1, 1, 2], circles]),
+        ],
+    )
+    assert notes[0].startswith("Add a few people")
+    assert notes[1].startswith("There is no one in 'Closest to me' yet.")
+    assert notes[2].startswith("Everyone is in 'Closest to me'.")
+    assert "small right now" in notes[3]
+    assert "people close in and people further out" in notes[4]
+
+
+def test_questionnaire_download_is_an_answers_file_collect_reads(tmp_path):
+    from imatter.impact import questionnaire, read_answers_file
+
+    spec = questionnaire("foundation-a", "pre", cohort="2026-spring").spec
+    scores = {"confidence": 2, "understanding": 3, "wellbeing": 4, "practice": 5}
+    good, name, missing, email = run_rules(
+        tmp_path,
+        [
+            ("answersDocument", [spec, " kestrel-42 ", scores, "2026-10-01T09:30:00"]),
+            ("answersDocument", [spec, "Jane", scores, "2026-10-01T09:30:00"]),
+            ("answersDocument", [spec, "OWL-7", {"confidence": 1}, "2026-10-01T09:30:00"]),
+            ("answersDocument", [spec, "a@b1", scores, "2026-10-01T09:30:00"]),
+        ],
+    )
+    path = tmp_path / spec["filename"]
+    path.write_text(json.dumps(good["document"]), encoding="utf-8")
+    answers = read_answers_file(path)
+    assert (answers.course, answers.stage, answers.cohort) == ("foundation-a", "pre", "2026-spring")
+    assert answers.pseudonym == "KESTREL-42" and answers.scores == scores
+    assert name["problem"].startswith("Please type a code you will remember")
+    assert missing["problem"] == (
+        "Please choose an answer for every statement first (3 still to do)."
+    )
+    assert email["problem"].startswith("Please type a code")
+
+
+def test_questionnaire_kernel_side_saves_the_file_and_greets_the_browser(tmp_path, monkeypatch):
+    from imatter.impact import questionnaire, read_answers_file
+
+    widget = questionnaire("foundation-a", "post", folder=tmp_path)
+    sent = []
+    monkeypatch.setattr(widget, "send", lambda content, buffers=None: sent.append(content))
+    widget._on_message(widget, {"type": "hello"}, [])
+    assert sent[-1] == {"type": "here", "place": "jupyter"}
+    monkeypatch.setenv("JUPYTERHUB_USER", "learner1")
+    widget._on_message(widget, {"type": "hello"}, [])
+    assert sent[-1] == {"type": "here", "place": "hub"}
+    scores = {"confidence": 1, "understanding": 2, "wellbeing": 3, "practice": 4}
+    widget._on_message(widget, {"type": "save", "code": "owl-7", "scores": scores}, [])
+    assert sent[-1]["ok"] is True and "imatter-answers/foundation-a-post.json" in sent[-1]["text"]
+    assert (
+        read_answers_file(tmp_path / "imatter-answers" / "foundation-a-post.json").scores == scores
+    )
+    widget._on_message(widget, {"type": "save", "code": "owl-7", "scores": {}}, [])
+    assert sent[-1]["ok"] is False and "4 still to do" in sent[-1]["text"]
+
+
+def test_questionnaire_cells_say_where_answers_are_kept_and_old_wording_is_updated(tmp_path):
+    import nbformat
+    from imatter.impact import add_questionnaire_cells
+    from imatter.impact.notebook import questionnaire_cells
+
+    markdown, _code = questionnaire_cells("foundation-a", "pre")
+    assert "in this browser when you read the book" in markdown.source
+    assert "next to the notebook" in markdown.source and "saved in a small file" not in (
+        markdown.source
+    )
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# Session 1: Hello")]
+    path = tmp_path / "01-hello.ipynb"
+    nbformat.write(nb, path)
+    assert add_questionnaire_cells(path, "foundation-a", "pre") is True
+    old = nbformat.read(path, as_version=4)
+    old.cells[1].source = "Your answers are saved in a small file next to this notebook."
+    nbformat.write(old, path)
+    assert add_questionnaire_cells(path, "foundation-a", "pre") is True  # brought up to date
+    assert "in this browser" in nbformat.read(path, as_version=4).cells[1].source
+    assert add_questionnaire_cells(path, "foundation-a", "pre") is False

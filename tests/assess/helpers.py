@@ -154,3 +154,54 @@ def mark_all(marking, student: str, levels: dict[str, str], comment: str = "") -
             {c: levels[c] for c in criteria},
             comment or f"Comment on {cell_id}.",
         )
+
+
+def lead_group(ws, learners, attended):
+    """A foundation-a group of six sessions led by a School Lead; each learner attends the
+    number of sessions given (the rule needs 5 of 6)."""
+    import datetime as dt
+
+    from imatter import records
+    from imatter.delivery import groups
+    from imatter.store import schema as t
+
+    records.add_setting(ws.store, "brook", "Brook Primary", pupils_on_roll=200)
+    with ws.store.write() as conn:
+        lead = conn.execute(
+            t.people.insert().values(name="Lena Lead", created_at=dt.datetime(2026, 1, 1))
+        ).inserted_primary_key[0]
+        conn.execute(
+            t.awards.insert().values(
+                id="lead-award",
+                person_id=lead,
+                role_id="school-lead",
+                kind="role",
+                valid_from=dt.date(2025, 1, 1),
+                granted_by="t",
+                granted_at=dt.datetime(2026, 1, 1),
+            )
+        )
+        for pid in [lead, *learners]:
+            conn.execute(
+                t.affiliations.insert().values(
+                    person_id=pid, setting_id="brook", position="teacher"
+                )
+            )
+    days = [dt.date(2026, 9, 1) + dt.timedelta(weeks=k) for k in range(6)]
+    gid = groups.create_group(
+        ws.store,
+        ws.programme,
+        course_id="foundation-a",
+        term="2026-27",
+        leader=lead,
+        on=days[0],
+        setting="brook",
+    )
+    groups.enrol(ws.store, ws.programme, gid, learners, days[0])
+    sessions = groups.schedule_sessions(ws.store, gid, days)
+    for k, sid in enumerate(sessions):
+        marks = {pid: k < attended[pid] for pid in learners}
+        groups.record_attendance(
+            ws.store, ws.programme, sid, marks, recorded_by=lead, today=days[-1]
+        )
+    return gid, lead

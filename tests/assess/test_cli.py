@@ -18,6 +18,7 @@ SUBCOMMANDS = [
     "learners",
     "mark",
     "moderate",
+    "quarantine",
     "release",
     "status",
     "sync",

@@ -43,7 +43,7 @@ DAMAGE = {
         "invalid JSON at line 1, column",
     ),
     "wrong file name": (
-        lambda c: (f"{A} (1).ipynb", json.dumps(h.answered(c["p2"]))),
+        lambda c: ("My reflection.ipynb", json.dumps(h.answered(c["p2"]))),
         f"wrong file name: expected p<person id>_{A}.ipynb",
     ),
     "unknown learner": (

@@ -1,8 +1,9 @@
 """End to end with real nbgrader and real kernels, through the CLI (marking through the API).
 
 generate; release as files; three learners return their notebooks (one passes, one fails a
-criterion, one is damaged); collect; autograde; mark; feedback files; sync records exactly one
-completion; the damaged one is in quarantine with a clear message.
+criterion, one is damaged); collect; autograde; mark; feedback files; sync records the one pass
+(and no completion: the learner is in no study group); the damaged one is in quarantine with
+a clear message.
 """
 
 from __future__ import annotations
@@ -90,24 +91,33 @@ def test_the_whole_flow(ws, run_cli, tmp_path, caplog):
     assert "You have passed" in p1 and "Clear links to your practice." in p1
     assert "Not yet passed" in p2 and "Your level: Not yet" in p2
 
+    # The pass is recorded; the course's completion waits for its rule (attendance in a
+    # study group of the course), which Ann has not met: no completion yet (issue 12).
     code, out, err = cli(*group, "sync", A, "--by", "Ms Lead")
     assert (code, out) == (
         0,
-        "1 completion(s) of foundation-a recorded; 0 already recorded; 1 not yet passed; "
-        "0 not fully marked\n",
+        "0 completion(s) of foundation-a recorded; 1 passed, completion waiting for the "
+        "course's rule; 0 already recorded; 1 not yet passed; 0 not fully marked\n"
+        "  p1: passed: the foundation-a completion waits for the rule: not a learner in a "
+        "study group of foundation-a\n",
     )
     with ws.store.read() as conn:
-        done = conn.execute(sa.select(t.completions)).all()
-    assert [(c.person_id, c.course_id) for c in done] == [(1, "foundation-a")]
-    assert done[0].evidence.startswith("assessment foundation-a: passed")
+        assert conn.execute(sa.select(t.completions)).all() == []
+        passes = conn.execute(sa.select(t.assessment_syncs)).all()
+    assert [(p.person_id, p.course_id, p.outcome) for p in passes] == [
+        (1, "foundation-a", "passed")
+    ]
 
     code, out, err = cli(*group, "sync", A)
-    assert "0 completion(s) of foundation-a recorded; 1 already recorded" in out
+    assert out.startswith("0 completion(s) of foundation-a recorded; 1 passed, completion")
 
     code, out, err = cli(*group, "status", A)
     assert code == 0, err
-    assert "p1       Ann Able  12/15  pass" in out
-    assert "p2       Ben Best  12/15  not yet  Attends to the adult's own wellbeing: Not yet" in out
+    rows = [" ".join(line.split()) for line in out.splitlines()]
+    text = "\n".join(rows)
+    assert "p1 Ann Able 12/15 pass" in text
+    assert "p2 Ben Best 12/15 not yet Attends to the adult's own wellbeing: Not yet" in text
+    assert "p3 Cal Cope in quarantine cell 'reflect-self' was changed from markdown to raw" in text
     assert f"p3_{A}.ipynb (p3): cell 'reflect-self' was changed from markdown to raw" in out
 
     kept = list(course.quarantine(A).rglob(f"p3_{A}.ipynb"))

@@ -102,22 +102,55 @@ def completions(ws):
         return conn.execute(sa.select(t.completions).order_by(t.completions.c.id)).all()
 
 
-def test_sync_records_each_pass_once(marked):
+def test_sync_records_the_pass_and_a_completion_only_when_the_rule_is_met(marked):
     ws, course, _ = marked
     report = sync(course, A, ws.store, ws.programme, recorded_by="Ms Lead", today=TODAY)
     assert {line.student: line.status for line in report.lines} == {
-        "p1": "recorded",
+        "p1": "passed",
         "p2": "not yet",
         "p3": "not marked",
         "p4": "not marked",
     }
-    rows = completions(ws)
-    assert len(rows) == 1
-    row = rows[0]
+    assert report.lines[0].detail == (
+        "the foundation-a completion waits for the rule: "
+        "not a learner in a study group of foundation-a"
+    )
+    assert completions(ws) == []  # a pass alone is not a completion
+    with ws.store.read() as conn:
+        (kept,) = conn.execute(sa.select(t.assessment_syncs)).all()
+    assert (kept.person_id, kept.outcome, kept.completion_id) == (1, "passed", None)
+    assert kept.passed_on <= TODAY
+
+    # In a group, but 3 of 6 sessions: it can no longer meet the attendance rule.
+    gid, _ = h.lead_group(ws, [1], {1: 3})
+    report = sync(course, A, ws.store, ws.programme, recorded_by="Ms Lead", today=TODAY)
+    assert report.lines[0].status == "passed"
+    assert report.lines[0].detail == (
+        f"the foundation-a completion waits for the rule: group {gid}: attended 3 of 6 "
+        "sessions; needs 5 (80% of sessions): can no longer meet the attendance rule in this "
+        "group"
+    )
+    assert completions(ws) == []
+
+
+def test_sync_records_the_completion_when_attendance_is_met(marked):
+    ws, course, _ = marked
+    gid, _ = h.lead_group(ws, [1, 2], {1: 5, 2: 6})
+    report = sync(course, A, ws.store, ws.programme, recorded_by="Ms Lead", today=TODAY)
+    assert report.lines[0].status == "recorded"
+    (row,) = completions(ws)
     assert (row.person_id, row.course_id, row.recorded_by) == (1, "foundation-a", "Ms Lead")
-    assert row.completed_on <= TODAY
-    assert row.evidence.startswith("assessment foundation-a: passed with 12 of 15 points")
-    assert course.course_id in row.evidence
+    assert row.evidence.startswith(f"group {gid}: attended 5 of 6 sessions (needs 5)")
+    assert "; assessment foundation-a passed on " in row.evidence
+    with ws.store.read() as conn:
+        (kept,) = conn.execute(sa.select(t.assessment_syncs)).all()
+        member = conn.execute(
+            sa.select(t.group_members.c.completion_id).where(t.group_members.c.person_id == 1)
+        ).scalar()
+    assert (kept.outcome, kept.completion_id, member) == ("recorded", row.id, row.id)
+    # the completion is dated when the whole rule was met: the later of the pass and the
+    # fifth session attended
+    assert row.completed_on == max(kept.passed_on, dt.date(2026, 9, 29))
 
     again = sync(course, A, ws.store, ws.programme, recorded_by="Ms Lead", today=TODAY)
     assert again.lines[0].status == "already synced"
@@ -141,9 +174,7 @@ def test_sync_treats_an_existing_completion_as_already_held(marked):
     assert len(completions(ws)) == 1
     with ws.store.read() as conn:
         synced = conn.execute(sa.select(t.assessment_syncs)).all()
-    assert [(s.person_id, s.outcome, s.completion_id) for s in synced] == [
-        (1, "already held", None)
-    ]
+    assert [(s.person_id, s.outcome, s.completion_id) for s in synced] == [(1, "passed", None)]
 
 
 def test_moderation_from_the_cli(marked, run_cli):
@@ -166,7 +197,9 @@ def test_moderation_from_the_cli(marked, run_cli):
     first, second = out.splitlines()
     assert first.startswith("Sampled for Mr Mod: p")
     student = first.rsplit(" ", 1)[1]
-    assert second == f"They mark with: imatter assess mark {A} --second"
+    assert second == (
+        f"They mark with: imatter assess -C {course.root} mark {A} --second --marker 'Mr Mod'"
+    )
     levels = {"p1": h.PASSING, "p2": h.FAILS_WELLBEING}[student]
     for cell_id, criteria in h.CELLS.items():
         args = []

@@ -188,7 +188,7 @@ def test_below_the_pass_mark_fails(rubric):
     levels = dict.fromkeys(GOOD, "developing")
     outcome = judge(rubric, levels, 7, 15)
     assert not outcome.passed
-    assert outcome.reasons == ("7 points of 15 (pass mark 8)",)
+    assert outcome.reasons == ("1 more point needed to reach the pass mark of 8",)
 
 
 def test_unmarked_criteria_are_not_judged(rubric):

@@ -120,8 +120,9 @@ def test_a_failing_notebook_stops_the_build_and_names_it(built):
     project, _result = built
     path = project.modules_dir / "foundation-a" / "02-calm-adults.ipynb"
     nb = json.loads(path.read_text())
-    original = nb["cells"][4]["source"]
-    nb["cells"][4]["source"] = "raise ValueError('broken on purpose')"
+    first = next(i for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code")
+    original = nb["cells"][first]["source"]
+    nb["cells"][first]["source"] = "raise ValueError('broken on purpose')"
     path.write_text(json.dumps(nb, indent=1))
     try:
         with pytest.raises(BuildError, match="1 notebook\\(s\\) failed to run") as err:
@@ -132,5 +133,84 @@ def test_a_failing_notebook_stops_the_build_and_names_it(built):
             for d in err.value.details
         )
     finally:
-        nb["cells"][4]["source"] = original
+        nb["cells"][first]["source"] = original
         path.write_text(json.dumps(nb, indent=1))
+
+
+def test_todo_left_in_a_session_stops_the_build(built):
+    project, _result = built
+    path = project.modules_dir / "parents" / "02-calm-and-firm.ipynb"
+    original = path.read_text()
+    nb = json.loads(original)
+    nb["cells"][0]["source"] = "# Session 2: TODO a short title\n"
+    path.write_text(json.dumps(nb, indent=1))
+    try:
+        with pytest.raises(BuildError, match=r"^1 placeholder\(s\) \(TODO\) left in") as err:
+            build_book(project, echo=lambda _m: None)
+        assert err.value.details[0] == (
+            "modules/parents/02-calm-and-firm.ipynb, cell 1: # Session 2: TODO a short title"
+        )
+    finally:
+        path.write_text(original)
+
+
+def test_strict_always_runs_its_checks(built):
+    project, _result = built
+    page = project.root / "book" / "welcome.md"
+    original = page.read_text()
+    page.write_text(original + "\nSee {doc}`no-such-page`.\n")  # a Sphinx warning
+    try:
+        build_book(project, echo=lambda _m: None)  # not strict: built, with a warning
+        assert build_book(project, echo=lambda _m: None).skipped
+        with pytest.raises(BuildError, match="Sphinx could not build the book"):
+            build_book(project, strict=True, echo=lambda _m: None)  # never "nothing changed"
+    finally:
+        page.write_text(original)
+
+
+@pytest.mark.browser
+def test_serve_reloads_the_open_page_when_a_source_changes(built):
+    """`imatter book serve` rebuilds after a saved change and the open page shows it."""
+    import socket
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    playwright = pytest.importorskip("playwright.sync_api")
+    project, _result = built
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-c", "from imatter.cli import run; run()", "book", "serve"]
+        + ["--root", str(project.root), "--port", str(port), "--no-build"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    page_file = project.root / "book" / "welcome.md"
+    original = page_file.read_text()
+    try:
+        assert server.stdout.readline().startswith("Serving ")
+        with playwright.sync_playwright() as p:
+            browser = p.chromium.launch(
+                executable_path="/usr/bin/chromium",
+                args=["--headless", "--no-sandbox", "--disable-gpu"],
+            )
+            page = browser.new_page()
+            for _ in range(50):
+                try:
+                    page.goto(f"http://127.0.0.1:{port}/book/welcome.html")
+                    break
+                except playwright.Error:
+                    time.sleep(0.2)
+            assert "A sentence added while serving" not in page.content()
+            page_file.write_text(original + "\nA sentence added while serving.\n")
+            page.get_by_text("A sentence added while serving.").wait_for(timeout=120_000)
+            browser.close()
+    finally:
+        page_file.write_text(original)
+        server.terminate()
+        server.wait(timeout=30)
+    assert Path(project.html_dir / "book" / "welcome.html").is_file()

@@ -66,7 +66,11 @@ def test_unknown_prerequisite():
 def test_hard_to_read_parent_page():
     findings = lint_case("hard-to-read")
     assert codes(findings) == ["readability"]
-    (finding,) = findings
+    (finding,) = [f for f in findings if f.severity == "error"]
+    (long,) = [f for f in findings if f.code == "long-sentence"]  # 46 words
+    assert long.severity == "warning" and long.cell == 2
+    assert long.message.startswith('a sentence of 46 words ("Contemporary developmental neuro')
+    assert long.fix == "split it: keep sentences under 40 words (aim for 20)"
     assert finding.path.name == "01-theory.ipynb" and finding.cell == 2
     assert "reads at Flesch" in finding.message and "(it needs 60 or more)" in finding.message
     assert "The longest sentence has" in finding.fix
@@ -248,3 +252,70 @@ def test_front_matter_reads_plainly_and_its_headings_are_in_order():
         levels = [h.level for h in headings(text)]
         assert levels[0] == 1 and levels.count(1) == 1, page
         assert all(b <= a + 1 for a, b in zip(levels, levels[1:], strict=False)), page
+
+
+def test_todo_is_an_error(modules):
+    path = modules / "parents" / "02-calm-and-firm.ipynb"
+    edit_nb(path, lambda nb: nb["cells"][0].update(source="# Session 2: TODO a short title\n"))
+    (finding,) = found(modules, "placeholder")
+    assert finding.severity == "error" and finding.cell == 1
+    assert finding.message == "placeholder text left in (the book would publish it)"
+
+
+def test_code_that_would_show_in_the_book_is_an_error(modules, tmp_path):
+    shutil.copy2(ROOT / "_config.yml", tmp_path / "_config.yml")  # the book removes code
+    path = modules / "foundation-b" / "01-warm-boundaries.ipynb"
+    assert found(modules, "code-shown") == []
+
+    def show(nb):
+        nb["cells"][4]["metadata"]["mystnb"] = {"remove_code_source": False}
+
+    edit_nb(path, show)
+    (finding,) = found(modules, "code-shown")
+    assert finding.severity == "error" and finding.cell == 5
+    assert finding.message == "this code cell would show its code in the book"
+    # A book whose config shows code fails every session's code cells ...
+    config = tmp_path / "_config.yml"
+    config.write_text(config.read_text().replace("nb_remove_code_source: true", ""))
+    edit_nb(path, lambda nb: nb["cells"][4]["metadata"].pop("mystnb"))
+    every = len(found(modules, "code-shown"))
+    assert every >= 12
+    # ... unless a cell is tagged remove-input.
+    edit_nb(path, lambda nb: nb["cells"][4]["metadata"].update(tags=["remove-input"]))
+    assert len(found(modules, "code-shown")) == every - 1
+
+
+def test_every_case_story_says_it_is_made_up(modules):
+    path = modules / "foundation-a" / "01-small-moments.ipynb"
+    assert found(modules, "made-up") == []
+
+    def real(nb):
+        nb["cells"][2]["source"] = "## A story from practice\n\nSam is six. He is cross.\n"
+
+    edit_nb(path, real)
+    (finding,) = found(modules, "made-up")
+    assert finding.severity == "error" and finding.cell == 3
+    assert finding.message == "the story 'A story from practice' does not say that it is made up"
+    edit_nb(path, lambda nb: nb["cells"][2].update(source="## A story\n\nAn invented family.\n"))
+    assert found(modules, "made-up") == []
+
+
+def test_words_per_hour_and_facilitator_notes_are_errors(modules):
+    programme = modules / "programme.yml"
+    programme.write_text(programme.read_text().replace("hours: 0.5", "hours: 3", 1))
+    (finding,) = found(modules, "words-per-hour")
+    assert finding.severity == "error" and finding.path == modules / "foundation-a"
+    assert finding.message.endswith(
+        "words of teaching text for 3 hour(s) in programme.yml; a course needs at least 500 "
+        "per hour (1500)"
+    )
+    path = modules / "parents" / "01-you-matter-too.ipynb"
+    edit_nb(
+        path,
+        lambda nb: nb.update(
+            cells=[c for c in nb["cells"] if not c["source"].startswith("## Facilitator")]
+        ),
+    )
+    (finding,) = found(modules, "facilitator-notes")
+    assert finding.severity == "error" and finding.path == modules / "parents"
+    assert finding.message == "no session has a '## Facilitator notes' section"

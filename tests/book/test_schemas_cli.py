@@ -90,3 +90,19 @@ def test_toc_command(project, capsys):
     assert main(["book", "toc", "--root", str(project.root)]) == 0
     assert capsys.readouterr().out.startswith(f"Wrote {project.toc_path}")
     assert (project.catalogue_dir / "programme-map.md").is_file()
+
+
+def test_serve_says_in_one_line_when_its_port_is_busy(project, capsys):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code = main(["book", "serve", "--root", str(project.root), "--port", str(port)])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err == (
+        f"Error: port {port} on 127.0.0.1 is already in use (is another `imatter book serve` "
+        "running?); stop it, or choose another port with --port\n"
+    )

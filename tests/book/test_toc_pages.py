@@ -156,7 +156,7 @@ def test_programme_map_places_each_course_below_its_prerequisites(programme):
 
 
 def test_take_stock_characteristics_come_from_takestock(project):
-    from imatter.takestock import CHARACTERISTICS
+    from imatter.delivery.takestock import CHARACTERISTICS
 
     write_pages(project, project.programme())
     text = (project.catalogue_dir / "take-stock-characteristics.md").read_text()

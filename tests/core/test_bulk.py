@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from imatter import records as r
 from imatter.eligibility import evaluate_person
-from imatter.eligibility.bulk import bulk_eligibility
+from imatter.records.columns import bulk_eligibility
 
 ON = dt.date(2026, 11, 28)
 COURSES = [
@@ -44,6 +44,15 @@ def _populate(ws, seed: int, people: int = 25) -> None:
                     setting_id="licensed",
                     starts_on=dt.date(2026, 1, 1),
                     ends_on=dt.date(2026, 12, 31),
+                    fee=1,
+                    currency="GBP",
+                    recorded_by="t",
+                    recorded_at=dt.datetime(2026, 1, 1),
+                ),
+                dict(  # then a gap from 2024-07-01: a trainee licence's clock stops in it
+                    setting_id="lapsed",
+                    starts_on=dt.date(2022, 1, 1),
+                    ends_on=dt.date(2024, 6, 30),
                     fee=1,
                     currency="GBP",
                     recorded_by="t",
@@ -98,13 +107,15 @@ def _populate(ws, seed: int, people: int = 25) -> None:
                 ["link-professional", "trainee-lead", "school-lead"], rng.randint(0, 2)
             ):
                 start = ON - dt.timedelta(days=rng.randint(-10, 1200))
-                until = start + dt.timedelta(days=730) if role == "trainee-lead" else None
+                licence = role == "trainee-lead"
+                until = start + dt.timedelta(days=730) if licence else None
                 conn.execute(
                     t.awards.insert().values(
                         id=f"a{pid}{role}",
                         person_id=pid,
                         role_id=role,
-                        kind="role",
+                        kind="licence" if licence else "role",
+                        setting_id=rng.choice(["licensed", "lapsed", None]) if licence else None,
                         valid_from=start,
                         valid_until=until,
                         granted_by="t",
@@ -121,14 +132,18 @@ def _populate(ws, seed: int, people: int = 25) -> None:
                             revoked_at=dt.datetime(2026, 1, 1),
                         )
                     )
-            for role in rng.sample(["trainee-lead", "trainer"], rng.randint(0, 2)):
+            for role in rng.sample(
+                ["trainee-lead", "trainer", "school-lead", "link-professional"], rng.randint(0, 3)
+            ):
+                # some decided after a revocation: a new decision makes the role open again
+                decided = ON - dt.timedelta(days=rng.randint(-20, 900))
                 conn.execute(
                     t.applications.insert().values(
                         person_id=pid,
                         role_id=role,
-                        submitted_on=dt.date(2025, 1, 1),
-                        status=rng.choice(["approved", "refused", "submitted"]),
-                        decided_on=dt.date(2025, 2, 1),
+                        submitted_on=decided - dt.timedelta(days=30),
+                        status=rng.choice(["approved", "approved", "refused", "submitted"]),
+                        decided_on=decided,
                     )
                 )
             for k in range(rng.randint(0, 4)):
@@ -182,11 +197,11 @@ def _compare(ws, on):
 @pytest.mark.parametrize(("seed", "stale_limit"), [(1, 1000), (2, 1000), (3, 0), (4, 0)])
 def test_bulk_matches_explain_on_random_populations(ws, seed, stale_limit, monkeypatch):
     """stale_limit 0 makes the loader scan every completion instead of using the summary."""
-    from imatter.eligibility import bulk
+    from imatter.records import columns
 
-    monkeypatch.setattr(bulk, "STALE_LIMIT", stale_limit)
+    monkeypatch.setattr(columns, "STALE_LIMIT", stale_limit)
     _populate(ws, seed)
-    for on in (ON, ON - dt.timedelta(days=400)):
+    for on in (ON - dt.timedelta(days=700), ON - dt.timedelta(days=400), ON):
         table, mismatches = _compare(ws, on)
         assert len(table) == 25
         assert mismatches == []

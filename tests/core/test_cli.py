@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -95,7 +96,9 @@ def test_csv_import_failure_lists_rows(cli, tmp_path):
     assert err.splitlines() == [
         f"Error: {bad}: 2 bad row(s); nothing was imported. Fix them and import again:",
         "  line 2: no setting 'nowhere'; see `imatter setting list`",
-        "  line 3: unknown position 'wizard'; use one of: "
+        "  line 3: unknown position 'wizard' (see below)",
+        # The list of positions is said once, under the rows, however many rows name one.
+        "Positions not known: 'wizard' (1 row). Use one of "
         + ", ".join(
             [
                 "headteacher",
@@ -114,7 +117,9 @@ def test_csv_import_failure_lists_rows(cli, tmp_path):
                 "community-practitioner",
                 "police-officer",
             ]
-        ),
+        )
+        + ", or a common name (TA, HLTA, Head, SENCo ...), or save a mapping for the setting "
+        'with --map "LABEL=POSITION" (e.g. --map "Site Manager=staff").',
     ]
     assert "Traceback" not in err
 
@@ -150,7 +155,19 @@ def test_eligible_lists_one_step_away_with_reason(cli):
     result = json.loads(out)
     assert [p["name"] for p in result["eligible"]] == ["Alex Test"]
     assert result["one_step"] == [
-        {"person_id": 2, "name": "Bo Test", "missing": "needs Foundation B"}
+        {
+            "person_id": 2,
+            "name": "Bo Test",
+            "missing": "needs Foundation B",
+            "reasons": [
+                {
+                    "kind": "course",
+                    "course": "foundation-b",
+                    "title": "Foundation B",
+                    "text": "needs Foundation B",
+                }
+            ],
+        }
     ]
 
 
@@ -190,6 +207,43 @@ def test_demo_builds_and_prints_the_table(run_cli):
     code, out, _ = run_cli("--as", "p.natarajan@brook.example", "person", "list", "--json")
     names = {p["name"] for p in json.loads(out)}
     assert code == 0 and "Tom Ashby" in names and "Aisha Rahman" not in names
+    # A whole term (issue 15): a key, awards with credentials, a group mid-term with marked
+    # work, and how to open each dashboard.
+    ws = hint.split("imatter -w ", 1)[1].split()[0]
+    tail = hint.split("\nA whole term:\n", 1)[1].splitlines()
+    assert tail[0] == (
+        "  Issuer key made first; 9 award(s) issued as signed credentials: "
+        f"imatter -w {ws} credential list"
+    )
+    assert (
+        tail[1] == "  Study group 1, Foundation A at Brook (demo term): 3 of 6 sessions registered"
+    )
+    assert tail[2] == (
+        "  Its assessment: 2 marked and fed back, p34 not returned: "
+        f"imatter -w {ws} assess -g 1 status foundation-a"
+    )
+    assert tail[3:] == [
+        "Open the dashboards (each serves on http://127.0.0.1:8866/, Ctrl-C to stop):",
+        f"  the Lead's:         imatter -w {ws} --as p.natarajan@brook.example dashboard lead",
+        f"  a learner's:        imatter -w {ws} dashboard progress --person z.hughes@brook.example",
+        f"  the organisation's: imatter -w {ws} dashboard organisation",
+    ]
+    code, out, err = run_cli("credential", "list", "--json")
+    assert code == 0 and len(json.loads(out)) == 9
+    code, out, err = run_cli("assess", "-g", "1", "status", "foundation-a")
+    assert code == 0, err
+    rows = [" ".join(line.split()[:6]) for line in out.splitlines()[2:]]
+    assert rows == [
+        "p31 Zara Hughes 15/15 pass",
+        "p32 Owen Clarke 9/15 not yet",
+        "p33 Mina Patel 3/15 not marked",
+        "p34 Luca Romano not returned no",
+    ]
+    handback = Path(ws) / "assess" / "1" / "handback" / "foundation-a"
+    assert sorted(f.name for f in handback.iterdir()) == [
+        "p31_foundation-a-feedback.html",
+        "p32_foundation-a-feedback.html",
+    ]
     code, _, err = run_cli("demo", "--as-of", "2026-11-28")
     assert code == 1 and "already holds a workspace; use --force" in err
 

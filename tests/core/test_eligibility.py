@@ -379,3 +379,20 @@ def test_trained_parents_do_not_count_as_staff(programme, parents):
         )
     )
     assert "0 of 2 staff" in evaluate_setting_licence(programme, s, ON).missing[0]
+
+
+def test_the_engine_imports_no_database_module():
+    """A core with no I/O (issue 13): the engine and its facts load neither SQLAlchemy nor
+    sqlite3; the store-reading half of the bulk engine lives in records.columns."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, imatter.eligibility, imatter.eligibility.facts, imatter.eligibility.bulk; "
+        "print(sorted(m for m in ('sqlalchemy', 'sqlite3', '_sqlite3', 'psycopg') "
+        "if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out == "[]\n"

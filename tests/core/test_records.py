@@ -215,7 +215,7 @@ def test_people_import(school, tmp_path):
         "name,email,setting,position\nA One,a@x.org,brook-primary,teacher\n"
         "B Two,,brook-primary,parent\n",
     )
-    assert r.import_people(school.store, school.programme, path) == 2
+    assert r.import_people(school.store, school.programme, path).added == 2
     assert _count(school, t.people) == 2
 
 
@@ -267,7 +267,7 @@ def test_completion_import_lists_every_bad_row_and_imports_nothing(school, tmp_p
         "person,course,date\n"
         "a@x.org,foundation-a,2026-10-01\n"  # fine
         "a@x.org,foundation-c,2026-10-01\n"  # unknown course
-        "b@x.org,foundation-a,01/10/2026\n"  # bad date
+        "b@x.org,foundation-a,31/02/2026\n"  # bad date
         "b@x.org,foundation-b,2027-01-01\n"  # future
         "nobody@x.org,foundation-a,2026-10-01\n"  # unknown person
         "a@x.org,foundation-a,2026-10-02\n",  # duplicate of line 2
@@ -278,7 +278,10 @@ def test_completion_import_lists_every_bad_row_and_imports_nothing(school, tmp_p
     details = err.value.details
     assert err.value.message.startswith(f"{path}: 5 bad row(s); nothing was imported")
     assert details[0].startswith("line 3: unknown course 'foundation-c'")
-    assert details[1] == "line 4: date '01/10/2026' is not a date; write YYYY-MM-DD"
+    assert (
+        details[1]
+        == "line 4: date '31/02/2026' is not a date; write it as 31/12/2026 or 2026-12-31"
+    )
     assert details[2].startswith("line 5: completion date 2027-01-01 is in the future")
     assert details[3].startswith("line 6: no person 'nobody@x.org'")
     assert details[4].startswith("line 7: duplicate of line 2")

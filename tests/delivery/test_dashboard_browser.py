@@ -17,7 +17,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from imatter import groups
+from imatter.delivery import groups
 
 from .test_dashboards import make_group
 
@@ -101,6 +101,15 @@ def test_lead_marks_a_learner_present_in_the_browser(served, world):
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
             page = browser.new_page()
+            elsewhere: list[str] = []
+            page.on(
+                "request",
+                lambda r: (
+                    None
+                    if r.url.startswith(("http://127.0.0.1", "data:", "blob:"))
+                    else elsewhere.append(r.url)
+                ),
+            )
             page.goto(url, timeout=60_000)
             table = page.locator(".imatter-attendance-table")
             table.wait_for(timeout=90_000)
@@ -123,6 +132,12 @@ def test_lead_marks_a_learner_present_in_the_browser(served, world):
                 f".imatter-attendance-table td[data-person='{world.ben}'][data-session='{second}']",
                 has_text="✓",
             ).wait_for(timeout=30_000)
+            # Every tab label is shown whole, and nothing was fetched from another site.
+            for label in ("Groups and attendance", "Eligible next", "Reflections"):
+                tab = page.locator(".lm-TabBar-tab", has_text=label)
+                assert tab.locator(".lm-TabBar-tabLabel").inner_text() == label
+                assert tab.evaluate("e => e.scrollWidth <= e.clientWidth + 1")
+            assert elsewhere == []
         finally:
             browser.close()
 
@@ -138,7 +153,7 @@ def test_directory_page_searches_offline_in_the_browser(world, tmp_path):
     """The static directory page works from a file, without a network, and forgets a person
     once they withdraw consent and the page is regenerated."""
     sync_api = pytest.importorskip("playwright.sync_api")
-    from imatter import directory
+    from imatter.delivery import directory
 
     on = dt.date(2027, 1, 10)
     for person in (world.lead, world.trainer):
@@ -172,3 +187,72 @@ def test_directory_page_searches_offline_in_the_browser(world, tmp_path):
             assert names.all_inner_texts() == ["Lena Lead"]
         finally:
             browser.close()
+
+
+def test_sigterm_to_imatter_dashboard_stops_voila_and_its_kernels(world, tmp_path):
+    """A service manager stops `imatter dashboard` with SIGTERM: no server may be left behind."""
+    make_group(world)
+    port = free_port()
+    log = tmp_path / "voila.log"
+    imatter = Path(sys.executable).with_name("imatter")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IMATTER_")}
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [
+                str(imatter),
+                "-w",
+                str(world.ws.path),
+                "dashboard",
+                "lead",
+                "--port",
+                str(port),
+                "--no-browser",
+                "--person",
+                "lena@oak.example",
+                "--as-of",
+                "2027-03-01",
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+    try:
+        wait_for(f"http://127.0.0.1:{port}/", proc, log)
+        children = _descendants(proc.pid)
+        assert children, "Voila should run as a child of imatter dashboard"
+        proc.send_signal(signal.SIGTERM)  # to imatter alone, as systemd or a terminal would
+        proc.wait(timeout=30)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and any(_alive(pid) for pid in children):
+            time.sleep(0.2)
+        assert [pid for pid in children if _alive(pid)] == []
+        with pytest.raises(OSError):
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+def _descendants(pid: int) -> list[int]:
+    found, todo = [], [pid]
+    while todo:
+        parent = todo.pop()
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == parent:
+                found.append(int(entry.name))
+                todo.append(int(entry.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"

@@ -9,11 +9,11 @@ import pytest
 
 pytest.importorskip("ipywidgets")
 
-from imatter import groups, licences  # noqa: E402
 from imatter.dashboards import DASHBOARDS, marking_queues, notebook, voila_command  # noqa: E402
 from imatter.dashboards.lead import LeadDashboard  # noqa: E402
 from imatter.dashboards.organisation import OrganisationView  # noqa: E402
 from imatter.dashboards.progress import ProgressPage  # noqa: E402
+from imatter.delivery import groups, licences  # noqa: E402
 
 from .world import TODAY  # noqa: E402
 
@@ -161,3 +161,55 @@ def test_the_notebooks_ship_and_voila_serves_them_locally():
     assert command[1:4] == ["-m", "voila", str(notebook("lead"))]
     assert "--port=8899" in command and "--Voila.ip=127.0.0.1" in command
     assert "--no-browser" in command
+
+
+def test_a_nomination_goes_from_the_lead_dashboard_to_the_organisation_and_back(world):
+    """The Lead nominates with a click; the organisation declines with a reason, then approves
+    a second nomination; the Lead's dashboard shows both outcomes; the store holds the award."""
+    import sqlalchemy as sa
+    from imatter import records
+    from imatter.store import schema as t
+
+    make_group(world)
+    s, p = world.store, world.programme
+    for person in (world.ann, world.ben):
+        for course, day in (("foundation-a", D(2026, 11, 1)), ("foundation-b", D(2026, 12, 1))):
+            records.record_completion(s, p, person, course, day, recorded_by="t", today=TODAY)
+    board = LeadDashboard(world.ws, TODAY, person=str(world.lead))
+    offered = [label for label, _value in board.nominee.options]
+    assert offered == ["Ann Able: Link Professional", "Ben Brook: Link Professional"]
+    board.nomination_note.value = "Ann co-runs our Friday group"
+    board.send_nomination()
+    assert board.nominated.value == (
+        "<p class='ok'>Nominated Ann Able for Link Professional; the organisation will approve "
+        "or decline it.</p>"
+    )
+    board.nominee.value = (world.ben, "link-professional")
+    board.send_nomination()
+    assert "Your nominations" in board.nominations.value
+
+    view = OrganisationView(world.ws, TODAY, decided_by="org")
+    tabs = next(c for c in view.widget.children if hasattr(c, "get_title"))
+    assert [tabs.get_title(i) for i in range(4)][-1] == "Nominations"
+    assert "Ann co-runs our Friday group" in view.nominations.value
+    view.nomination.value = 2  # Ben
+    view.decide_nomination(False)
+    assert view.nomination_result.value.startswith("<p class='error'>Not recorded: declining")
+    view.decline_reason.value = "Ben has just joined; nominate him after a term"
+    view.decide_nomination(False)
+    assert "declined (Ben has just joined" in view.nomination_result.value
+    view.nomination.value = 1
+    view.decide_nomination(True)
+    assert "approved: Ann Able is now Link Professional" in view.nomination_result.value
+    assert view.nomination.options == () and view.approve_nomination.disabled
+
+    with s.read() as conn:
+        awards = (
+            conn.execute(sa.select(t.awards.c.role_id).where(t.awards.c.person_id == world.ann))
+            .scalars()
+            .all()
+        )
+    assert awards == ["link-professional"]
+    board.refresh_eligible()
+    shown = board.nominations.value
+    assert "approved" in shown and "Ben has just joined; nominate him after a term" in shown

@@ -7,7 +7,7 @@ import json
 import re
 
 import pytest
-from imatter import clusters, directory
+from imatter.delivery import clusters, directory
 from imatter.errors import Duplicate, NotFound
 
 from .world import grant, revoke

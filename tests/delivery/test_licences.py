@@ -6,7 +6,8 @@ import csv
 import datetime as dt
 
 import pytest
-from imatter import licences, records
+from imatter import records
+from imatter.delivery import licences
 from imatter.errors import Duplicate, InvalidValue, NotEligible
 
 from .world import grant
@@ -140,7 +141,7 @@ def test_application_states(world):
     (later,) = licences.trainee_applications(s, D(2027, 9, 2))
     assert (later.state, later.problem) == (
         "lapsed",
-        "Oakfield Primary's membership ended on 2027-08-31",
+        "licence lapsed: Oakfield Primary's membership ended on 2027-08-31",
     )
     assert licences.trainee_applications(s, D(2027, 9, 2), state="lapsed") == [later]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from imatter import takestock
+from imatter.delivery import takestock
 from imatter.eligibility import evaluate_setting_licence
 from imatter.errors import ImportRowError, InvalidValue
 from imatter.records.load import setting_records

@@ -96,7 +96,7 @@ def test_files_default_course_id(run_cli, tmp_path):
 
 def test_bad_course_id_is_a_usage_error(run_cli, tmp_path):
     code, out, err = run_cli("deploy", "files", "--out", str(tmp_path / "h"), "--course", "Lead_Y2")
-    assert code == 2 and out == ""
+    assert code == 1 and out == ""
     assert err == (
         "Error: 'Lead_Y2' cannot be a hosted course id: use a lower-case letter, then up to 24 "
         "lower-case letters, digits or '-' (it names the marking account grader-ID)\n"

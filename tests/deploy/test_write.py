@@ -83,7 +83,7 @@ def test_a_file_where_the_folder_should_be(tmp_path):
 def test_course_ids_that_cannot_name_accounts_are_refused(tmp_path, course_id):
     with pytest.raises(InvalidValue, match="cannot be a hosted course id") as err:
         write_deployment(tmp_path / "out", course_id=course_id)
-    assert err.value.exit_code == 2
+    assert err.value.exit_code == 1
     assert not (tmp_path / "out").exists()
 
 

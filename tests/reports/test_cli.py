@@ -56,14 +56,14 @@ def test_report_table(cli, world_ws):
         ),
         (
             ["report", "--from", "2026-12-01", "--to", "2026-11-01", "completions"],
-            2,
+            1,
             "Error: the period starts (2026-12-01) after it ends (2026-11-01)\n",
         ),
         (["report", "--within", "-1"], 2, "Error: --within cannot be negative\n"),
         (["impact", "report", "--course", "nope"], 1, None),
         (
             ["export", "xapi", "-o", "x.jsonl", "--home-page", "ftp://x"],
-            2,
+            1,
             "Error: --home-page 'ftp://x' must be an http(s) URL\n",
         ),
         (

@@ -433,7 +433,7 @@ def test_add_questionnaire_cells_to_a_fixture_notebook(tmp_path, monkeypatch):
         {**namespace, "questionnaire": questionnaire},
         namespace,
     )
-    assert type(namespace["result"]).__name__ == "VBox"
+    assert type(namespace["result"]).__name__ == "Questionnaire"
     # Run again for another course: the pair is replaced, not duplicated.
     assert add_questionnaire_cells(notebook, "foundation-b", "pre") is True
     nb = nbformat.read(notebook, as_version=4)

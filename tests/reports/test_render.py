@@ -32,6 +32,7 @@ def test_csv_one_table_and_a_folder_of_tables(report, tmp_path):
 
     paths = write_csv(report, tmp_path / "all")
     assert [p.name for p in paths] == [
+        "staff.csv",
         "completions.csv",
         "attendance.csv",
         "assessments.csv",
@@ -66,6 +67,7 @@ def test_xlsx_workbook(report, tmp_path):
     sheets = pd.read_excel(path, sheet_name=None)
     assert list(sheets) == [
         "About",
+        "staff",
         "completions",
         "attendance",
         "assessments",
@@ -74,7 +76,7 @@ def test_xlsx_workbook(report, tmp_path):
         "licences",
     ]
     roles = sheets["roles"].set_index("role_id")
-    assert roles.loc["trainee-lead", "awarded"] == 2 and roles.loc["trainee-lead", "holders"] == 1
+    assert roles.loc["trainee-lead", "awarded"] == 2 and roles.loc["trainee-lead", "holders"] == 2
     assert sheets["attendance"].set_index("group_id").loc[2, "rate"] == pytest.approx(0.75)
     assert sheets["About"].iloc[0, 1] == "whole organisation"
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from imatter.access import (
+from imatter.errors import ImatterError, NotFound, PermissionDenied
+from imatter.trust.access import (
     SCOPES,
     acting_as,
     actor_for,
@@ -16,7 +17,6 @@ from imatter.access import (
     parse_policy,
     policy_path,
 )
-from imatter.errors import ImatterError, NotFound, PermissionDenied
 
 from ..conftest import TODAY
 
@@ -138,8 +138,8 @@ def _api_calls(ws, ids):
     """For each action, a real API call on a target in each scope (None: no such target)."""
     from imatter.api import person_status
     from imatter.records import add_action_plan, add_membership, add_person, record_completion
-    from imatter.records.awards import award_role
     from imatter.reports.scope import Scope, resolve_scope
+    from imatter.services.awards import award_role
 
     store, programme = ws.store, ws.programme
 
@@ -254,7 +254,7 @@ def test_an_identity_without_a_grant_or_record_is_refused(world):
 
 
 def test_the_last_admin_cannot_lock_everyone_out(world):
-    from imatter.access import list_grants, revoke_access
+    from imatter.trust.access import list_grants, revoke_access
 
     ws, _ = world
     with _as(ws, "admin"), ws.store.write() as conn:
@@ -265,7 +265,7 @@ def test_the_last_admin_cannot_lock_everyone_out(world):
 
 
 def test_a_malformed_permissions_file_names_the_line(tmp_path):
-    from imatter.access import PolicyError
+    from imatter.trust.access import PolicyError
 
     text = policy_path().read_text(encoding="utf-8").replace("[own]", "[own, everywhere]", 1)
     with pytest.raises(PolicyError, match=r"permissions.yml:\d+: 'people.read' for setting-lead"):
@@ -309,7 +309,7 @@ def test_cli_acts_as_the_identity_given(run_cli, tmp_path):
 def test_groups_and_sessions_of_another_setting_look_missing(world):
     import datetime as dt
 
-    from imatter.groups.core import cancel_session, enrol, list_groups
+    from imatter.delivery.groups.core import cancel_session, enrol, list_groups
     from imatter.records.clock import utcnow
     from imatter.store import schema as t
 
@@ -345,8 +345,8 @@ def test_groups_and_sessions_of_another_setting_look_missing(world):
 def test_dashboard_kernels_act_as_whoever_started_them(tmp_path):
     import contextvars
 
-    from imatter.access import use_identity
     from imatter.dashboards import dashboard_env
+    from imatter.trust.access import use_identity
 
     def started_with_as() -> dict[str, str]:
         use_identity("lead.brook@example.org")  # what `imatter --as ... dashboard` does

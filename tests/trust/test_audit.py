@@ -11,9 +11,9 @@ import json
 
 import pytest
 import sqlalchemy as sa
-from imatter.audit import read_head, seal, verify, verify_chain
 from imatter.store import schema as t
 from imatter.store.audit import chain_hash
+from imatter.trust.audit import read_head, seal, verify, verify_chain
 
 from ..conftest import TODAY
 
@@ -22,8 +22,8 @@ FIELDS = ("seq", "at", "actor", "action", "tbl", "row_key", "data_sha256", "prev
 
 def _activity(ws) -> None:
     """A little of everything: settings, people, completions, a correction, a grant."""
-    from imatter.access import grant_access
     from imatter.records import add_person, add_setting, correct_completion, record_completion
+    from imatter.trust.access import grant_access
 
     store, programme = ws.store, ws.programme
     add_setting(store, "brook", "Brook Primary", pupils_on_roll=200)
@@ -238,7 +238,7 @@ def test_a_forged_head_file_is_refused(sealed, tmp_path):
         report.problem == f"the head file {forged} has a signature that does not match its content"
     )
     forged.write_text("{not json")
-    from imatter.audit import AuditError
+    from imatter.trust.audit import AuditError
 
     with pytest.raises(
         AuditError, match=r"forged.json: not a head file written by `imatter audit seal`"
@@ -295,7 +295,7 @@ def test_the_chain_works_the_same_on_postgresql(pg_ws):
 
 def test_a_restore_is_recorded_in_the_chain_it_rewinds(audited, tmp_path):
     from imatter.records import add_person
-    from imatter.store.backup import backup_database, restore_database
+    from imatter.trust.backup import backup_database, restore_database
 
     backup = backup_database(audited.store, tmp_path / "before.db")
     add_person(audited.store, audited.programme, "Later Person")

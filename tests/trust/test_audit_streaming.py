@@ -5,8 +5,8 @@ on a terminal only."""
 from __future__ import annotations
 
 import pytest
-from imatter.audit import verify
 from imatter.store import schema as t
+from imatter.trust.audit import verify
 
 
 def _people(ws, n: int) -> None:

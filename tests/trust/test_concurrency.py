@@ -114,7 +114,7 @@ def test_four_processes_record_10000_completions_at_once(any_ws):
     assert (total, distinct) == (PROCESSES * EACH, PROCESSES * EACH)
     assert by_recorder == {f"recorder-{k}": EACH for k in range(PROCESSES)}
     # Every one of them is in the audit chain, which is still one unbroken chain.
-    from imatter.audit import verify
+    from imatter.trust.audit import verify
 
     report = verify(ws)
     assert report.ok, report.problem

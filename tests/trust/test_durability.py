@@ -22,8 +22,8 @@ import pytest
 from imatter import records as r
 from imatter.errors import StoreError
 from imatter.store import Store
-from imatter.store.backup import backup_database, inspect_backup, restore_database
 from imatter.store.migrations import MIGRATIONS
+from imatter.trust.backup import backup_database, inspect_backup, restore_database
 
 from ..conftest import PROGRAMME_FILE, TODAY
 

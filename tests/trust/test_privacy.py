@@ -23,10 +23,10 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 from imatter import records
 from imatter.errors import Duplicate, ImatterError, InvalidValue, NotFound, PermissionDenied
-from imatter.privacy import COVERAGE, Erase, Export, Match, erase_person, export_person
-from imatter.privacy.export import check_summary
-from imatter.privacy.matching import Terms
 from imatter.store import schema as t
+from imatter.trust.privacy import COVERAGE, Erase, Export, Match, erase_person, export_person
+from imatter.trust.privacy.export import check_summary
+from imatter.trust.privacy.matching import Terms
 
 from ..conftest import PROGRAMME_FILE
 from ..delivery.world import NOW, TODAY, build_world
@@ -154,7 +154,8 @@ def populate(ws) -> dict:
 
     w = build_world(ws)
     store, prog = ws.store, ws.programme
-    settings_for(ws).key_store().init(now=dt.datetime(2026, 9, 1, 8, tzinfo=dt.UTC))
+    if not settings_for(ws).key_store().exists():  # the demo makes its key first
+        settings_for(ws).key_store().init(now=dt.datetime(2026, 9, 1, 8, tzinfo=dt.UTC))
     me = records.add_person(
         store,
         prog,
@@ -287,7 +288,7 @@ def populate(ws) -> dict:
             ins(t.access_grants.insert().values(identity=identity, person_id=who, role=role,
                 setting_id=setting, granted_by=by, granted_at=NOW, revoked_by=revoked_by,
                 revoked_at=NOW if revoked_by else None))  # fmt: skip
-    from imatter import audit
+    from imatter.trust import audit
 
     audit.seal(ws)
     return {
@@ -505,10 +506,10 @@ def test_a_failed_export_leaves_no_file(rich, tmp_path, monkeypatch):
 
 # ------------------------------------------------------------------ erase
 def test_erase_leaves_a_pseudonymous_record_and_no_trace_of_the_person(rich):
-    from imatter import audit
     from imatter.api import eligibility_table, person_status
     from imatter.credentials import status_list
     from imatter.reports import REPORTS, Scope, build_report
+    from imatter.trust import audit
 
     ws, ids = rich
     me, label = ids["me"], f"erased-person-{ids['me']}"
@@ -725,7 +726,7 @@ def test_erasing_the_last_admin_is_refused(rich, monkeypatch):
 
 
 def test_a_reader_that_blocks_the_checkpoint_is_reported(rich, monkeypatch):
-    from imatter.privacy import erase
+    from imatter.trust.privacy import erase
 
     ws, ids = rich
     monkeypatch.setattr(erase, "CHECKPOINT_WAIT_MS", 50)

@@ -8,8 +8,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from .access import visible_person_ids
-from .eligibility import evaluate_person, short_title
+from .eligibility import evaluate_person, next_steps, short_title
+from .trust.access import visible_person_ids
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -24,33 +24,21 @@ def person_status(ws: Workspace, person: str | int, on: dt.date) -> dict[str, An
     with ws.store.read() as conn:
         facts = person_records(conn, resolve_person(conn, person))
     results = evaluate_person(ws.programme, facts, on)
-    roles = []
-    for result in results.values():
-        state = "held" if result.held else "eligible" if result.met else "not yet"
-        roles.append(
-            {
-                "role": result.role,
-                "title": result.title,
-                "state": state,
-                "steps": result.steps,
-                "missing": list(result.missing),
-                "eligible_from": result.eligible_from,
-                "advice": list(result.advice),
-            }
-        )
-    # Positions are not something a person can work towards, so they are not "next" steps.
-    open_roles = [
-        r
-        for r in roles
-        if r["state"] == "not yet" and not any("needs the position" in m for m in r["missing"])
+    roles = [
+        {
+            "role": result.role,
+            "title": result.title,
+            "state": result.state,
+            "steps": result.steps,
+            "missing": ([result.lapsed] if result.lapsed else []) + list(result.missing),
+            "reasons": [r.as_dict() for r in result.reasons],
+            "lapsed": result.lapsed,
+            "eligible_from": result.eligible_from,
+            "advice": list(result.advice),
+        }
+        for result in results.values()
     ]
-    closest = min((r["steps"] for r in open_roles), default=0)
-    nxt = [
-        f"{r['title']}: {'; '.join(r['missing'])}"
-        for r in open_roles
-        if r["steps"] == closest and closest <= 2
-    ]
-    nxt = [f"{r['title']}: ready to be awarded" for r in roles if r["state"] == "eligible"] + nxt
+    steps = next_steps(results, ws.programme)
     done = sorted({c.course for c in facts.completions if c.on <= on})
     return {
         "person_id": facts.person_id,
@@ -59,7 +47,8 @@ def person_status(ws: Workspace, person: str | int, on: dt.date) -> dict[str, An
         "completed": [short_title(ws.programme.courses[c].title) for c in done],
         "holds": [r["title"] for r in roles if r["state"] == "held"],
         "roles": roles,
-        "next": nxt,
+        "next": [step.text for step in steps],
+        "next_steps": [step.as_dict() for step in steps],
     }
 
 
@@ -74,8 +63,8 @@ def eligible_for_role(
     """Who meets a role now without holding it, and who is exactly one step away (and why)."""
     import sqlalchemy as sa
 
-    from .eligibility.bulk import bulk_eligibility
     from .records import people_records
+    from .records.columns import bulk_eligibility
     from .store import schema as t
 
     role = ws.programme.role(role_id)
@@ -90,7 +79,12 @@ def eligible_for_role(
                 ).scalars()
             )
         table = table[table.index.isin(members)]
+    from .programme import roles_beyond
+
+    outgrown = [f"{r}_held" for r in roles_beyond(ws.programme, role_id)]
     not_held = table[~table[f"{role_id}_held"]]
+    if outgrown:  # a School Lead is never 'eligible' for the trainee licence again
+        not_held = not_held[~not_held[outgrown].any(axis=1)]
     now = not_held[not_held[role_id]]
     one = not_held[(~not_held[role_id]) & (not_held[f"{role_id}_steps"] == 1)]
     explain_ids = [int(i) for i in one.index[:explain_limit]]
@@ -102,7 +96,12 @@ def eligible_for_role(
     for pid in explain_ids:
         result = evaluate_role(ws.programme, facts[pid], role_id, on)
         one_step.append(
-            {"person_id": pid, "name": facts[pid].name, "missing": "; ".join(result.missing)}
+            {
+                "person_id": pid,
+                "name": facts[pid].name,
+                "missing": "; ".join(result.missing),
+                "reasons": [r.as_dict() for r in result.reasons],
+            }
         )
     return {
         "role": role.title,
@@ -116,7 +115,7 @@ def eligibility_table(ws: Workspace, on: dt.date) -> pd.DataFrame:
     """A readable table: one row per person, one column per role (held / yes / N to go)."""
     import pandas as pd
 
-    from .eligibility.bulk import bulk_eligibility
+    from .records.columns import bulk_eligibility
 
     table = _visible(ws, bulk_eligibility(ws.store, ws.programme, on))
     out = pd.DataFrame({"name": table["name"]}, index=table.index)

@@ -37,7 +37,16 @@ class ProgrammeError(ImatterError):
 
 
 class ImportRowError(ImatterError):
-    """A CSV import found bad rows; `details` lists each, and nothing was imported."""
+    """A CSV import found bad rows; `details` lists each, and nothing was imported.
+
+    `hints` say once how to fix a kind of problem that many rows share.
+    """
+
+    def __init__(
+        self, message: str, *, details: list[str] | None = None, hints: list[str] | None = None
+    ) -> None:
+        super().__init__(message, details=details)
+        self.hints = list(hints or [])
 
 
 class NotFound(ImatterError):

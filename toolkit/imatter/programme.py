@@ -7,6 +7,7 @@ names the file, the line and the field. Nothing here knows about any database.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ AUDIENCES = ("professionals", "parents", "both")
 DELIVERIES = ("rolling", "annual-cohort", "in-house", "trainer-led")
 LEVELS = ("introduction", "foundation", "intermediate", "link", "lead")
 ROLE_KINDS = ("role", "licence")
+DEFAULT_EARLIEST = dt.date(2000, 1, 1)  # no record is dated before this unless the file says
 
 
 # ---------------------------------------------------------------- requirement expressions
@@ -91,6 +93,7 @@ class Course:
     attendance: float
     book: bool = True
     runs_group: str | None = None
+    earliest_date: dt.date = DEFAULT_EARLIEST  # no record of this course is dated before it
 
 
 @dataclass(frozen=True)
@@ -150,6 +153,23 @@ class Programme:
     membership: MembershipRule
     trainer_role: str
     source: Path = field(compare=False)
+    earliest_date: dt.date = DEFAULT_EARLIEST  # no record is dated before it
+
+    def check_date(self, on: dt.date, *, course_id: str | None = None, what: str = "date") -> None:
+        """Refuse a date before the earliest the programme (or the course) allows.
+
+        :raises InvalidValue: one line naming the date, the limit and how to change it.
+        """
+        from .errors import InvalidValue
+
+        course = self.courses.get(course_id) if course_id else None
+        earliest = course.earliest_date if course else self.earliest_date
+        if on < earliest:
+            whose = f"course {course.id}" if course else "the programme"
+            raise InvalidValue(
+                f"{what} {on.isoformat()} is before {earliest.isoformat()}, the earliest date "
+                f"{whose} allows; check the year (earliest_date in the programme file sets it)"
+            )
 
     def course(self, course_id: str) -> Course:
         """The course with this id, or NotFound naming the known ids."""
@@ -277,6 +297,10 @@ class _Reader:
             raise self.fail(
                 self.line_of(parent, key), path, f"expected {wanted}, got {_kind(value)}"
             )
+        if isinstance(value, float) and not math.isfinite(value):
+            raise self.fail(
+                self.line_of(parent, key), path, f"expected a finite number, got {value}"
+            )
         return value
 
     def only(self, parent: _LineDict, allowed: set[str], where: str) -> None:
@@ -382,8 +406,12 @@ def _build(r: _Reader, data: Any) -> Programme:
             "trainer_led",
             "school_licence",
             "membership",
+            "earliest_date",
         },
         "",
+    )
+    earliest = (
+        r.date(top, "earliest_date", "programme") if "earliest_date" in top else DEFAULT_EARLIEST
     )
     schema = r.get(top, "schema", "", int)
     if schema != 1:
@@ -399,7 +427,8 @@ def _build(r: _Reader, data: Any) -> Programme:
 
     courses_raw = r.get(top, "courses", "", dict)
     courses = {
-        str(cid): _course(r, str(cid), body, courses_raw) for cid, body in courses_raw.items()
+        str(cid): _course(r, str(cid), body, courses_raw, earliest)
+        for cid, body in courses_raw.items()
     }
     for course in courses.values():
         for pre in course.prerequisites:
@@ -447,10 +476,11 @@ def _build(r: _Reader, data: Any) -> Programme:
         membership=_membership(r, r.get(top, "membership", "", dict)),
         trainer_role=trainer_role,
         source=r.path,
+        earliest_date=earliest,
     )
 
 
-def _course(r: _Reader, cid: str, body: Any, parent: _LineDict) -> Course:
+def _course(r: _Reader, cid: str, body: Any, parent: _LineDict, earliest: dt.date) -> Course:
     where = f"courses.{cid}"
     body = r.mapping(body, r.line_of(parent, cid), where)
     r.only(
@@ -466,6 +496,7 @@ def _course(r: _Reader, cid: str, body: Any, parent: _LineDict) -> Course:
             "attendance",
             "book",
             "runs_group",
+            "earliest_date",
         },
         where,
     )
@@ -498,6 +529,7 @@ def _course(r: _Reader, cid: str, body: Any, parent: _LineDict) -> Course:
         attendance=float(attendance),
         book=r.get(body, "book", where, bool, required=False, default=True),
         runs_group=runs_group,
+        earliest_date=r.date(body, "earliest_date", where) if "earliest_date" in body else earliest,
     )
 
 
@@ -702,3 +734,22 @@ def _membership(r: _Reader, body: _LineDict) -> MembershipRule:
         bands=tuple(bands),
         service_fee=float(r.get(body, "service_fee", where, (int, float))),
     )
+
+
+def roles_beyond(programme: Programme, role_id: str) -> frozenset[str]:
+    """The roles that build on `role_id` (they require holding or having held it, directly or
+    through another role): a person holding one of them has outgrown `role_id`, so it is
+    never offered to them as a next step (a School Lead is not 'eligible' for the trainee
+    licence)."""
+    built_on: dict[str, set[str]] = {}
+    for rid, role in programme.roles.items():
+        for named in _roles_named(role.requires):
+            built_on.setdefault(named, set()).add(rid)
+    found: set[str] = set()
+    todo = [role_id]
+    while todo:
+        for nxt in built_on.get(todo.pop(), ()):
+            if nxt not in found and nxt != role_id:
+                found.add(nxt)
+                todo.append(nxt)
+    return frozenset(found)

@@ -372,14 +372,21 @@ def open_course_dir(root: str | Path) -> CourseDir:
 
 
 # ---------------------------------------------------------------------- learners
-def learners(course: CourseDir) -> list[Learner]:
-    """The roster: the gradebook's students that are store people, by person id."""
+def learners(course: CourseDir, store: Any = None) -> list[Learner]:
+    """The roster: the gradebook's students that are store people, by person id.
+
+    With the store, only as the actor may see it (a learner: themselves)."""
+    if store is not None:
+        from .guard import readable_students, require_course
+
+        require_course(store, course, "assess.read")
+        mine = set(readable_students(store, course, sorted(roster(course))))
     with gradebook(course) as gb:
         rows = [(s.id, s.first_name or "", s.last_name or "") for s in gb.students]
     found = []
     for sid, first, last in rows:
         pid = person_of(sid)
-        if pid is not None:
+        if pid is not None and (store is None or sid in mine):
             found.append(Learner(sid, pid, " ".join(p for p in (first, last) if p)))
     return sorted(found, key=lambda learner: learner.person_id)
 
@@ -389,14 +396,17 @@ def people_for(store: Any, person_ids: list[int]) -> dict[int, Any]:
     import sqlalchemy as sa
 
     from ..store import schema as t
+    from ..trust.access import visible_people
 
     wanted = sorted({int(p) for p in person_ids})
     with store.read() as conn:
-        rows = conn.execute(
-            sa.select(t.people.c.id, t.people.c.name, t.people.c.email).where(
-                t.people.c.id.in_(wanted)
-            )
-        ).all()
+        query = sa.select(t.people.c.id, t.people.c.name, t.people.c.email).where(
+            t.people.c.id.in_(wanted)
+        )
+        visible = visible_people(conn)  # someone out of reach is reported as unknown
+        if visible is not None:
+            query = query.where(visible)
+        rows = conn.execute(query).all()
     known = {row.id: row for row in rows}
     missing = [str(p) for p in wanted if p not in known]
     if missing:
@@ -423,7 +433,13 @@ def roster(course: CourseDir) -> set[str]:
 
 def add_learners(course: CourseDir, store: Any, person_ids: list[int]) -> list[Learner]:
     """Put people from the store on the roster (idempotent); NotFound names unknown ids."""
+    from .guard import require_course, require_learner
+
+    require_course(store, course, "assess.run")
     known = people_for(store, person_ids)
+    with store.read() as conn:
+        for pid in known:
+            require_learner(conn, "assess.run", pid)
     added = []
     with gradebook(course) as gb:
         for pid, row in sorted(known.items()):
@@ -474,3 +490,21 @@ def install_source(course: CourseDir, sources: Path, assessment_id: str) -> Path
         folder, target, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__")
     )
     return target
+
+
+def study_group_learners(store: Any, group_id: int) -> tuple[str, list[int]]:
+    """A study group's name and its current learners (not the ones who left), for the roster."""
+    import sqlalchemy as sa
+
+    from ..delivery.groups.core import load_group
+    from ..store import schema as t
+
+    gm = t.group_members
+    with store.read() as conn:
+        group = load_group(conn, group_id)
+        members = conn.execute(
+            sa.select(gm.c.person_id)
+            .where(gm.c.group_id == group_id, gm.c.left_on.is_(None))
+            .order_by(gm.c.person_id)
+        ).scalars()
+        return group.name, list(members)

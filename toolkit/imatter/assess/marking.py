@@ -49,6 +49,28 @@ class MarkItem:
         return self.levels is not None
 
 
+def same_person(a: str | None, b: str | None) -> bool:
+    """Whether two marker names are the same person's (case and spacing aside)."""
+    return bool(a and b) and " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
+
+
+def first_markers(
+    conn: sa.Connection, course: CourseDir, assessment_id: str
+) -> dict[int, set[str]]:
+    """Who first-marked each learner's work, by person id."""
+    m = t.assessment_marks
+    found: dict[int, set[str]] = {}
+    for person, marker in conn.execute(
+        sa.select(m.c.person_id, m.c.marker).where(
+            m.c.nbgrader_course == course.course_id,
+            m.c.assessment_id == assessment_id,
+            m.c.role == "first",
+        )
+    ):
+        found.setdefault(person, set()).add(marker)
+    return found
+
+
 def moderation_sample(conn: sa.Connection, course: CourseDir, assessment_id: str) -> set[int]:
     md = t.assessment_moderations
     return set(
@@ -77,6 +99,9 @@ class Marking:
             raise InvalidValue(f"role must be one of: {', '.join(ROLES)}")
         if not marker or not marker.strip():
             raise InvalidValue("say who is marking (a name for the record)")
+        from .guard import require_course
+
+        require_course(store, course, "assess.mark")
         self.course = course
         self.assessment_id = assessment_id
         self.store = store
@@ -153,6 +178,10 @@ class Marking:
         person = person_of(student)
         if person is None:
             raise NotFound(f"'{student}' is not a learner id (p<person id>)")
+        from .guard import require_learner
+
+        with self.store.read() as conn:
+            require_learner(conn, "assess.mark", person)
         points = self.rubric.points_for(cell, dict(levels))
         notebook = self.course.autograded(student, self.assessment_id) / (
             f"{self.assessment_id}.ipynb"
@@ -184,6 +213,13 @@ class Marking:
                 conn, self.course, self.assessment_id
             ):
                 raise Conflict(f"{student} is not in the moderation sample")
+            if self.role == "second":
+                firsts = first_markers(conn, self.course, self.assessment_id).get(person, set())
+                if any(same_person(self.marker, f) for f in firsts):
+                    raise Conflict(
+                        f"{self.marker} first-marked {student}'s {self.assessment_id}: "
+                        "the second marker must be someone else"
+                    )
             if conn.execute(sa.select(m.c.id).where(*key)).first():
                 conn.execute(m.update().where(*key).values(**values))
             else:

@@ -5,13 +5,22 @@
 ``Marking(..., role="second")`` (the same widget), which writes to the store only. `compare`
 lists every criterion where the two markers chose different levels, and every learner whose
 outcome (pass or not yet) would differ.
+
+The second marker must be someone other than the first. A disagreement is resolved by
+`resolve`: keeping the second marker's levels re-marks the work as the first mark (so the
+learner's result, and any feedback already handed back, changes), keeping the first marker's is
+recorded in ``moderation/<assessment>-resolved.json``. `require_resolved` stops a sync while
+any disagreement is open.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import math
 import random
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,7 +29,7 @@ from ..errors import Conflict, InvalidValue
 from ..records.clock import utcnow
 from ..store import schema as t
 from .course_dir import CourseDir, student_id
-from .marking import moderation_sample
+from .marking import Marking, first_markers, moderation_sample, same_person
 from .results import LearnerResult, learner_results
 from .rubric import Rubric, load_checked
 
@@ -67,11 +76,26 @@ def select_sample(
         raise InvalidValue("a moderation sample needs at least one learner")
     if not 0 < fraction <= 1:
         raise InvalidValue("the moderation fraction must be more than 0 and at most 1")
+    from .guard import require_course
+
+    require_course(store, course, "assess.run")
     rubric = rubric or load_checked(course.source(assessment_id), assessment_id)
     marked = [r for r in learner_results(course, assessment_id, store, rubric) if r.marked]
     with store.read() as conn:
         already = moderation_sample(conn, course, assessment_id)
-    candidates = [r.person_id for r in marked if r.person_id not in already]
+        firsts = first_markers(conn, course, assessment_id)
+    own = [
+        r.person_id
+        for r in marked
+        if any(same_person(second_marker, f) for f in firsts.get(r.person_id, ()))
+    ]
+    if marked and len(own) == len(marked):
+        name = next(f for f in firsts[own[0]] if same_person(second_marker, f))
+        raise Conflict(
+            f"{name} first-marked all the {assessment_id} work: "
+            "choose another person as second marker"
+        )
+    candidates = [r.person_id for r in marked if r.person_id not in already | set(own)]
     if not candidates:
         raise Conflict(
             f"no fully marked {assessment_id} work left to moderate "
@@ -103,6 +127,9 @@ def compare(
     course: CourseDir, assessment_id: str, store: Any, *, rubric: Rubric | None = None
 ) -> ModerationReport:
     """Compare first and second marks over the moderation sample."""
+    from .guard import require_course
+
+    require_course(store, course, "assess.run")
     rubric = rubric or load_checked(course.source(assessment_id), assessment_id)
     with store.read() as conn:
         sample = moderation_sample(conn, course, assessment_id)
@@ -150,3 +177,138 @@ def compare(
         tuple(disagreements),
         tuple(changes),
     )
+
+
+# ---------------------------------------------------------------------- resolving
+KEEP = ("first", "second")
+
+
+def resolved_path(course: CourseDir, assessment_id: str) -> Path:
+    return course.root / "moderation" / f"{assessment_id}-resolved.json"
+
+
+def _resolutions(course: CourseDir, assessment_id: str) -> dict[str, dict[str, Any]]:
+    path = resolved_path(course, assessment_id)
+    if not path.is_file():
+        return {}
+    try:
+        body = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError:
+        return {}
+    return body.get("learners", {}) if isinstance(body, dict) else {}
+
+
+def _pair(first: LearnerResult, second: LearnerResult) -> dict[str, dict[str, str]]:
+    return {
+        "first": dict(sorted(first.levels.items())),
+        "second": dict(sorted(second.levels.items())),
+    }
+
+
+def unresolved(
+    course: CourseDir, assessment_id: str, store: Any, *, rubric: Rubric | None = None
+) -> list[Disagreement]:
+    """Disagreements between the two markers that nobody has resolved yet."""
+    rubric = rubric or load_checked(course.source(assessment_id), assessment_id)
+    report = compare(course, assessment_id, store, rubric=rubric)
+    if not report.disagreements:
+        return []
+    kept = _resolutions(course, assessment_id)
+    students = sorted({d.student for d in report.disagreements})
+    firsts = {
+        r.student: r
+        for r in learner_results(course, assessment_id, store, rubric, students=students)
+    }
+    seconds = {
+        r.student: r
+        for r in learner_results(
+            course, assessment_id, store, rubric, role="second", students=students
+        )
+    }
+    open_ = []
+    for d in report.disagreements:
+        record = kept.get(d.student)
+        if record and record.get("levels") == _pair(firsts[d.student], seconds[d.student]):
+            continue
+        open_.append(d)
+    return open_
+
+
+def require_resolved(
+    course: CourseDir,
+    assessment_id: str,
+    store: Any,
+    *,
+    rubric: Rubric | None = None,
+    hint: str = "",
+) -> None:
+    """Conflict (listing them) while a moderation disagreement is unresolved: sync waits."""
+    found = unresolved(course, assessment_id, store, rubric=rubric)
+    if not found:
+        return
+    students = sorted({d.student for d in found})
+    command = hint or f"imatter assess moderate {assessment_id}"
+    raise Conflict(
+        f"{len(found)} moderation disagreement(s) on {assessment_id} not resolved "
+        f"({', '.join(students)}): nothing synced; resolve each with "
+        f"`{command} --resolve LEARNER --keep first|second`",
+        details=[
+            f"{d.student}: {d.criterion}: first marker {d.first}, second marker {d.second}"
+            for d in found
+        ],
+    )
+
+
+def resolve(
+    course: CourseDir,
+    assessment_id: str,
+    store: Any,
+    student: str,
+    *,
+    keep: str,
+    by: str,
+    rubric: Rubric | None = None,
+    now: dt.datetime | None = None,
+) -> list[Disagreement]:
+    """Resolve the disagreements over one learner's work: keep the first or the second mark.
+
+    Keeping the second marker's levels re-marks the work as the learner's result (in the
+    gradebook too); keeping the first is recorded. Returns the disagreements resolved.
+    """
+    if keep not in KEEP:
+        raise InvalidValue(f"keep must be one of: {', '.join(KEEP)}")
+    if not by.strip():
+        raise InvalidValue("say who is resolving the disagreement")
+    rubric = rubric or load_checked(course.source(assessment_id), assessment_id)
+    mine = [
+        d for d in unresolved(course, assessment_id, store, rubric=rubric) if d.student == student
+    ]
+    if not mine:
+        raise Conflict(f"no unresolved moderation disagreement for {student} on {assessment_id}")
+    first = learner_results(course, assessment_id, store, rubric, students=[student])[0]
+    second = learner_results(
+        course, assessment_id, store, rubric, role="second", students=[student]
+    )[0]
+    if keep == "second":
+        marking = Marking(course, assessment_id, store, marker=by, rubric=rubric)
+        for reflection, fr, sr in zip(
+            rubric.reflections, first.reflections, second.reflections, strict=True
+        ):
+            if dict(fr.levels or {}) != dict(sr.levels or {}):
+                marking.mark(student, reflection.cell, dict(sr.levels or {}), fr.comment)
+        return mine
+    records = _resolutions(course, assessment_id)
+    records[student] = {
+        "kept": keep,
+        "by": " ".join(by.split()),
+        "at": (now or utcnow()).isoformat(timespec="seconds"),
+        "levels": _pair(first, second),
+    }
+    path = resolved_path(course, assessment_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".tmp")
+    partial.write_text(
+        json.dumps({"schema": 1, "learners": records}, indent=1, sort_keys=True), encoding="utf-8"
+    )
+    partial.replace(path)
+    return mine

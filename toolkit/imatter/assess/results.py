@@ -209,7 +209,11 @@ def learner_results(
     """Results for autograded learners (or the given ones), as marked by `role`."""
     if role not in ROLES:
         raise ValueError(f"role must be one of {ROLES}")
+    from .guard import readable_students, require_course
+
+    require_course(store, course, "assess.read")
     chosen = list(students) if students is not None else course.autograded_students(assessment_id)
+    chosen = readable_students(store, course, chosen)  # a learner: only their own
     the_layout = layout(course, assessment_id)
     graded = _gradebook_rows(course, assessment_id, chosen)
     with store.read() as conn:
@@ -305,3 +309,51 @@ def learner_results(
 def _blank(text: str) -> bool:
     stripped = text.strip()
     return not stripped or stripped == TEXT_STUB
+
+
+# ---------------------------------------------------------------------- the whole picture
+@dataclass(frozen=True)
+class Waiting:
+    """A learner on the roster without a result: not returned, in quarantine, or not graded."""
+
+    student: str
+    name: str
+    state: str  # not returned | in quarantine | not autograded
+    why: str
+
+
+@dataclass(frozen=True)
+class AssessmentStatus:
+    results: tuple[LearnerResult, ...]
+    waiting: tuple[Waiting, ...]
+    quarantined: tuple[dict[str, Any], ...]
+    stale_feedback: tuple[Any, ...]  # feedback.StaleFeedback
+
+
+def assessment_status(course: CourseDir, assessment_id: str, store: Any) -> AssessmentStatus:
+    """Every learner on the roster: their result, or why there is none yet; what is in
+    quarantine; and feedback handed back that no longer matches the marks."""
+    from .collect import quarantined
+    from .course_dir import learners
+    from .feedback import stale_feedback
+    from .rubric import load_checked
+
+    rubric = load_checked(course.source(assessment_id), assessment_id)
+    results = learner_results(course, assessment_id, store, rubric)
+    held = quarantined(course, assessment_id)
+    have = {r.student for r in results}
+    submitted = set(course.submitted_students(assessment_id))
+    waiting = []
+    for learner in learners(course):
+        if learner.student_id in have:
+            continue
+        mine = [q for q in held if q.get("learner") == learner.student_id]
+        if mine:
+            state, why = "in quarantine", "; ".join(mine[0]["problems"])
+        elif learner.student_id in submitted:
+            state, why = "not autograded", "collected; run autograde"
+        else:
+            state, why = "not returned", "no work collected yet"
+        waiting.append(Waiting(learner.student_id, learner.name, state, why))
+    stale = stale_feedback(course, assessment_id, store, results=results)
+    return AssessmentStatus(tuple(results), tuple(waiting), tuple(held), tuple(stale))

@@ -15,7 +15,6 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -153,9 +152,7 @@ def judge(rubric: Rubric, levels: Mapping[str, str], score: float, max_score: fl
             got = criterion.level(levels[criterion.id]).title
             reasons.append(f"{criterion.title}: {got} (needs {need} or above)")
     if score < rubric.pass_mark:
-        reasons.append(
-            f"{_num(score)} points of {_num(max_score)} (pass mark {_num(rubric.pass_mark)})"
-        )
+        reasons.append(points_needed(score, rubric.pass_mark))
     return Outcome(True, not reasons, score, max_score, tuple(reasons))
 
 
@@ -163,16 +160,20 @@ def _num(value: float) -> str:
     return f"{value:g}"
 
 
+def points_needed(score: float, pass_mark: float) -> str:
+    """How far a score is from the pass mark, in words a learner can read."""
+    gap = pass_mark - score
+    unit = "point" if gap == 1 else "points"
+    return f"{_num(gap)} more {unit} needed to reach the pass mark of {_num(pass_mark)}"
+
+
 # ---------------------------------------------------------------------- loading
 @cache
 def rubric_schema() -> dict:
     """The JSON schema for rubric files, shipped in the package."""
-    text = (
-        resources.files("imatter")
-        .joinpath("schemas/assess-rubric.schema.json")
-        .read_text(encoding="utf-8")
-    )
-    return json.loads(text)
+    from .. import jsonschemas
+
+    return jsonschemas.load("assess-rubric")
 
 
 def _field(path: Sequence[Any]) -> str:
@@ -222,11 +223,10 @@ def load_rubric(path: str | Path, *, assessment_id: str | None = None) -> Rubric
         line, problem = yaml_problem(err, text)
         raise RubricError(f"{path}:{line}: not valid YAML ({problem})") from None
 
-    import jsonschema
+    from .. import jsonschemas
 
-    validator = jsonschema.Draft202012Validator(rubric_schema())
     found = sorted(
-        (_located(e) for e in validator.iter_errors(data)),
+        (_located(e) for e in jsonschemas.validator("assess-rubric").iter_errors(data)),
         key=lambda item: (lines.of(item[0]), _field(item[0])),
     )
     if found:

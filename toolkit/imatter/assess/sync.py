@@ -1,8 +1,12 @@
-"""Record each pass as a completion of the assessment's course, with the assessment as evidence.
+"""Record each assessment pass, and the course completion only when the course's rule is met.
 
-One write transaction for the whole course directory. A learner already holding the completion
-(`Duplicate`) or already synced is reported as such, not recorded twice. The completion date is
-the day the learner's marking was finished. Learners not in the records are reported.
+A pass is kept for itself (`assessment_syncs`, dated the day the learner's marking was
+finished). The course's completion needs what the catalogue says, whichever path records it:
+the attendance share in a study group of the course plus the passed assessment (and, for a
+course that has a learner run a group, that group). So a pass becomes a completion here only
+when the rule is met (through `groups.completion.record_learner`, the one writer); otherwise
+the learner is reported as passed, with what the completion still waits for, and `group
+complete` records it once the rest is met. One write transaction for the whole directory.
 """
 
 from __future__ import annotations
@@ -13,10 +17,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ..errors import Duplicate, NotFound
+from ..errors import NotFound
 from ..programme import Programme
 from ..records.clock import utcnow
-from ..records.completions import insert_completion
 from ..store import schema as t
 from .course_dir import CourseDir
 from .results import LearnerResult, learner_results
@@ -26,7 +29,7 @@ from .rubric import Rubric, load_checked
 @dataclass(frozen=True)
 class SyncLine:
     student: str
-    status: str  # recorded | already synced | already held | not yet | not marked | unknown
+    status: str  # recorded, passed, already synced|held, not yet, not marked, unknown
     detail: str = ""
     completion_id: int | None = None
 
@@ -72,11 +75,17 @@ def sync(
     today: dt.date,
     rubric: Rubric | None = None,
 ) -> SyncReport:
-    """Record a completion for every learner who has passed and is not yet recorded."""
+    """Record every new pass, and a completion for each passed learner who meets the rule."""
+    from ..delivery.groups.completion import learner_groups, read_status, record_learner
+    from ..records.load import current_completions
+    from .guard import require_course
+
+    require_course(store, course, "completions.record")
     course_id = course_for(programme, assessment_id)
     rubric = rubric or load_checked(course.source(assessment_id), assessment_id)
     results = learner_results(course, assessment_id, store, rubric)
-    lines: list[SyncLine] = []
+    lines: dict[str, SyncLine] = {}
+    passed: dict[str, int] = {}  # student -> person id, passes waiting for a completion
     s = t.assessment_syncs
     with store.write() as conn:
         people = set(conn.execute(sa.select(t.people.c.id)).scalars())
@@ -88,55 +97,88 @@ def sync(
                 )
             )
         }
+        # a completion since withdrawn or corrected no longer settles the pass
+        current = {c.id for c in current_completions(conn, list(synced))}
         for result in results:
-            if result.person_id not in people:
-                lines.append(SyncLine(result.student, "unknown", "no such person in the records"))
+            line = _unpassed(result, people)
+            if line is not None:
+                lines[result.student] = line
                 continue
-            if result.problems:
-                lines.append(SyncLine(result.student, "not marked", "; ".join(result.problems)))
-                continue
-            if not result.outcome.complete:
-                lines.append(
-                    SyncLine(result.student, "not marked", "; ".join(result.outcome.reasons))
+            row = synced.get(result.person_id)
+            if row is not None and row.completion_id in current:
+                lines[result.student] = SyncLine(
+                    result.student, "already synced", "", row.completion_id
                 )
                 continue
-            if not result.outcome.passed:
-                lines.append(SyncLine(result.student, "not yet", "; ".join(result.outcome.reasons)))
-                continue
-            if result.person_id in synced:
-                row = synced[result.person_id]
-                lines.append(SyncLine(result.student, "already synced", "", row.completion_id))
-                continue
-            last = result.last_marked
-            on = min(last.date() if isinstance(last, dt.datetime) else today, today)
-            try:
-                completion_id: int | None = insert_completion(
-                    conn,
-                    programme,
-                    result.person_id,
-                    course_id,
-                    on,
-                    evidence=evidence(assessment_id, course, result, rubric),
-                    recorded_by=recorded_by,
-                    today=today,
+            if row is None:
+                last = result.last_marked
+                on = min(last.date() if isinstance(last, dt.datetime) else today, today)
+                conn.execute(
+                    s.insert().values(
+                        nbgrader_course=course.course_id,
+                        assessment_id=assessment_id,
+                        person_id=result.person_id,
+                        course_id=course_id,
+                        completion_id=None,
+                        outcome="passed",
+                        score=result.score,
+                        max_score=result.max_score,
+                        synced_by=recorded_by,
+                        synced_at=utcnow(),
+                        passed_on=on,
+                    )
                 )
-                status, detail = "recorded", f"{course_id} on {on}"
-            except Duplicate:
-                completion_id = None
-                status, detail = "already held", f"already has a {course_id} completion"
-            conn.execute(
-                s.insert().values(
-                    nbgrader_course=course.course_id,
-                    assessment_id=assessment_id,
-                    person_id=result.person_id,
-                    course_id=course_id,
-                    completion_id=completion_id,
-                    outcome=status,
-                    score=result.score,
-                    max_score=result.max_score,
-                    synced_by=recorded_by,
-                    synced_at=utcnow(),
-                )
-            )
-            lines.append(SyncLine(result.student, status, detail, completion_id))
-    return SyncReport(assessment_id, course_id, tuple(lines))
+            passed[result.student] = result.person_id  # type: ignore[assignment]
+        # Now every pass is on record: apply the course's rule to each passed learner.
+        statuses: dict[int, Any] = {}
+        for student, person_id in passed.items():
+            waits: list[str] = []
+            done, done_on = None, None
+            for group_id in learner_groups(conn, person_id, course_id):
+                if group_id not in statuses:
+                    statuses[group_id] = read_status(conn, programme, group_id, today)
+                status = statuses[group_id]
+                (p,) = [p for p in status.progress if p.person_id == person_id]
+                if p.completed:
+                    done = record_learner(conn, programme, status.group, p, recorded_by, today)
+                    done_on = p.completed_on
+                    break
+                waits.append(f"group {group_id}: {p.summary}")
+            lines[student] = _line(student, course_id, (done, done_on), waits, conn, person_id)
+    ordered = [lines[r.student] for r in results]
+    return SyncReport(assessment_id, course_id, tuple(ordered))
+
+
+def _unpassed(result: LearnerResult, people: set[int]) -> SyncLine | None:
+    """The report line for a learner without a pass to record (None for a pass)."""
+    if result.person_id not in people:
+        return SyncLine(result.student, "unknown", "no such person in the records")
+    if result.problems:
+        return SyncLine(result.student, "not marked", "; ".join(result.problems))
+    if not result.outcome.complete:
+        return SyncLine(result.student, "not marked", "; ".join(result.outcome.reasons))
+    if not result.outcome.passed:
+        return SyncLine(result.student, "not yet", "; ".join(result.outcome.reasons))
+    return None
+
+
+def _line(
+    student: str,
+    course_id: str,
+    recorded: tuple[Any, dt.date | None],
+    waits: list[str],
+    conn: sa.Connection,
+    person_id: int,
+) -> SyncLine:
+    done, on = recorded
+    if done is not None and done.action in ("recorded", "updated"):
+        return SyncLine(student, "recorded", f"{course_id} on {on}", done.completion_id)
+    if done is not None:
+        return SyncLine(student, "already held", f"already has a {course_id} completion")
+    from ..delivery.groups.completion import _current_completions
+
+    held = _current_completions(conn, [person_id], course_id).get(person_id)
+    if held is not None and not waits:
+        return SyncLine(student, "already held", f"already has a {course_id} completion")
+    why = "; ".join(waits) or f"not a learner in a study group of {course_id}"
+    return SyncLine(student, "passed", f"the {course_id} completion waits for the rule: {why}")

@@ -32,7 +32,15 @@ from .project import BookProject, course_materials
 STATE_FILE = ".imatter-build.json"
 SPHINX_CONFIG_FILE = ".imatter-sphinx-config.json"
 STATE_VERSION = 1
-VERSIONED = ("jupyter-book", "myst-nb", "sphinx", "sphinx-book-theme", "ipywidgets", "imatter")
+VERSIONED = (
+    "jupyter-book",
+    "myst-nb",
+    "sphinx",
+    "sphinx-book-theme",
+    "ipywidgets",
+    "anywidget",
+    "imatter",
+)
 SKIP_PARTS = {"__pycache__", ".ipynb_checkpoints", "_build"}
 
 
@@ -90,7 +98,7 @@ def _toolkit_files() -> list[Path]:
         # Shipped files that book pages literalinclude (the hosting guide).
         *_files(package / "data" / "deploy"),
         package / "data" / "permissions.yml",  # shown by "Keeping records safe"
-        package / "activities.py",
+        *_files(package / "notebook"),
         package / "programme.py",
         package / "takestock.py",
     ]
@@ -135,14 +143,15 @@ def input_fingerprint(project: BookProject, public: Path | None = None) -> str:
 
 
 def execution_fingerprint() -> str:
-    """What notebook outputs depend on beyond their own code: the activities module and the
-    versions of Python and ipywidgets. When it changes, the execution cache is cleared."""
+    """What notebook outputs depend on beyond their own code: the notebook runtime
+    (`imatter.notebook`: activities, glance, questionnaire) and the versions of Python,
+    ipywidgets and anywidget. When it changes, the execution cache is cleared."""
     package = Path(__file__).resolve().parents[1]
     versions = _versions()
     return _digest(
-        [package / "activities.py"],
+        _files(package / "notebook"),
         package,
-        {k: versions[k] for k in ("python", "ipywidgets")},
+        {k: versions[k] for k in ("python", "ipywidgets", "anywidget")},
     )
 
 
@@ -229,8 +238,10 @@ def build_book(
     :param jobs: worker processes for notebooks (default one per CPU).
     :param force: rebuild even if no input changed (notebooks still come from the cache).
     :param public: a folder (a workspace's `public/`) copied into the site as `public/`.
-    :param strict: treat Sphinx warnings as errors.
-    :raises BuildError: a notebook failed to run, Sphinx failed, or a page is not offline.
+    :param strict: treat Sphinx warnings as errors; a strict build always runs (it reads
+        every page again, so no warning hides behind an earlier build).
+    :raises BuildError: a notebook failed to run, Sphinx failed, a page is not offline, or a
+        session still holds placeholder (TODO) text.
     """
     started = time.perf_counter()
     timings: dict[str, float] = {}
@@ -245,6 +256,7 @@ def build_book(
     t = lap("fingerprint", started)
     if (
         not force
+        and not strict
         and state.get("inputs") == fingerprint
         and (project.html_dir / "index.html").is_file()
     ):
@@ -257,6 +269,12 @@ def build_book(
     config = _read_config(project)
     execute = config.get("execute") or {}
     notebooks = book_notebooks(project, toc)
+    left_in = placeholders(project, notebooks)
+    if left_in:
+        raise BuildError(
+            f"{len(left_in)} placeholder(s) (TODO) left in the sessions; the book was not built",
+            details=left_in + ["Replace each TODO with the real content, then build again."],
+        )
     if str(execute.get("execute_notebooks", "cache")) != "cache":
         raise BuildError(
             f"{project.config_path}: execute.execute_notebooks must be 'cache' (imatter runs "
@@ -310,7 +328,11 @@ def build_book(
     t = lap("execute", t)
 
     sphinx_started = time.time()
-    status = run_sphinx(project, strict=strict)
+    # A notebook that ran again (its code, the activities or the environment changed) must be
+    # read again even if its file did not change: its outputs did.
+    root = project.root.resolve()
+    reread = [p.resolve().relative_to(root).with_suffix("").as_posix() for p in executed]
+    status = run_sphinx(project, strict=strict, reread=reread, fresh=strict)
     t = lap("sphinx", t)
     if status != 0:
         raise BuildError(
@@ -375,9 +397,38 @@ def sphinx_config(project: BookProject) -> dict[str, Any]:
     return config
 
 
-def run_sphinx(project: BookProject, *, strict: bool = False, jobs: int = 1) -> int:
+def placeholders(project: BookProject, notebooks: Iterable[Path]) -> list[str]:
+    """`file, cell N: ...` for every TODO (or `{{ }}`) placeholder in the book's notebooks."""
+    from .lint_notebook import PLACEHOLDER
+    from .project import cell_source, read_notebook_json
+
+    found = []
+    root = project.root.resolve()
+    for path in notebooks:
+        try:
+            cells = read_notebook_json(path).get("cells", [])
+        except (ImatterError, OSError, ValueError):
+            continue  # the notebook run reports an unreadable notebook
+        for number, cell in enumerate(cells, start=1):
+            match = PLACEHOLDER.search(cell_source(cell))
+            if match:
+                line = cell_source(cell)[: match.end()].count("\n") + 1
+                text = cell_source(cell).splitlines()[line - 1].strip()[:80]
+                found.append(f"{path.relative_to(root)}, cell {number}: {text}")
+    return found
+
+
+def run_sphinx(
+    project: BookProject,
+    *,
+    strict: bool = False,
+    jobs: int = 1,
+    reread: Iterable[str] = (),
+    fresh: bool = False,
+) -> int:
     """Jupyter Book's HTML build (as `jupyter-book build` runs it), in this process; returns
-    Sphinx's status."""
+    Sphinx's status. ``reread``: docnames Sphinx must read again (their outputs changed);
+    ``fresh``: read every page again (so every warning is seen)."""
     from sphinx.application import Sphinx
     from sphinx.util.docutils import docutils_namespace, patch_docutils
 
@@ -393,11 +444,19 @@ def run_sphinx(project: BookProject, *, strict: bool = False, jobs: int = 1) -> 
                 confoverrides=config,
                 status=None,
                 warning=sys.stderr,
-                freshenv=False,
+                freshenv=fresh,
                 warningiserror=strict,
                 keep_going=strict,
                 parallel=jobs,
             )
+            again = set(reread)
+            if again:
+                app.connect(
+                    "env-get-outdated",
+                    lambda _app, env, _added, _changed, _removed: sorted(
+                        again & set(env.found_docs)
+                    ),
+                )
             if app.config["use_multitoc_numbering"] and "numbered: true" in (
                 project.toc_path.read_text(encoding="utf-8")
             ):

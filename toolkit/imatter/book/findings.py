@@ -3,7 +3,6 @@ schemas they are checked against."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -60,8 +59,9 @@ def format_finding(finding: Finding, base: Path | None = None) -> str:
 # ---------------------------------------------------------------- schemas
 def load_schema(name: str) -> dict[str, Any]:
     """A JSON schema shipped in imatter/schemas/ (course, session)."""
-    path = Path(__file__).resolve().parents[1] / "schemas" / f"{name}.schema.json"
-    return json.loads(path.read_text(encoding="utf-8"))
+    from .. import jsonschemas
+
+    return jsonschemas.load(name)
 
 
 def schema_findings(
@@ -74,15 +74,16 @@ def schema_findings(
     lines: dict[str, int] | None = None,
     what: str = "",
 ) -> list[Finding]:
-    import jsonschema
+    from .. import jsonschemas
 
-    validator = jsonschema.Draft202012Validator(load_schema(schema_name))
+    validator = jsonschemas.validator(schema_name)
     found = []
     for error in sorted(validator.iter_errors(data), key=lambda e: list(e.path)):
         field = ".".join(str(p) for p in error.path) or what or "(top level)"
         line = (lines or {}).get(str(error.path[0])) if error.path else None
         if error.validator == "additionalProperties":
-            extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+            known = set(error.schema.get("properties", {}))
+            extra = sorted(str(key) for key in set(error.instance) - known)
             message = f"unknown field(s) {', '.join(extra)} in {what or 'the file'}"
             fix = f"remove them; the fields are: {', '.join(error.schema.get('properties', {}))}"
         elif error.validator == "required":

@@ -15,10 +15,15 @@ Errors (the command exits 1):
 - `outputs`: outputs or widget state committed (cells marked NBVAL_CHECK_OUTPUT may keep
   theirs on purpose);
 - `readability`: a page of a parents' course (audience parents or both) below Flesch 60;
-- `link`: a link or image to a file that does not exist.
+- `link`: a link or image to a file that does not exist;
+- `placeholder`: TODO (or `{{ }}`) text left in: the book would publish it;
+- `code-shown`: a code cell whose code would show in the book (readers see no code);
+- `made-up`: a case story (`## A story ...`) that does not say it is made up;
+- `words-per-hour`: under 500 words of teaching text per hour stated in programme.yml;
+- `facilitator-notes`: a course with no `## Facilitator notes` for a Lead running it.
 
-Warnings: `structure` (a section the house pattern expects is missing), `placeholder` (TODO
-text left in), `kernel` (not the python3 kernel), `sessions` (not 2 to 4 sessions).
+Warnings: `structure` (a section the house pattern expects is missing), `kernel` (not the
+python3 kernel), `sessions` (not 2 to 6 sessions), `long-sentence` (over 40 words).
 
 Each finding names the file, the cell (or line) and how to fix it.
 """
@@ -63,6 +68,7 @@ class _CatalogueCourse:
     audience: str
     book: bool
     line: int
+    hours: float | None = None
 
 
 def _read_catalogue(programme: Path) -> tuple[dict[str, _CatalogueCourse], list[Finding]]:
@@ -117,6 +123,7 @@ def _read_catalogue(programme: Path) -> tuple[dict[str, _CatalogueCourse], list[
                 scalar("audience"),
                 scalar("book", "true").lower() not in ("false", "no"),
                 key.start_mark.line + 1,
+                _number(scalar("hours")),
             )
             pre = fields.get("prerequisites")
             if isinstance(pre, yaml.SequenceNode):
@@ -156,6 +163,13 @@ def _read_catalogue(programme: Path) -> tuple[dict[str, _CatalogueCourse], list[
                 )
             )
     return courses, findings
+
+
+def _number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
 
 
 def _child(node: Any, key: str) -> Any:
@@ -228,18 +242,78 @@ def lint_course(folder: Path, course: _CatalogueCourse, root: Path) -> list[Find
             )
         )
     notebooks = sorted(p for p in folder.glob("*.ipynb") if not p.name.startswith("."))
-    if not 2 <= len(notebooks) <= 4:
+    if not 2 <= len(notebooks) <= 6:
         findings.append(
             Finding(
                 WARNING,
                 "sessions",
                 folder,
-                f"{len(notebooks)} session notebook(s); a course has 2 to 4",
+                f"{len(notebooks)} session notebook(s); a course has 2 to 6",
                 "split or merge sessions (imatter module new adds a course with --sessions N)",
             )
         )
     for position, path in enumerate(notebooks, start=1):
         findings += lint_notebook(path, course, position, root)
+    if notebooks and course.book:
+        findings += _teaching_time(folder, course, notebooks)
+    return findings
+
+
+WORDS_PER_HOUR = 500
+FACILITATOR_HEADING = "## facilitator notes"
+
+
+def _teaching_time(folder: Path, course: _CatalogueCourse, notebooks: list[Path]) -> list[Finding]:
+    """Errors: under WORDS_PER_HOUR words of teaching text per stated hour, or no
+    `## Facilitator notes` section in the course."""
+    import json
+
+    from .markdown import headings, prose
+    from .project import cell_source
+    from .readability import _words
+
+    words = 0
+    notes = False
+    for path in notebooks:
+        try:
+            cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
+        except (OSError, ValueError, AttributeError):
+            continue
+        for cell in cells if isinstance(cells, list) else []:
+            if not isinstance(cell, dict) or cell.get("cell_type") != "markdown":
+                continue
+            source = cell_source(cell)
+            words += len(_words(prose(source)))
+            notes = notes or any(
+                h.level == 2 and h.text.lower().startswith("facilitator notes")
+                for h in headings(source)
+            )
+    findings = []
+    if course.hours:
+        needed = int(WORDS_PER_HOUR * course.hours)
+        if words < needed:
+            findings.append(
+                Finding(
+                    ERROR,
+                    "words-per-hour",
+                    folder,
+                    f"{words} words of teaching text for {course.hours:g} hour(s) in "
+                    f"programme.yml; a course needs at least {WORDS_PER_HOUR} per hour "
+                    f"({needed})",
+                    "write the missing teaching text, or correct the hours in programme.yml",
+                )
+            )
+    if not notes:
+        findings.append(
+            Finding(
+                ERROR,
+                "facilitator-notes",
+                folder,
+                "no session has a '## Facilitator notes' section",
+                "add ## Facilitator notes (timings, an opening and a closing, discussion "
+                "prompts, strong feelings and disclosures, what to prepare, catching up)",
+            )
+        )
     return findings
 
 

@@ -32,6 +32,11 @@ FACILITATOR = (
     "## Facilitator notes in a MyST {admonition} with :class: dropdown",
 )
 PLACEHOLDER = re.compile(r"\bTODO\b|\{\{[^}]*\}\}")
+LONG_SENTENCE = 40  # words
+STORY_HEADING = ("a story", "case story", "a case story")
+MADE_UP = re.compile(
+    r"\b(made[ -]up|fictional|fictitious|invented|imagined|not (?:a )?real)\b", re.IGNORECASE
+)
 
 
 class CourseFacts(Protocol):
@@ -81,6 +86,96 @@ def _check_output(cell: dict[str, Any]) -> bool:
     return any(c in CHECK_OUTPUT_MARKERS for c in comments) or any(
         t in tags for t in CHECK_OUTPUT_TAGS
     )
+
+
+def book_removes_code(root: Path) -> bool | None:
+    """The book's `nb_remove_code_source` from `<root>/_config.yml` (None: no book here)."""
+    import yaml
+
+    from ..yamlfile import safe_load
+
+    config = root / "_config.yml"
+    try:
+        data = safe_load(config.read_text(encoding="utf-8")) or {}
+    except (OSError, ValueError, yaml.YAMLError):
+        return None
+    sphinx = (data.get("sphinx") or {}) if isinstance(data, dict) else {}
+    settings = (sphinx.get("config") or {}) if isinstance(sphinx, dict) else {}
+    if not isinstance(settings, dict):
+        return False
+    return bool(settings.get("nb_remove_code_source", False))
+
+
+def shows_code(cell: dict[str, Any], nb: dict[str, Any], removes_code: bool | None) -> bool:
+    """Would MyST-NB render this code cell's input? (cell > notebook > book, as MyST-NB
+    decides; a `remove-input` or `remove-cell` tag always hides it.)"""
+    if removes_code is None:
+        return False
+    tags = cell.get("metadata", {}).get("tags", [])
+    if isinstance(tags, list) and any(
+        t in ("remove-input", "remove_input", "remove-cell", "remove_cell") for t in tags
+    ):
+        return False
+    for meta in (cell.get("metadata", {}), nb.get("metadata", {})):
+        own = meta.get("mystnb") if isinstance(meta, dict) else None
+        if isinstance(own, dict) and "remove_code_source" in own:
+            return not own["remove_code_source"]
+    return not removes_code
+
+
+def _long_sentences(path: Path, number: int, source: str) -> list[Finding]:
+    from .readability import _words
+
+    found = []
+    for sentence in md.split_sentences(md.prose(source)):
+        words = _words(sentence)
+        if len(words) > LONG_SENTENCE:
+            start = " ".join(sentence.split()[:8])
+            found.append(
+                Finding(
+                    WARNING,
+                    "long-sentence",
+                    path,
+                    f'a sentence of {len(words)} words ("{start} ...")',
+                    f"split it: keep sentences under {LONG_SENTENCE} words (aim for 20)",
+                    cell=number,
+                )
+            )
+    return found
+
+
+def _stories(path: Path, cells: list[tuple[int, str]]) -> list[Finding]:
+    """Every case story section says that it is made up (fictional, invented ...)."""
+    findings = []
+    story: tuple[int, str] | None = None
+    text: list[str] = []
+
+    def close() -> None:
+        if story is not None and not MADE_UP.search(" ".join(text)):
+            findings.append(
+                Finding(
+                    ERROR,
+                    "made-up",
+                    path,
+                    f"the story '{story[1]}' does not say that it is made up",
+                    "begin it with *This story is made up.* (every case story is fictional)",
+                    cell=story[0],
+                )
+            )
+
+    for number, source in cells:
+        heads = {h.line: h for h in md.headings(source)}
+        for line in md.lines(source):
+            head = heads.get(line.number)
+            if head is not None and head.level <= 2:
+                close()
+                story, text = None, []
+                if head.level == 2 and head.text.lower().startswith(STORY_HEADING):
+                    story = (number, head.text)
+            elif story is not None:
+                text.append(line.text)
+    close()
+    return findings
 
 
 def lint_notebook(path: Path, course: CourseFacts, position: int, root: Path) -> list[Finding]:
@@ -165,21 +260,35 @@ def lint_notebook(path: Path, course: CourseFacts, position: int, root: Path) ->
 
     markdown_cells: list[tuple[int, str]] = []
     all_heads: list[tuple[int, md.Heading]] = []
+    removes_code = book_removes_code(root)
     for number, cell in enumerate(cells, start=1):
         source = cell_source(cell)
         kind = cell.get("cell_type")
         if PLACEHOLDER.search(source):
             findings.append(
                 Finding(
-                    WARNING,
+                    ERROR,
                     "placeholder",
                     path,
-                    "placeholder text left in",
+                    "placeholder text left in (the book would publish it)",
                     "replace the TODO text with the real content",
                     cell=number,
                 )
             )
         if kind == "code":
+            if shows_code(cell, nb, removes_code):
+                findings.append(
+                    Finding(
+                        ERROR,
+                        "code-shown",
+                        path,
+                        "this code cell would show its code in the book",
+                        "remove `remove_code_source: false` from the cell's or notebook's "
+                        "mystnb metadata (the book leaves code out: nb_remove_code_source in "
+                        "_config.yml)",
+                        cell=number,
+                    )
+                )
             if (cell.get("outputs") or cell.get("execution_count") is not None) and not (
                 _check_output(cell)
             ):
@@ -201,9 +310,11 @@ def lint_notebook(path: Path, course: CourseFacts, position: int, root: Path) ->
         all_heads += [(number, h) for h in md.headings(source)]
         findings += _images(path, number, source, root)
         findings += _links(path, number, source, root)
+        findings += _long_sentences(path, number, source)
 
     findings += _headings(path, all_heads, session)
     findings += _outcomes(path, markdown_cells)
+    findings += _stories(path, markdown_cells)
     expected = list(EXPECTED_SECTIONS)
     if course.level in ("link", "lead"):
         expected.insert(4, FACILITATOR)

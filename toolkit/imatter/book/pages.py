@@ -6,7 +6,7 @@
   facts as a list for screen readers and text browsers.
 - `roles.md`: what each role requires, in words, from the requirement expressions.
 - `take-stock-characteristics.md`: the seven characteristics of an I Matter school, from
-  `imatter.takestock` (included by the hand-written `book/take-stock.md`).
+  `imatter.delivery.takestock` (included by the hand-written `book/take-stock.md`).
 
 Titles are never copied by hand: pages link with MyST's `{doc}` role, which shows the target
 page's own title. Files are rewritten only when their text changes, so Sphinx re-reads only
@@ -287,12 +287,12 @@ def _role_section(role: Role, programme: Programme, links: _Links) -> list[str]:
 
 
 def _takestock_content() -> tuple[list[tuple[int, str, str]], dict[int, str]]:
-    """CHARACTERISTICS and RATINGS from imatter/takestock.py, read from its source (importing
-    it loads the records store, which costs a build most of a second); imported as a fallback
-    if the source is laid out differently."""
+    """CHARACTERISTICS and RATINGS from imatter/delivery/takestock.py, read from its source
+    (importing it loads the records store, which costs a build most of a second); imported as
+    a fallback if the source is laid out differently."""
     import ast
 
-    path = Path(__file__).resolve().parents[1] / "takestock.py"
+    path = Path(__file__).resolve().parents[1] / "delivery" / "takestock.py"
     found: dict[str, ast.expr] = {}
     try:
         for node in ast.parse(path.read_text(encoding="utf-8")).body:
@@ -309,15 +309,16 @@ def _takestock_content() -> tuple[list[tuple[int, str, str]], dict[int, str]]:
             return [(int(n), str(t), str(d)) for n, t, d in items], dict(ratings)
     except (OSError, SyntaxError, KeyError, ValueError, AttributeError, TypeError):
         pass
-    from ..takestock import CHARACTERISTICS, RATINGS
+    from ..delivery.takestock import CHARACTERISTICS, RATINGS
 
     return [(c.number, c.title, c.description) for c in CHARACTERISTICS], dict(RATINGS)
 
 
 def take_stock_include() -> str:
-    """The seven characteristics, from `imatter.takestock` (the one place they are worded)."""
+    """The seven characteristics, from `imatter.delivery.takestock` (the one place they are
+    worded)."""
     characteristics, ratings = _takestock_content()
-    lines = [_generated_note("toolkit/imatter/takestock.py"), ""]
+    lines = [_generated_note("toolkit/imatter/delivery/takestock.py"), ""]
     for number, title, description in characteristics:
         lines += [f"{number}. **{title}.** {description}"]
     scale = ", ".join(f"{n} *{word}*" for n, word in ratings.items())

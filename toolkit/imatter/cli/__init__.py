@@ -23,7 +23,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "cluster",
         "Clusters and ICCs: add, list, view who is trained where, contacts.",
     ),
-    "person": ("imatter.cli.core", "person", "Add, list and import people."),
+    "person": (
+        "imatter.cli.core",
+        "person",
+        "Add, list, import (MIS exports too), update and merge people; record leavers.",
+    ),
     "complete": ("imatter.cli.core", "complete", "Record, import and correct course completions."),
     "status": ("imatter.cli.core", "status", "What a person holds, what is next, what is missing."),
     "eligible": (
@@ -33,6 +37,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     ),
     "award": ("imatter.cli.core", "award", "Grant a role when the rules say it is met."),
     "apply": ("imatter.cli.core", "apply", "Record and decide applications for a role."),
+    "nomination": (
+        "imatter.cli.nominations",
+        "nomination",
+        "A Lead nominates someone for a role; the organisation approves or declines.",
+    ),
     "case": (
         "imatter.cli.core",
         "case",
@@ -215,6 +224,8 @@ def _main(argv: list[str] | None) -> int:
         click.echo(f"Error: {err.message}", err=True)
         for line in err.details:
             click.echo(f"  {line}", err=True)
+        for hint in getattr(err, "hints", ()):
+            click.echo(hint, err=True)
         return err.exit_code
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)

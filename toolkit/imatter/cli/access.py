@@ -27,7 +27,7 @@ def access() -> None:
 @click.pass_context
 def access_grant(ctx: click.Context, identity: str, role: str, setting_id: str | None) -> None:
     """Give IDENTITY (an email or login name) a role, in a setting where the role needs one."""
-    from ..access import grant_access
+    from ..trust.access import grant_access
 
     ws = workspace(ctx)
     with ws.store.write() as conn:
@@ -41,7 +41,7 @@ def access_grant(ctx: click.Context, identity: str, role: str, setting_id: str |
 @click.pass_context
 def access_revoke(ctx: click.Context, grant_id: int) -> None:
     """Revoke a grant (it stays in the history)."""
-    from ..access import revoke_access
+    from ..trust.access import revoke_access
 
     ws = workspace(ctx)
     with ws.store.write() as conn:
@@ -55,7 +55,7 @@ def access_revoke(ctx: click.Context, grant_id: int) -> None:
 @click.pass_context
 def access_list(ctx: click.Context, include_revoked: bool, as_json: bool) -> None:
     """List grants."""
-    from ..access import list_grants
+    from ..trust.access import list_grants
 
     ws = workspace(ctx)
     with ws.store.read() as conn:
@@ -90,9 +90,9 @@ def access_check(
     ctx: click.Context, identity: str, action: str, person: str | None, setting_id: str | None
 ) -> None:
     """Say whether IDENTITY may do ACTION to a person or in a setting (exit 1 if not)."""
-    from ..access import actor_for, allowed, default_policy, require
     from ..errors import PermissionDenied, UsageError
     from ..records.people import resolve_person
+    from ..trust.access import actor_for, allowed, default_policy, require
 
     if action not in default_policy().actions:
         raise UsageError(
@@ -114,7 +114,7 @@ def access_check(
 @json_option
 def access_matrix(as_json: bool) -> None:
     """Print the permission matrix (actor x action x scope)."""
-    from ..access import default_policy
+    from ..trust.access import default_policy
 
     policy = default_policy()
     if as_json:
@@ -167,7 +167,7 @@ def audit_verify(
 ) -> None:
     """Check the whole chain and every record against it; name the first bad one. Exit 1 if
     anything is wrong."""
-    from ..audit import AuditError, verify
+    from ..trust.audit import AuditError, verify
 
     report = verify(workspace(ctx), list(heads), records=not chain_only)
     if as_json:
@@ -202,7 +202,7 @@ def audit_verify(
 @click.pass_context
 def audit_seal(ctx: click.Context, out: Path | None) -> None:
     """Sign the log's current head with the issuer key."""
-    from ..audit import seal
+    from ..trust.audit import seal
 
     head = seal(workspace(ctx), out)
     click.echo(f"Sealed record {head.seq} ({head.hash[:16]}…) with {head.key_id}")
@@ -216,7 +216,7 @@ def audit_seal(ctx: click.Context, out: Path | None) -> None:
 @click.pass_context
 def audit_show(ctx: click.Context, limit: int, as_json: bool) -> None:
     """The latest records: who, when, what table and row (never the content)."""
-    from ..audit import recent
+    from ..trust.audit import recent
 
     rows = recent(workspace(ctx), limit)
     if as_json:

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 from pathlib import Path
 
 import click
 
-from ..errors import AssessmentError, UsageError
+from ..errors import AssessmentError, NotFound, UsageError
 from .common import emit_json, json_option, table, today_or, who, workspace
 
 
@@ -27,10 +28,44 @@ def _course_path(ctx: click.Context) -> Path:
     raise UsageError("say which course directory: --group NAME or --course-dir PATH")
 
 
+def _command(ctx: click.Context) -> str:
+    """`imatter assess` with the course directory option as given, for hints that work."""
+    import shlex
+
+    obj = ctx.find_object(dict) or {}
+    if obj.get("course_dir"):
+        return f"imatter assess -C {shlex.quote(str(obj['course_dir']))}"
+    if obj.get("group"):
+        return f"imatter assess -g {obj['group']}"
+    return "imatter assess"
+
+
 def _course(ctx: click.Context):  # type: ignore[no-untyped-def]
+    """The course directory, once the actor may do this command's action on it."""
     from ..assess.course_dir import open_course_dir
 
-    return open_course_dir(_course_path(ctx))
+    path = _course_path(ctx)
+    _guard(ctx, _Named(path))
+    return open_course_dir(path)
+
+
+class _Named:
+    """A course directory not opened yet: its folder is enough to tell its setting."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root).resolve()
+        self.course_id = None
+
+
+def _guard(ctx: click.Context, course) -> None:  # type: ignore[no-untyped-def]
+    """The command's action (permissions.yml) on this course directory (see assess.guard)."""
+    from ..assess.guard import require_course
+    from ..trust.access.gate import command_action
+    from .common import command_path
+
+    action = command_action(command_path(ctx)).removeprefix("self:")
+    if action != "open":
+        require_course(workspace(ctx).store, course, action)
 
 
 def _sources(ctx: click.Context) -> Path:
@@ -38,6 +73,22 @@ def _sources(ctx: click.Context) -> Path:
 
     obj = ctx.find_object(dict) or {}
     return Path(obj.get("sources") or default_sources())
+
+
+def _study_group_of(ctx: click.Context, store) -> int | None:  # type: ignore[no-untyped-def]
+    """The study group a --group names, when it is the number of one in the store."""
+    import sqlalchemy as sa
+
+    from ..store import schema as t
+
+    group = (ctx.find_object(dict) or {}).get("group")
+    if not group or not group.isdigit():
+        return None
+    with store.read() as conn:
+        found = conn.execute(
+            sa.select(t.study_groups.c.id).where(t.study_groups.c.id == int(group))
+        ).first()
+    return int(group) if found else None
 
 
 def _learner_ids(values: tuple[str, ...]) -> list[int]:
@@ -124,10 +175,17 @@ def check(ctx: click.Context, assessment_ids: tuple[str, ...]) -> None:
     help="Seconds a learner's cell may run before it is stopped (default 30).",
 )
 @click.option("--exchange", "exchange_root", help="nbgrader exchange folder, where a hub exists.")
+@click.option(
+    "--study-group",
+    "study_group",
+    type=int,
+    help="Enrol this study group's learners (default: the --group, when it is a group number).",
+)
 @click.pass_context
 def init(
     ctx: click.Context,
     learners: tuple[str, ...],
+    study_group: int | None,
     course_id: str | None,
     timeout: int | None,
     exchange_root: str | None,
@@ -145,6 +203,14 @@ def init(
     path = _course_path(ctx)
     ids = _learner_ids(learners)
     store = workspace(ctx).store
+    _guard(ctx, _Named(path))
+    group = study_group or _study_group_of(ctx, store)
+    members: list[int] = []
+    if group is not None:
+        from ..assess.course_dir import study_group_learners
+
+        label, members = study_group_learners(store, group)
+        ids = sorted({*ids, *members})
     people_for(store, ids)  # unknown people stop here, before anything is created
     current = open_course_dir(path) if (path / COURSE_FILE).exists() else None
     course = create_course_dir(
@@ -155,6 +221,8 @@ def init(
     )
     added = add_learners(course, store, ids) if ids else []
     click.echo(f"Course directory {course.root} ready (nbgrader course '{course.course_id}')")
+    if group is not None:
+        click.echo(f"Enrolled {len(members)} learner(s) of study group {group} ({label})")
     for learner in added:
         click.echo(f"  on the roster: {learner.student_id} {learner.name}")
 
@@ -166,7 +234,7 @@ def learners_cmd(ctx: click.Context, as_json: bool) -> None:
     """List the course directory's roster."""
     from ..assess.course_dir import learners
 
-    rows = learners(_course(ctx))
+    rows = learners(_course(ctx), workspace(ctx).store)
     if as_json:
         emit_json([{"student": r.student_id, "person": r.person_id, "name": r.name} for r in rows])
         return
@@ -266,6 +334,11 @@ def collect(
                     for p in report.problems
                 ],
                 "notes": [{"learner": n.learner, "note": n.message} for n in report.notes],
+                "resubmitted": [
+                    {"learner": r.learner, "changed": list(r.changed), "kept_at": str(r.kept_at)}
+                    for r in report.resubmitted
+                ],
+                "cleared": list(report.cleared),
             }
         )
         return
@@ -277,6 +350,10 @@ def collect(
         click.echo(f"Unchanged since last collected: {', '.join(report.unchanged)}")
     for note in report.notes:
         click.echo(f"  note: {note}")
+    for again in report.resubmitted:
+        click.echo(f"  {again} in {again.kept_at}")
+    if report.cleared:
+        click.echo(f"Cleared from quarantine (now collected): {', '.join(report.cleared)}")
     if report.problems:
         click.echo(f"Quarantined {len(report.problems)} file(s) in {report.quarantine}:")
         for problem in report.problems:
@@ -371,6 +448,8 @@ def mark(
         item = session.mark(student, reflection, _parse_levels(levels), comment)
         points = session.rubric.points_for(item.cell, item.levels or {})
         click.echo(f"Marked {student} {reflection}: {points:g} point(s) ({role} marker)")
+        if role == "first":
+            _warn_stale(ctx, course, assessment_id, ws.store)
         return
     if show_list:
         rows = [
@@ -402,15 +481,12 @@ def mark(
 @json_option
 @click.pass_context
 def status(ctx: click.Context, assessment_id: str, as_json: bool) -> None:
-    """Each learner's score, marking and outcome; and what is in quarantine."""
-    from ..assess.collect import quarantined
-    from ..assess.results import learner_results
-    from ..assess.rubric import load_checked
+    """Each learner's score, marking and outcome, who has not returned work, what is in
+    quarantine, and feedback that is out of date."""
+    from ..assess.results import assessment_status
 
     course = _course(ctx)
-    rubric = load_checked(course.source(assessment_id), assessment_id)
-    results = learner_results(course, assessment_id, workspace(ctx).store, rubric)
-    held = quarantined(course, assessment_id)
+    report = assessment_status(course, assessment_id, workspace(ctx).store)
     if as_json:
         emit_json(
             {
@@ -424,9 +500,17 @@ def status(ctx: click.Context, assessment_id: str, as_json: bool) -> None:
                         "reasons": list(r.outcome.reasons),
                         "problems": list(r.problems),
                     }
-                    for r in results
+                    for r in report.results
                 ],
-                "quarantined": [{**q, "path": str(q["path"])} for q in held],
+                "waiting": [
+                    {"learner": w.student, "name": w.name, "state": w.state, "why": w.why}
+                    for w in report.waiting
+                ],
+                "quarantined": [{**q, "path": str(q["path"])} for q in report.quarantined],
+                "stale_feedback": [
+                    {"learner": f.student, "issued": f.issued, "now": f.now}
+                    for f in report.stale_feedback
+                ],
             }
         )
         return
@@ -438,28 +522,123 @@ def status(ctx: click.Context, assessment_id: str, as_json: bool) -> None:
             r.outcome.label,
             "; ".join([*r.outcome.reasons, *r.problems]),
         )
-        for r in results
+        for r in report.results
     ]
+    rows += [(w.student, w.name, "", w.state, w.why) for w in report.waiting]
     click.echo(table(rows, ["learner", "name", "score", "outcome", "why"]))
-    if held:
+    if report.quarantined:
         click.echo(f"In quarantine ({course.quarantine(assessment_id)}):")
-        for q in held:
+        for q in report.quarantined:
             click.echo(f"  {q.get('file')} ({q.get('learner')}): {'; '.join(q['problems'])}")
+        click.echo(
+            f"Clear an entry once dealt with: {_command(ctx)} quarantine clear {assessment_id} "
+            "--learner LEARNER (or --all)"
+        )
+    if report.stale_feedback:
+        click.echo(
+            f"Warning: feedback out of date for {len(report.stale_feedback)} learner(s); "
+            f"re-issue with: {_command(ctx)} feedback {assessment_id}"
+        )
+        for item in report.stale_feedback:
+            click.echo(f"  {item}")
+
+
+@assess.group()
+def quarantine() -> None:
+    """Returned files kept in quarantine: list them, or clear those dealt with."""
+
+
+@quarantine.command("list")
+@assessment_arg
+@click.option("--all", "show_all", is_flag=True, help="Include entries already resolved.")
+@click.pass_context
+def quarantine_list(ctx: click.Context, assessment_id: str, show_all: bool) -> None:
+    """List the files in quarantine for an assessment."""
+    from ..assess.collect import quarantined
+
+    held = quarantined(_course(ctx), assessment_id, include_resolved=show_all)
+    if not held:
+        click.echo(f"Nothing in quarantine for {assessment_id}")
+        return
+    for q in held:
+        done = f" [resolved {q['resolved']}]" if q.get("resolved") else ""
+        click.echo(f"{q.get('file')} ({q.get('learner')}): {'; '.join(q['problems'])}{done}")
+
+
+@quarantine.command("clear")
+@assessment_arg
+@learner_option
+@click.option("--file", "files", multiple=True, help="A quarantined file's name (repeat).")
+@click.option("--all", "clear_all", is_flag=True, help="Clear every entry.")
+@click.option("--reason", default="cleared by the Lead", show_default=True, help="Why.")
+@click.pass_context
+def quarantine_clear(
+    ctx: click.Context,
+    assessment_id: str,
+    learners: tuple[str, ...],
+    files: tuple[str, ...],
+    clear_all: bool,
+    reason: str,
+) -> None:
+    """Clear quarantine entries that have been dealt with (the files are kept)."""
+    from ..assess.collect import resolve_quarantine
+
+    if clear_all == bool(learners or files):
+        raise UsageError("say what to clear: --learner, --file, or --all")
+    chosen = [f"p{p}" for p in _learner_ids(learners)] if learners else None
+    done = resolve_quarantine(
+        _course(ctx),
+        assessment_id,
+        chosen,
+        files=list(files) or None,
+        why=f"{reason} ({who(None)})",
+    )
+    if not done:
+        raise NotFound(f"nothing in quarantine for {assessment_id} matches")
+    click.echo(
+        f"Cleared {len(done)} quarantine entr{'y' if len(done) == 1 else 'ies'}: {', '.join(done)}"
+    )
 
 
 # ----------------------------------------------------------------------------- feedback
 @assess.command()
 @assessment_arg
 @click.option("--to", "to", type=click.Path(file_okay=False), help="Folder for the files.")
+@click.option(
+    "--nbgrader",
+    "as_nbgrader",
+    is_flag=True,
+    help="Also lay the files out in nbgrader's feedback/ folder (for `nbgrader release_feedback`).",
+)
+@click.option(
+    "--exchange",
+    is_flag=True,
+    help="Also release it through nbgrader's exchange (a hub); implies --nbgrader.",
+)
 @click.pass_context
-def feedback(ctx: click.Context, assessment_id: str, to: str | None) -> None:
-    """Write an HTML feedback file per fully marked learner, to hand back."""
-    from ..assess.feedback import write_feedback
+def feedback(
+    ctx: click.Context, assessment_id: str, to: str | None, as_nbgrader: bool, exchange: bool
+) -> None:
+    """Write an HTML feedback file per fully marked learner, to hand back (again, when the
+    marks changed since)."""
+    from ..assess.feedback import release_feedback_exchange, write_feedback
 
     course = _course(ctx)
     target = Path(to) if to else course.root / "handback" / assessment_id
-    report = write_feedback(course, assessment_id, workspace(ctx).store, target)
+    as_nbgrader = as_nbgrader or exchange
+    report = write_feedback(
+        course, assessment_id, workspace(ctx).store, target, nbgrader=as_nbgrader
+    )
+    if exchange and report.written:
+        release_feedback_exchange(course, assessment_id)
     click.echo(f"Wrote {len(report.written)} feedback file(s) in {target}")
+    if as_nbgrader and report.written:
+        click.echo(
+            f"  and in nbgrader's {course.root / 'feedback'}"
+            + (": released to the exchange" if exchange else " (release with nbgrader)")
+        )
+    for student, was, now in report.reissued:
+        click.echo(f"  re-issued {student}: was {was}, now {now}")
     for student, why in report.skipped:
         click.echo(f"  skipped {student}: {why}")
 
@@ -477,7 +656,13 @@ def feedback(ctx: click.Context, assessment_id: str, to: str | None) -> None:
     help="Share of marked learners to sample when --sample is not given.",
 )
 @click.option("--seed", type=int, help="Random seed (for a repeatable sample).")
-@click.option("--by", "by", help="Who chooses the sample (default: you).")
+@click.option("--by", "by", help="Who chooses the sample or resolves (default: you).")
+@click.option("--resolve", "resolve_learner", help="Resolve the disagreements over this learner.")
+@click.option(
+    "--keep",
+    type=click.Choice(["first", "second"]),
+    help="With --resolve: whose levels stand (second re-marks the learner's work).",
+)
 @click.pass_context
 def moderate(
     ctx: click.Context,
@@ -487,16 +672,30 @@ def moderate(
     fraction: float,
     seed: int | None,
     by: str | None,
+    resolve_learner: str | None,
+    keep: str | None,
 ) -> None:
-    """Moderation: sample marked work for a second marker, then list disagreements.
+    """Moderation: sample marked work for a second marker, list and resolve disagreements.
 
     With --second-marker, adds learners to the sample (they re-mark with `mark --second`).
-    Without it, compares the two markers over the sample.
+    With --resolve LEARNER --keep first|second, settles a disagreement (sync waits for it).
+    Without either, compares the two markers over the sample.
     """
-    from ..assess.moderate import compare, select_sample
+    from ..assess.moderate import compare, resolve, select_sample, unresolved
 
     course = _course(ctx)
     store = workspace(ctx).store
+    if bool(resolve_learner) != bool(keep):
+        raise UsageError("to resolve a disagreement give --resolve LEARNER and --keep first|second")
+    if resolve_learner:
+        student = resolve_learner if resolve_learner.startswith("p") else f"p{resolve_learner}"
+        settled = resolve(course, assessment_id, store, student, keep=keep or "", by=who(by))
+        whose = "first marker's" if keep == "first" else "second marker's"
+        click.echo(
+            f"Resolved {len(settled)} disagreement(s) for {student}: the {whose} levels stand"
+        )
+        _warn_stale(ctx, course, assessment_id, store)
+        return
     if second_marker:
         chosen = select_sample(
             course,
@@ -509,7 +708,10 @@ def moderate(
             seed=seed,
         )
         click.echo(f"Sampled for {second_marker}: {', '.join(chosen)}")
-        click.echo(f"They mark with: imatter assess mark {assessment_id} --second")
+        click.echo(
+            f"They mark with: {_command(ctx)} mark {assessment_id} --second --marker "
+            f"{shlex.quote(' '.join(second_marker.split()))}"
+        )
         return
     report = compare(course, assessment_id, store)
     click.echo(
@@ -526,6 +728,29 @@ def moderate(
         )
     for student, first, second in report.outcome_changes:
         click.echo(f"Outcome differs for {student}: first marker {first}, second marker {second}")
+    if report.disagreements:
+        left = sorted({d.student for d in unresolved(course, assessment_id, store)})
+        if left:
+            click.echo(
+                f"Not resolved: {', '.join(left)}. Resolve with: {_command(ctx)} moderate "
+                f"{assessment_id} --resolve LEARNER --keep first|second"
+            )
+        else:
+            click.echo("All disagreements resolved.")
+
+
+def _warn_stale(ctx: click.Context, course, assessment_id: str, store) -> None:  # type: ignore[no-untyped-def]
+    """Say when feedback already handed back no longer matches the marks."""
+    from ..assess.feedback import stale_feedback
+
+    stale = stale_feedback(course, assessment_id, store)
+    if stale:
+        click.echo(
+            f"Feedback out of date for {len(stale)} learner(s); re-issue with: "
+            f"{_command(ctx)} feedback {assessment_id}"
+        )
+        for item in stale:
+            click.echo(f"  {item}")
 
 
 # ----------------------------------------------------------------------------- sync
@@ -535,12 +760,17 @@ def moderate(
 @click.option("--on", "on", help="Treat this as today (YYYY-MM-DD).")
 @click.pass_context
 def sync(ctx: click.Context, assessment_id: str, by: str | None, on: str | None) -> None:
-    """Record a completion for each learner who has passed (once)."""
+    """Record each pass, and the course completion when the course's rule is met (once)."""
+    from ..assess.moderate import require_resolved
     from ..assess.sync import sync as run
 
     ws = workspace(ctx)
+    course = _course(ctx)
+    require_resolved(
+        course, assessment_id, ws.store, hint=f"{_command(ctx)} moderate {assessment_id}"
+    )
     report = run(
-        _course(ctx),
+        course,
         assessment_id,
         ws.store,
         ws.programme,
@@ -549,11 +779,12 @@ def sync(ctx: click.Context, assessment_id: str, by: str | None, on: str | None)
     )
     click.echo(
         f"{report.count('recorded')} completion(s) of {report.course_id} recorded; "
+        f"{report.count('passed')} passed, completion waiting for the course's rule; "
         f"{report.count('already synced') + report.count('already held')} already recorded; "
         f"{report.count('not yet')} not yet passed; {report.count('not marked')} not fully marked"
     )
     for line in report.lines:
-        if line.status in ("not marked", "unknown", "already held"):
+        if line.status in ("passed", "not marked", "unknown", "already held"):
             click.echo(
                 f"  {line.student}: {line.status}{': ' + line.detail if line.detail else ''}"
             )

@@ -88,16 +88,33 @@ def book_toc(ctx: click.Context, root: str | None) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", "-p", default=8000, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--build/--no-build", default=True, show_default=True, help="Build first.")
+@click.option(
+    "--reload/--no-reload",
+    default=True,
+    show_default=True,
+    help="Rebuild and reload open pages when a source changes.",
+)
 @click.pass_context
-def book_serve(ctx: click.Context, root: str | None, host: str, port: int, build: bool) -> None:
-    """Preview the built book in your browser (Ctrl+C stops it)."""
-    from ..book.serve import make_server, server_url
+def book_serve(
+    ctx: click.Context, root: str | None, host: str, port: int, build: bool, reload: bool
+) -> None:
+    """Preview the book in your browser; it rebuilds and reloads when you save a change
+    (Ctrl+C stops it)."""
+    from ..book.serve import check_port, make_server, serve_live, server_url
 
     project = _project(ctx, root)
+    check_port(host, port)  # before a long build: say at once if the port is taken
     if build:
         ctx.invoke(
             book_build, root=root, jobs=None, force=False, strict=False, verbose=False, public=None
         )
+    if reload:
+        programme = (ctx.find_root().obj or {}).get("programme")
+        try:
+            serve_live(project, host, port, programme, echo=click.echo)
+        except KeyboardInterrupt:
+            click.echo("Stopped.")
+        return
     server = make_server(project.html_dir, host, port)
     click.echo(f"Serving {project.html_dir} at {server_url(server)} (Ctrl+C to stop)")
     try:
@@ -144,13 +161,26 @@ def module() -> None:
     show_default=True,
     help="How many session notebooks to start with.",
 )
+@click.option(
+    "--add-session",
+    is_flag=True,
+    help="Add the next session notebook to a course that already has a folder.",
+)
 @click.pass_context
-def module_new(ctx: click.Context, course_id: str, root: str | None, sessions: int) -> None:
-    """Scaffold COURSE_ID (already in programme.yml): course.yml, sessions, assessment stub."""
+def module_new(
+    ctx: click.Context, course_id: str, root: str | None, sessions: int, add_session: bool
+) -> None:
+    """Scaffold COURSE_ID (already in programme.yml): course.yml, sessions, and for an
+    assessed course a working assessment notebook and rubric; or, with --add-session, add the
+    next session to an existing course."""
+    from ..book.scaffold import add_session as add
     from ..book.scaffold import new_module
 
     project = _project(ctx, root)
-    created = new_module(project, course_id, sessions=sessions)
+    if add_session:
+        created = add(project, course_id)
+    else:
+        created = new_module(project, course_id, sessions=sessions)
     for path in created.files:
         click.echo(f"created {path.relative_to(project.root)}")
     for note in created.notes:

@@ -16,7 +16,7 @@ def cluster_view(ctx: click.Context, cluster_id: str, as_of: str | None, as_json
     """Who is trained where in a cluster or ICC, and its community contacts."""
     from dataclasses import asdict
 
-    from .. import clusters
+    from ..delivery import clusters
     from ..programme import LEVELS
 
     ws = workspace(ctx)
@@ -67,7 +67,7 @@ def cluster_contact_add(
     ctx: click.Context, cluster_id: str, person: str, position: str, since: str | None
 ) -> None:
     """Attach PERSON to CLUSTER_ID as a community contact."""
-    from .. import clusters
+    from ..delivery import clusters
 
     ws = workspace(ctx)
     clusters.add_cluster_contact(
@@ -82,7 +82,7 @@ def cluster_contact_add(
 @click.pass_context
 def cluster_contact_remove(ctx: click.Context, cluster_id: str, person: str) -> None:
     """Detach PERSON from CLUSTER_ID."""
-    from .. import clusters
+    from ..delivery import clusters
 
     clusters.remove_cluster_contact(workspace(ctx).store, cluster_id, person)
     click.echo(f"Removed {person} from {cluster_id}")

@@ -14,20 +14,38 @@ from ..errors import UsageError
 
 def who(given: str | None = None) -> str:
     """Who is recording: --by, else `imatter --as`, else $IMATTER_USER, else the login name."""
-    from ..access import identity
+    from ..trust.access import identity
 
     return given or identity()
 
 
 def workspace(ctx: click.Context):  # type: ignore[no-untyped-def]
     """The workspace named by the global options, acting as `--as` (or $IMATTER_USER)."""
-    from ..access import use_identity
+    from ..trust.access import use_identity
     from ..workspace import open_workspace
 
     obj = ctx.find_root().obj or {}
     if obj.get("as"):
         use_identity(obj["as"])
-    return open_workspace(obj.get("workspace"), db=obj.get("db"), programme=obj.get("programme"))
+    ws = open_workspace(obj.get("workspace"), db=obj.get("db"), programme=obj.get("programme"))
+    gate(ctx, ws)
+    return ws
+
+
+def command_path(ctx: click.Context) -> str:
+    """The command's path below `imatter` ("keys rotate"), as permissions.yml names it."""
+    return " ".join(ctx.command_path.split()[1:])
+
+
+def gate(ctx: click.Context, ws) -> None:  # type: ignore[no-untyped-def]
+    """Refuse, before the command runs, an identity that may not attempt it at all."""
+    from ..trust.access.gate import command_action, require_command
+
+    path = command_path(ctx)
+    if command_action(path) == "open":
+        return
+    with ws.store.read() as conn:
+        require_command(conn, path)
 
 
 def parse_date(value: str | None, what: str = "date") -> dt.date | None:
@@ -42,7 +60,9 @@ def parse_date(value: str | None, what: str = "date") -> dt.date | None:
 
 def today_or(value: str | None) -> dt.date:
     """--on/--as-of, defaulting to today (only the CLI looks at the clock)."""
-    return parse_date(value) or dt.date.today()
+    from ..clock import today
+
+    return parse_date(value) or today()
 
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")

@@ -219,16 +219,124 @@ def person_list(ctx: click.Context, setting_id: str | None, as_json: bool) -> No
     )
 
 
+@person.command("update")
+@click.argument("person_ref")
+@click.option("--name", help="Their name.")
+@click.option("--email", help="Their email address (empty to remove it).")
+@click.option("--area", help="Area or locality.")
+@click.option("--setting", "setting_id", help="The setting whose position or start date changes.")
+@click.option("--position", help="Their position in --setting (e.g. teacher, TA).")
+@click.option("--since", help="Their start date in --setting (31/12/2026 or 2026-12-31).")
+@click.pass_context
+def person_update(
+    ctx: click.Context,
+    person_ref: str,
+    name: str | None,
+    email: str | None,
+    area: str | None,
+    setting_id: str | None,
+    position: str | None,
+    since: str | None,
+) -> None:
+    """Change PERSON's (id or email) details, or their position or start date in a setting."""
+    from ..records import update_person
+
+    ws = workspace(ctx)
+    changed = update_person(
+        ws.store,
+        ws.programme,
+        person_ref,
+        name=name,
+        email=email,
+        area=area,
+        setting=setting_id,
+        position=position,
+        since=_uk_date(since, "--since"),
+    )
+    if not changed:
+        click.echo(f"Person {person_ref}: nothing to change")
+        return
+    click.echo(f"Updated person {person_ref}:")
+    for line in changed:
+        click.echo(f"  {line}")
+
+
+def _uk_date(value: str | None, option: str):  # type: ignore[no-untyped-def]
+    """A date option in UK (31/12/2026) or ISO (2026-12-31) form."""
+    if value is None:
+        return None
+    from ..errors import UsageError
+    from ..records.csvfile import parse_date as parse_any
+
+    try:
+        return parse_any(value, option)
+    except ValueError as err:
+        raise UsageError(str(err)) from None
+
+
+@person.command("leave")
+@click.argument("person_ref")
+@click.option("--setting", "setting_id", required=True, help="The setting they left.")
+@click.option("--on", "on", required=True, help="Their last day (31/12/2026 or 2026-12-31).")
+@click.pass_context
+def person_leave(ctx: click.Context, person_ref: str, setting_id: str, on: str) -> None:
+    """Record that PERSON left a setting; their history stays, and they stop counting as staff."""
+    from ..records import leave_setting
+
+    ws = workspace(ctx)
+    day = _uk_date(on, "--on")
+    leave_setting(ws.store, person_ref, setting_id, day)
+    click.echo(f"Person {person_ref} left {setting_id} on {day} (their records stay)")
+
+
+@person.command("merge")
+@click.argument("keep_ref")
+@click.argument("drop_ref")
+@click.pass_context
+def person_merge(ctx: click.Context, keep_ref: str, drop_ref: str) -> None:
+    """Merge DROP into KEEP (two records of one person): DROP's records move to KEEP."""
+    from ..records import merge_people
+
+    ws = workspace(ctx)
+    moved = merge_people(ws.store, keep_ref, drop_ref)
+    listed = ", ".join(f"{n} {table}" for table, n in sorted(moved.items())) or "no records"
+    click.echo(f"Merged person {drop_ref} into {keep_ref}: moved {listed}")
+
+
 @person.command("import")
 @click.argument("csv_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--setting", "setting_id", help="The setting the staff list is for.")
+@click.option(
+    "--map",
+    "mapping",
+    multiple=True,
+    help='A header or position name of yours, saved for the setting: "Job Title=position", '
+    '"Site Manager=staff".',
+)
 @click.pass_context
-def person_import(ctx: click.Context, csv_file: Path) -> None:
-    """Import people from CSV (name,email,setting,position[,since,area]); all or nothing."""
+def person_import(
+    ctx: click.Context, csv_file: Path, setting_id: str | None, mapping: tuple[str, ...]
+) -> None:
+    """Import or re-import people from CSV, such as a school MIS staff export; all or nothing.
+
+    Columns: name (or forename and surname), email, position, since, area, and setting unless
+    --setting is given. Known people are updated (matched by email, or by name and flagged).
+    """
     from ..records import import_people
 
     ws = workspace(ctx)
-    count = import_people(ws.store, ws.programme, csv_file)
-    click.echo(f"Imported {count} people from {csv_file}")
+    result = import_people(
+        ws.store, ws.programme, csv_file, setting=setting_id, mapping=mapping, saved_by=who()
+    )
+    click.echo(f"Imported people from {csv_file}: {result.summary}")
+    if result.ignored:
+        click.echo(f"Columns not used: {', '.join(result.ignored)}")
+    if mapping:
+        click.echo(f"Saved {len(mapping)} mapping(s) for {setting_id}'s next imports")
+    if result.flagged:
+        click.echo("Check these rows (matched by name, as they have no email):")
+        for line in result.flagged:
+            click.echo(f"  {line}")
 
 
 # ----------------------------------------------------------------------------- completions
@@ -300,6 +408,7 @@ def complete_import(ctx: click.Context, csv_file: Path, recorded_by: str | None)
 @click.option("--course", "course_id", help="The right course.")
 @click.option("--on", "on", help="The right date.")
 @click.option("--withdraw", is_flag=True, help="The completion should not have been recorded.")
+@click.option("--evidence", help="The evidence that it was completed (replaces the old).")
 @by_option
 @click.pass_context
 def complete_correct(
@@ -309,6 +418,7 @@ def complete_correct(
     course_id: str | None,
     on: str | None,
     withdraw: bool,
+    evidence: str | None,
     recorded_by: str | None,
 ) -> None:
     """Supersede completion RECORD_ID with a corrected one (the old one stays in history)."""
@@ -325,8 +435,69 @@ def complete_correct(
         course_id=course_id,
         on=parse_date(on, "--on"),
         withdraw=withdraw,
+        evidence=evidence,
     )
     click.echo(f"Recorded correction {new_id}, superseding {record_id}")
+
+
+@complete.command("check")
+@as_of_option
+@click.option("--withdraw", is_flag=True, help="Withdraw every completion listed.")
+@click.option("--reason", help="Why they are withdrawn (with --withdraw).")
+@by_option
+@json_option
+@click.pass_context
+def complete_check(
+    ctx: click.Context,
+    as_of: str | None,
+    withdraw: bool,
+    reason: str | None,
+    recorded_by: str | None,
+    as_json: bool,
+) -> None:
+    """Completions that break their course's rule (attendance and assessment), and the fix."""
+    from ..delivery.groups.completion import completions_breaking_rule, withdraw_breaches
+
+    ws = workspace(ctx)
+    on = today_or(as_of)
+    if withdraw:
+        if not (reason and reason.strip()):
+            raise click.UsageError("--withdraw needs a --reason")
+        done = withdraw_breaches(
+            ws.store,
+            ws.programme,
+            on,
+            reason=reason,
+            recorded_by=recorded_by or who(),
+            today=today_or(None),
+        )
+        for b, new_id in done:
+            click.echo(
+                f"Withdrew completion {b.completion_id} ({b.name}, {b.course_id}): record {new_id}"
+            )
+        click.echo(f"Withdrew {len(done)} completion(s) that broke their course's rule")
+        return
+    breaches = completions_breaking_rule(ws.store, ws.programme, on)
+    if as_json:
+        from dataclasses import asdict
+
+        emit_json([asdict(b) for b in breaches])
+        return
+    if not breaches:
+        click.echo("Every completion meets its course's rule or carries evidence recorded by hand.")
+        return
+    click.echo(f"{len(breaches)} completion(s) break their course's rule:")
+    rows = [
+        (b.completion_id, b.name, b.course_id, b.completed_on, "; ".join(b.missing))
+        for b in breaches
+    ]
+    click.echo(table(rows, ["record", "person", "course", "date", "what the rule still needs"]))
+    click.echo(
+        "Fix each one: withdraw it (imatter complete correct RECORD --withdraw --reason ...), "
+        "or supersede it with the evidence that it was completed (imatter complete correct "
+        "RECORD --evidence ... --reason ...). To withdraw them all: imatter complete check "
+        "--withdraw --reason ..."
+    )
 
 
 @complete.command("history")
@@ -432,7 +603,7 @@ def award(
     recorded_by: str | None,
 ) -> None:
     """Grant ROLE to PERSON when the rules say it is met; otherwise say what is missing."""
-    from ..records import award_role
+    from ..services.awards import award_role
 
     ws = workspace(ctx)
     result = award_role(
@@ -445,6 +616,13 @@ def award(
     )
     if result.get("credential"):
         click.echo(f"Credential: {result['credential']}")
+    else:
+        from ..credentials.issue import pending_reason
+
+        with ws.store.read() as conn:
+            why = pending_reason(ws, conn, result["award"])
+        if why:
+            click.echo(f"Credential: pending ({why})")
 
 
 # ----------------------------------------------------------------------------- applications
@@ -559,13 +737,11 @@ def case_add(
 @click.pass_context
 def licence_check(ctx: click.Context, setting_id: str, as_of: str | None, as_json: bool) -> None:
     """Whether SETTING meets the school licence rule, and what is missing."""
-    from ..eligibility import evaluate_setting_licence
-    from ..records import setting_records
+    from ..delivery.licences import check_setting_licence
 
     ws = workspace(ctx)
     on = today_or(as_of)
-    with ws.store.read() as conn:
-        result = evaluate_setting_licence(ws.programme, setting_records(conn, setting_id, on), on)
+    result = check_setting_licence(ws.store, ws.programme, setting_id, on)
     if as_json:
         emit_json(
             {
@@ -660,6 +836,27 @@ def demo(ctx: click.Context, as_of: str | None, force: bool) -> None:
         f"\nYou are this workspace's admin. To see what Brook Primary's Lead sees, try:\n"
         f"  imatter -w {ws.path} --as {DEMO_LEAD} person list"
     )
+    from ..demo import demo_term
+
+    term = demo_term(ws)
+    w = f"imatter -w {ws.path}"
+    click.echo("\nA whole term:")
+    if term is not None:
+        click.echo(
+            f"  Issuer key made first; {term.credentials} award(s) issued as signed credentials: "
+            f"{w} credential list"
+        )
+        click.echo(f"  Study group {term.group_id}, {term.group_name}: 3 of 6 sessions registered")
+        if term.course_dir is not None:
+            click.echo(
+                f"  Its assessment: {len(term.marked)} marked and fed back, "
+                f"{', '.join(term.not_returned)} not returned: "
+                f"{w} assess -g {term.group_id} status foundation-a"
+            )
+    click.echo("Open the dashboards (each serves on http://127.0.0.1:8866/, Ctrl-C to stop):")
+    click.echo(f"  the Lead's:         {w} --as {DEMO_LEAD} dashboard lead")
+    click.echo(f"  a learner's:        {w} dashboard progress --person z.hughes@brook.example")
+    click.echo(f"  the organisation's: {w} dashboard organisation")
 
 
 # `cluster view` and `cluster contact` live with the other cluster commands; the old spellings

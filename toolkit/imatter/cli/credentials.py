@@ -15,7 +15,9 @@ from .common import emit_json, json_option, table, today_or, who, workspace
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(microsecond=0)
+    from ..clock import now
+
+    return now().replace(microsecond=0)
 
 
 def _settings(ctx: click.Context):  # type: ignore[no-untyped-def]
@@ -35,9 +37,11 @@ def keys() -> None:
 @click.pass_context
 def keys_init(ctx: click.Context) -> None:
     """Make the issuer's signing key and publish its public key."""
-    _ws, settings = _settings(ctx)
+    from ..credentials.keys import init_issuer_key
+
+    ws, settings = _settings(ctx)
     store = settings.key_store()
-    entry = store.init(now=_now())
+    entry = init_issuer_key(ws, now=_now())
     click.echo(f"Issuer key created: {entry.id}")
     click.echo(f"Private key: {store.key_path} (mode 600; back it up, never share it)")
     click.echo(f"Public key document: {store.document_path} (publish it with the book)")
@@ -47,9 +51,11 @@ def keys_init(ctx: click.Context) -> None:
 @click.pass_context
 def keys_rotate(ctx: click.Context) -> None:
     """Replace the signing key; credentials signed with earlier keys stay verifiable."""
-    _ws, settings = _settings(ctx)
+    from ..credentials.keys import rotate_issuer_key
+
+    ws, settings = _settings(ctx)
     store = settings.key_store()
-    entry = store.rotate(now=_now())
+    entry = rotate_issuer_key(ws, now=_now())
     retired = [k for k in store.keyring().keys if k.retired is not None]
     click.echo(f"New issuer key: {entry.id}")
     click.echo(
@@ -243,35 +249,112 @@ def credential_list(ctx: click.Context, person_id: int | None, as_json: bool) ->
 
 
 @credential.command(name="issue")
-@click.argument("award_id")
+@click.argument("award_id", required=False)
+@click.option("--pending", is_flag=True, help="Issue every award still waiting for a credential.")
 @click.pass_context
-def credential_issue(ctx: click.Context, award_id: str) -> None:
-    """Issue a credential for an existing award (e.g. one granted before keys existed)."""
-    from ..credentials.issue import issue_award_credential
+def credential_issue(ctx: click.Context, award_id: str | None, pending: bool) -> None:
+    """Issue a credential for an existing award, or for every pending one (--pending: awards
+    made before the issuer key existed, or while the person had no email)."""
+    from ..credentials.issue import issue_award_credential, issue_pending
 
+    if pending == bool(award_id):
+        raise UsageError("give an AWARD_ID or --pending (not both)")
     ws = workspace(ctx)
+    if pending:
+        with ws.store.write() as conn:
+            issued, waiting = issue_pending(ws, conn, now=_now())
+        click.echo(f"Issued {len(issued)} pending credential(s)")
+        for row in issued:
+            click.echo(f"  {row['id']} for award {row['award_id']}: {row['page']}")
+        for item in waiting:
+            click.echo(
+                f"  still pending: award {item['award_id']} ({item['person']}): {item['why']}"
+            )
+        return
     with ws.store.write() as conn:
-        row = issue_award_credential(ws, conn, award_id, now=_now())
+        row = issue_award_credential(ws, conn, award_id or "", now=_now())
     click.echo(f"Issued {row['id']}")
     click.echo(f"File: {Path(ws.path) / row['file']}")
+    click.echo(f"Public page: {row['page']}")
 
 
-@credential.command(name="certificate")
-@click.argument("ident")
-@click.option(
-    "--out",
-    "-o",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Where to write the PDF (default <workspace>/certificates/<id>.pdf).",
-)
+@credential.command(name="pending")
+@json_option
 @click.pass_context
-def credential_certificate(ctx: click.Context, ident: str, out: Path | None) -> None:
-    """Write the printable PDF certificate of a credential."""
-    from ..credentials.certificate import certificate_for
+def credential_pending(ctx: click.Context, as_json: bool) -> None:
+    """List awards still waiting for their credential, and why."""
+    from ..credentials.issue import pending_awards
 
     ws = workspace(ctx)
     with ws.store.read() as conn:
-        path = certificate_for(ws, conn, ident, out=out)
+        rows = pending_awards(ws, conn)
+    if as_json:
+        emit_json(rows)
+        return
+    if not rows:
+        click.echo("No awards are waiting for a credential.")
+        return
+    click.echo(
+        table(
+            [
+                (r["award_id"], r["person"], r["role_id"], r["granted_at"].date(), r["why"])
+                for r in rows
+            ],
+            ["award", "person", "role", "awarded", "why pending"],
+        )
+    )
+
+
+@credential.command(name="certificate")
+@click.argument("ident", required=False)
+@click.option(
+    "--course",
+    "completion_id",
+    type=int,
+    help="A course-completion certificate for this completion (its number).",
+)
+@click.option(
+    "--group",
+    "group_id",
+    type=int,
+    help="Course-completion certificates for every learner of this study group who completed.",
+)
+@click.option(
+    "--out",
+    "-o",
+    type=click.Path(path_type=Path),
+    help="Where to write the PDF, or the folder for --group (default <workspace>/certificates/).",
+)
+@click.pass_context
+def credential_certificate(
+    ctx: click.Context,
+    ident: str | None,
+    completion_id: int | None,
+    group_id: int | None,
+    out: Path | None,
+) -> None:
+    """Write a printable PDF certificate: of a credential (IDENT: credential or award id), of
+    a completed course (--course COMPLETION_ID), or of a whole study group (--group G)."""
+    from ..credentials.certificate import (
+        certificate_for,
+        completion_certificate_for,
+        group_certificates,
+    )
+
+    if sum(x is not None for x in (ident, completion_id, group_id)) != 1:
+        raise UsageError("give one of: a credential or award id, --course COMPLETION_ID, --group G")
+    ws = workspace(ctx)
+    with ws.store.read() as conn:
+        if group_id is not None:
+            paths = group_certificates(ws, conn, group_id, folder=out)
+            click.echo(f"{len(paths)} course-completion certificate(s) for group {group_id}")
+            for path in paths:
+                click.echo(f"  {path}")
+            return
+        if completion_id is not None:
+            path = completion_certificate_for(ws, conn, completion_id, out=out)
+        else:
+            path = certificate_for(ws, conn, ident or "", out=out)
     click.echo(f"Certificate: {path}")
 
 
@@ -279,15 +362,18 @@ def credential_certificate(ctx: click.Context, ident: str, out: Path | None) -> 
 @click.pass_context
 def credential_publish(ctx: click.Context) -> None:
     """Re-sign and write the key document and every status list to the public folder."""
-    from ..credentials.status_list import publish_all
+    from ..credentials.keys import publish_issuer
 
     ws, settings = _settings(ctx)
-    document = settings.key_store().publish()
+    document, published = publish_issuer(ws, now=_now())
+    from ..credentials.pages import publish_pages
+
     with ws.store.write() as conn:
-        published = publish_all(conn, settings, now=_now())
+        pages = publish_pages(ws, conn, today=_now().date())
     click.echo(f"Published key document: {document}")
     for item in published:
         click.echo(f"Published status list: {item['file']}")
+    click.echo(f"Published {len(pages)} credential page(s) in {settings.public_folder / 'c'}")
     click.echo(f"Copy {settings.public_folder.parent} into the book's site root.")
 
 

@@ -30,7 +30,7 @@ def directory_consent(
     ctx: click.Context, person: str, show_email: bool, on: str | None, by: str | None
 ) -> None:
     """Record that PERSON opted in to the directory."""
-    from .. import directory as d
+    from ..delivery import directory as d
 
     d.give_consent(
         workspace(ctx).store, person, today_or(on), recorded_by=who(by), show_email=show_email
@@ -45,7 +45,7 @@ def directory_consent(
 @click.pass_context
 def directory_withdraw(ctx: click.Context, person: str, on: str | None, out: Path | None) -> None:
     """Record that PERSON withdrew consent, and regenerate the page if there is one."""
-    from .. import directory as d
+    from ..delivery import directory as d
 
     ws = workspace(ctx)
     day = today_or(on)
@@ -79,7 +79,7 @@ def directory_search(
     """Search the directory by name (QUERY), role, setting, cluster or area."""
     from dataclasses import asdict
 
-    from .. import directory as d
+    from ..delivery import directory as d
 
     ws = workspace(ctx)
     entries = d.search_directory(
@@ -118,7 +118,7 @@ def directory_search(
 @click.pass_context
 def directory_page(ctx: click.Context, out: Path | None, as_of: str | None) -> None:
     """Generate the searchable page (self-contained HTML, no CDN) for the book."""
-    from .. import directory as d
+    from ..delivery import directory as d
 
     ws = workspace(ctx)
     md, page = d.publish_directory(ws.store, ws.programme, today_or(as_of), out)
@@ -130,7 +130,7 @@ def directory_page(ctx: click.Context, out: Path | None, as_of: str | None) -> N
 @click.pass_context
 def directory_consents(ctx: click.Context, as_json: bool) -> None:
     """Every consent given and withdrawn (the audit trail)."""
-    from .. import directory as d
+    from ..delivery import directory as d
 
     rows = d.consents(workspace(ctx).store)
     if as_json:

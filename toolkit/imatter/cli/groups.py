@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import click
 
+from .. import clock
 from ..errors import UsageError
 from .common import as_of_option, emit_json, json_option, parse_date, table, today_or, workspace
 
@@ -58,7 +58,7 @@ def group_create(
     on: str | None,
 ) -> None:
     """Create a study group for a course and a term, led by a Lead, Trainee Lead or Trainer."""
-    from .. import groups
+    from ..delivery import groups
 
     ws = workspace(ctx)
     gid = groups.create_group(
@@ -94,7 +94,7 @@ def group_list(
     as_json: bool,
 ) -> None:
     """List study groups."""
-    from .. import groups
+    from ..delivery import groups
 
     rows = groups.list_groups(
         workspace(ctx).store,
@@ -122,7 +122,7 @@ def group_list(
 @click.pass_context
 def group_enrol(ctx: click.Context, group_id: int, people: tuple[str, ...], on: str | None) -> None:
     """Enrol PEOPLE (ids or emails) in GROUP_ID from a date (all or none)."""
-    from .. import groups
+    from ..delivery import groups
 
     ws = workspace(ctx)
     advice = groups.enrol(ws.store, ws.programme, group_id, list(people), today_or(on))
@@ -138,7 +138,7 @@ def group_enrol(ctx: click.Context, group_id: int, people: tuple[str, ...], on: 
 @click.pass_context
 def group_leave(ctx: click.Context, group_id: int, person: str, on: str | None) -> None:
     """Record that PERSON left GROUP_ID (later sessions no longer count for them)."""
-    from .. import groups
+    from ..delivery import groups
 
     day = today_or(on)
     groups.leave(workspace(ctx).store, group_id, person, day)
@@ -161,7 +161,7 @@ def group_schedule(
     every: int,
 ) -> None:
     """Schedule sessions: --date D (repeatable), or --from D --count N [--every DAYS]."""
-    from .. import groups
+    from ..delivery import groups
 
     days = [parse_date(d, "--date") for d in dates]
     if first or count:
@@ -170,7 +170,8 @@ def group_schedule(
         days += groups.weekly_dates(parse_date(first, "--from"), count, every_days=every)  # type: ignore[arg-type]
     if not days:
         raise UsageError("give --date (repeatable) or --from and --count")
-    ids = groups.schedule_sessions(workspace(ctx).store, group_id, days)  # type: ignore[arg-type]
+    ws = workspace(ctx)
+    ids = groups.schedule_sessions(ws.store, group_id, days, programme=ws.programme)  # type: ignore[arg-type]
     click.echo(f"Scheduled {len(ids)} session(s) for group {group_id}")
 
 
@@ -180,7 +181,7 @@ def group_schedule(
 @click.pass_context
 def group_cancel(ctx: click.Context, session_id: int, reason: str) -> None:
     """Cancel a session nobody attended (it stops counting for the attendance rule)."""
-    from .. import groups
+    from ..delivery import groups
 
     groups.cancel_session(workspace(ctx).store, session_id, reason)
     click.echo(f"Cancelled session {session_id}")
@@ -193,7 +194,7 @@ def group_cancel(ctx: click.Context, session_id: int, reason: str) -> None:
 @click.pass_context
 def group_show(ctx: click.Context, group_id: int, as_of: str | None, as_json: bool) -> None:
     """The register and every learner's progress against the completion rule."""
-    from .. import groups
+    from ..delivery import groups
 
     ws = workspace(ctx)
     day = today_or(as_of)
@@ -267,10 +268,10 @@ def _status_json(status) -> dict:  # type: ignore[no-untyped-def]
 @click.pass_context
 def group_complete(ctx: click.Context, group_id: int, by: str, as_of: str | None) -> None:
     """Record completions for every learner who meets the course's rule."""
-    from .. import groups
+    from ..delivery import groups
 
     ws = workspace(ctx)
-    today = dt.date.today()
+    today = clock.today()
     outcomes = groups.complete_group(
         ws.store, ws.programme, group_id, recorded_by=by, on=today_or(as_of), today=today
     )
@@ -299,7 +300,7 @@ def group_event(
     on: str | None,
 ) -> None:
     """Record a trainer-led event (inset, intensive, action planning day) and its attendees."""
-    from .. import groups
+    from ..delivery import groups
 
     ws = workspace(ctx)
     result = groups.record_event(
@@ -309,7 +310,7 @@ def group_event(
         today_or(on),
         trainer=trainer,
         attendees=list(people),
-        today=dt.date.today(),
+        today=clock.today(),
         setting=setting_id,
         name=name,
     )
@@ -339,8 +340,8 @@ def attendance_mark(
     by: str,
 ) -> None:
     """Mark learners present or absent at GROUP_ID's session on --date."""
-    from .. import groups
-    from ..groups.attendance import session_on
+    from ..delivery import groups
+    from ..delivery.groups.attendance import session_on
 
     both = set(present) & set(absent)
     if both:
@@ -350,7 +351,7 @@ def attendance_mark(
         session = session_on(conn, group_id, parse_date(day, "--date"))  # type: ignore[arg-type]
     marks: dict[str | int, bool] = {**{p: True for p in present}, **{a: False for a in absent}}
     count = groups.record_attendance(
-        ws.store, ws.programme, session.id, marks, recorded_by=by, today=dt.date.today()
+        ws.store, ws.programme, session.id, marks, recorded_by=by, today=clock.today()
     )
     click.echo(f"Marked {count} learner(s) for group {group_id} on {session.held_on}")
 
@@ -361,11 +362,11 @@ def attendance_mark(
 @click.pass_context
 def attendance_import(ctx: click.Context, csv_file: Path, by: str) -> None:
     """Import registers (group, date, person, present[, name]); all rows or none."""
-    from .. import groups
+    from ..delivery import groups
 
     ws = workspace(ctx)
     count = groups.import_attendance(
-        ws.store, ws.programme, csv_file, recorded_by=by, today=dt.date.today()
+        ws.store, ws.programme, csv_file, recorded_by=by, today=clock.today()
     )
     click.echo(f"Imported {count} attendance mark(s) from {csv_file}")
 
@@ -381,10 +382,10 @@ def attendance_import(ctx: click.Context, csv_file: Path, by: str) -> None:
 @click.pass_context
 def attendance_template(ctx: click.Context, group_id: int, output: Path | None) -> None:
     """Write a register CSV to fill in (one row per learner per session so far)."""
-    from .. import groups
+    from ..delivery import groups
 
     path = groups.write_register_template(
-        workspace(ctx).store, group_id, output or Path(f"register-{group_id}.csv"), dt.date.today()
+        workspace(ctx).store, group_id, output or Path(f"register-{group_id}.csv"), clock.today()
     )
     click.echo(f"Wrote {path}; fill in 'present' (yes/no) and run `imatter attendance import`")
 
@@ -394,6 +395,6 @@ def attendance_template(ctx: click.Context, group_id: int, output: Path | None) 
 @click.pass_context
 def attendance_show(ctx: click.Context, group_id: int) -> None:
     """Print a group's register."""
-    from .. import groups
+    from ..delivery import groups
 
     click.echo(_register_text(groups.register(workspace(ctx).store, group_id)))

@@ -6,11 +6,11 @@ a year's membership.)
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import click
 
+from .. import clock
 from .common import (
     as_of_option,
     emit_json,
@@ -34,7 +34,7 @@ def licences(ctx: click.Context, as_of: str | None, as_json: bool) -> None:
 
 
 def _report(ctx: click.Context, as_of: str | None, as_json: bool) -> None:
-    from .. import licences as lic
+    from ..delivery import licences as lic
 
     ws = workspace(ctx)
     rows = lic.licence_report(ws.store, ws.programme, today_or(as_of))
@@ -75,6 +75,8 @@ def _report(ctx: click.Context, as_of: str | None, as_json: bool) -> None:
             click.echo(f"{r.setting}: {gap}")
         if r.licensed and r.problem:
             click.echo(f"{r.setting}: {r.problem}")
+        for line in r.lapsed:
+            click.echo(f"{r.setting}: {line}")
 
 
 @licences.command("report")
@@ -95,7 +97,7 @@ def licences_renewals(ctx: click.Context, days: int, as_of: str | None, as_json:
     """Memberships renewing in the next N days (and any that have lapsed)."""
     from dataclasses import asdict
 
-    from .. import licences as lic
+    from ..delivery import licences as lic
 
     ws = workspace(ctx)
     rows = lic.renewals_due(ws.store, ws.programme, today_or(as_of), days)
@@ -105,10 +107,10 @@ def licences_renewals(ctx: click.Context, days: int, as_of: str | None, as_json:
     click.echo(
         table(
             [
-                (r.setting, r.ends_on, r.renews_on, r.days_left, r.state, f"{r.fee:.2f}", r.band)
+                (r.setting, r.ends_on, r.renews_on, r.when, r.state, f"{r.fee:.2f}", r.band)
                 for r in rows
             ],
-            ["setting", "ends", "renews", "days", "state", "fee", "band"],
+            ["setting", "ends", "renews", "renewal", "state", "fee", "band"],
         )
     )
 
@@ -123,7 +125,7 @@ def licences_invoices(
     ctx: click.Context, start: str, end: str, csv_path: Path | None, pdf_path: Path | None
 ) -> None:
     """Invoice summary of memberships starting in a period (table, CSV and/or PDF)."""
-    from .. import licences as lic
+    from ..delivery import licences as lic
 
     ws = workspace(ctx)
     first, last = parse_date(start, "--from"), parse_date(end, "--to")
@@ -146,7 +148,7 @@ def licences_invoices(
             lines,
             pdf_path,
             programme=ws.programme,
-            issued_on=dt.date.today(),
+            issued_on=clock.today(),
             period=(first, last),  # type: ignore[arg-type]
         )
         click.echo(f"Wrote {pdf}")
@@ -159,7 +161,7 @@ def licences_invoices(
 @click.pass_context
 def licences_apply(ctx: click.Context, person: str, setting_id: str, on: str | None) -> None:
     """Record PERSON's application for a trainee licence in a licensed setting."""
-    from .. import licences as lic
+    from ..delivery import licences as lic
 
     ws = workspace(ctx)
     app = lic.apply_trainee_licence(ws.store, ws.programme, person, setting_id, today_or(on))
@@ -167,7 +169,7 @@ def licences_apply(ctx: click.Context, person: str, setting_id: str, on: str | N
 
 
 def _decide(ctx: click.Context, app_id: int, approve: bool, on, by, reason) -> None:  # type: ignore[no-untyped-def]
-    from .. import licences as lic
+    from ..delivery import licences as lic
 
     result = lic.decide_trainee_application(
         workspace(ctx).store,
@@ -218,7 +220,7 @@ def licences_applications(
     """Trainee licence applications and their state (an approval lapses with the licence)."""
     from dataclasses import asdict
 
-    from .. import licences as lic
+    from ..delivery import licences as lic
 
     apps = lic.trainee_applications(workspace(ctx).store, today_or(as_of), state=state)
     if as_json:

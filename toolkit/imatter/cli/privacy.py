@@ -28,7 +28,7 @@ def privacy() -> None:
 @click.pass_context
 def export(ctx: click.Context, person: str, out: str, by: str | None) -> None:
     """Write everything held about PERSON (an id or an email) to a zip of JSON and CSV files."""
-    from ..privacy import export_person
+    from ..trust.privacy import export_person
 
     path = export_person(workspace(ctx), person, Path(out), by=who(by))
     click.echo(f"Exported everything held about person {person} to {path}")
@@ -45,7 +45,7 @@ def erase(ctx: click.Context, person: str, reason: str, yes: bool, by: str | Non
 
     The records stay, under the person's id, so reports and the audit log still add up.
     """
-    from ..privacy import describe_person, erase_person
+    from ..trust.privacy import describe_person, erase_person
 
     ws = workspace(ctx)
     if not yes:
@@ -68,6 +68,9 @@ def erase(ctx: click.Context, person: str, reason: str, yes: bool, by: str | Non
     if result.removed_files:
         names = ", ".join(_shown(p, ws.path) for p in result.removed_files)
         click.echo(f"Removed {len(result.removed_files)} file(s): {names}")
+    if result.gradebooks:
+        names = ", ".join(_shown(p, ws.path) for p in result.gradebooks)
+        click.echo(f"Cleaned {len(result.gradebooks)} nbgrader gradebook(s): {names}")
     for note in result.notes:
         click.echo(f"Warning: {note}", err=True)
     if result.backups:

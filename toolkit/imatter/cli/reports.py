@@ -63,6 +63,8 @@ def _scope(setting_id: str | None, cluster_id: str | None, group_id: str | None)
 def _emit(report, fmt: str, output: str | None, progress: bool | None) -> None:  # type: ignore[no-untyped-def]
     from ..reports.render import render
 
+    if fmt in ("xlsx", "html") and output is None:
+        raise UsageError(f"--format {fmt} writes a file: add --output FILE.{fmt}")
     text, files = render(report, fmt, output, progress=progress)
     if text is not None:
         click.echo(text, nl=False)

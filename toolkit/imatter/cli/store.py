@@ -15,7 +15,7 @@ from .common import workspace
 @click.pass_context
 def backup(ctx: click.Context, file: Path, force: bool) -> None:
     """Copy the live database to FILE (online backup, checked; safe while others write)."""
-    from ..store.backup import backup_database
+    from ..trust.backup import backup_database
 
     result = backup_database(workspace(ctx).store, file, overwrite=force)
     counts = ", ".join(f"{table} {n}" for table, n in result.counts.items())
@@ -32,7 +32,7 @@ def backup(ctx: click.Context, file: Path, force: bool) -> None:
 def restore(ctx: click.Context, file: Path, yes: bool) -> None:
     """Replace the database with the backup FILE (checked first; the current one is kept)."""
     from ..store import Store
-    from ..store.backup import inspect_backup, inspect_database, restore_database
+    from ..trust.backup import inspect_backup, inspect_database, restore_database
 
     # Not opened (nor upgraded) first: the live database may be damaged, or too new.
     store = Store(workspace(ctx).db_url, migrate=False)

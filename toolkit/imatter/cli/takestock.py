@@ -17,7 +17,7 @@ def takestock() -> None:
 @takestock.command("characteristics")
 def takestock_characteristics() -> None:
     """The seven characteristics of an I Matter school and the rating scale."""
-    from .. import takestock as ts
+    from ..delivery import takestock as ts
 
     for c in ts.CHARACTERISTICS:
         click.echo(f"{c.number}. {c.title}: {c.description}")
@@ -28,7 +28,7 @@ def takestock_characteristics() -> None:
 @click.argument("csv_file", type=click.Path(dir_okay=False, path_type=Path))
 def takestock_template(csv_file: Path) -> None:
     """Write a self-review CSV to fill in (rating 1-4 and evidence for each characteristic)."""
-    from .. import takestock as ts
+    from ..delivery import takestock as ts
 
     click.echo(f"Wrote {ts.write_review_template(csv_file)}")
 
@@ -43,10 +43,10 @@ def takestock_record(
     ctx: click.Context, setting_id: str, csv_file: Path, on: str | None, by: str | None
 ) -> None:
     """Record SETTING_ID's self-review from a filled-in CSV (every characteristic rated)."""
-    from .. import takestock as ts
+    from ..delivery import takestock as ts
 
+    ws = workspace(ctx)  # who may record it, before reading the file
     ratings = ts.read_review_csv(csv_file)
-    ws = workspace(ctx)
     review = ts.record_self_review(ws.store, setting_id, today_or(on), ratings, reviewed_by=who(by))
     needs = ts.get_review(ws.store, review).needs_action()
     click.echo(f"Recorded self-review {review} for {setting_id}")
@@ -70,11 +70,12 @@ def takestock_plan(
     by: str | None,
 ) -> None:
     """Turn self-review REVIEW_ID into the action plan (characteristic, action, owner, due)."""
-    from .. import takestock as ts
+    from ..delivery import takestock as ts
 
+    ws = workspace(ctx)  # who may plan, before reading the file
     actions = ts.read_plan_csv(csv_file)
     plan = ts.plan_from_review(
-        workspace(ctx).store,
+        ws.store,
         review_id,
         actions,
         created_on=today_or(on),
@@ -93,7 +94,7 @@ def takestock_show(ctx: click.Context, setting_id: str, as_of: str | None, as_js
     """SETTING_ID's active action plan: each action, who, when, status, what is overdue."""
     from dataclasses import asdict
 
-    from .. import takestock as ts
+    from ..delivery import takestock as ts
 
     plan = ts.review_plan(workspace(ctx).store, today_or(as_of), setting=setting_id)
     if as_json:
@@ -137,7 +138,7 @@ def takestock_action(
     by: str | None,
 ) -> None:
     """Move action ITEM_ID to a new STATUS, keeping the history."""
-    from .. import takestock as ts
+    from ..delivery import takestock as ts
 
     ts.update_action(
         workspace(ctx).store, item_id, status, today_or(on), updated_by=who(by), note=note
@@ -153,7 +154,7 @@ def takestock_history(ctx: click.Context, setting_id: str, as_json: bool) -> Non
     """SETTING_ID's self-reviews over time: each characteristic's rating at each review."""
     from dataclasses import asdict
 
-    from .. import takestock as ts
+    from ..delivery import takestock as ts
 
     reviews = ts.review_history(workspace(ctx).store, setting_id)
     if as_json:

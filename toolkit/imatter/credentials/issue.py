@@ -18,23 +18,16 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ..access import require
 from ..errors import ImatterError, InvalidCredential, NotFound
 from ..programme import (
     AllOf,
     AnyOf,
-    Application,
-    Cases,
-    Completed,
-    Held,
-    Holds,
-    InSetting,
-    Position,
     Programme,
     Requirement,
     Role,
 )
 from ..store.schema import award_revocations, awards, completions, credentials, people
+from ..trust.access import require
 from .jsonld import OB_V3, VC_V2, check_fully_defined
 from .proof import sign, xsd_datetime
 from .shape import check_shape
@@ -51,39 +44,13 @@ def describe_requirement(req: Requirement, programme: Programme) -> str:
 
 
 def _phrase(req: Requirement, programme: Programme) -> str:
+    from ..eligibility.kinds import KINDS
+
     if isinstance(req, AllOf):
         return "all of: " + "; ".join(_phrase(p, programme) for p in req.parts)
     if isinstance(req, AnyOf):
         return "one of: " + "; or ".join(_phrase(p, programme) for p in req.parts)
-    if isinstance(req, Completed):
-        course = programme.courses.get(req.course)
-        return f"completed {course.title if course else req.course}"
-    if isinstance(req, Holds):
-        return "holds " + _role_titles(req.roles, programme)
-    if isinstance(req, Held):
-        years = "year" if req.years == 1 else "years"
-        return f"has held {_role_titles(req.roles, programme)} for at least {req.years} {years}"
-    if isinstance(req, InSetting):
-        if req.licensed:
-            return "works in a licensed I Matter setting with a current annual membership"
-        return "works in a setting with a current annual membership"
-    if isinstance(req, Cases):
-        return (
-            f"has documented the support of at least {req.at_least} vulnerable children and "
-            f"families over {req.over_months} months"
-        )
-    if isinstance(req, Position):
-        titles = [programme.positions.get(p, p) for p in req.positions]
-        return "is a " + " or ".join(t[:1].lower() + t[1:] for t in titles)
-    if isinstance(req, Application):
-        role = programme.roles.get(req.role)
-        return f"has an approved application to become {role.title if role else req.role}"
-    raise TypeError(f"unknown requirement {req!r}")  # pragma: no cover
-
-
-def _role_titles(role_ids: Sequence[str], programme: Programme) -> str:
-    titles = [programme.roles[r].title if r in programme.roles else r for r in role_ids]
-    return " or ".join(titles)
+    return KINDS[type(req)].criterion(req, programme)
 
 
 # ------------------------------------------------------------------------------ the credential
@@ -310,7 +277,93 @@ def issue_award_credential(
         "issued_at": _naive(moment),
     }
     conn.execute(credentials.insert().values(**row, document=payload.decode("utf-8")))
-    return IssuedCredential({**row, "credential": signed})
+    from .pages import page_url, write_page
+
+    write_page(ws, conn, settings, credential_id, today=moment.date())
+    return IssuedCredential(
+        {**row, "credential": signed, "page": page_url(settings, credential_id)}
+    )
+
+
+# ------------------------------------------------------------------------------ pending
+def pending_reason(ws: Any, conn: sa.Connection, award_id: str) -> str | None:
+    """Why an award has no credential yet (None if it has one, or never will: withdrawn or
+    revoked). Such awards are pending: `issue_pending` issues them once the reason is gone."""
+    row = conn.execute(
+        sa.select(awards.c.withdrawn, people.c.email, people.c.name, people.c.id)
+        .select_from(awards.join(people, people.c.id == awards.c.person_id))
+        .where(awards.c.id == award_id)
+    ).first()
+    if row is None or row.withdrawn:
+        return None
+    if conn.execute(sa.select(credentials.c.id).where(credentials.c.award_id == award_id)).first():
+        return None
+    if conn.execute(
+        sa.select(award_revocations.c.award_id).where(award_revocations.c.award_id == award_id)
+    ).first():
+        return None
+    if not issuer_ready(ws):
+        return (
+            "no issuer key yet: run `imatter keys init`, then `imatter credential issue --pending`"
+        )
+    if not row.email:
+        return (
+            f"{row.name} (person {row.id}) has no email address; add one, then run "
+            "`imatter credential issue --pending`"
+        )
+    return "not issued yet: run `imatter credential issue --pending`"
+
+
+def pending_awards(ws: Any, conn: sa.Connection) -> list[dict[str, Any]]:
+    """Awards that stand but have no credential yet, oldest first, with the reason."""
+    from ..trust.access import visible_people
+
+    query = (
+        sa.select(awards.c.id, awards.c.role_id, awards.c.granted_at, people.c.name)
+        .select_from(awards.join(people, people.c.id == awards.c.person_id))
+        .outerjoin(credentials, credentials.c.award_id == awards.c.id)
+        .outerjoin(award_revocations, award_revocations.c.award_id == awards.c.id)
+        .where(
+            credentials.c.id.is_(None),
+            award_revocations.c.award_id.is_(None),
+            awards.c.withdrawn.is_(False),
+        )
+        .order_by(awards.c.granted_at, awards.c.id)
+    )
+    visible = visible_people(conn)
+    if visible is not None:
+        query = query.where(visible)
+    return [
+        {
+            "award_id": r.id,
+            "person": r.name,
+            "role_id": r.role_id,
+            "granted_at": r.granted_at,
+            "why": pending_reason(ws, conn, r.id),
+        }
+        for r in conn.execute(query)
+    ]
+
+
+def issue_pending(
+    ws: Any, conn: sa.Connection, *, now: dt.datetime
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Issue a credential for every pending award that can have one now; (issued, still
+    pending with the reason)."""
+    if not issuer_ready(ws):
+        raise NotFound("no issuer key yet; run `imatter keys init` first")
+    issued, waiting = [], []
+    for item in pending_awards(ws, conn):
+        email = conn.execute(
+            sa.select(people.c.email)
+            .select_from(awards.join(people, people.c.id == awards.c.person_id))
+            .where(awards.c.id == item["award_id"])
+        ).scalar()
+        if not email:
+            waiting.append(item)
+            continue
+        issued.append(issue_award_credential(ws, conn, item["award_id"], now=now))
+    return issued, waiting
 
 
 def _evidence(conn: sa.Connection, award: Mapping[str, Any]) -> list[EvidenceItem]:
@@ -350,6 +403,9 @@ __all__ = [
     "email_identity",
     "email_matches",
     "issue_award_credential",
+    "issue_pending",
     "issuer_ready",
+    "pending_awards",
+    "pending_reason",
     "xsd_datetime",
 ]

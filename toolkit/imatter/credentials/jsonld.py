@@ -136,19 +136,9 @@ def loads_strict(text: str | bytes) -> Any:
             result[key] = value
         return result
 
-    def constant(name: str) -> Any:
-        raise InvalidCredential(f"not valid JSON: {name} is not a JSON number")
+    from ..safejson import loads
 
-    try:
-        if isinstance(text, bytes):
-            text = text.decode("utf-8")
-        return json.loads(text, object_pairs_hook=pairs, parse_constant=constant)
-    except UnicodeDecodeError as err:
-        raise InvalidCredential(f"not valid JSON: not UTF-8 text ({err.reason})") from None
-    except json.JSONDecodeError as err:
-        raise InvalidCredential(
-            f"not valid JSON: {err.msg} at line {err.lineno} column {err.colno}"
-        ) from None
+    return loads(text, error=InvalidCredential, object_pairs_hook=pairs)
 
 
 def _walk(value: Any, path: str) -> Iterator[tuple[str, str, Any]]:

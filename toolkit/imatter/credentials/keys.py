@@ -318,3 +318,56 @@ def write_bytes_atomic(path: Path, payload: bytes) -> None:
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(tmp, path)
+
+
+# ------------------------------------------------------------------------------ key events
+def key_fingerprint(entry: PublicKeyEntry) -> str:
+    """SHA-256 of the raw Ed25519 public key, in hex: the key's name in the audit log."""
+    import hashlib
+
+    raw = entry.public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return hashlib.sha256(raw).hexdigest()
+
+
+def _key_event(ws: Any, event: str, work: Any) -> Any:
+    """Run `work(key_store, conn)` as an organisation admin, and write the key event (with the
+    fingerprint of the active key) into the audit chain in the same transaction."""
+    from ..store.audit import append_event
+    from ..trust.access import require
+    from .settings import settings_for
+
+    store = settings_for(ws).key_store()
+    with ws.store.write() as conn:
+        require(conn, "keys.manage")
+        result = work(store, conn)
+        active = store.keyring().active
+        fingerprint = key_fingerprint(active) if active else "none"
+        details = json.dumps(
+            {"event": event, "key": active.id if active else None, "fingerprint": fingerprint},
+            sort_keys=True,
+        )
+        append_event(conn, "issuer_keys", f"{event}:{fingerprint}", details)
+    return result
+
+
+def init_issuer_key(ws: Any, *, now: dt.datetime) -> PublicKeyEntry:
+    """Make the workspace's first issuer key (admins only; recorded in the audit log)."""
+    return _key_event(ws, "init", lambda store, _conn: store.init(now=now))  # type: ignore[no-any-return]
+
+
+def rotate_issuer_key(ws: Any, *, now: dt.datetime) -> PublicKeyEntry:
+    """Replace the active issuer key (admins only; recorded in the audit log)."""
+    return _key_event(ws, "rotate", lambda store, _conn: store.rotate(now=now))  # type: ignore[no-any-return]
+
+
+def publish_issuer(ws: Any, *, now: dt.datetime) -> tuple[Path, list[dict[str, Any]]]:
+    """Re-sign and write the key document and every status list (admins only; recorded)."""
+    from .settings import settings_for
+    from .status_list import publish_all
+
+    settings = settings_for(ws)
+
+    def work(store: KeyStore, conn: Any) -> tuple[Path, list[dict[str, Any]]]:
+        return store.publish(), publish_all(conn, settings, now=now)
+
+    return _key_event(ws, "publish", work)  # type: ignore[no-any-return]

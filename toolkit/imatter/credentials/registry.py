@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from ..access import allowed, require, visible_people
 from ..errors import Duplicate, ImatterError, InvalidCredential, NotFound
 from ..store.schema import award_revocations, awards, credentials, people
+from ..store.schema import settings as settings_table
+from ..trust.access import allowed, require_or_missing, visible_people
 from .keys import KeyDocument
 from .settings import CredentialSettings, settings_for
 
@@ -82,8 +83,16 @@ def credential_details(ws: Any, conn: sa.Connection, ident: str) -> dict[str, An
         status = f"withdrawn: {award['reason'] or 'corrected by a later award'}"
     else:
         status = "issued"
+    setting = (
+        conn.execute(
+            sa.select(settings_table.c.name).where(settings_table.c.id == award["setting_id"])
+        ).scalar()
+        if award["setting_id"]
+        else None
+    )
     return {
         **row,
+        "setting": setting,
         "path": str(settings.workspace / row["file"]),
         "person_id": person["id"],
         "person": person["name"],
@@ -146,10 +155,12 @@ def revoke(
     rows = find_credentials(conn, ident)
     award_id = rows[0]["award_id"] if rows else ident.strip()
     award = conn.execute(sa.select(awards.c.id).where(awards.c.id == award_id)).first()
+    missing = NotFound(f"no credential or award '{ident}'; see `imatter credential list`")
     if award is None:
-        raise NotFound(f"no credential or award '{ident}'; see `imatter credential list`")
+        raise missing
     person_id = conn.execute(sa.select(awards.c.person_id).where(awards.c.id == award_id)).scalar()
-    require(conn, "awards.revoke", person=person_id)
+    # Someone the actor may not see: their award looks exactly like one that does not exist.
+    require_or_missing(conn, "awards.revoke", missing, person=person_id)
     existing = (
         conn.execute(sa.select(award_revocations).where(award_revocations.c.award_id == award_id))
         .mappings()
@@ -179,6 +190,10 @@ def revoke(
         status_list.publish_list(conn, settings, list_id, now=now)
         for list_id in sorted({r.status_list_id for r in affected})
     ]
+    from .pages import write_page
+
+    for r in affected:
+        write_page(ws, conn, settings, r.id, today=revoked_on)
     return {
         "award_id": award_id,
         "credentials": [r.id for r in affected],

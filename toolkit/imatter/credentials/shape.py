@@ -8,15 +8,10 @@ valid, so the JSON itself is held to the exact shape imatter issues.
 
 from __future__ import annotations
 
-import copy
-import json
-from collections.abc import Callable
 from functools import cache
-from importlib import resources
 from typing import Any
 
-import fastjsonschema
-
+from .. import jsonschemas
 from ..errors import InvalidCredential
 
 SCHEMA = "openbadge-credential.schema.json"
@@ -24,32 +19,23 @@ SCHEMA = "openbadge-credential.schema.json"
 
 @cache
 def _schema() -> dict[str, Any]:
-    text = (resources.files("imatter") / "schemas" / SCHEMA).read_text(encoding="utf-8")
-    return json.loads(text)
-
-
-@cache
-def _validator() -> Callable[[Any], Any]:
-    return fastjsonschema.compile(copy.deepcopy(_schema()))  # compile() rewrites its input
+    return jsonschemas.load(SCHEMA)
 
 
 def check_shape(document: Any) -> None:
     """Raise InvalidCredential unless `document` has exactly the shape imatter issues."""
-    try:
-        _validator()(document)
-    except fastjsonschema.JsonSchemaValueException as err:
-        extra = _first_unexpected(document, _schema(), "")
-        if extra:
-            key, where = extra
-            raise InvalidCredential(
-                f"undefined property: '{key}' at {where or 'the top level'} is not part of an "
-                "Open Badges credential as imatter issues it"
-            ) from None
-        where = ".".join(str(p) for p in err.path[1:]) or "the top level"
-        message = err.message
-        if message.startswith(err.name):
-            message = message[len(err.name) :].strip()
-        raise InvalidCredential(f"not an Open Badges 3.0 credential: {where} {message}") from None
+    error = jsonschemas.best_error(SCHEMA, document)
+    if error is None:
+        return
+    extra = _first_unexpected(document, _schema(), "")
+    if extra:
+        key, where = extra
+        raise InvalidCredential(
+            f"undefined property: '{key}' at {where or 'the top level'} is not part of an "
+            "Open Badges credential as imatter issues it"
+        )
+    where = jsonschemas.where(error) or "the top level"
+    raise InvalidCredential(f"not an Open Badges 3.0 credential: {where}: {error.message}")
 
 
 def _resolve(node: dict[str, Any]) -> dict[str, Any]:

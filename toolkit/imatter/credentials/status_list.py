@@ -216,6 +216,9 @@ def publish_list(
 
 def publish_all(conn: sa.Connection, settings: Any, *, now: dt.datetime) -> list[dict[str, Any]]:
     """Re-sign and write every status list (after revocations, withdrawals or a key rotation)."""
+    from ..trust.access import require
+
+    require(conn, "keys.manage")
     ids = (
         conn.execute(sa.select(credential_status_lists.c.id).order_by(credential_status_lists.c.id))
         .scalars()

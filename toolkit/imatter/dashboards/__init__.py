@@ -61,6 +61,7 @@ def voila_command(name: str | None, *, port: int, open_browser: bool) -> list[st
         "--Voila.ip=127.0.0.1",
         "--no-browser" if not open_browser else "",
         "--strip_sources=True",
+        "--template=imatter",  # lab, without its CDN icon font (data/jupyter/voila/templates)
     ]
     return [part for part in command if part]
 
@@ -75,9 +76,12 @@ def dashboard_env(
     course_dirs: Iterable[Path] = (),
 ) -> dict[str, str]:
     """The environment the dashboard kernels read their workspace, person and date from."""
-    from ..access import identity
+    from ..trust.access import identity
 
     env = dict(os.environ)
+    # Voila finds the dashboards' page template (data/jupyter/voila/templates/imatter) here.
+    shipped = str(Path(__file__).resolve().parents[1] / "data" / "jupyter")
+    env["JUPYTER_PATH"] = os.pathsep.join(p for p in (shipped, env.get("JUPYTER_PATH")) if p)
     env["IMATTER_WORKSPACE"] = str(Path(workspace).resolve())
     # The kernels act as the person who started the dashboard (`imatter --as` included): what
     # they show is limited to what that person may see.
@@ -97,12 +101,46 @@ def dashboard_env(
 
 
 def serve(name: str | None, *, port: int, open_browser: bool, env: dict[str, str]) -> int:
-    """Run Voila in the foreground until it is stopped (Ctrl-C); returns its exit code."""
+    """Run Voila in the foreground until it is stopped; returns its exit code.
+
+    Ctrl-C, SIGTERM or SIGHUP stop Voila and its kernels with it: they run in their own process
+    group, which is ended before this returns, so no server is left behind.
+    """
+    import signal
+
     command = voila_command(name, port=port, open_browser=open_browser)
+    proc = subprocess.Popen(command, env=env, start_new_session=True)
+
+    def stop(_signum: int = 0, _frame: object = None) -> None:
+        _end_group(proc)
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGHUP)}
     try:
-        return subprocess.call(command, env=env)
+        return proc.wait()
     except KeyboardInterrupt:
         return 0
+    finally:
+        _end_group(proc)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _end_group(proc: subprocess.Popen) -> None:
+    """Stop a process group politely (SIGTERM), then firmly (SIGKILL) after 10 seconds."""
+    import signal
+
+    for sig, wait in ((signal.SIGTERM, 10.0), (signal.SIGKILL, 5.0)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(timeout=wait)
+            os.killpg(proc.pid, 0)  # the kernels may outlive Voila for a moment
+        except ProcessLookupError:
+            return
+        except subprocess.TimeoutExpired:
+            continue
 
 
 # ------------------------------------------------------------------ reflections to mark

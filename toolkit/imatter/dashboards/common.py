@@ -24,6 +24,11 @@ CSS = """<style>
 .imatter-dash .ok { color: #2e7d32; } .imatter-dash .warn { color: #b26a00; }
 .imatter-dash .error { color: #b00020; font-weight: 600; }
 .imatter-dash .muted { color: #666; }
+/* Whole tab labels: ipywidgets cuts them at a fixed width with an ellipsis. */
+.imatter-dash .lm-TabBar-tab, .imatter-dash .p-TabBar-tab { flex: 0 0 auto; max-width: none;
+  min-width: 0; }
+.imatter-dash .lm-TabBar-tabLabel, .imatter-dash .p-TabBar-tabLabel { overflow: visible;
+  text-overflow: clip; white-space: nowrap; }
 </style>"""
 
 
@@ -40,7 +45,9 @@ def open_context(workspace=None):  # type: ignore[no-untyped-def]
 def env_today() -> dt.date:
     """IMATTER_TODAY (YYYY-MM-DD) if set, else today: the dashboards' edge reads the clock."""
     value = os.environ.get(ENV_TODAY)
-    return dt.date.fromisoformat(value) if value else dt.date.today()
+    from ..clock import today
+
+    return dt.date.fromisoformat(value) if value else today()
 
 
 def env_person() -> str | None:

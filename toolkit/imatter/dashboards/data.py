@@ -9,8 +9,9 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from ..programme import AllOf, Position, Programme
-from ..records.facts import PersonRecords
+from ..eligibility.facts import PersonRecords
+from ..eligibility.reasons import Reason
+from ..programme import Programme
 from ..store import Store
 from ..store import schema as t
 
@@ -21,36 +22,33 @@ class NextStep:
     name: str
     role: str
     title: str
-    state: str  # 'eligible now' | 'one step away'
+    state: str  # 'eligible now' | 'one step away' | 'N steps away' (the engine's next_steps)
     missing: tuple[str, ...]
-
-
-def _position_fits(programme: Programme, role_id: str, person: PersonRecords, on: dt.date) -> bool:
-    """False when the role asks for a position (e.g. headteacher) the person does not hold."""
-    req = programme.roles[role_id].requires
-    parts = req.parts if isinstance(req, AllOf) else (req,)
-    current = {s.position for s in person.settings if s.member_on(on)}
-    return all(not isinstance(p, Position) or set(p.positions) & current for p in parts)
+    reasons: tuple[Reason, ...] = ()
 
 
 def next_steps(
     programme: Programme, people: dict[int, PersonRecords], on: dt.date
 ) -> list[NextStep]:
-    """Roles each person meets but does not hold, or is one step from, by name then role."""
+    """Each person's next steps as the engine computes them (`eligibility.next_steps`, the
+    same as `imatter status` shows), by name then role."""
     from ..eligibility import evaluate_person
+    from ..eligibility import next_steps as engine_next_steps
 
     steps = []
     for pid, person in people.items():
-        for rid, result in evaluate_person(programme, person, on).items():
-            if result.held or not _position_fits(programme, rid, person, on):
-                continue
-            if result.met:
-                state = "eligible now"
-            elif result.steps == 1:
-                state = "one step away"
-            else:
-                continue
-            steps.append(NextStep(pid, person.name, rid, result.title, state, result.missing))
+        for step in engine_next_steps(evaluate_person(programme, person, on), programme):
+            steps.append(
+                NextStep(
+                    pid,
+                    person.name,
+                    step.role,
+                    step.title,
+                    step.state,
+                    tuple(r.text for r in step.reasons),
+                    step.reasons,
+                )
+            )
     order = {rid: i for i, rid in enumerate(programme.roles)}
     return sorted(steps, key=lambda s: (s.name.lower(), s.person_id, order[s.role]))
 

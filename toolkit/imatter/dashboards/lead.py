@@ -1,8 +1,8 @@
 """The Lead Professional dashboard: my groups, their attendance (take the register), each
 learner's progress, reflections waiting to be marked, and who is eligible next.
 
-Everything goes through the Python API (imatter.groups, imatter.dashboards.data); the widget
-only arranges it. `LeadDashboard(ws, today).widget` is what the notebook displays.
+Everything goes through the Python API (imatter.delivery.groups, imatter.dashboards.data); the
+widget only arranges it. `LeadDashboard(ws, today).widget` is what the notebook displays.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import datetime as dt
 
 import ipywidgets as widgets
 
-from .. import groups
+from ..delivery import groups
 from ..errors import ImatterError
 from .common import (
     env_person,
@@ -43,15 +43,26 @@ class LeadDashboard:
         self.session = widgets.Dropdown(description="Session", layout=widgets.Layout(width="320px"))
         self.marks = widgets.VBox()
         self.checkboxes: dict[int, widgets.Checkbox] = {}
-        self.save = widgets.Button(
-            description="Save attendance", button_style="primary", icon="check"
-        )
+        self.save = widgets.Button(description="Save attendance", button_style="primary")
         self.save.add_class("imatter-save")
         self.status = widgets.HTML()
         self.status.add_class("imatter-status")
-        self.complete = widgets.Button(description="Record completions", icon="graduation-cap")
+        self.complete = widgets.Button(description="Record completions")
         self.completions = widgets.HTML()
         self.eligible = widgets.HTML()
+        self.nominee = widgets.Dropdown(
+            description="Nominate", layout=widgets.Layout(width="520px")
+        )
+        self.nomination_note = widgets.Text(
+            description="Why",
+            placeholder="what the organisation should know (optional)",
+            layout=widgets.Layout(width="520px"),
+        )
+        self.nominate = widgets.Button(description="Send nomination")
+        self.nominate.add_class("imatter-nominate")
+        self.nominated = widgets.HTML()
+        self.nominated.add_class("imatter-nomination-status")
+        self.nominations = widgets.HTML()
         self.reflections = widgets.HTML()
 
         self.status_of_group: groups.GroupStatus | None = None
@@ -65,6 +76,7 @@ class LeadDashboard:
         self.session.observe(self._when(self.refresh_marks), names="value")
         self.save.on_click(lambda _button: self.save_attendance())
         self.complete.on_click(lambda _button: self.record_completions())
+        self.nominate.on_click(lambda _button: self.send_nomination())
 
         register = widgets.VBox(
             [
@@ -90,7 +102,18 @@ class LeadDashboard:
                 self.completions,
             ]
         )
-        tabs = widgets.Tab(children=[groups_tab, self.eligible, self.reflections])
+        eligible_tab = widgets.VBox(
+            [
+                self.eligible,
+                heading("Nominate for the organisation to approve", 4),
+                self.nominee,
+                self.nomination_note,
+                self.nominate,
+                self.nominated,
+                self.nominations,
+            ]
+        )
+        tabs = widgets.Tab(children=[groups_tab, eligible_tab, self.reflections])
         for i, title in enumerate(["Groups and attendance", "Eligible next", "Reflections"]):
             tabs.set_title(i, title)
         self.widget = frame(
@@ -113,8 +136,8 @@ class LeadDashboard:
     def _leaders(self) -> list[tuple[str, int]]:
         import sqlalchemy as sa
 
-        from ..groups.core import LEAD_ROLES
-        from ..licences import held_roles
+        from ..delivery.groups.core import LEAD_ROLES
+        from ..delivery.licences import held_roles
         from ..store import schema as t
 
         store, programme = self.ws.store, self.ws.programme
@@ -220,6 +243,30 @@ class LeadDashboard:
             [(s.name, s.title, s.state, "; ".join(s.missing)) for s in steps],
             empty="Nobody you look after is eligible for a new role or one step away.",
         )
+        ready = [s for s in steps if s.state == "eligible now"]
+        self.nominee.options = [(f"{s.name}: {s.title}", (s.person_id, s.role)) for s in ready]
+        self.nominee.value = (ready[0].person_id, ready[0].role) if ready else None
+        self.nominate.disabled = not ready
+        self.refresh_nominations(set(people))
+
+    def refresh_nominations(self, people: set[int]) -> None:
+        from ..services.nominations import list_nominations
+
+        mine = [n for n in list_nominations(self.ws.store) if n.person_id in people]
+        self.nominations.value = "<h4>Your nominations</h4>" + table(
+            ["Person", "Role", "Sent", "State", "Reason or award"],
+            [
+                (
+                    n.person,
+                    self.ws.programme.role(n.role_id).title,
+                    n.nominated_on.isoformat(),
+                    n.status,
+                    n.reason or (n.award_id or ""),
+                )
+                for n in mine
+            ],
+            empty="No nominations sent yet.",
+        )
 
     def refresh_reflections(self) -> None:
         from .data import reflections_waiting
@@ -240,6 +287,32 @@ class LeadDashboard:
         )
 
     # ------------------------------------------------------------------ actions
+    def send_nomination(self) -> None:
+        from ..services.nominations import nominate
+        from ..trust.access import identity
+
+        if self.nominee.value is None:
+            return
+        person_id, role_id = self.nominee.value
+        try:
+            made = nominate(
+                self.ws,
+                person_id,
+                role_id,
+                self.today,
+                nominated_by=identity(),
+                note=self.nomination_note.value,
+            )
+        except ImatterError as err:
+            self.nominated.value = note(f"Not sent: {err.message}", "error")
+            return
+        title = self.ws.programme.role(made.role_id).title
+        self.nominated.value = note(
+            f"Nominated {made.person} for {title}; the organisation will approve or decline it."
+        )
+        self.nomination_note.value = ""
+        self.refresh_eligible()
+
     def save_attendance(self) -> None:
         sid = self.session.value
         if sid is None or not self.checkboxes:

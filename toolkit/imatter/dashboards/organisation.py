@@ -1,15 +1,16 @@
-"""The organisation's view: every setting's licence and membership, renewals coming up, and
-trainee licence applications (approve, or refuse with a reason)."""
+"""The organisation's view: every setting's licence and membership, renewals coming up,
+trainee licence applications (approve, or refuse with a reason), and Leads' nominations for a
+role (approve, which awards it, or decline with a reason the Lead reads)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 
 import ipywidgets as widgets
 
-from .. import licences
+from ..delivery import licences
 from ..errors import ImatterError
+from ..trust.access import identity
 from .common import env_today, esc, frame, heading, note, open_context, table
 
 
@@ -17,7 +18,7 @@ class OrganisationView:
     def __init__(self, ws, today: dt.date, decided_by: str | None = None) -> None:  # type: ignore[no-untyped-def]
         self.ws = ws
         self.today = today
-        self.decided_by = decided_by or os.environ.get("IMATTER_USER") or "organisation"
+        self.decided_by = decided_by or identity()
         self.report = widgets.HTML()
         self.days = widgets.IntSlider(value=60, min=0, max=365, step=15, description="Days ahead")
         self.renewals = widgets.HTML()
@@ -33,6 +34,23 @@ class OrganisationView:
         self.approve = widgets.Button(description="Approve", button_style="success")
         self.refuse = widgets.Button(description="Refuse", button_style="warning")
         self.decision = widgets.HTML()
+        self.nominations = widgets.HTML()
+        self.nomination = widgets.Dropdown(
+            description="Nomination", layout=widgets.Layout(width="520px")
+        )
+        self.decline_reason = widgets.Text(
+            description="Reason",
+            placeholder="needed to decline: the Lead reads it",
+            layout=widgets.Layout(width="520px"),
+        )
+        self.approve_nomination = widgets.Button(
+            description="Approve and award", button_style="success"
+        )
+        self.decline_nomination = widgets.Button(description="Decline", button_style="warning")
+        self.nomination_result = widgets.HTML()
+        self.nomination_result.add_class("imatter-nomination-status")
+        self.approve_nomination.on_click(lambda _b: self.decide_nomination(True))
+        self.decline_nomination.on_click(lambda _b: self.decide_nomination(False))
         self.days.observe(lambda _change: self.refresh_renewals(), names="value")
         self.approve.on_click(lambda _b: self.decide(True))
         self.refuse.on_click(lambda _b: self.decide(False))
@@ -50,9 +68,20 @@ class OrganisationView:
                         self.decision,
                     ]
                 ),
+                widgets.VBox(
+                    [
+                        self.nominations,
+                        heading("Decide", 4),
+                        self.nomination,
+                        self.decline_reason,
+                        widgets.HBox([self.approve_nomination, self.decline_nomination]),
+                        self.nomination_result,
+                    ]
+                ),
             ]
         )
-        for i, title in enumerate(["Licences", "Renewals", "Trainee applications"]):
+        titles = ["Licences", "Renewals", "Trainee applications", "Nominations"]
+        for i, title in enumerate(titles):
             tabs.set_title(i, title)
         self.widget = frame([heading(f"Organisation view ({today.isoformat()})", 2), tabs])
         self.refresh()
@@ -61,6 +90,7 @@ class OrganisationView:
         self.refresh_report()
         self.refresh_renewals()
         self.refresh_applications()
+        self.refresh_nominations()
 
     def refresh_report(self) -> None:
         rows = licences.licence_report(self.ws.store, self.ws.programme, self.today)
@@ -84,13 +114,13 @@ class OrganisationView:
     def refresh_renewals(self) -> None:
         rows = licences.renewals_due(self.ws.store, self.ws.programme, self.today, self.days.value)
         self.renewals.value = table(
-            ["Setting", "Ends", "Renews", "Days", "State", "Fee", "Band"],
+            ["Setting", "Ends", "Renews", "Renewal", "State", "Fee", "Band"],
             [
                 (
                     f"{r.name} ({r.setting})",
                     r.ends_on.isoformat(),
                     r.renews_on.isoformat(),
-                    str(r.days_left),
+                    r.when,
                     r.state,
                     f"{r.currency} {r.fee:,.2f}",
                     r.band,
@@ -143,6 +173,66 @@ class OrganisationView:
             return
         self.decision.value = f"<p class='ok'>Application {result.id}: {esc(result.state)}.</p>"
         self.reason.value = ""
+        self.refresh()
+
+    def refresh_nominations(self) -> None:
+        from ..services.nominations import list_nominations
+
+        found = list_nominations(self.ws.store)
+        self.nominations.value = table(
+            ["No.", "Person", "Role", "Nominated by", "On", "Note", "State", "Reason or award"],
+            [
+                (
+                    str(n.id),
+                    n.person,
+                    self.ws.programme.role(n.role_id).title,
+                    n.nominated_by,
+                    n.nominated_on.isoformat(),
+                    n.note or "",
+                    n.status,
+                    n.reason or n.award_id or "",
+                )
+                for n in found
+            ],
+            empty="No nominations yet.",
+        )
+        waiting = [n for n in found if n.status == "pending"]
+        self.nomination.options = [
+            (f"{n.id}: {n.person} for {self.ws.programme.role(n.role_id).title}", n.id)
+            for n in waiting
+        ]
+        self.nomination.value = waiting[0].id if waiting else None
+        self.approve_nomination.disabled = self.decline_nomination.disabled = not waiting
+
+    def decide_nomination(self, approve: bool) -> None:
+        from ..services.nominations import approve as approve_nomination
+        from ..services.nominations import decline
+
+        chosen = self.nomination.value
+        if chosen is None:
+            return
+        try:
+            if approve:
+                done = approve_nomination(
+                    self.ws, chosen, decided_by=self.decided_by, on=self.today
+                )
+                what = (
+                    f"approved: {done.person} is now {self.ws.programme.role(done.role_id).title}"
+                )
+            else:
+                done = decline(
+                    self.ws.store,
+                    chosen,
+                    decided_by=self.decided_by,
+                    on=self.today,
+                    reason=self.decline_reason.value,
+                )
+                what = f"declined ({done.reason})"
+        except ImatterError as err:
+            self.nomination_result.value = note(f"Not recorded: {err.message}", "error")
+            return
+        self.nomination_result.value = note(f"Nomination {done.id} {what}.")
+        self.decline_reason.value = ""
         self.refresh()
 
 

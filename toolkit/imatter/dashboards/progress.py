@@ -7,7 +7,7 @@ import datetime as dt
 
 import ipywidgets as widgets
 
-from .. import groups
+from ..delivery import groups
 from ..errors import ImatterError
 from .common import (
     env_person,

@@ -1,42 +1,29 @@
 """Eligibility for everyone at once, as NumPy columns, from the same declarative rules.
 
-The store is read in a few aggregate queries: a completion bitmask per person (one pass over
-the covering index on completions), a position bitmask and licensed flag per person, and the
-small tables (awards, approved applications, cases) as arrays. On SQLite the queries run on two
-threads over read-only connections (SQLite releases the GIL while it works), so both cores are
-used. Each requirement then becomes a boolean column and a count of missing steps, combined
-exactly as the single-person engine combines them (tests compare the two person by person).
+The columns (`Columns`) are read from the store by `records.columns.load_columns`; this module
+only evaluates them, with no I/O. Each requirement becomes a boolean column and a count of
+missing steps, combined exactly as the single-person engine combines them (tests compare the
+two person by person). `bulk_eligibility` (store in, table out) lives in `records.columns`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..programme import (
     AllOf,
     AnyOf,
-    Application,
-    Cases,
-    Completed,
-    Held,
-    Holds,
-    InSetting,
-    Position,
     Programme,
     Requirement,
 )
+from .kinds import KINDS
 
 if TYPE_CHECKING:
     import pandas as pd
-
-    from ..store import Store
 
 NAT = np.datetime64("NaT", "D")
 
@@ -56,8 +43,11 @@ class Columns:
     award_from: np.ndarray  # datetime64[D]
     award_until: np.ndarray  # datetime64[D]: last valid day, NaT when open-ended
     award_revoked: np.ndarray  # datetime64[D]: first day no longer held, NaT if not revoked
+    award_paused: np.ndarray  # int64: days a licence did not count, up to the date
+    award_lapsed: np.ndarray  # bool: a licence whose setting has lapsed on the date
     approved_person: np.ndarray
     approved_role: np.ndarray
+    approved_on: np.ndarray  # datetime64[D]: the day the application was approved
     case_person: np.ndarray
     case_start: np.ndarray  # datetime64[D]
     case_end: np.ndarray  # datetime64[D], NaT while open
@@ -84,352 +74,6 @@ def months_between_np(start: np.ndarray, end: np.ndarray) -> np.ndarray:
     return np.maximum(months, 0)
 
 
-def _int_matrix(rows: list[tuple], width: int) -> np.ndarray:
-    """Rows of integers (no NULLs) as an (n, width) int64 array, converted in C."""
-    if not rows:
-        return np.zeros((0, width), dtype=np.int64)
-    return np.array(rows, dtype=np.int64).reshape(len(rows), width)
-
-
-# ------------------------------------------------------------------------ loading
-class _Queries:
-    """The SQL, shared by the SQLite and the generic loaders."""
-
-    def __init__(self, programme: Programme) -> None:
-        self.courses = {cid: i for i, cid in enumerate(programme.courses)}
-        self.positions = {p: i for i, p in enumerate(programme.positions)}
-        self.roles = {r: i for i, r in enumerate(programme.roles)}
-        if max(len(self.courses), len(self.positions)) > 62:
-            raise ValueError("the bulk engine handles up to 62 courses and 62 positions")
-        course_case = " ".join(f"WHEN '{c}' THEN {1 << i}" for c, i in self.courses.items())
-        position_case = " ".join(f"WHEN '{p}' THEN {1 << i}" for p, i in self.positions.items())
-        licensed = (
-            "SELECT s.id FROM settings s WHERE EXISTS (SELECT 1 FROM setting_licences l"
-            " WHERE l.setting_id = s.id AND l.valid_from <= :d"
-            " AND (l.valid_until IS NULL OR l.valid_until >= :d)"
-            " AND (l.revoked_on IS NULL OR l.revoked_on > :d))"
-            " AND EXISTS (SELECT 1 FROM memberships m WHERE m.setting_id = s.id"
-            " AND m.starts_on <= :d AND m.ends_on >= :d)"
-        )
-        # At most one current completion per person and course (the store enforces it), so the
-        # SUM of distinct powers of two is their OR; people with corrections are redone exactly.
-        self.mask = (
-            "SELECT person_id AS c0,"
-            f" CAST(COALESCE(SUM(CASE course_id {course_case} ELSE 0 END), 0) AS BIGINT) AS c1"
-            " FROM completions WHERE completed_on <= :d AND person_id BETWEEN :lo AND :hi"
-            " GROUP BY person_id"
-        )
-        # supersedes_id > 0 (not IS NOT NULL), no DISTINCT: so SQLite searches its unique index.
-        self.corrected = "SELECT person_id FROM completions WHERE supersedes_id > 0"
-        current = "(since IS NULL OR since <= :d) AND (until IS NULL OR until >= :d)"
-        # One row per current affiliation; the position bits are OR-ed per person in NumPy.
-        self.positions_q = (
-            f"SELECT person_id AS c0, CASE position {position_case} ELSE 0 END AS c1"
-            f" FROM affiliations WHERE {current}"
-        )
-        self.licensed_people = (
-            f"SELECT person_id AS c0 FROM affiliations WHERE setting_id IN ({licensed})"
-            f" AND {current}"
-        )
-        role_case = " ".join(f"WHEN '{r}' THEN {i}" for r, i in self.roles.items())
-        self.role_case = f"CASE {{col}} {role_case} ELSE -1 END"
-        # Dates come back as day numbers ({day:col}, 0 for none), so everything is integers.
-        self.awards = (
-            "SELECT a.person_id AS c0, " + self.role_case.format(col="a.role_id") + " AS c1,"
-            " {day:a.valid_from} AS c2, {day:a.valid_until} AS c3, {day:r.revoked_on} AS c4"
-            " FROM awards a LEFT JOIN award_revocations r ON r.award_id = a.id"
-            " WHERE a.withdrawn = :no AND a.id NOT IN"
-            " (SELECT supersedes_id FROM awards WHERE supersedes_id IS NOT NULL)"
-        )
-        self.approved = (
-            "SELECT person_id AS c0, " + self.role_case.format(col="role_id") + " AS c1"
-            " FROM applications WHERE status = 'approved'"
-            " AND COALESCE(decided_on, submitted_on) <= :d"
-        )
-        self.cases = (
-            "SELECT person_id AS c0, {day:started_on} AS c1, {day:last_reviewed_on} AS c2"
-            " FROM documented_cases WHERE started_on <= :d"
-        )
-        self.people = "SELECT id AS c0, name AS c1 FROM people ORDER BY id"
-        self.mask_for = (
-            "SELECT person_id AS c0,"
-            f" CAST(COALESCE(SUM(CASE course_id {course_case} ELSE 0 END), 0) AS BIGINT) AS c1"
-            " FROM completions WHERE completed_on <= :d AND person_id IN ({ids})"
-            " GROUP BY person_id"
-        )
-        self.summary = (
-            "SELECT person_id AS c0, mask AS c1, last_day AS c2 FROM person_course_summary"
-        )
-
-
-def load_columns(store: Store, programme: Programme, on: dt.date, *, names: bool = True) -> Columns:
-    """Read the store into columns for evaluation on a date."""
-    q = _Queries(programme)
-    path = store.sqlite_path
-    reader: _Reader = (
-        _SqliteReader(path) if path is not None and path.exists() else _AlchemyReader(store)
-    )
-    day = on.isoformat() if store.is_sqlite else on
-    params = {"d": day, "no": False}
-    summary = reader.summary_bits()
-    with reader.pool() as pool:
-        # Longest first, so that the two workers finish together.
-        positions_f = pool.submit(reader.ints, q.positions_q, params, 2)
-        licensed_f = pool.submit(reader.ints, q.licensed_people, params, 1)
-        if summary is not None:
-            summary_f = pool.submit(reader.ints, q.summary, {}, 3)
-        else:
-            masks_f = _mask_scan(pool, reader, q, params)
-        people_f = pool.submit(reader.people, q.people, names)
-        small = {
-            "corrected": pool.submit(reader.rows, q.corrected, params),
-            "awards": pool.submit(reader.ints, reader.days(q.awards), params, 5),
-            "approved": pool.submit(reader.ints, q.approved, params, 2),
-            "cases": pool.submit(reader.ints, reader.days(q.cases), params, 3),
-        }
-        import pandas  # noqa: F401  (the table needs it; import while the workers read)
-
-        person_ids, name_array = people_f.result()
-        n = len(person_ids)
-        course_mask = np.zeros(n, dtype=np.int64)
-        if summary is not None:
-            found = summary_f.result()
-            stale = found[:, 2] > on.toordinal() + JULIAN_OFFSET  # completed after the date
-            course_mask[np.searchsorted(person_ids, found[:, 0])] = _remap_bits(
-                found[:, 1], summary, q.courses
-            )
-            stale_ids = found[stale, 0]
-            # recomputed below from the records; none of their courses may count until then
-            course_mask[np.searchsorted(person_ids, stale_ids)] = 0
-            if len(stale_ids) > max(STALE_LIMIT, n // 20):
-                masks_f = _mask_scan(pool, reader, q, params)  # far in the past: scan them all
-            else:
-                masks_f = [pool.submit(reader.ints, _in_list(q.mask_for, stale_ids), params, 2)]
-        for future in masks_f:
-            found = future.result()
-            course_mask[np.searchsorted(person_ids, found[:, 0])] = found[:, 1]
-        positions = positions_f.result()
-        idx = np.searchsorted(person_ids, positions[:, 0])
-        position_mask = np.zeros(n, dtype=np.int64)
-        np.bitwise_or.at(position_mask, idx, positions[:, 1])
-        member = np.zeros(n, dtype=bool)
-        member[idx] = True
-        licensed = np.zeros(n, dtype=bool)
-        licensed[np.searchsorted(person_ids, licensed_f.result()[:, 0])] = True
-        rows = {key: future.result() for key, future in small.items()}
-    corrected = sorted({row[0] for row in rows["corrected"]})
-    if corrected:
-        _redo_corrected(store, q, on, person_ids, course_mask, corrected)
-    awards, approved, cases = rows["awards"], rows["approved"], rows["cases"]
-    approved = approved[approved[:, 1] >= 0]
-    return Columns(
-        person_ids=person_ids,
-        names=name_array,
-        course_mask=course_mask,
-        position_mask=position_mask,
-        member=member,
-        licensed=licensed,
-        award_person=awards[:, 0],
-        award_role=awards[:, 1],
-        award_from=_day_numbers(awards[:, 2]),
-        award_until=_day_numbers(awards[:, 3]),
-        award_revoked=_day_numbers(awards[:, 4]),
-        approved_person=approved[:, 0],
-        approved_role=approved[:, 1],
-        case_person=cases[:, 0],
-        case_start=_day_numbers(cases[:, 1]),
-        case_end=_day_numbers(cases[:, 2]),
-    )
-
-
-def _day_numbers(days: np.ndarray) -> np.ndarray:
-    """Julian day numbers (0 for none) as datetime64[D] (NaT for none)."""
-    out = (days - (JULIAN_OFFSET + dt.date(1970, 1, 1).toordinal())).astype("datetime64[D]")
-    out[days == 0] = NAT
-    return out
-
-
-STALE_LIMIT = 1000  # more people with later completions than this: scan every completion
-JULIAN_OFFSET = 1721424  # date.toordinal() + this = SQLite's CAST(julianday(date) AS INTEGER)
-
-
-def _mask_scan(pool: Executor, reader: _Reader, q: _Queries, params: dict) -> list:
-    """Aggregate every completion, split into four by person id so both cores share it."""
-    bounds = reader.rows("SELECT MIN(id), MAX(id) FROM people", {})[0]
-    lo, hi = (bounds[0] or 0), (bounds[1] or 0)
-    cuts = np.linspace(lo, hi + 1, 5).astype(np.int64)
-    return [
-        pool.submit(reader.ints, q.mask, {**params, "lo": int(a), "hi": int(b) - 1}, 2)
-        for a, b in zip(cuts[:-1], cuts[1:], strict=True)
-    ]
-
-
-def _in_list(template: str, ids: np.ndarray) -> str:
-    """The query with its id list inlined (integers only, so nothing to escape)."""
-    return template.replace("{ids}", ",".join(str(int(i)) for i in ids) or "NULL")
-
-
-def _remap_bits(masks: np.ndarray, db_bits: dict[str, int], courses: dict[str, int]) -> np.ndarray:
-    """Translate the summary's course bits (numbered as first seen) to the programme's order."""
-    out = np.zeros(len(masks), dtype=np.int64)
-    for course, bit in db_bits.items():
-        if course in courses and bit < 63:
-            has = (masks >> np.int64(bit)) & np.int64(1)
-            out |= has << np.int64(courses[course])
-    return out
-
-
-def _redo_corrected(
-    store: Store,
-    q: _Queries,
-    on: dt.date,
-    person_ids: np.ndarray,
-    course_mask: np.ndarray,
-    corrected: list[int],
-) -> None:
-    """Recompute the masks of people whose completions were corrected, exactly."""
-    from ..records.load import current_completions
-
-    fix = dict.fromkeys(corrected, 0)
-    with store.read() as conn:
-        for row in current_completions(conn, corrected):
-            if row.completed_on <= on and row.course_id in q.courses:
-                fix[row.person_id] |= 1 << q.courses[row.course_id]
-    pids = np.fromiter(fix, dtype=np.int64, count=len(fix))
-    course_mask[np.searchsorted(person_ids, pids)] = np.fromiter(
-        fix.values(), dtype=np.int64, count=len(fix)
-    )
-
-
-class _Reader:
-    """Runs the loader's queries: `rows` as tuples, `ints` as an int64 matrix."""
-
-    def rows(self, sql: str, params: dict) -> list[tuple]:
-        raise NotImplementedError
-
-    def ints(self, sql: str, params: dict, width: int) -> np.ndarray:
-        return _int_matrix(self.rows(sql, params), width)
-
-    def summary_bits(self) -> dict[str, int] | None:
-        """The completion summary's course bits, or None where there is no usable summary."""
-        return None
-
-    def pool(self) -> Executor:
-        """Two workers for the queries."""
-        return ThreadPoolExecutor(max_workers=2)
-
-    def people(self, sql: str, names: bool) -> tuple[np.ndarray, np.ndarray | None]:
-        """Person ids (sorted) and, if asked, their names."""
-        rows = self.rows(sql, {})
-        ids = _int_matrix([row[:1] for row in rows], 1)[:, 0]
-        return ids, (np.array([row[1] for row in rows], dtype=object) if names else None)
-
-    def days(self, sql: str) -> str:
-        """Replace each {day:column} with the column as a Julian day number (0 for NULL)."""
-        return re.sub(r"\{day:([\w.]+)\}", lambda m: self.day_number(m.group(1)), sql)
-
-    def day_number(self, column: str) -> str:
-        return f"COALESCE(CAST(julianday({column}) AS INTEGER), 0)"
-
-
-class _SqliteReader(_Reader):
-    """Read-only connections, one per query, in two worker processes.
-
-    Threads do not help here: SQLite serialises its memory allocator across threads, and two
-    threads were measured slower than one. Each process opens its own connection (never one
-    shared across fork()).
-    """
-
-    def __init__(self, path: Path) -> None:
-        self.uri = f"file:{path}?mode=ro"
-
-    def pool(self) -> Executor:
-        import multiprocessing
-        import threading
-
-        if threading.active_count() > 1:  # fork() with threads running is unsafe
-            return ThreadPoolExecutor(max_workers=1)
-        return ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("fork"))
-
-    def _connect(self):  # type: ignore[no-untyped-def]
-        import sqlite3
-
-        conn = sqlite3.connect(self.uri, uri=True, check_same_thread=False)
-        conn.execute("PRAGMA busy_timeout = 30000")
-        return conn
-
-    def rows(self, sql: str, params: dict) -> list[tuple]:
-        conn = self._connect()
-        try:
-            return conn.execute(sql, params).fetchall()
-        finally:
-            conn.close()
-
-    def ints(self, sql: str, params: dict, width: int) -> np.ndarray:
-        # One long text from SQLite, parsed by NumPy in C: no Python object per value.
-        columns = " || ',' || ".join(f"c{i}" for i in range(width))
-        conn = self._connect()
-        try:
-            text = conn.execute(f"SELECT group_concat({columns}) FROM ({sql})", params).fetchone()[
-                0
-            ]
-        finally:
-            conn.close()
-        if not text:
-            return np.zeros((0, width), dtype=np.int64)
-        return np.fromstring(text, dtype=np.int64, sep=",").reshape(-1, width)
-
-    def people(self, sql: str, names: bool) -> tuple[np.ndarray, np.ndarray | None]:
-        if not names:
-            return self.ints(f"SELECT c0 FROM ({sql})", {}, 1)[:, 0], None
-        # Two aggregates over the same rows stay aligned; names cannot hold \x1f (the store
-        # folds white space, which includes it), but a name that does falls back to rows.
-        conn = self._connect()
-        try:
-            ids, joined = conn.execute(
-                f"SELECT group_concat(c0), group_concat(c1, char(31)) FROM ({sql})"
-            ).fetchone()
-        finally:
-            conn.close()
-        if not ids:
-            return np.zeros(0, dtype=np.int64), np.array([], dtype=object)
-        id_array = np.fromstring(ids, dtype=np.int64, sep=",")
-        name_list = joined.split("\x1f")
-        if len(name_list) != len(id_array):
-            return super().people(sql, names)
-        return id_array, np.array(name_list, dtype=object)
-
-    def summary_bits(self) -> dict[str, int] | None:
-        conn = self._connect()
-        try:
-            present = conn.execute(
-                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger'"
-                " AND name = 'completions_summary'"
-            ).fetchone()[0]
-            if not present:
-                return None
-            bits = dict(conn.execute("SELECT course_id, bit FROM course_bits").fetchall())
-        finally:
-            conn.close()
-        return bits if len(bits) <= 63 else None
-
-
-class _AlchemyReader(_Reader):
-    """Any database SQLAlchemy reaches (PostgreSQL), through the store's transactions."""
-
-    def __init__(self, store: Store) -> None:
-        self.store = store
-
-    def day_number(self, column: str) -> str:
-        return f"COALESCE(({column} - DATE '1970-01-01') + {JULIAN_OFFSET + 719163}, 0)"
-
-    def rows(self, sql: str, params: dict) -> list[tuple]:
-        import sqlalchemy as sa
-
-        with self.store.read() as conn:
-            return [tuple(row) for row in conn.execute(sa.text(sql), params)]
-
-
 # ------------------------------------------------------------------------ evaluation
 class _Vector:
     def __init__(self, programme: Programme, cols: Columns, on: dt.date) -> None:
@@ -448,7 +92,11 @@ class _Vector:
         return met, (~met).astype(np.int32)
 
     def evaluate(self, req: Requirement) -> tuple[np.ndarray, np.ndarray]:
-        return getattr(self, f"_{type(req).__name__.lower()}")(req)
+        if isinstance(req, AllOf):
+            return self._allof(req)
+        if isinstance(req, AnyOf):
+            return self._anyof(req)
+        return KINDS[type(req)].column(self, req)
 
     def _allof(self, req: AllOf) -> tuple[np.ndarray, np.ndarray]:
         met = np.ones(self.n, dtype=bool)
@@ -469,58 +117,49 @@ class _Vector:
         steps[met] = 0
         return met, steps
 
-    def _completed(self, req: Completed) -> tuple[np.ndarray, np.ndarray]:
-        bit = np.int64(1) << np.int64(self.courses[req.course])
-        return self.leaf((self.cols.course_mask & bit) != 0)
-
-    def _role_rows(self, roles: tuple[str, ...]) -> np.ndarray:
+    def role_rows(self, roles: tuple[str, ...]) -> np.ndarray:
         return np.isin(self.cols.award_role, [self.roles[r] for r in roles])
+
+    def paused(self) -> np.ndarray:
+        return self.cols.award_paused.astype("timedelta64[D]")
 
     def current(self, roles: tuple[str, ...]) -> np.ndarray:
         c = self.cols
+        until = c.award_until + self.paused()  # a licence's end moves on by its lapses
         rows = (
-            self._role_rows(roles)
+            self.role_rows(roles)
             & (c.award_from <= self.on)
-            & (np.isnat(c.award_until) | (c.award_until >= self.on))
+            & ~c.award_lapsed
+            & (np.isnat(until) | (until >= self.on))
             & (np.isnat(c.award_revoked) | (c.award_revoked > self.on))
         )
         return self.flag(c.award_person[rows])
 
-    def _holds(self, req: Holds) -> tuple[np.ndarray, np.ndarray]:
-        return self.leaf(self.current(req.roles))
+    def revoked(self, role: str) -> np.ndarray:
+        """People whose latest award of the role was revoked by the date, with no application
+        for the role approved since (see `explain.revoked_award`)."""
+        c, r = self.cols, self.roles[role]
+        rows = (c.award_role == r) & ~np.isnat(c.award_revoked) & (c.award_revoked <= self.on)
+        if not rows.any():
+            return np.zeros(self.n, dtype=bool)
+        people, latest = _latest(c.award_person[rows], c.award_revoked[rows])
+        apps = c.approved_role == r
+        app_people, app_latest = _latest(c.approved_person[apps], c.approved_on[apps])
+        at = np.searchsorted(app_people, people)
+        found = at < len(app_people)
+        found[found] = app_people[at[found]] == people[found]
+        approved = np.full(len(people), NAT)
+        approved[found] = app_latest[at[found]]
+        again = found & (approved >= latest)
+        return self.flag(people[~again])
 
-    def _held(self, req: Held) -> tuple[np.ndarray, np.ndarray]:
-        c = self.cols
-        rows = self._role_rows(req.roles) & (c.award_from <= self.on)
-        until, revoked = c.award_until[rows], c.award_revoked[rows]
-        ended = np.where(
-            np.isnat(until), revoked, np.where(np.isnat(revoked), until, np.minimum(until, revoked))
-        )
-        anniversary = add_months_np(c.award_from[rows], 12 * req.years)
-        ok = (anniversary <= self.on) & (np.isnat(ended) | (ended >= anniversary))
-        return self.leaf(self.flag(c.award_person[rows][ok]))
 
-    def _insetting(self, req: InSetting) -> tuple[np.ndarray, np.ndarray]:
-        return self.leaf((self.cols.licensed if req.licensed else self.cols.member).copy())
-
-    def _cases(self, req: Cases) -> tuple[np.ndarray, np.ndarray]:
-        c = self.cols
-        if len(c.case_person) == 0:
-            return self.leaf(np.zeros(self.n, dtype=bool))
-        end = np.where(np.isnat(c.case_end), self.on, np.minimum(c.case_end, self.on))
-        long_enough = months_between_np(c.case_start, end) >= req.over_months
-        people, counts = np.unique(c.case_person[long_enough], return_counts=True)
-        return self.leaf(self.flag(people[counts >= req.at_least]))
-
-    def _position(self, req: Position) -> tuple[np.ndarray, np.ndarray]:
-        bits = np.int64(0)
-        for p in req.positions:
-            bits |= np.int64(1) << np.int64(self.positions[p])
-        return self.leaf((self.cols.position_mask & bits) != 0)
-
-    def _application(self, req: Application) -> tuple[np.ndarray, np.ndarray]:
-        c = self.cols
-        return self.leaf(self.flag(c.approved_person[c.approved_role == self.roles[req.role]]))
+def _latest(people: np.ndarray, days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each person once (sorted) with their latest day."""
+    order = np.lexsort((days, people))
+    people, days = people[order], days[order]
+    last = np.r_[people[1:] != people[:-1], True] if len(people) else np.zeros(0, dtype=bool)
+    return people[last], days[last]
 
 
 def evaluate_columns(programme: Programme, cols: Columns, on: dt.date) -> pd.DataFrame:
@@ -533,14 +172,18 @@ def evaluate_columns(programme: Programme, cols: Columns, on: dt.date) -> pd.Dat
         data["name"] = cols.names
     for rid, role in programme.roles.items():
         met, steps = vec.evaluate(role.requires)
-        data[rid] = met
-        data[f"{rid}_held"] = vec.current((rid,))
-        data[f"{rid}_steps"] = steps
+        held = vec.current((rid,))
+        blocked = vec.revoked(rid) & ~held
+        data[rid] = met & ~blocked
+        data[f"{rid}_held"] = held
+        data[f"{rid}_steps"] = steps + blocked
     return pd.DataFrame(data, index=pd.Index(cols.person_ids, name="person_id"))
 
 
-def bulk_eligibility(
-    store: Store, programme: Programme, on: dt.date, *, names: bool = True
-) -> pd.DataFrame:
-    """Everyone's eligibility on a date as a DataFrame indexed by person id."""
-    return evaluate_columns(programme, load_columns(store, programme, on, names=names), on)
+def __getattr__(name: str) -> Any:
+    """Old import paths: the store-reading half moved to `records.columns`."""
+    if name in ("bulk_eligibility", "load_columns", "STALE_LIMIT"):
+        from ..records import columns
+
+        return getattr(columns, name)
+    raise AttributeError(name)

@@ -1,6 +1,8 @@
-"""The eligibility engine for one person or one setting, with reasons in plain English.
+"""The eligibility engine for one person or one setting, with reasons as data.
 
-Pure functions of (programme, records, date): no files, no database, no clock.
+Pure functions of (programme, records, date): no files, no database, no clock. Each kind of
+requirement explains itself from the table in `kinds`; this module combines them (`all`,
+`any`), applies revocation and lapse to a role, and computes the next steps once.
 """
 
 from __future__ import annotations
@@ -11,28 +13,17 @@ from dataclasses import dataclass, field
 from ..programme import (
     AllOf,
     AnyOf,
-    Application,
-    Cases,
-    Completed,
-    Held,
-    Holds,
-    InSetting,
-    Position,
     Programme,
     Requirement,
 )
-from ..records.facts import AwardFact, PersonRecords, SettingFact, SettingRecords
-from .dates import add_months, add_years, describe_months, months_between
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """Whether a requirement is met on a date; if not, what is missing and when it could be."""
-
-    met: bool
-    missing: tuple[str, ...] = ()
-    steps: int = 0  # how many separate things are still missing
-    eligible_from: dt.date | None = None  # the date it will be met if nothing else is needed
+from .facts import AwardFact, PersonRecords, SettingRecords, setting_licence_problem
+from .kinds import _MET, KINDS, Outcome, short_title
+from .reasons import (
+    OneOf,
+    Reason,
+    Revoked,
+    workable,
+)
 
 
 @dataclass(frozen=True)
@@ -41,15 +32,32 @@ class RoleResult:
     title: str
     met: bool
     held: bool
-    missing: tuple[str, ...]
+    reasons: tuple[Reason, ...]
     steps: int
     eligible_from: dt.date | None
     advice: tuple[str, ...] = ()
+    lapsed: str | None = None  # a licence not held only because its setting lapsed: why
+
+    @property
+    def missing(self) -> tuple[str, ...]:
+        """The reasons as text."""
+        return tuple(r.text for r in self.reasons)
+
+    @property
+    def state(self) -> str:
+        """held, lapsed, eligible or not yet."""
+        if self.held:
+            return "held"
+        if self.lapsed:
+            return "lapsed"
+        return "eligible" if self.met else "not yet"
 
     @property
     def summary(self) -> str:
         if self.held:
             return "held"
+        if self.lapsed:
+            return self.lapsed
         if self.met:
             return "eligible now"
         return "; ".join(self.missing)
@@ -64,14 +72,6 @@ class LicenceResult:
     details: tuple[str, ...] = field(default=())
 
 
-def short_title(title: str) -> str:
-    """'Foundation A: relationships ...' -> 'Foundation A'."""
-    return title.split(":")[0].strip()
-
-
-_MET = Outcome(True)
-
-
 class _Evaluator:
     def __init__(self, programme: Programme, person: PersonRecords, on: dt.date) -> None:
         self.programme = programme
@@ -81,8 +81,14 @@ class _Evaluator:
         self.current_settings = [s for s in person.settings if s.member_on(on)]
 
     def evaluate(self, req: Requirement) -> Outcome:
-        method = getattr(self, f"_{type(req).__name__.lower()}")
-        return method(req)
+        if isinstance(req, AllOf):
+            return self._allof(req)
+        if isinstance(req, AnyOf):
+            return self._anyof(req)
+        return KINDS[type(req)].explain(self, req)
+
+    def role_title(self, role_id: str) -> str:
+        return self.programme.roles[role_id].title
 
     def _allof(self, req: AllOf) -> Outcome:
         outcomes = [self.evaluate(part) for part in req.parts]
@@ -93,7 +99,7 @@ class _Evaluator:
         when = max(dates) if all(d is not None for d in dates) else None  # type: ignore[type-var]
         return Outcome(
             False,
-            tuple(m for o in unmet for m in o.missing),
+            tuple(m for o in unmet for m in o.reasons),
             sum(o.steps for o in unmet),
             when,
         )
@@ -104,133 +110,24 @@ class _Evaluator:
             return _MET
         closest = min(outcomes, key=lambda o: o.steps)
         dates = [o.eligible_from for o in outcomes if o.eligible_from is not None]
-        options = " or ".join("; ".join(o.missing) for o in outcomes)
-        return Outcome(False, (f"one of: {options}",), closest.steps, min(dates) if dates else None)
-
-    def _completed(self, req: Completed) -> Outcome:
-        if req.course in self.courses_done:
-            return _MET
-        title = short_title(self.programme.course(req.course).title)
-        return Outcome(False, (f"needs {title}",), 1)
-
-    def _role_title(self, role_id: str) -> str:
-        return self.programme.roles[role_id].title
-
-    def _holds(self, req: Holds) -> Outcome:
-        if any(a.role in req.roles and a.current_on(self.on) for a in self.person.awards):
-            return _MET
-        names = " or ".join(self._role_title(r) for r in req.roles)
-        return Outcome(False, (f"needs to hold {names}",), 1)
-
-    def _held(self, req: Held) -> Outcome:
-        names = " or ".join(self._role_title(r) for r in req.roles)
-        best: tuple[int, AwardFact] | None = None
-        for award in self.person.awards:
-            if award.role not in req.roles or award.valid_from > self.on:
-                continue
-            anniversary = add_years(award.valid_from, req.years)
-            ended = _end_of(award)
-            if anniversary <= self.on and (ended is None or ended >= anniversary):
-                return _MET  # held continuously for the full term
-            if ended is not None and ended < self.on:
-                continue  # lapsed or revoked before the term was served
-            months = months_between(award.valid_from, self.on)
-            if best is None or months > best[0]:
-                best = (months, award)
-        if best is None:
-            years = f"{req.years} year{'s' if req.years != 1 else ''}"
-            return Outcome(False, (f"needs {names} held for {years}",), 1)
-        months, award = best
-        when = add_years(award.valid_from, req.years)
-        kind = "licence" if self.programme.roles[award.role].kind == "licence" else "role"
-        return Outcome(
-            False,
-            (
-                f"{kind} held {describe_months(months)} of "
-                f"{req.years} year{'s' if req.years != 1 else ''}: "
-                f"eligible from {when.isoformat()}",
-            ),
-            1,
-            when,
-        )
-
-    def _insetting(self, req: InSetting) -> Outcome:
-        if not self.current_settings:
-            return Outcome(False, ("is not a member of any setting",), 1)
-        if not req.licensed:
-            return _MET
-        reasons = []
-        for s in self.current_settings:
-            problem = setting_licence_problem(s, self.on)
-            if problem is None:
-                return _MET
-            reasons.append(problem)
-        return Outcome(False, tuple(reasons), 1)
-
-    def _cases(self, req: Cases) -> Outcome:
-        done, pending = 0, []
-        for case in self.person.cases:
-            if case.started_on > self.on:
-                continue
-            followed_to = min(case.last_reviewed_on or self.on, self.on)
-            if months_between(case.started_on, followed_to) >= req.over_months:
-                done += 1
-            elif case.last_reviewed_on is None or case.last_reviewed_on >= self.on:
-                pending.append(add_months(case.started_on, req.over_months))
-        if done >= req.at_least:
-            return _MET
-        short = req.at_least - done
-        pending.sort()
-        when = pending[short - 1] if len(pending) >= short else None
-        text = f"{done} of {req.at_least} documented cases followed for {req.over_months} months"
-        if when:
-            text += f": eligible from {when.isoformat()} if the open cases continue"
-        return Outcome(False, (text,), 1, when)
-
-    def _position(self, req: Position) -> Outcome:
-        if any(s.position in req.positions for s in self.current_settings):
-            return _MET
-        names = " or ".join(self.programme.positions[p] for p in req.positions)
-        return Outcome(False, (f"needs the position: {names}",), 1)
-
-    def _application(self, req: Application) -> Outcome:
-        apps = [
-            a for a in self.person.applications if a.role == req.role and a.submitted_on <= self.on
-        ]
-        title = self._role_title(req.role)
-        if any(
-            a.status == "approved" and (a.decided_on or a.submitted_on) <= self.on for a in apps
-        ):
-            return _MET
-        if not apps:
-            return Outcome(False, (f"needs an approved application for {title}",), 1)
-        latest = max(apps, key=lambda a: a.submitted_on)
-        if latest.status == "refused":
-            why = f": {latest.reason}" if latest.reason else ""
-            text = f"application for {title} refused on {latest.decided_on}{why}"
-        else:
-            text = f"application for {title} submitted on {latest.submitted_on}, awaiting decision"
-        return Outcome(False, (text,), 1)
+        options = tuple(o.reasons for o in outcomes)
+        return Outcome(False, (OneOf(options),), closest.steps, min(dates) if dates else None)
 
 
-def _end_of(award: AwardFact) -> dt.date | None:
-    ends = [d for d in (award.valid_until, award.revoked_on) if d is not None]
-    return min(ends) if ends else None
-
-
-def setting_licence_problem(setting: SettingFact | SettingRecords, on: dt.date) -> str | None:
-    """Why a setting is not licensed with a current membership on this date (None if it is)."""
-    if not any(p.covers(on) for p in setting.licences):
-        past = [p for p in setting.licences if p.start <= on]
-        if past:
-            return f"{setting.name}'s school licence is not current"
-        return f"{setting.name} is not a licensed setting"
-    if any(p.covers(on) for p in setting.memberships):
+def revoked_award(person: PersonRecords, role_id: str, on: dt.date) -> AwardFact | None:
+    """The person's latest award of the role revoked by this date, unless an application for
+    the role was approved on or after that revocation (a new decision); None otherwise."""
+    revoked = [a for a in person.awards if a.role == role_id and a.revoked_by(on)]
+    if not revoked:
         return None
-    ended = [p.end for p in setting.memberships if p.end is not None and p.end < on]
-    if ended:
-        return f"{setting.name}'s membership ended on {max(ended).isoformat()}"
-    return f"{setting.name} has no current membership"
+    latest = max(revoked, key=lambda a: a.revoked_on)  # type: ignore[arg-type, return-value]
+    for app in person.applications:
+        decided = app.decided_on or app.submitted_on
+        if (
+            app.role == role_id and app.status == "approved" and latest.revoked_on <= decided <= on  # type: ignore[operator]
+        ):
+            return None
+    return latest
 
 
 def evaluate_role(
@@ -239,22 +136,34 @@ def evaluate_role(
     """One role for one person on a date: met or not, and why."""
     role = programme.role(role_id)
     outcome = _Evaluator(programme, person, on).evaluate(role.requires)
-    held = any(a.role == role_id and a.current_on(on) for a in person.awards)
+    mine = [a for a in person.awards if a.role == role_id]
+    held = any(a.current_on(on) for a in mine)
+    lapsed = None
+    for award in [] if held else mine:
+        text, end = award.lapse(on), award.ends_on(on)
+        if text and not award.revoked_by(on) and (end is None or end >= on):
+            lapsed = text
     done = {c.course for c in person.completions if c.on <= on}
     advice = tuple(
         f"recommended: {short_title(programme.courses[c].title)}"
         for c in role.recommended
         if c not in done and not held
     )
+    reasons, steps, met = outcome.reasons, outcome.steps, outcome.met
+    revoked = None if held else revoked_award(person, role_id, on)
+    if revoked is not None:
+        reasons = (Revoked(role_id, role.title, revoked.revoked_on), *reasons)  # type: ignore[arg-type]
+        steps, met = steps + 1, False
     return RoleResult(
         role=role_id,
         title=role.title,
-        met=outcome.met,
+        met=met,
         held=held,
-        missing=outcome.missing,
-        steps=outcome.steps,
-        eligible_from=outcome.eligible_from,
+        reasons=reasons,
+        steps=steps,
+        eligible_from=outcome.eligible_from if revoked is None else None,
         advice=advice,
+        lapsed=lapsed if revoked is None else None,
     )
 
 
@@ -263,6 +172,69 @@ def evaluate_person(
 ) -> dict[str, RoleResult]:
     """Every role in the programme for one person on a date."""
     return {rid: evaluate_role(programme, person, rid, on) for rid in programme.roles}
+
+
+NEXT_STEPS_AT_MOST = 2  # open roles further away than this are not offered as next steps
+
+
+@dataclass(frozen=True)
+class NextStep:
+    """A role a person could go for next: eligible now, or the fewest steps away."""
+
+    role: str
+    title: str
+    state: str  # eligible now | one step away | N steps away
+    steps: int
+    reasons: tuple[Reason, ...] = ()
+
+    @property
+    def text(self) -> str:
+        if not self.steps:
+            return f"{self.title}: ready to be awarded"
+        return f"{self.title}: {'; '.join(r.text for r in self.reasons)}"
+
+    def as_dict(self) -> dict:
+        return {
+            "role": self.role,
+            "title": self.title,
+            "state": self.state,
+            "steps": self.steps,
+            "reasons": [r.as_dict() for r in self.reasons],
+            "text": self.text,
+        }
+
+
+def next_steps(
+    results: dict[str, RoleResult], programme: Programme | None = None
+) -> tuple[NextStep, ...]:
+    """What a person could do next, computed once for every view: each role they meet but do
+    not hold, then the open roles they can work towards (no position they lack) that are the
+    fewest steps away, if that is at most NEXT_STEPS_AT_MOST. With the programme, a role the
+    person has outgrown (they hold a role built on it: a School Lead and the trainee licence)
+    is never offered."""
+    held = {rid for rid, r in results.items() if r.held}
+    if programme is not None and held:
+        from ..programme import roles_beyond
+
+        results = {rid: r for rid, r in results.items() if not held & roles_beyond(programme, rid)}
+    ready = [
+        NextStep(r.role, r.title, "eligible now", 0)
+        for r in results.values()
+        if r.state == "eligible"
+    ]
+    near = [r for r in results.values() if r.state == "not yet" and workable(r.reasons)]
+    closest = min((r.steps for r in near), default=0)
+    return tuple(ready) + tuple(
+        NextStep(
+            r.role,
+            r.title,
+            "one step away" if r.steps == 1 else f"{r.steps} steps away",
+            r.steps,
+            r.reasons,
+        )
+        for r in near
+        if r.steps == closest and closest <= NEXT_STEPS_AT_MOST
+    )
 
 
 def evaluate_setting_licence(

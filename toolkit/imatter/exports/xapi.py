@@ -170,6 +170,7 @@ def xapi_statements(
         ASSESSMENT_EVIDENCE,
         awards_frame,
         completions_frame,
+        pass_date,
         within_period,
     )
     from ..reports.scope import Scope, in_scope, resolve_scope
@@ -211,14 +212,29 @@ def xapi_statements(
                 "course_id",
             ],
         )
-        scores = {
-            row.completion_id: row
-            for row in conn.execute(
-                sa.select(sy.c.completion_id, sy.c.score, sy.c.max_score).where(
-                    sy.c.completion_id.is_not(None)
-                )
-            )
-        }
+        # Each assessment pass (kept apart from completions since migration 8).
+        passes = pd.DataFrame(
+            conn.execute(
+                sa.select(
+                    sy.c.id,
+                    sy.c.person_id,
+                    sy.c.course_id,
+                    sy.c.completion_id,
+                    sy.c.score,
+                    sy.c.max_score,
+                    pass_date(),
+                ).select_from(sy.outerjoin(t.completions, t.completions.c.id == sy.c.completion_id))
+            ).all(),
+            columns=[
+                "id",
+                "person_id",
+                "course_id",
+                "completion_id",
+                "score",
+                "max_score",
+                "passed_on",
+            ],
+        ).dropna(subset=["passed_on"])
     out: list[tuple[dt.date, str, dict[str, Any]]] = []
     if "attended" in wanted:
         if info.group_ids is not None:
@@ -246,9 +262,9 @@ def xapi_statements(
                     ),
                 )
             )
+    legacy = set(done.loc[done["evidence"].str.startswith(ASSESSMENT_EVIDENCE), "id"])
     done = in_scope(within_period(done, "completed_on", start, end), info, "completed_on")
     for c in done.itertuples(index=False):
-        course = programme.courses.get(c.course_id)
         if "completed" in wanted:
             out.append(
                 (
@@ -264,16 +280,30 @@ def xapi_statements(
                     ),
                 )
             )
-        assessed = course is not None and course.assessment
-        if "passed" in wanted and assessed and c.evidence.startswith(ASSESSMENT_EVIDENCE):
+    if "passed" in wanted:
+        # A pass whose completion rests on it keeps that completion's id as its key (as
+        # exports made before passes were kept apart did); any other is keyed by the pass.
+        # A completion resting on an assessment with no pass on record stands for its pass.
+        linked = set(passes["completion_id"].dropna().astype(int))
+        alone = done[done["evidence"].str.startswith(ASSESSMENT_EVIDENCE)]
+        alone = alone[~alone["id"].isin(linked)]
+        rows = list(passes.itertuples(index=False, name=None)) + [
+            (None, c.person_id, c.course_id, c.id, 0.0, 0.0, c.completed_on)
+            for c in alone.itertuples(index=False)
+        ]
+        passes = pd.DataFrame(rows, columns=list(passes.columns))
+        passes = in_scope(within_period(passes, "passed_on", start, end), info, "passed_on")
+        for p in passes.itertuples(index=False):
+            course = programme.courses.get(p.course_id)
+            if course is None or not course.assessment:
+                continue
             result: dict[str, Any] = {"success": True, "completion": True}
-            synced = scores.get(c.id)
-            if synced is not None and synced.max_score > 0:
+            if p.max_score > 0:
                 result["score"] = {
-                    "scaled": round(max(-1.0, min(1.0, synced.score / synced.max_score)), 4),
-                    "raw": synced.score,
+                    "scaled": round(max(-1.0, min(1.0, p.score / p.max_score)), 4),
+                    "raw": p.score,
                     "min": 0,
-                    "max": synced.max_score,
+                    "max": p.max_score,
                 }
             obj = {
                 "objectType": "Activity",
@@ -283,18 +313,20 @@ def xapi_statements(
                     "name": _lang(f"Assessment: {course.title}"),
                 },
             }
+            completion = p.completion_id
+            key = str(int(completion)) if pd.notna(completion) and completion in legacy else None
             out.append(
                 (
-                    c.completed_on,
+                    p.passed_on,
                     "c",
                     b.statement(
                         "passed",
-                        str(c.id),
-                        c.person_id,
+                        key or f"pass-{p.id}",
+                        p.person_id,
                         obj,
-                        c.completed_on,
+                        p.passed_on,
                         result=result,
-                        context=b.context(b.course(c.course_id)),
+                        context=b.context(b.course(p.course_id)),
                     ),
                 )
             )

@@ -18,9 +18,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ..access import require
 from ..errors import NotFound
 from ..store import schema as t
+from ..trust.access import require
 
 MANIFEST = "manifest.json"
 CREDENTIALS_FOLDER = "credentials"

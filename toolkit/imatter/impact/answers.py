@@ -13,7 +13,6 @@ import json
 import os
 import tempfile
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +30,7 @@ from .items import (
 
 FORMAT = "imatter-impact-answers"
 SCHEMA_VERSION = 1
-SCHEMA_FILE = Path(__file__).resolve().parents[1] / "schemas" / "impact-answers.schema.json"
+SCHEMA_NAME = "impact-answers"
 
 
 class AnswersFileError(ImatterError):
@@ -119,8 +118,12 @@ def read_answers_file(path: str | Path) -> Answers:
         raw = path.read_bytes()
     except OSError as err:
         raise AnswersFileError(f"{path}: cannot be read ({err.strerror})") from None
+    from ..safejson import refuse_hostile
+
     try:
-        document = json.loads(raw.decode("utf-8"))
+        text = raw.decode("utf-8")
+        refuse_hostile(text, source=str(path), error=AnswersFileError)
+        document = json.loads(text)
     except UnicodeDecodeError:
         raise AnswersFileError(f"{path}: not UTF-8 text; it is not an answers file") from None
     except json.JSONDecodeError as err:
@@ -154,14 +157,6 @@ def read_answers_file(path: str | Path) -> Answers:
     )
 
 
-@cache
-def _validator():  # type: ignore[no-untyped-def]
-    import jsonschema
-
-    schema = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
-    return jsonschema.Draft202012Validator(schema)
-
-
 def _schema_problem(document: Any) -> str | None:
     """The first schema error as 'field: problem', or None when the document is valid."""
     if not isinstance(document, dict):
@@ -173,12 +168,11 @@ def _schema_problem(document: Any) -> str | None:
             f"schema_version {document.get('schema_version')!r} is not supported "
             f"(this toolkit reads {SCHEMA_VERSION}); upgrade imatter"
         )
-    import jsonschema
+    from .. import jsonschemas
 
-    errors = list(_validator().iter_errors(document))
-    if not errors:
+    error = jsonschemas.best_error(SCHEMA_NAME, document)
+    if error is None:
         return None
-    error = jsonschema.exceptions.best_match(errors)
     where = "/".join(str(part) for part in error.absolute_path) or "(top level)"
     if where == "pseudonym":
         return f"field pseudonym: {error.instance!r} is not a valid code ({PSEUDONYM_HELP})"

@@ -22,16 +22,18 @@ _MARKDOWN = {
         "remember, such as KESTREL-42, and type it in: please do not use your name. At the end "
         "of the course you will answer the same statements with the same code, so that we can "
         "see what the course changed for the group as a whole.\n\n"
-        "Your answers are saved in a small file next to this notebook, not in the notebook "
-        "itself. Results are only shown for groups of five or more people."
+        "Your answers go with your code, never your name. The box below says where they are "
+        "kept: in this browser when you read the book, or in a small file next to the notebook "
+        "in Jupyter. Results are only shown for groups of five or more people."
     ),
     "post": (
         "## Before you go: what has changed?\n\n"
         "Please answer the same four statements as at the start of the course, using the same "
         "code as last time. It takes a minute and shows us what the course changed for the "
         "group as a whole.\n\n"
-        "Your answers are saved in a small file next to this notebook, not in the notebook "
-        "itself. Results are only shown for groups of five or more people."
+        "Your answers go with your code, never your name. The box below says where they are "
+        "kept: in this browser when you read the book, or in a small file next to the notebook "
+        "in Jupyter. Results are only shown for groups of five or more people."
     ),
 }
 
@@ -67,8 +69,11 @@ def _read(path: Path):  # type: ignore[no-untyped-def]
 
     import nbformat
 
+    from ..safejson import refuse_hostile
+
     try:
         text = path.read_bytes().decode("utf-8")
+        refuse_hostile(text, source=str(path))
         json.loads(text)
     except UnicodeDecodeError:
         raise ImatterError(f"{path}: not UTF-8 text, so not a notebook") from None
@@ -94,8 +99,9 @@ def _read(path: Path):  # type: ignore[no-untyped-def]
 def add_questionnaire_cells(notebook_path: str | Path, course: str, stage: str) -> bool:
     """Insert the questionnaire's markdown+code cell pair; False if it is already there.
 
-    An existing pair for the same stage is replaced in place when its course differs, so
-    the function can be run again safely.
+    An existing pair for the same stage is replaced in place when its course or its text
+    differs (so running it again brings older notebooks' wording up to date), and the
+    function can be run again safely.
     """
     import nbformat
 
@@ -116,7 +122,8 @@ def add_questionnaire_cells(notebook_path: str | Path, course: str, stage: str) 
     new = questionnaire_cells(course, stage)
     if existing:
         current = cells[existing[0]]["metadata"]["imatter"]["questionnaire"]
-        if current.get("course") == course and len(existing) == 2:
+        same = [cells[i].source for i in existing] == [c.source for c in new]
+        if current.get("course") == course and len(existing) == 2 and same:
             return False
         at = existing[0]
         nb.cells = [c for i, c in enumerate(cells) if i not in existing]

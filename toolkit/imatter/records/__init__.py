@@ -7,7 +7,6 @@ from .awards import (
     add_action_plan,
     add_case,
     apply_for_role,
-    award_role,
     decide_application,
     list_awards,
 )
@@ -24,6 +23,7 @@ from .settings import (
     list_clusters,
     list_settings,
 )
+from .staff_changes import leave_setting, merge_people, update_person
 
 __all__ = [
     "PersonRecords",
@@ -36,20 +36,31 @@ __all__ = [
     "add_person",
     "add_setting",
     "apply_for_role",
-    "award_role",
     "completion_history",
     "correct_completion",
     "decide_application",
     "grant_setting_licence",
     "import_completions",
     "import_people",
+    "leave_setting",
     "list_awards",
     "list_clusters",
     "list_people",
     "list_settings",
+    "merge_people",
     "people_records",
     "person_records",
     "record_completion",
     "resolve_person",
     "setting_records",
+    "update_person",
 ]
+
+
+def __getattr__(name: str):  # type: ignore[no-untyped-def]
+    """`records.award_role` moved to `imatter.services.awards` (0.3.0); the old name works."""
+    if name == "award_role":
+        from ..services.awards import award_role
+
+        return award_role
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -3,104 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
-import uuid
 
 import sqlalchemy as sa
 
-from ..access import require, require_self_or, visible_people
-from ..errors import Conflict, Duplicate, InvalidValue, NotEligible, NotFound
-from ..programme import Programme, courses_required
+from ..errors import Conflict, Duplicate, InvalidValue, NotFound
+from ..programme import Programme
 from ..store import Store
 from ..store import schema as t
+from ..trust.access import require, require_self_or, visible_people
 from .clock import utcnow
 from .people import resolve_person
 
 APPLICATION_STATES = ("submitted", "approved", "refused")
 _CASE_REF = re.compile(r"^(?=.*\d)[A-Za-z0-9][A-Za-z0-9-]{2,39}$")
-
-
-def award_role(
-    ws,  # type: ignore[no-untyped-def]
-    person: str | int,
-    role_id: str,
-    on: dt.date,
-    *,
-    granted_by: str,
-    setting: str | None = None,
-) -> dict:
-    """Grant a role when the engine says it is met on that date; NotEligible says why not.
-
-    The award, and its credential when the issuer has a key, are written in one transaction.
-    """
-    from ..eligibility import evaluate_role
-    from ..eligibility.dates import add_years
-    from .load import current_completions, person_records
-
-    programme: Programme = ws.programme
-    role = programme.role(role_id)
-    with ws.store.write() as conn:
-        person_id = resolve_person(conn, person)
-        require(conn, "awards.grant", person=person_id)
-        facts = person_records(conn, person_id)
-        result = evaluate_role(programme, facts, role_id, on)
-        if result.held:
-            raise Duplicate(f"{facts.name} already holds {role.title}")
-        if not result.met:
-            raise NotEligible(f"{facts.name} does not yet meet {role.title}: {result.summary}")
-        wanted = courses_required(role.requires)
-        evidence = [
-            row.id for row in current_completions(conn, [person_id]) if row.course_id in wanted
-        ]
-        valid_until = add_years(on, role.valid_years) if role.valid_years else None
-        award_id = str(uuid.uuid4())
-        conn.execute(
-            t.awards.insert().values(
-                id=award_id,
-                person_id=person_id,
-                role_id=role_id,
-                kind=role.kind,
-                setting_id=setting or _main_setting(facts),
-                valid_from=on,
-                valid_until=valid_until,
-                granted_by=granted_by,
-                granted_at=utcnow(),
-                evidence=json.dumps(evidence),
-            )
-        )
-        credential = _issue_credential(ws, conn, award_id)
-    return {
-        "award": award_id,
-        "person": facts.name,
-        "role": role.title,
-        "valid_from": on,
-        "valid_until": valid_until,
-        "credential": credential,
-    }
-
-
-def _main_setting(facts) -> str | None:  # type: ignore[no-untyped-def]
-    return facts.settings[0].id if facts.settings else None
-
-
-def _issue_credential(ws, conn: sa.Connection, award_id: str):  # type: ignore[no-untyped-def]
-    """Issue the award's credential when the credentials feature and an issuer key exist."""
-    try:
-        from ..credentials import issue_award_credential, issuer_ready
-    except ImportError:
-        return None
-    if not issuer_ready(ws):
-        return None
-    email = conn.execute(
-        sa.select(t.people.c.email)
-        .select_from(t.awards.join(t.people, t.people.c.id == t.awards.c.person_id))
-        .where(t.awards.c.id == award_id)
-    ).scalar()
-    if not email:
-        # The credential identifies its holder by a hashed email; the award still stands.
-        return None
-    return issue_award_credential(ws, conn, award_id)
 
 
 def list_awards(store: Store, *, person: str | int | None = None) -> list[dict]:
@@ -132,6 +48,7 @@ def apply_for_role(
 ) -> int:
     """Record an application for a role (e.g. the trainee licence); returns its id."""
     programme.role(role_id)
+    programme.check_date(submitted_on, what="application date")
     ap = t.applications
     with store.write() as conn:
         person_id = resolve_person(conn, person)

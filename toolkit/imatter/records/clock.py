@@ -1,10 +1,7 @@
-"""The record-keeping timestamp (when a row was written). Rules never use it."""
+"""The record-keeping timestamp (when a row was written): see `imatter.clock`."""
 
 from __future__ import annotations
 
-import datetime as dt
+from ..clock import utcnow
 
-
-def utcnow() -> dt.datetime:
-    """Now, in UTC, to the second, without tzinfo (stored as-is in every database)."""
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+__all__ = ["utcnow"]

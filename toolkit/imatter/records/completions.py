@@ -6,11 +6,11 @@ import datetime as dt
 
 import sqlalchemy as sa
 
-from ..access import allowed, require
 from ..errors import Conflict, Duplicate, InvalidValue, NotFound
 from ..programme import Programme
 from ..store import Store
 from ..store import schema as t
+from ..trust.access import allowed, require
 from .clock import utcnow
 from .people import resolve_person
 
@@ -48,6 +48,7 @@ def insert_completion(
     require(conn, "completions.record", person=person_id)
     programme.course(course_id)
     check_completion_date(on, today)
+    programme.check_date(on, course_id=course_id, what="completion date")
     existing = _current(conn, person_id, course_id)
     if existing is not None:
         raise Duplicate(
@@ -105,46 +106,80 @@ def correct_completion(
     course_id: str | None = None,
     on: dt.date | None = None,
     withdraw: bool = False,
+    evidence: str | None = None,
 ) -> int:
-    """Supersede a completion with a corrected (or withdrawn) one; both stay in history."""
+    """Supersede a completion with a corrected (or withdrawn) one; both stay in history.
+
+    `evidence` replaces the old record's evidence (what shows the course was completed)."""
+    with store.write() as conn:
+        return supersede_completion(
+            conn,
+            programme,
+            completion_id,
+            reason=reason,
+            recorded_by=recorded_by,
+            today=today,
+            course_id=course_id,
+            on=on,
+            withdraw=withdraw,
+            evidence=evidence,
+        )
+
+
+def supersede_completion(
+    conn: sa.Connection,
+    programme: Programme,
+    completion_id: int,
+    *,
+    reason: str,
+    recorded_by: str,
+    today: dt.date,
+    course_id: str | None = None,
+    on: dt.date | None = None,
+    withdraw: bool = False,
+    evidence: str | None = None,
+) -> int:
+    """correct_completion inside an open write transaction."""
     if not reason.strip():
         raise InvalidValue("a correction needs a --reason")
+    if evidence is not None and not evidence.strip():
+        raise InvalidValue("--evidence needs the evidence that the course was completed")
     c = t.completions
-    with store.write() as conn:
-        old = conn.execute(sa.select(c).where(c.c.id == completion_id)).first()
-        if old is None or not allowed(conn, "people.read", person=old.person_id):
-            raise NotFound(f"no completion record {completion_id}")
-        require(conn, "completions.record", person=old.person_id)
-        later = conn.execute(sa.select(c.c.id).where(c.c.supersedes_id == completion_id)).scalar()
-        if later is not None:
-            raise Duplicate(
-                f"completion {completion_id} was already superseded by {later}; correct that one"
-            )
-        if old.withdrawn:
-            raise Conflict(f"completion {completion_id} is a withdrawal; record a new completion")
-        new_course = course_id or old.course_id
-        programme.course(new_course)
-        new_on = on or old.completed_on
-        check_completion_date(new_on, today)
-        if new_course != old.course_id and not withdraw:
-            clash = _current(conn, old.person_id, new_course)
-            if clash is not None:
-                raise Duplicate(f"person {old.person_id} already completed {new_course}")
-        return int(
-            conn.execute(
-                c.insert().values(
-                    person_id=old.person_id,
-                    course_id=new_course,
-                    completed_on=new_on,
-                    evidence=old.evidence,
-                    recorded_by=recorded_by,
-                    recorded_at=utcnow(),
-                    supersedes_id=completion_id,
-                    withdrawn=withdraw,
-                    reason=reason.strip(),
-                )
-            ).inserted_primary_key[0]
+    old = conn.execute(sa.select(c).where(c.c.id == completion_id)).first()
+    if old is None or not allowed(conn, "people.read", person=old.person_id):
+        raise NotFound(f"no completion record {completion_id}")
+    require(conn, "completions.record", person=old.person_id)
+    later = conn.execute(sa.select(c.c.id).where(c.c.supersedes_id == completion_id)).scalar()
+    if later is not None:
+        raise Duplicate(
+            f"completion {completion_id} was already superseded by {later}; correct that one"
         )
+    if old.withdrawn:
+        raise Conflict(f"completion {completion_id} is a withdrawal; record a new completion")
+    new_course = course_id or old.course_id
+    programme.course(new_course)
+    new_on = on or old.completed_on
+    check_completion_date(new_on, today)
+    programme.check_date(new_on, course_id=new_course, what="completion date")
+    if new_course != old.course_id and not withdraw:
+        clash = _current(conn, old.person_id, new_course)
+        if clash is not None:
+            raise Duplicate(f"person {old.person_id} already completed {new_course}")
+    return int(
+        conn.execute(
+            c.insert().values(
+                person_id=old.person_id,
+                course_id=new_course,
+                completed_on=new_on,
+                evidence=old.evidence if evidence is None else evidence.strip(),
+                recorded_by=recorded_by,
+                recorded_at=utcnow(),
+                supersedes_id=completion_id,
+                withdrawn=withdraw,
+                reason=reason.strip(),
+            )
+        ).inserted_primary_key[0]
+    )
 
 
 def completion_history(store: Store, person: str | int) -> list[dict]:

@@ -1,128 +1,60 @@
 """All-or-nothing CSV imports of people and completions.
 
-Every row is checked first; one bad row means nothing is imported, and every bad row is listed
-with its line number and the fix.
+Every row is checked first, with set-based lookups (one query for all the people named, one for
+their current completions); one bad row means nothing is imported, and every bad row is listed
+with its line number and the fix. Good files are written with one `executemany` per table and
+audited in batch (see `imatter.store.bulk`).
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
-import re
-from collections.abc import Callable, Iterator
+from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 
 import sqlalchemy as sa
 
 from ..errors import ImatterError, ImportRowError, NotFound
 from ..programme import Programme
-from ..store import Store
-from .completions import insert_completion
-from .people import insert_person, normalise_email, resolve_person
+from ..store import Store, bulk
+from ..store import schema as t
+from ..trust.access import allowed, not_found_person, visible_person_ids
+from .clock import utcnow
+from .completions import check_completion_date
+from .csvfile import EXTRA, one_line, parse_date, read_csv, read_table, shown
+from .people import normalise_email, resolve_person
+from .staff_import import PeopleImport, import_people
 
+__all__ = [
+    "COMPLETION_COLUMNS",
+    "COMPLETION_OPTIONAL",
+    "PEOPLE_COLUMNS",
+    "PEOPLE_OPTIONAL",
+    "PeopleImport",
+    "import_completions",
+    "import_people",
+    "one_line",
+    "read_csv",
+    "row_person",
+    "run_import",
+]
+
+# The columns of the toolkit's own people file (an MIS export may use its own headers).
 PEOPLE_COLUMNS = ("name", "email", "setting", "position")
 PEOPLE_OPTIONAL = ("since", "area")
 COMPLETION_COLUMNS = ("person", "course", "date")
 COMPLETION_OPTIONAL = ("evidence",)
-
-
-def read_csv(
-    path: Path, required: tuple[str, ...], optional: tuple[str, ...]
-) -> list[tuple[int, dict]]:
-    """Rows as (line number, {column: value}); ImportRowError for unreadable or empty files."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise ImatterError(f"{path}: file not found") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        line = raw[: err.start].count(b"\n") + 1
-        raise ImportRowError(
-            f"{path}:{line}: not UTF-8 text; save the file as 'CSV UTF-8' and import again; "
-            "nothing was imported"
-        ) from None
-    if not text.strip():
-        raise ImportRowError(f"{path}: the file is empty; add a header row ({', '.join(required)})")
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    headers = [_column(h) for h in (reader.fieldnames or [])]
-    missing = [c for c in required if c not in headers]
-    if missing:
-        raise ImportRowError(
-            f"{path}:1: missing column(s) {', '.join(missing)}; the header must include "
-            f"{', '.join(required)} (optional: {', '.join(optional)}); nothing was imported"
-        )
-    unknown = [h for h in headers if h and h not in required + optional]
-    if unknown:
-        raise ImportRowError(
-            f"{path}:1: unknown column(s) {', '.join(_shown(h) for h in unknown)}; "
-            f"expected {', '.join(required + optional)}"
-        )
-    rows = []
-    for record in _records(reader, path):
-        line = reader.line_num - _breaks(record)  # the row's first line
-        values = {
-            _column(k or ""): (v or "").strip() if isinstance(v, str) else ""
-            for k, v in record.items()
-            if k is not None
-        }
-        if None in record:
-            rows.append((line, {"__extra__": "yes", **values}))
-            continue
-        if not any(values.values()):
-            continue  # a blank line
-        rows.append((line, values))
-    if not rows:
-        raise ImportRowError(f"{path}: no rows under the header; nothing to import")
-    return rows
-
-
-def _column(header: str) -> str:
-    return header.strip(" \t\ufeff").lower()  # a second BOM, from a file saved twice
-
-
-def _breaks(record: dict) -> int:
-    """How many line breaks the row's quoted values hold (a row may span several lines)."""
-    values = [v for v in record.values() if isinstance(v, str)]
-    values += [x for v in record.values() if isinstance(v, list) for x in v]
-    return sum(len(_BREAK.findall(v)) for v in values)
-
-
-_BREAK = re.compile(r"\r\n|\r|\n")
-
-
-def _records(reader: csv.DictReader, path: Path) -> Iterator[dict]:
-    """The reader's rows; ImportRowError naming the row's first line if one cannot be read."""
-    while True:
-        start = reader.line_num + 1
-        try:
-            record = next(reader)
-        except StopIteration:
-            return
-        except csv.Error:
-            raise ImportRowError(
-                f"{path}:{start}: a value longer than {csv.field_size_limit()} characters "
-                "(is a quote left open?); fix it and import again; nothing was imported"
-            ) from None
-        yield record
-
-
-def _date(value: str) -> dt.date:
-    return dt.date.fromisoformat(value)
-
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
-
-
-def one_line(text: str) -> str:
-    """A problem as one line: line breaks and control characters from a cell shown escaped."""
-    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
-
-
-def _shown(value: str, limit: int = 60) -> str:
-    value = one_line(value)
-    return value if len(value) <= limit else value[: limit - 3] + "..."
+COMPLETION_HEADERS = {
+    "email": "person",
+    "email address": "person",
+    "person id": "person",
+    "learner": "person",
+    "course id": "course",
+    "completed on": "date",
+    "completion date": "date",
+    "date completed": "date",
+}
 
 
 def row_person(conn: sa.Connection, ref: str) -> int:
@@ -141,8 +73,8 @@ def run_import(
 ) -> int:
     """Apply every row in one transaction; collect every row's error; roll back if any.
 
-    `apply_row` raises ImatterError or ValueError for a bad row; other features (attendance
-    imports) reuse this so that every CSV import behaves the same way.
+    `apply_row` raises ImatterError or ValueError for a bad row. Row at a time (with a
+    savepoint each): for small files whose rows depend on each other, like registers.
     """
     problems: list[str] = []
 
@@ -152,7 +84,7 @@ def run_import(
     try:
         with store.write() as conn:
             for line, row in rows:
-                if "__extra__" in row:
+                if EXTRA in row:
                     problems.append(
                         f"line {line}: more values than columns; check for stray commas"
                     )
@@ -174,44 +106,60 @@ def run_import(
     return len(rows)
 
 
-def import_people(store: Store, programme: Programme, path: str | Path) -> int:
-    """Import people (name, email, setting, position[, since, area]); returns how many."""
-    path = Path(path)
-    rows = read_csv(path, PEOPLE_COLUMNS, PEOPLE_OPTIONAL)
-    seen: dict[str, int] = {}
-    for line, row in rows:
-        email = row.get("email", "").lower()
-        if email and email in seen:
-            raise ImportRowError(
-                f"{path}: 1 bad row(s); nothing was imported. Fix them and import again:",
-                details=[
-                    f"line {line}: duplicate of line {seen[email]} (same email {email}); "
-                    "keep one of them"
-                ],
-            )
-        if email:
-            seen[email] = line
+def refuse(path: Path, problems: dict[int, list[str]], hints: list[str] | None = None) -> None:
+    """ImportRowError: one line per bad row holding all its problems."""
+    details = [
+        one_line(f"line {line}: {'; '.join(found)}") for line, found in sorted(problems.items())
+    ]
+    raise ImportRowError(
+        f"{path}: {len(problems)} bad row(s); nothing was imported. Fix them and import again:",
+        details=details,
+        hints=hints,
+    )
 
-    def apply_row(conn: sa.Connection, row: dict) -> None:
-        if not row.get("name"):
-            raise ValueError("name is empty; every person needs a name")
-        since = row.get("since")
+
+def people_by_ref(conn: sa.Connection, refs: set[str]) -> dict[str, int]:
+    """{cell as given: person id} for the ids and emails that name a person the actor may see
+    (two queries whatever the number of people)."""
+    ids = {r for r in refs if r.isdigit() and r.isascii() and len(r) <= 18}
+    emails: dict[str, str] = {}
+    for ref in refs - ids:
         try:
-            since_date = _date(since) if since else None
-        except ValueError:
-            raise ValueError(f"since '{since}' is not a date; write YYYY-MM-DD") from None
-        insert_person(
-            conn,
-            programme,
-            row["name"],
-            email=normalise_email(row.get("email")),
-            setting=row.get("setting") or None,
-            position=row.get("position") or None,
-            since=since_date,
-            area=row.get("area") or None,
-        )
+            email = normalise_email(ref)
+        except ImatterError:
+            continue
+        if email:
+            emails[ref] = email
+    found: dict[str, int] = {}
+    if ids:
+        where, params = bulk.any_of(conn, "id", sorted(int(i) for i in ids))
+        known = set(conn.execute(sa.text(f"SELECT id FROM people WHERE {where}"), params).scalars())
+        found.update({r: int(r) for r in ids if int(r) in known})
+    if emails:
+        where, params = bulk.any_of(conn, "email", sorted(set(emails.values())))
+        query = sa.text(f"SELECT email, id FROM people WHERE {where}")
+        by_email = {email: pid for email, pid in conn.execute(query, params)}
+        found.update({r: by_email[e] for r, e in emails.items() if e in by_email})
+    visible = visible_person_ids(conn)
+    if visible is not None:
+        found = {r: pid for r, pid in found.items() if pid in visible}
+    return found
 
-    return run_import(store, path, rows, apply_row)
+
+def current_courses(conn: sa.Connection, person_ids: list[int]) -> dict[tuple[int, str], tuple]:
+    """{(person, course): (record id, date)} of current completions, in one query."""
+    if not person_ids:
+        return {}
+    where, params = bulk.any_of(conn, "c.person_id", person_ids)
+    rows = conn.execute(
+        sa.text(
+            "SELECT c.person_id, c.course_id, c.id, c.completed_on FROM completions c "
+            f"WHERE {where} AND NOT c.withdrawn AND NOT EXISTS "
+            "(SELECT 1 FROM completions n WHERE n.supersedes_id = c.id)"
+        ),
+        params,
+    )
+    return {(r[0], r[1]): (r[2], r[3]) for r in rows}
 
 
 def import_completions(
@@ -223,37 +171,108 @@ def import_completions(
     today: dt.date,
 ) -> int:
     """Import completions (person, course, date[, evidence]); returns how many."""
-    path = Path(path)
-    rows = read_csv(path, COMPLETION_COLUMNS, COMPLETION_OPTIONAL)
-    first_seen: dict[tuple[str, str], int] = {}
+    with bulk.no_gc():
+        return _import_completions(store, programme, Path(path), recorded_by, today)
 
-    def apply_row(conn: sa.Connection, row: dict) -> None:
+
+def _import_completions(
+    store: Store, programme: Programme, path: Path, recorded_by: str, today: dt.date
+) -> int:
+    table = read_table(path, COMPLETION_COLUMNS, COMPLETION_OPTIONAL, aliases=COMPLETION_HEADERS)
+    problems: dict[int, list[str]] = defaultdict(list)
+    checked: list[tuple[int, str, str, dt.date, str]] = []
+    for line, row in table.rows:
+        if EXTRA in row:
+            problems[line].append("more values than columns; check for stray commas")
+            continue
         ref, course, when = row.get("person", ""), row.get("course", ""), row.get("date", "")
         if not ref:
-            raise ValueError("person is empty; give the person's id or email")
+            problems[line].append("person is empty; give the person's id or email")
         if course not in programme.courses:
-            raise ValueError(
-                f"unknown course '{course}'; use one of: {', '.join(programme.courses)}"
+            problems[line].append(
+                f"unknown course '{shown(course)}'; see `imatter courses` for the course ids"
             )
+        on = None
         try:
-            on = _date(when)
-        except ValueError:
-            raise ValueError(f"date '{when}' is not a date; write YYYY-MM-DD") from None
-        person_id = row_person(conn, ref)
-        key = (str(person_id), course)
-        if key in first_seen:
-            raise ValueError(f"duplicate of line {first_seen[key]} (same person and course)")
-        first_seen[key] = int(row.get("__line__", 0))
-        insert_completion(
-            conn,
-            programme,
-            person_id,
-            course,
-            on,
-            evidence=row.get("evidence") or f"imported from {path.name}",
-            recorded_by=recorded_by,
-            today=today,
-        )
+            on = parse_date(when)
+            check_completion_date(on, today)
+        except ValueError as err:
+            problems[line].append(str(err))
+        except ImatterError as err:
+            problems[line].append(err.message)
+        if line not in problems and on is not None:
+            checked.append((line, ref, course, on, row.get("evidence", "")))
+    evidence_default = f"imported from {path.name}"
+    with store.write() as conn:
+        people = people_by_ref(conn, {ref for _, ref, *_ in checked})
+        held = current_courses(conn, sorted(set(people.values())))
+        may = _may_record(conn, set(people.values()))
+        first: dict[tuple[int, str], int] = {}
+        good: list[tuple[int, str, dt.date, str]] = []
+        for line, ref, course, on, evidence in checked:
+            person_id = people.get(ref)
+            if person_id is None:
+                problems[line].append(not_found_person(shown(ref)).message)
+                continue
+            if person_id not in may:
+                problems[line].append(
+                    f"you may not record completions for person {person_id}; ask an "
+                    "organisation admin"
+                )
+                continue
+            key = (person_id, course)
+            if key in first:
+                problems[line].append(f"duplicate of line {first[key]} (same person and course)")
+                continue
+            first[key] = line
+            if key in held:
+                record, done_on = held[key]
+                problems[line].append(
+                    f"person {person_id} already completed {course} on {done_on} (record "
+                    f"{record}); to change it use `imatter complete correct {record}`"
+                )
+                continue
+            good.append((person_id, course, on, evidence or evidence_default))
+        if problems:
+            refuse(path, problems)
+        insert_completions(conn, good, recorded_by=recorded_by)
+    return len(good)
 
-    numbered = [(line, {**row, "__line__": str(line)}) for line, row in rows]
-    return run_import(store, path, numbered, apply_row)
+
+def _may_record(conn: sa.Connection, person_ids: set[int]) -> set[int]:
+    from .staff_import import _full_access
+
+    if _full_access(conn, "completions.record"):
+        return person_ids
+    return {pid for pid in person_ids if allowed(conn, "completions.record", person=pid)}
+
+
+def insert_completions(
+    conn: sa.Connection, rows: list[tuple[int, str, dt.date, str]], *, recorded_by: str
+) -> list[int]:
+    """Insert checked completions (person, course, date, evidence) with one executemany,
+    audited in batch; returns their ids."""
+    c = t.completions
+    ids = bulk.reserve_ids(conn, c, len(rows))
+    now = utcnow()
+    with bulk.insert_triggers_off(conn, [c]):
+        known = bulk.insert_many(
+            conn,
+            c,
+            (
+                "id",
+                "person_id",
+                "course_id",
+                "completed_on",
+                "evidence",
+                "recorded_by",
+                "recorded_at",
+                "withdrawn",
+            ),
+            [
+                (i, pid, course, on, evidence, recorded_by, now, False)
+                for i, (pid, course, on, evidence) in zip(ids, rows, strict=True)
+            ],
+        )
+        bulk.audit_inserts(conn, [c], [ids], {"completions": known})
+    return ids

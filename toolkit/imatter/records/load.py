@@ -7,8 +7,7 @@ from collections import defaultdict
 
 import sqlalchemy as sa
 
-from ..store import schema as t
-from .facts import (
+from ..eligibility.facts import (
     ApplicationFact,
     AwardFact,
     CaseFact,
@@ -19,6 +18,7 @@ from .facts import (
     SettingFact,
     SettingRecords,
 )
+from ..store import schema as t
 
 
 def current_completions(conn: sa.Connection, person_ids: list[int] | None = None) -> list[sa.Row]:
@@ -43,6 +43,27 @@ def current_awards(conn: sa.Connection, person_ids: list[int] | None = None) -> 
     if person_ids is not None:
         query = query.where(a.c.person_id.in_(person_ids))
     return list(conn.execute(query.order_by(a.c.valid_from)))
+
+
+def licence_setting_facts(conn: sa.Connection, award_rows: list[sa.Row]) -> dict[str, SettingFact]:
+    """The settings that licence awards (kind `licence`) run in, with their periods."""
+    ids = sorted({r.setting_id for r in award_rows if r.kind == "licence" and r.setting_id})
+    if not ids:
+        return {}
+    licences, memberships = setting_periods(conn, ids)
+    st = t.settings
+    return {
+        row.id: SettingFact(
+            row.id, row.name, "", None, None, tuple(licences[row.id]), tuple(memberships[row.id])
+        )
+        for row in conn.execute(sa.select(st.c.id, st.c.name).where(st.c.id.in_(ids)))
+    }
+
+
+def award_fact(row: sa.Row, licence_settings: dict[str, SettingFact]) -> AwardFact:
+    """An award row (from current_awards) as the engine's fact; a licence carries its setting."""
+    setting = licence_settings.get(row.setting_id) if row.kind == "licence" else None
+    return AwardFact(row.role_id, row.valid_from, row.valid_until, row.revoked_on, setting)
 
 
 def setting_periods(
@@ -75,10 +96,10 @@ def people_records(conn: sa.Connection, person_ids: list[int]) -> dict[int, Pers
     for row in current_completions(conn, person_ids):
         completions[row.person_id].append(CompletionFact(row.course_id, row.completed_on))
     awards: dict[int, list[AwardFact]] = defaultdict(list)
-    for row in current_awards(conn, person_ids):
-        awards[row.person_id].append(
-            AwardFact(row.role_id, row.valid_from, row.valid_until, row.revoked_on)
-        )
+    award_rows = current_awards(conn, person_ids)
+    licence_settings = licence_setting_facts(conn, award_rows)
+    for row in award_rows:
+        awards[row.person_id].append(award_fact(row, licence_settings))
     aff, st = t.affiliations, t.settings
     rows = list(
         conn.execute(
@@ -143,12 +164,14 @@ def setting_records(conn: sa.Connection, setting_id: str, on: dt.date) -> Settin
     row = conn.execute(sa.select(t.settings).where(t.settings.c.id == setting_id)).first()
     if row is None:
         raise NotFound(f"no setting '{setting_id}'; see `imatter setting list`")
+    from .people import not_erased
+
     aff = t.affiliations
     members = list(
         conn.execute(
-            sa.select(aff.c.person_id, aff.c.position, aff.c.since, aff.c.until).where(
-                aff.c.setting_id == setting_id
-            )
+            sa.select(aff.c.person_id, aff.c.position, aff.c.since, aff.c.until)
+            .select_from(aff.join(t.people, t.people.c.id == aff.c.person_id))
+            .where(aff.c.setting_id == setting_id, not_erased())
         )
     )
     members = [

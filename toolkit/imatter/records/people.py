@@ -4,28 +4,43 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 
 import sqlalchemy as sa
 
-from ..access import allowed, not_found_person, require, require_visible, visible_people
 from ..errors import Duplicate, InvalidValue, NotFound
 from ..programme import Programme
 from ..store import Store
 from ..store import schema as t
+from ..trust.access import not_found_person, require, require_visible, visible_people
 from .clock import utcnow
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def normalise_email(email: str | None) -> str | None:
-    """Lower-cased and trimmed; None stays None. InvalidValue if it is not an address."""
+    """Trimmed, in Unicode NFC and case-folded (so `zoë@` typed either way is one address);
+    None stays None. InvalidValue if it is not an address."""
     if email is None or not email.strip():
         return None
-    email = email.strip().lower()
+    email = email.strip()
+    if not email.isascii():
+        email = unicodedata.normalize("NFC", email)
+    email = email.casefold()
     if not _EMAIL.match(email) or not email.isprintable():
         shown = email.encode("unicode_escape").decode("ascii")
         raise InvalidValue(f"'{shown}' is not an email address")
     return email
+
+
+def not_erased() -> sa.ColumnElement[bool]:
+    """A condition on `people` leaving out erased people (they no longer count anywhere)."""
+    p = t.people
+    erased = sa.and_(
+        p.c.email.is_(None),
+        p.c.name == sa.literal("Erased person ").concat(sa.cast(p.c.id, sa.String)),
+    )
+    return sa.not_(erased)
 
 
 def insert_person(
@@ -64,15 +79,17 @@ def insert_affiliation(
     since: dt.date | None = None,
 ) -> None:
     """Link a person to a setting in a position (known to the programme)."""
-    # A Lead may bring someone into their own setting; changing anyone else needs more.
-    if not allowed(conn, "people.write", setting=setting_id):
-        require(conn, "people.write", person=person_id)
+    if since is not None:
+        programme.check_date(since, what="start date ('since')")
     if position not in programme.positions:
         raise InvalidValue(
             f"unknown position '{position}'; use one of: {', '.join(programme.positions)}"
         )
     if not conn.execute(sa.select(t.settings.c.id).where(t.settings.c.id == setting_id)).first():
         raise NotFound(f"no setting '{setting_id}'; see `imatter setting list`")
+    # A Lead may bring someone into their own setting only: never attach anyone (their own
+    # staff included) to another setting, which looks exactly like a missing one.
+    require(conn, "people.write", setting=setting_id)
     a = t.affiliations
     exists = conn.execute(
         sa.select(a.c.id).where(
@@ -114,9 +131,11 @@ def resolve_person(conn: sa.Connection, ref: str | int) -> int:
     if text.isdigit():
         found = conn.execute(sa.select(t.people.c.id).where(t.people.c.id == int(text))).scalar()
     else:
-        found = conn.execute(
-            sa.select(t.people.c.id).where(t.people.c.email == text.lower())
-        ).scalar()
+        try:
+            email = normalise_email(text) or text
+        except InvalidValue:
+            email = text
+        found = conn.execute(sa.select(t.people.c.id).where(t.people.c.email == email)).scalar()
     if found is None:
         raise not_found_person(text)
     # Someone the actor may not see is reported exactly like someone who does not exist.
@@ -138,8 +157,9 @@ def list_people(store: Store, *, setting: str | None = None) -> list[dict]:
             )
         people = [dict(row._mapping) for row in conn.execute(query)]
         links: dict[int, list[str]] = {}
-        for row in conn.execute(sa.select(a.c.person_id, a.c.setting_id, a.c.position)):
-            links.setdefault(row.person_id, []).append(f"{row.setting_id} ({row.position})")
+        for row in conn.execute(sa.select(a.c.person_id, a.c.setting_id, a.c.position, a.c.until)):
+            left = f", left {row.until}" if row.until else ""
+            links.setdefault(row.person_id, []).append(f"{row.setting_id} ({row.position}{left})")
     for person in people:
         person["settings"] = links.get(person["id"], [])
     return people

@@ -7,11 +7,11 @@ import re
 
 import sqlalchemy as sa
 
-from ..access import require
 from ..errors import Duplicate, ImatterError, InvalidValue, NotFound
 from ..programme import Programme
 from ..store import Store
 from ..store import schema as t
+from ..trust.access import require
 from .clock import utcnow
 
 SETTING_KINDS = ("school", "service")
@@ -90,11 +90,21 @@ def add_setting(
 
 
 def list_settings(store: Store) -> list[dict]:
-    """Every setting with its cluster and number of members."""
-    s, a = t.settings, t.affiliations
+    """Every setting with its cluster and number of current members."""
+    from .clock import utcnow
+    from .people import not_erased
+
+    s, a, p = t.settings, t.affiliations, t.people
+    today = utcnow().date()
+    # Current members only: leavers (an end date passed) and erased people do not count.
     members = (
         sa.select(sa.func.count(sa.distinct(a.c.person_id)))
-        .where(a.c.setting_id == s.c.id)
+        .select_from(a.join(p, p.c.id == a.c.person_id))
+        .where(
+            a.c.setting_id == s.c.id,
+            sa.or_(a.c.until.is_(None), a.c.until >= today),
+            not_erased(),
+        )
         .scalar_subquery()
     )
     with store.read() as conn:
@@ -147,6 +157,7 @@ def add_membership(
                 f"{setting.name} already has a membership from {overlap.starts_on} to "
                 f"{overlap.ends_on}; start the renewal on {overlap.ends_on + dt.timedelta(days=1)}"
             )
+        programme.check_date(starts_on, what="membership start date")
         ends_on = add_months(starts_on, programme.membership.period_months) - dt.timedelta(days=1)
         fee = programme.membership.fee_for(
             setting.pupils_on_roll if setting.kind == "school" else None
@@ -181,6 +192,7 @@ def grant_setting_licence(
     with store.write() as conn:
         require_setting(conn, setting_id)
         require(conn, "settings.manage", setting=setting_id)
+        programme.check_date(on, what="licence date")
         result = evaluate_setting_licence(programme, setting_records(conn, setting_id, on), on)
         if not result.met:
             raise ImatterError(

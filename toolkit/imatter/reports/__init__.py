@@ -54,6 +54,14 @@ class Report:
     generated_for: dt.date
     sections: tuple[Section, ...] = field(default=())
 
+    @property
+    def headline(self) -> str | None:
+        """ "N of M staff trained", when the report has its staff section."""
+        for section in self.sections:
+            if section.name == "staff" and not section.frame.empty:
+                return section.frame.attrs.get("headline")
+        return None
+
     def section(self, name: str) -> Section:
         for section in self.sections:
             if section.name == name:
@@ -72,6 +80,12 @@ def _specs() -> dict[str, ReportSpec]:
     from . import queries as q
 
     return {
+        "staff": ReportSpec(
+            "Staff trained",
+            "Staff in post on the report date, by staff group, and how many have completed "
+            "Foundation A (and Foundation B).",
+            lambda store, prog, info, p: q.staff_trained(store, prog, info, on=p["on"]),
+        ),
         "completions": ReportSpec(
             "Completions by course and term",
             "Course completions recorded in the period, by school term.",
@@ -119,6 +133,7 @@ def _specs() -> dict[str, ReportSpec]:
 
 
 REPORTS: tuple[str, ...] = (
+    "staff",
     "completions",
     "attendance",
     "assessments",
@@ -167,6 +182,8 @@ def build_report(
         spec = specs[name]
         frame = spec.run(store, programme, info, params)
         notes: tuple[str, ...] = ()
+        if frame.attrs.get("headline"):
+            notes = (frame.attrs["headline"],)
         if frame.empty:
             notes = ("Nothing to report for this scope and period.",)
         sections.append(Section(name, spec.title, spec.description, frame, notes))

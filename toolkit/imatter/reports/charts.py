@@ -15,7 +15,33 @@ if TYPE_CHECKING:
 
     from . import Section
 
-PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442")
+# Okabe-Ito first, then the darker colours of Paul Tol's colour-blind-safe "muted" scheme:
+# 13 colours, so every course in the catalogue (11) has its own.
+PALETTE = (
+    "#0072B2",
+    "#E69F00",
+    "#009E73",
+    "#CC79A7",
+    "#56B4E9",
+    "#D55E00",
+    "#F0E442",
+    "#332288",
+    "#117733",
+    "#882255",
+    "#999933",
+    "#AA4499",
+    "#44AA99",
+)
+HATCHES = ("", "//", "..", "xx")
+
+
+def series_styles(count: int) -> list[tuple[str, str]]:
+    """A distinct (colour, hatch) per series: its own colour for the first 13, then the
+    colours again with a hatch pattern, so no two series ever look the same."""
+    return [
+        (PALETTE[i % len(PALETTE)], HATCHES[(i // len(PALETTE)) % len(HATCHES)])
+        for i in range(count)
+    ]
 
 
 def _figure(rows: int, width: float = 7.5):  # type: ignore[no-untyped-def]
@@ -67,9 +93,19 @@ def completions_chart(frame: pd.DataFrame) -> bytes | None:
     fig, ax = _figure(len(terms))
     left = [0.0] * len(terms)
     y = list(range(len(terms)))
+    styles = series_styles(len(frame))
     for i, (_cid, row) in enumerate(frame.iterrows()):
         values = [float(row[t]) for t in terms]
-        ax.barh(y, values, left=left, color=PALETTE[i % len(PALETTE)], label=row["course"])
+        colour, hatch = styles[i]
+        ax.barh(
+            y,
+            values,
+            left=left,
+            color=colour,
+            hatch=hatch or None,
+            edgecolor="white" if hatch else None,
+            label=row["course"],
+        )
         left = [a + b for a, b in zip(left, values, strict=True)]
     ax.set_yticks(y, terms)
     ax.invert_yaxis()

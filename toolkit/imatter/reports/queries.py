@@ -14,7 +14,16 @@ from ..errors import InvalidValue
 from ..programme import Programme
 from ..store import Store
 from ..store import schema as t
-from .scope import DEFAULT_TERMS, Scope, ScopeInfo, in_scope, people_on, resolve_scope, term_key
+from .scope import (
+    DEFAULT_TERMS,
+    Scope,
+    ScopeInfo,
+    as_days,
+    in_scope,
+    people_on,
+    resolve_scope,
+    term_key,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -42,7 +51,7 @@ def within_period(
 ) -> pd.DataFrame:
     import pandas as pd
 
-    day = pd.to_datetime(frame[column])
+    day = as_days(frame[column])
     ok = day <= pd.Timestamp(end)
     if start is not None:
         ok &= day >= pd.Timestamp(start)
@@ -197,6 +206,13 @@ def attendance_rates(
 
 
 # ------------------------------------------------------------------------------ assessments
+def pass_date() -> sa.ColumnElement:
+    """The day of an assessment pass (`assessment_syncs` outer-joined to `completions`): its
+    own date, or for a row made without one, the completion it was recorded as."""
+    sy = t.assessment_syncs
+    return sa.func.coalesce(sy.c.passed_on, t.completions.c.completed_on).label("passed_on")
+
+
 def assessments_passed(
     store: Store,
     programme: Programme,
@@ -205,7 +221,7 @@ def assessments_passed(
     end: dt.date,
     start: dt.date | None = None,
 ) -> pd.DataFrame:
-    """Assessed courses: people marked, passed (a completion resting on an assessment) and
+    """Assessed courses: people marked, passed (an assessment pass on record) and
     completed in the period, and the mean synced score as a percentage.
 
     Index `course_id` (every course with an assessment, programme order).
@@ -229,18 +245,27 @@ def assessments_passed(
         syncs = pd.DataFrame(
             conn.execute(
                 sa.select(
-                    sy.c.course_id, sy.c.person_id, sy.c.score, sy.c.max_score, sy.c.synced_at
-                )
+                    sy.c.course_id,
+                    sy.c.person_id,
+                    sy.c.score,
+                    sy.c.max_score,
+                    sy.c.synced_at,
+                    pass_date(),
+                ).select_from(sy.outerjoin(t.completions, t.completions.c.id == sy.c.completion_id))
             ).all(),
-            columns=["course_id", "person_id", "score", "max_score", "synced_at"],
+            columns=["course_id", "person_id", "score", "max_score", "synced_at", "passed_on"],
         )
+    # a pass is kept apart from the completion (which may wait for the course's rule)
+    passes = syncs.dropna(subset=["passed_on"])
+    passes = in_scope(within_period(passes, "passed_on", start, end), info, "passed_on")
     done = in_scope(within_period(done, "completed_on", start, end), info, "completed_on")
     marks = in_scope(within_period(marks, "marked_at", start, end), info, "marked_at")
     syncs = in_scope(within_period(syncs, "synced_at", start, end), info, "synced_at")
     rows = []
     for cid, course in assessed.items():
         mine = done[done["course_id"] == cid]
-        passed = mine[mine["evidence"].str.startswith(ASSESSMENT_EVIDENCE)]
+        legacy = mine.loc[mine["evidence"].str.startswith(ASSESSMENT_EVIDENCE), "person_id"]
+        passed = set(legacy) | set(passes.loc[passes["course_id"] == cid, "person_id"])
         scored = syncs[(syncs["course_id"] == cid) & (syncs["max_score"] > 0)]
         rows.append(
             {
@@ -250,7 +275,7 @@ def assessments_passed(
                 "marked": int(
                     marks.loc[marks["assessment_id"] == course.assessment, "person_id"].nunique()
                 ),
-                "passed": int(passed["person_id"].nunique()),
+                "passed": len(passed),
                 "completed": int(mine["person_id"].nunique()),
                 "mean_score_pct": float((scored["score"] / scored["max_score"]).mean() * 100)
                 if not scored.empty
@@ -305,16 +330,6 @@ def awards_frame(conn: sa.Connection) -> pd.DataFrame:
     )
 
 
-def _current_on(awards: pd.DataFrame, on: dt.date) -> pd.Series:
-    import pandas as pd
-
-    day = pd.Timestamp(on)
-    start = pd.to_datetime(awards["valid_from"])
-    until = pd.to_datetime(awards["valid_until"])
-    revoked = pd.to_datetime(awards["revoked_on"])
-    return (start <= day) & (until.isna() | (until >= day)) & (revoked.isna() | (revoked > day))
-
-
 def roles_awarded(
     store: Store,
     programme: Programme,
@@ -332,14 +347,19 @@ def roles_awarded(
 
     end = end or on
     _check_period(start, end)
+    from ..delivery.licences import held_roles
+
     with store.read() as conn:
         info = _info(conn, scope)
         awards = awards_frame(conn)
+        # held as the engine sees it (a licence does not count while its setting has lapsed)
+        held = held_roles(conn, programme, sorted(set(awards["person_id"])), on)
     made = in_scope(within_period(awards, "valid_from", start, end), info, "valid_from")
     revoked = awards.dropna(subset=["revoked_on"])
     revoked = in_scope(within_period(revoked, "revoked_on", start, end), info, "revoked_on")
     members = people_on(info, on)
-    holding = awards[_current_on(awards, on)] if not awards.empty else awards
+    held_ids = {row.id for roles in held.values() for row in roles.values()}
+    holding = awards[awards["award_id"].isin(held_ids)] if not awards.empty else awards
     if members is not None:
         holding = holding[holding["person_id"].isin(members)]
     rows = []
@@ -375,7 +395,7 @@ def pipeline(
     import pandas as pd
 
     from ..eligibility import evaluate_role
-    from ..eligibility.bulk import bulk_eligibility
+    from ..records.columns import bulk_eligibility
     from ..records.load import people_records
 
     targets = targets or PIPELINE
@@ -390,7 +410,10 @@ def pipeline(
             table = table[table.index.isin(members)]
         found: list[tuple[int, str, str]] = []
         for target, roles in targets.items():
-            held = table[[f"{rid}_held" for rid in roles]].any(axis=1)
+            from ..programme import roles_beyond
+
+            beyond = sorted({b for rid in roles for b in roles_beyond(programme, rid)} - set(roles))
+            held = table[[f"{rid}_held" for rid in (*roles, *beyond)]].any(axis=1)
             for rid in roles:
                 near = table[~held & ~table[rid] & (table[f"{rid}_steps"] == 1)]
                 found.extend((int(pid), target, rid) for pid in near.index)
@@ -429,6 +452,25 @@ def pipeline(
 
 
 # ------------------------------------------------------------------------------ licences
+def _held_on(awards: pd.DataFrame, on: dt.date) -> dict[int, set[str]]:
+    """The roles each person holds on a date (awarded, started, not ended or revoked)."""
+    import pandas as pd
+
+    held: dict[int, set[str]] = {}
+    if awards.empty:
+        return held
+    day = pd.Timestamp(on)
+    for a in awards.itertuples(index=False):
+        if pd.Timestamp(a.valid_from) > day:
+            continue
+        if pd.notna(a.valid_until) and pd.Timestamp(a.valid_until) < day:
+            continue
+        if pd.notna(a.revoked_on) and pd.Timestamp(a.revoked_on) <= day:
+            continue
+        held.setdefault(int(a.person_id), set()).add(a.role_id)
+    return held
+
+
 def licences_due(
     store: Store,
     programme: Programme,
@@ -439,9 +481,12 @@ def licences_due(
 ) -> pd.DataFrame:
     """School licences, memberships and trainee licences with their end dates and status.
 
-    Status: lapsed (ended before `on`), due (ends within `within_days`), current, revoked, or
-    open-ended. Only the latest of each (per setting, or per person and licence) is listed.
-    Columns: kind, setting, holder, ends_on, days_left, status, renewal_fee.
+    Status: lapsed (ended before `on`), due (ends within `within_days`), current, revoked,
+    open-ended, or completed (a personal licence whose holder has gone on to a role that builds
+    on it: a trainee licence of today's School Lead). Only the latest of each (per setting, or
+    per person and licence) is listed. `days_left` is the days until it ends (due or current
+    only); `lapsed_days` how long ago a lapsed one ended: neither is ever negative.
+    Columns: kind, setting, holder, ends_on, days_left, lapsed_days, status, renewal_fee.
     """
     import pandas as pd
 
@@ -510,11 +555,18 @@ def licences_due(
     members = people_on(info, on)
     if members is not None:
         personal = personal[personal["person_id"].isin(members)]
-    personal = personal[pd.to_datetime(personal["valid_from"]) <= pd.Timestamp(on)]
+    personal = personal[as_days(personal["valid_from"]) <= pd.Timestamp(on)]
     personal = personal.sort_values("valid_from").groupby(["person_id", "role_id"]).tail(1)
+    held_now = _held_on(awards, on)
+    from ..programme import roles_beyond
+
     for award in personal.itertuples(index=False):
         until = award.valid_until if pd.notna(award.valid_until) else None
         revoked = award.revoked_on if pd.notna(award.revoked_on) else None
+        state = status(until, revoked)
+        beyond = roles_beyond(programme, award.role_id) & held_now.get(award.person_id, set())
+        if beyond and state in ("lapsed", "due", "current", "open-ended"):
+            state = "completed"
         rows.append(
             {
                 "kind": programme.roles[award.role_id].title
@@ -524,17 +576,102 @@ def licences_due(
                 "holder": names.get(award.person_id, str(award.person_id)),
                 "ends_on": until,
                 "days_left": (until - on).days if until else None,
-                "status": status(until, revoked),
+                "status": state,
                 "renewal_fee": None,
             }
         )
+    for row in rows:
+        left = row["days_left"]
+        row["lapsed_days"] = -left if row["status"] == "lapsed" and left is not None else None
+        if row["status"] not in ("due", "current"):
+            row["days_left"] = None
     frame = pd.DataFrame(
         rows,
-        columns=["kind", "setting", "holder", "ends_on", "days_left", "status", "renewal_fee"],
+        columns=[
+            "kind",
+            "setting",
+            "holder",
+            "ends_on",
+            "days_left",
+            "lapsed_days",
+            "status",
+            "renewal_fee",
+        ],
     )
     frame["days_left"] = frame["days_left"].astype("Int64")
+    frame["lapsed_days"] = frame["lapsed_days"].astype("Int64")
     frame["renewal_fee"] = frame["renewal_fee"].astype(float)
-    rank = {"lapsed": 0, "due": 1, "revoked": 2, "current": 3, "open-ended": 4}
-    frame = frame.assign(_rank=frame["status"].map(rank), _ends=pd.to_datetime(frame["ends_on"]))
+    rank = {"lapsed": 0, "due": 1, "revoked": 2, "current": 3, "open-ended": 4, "completed": 5}
+    frame = frame.assign(_rank=frame["status"].map(rank), _ends=as_days(frame["ends_on"]))
     frame = frame.sort_values(["_rank", "_ends", "setting", "holder"], na_position="last")
     return frame.drop(columns=["_rank", "_ends"]).reset_index(drop=True)
+
+
+# ------------------------------------------------------------------------------ staff trained
+TRAINED_COURSE = "foundation-a"
+NOT_STAFF = ("parent",)
+
+
+def staff_trained(
+    store: Store, programme: Programme, scope: Scope | ScopeInfo, *, on: dt.date
+) -> pd.DataFrame:
+    """How many staff are trained, by staff group, on `on`: "N of M staff trained".
+
+    Staff are the people with a position other than parent in a setting in scope on `on`
+    (leavers and erased people are not counted). Trained means Foundation A completed by `on`;
+    Foundation A and B are shown too. Index `staff_group` (the position's title, catalogue
+    order), last row "All staff" with each person once. The headline is in `frame.attrs`.
+    """
+    import pandas as pd
+
+    from ..trust.privacy.coverage import erased_name
+
+    aff = t.affiliations
+    with store.read() as conn:
+        info = _info(conn, scope)
+        query = sa.select(aff.c.person_id, aff.c.position, aff.c.since, aff.c.until).where(
+            aff.c.position.not_in(NOT_STAFF)
+        )
+        if info.setting_ids is not None:
+            query = query.where(aff.c.setting_id.in_(info.setting_ids))
+        rows = conn.execute(query).all()
+        names = dict(conn.execute(sa.select(t.people.c.id, t.people.c.name)).all())
+        done = completions_frame(conn)
+    staff: dict[str, set[int]] = {}
+    for person, position, since, until in rows:
+        if (since is not None and since > on) or (until is not None and until < on):
+            continue
+        if names.get(person) == erased_name(person):
+            continue
+        staff.setdefault(position, set()).add(int(person))
+    done = done[pd.to_datetime(done["completed_on"]) <= pd.Timestamp(on)]
+    has_a = set(done.loc[done["course_id"] == TRAINED_COURSE, "person_id"].astype(int))
+    has_b = set(done.loc[done["course_id"] == "foundation-b", "person_id"].astype(int))
+    order = list(programme.positions)
+    groups = sorted(staff, key=lambda p: (order.index(p) if p in order else len(order), p))
+    everyone = set().union(*staff.values()) if staff else set()
+    table = []
+    for label, people in [
+        *((programme.positions.get(g, g), staff[g]) for g in groups),
+        ("All staff", everyone),
+    ]:
+        trained = len(people & has_a)
+        table.append(
+            {
+                "staff_group": label,
+                "staff": len(people),
+                "trained": trained,
+                "share": trained / len(people) if people else float("nan"),
+                "foundation_a_and_b": len(people & has_a & has_b),
+            }
+        )
+    frame = pd.DataFrame(
+        table if everyone else [],
+        columns=["staff_group", "staff", "trained", "share", "foundation_a_and_b"],
+    ).set_index("staff_group")
+    course = programme.courses.get(TRAINED_COURSE)
+    title = _short(course.title) if course else TRAINED_COURSE
+    frame.attrs["headline"] = (
+        f"{len(everyone & has_a)} of {len(everyone)} staff trained ({title} completed)"
+    )
+    return frame

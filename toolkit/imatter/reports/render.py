@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import html
 import math
 import re
 from pathlib import Path
@@ -23,7 +22,7 @@ if TYPE_CHECKING:
     from . import Report, Section
 
 FORMATS = ("table", "csv", "xlsx", "html")
-PERCENT_COLUMNS = {"rate", "required"}
+PERCENT_COLUMNS = {"rate", "required", "share"}
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
 
 
@@ -79,6 +78,8 @@ def text_table(frame: pd.DataFrame) -> str:
 def to_text(report: Report) -> str:
     """The whole report for a terminal."""
     parts = [report.title, f"Scope: {report.scope}. Period: {report.period}.", ""]
+    if report.headline:
+        parts[2:2] = [report.headline, ""]
     for section in report.sections:
         parts += [section.title, "=" * len(section.title)]
         if section.frame.empty:
@@ -119,7 +120,9 @@ def write_csv(report: Report, path: str | Path) -> list[Path]:
 
 
 def _frame_csv(frame: pd.DataFrame, target: Path) -> None:
-    frame.to_csv(
+    from ..cells import safe_frame
+
+    safe_frame(frame).to_csv(
         target,
         index=bool(frame.index.name),
         encoding="utf-8",
@@ -142,6 +145,8 @@ def write_xlsx(report: Report, path: str | Path) -> Path:
     """An XLSX workbook: an About sheet, then one sheet per section (numbers kept as numbers)."""
     import pandas as pd
 
+    from ..cells import force_text_cells, safe_frame
+
     target = _target(path)
     about = pd.DataFrame(
         {
@@ -157,7 +162,7 @@ def write_xlsx(report: Report, path: str | Path) -> Path:
     )
     taken: set[str] = {"about"}
     with pd.ExcelWriter(target, engine="openpyxl") as writer:
-        about.to_excel(writer, sheet_name="About", index=False, header=False)
+        safe_frame(about).to_excel(writer, sheet_name="About", index=False, header=False)
         for section in report.sections:
             name = _sheet_name(section.name, taken)
             frame = section.frame
@@ -165,13 +170,15 @@ def write_xlsx(report: Report, path: str | Path) -> Path:
             frame = frame.astype(
                 {c: "float64" for c in frame.columns if str(frame[c].dtype) in ("Int64", "Float64")}
             )
-            frame.to_excel(writer, sheet_name=name, index=False)
+            safe_frame(frame).to_excel(writer, sheet_name=name, index=False)
             sheet = writer.sheets[name]
             for i, column in enumerate(frame.columns, start=1):
                 width = max([len(str(column))] + [len(str(v)) for v in frame[column].head(200)])
                 letter = sheet.cell(row=1, column=i).column_letter
                 sheet.column_dimensions[letter].width = min(max(width + 2, 8), 60)
             sheet.freeze_panes = "A2"
+        for sheet in writer.sheets.values():
+            force_text_cells(sheet)
         writer.sheets["About"].column_dimensions["A"].width = 40
         writer.sheets["About"].column_dimensions["B"].width = 90
     return target
@@ -182,6 +189,7 @@ body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; ma
        max-width: 64rem; padding: 0 1rem; color: #1b1b1b; line-height: 1.45; }
 h1 { font-size: 1.6rem; margin-bottom: .2rem; } h2 { margin-top: 2.2rem; font-size: 1.25rem; }
 p.meta { color: #444; margin-top: 0; }
+p.headline { font-size: 1.4rem; font-weight: bold; margin: .8rem 0; }
 table { border-collapse: collapse; margin: .6rem 0 1rem; font-size: .9rem; }
 th, td { border: 1px solid #c8c8c8; padding: .25rem .5rem; text-align: left; vertical-align: top; }
 th { background: #eef2f6; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
@@ -191,66 +199,39 @@ figcaption { font-size: .85rem; color: #444; }
 """
 
 
-def _html_table(frame: pd.DataFrame) -> str:
-    import pandas as pd
-
-    data = frame.reset_index() if frame.index.name else frame
-    headers, rows = display_rows(frame)
-    numeric = [pd.api.types.is_numeric_dtype(data[c]) for c in data.columns]
-    head = "".join(f'<th scope="col">{html.escape(h)}</th>' for h in headers)
-    body = []
-    for row in rows:
-        cells = "".join(
-            f'<td class="num">{html.escape(v)}</td>' if num else f"<td>{html.escape(v)}</td>"
-            for v, num in zip(row, numeric, strict=True)
-        )
-        body.append(f"<tr>{cells}</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
-
-
 def section_html(section: Section, *, charts: bool = True) -> str:
     """One section: heading, description, chart (embedded), table and notes."""
+    import pandas as pd
+
+    from ..templates import render
     from .charts import chart_for
 
-    parts = [
-        f'<section id="{html.escape(section.name)}">',
-        f"<h2>{html.escape(section.title)}</h2>",
-        f"<p>{html.escape(section.description)}</p>",
-    ]
-    if section.frame.empty:
-        parts.append('<p class="note">Nothing to report for this scope and period.</p>')
-    else:
+    context: dict = {"section": section, "empty": section.frame.empty, "chart": None}
+    if not section.frame.empty:
         chart = chart_for(section) if charts else None
         if chart is not None:
             svg, text = chart
-            data = base64.b64encode(svg).decode("ascii")
-            parts.append(
-                f'<figure><img src="data:image/svg+xml;base64,{data}" alt="{html.escape(text)}">'
-                f"<figcaption>{html.escape(text)}</figcaption></figure>"
-            )
-        parts.append(_html_table(section.frame))
-        parts += [f'<p class="note">{html.escape(n)}</p>' for n in section.notes]
-    parts.append("</section>")
-    return "\n".join(parts)
+            context["chart"] = {"data": base64.b64encode(svg).decode("ascii"), "text": text}
+        frame = section.frame
+        data = frame.reset_index() if frame.index.name else frame
+        headers, rows = display_rows(frame)
+        numeric = [pd.api.types.is_numeric_dtype(data[c]) for c in data.columns]
+        context["headers"] = headers
+        context["rows"] = [list(zip(row, numeric, strict=True)) for row in rows]
+    return render("report/section.html", **context)
 
 
 def to_html(report: Report, *, charts: bool = True, progress: bool | None = None) -> str:
     """The whole report as one self-contained HTML page (no external files or links)."""
     from ..progress import progress_bar
+    from ..templates import render
 
     sections = [
         section_html(s, charts=charts)
         for s in progress_bar(report.sections, desc="charts", unit="section", enabled=progress)
     ]
-    return (
-        '<!DOCTYPE html>\n<html lang="en-GB">\n<head>\n<meta charset="utf-8">\n'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{html.escape(report.title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
-        f"<h1>{html.escape(report.title)}</h1>\n"
-        f'<p class="meta">Scope: {html.escape(report.scope)}. Period: '
-        f"{html.escape(report.period)}. Report date: {report.generated_for.isoformat()}.</p>\n"
-        + "\n".join(sections)
-        + "\n</body>\n</html>\n"
+    return render(
+        "report/report.html", title=report.title, css=_CSS, report=report, sections=sections
     )
 
 
@@ -283,8 +264,10 @@ def render(
                 raise InvalidValue(
                     "several tables need --output FOLDER for CSV; or choose one report"
                 )
+            from ..cells import safe_frame
+
             frame = report.sections[0].frame
-            return frame.to_csv(
+            return safe_frame(frame).to_csv(
                 index=bool(frame.index.name), lineterminator="\n", date_format="%Y-%m-%d"
             ), []
         return None, write_csv(report, output)

@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from ..access import allowed, require
 from ..errors import InvalidValue, NotFound
 from ..store import schema as t
+from ..trust.access import allowed, require
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -59,6 +59,18 @@ class ScopeInfo:
     people: pd.DataFrame | None  # person_id, since, until (NaT: open); None: everyone
 
 
+def as_days(values: pd.Series) -> pd.Series:
+    """Dates (or datetimes, or None) as whole days that pandas can compare, for any stored year.
+
+    pandas' default nanosecond resolution only reaches the years 1677 to 2262: a record dated
+    0001-01-01 or 9999-12-31 would crash `pd.to_datetime`. Second resolution covers 1 to 9999.
+    """
+    import pandas as pd
+
+    series = values if isinstance(values, pd.Series) else pd.Series(values, dtype=object)
+    return series.astype("datetime64[s]").dt.normalize()
+
+
 def resolve_scope(conn: sa.Connection, scope: Scope) -> ScopeInfo:
     """Look the scope up (NotFound if its setting, cluster or group does not exist)."""
     import pandas as pd
@@ -79,8 +91,8 @@ def resolve_scope(conn: sa.Connection, scope: Scope) -> ScopeInfo:
         gm = t.group_members
         members = conn.execute(sa.select(gm.c.person_id).where(gm.c.group_id == group_id)).all()
         people = pd.DataFrame({"person_id": [m.person_id for m in members]})
-        people["since"] = pd.NaT
-        people["until"] = pd.NaT
+        people["since"] = as_days(pd.Series([None] * len(people), dtype=object))
+        people["until"] = people["since"]
         settings = (row.setting_id,) if row.setting_id else ()
         return ScopeInfo(
             scope, f"Study group {group_id}: {row.name}", settings, (group_id,), people
@@ -110,8 +122,8 @@ def resolve_scope(conn: sa.Connection, scope: Scope) -> ScopeInfo:
         )
     ).all()
     people = pd.DataFrame(rows, columns=["person_id", "since", "until"])
-    people["since"] = pd.to_datetime(people["since"])
-    people["until"] = pd.to_datetime(people["until"])
+    people["since"] = as_days(people["since"])
+    people["until"] = as_days(people["until"])
     g = t.study_groups
     groups = tuple(conn.execute(sa.select(g.c.id).where(g.c.setting_id.in_(setting_ids))).scalars())
     return ScopeInfo(scope, name, setting_ids, groups, people)
@@ -122,7 +134,6 @@ def in_scope(frame: pd.DataFrame, info: ScopeInfo, date_column: str | None) -> p
 
     `date_column` None means "at any time". Each row appears at most once.
     """
-    import pandas as pd
 
     if info.people is None or frame.empty:
         return frame
@@ -130,7 +141,7 @@ def in_scope(frame: pd.DataFrame, info: ScopeInfo, date_column: str | None) -> p
     keyed = frame.reset_index(drop=True).rename_axis("_row").reset_index()
     merged = keyed.merge(people, on="person_id", how="inner")
     if date_column is not None:
-        day = pd.to_datetime(merged[date_column])
+        day = as_days(merged[date_column])
         ok = (merged["since"].isna() | (merged["since"] <= day)) & (
             merged["until"].isna() | (day <= merged["until"])
         )

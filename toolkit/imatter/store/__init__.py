@@ -25,7 +25,9 @@ __all__ = ["Store", "metadata"]
 
 
 def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+    from ..clock import utcnow
+
+    return utcnow()
 
 
 class Store:
@@ -81,7 +83,8 @@ class Store:
         with self.engine.connect() as conn:
             transaction = _begin_with_retry(conn)
             try:
-                yield conn
+                with audit.bind_actor(conn):
+                    yield conn
             except BaseException:
                 transaction.rollback()
                 raise
@@ -123,7 +126,8 @@ class Store:
             return []
         if current > 0:
             self.backup_before_upgrade(current)
-        with self.write() as conn:
+        # Migrations are recorded as the local account: no grant can be read before they run.
+        with audit.recording_as(audit.local_actor()), self.write() as conn:
             for migration in pending:
                 migration.apply(conn)
                 if migration.version >= AUDIT_MIGRATION:

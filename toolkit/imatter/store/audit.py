@@ -8,7 +8,7 @@ never a name or email), the time and two hashes:
     hash = sha256(prev_hash | seq | at | actor | action | tbl | row_key | data_sha256)
 
 so that editing, deleting, reordering or truncating records breaks the chain (see
-`imatter.audit` for verifying it and signing its head). On SQLite the digests are computed by
+`imatter.trust.audit` for verifying it and signing its head). On SQLite the digests are computed by
 functions this module registers on each connection; on PostgreSQL by one PL/pgSQL function that
 also serialises appends with a transaction advisory lock.
 """
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import contextvars
 import hashlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
 import sqlalchemy as sa
@@ -47,9 +47,52 @@ def local_actor() -> str:
     return "local" if "@" in name else f"local:{name.replace('|', '_')[:80]}"
 
 
+def os_account() -> str:
+    """The operating-system account running this process (not the identity acted as)."""
+    import getpass
+
+    try:
+        name = getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry and no $USER (some containers)
+        import os
+
+        name = f"uid{os.getuid()}"
+    return name.replace("|", "_").replace(" ", "_")[:60]
+
+
 def current_actor() -> str:
-    """Who the audit log records for changes made now in this context."""
-    return _actor.get() or local_actor()
+    """Who the audit log records for changes made now: the acting reference (a grant, a person
+    or a local account) and the operating-system account, e.g. ``grant:3 os:alice``."""
+    return f"{_actor.get() or local_actor()} os:{os_account()}"
+
+
+# access.actors registers how to resolve the identity acted as (``--as``, $IMATTER_USER) to a
+# grant reference; the store layer cannot import it (access imports the store).
+_RESOLVERS: list[Callable[[sa.Connection], str | None]] = []
+
+
+def set_resolver(resolve: Callable[[sa.Connection], str | None]) -> None:
+    """Use `resolve(conn)` to name the actor of each write transaction (see `bind_actor`)."""
+    _RESOLVERS[:] = [resolve]
+
+
+@contextmanager
+def bind_actor(conn: sa.Connection) -> Iterator[None]:
+    """Inside a write transaction: record its changes as the identity acted as, resolved to its
+    grant, unless an explicit `recording_as` is in force."""
+    ref = None
+    if _actor.get() is None and _RESOLVERS:
+        ref = _RESOLVERS[0](conn)
+    if ref is None:
+        yield
+        return
+    with recording_as(ref):
+        if conn.dialect.name == "postgresql":
+            conn.execute(
+                sa.text("SELECT set_config('imatter.actor', :actor, true)"),
+                {"actor": current_actor()},
+            )
+        yield
 
 
 @contextmanager
@@ -202,13 +245,27 @@ def install_triggers(conn: sa.Connection, metadata: sa.MetaData) -> None:
 
 
 def _now() -> str:
-    import datetime as dt
+    from ..clock import stamp
 
-    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return stamp(millis=True)
+
+
+_LOG_COLUMNS = (
+    "seq",
+    "at",
+    "actor",
+    "action",
+    "tbl",
+    "row_key",
+    "data_sha256",
+    "prev_hash",
+    "hash",
+)
 
 
 def _append(conn: sa.Connection, entries: Iterable[tuple[str, str, str, str]]) -> int:
     """Append (action, tbl, key, digest) records, chained in Python; returns the last seq."""
+    from .bulk import insert_many
     from .schema import audit_log
 
     if conn.dialect.name == "postgresql":
@@ -219,28 +276,22 @@ def _append(conn: sa.Connection, entries: Iterable[tuple[str, str, str, str]]) -
     seq, prev = (last.seq, last.hash) if last else (0, GENESIS)
     at, actor = _now(), current_actor()
     rows = []
+    sha256 = hashlib.sha256
+    middles: dict[tuple[str, str], str] = {}
     for action, tbl, key, digest in entries:
         seq += 1
-        digest_of = chain_hash(prev, seq, at, actor, action, tbl, key, digest)
-        rows.append(
-            dict(
-                seq=seq,
-                at=at,
-                actor=actor,
-                action=action,
-                tbl=tbl,
-                row_key=key,
-                data_sha256=digest,
-                prev_hash=prev,
-                hash=digest_of,
-            )
-        )
+        # chain_hash(), inlined (with the fields that repeat joined once): this loop runs once
+        # per row of a bulk import.
+        middle = middles.get((action, tbl))
+        if middle is None:
+            middle = middles[(action, tbl)] = f"|{at}|{actor}|{action}|{tbl}|"
+        digest_of = sha256(f"{prev}|{seq}{middle}{key}|{digest}".encode()).hexdigest()
+        rows.append((seq, at, actor, action, tbl, key, digest, prev, digest_of))
         prev = digest_of
-        if len(rows) == 10_000:
-            conn.execute(audit_log.insert(), rows)
+        if len(rows) == 20_000:
+            insert_many(conn, audit_log, _LOG_COLUMNS, rows)
             rows = []
-    if rows:
-        conn.execute(audit_log.insert(), rows)
+    insert_many(conn, audit_log, _LOG_COLUMNS, rows)
     return seq
 
 

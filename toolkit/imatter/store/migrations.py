@@ -29,6 +29,28 @@ def start_audit_log(conn: sa.Connection) -> None:
     append_baseline(conn, before)
 
 
+def add_pass_dates(conn: sa.Connection) -> None:
+    """Migration step: `assessment_syncs.passed_on`, filled from each pass's completion (or,
+    without one, the day it was synced). The audit triggers are recreated first, so that the
+    rows' new audit records digest the new column."""
+    from . import audit
+
+    columns = {c["name"] for c in sa.inspect(conn).get_columns("assessment_syncs")}
+    if "passed_on" in columns:
+        return  # made by migration 5 from today's schema
+    conn.exec_driver_sql("ALTER TABLE assessment_syncs ADD COLUMN passed_on DATE")
+    audit.install_triggers(conn, metadata)
+    sy = metadata.tables["assessment_syncs"]
+    c = metadata.tables["completions"]
+    done = sa.select(c.c.completed_on).where(c.c.id == sy.c.completion_id).scalar_subquery()
+    synced = (
+        sa.func.date(sy.c.synced_at)
+        if conn.dialect.name == "sqlite"
+        else sa.cast(sy.c.synced_at, sa.Date)
+    )
+    conn.execute(sy.update().values(passed_on=sa.func.coalesce(done, synced)))
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int
@@ -57,6 +79,13 @@ MIGRATIONS: list[Migration] = [
         7,
         "trust: access grants, the hash-chained audit log and its signed seals",
         (start_audit_log,),
+    ),
+    Migration(8, "nominations: a Lead nominates, the organisation approves or declines"),
+    Migration(9, "imports: column and position mappings saved per setting"),
+    Migration(
+        10,
+        "assessment passes kept with their date, apart from course completions",
+        (add_pass_dates,),
     ),
     # Feature migrations append here, each with the next version number and its own tables in
     # schema.py. Never edit a released migration: add a new one.

@@ -420,6 +420,9 @@ assessment_syncs = _table(
     sa.Column("max_score", sa.Float, nullable=False),
     sa.Column("synced_by", sa.String(200), nullable=False),
     sa.Column("synced_at", sa.DateTime, nullable=False),
+    # The day the pass was made (the last marking), added by migration 8: a pass is recorded
+    # for itself, and becomes a completion only when the course's whole rule is met.
+    sa.Column("passed_on", sa.Date),
     sa.UniqueConstraint("nbgrader_course", "assessment_id", "person_id", name="uq_assessment_sync"),
 )
 
@@ -470,4 +473,39 @@ audit_seals = _table(
     sa.Column("sealed_by", sa.String(200), nullable=False),
     sa.Column("key_id", sa.String(400), nullable=False),
     sa.Column("signature", sa.Text, nullable=False),
+)
+
+# A Lead nominates one of their people for a role; the organisation approves (which awards the
+# role through the rules) or declines with a reason.
+nominations = _table(
+    "nominations",
+    8,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("person_id", sa.Integer, sa.ForeignKey("people.id"), nullable=False),
+    sa.Column("role_id", sa.String(80), nullable=False),
+    sa.Column("setting_id", sa.String(80), sa.ForeignKey("settings.id")),
+    sa.Column("nominated_by", sa.String(200), nullable=False),
+    sa.Column("nominated_on", sa.Date, nullable=False),
+    sa.Column("note", sa.Text),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("decided_by", sa.String(200)),
+    sa.Column("decided_on", sa.Date),
+    sa.Column("reason", sa.Text),
+    sa.Column("award_id", sa.String(36)),
+    sa.Index("ix_nominations_person", "person_id"),
+    sa.Index("ix_nominations_status", "status"),
+)
+
+
+# How a setting's own exports name things: a column ("Job Title" -> position) or a position
+# label ("Site Manager" -> staff), saved by `person import --map` for the next import.
+import_mappings = _table(
+    "import_mappings",
+    9,
+    sa.Column("setting_id", sa.String(80), sa.ForeignKey("settings.id"), primary_key=True),
+    sa.Column("kind", sa.String(20), primary_key=True),  # column | position
+    sa.Column("source", sa.String(200), primary_key=True),  # as compared (header_key)
+    sa.Column("target", sa.String(80), nullable=False),
+    sa.Column("saved_by", sa.String(200), nullable=False),
+    sa.Column("saved_at", sa.DateTime, nullable=False),
 )

@@ -1,0 +1,428 @@
+"""Attendance: marking a session's register, importing registers from CSV, and reading them.
+
+A register may be marked again (a correction replaces the mark). A session in the future cannot
+be marked, nor a cancelled one, nor a person outside the group or outside their enrolment.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from ...errors import Conflict, ImatterError, InvalidValue, NotFound
+from ...programme import Programme
+from ...records.clock import utcnow
+from ...records.people import resolve_person
+from ...store import Store
+from ...store import schema as t
+from .core import Group, check_recorder, load_group, person_label, require_change
+
+ATTENDANCE_COLUMNS = ("group", "date", "person", "present")
+ATTENDANCE_OPTIONAL = ("name",)
+ATTENDANCE_HEADERS = {
+    "group id": "group",
+    "study group": "group",
+    "session date": "date",
+    "email": "person",
+    "email address": "person",
+    "learner": "person",
+    "attended": "present",
+    "attendance": "present",
+    "learner name": "name",
+}
+_YES = {"yes", "y", "1", "true", "present", "p", "x"}
+_NO = {"no", "n", "0", "false", "absent", "a", ""}
+
+
+def parse_present(value: str) -> bool:
+    """'yes'/'present'/'1'/'x' -> True, 'no'/'absent'/'0'/'' -> False; ValueError otherwise."""
+    text = value.strip().lower()
+    if text in _YES:
+        return True
+    if text in _NO:
+        return False
+    raise ValueError(f"present '{value}' is not yes or no; write yes or no")
+
+
+def _session(conn: sa.Connection, session_id: int) -> sa.Row:
+    gs = t.group_sessions
+    row = conn.execute(sa.select(gs).where(gs.c.id == session_id)).first()
+    missing = NotFound(f"no session {session_id}; see `imatter group show GROUP`")
+    if row is None:
+        raise missing
+    try:
+        load_group(conn, row.group_id)  # a session of a group the actor may not see is "missing"
+    except NotFound:
+        raise missing from None
+    return row
+
+
+def session_on(conn: sa.Connection, group_id: int, day: dt.date) -> sa.Row:
+    gs = t.group_sessions
+    row = conn.execute(sa.select(gs).where(gs.c.group_id == group_id, gs.c.held_on == day)).first()
+    if row is None:
+        days = conn.execute(
+            sa.select(gs.c.held_on).where(gs.c.group_id == group_id).order_by(gs.c.held_on)
+        ).scalars()
+        listed = ", ".join(d.isoformat() for d in days) or "none yet"
+        raise NotFound(f"group {group_id} has no session on {day} (its sessions: {listed})")
+    return row
+
+
+def _mark(
+    conn: sa.Connection,
+    programme: Programme,
+    group: Group,
+    session: sa.Row,
+    person_id: int,
+    present: bool,
+    recorder_id: int,
+    today: dt.date,
+) -> None:
+    if session.cancelled:
+        raise Conflict(f"the session on {session.held_on} was cancelled; it has no register")
+    programme.check_date(session.held_on, course_id=group.course, what="session date")
+    if session.held_on > today:
+        raise InvalidValue(
+            f"the session on {session.held_on} has not happened yet (today is {today})"
+        )
+    gm = t.group_members
+    member = conn.execute(
+        sa.select(gm).where(gm.c.group_id == group.id, gm.c.person_id == person_id)
+    ).first()
+    if member is None:
+        raise InvalidValue(
+            f"{person_label(conn, person_id)} is not in group {group.id}; enrol them first "
+            f"(`imatter group enrol {group.id} PERSON`)"
+        )
+    if session.held_on < member.enrolled_on or (
+        member.left_on is not None and session.held_on > member.left_on
+    ):
+        raise InvalidValue(
+            f"{person_label(conn, person_id)} was not in group {group.id} on {session.held_on} "
+            f"(enrolled {member.enrolled_on}"
+            + (f", left {member.left_on})" if member.left_on else ")")
+        )
+    at = t.attendance
+    values = {"present": present, "recorded_by_id": recorder_id, "recorded_at": utcnow()}
+    done = conn.execute(
+        at.update()
+        .where(at.c.session_id == session.id, at.c.person_id == person_id)
+        .values(**values)
+    )
+    if done.rowcount == 0:
+        conn.execute(at.insert().values(session_id=session.id, person_id=person_id, **values))
+
+
+def record_attendance(
+    store: Store,
+    programme: Programme,
+    session_id: int,
+    marks: dict[str | int, bool],
+    *,
+    recorded_by: str | int,
+    today: dt.date,
+) -> int:
+    """Mark a session's register: {person (id or email): present?}. All or none; returns count.
+
+    `recorded_by` is the person marking it (the group's leader or a Trainer; for trainer-led
+    courses only a Trainer): PermissionDenied otherwise.
+    """
+    if not marks:
+        raise InvalidValue("mark at least one learner present or absent")
+    with store.write() as conn:
+        session = _session(conn, session_id)
+        group = load_group(conn, session.group_id)
+        require_change(conn, group)
+        recorder = resolve_person(conn, recorded_by)
+        check_recorder(conn, programme, group, recorder, today)
+        for ref, present in marks.items():
+            _mark(
+                conn, programme, group, session, resolve_person(conn, ref), present, recorder, today
+            )
+    return len(marks)
+
+
+def import_attendance(
+    store: Store,
+    programme: Programme,
+    path: str | Path,
+    *,
+    recorded_by: str | int,
+    today: dt.date,
+) -> int:
+    """Import registers from CSV (group, date, person, present[, name]); all or nothing.
+
+    Every bad row is listed with its line number and the fix (ImportRowError); nothing is
+    recorded unless every row is good. The whole file is checked with one query per table, and
+    new marks are written with one executemany (audited in batch). Returns the number of marks.
+    """
+    from ...cells import unsafe_cell
+    from ...records.csvfile import read_table
+    from ...store import bulk
+
+    path = Path(path)
+    table = read_table(path, ATTENDANCE_COLUMNS, ATTENDANCE_OPTIONAL, aliases=ATTENDANCE_HEADERS)
+    # A register template quotes text a spreadsheet would run as a formula; read it back as is.
+    rows = [(line, {k: unsafe_cell(v) for k, v in row.items()}) for line, row in table.rows]
+    with bulk.no_gc():
+        return _import_marks(store, programme, path, rows, recorded_by, today)
+
+
+def _import_marks(  # noqa: C901 - one pass over the rows, every check in file order
+    store: Store,
+    programme: Programme,
+    path: Path,
+    rows: list[tuple[int, dict[str, str]]],
+    recorded_by: str | int,
+    today: dt.date,
+) -> int:
+    from collections import defaultdict
+
+    from ...errors import ImatterError
+    from ...records.csv_import import people_by_ref, refuse
+    from ...records.csvfile import EXTRA, parse_date, shown
+    from ...store import bulk
+    from ...trust.access import not_found_person
+
+    problems: dict[int, list[str]] = defaultdict(list)
+    parsed: list[tuple[int, int, dt.date, str, bool]] = []
+    for line, row in rows:
+        if EXTRA in row:
+            problems[line].append("more values than columns; check for stray commas")
+            continue
+        found: list[str] = []
+        ref = row.get("group", "")
+        if not (ref.isascii() and ref.isdigit()):
+            found.append(f"group '{shown(ref)}' is not a group number; see `imatter group list`")
+        elif len(ref) > 18:
+            found.append(f"no study group {ref}; see `imatter group list`")
+        try:
+            day = parse_date(row.get("date", ""))
+        except ValueError as err:
+            found.append(str(err))
+        try:
+            present = parse_present(row.get("present", ""))
+        except ValueError as err:
+            found.append(str(err))
+        if not row.get("person"):
+            found.append("person is empty; give the learner's id or email")
+        if found:
+            problems[line].extend(found)
+            continue
+        parsed.append((line, int(ref), day, row["person"], present))
+    gs, gm, at = t.group_sessions, t.group_members, t.attendance
+    with store.write() as conn:
+        recorder = resolve_person(conn, recorded_by)
+        groups: dict[int, Group | str] = {}
+        for gid in sorted({p[1] for p in parsed}):
+            try:
+                group = load_group(conn, gid)
+                require_change(conn, group)
+                check_recorder(conn, programme, group, recorder, today)
+                groups[gid] = group
+            except ImatterError as err:
+                groups[gid] = err.message
+        ids = [gid for gid, g in groups.items() if isinstance(g, Group)]
+        sessions: dict[tuple[int, dt.date], sa.Row] = {}
+        days: dict[int, list[dt.date]] = defaultdict(list)
+        members: dict[tuple[int, int], sa.Row] = {}
+        if ids:
+            for s in conn.execute(
+                sa.select(gs).where(gs.c.group_id.in_(ids)).order_by(gs.c.held_on)
+            ):
+                sessions[(s.group_id, s.held_on)] = s
+                days[s.group_id].append(s.held_on)
+            for m in conn.execute(sa.select(gm).where(gm.c.group_id.in_(ids))):
+                members[(m.group_id, m.person_id)] = m
+        people = people_by_ref(conn, {p[3].strip() for p in parsed})
+        marked = (
+            {
+                (m.session_id, m.person_id): bool(m.present)
+                for m in conn.execute(
+                    sa.select(at.c.session_id, at.c.person_id, at.c.present).where(
+                        at.c.session_id.in_([s.id for s in sessions.values()])
+                    )
+                )
+            }
+            if sessions
+            else {}
+        )
+        seen: dict[tuple[int, int], int] = {}
+        inserts: list[tuple] = []
+        updates: list[tuple[int, int, bool]] = []
+        for line, gid, day, ref, present in parsed:
+            group = groups[gid]
+            if not isinstance(group, Group):
+                problems[line].append(group)
+                continue
+            session = sessions.get((gid, day))
+            if session is None:
+                listed = ", ".join(d.isoformat() for d in days[gid]) or "none yet"
+                problems[line].append(
+                    f"group {gid} has no session on {day} (its sessions: {listed})"
+                )
+                continue
+            person_id = people.get(ref.strip())
+            if person_id is None:
+                problems[line].append(not_found_person(shown(ref.strip())).message)
+                continue
+            key = (session.id, person_id)
+            if key in seen:
+                problems[line].append(
+                    f"duplicate of line {seen[key]} (same group, date and person)"
+                )
+                continue
+            seen[key] = line
+            problem = _mark_problem(
+                conn, group, session, members.get((gid, person_id)), person_id, today
+            ) or _date_problem(programme, group, session.held_on)
+            if problem:
+                problems[line].append(problem)
+            elif key not in marked:
+                inserts.append((session.id, person_id, present))
+            elif marked[key] != present:
+                updates.append((session.id, person_id, present))
+        if problems:
+            refuse(path, problems)
+        now = utcnow()
+        for session_id, person_id, present in updates:
+            conn.execute(
+                at.update()
+                .where(at.c.session_id == session_id, at.c.person_id == person_id)
+                .values(present=present, recorded_by_id=recorder, recorded_at=now)
+            )
+        if inserts:
+            with bulk.insert_triggers_off(conn, [at]):
+                known = bulk.insert_many(
+                    conn,
+                    at,
+                    ("session_id", "person_id", "present", "recorded_by_id", "recorded_at"),
+                    [(s, p, present, recorder, now) for s, p, present in inserts],
+                )
+                keys = [f"{s}/{p}" for s, p, _ in inserts]
+                bulk.audit_inserts(conn, [at], [keys], {"attendance": known})
+    return len(parsed)
+
+
+def _date_problem(programme: Programme, group: Group, held_on: dt.date) -> str | None:
+    """Why a session date cannot be recorded (before the course's earliest date), or None."""
+    try:
+        programme.check_date(held_on, course_id=group.course, what="session date")
+    except ImatterError as err:
+        return err.message
+    return None
+
+
+def _mark_problem(
+    conn: sa.Connection,
+    group: Group,
+    session: sa.Row,
+    member: sa.Row | None,
+    person_id: int,
+    today: dt.date,
+) -> str | None:
+    """Why this person cannot be marked at this session (None: they can), as `_mark` says."""
+    if session.cancelled:
+        return f"the session on {session.held_on} was cancelled; it has no register"
+    if session.held_on > today:
+        return f"the session on {session.held_on} has not happened yet (today is {today})"
+    if member is None:
+        return (
+            f"{person_label(conn, person_id)} is not in group {group.id}; enrol them first "
+            f"(`imatter group enrol {group.id} PERSON`)"
+        )
+    if session.held_on < member.enrolled_on or (
+        member.left_on is not None and session.held_on > member.left_on
+    ):
+        return (
+            f"{person_label(conn, person_id)} was not in group {group.id} on {session.held_on} "
+            f"(enrolled {member.enrolled_on}"
+            + (f", left {member.left_on})" if member.left_on else ")")
+        )
+    return None
+
+
+@dataclass(frozen=True)
+class Register:
+    """A group's register: sessions (in date order), learners, and marks."""
+
+    group: Group
+    sessions: tuple[sa.Row, ...]  # id, held_on, title, cancelled, cancel_reason
+    learners: tuple[sa.Row, ...]  # person_id, name, email, enrolled_on, left_on, completion_id
+    marks: dict[tuple[int, int], bool]  # (session id, person id) -> present
+
+    def mark(self, session_id: int, person_id: int) -> bool | None:
+        return self.marks.get((session_id, person_id))
+
+    def in_window(self, session: sa.Row, learner: sa.Row) -> bool:
+        return session.held_on >= learner.enrolled_on and (
+            learner.left_on is None or session.held_on <= learner.left_on
+        )
+
+
+def read_register(conn: sa.Connection, group_id: int) -> Register:
+    """A group's register inside an open transaction."""
+    group = load_group(conn, group_id)
+    gs, gm, p, at = t.group_sessions, t.group_members, t.people, t.attendance
+    sessions = tuple(
+        conn.execute(sa.select(gs).where(gs.c.group_id == group_id).order_by(gs.c.held_on))
+    )
+    learners = tuple(
+        conn.execute(
+            sa.select(gm, p.c.name, p.c.email)
+            .select_from(gm.join(p, p.c.id == gm.c.person_id))
+            .where(gm.c.group_id == group_id)
+            .order_by(p.c.name, p.c.id)
+        )
+    )
+    marks = {
+        (row.session_id, row.person_id): bool(row.present)
+        for row in conn.execute(
+            sa.select(at.c.session_id, at.c.person_id, at.c.present).where(
+                at.c.session_id.in_([s.id for s in sessions])
+            )
+        )
+    }
+    return Register(group, sessions, learners, marks)
+
+
+def register(store: Store, group_id: int) -> Register:
+    """A group's register: every session, every learner and their marks."""
+    with store.read() as conn:
+        return read_register(conn, group_id)
+
+
+def write_register_template(store: Store, group_id: int, path: str | Path, today: dt.date) -> Path:
+    """A CSV to fill in and import: one row per learner per session held by `today`."""
+    from ...cells import safe_row
+
+    reg = register(store, group_id)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(safe_row([*ATTENDANCE_COLUMNS, "name"]))
+        for session in reg.sessions:
+            if session.cancelled or session.held_on > today:
+                continue
+            for learner in reg.learners:
+                if not reg.in_window(session, learner):
+                    continue
+                mark = reg.mark(session.id, learner.person_id)
+                writer.writerow(
+                    safe_row(
+                        [
+                            reg.group.id,
+                            session.held_on.isoformat(),
+                            learner.email or learner.person_id,
+                            "" if mark is None else ("yes" if mark else "no"),
+                            learner.name,
+                        ]
+                    )
+                )
+    return path

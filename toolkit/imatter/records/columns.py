@@ -1,0 +1,428 @@
+"""Read the store into the bulk engine's columns (`eligibility.bulk.Columns`), behind Store.
+
+The store is read in a few aggregate queries: a completion bitmask per person (one pass over
+the covering index on completions, or the summary a trigger keeps), a position bitmask and
+licensed flag per person, and the small tables (awards, approved applications, cases) as
+arrays. On SQLite the queries run in two worker processes over read-only connections, so both
+cores are used; elsewhere they run through the store's own transactions. Licences tied to a
+setting are read as the engine's facts, so their lapses are judged by the same code as one
+person's.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..eligibility.bulk import NAT, Columns, evaluate_columns
+from ..programme import Programme
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ..store import Store
+
+
+def _int_matrix(rows: list[tuple], width: int) -> np.ndarray:
+    """Rows of integers (no NULLs) as an (n, width) int64 array, converted in C."""
+    if not rows:
+        return np.zeros((0, width), dtype=np.int64)
+    return np.array(rows, dtype=np.int64).reshape(len(rows), width)
+
+
+class _Queries:
+    """The SQL, shared by the SQLite and the generic loaders."""
+
+    def __init__(self, programme: Programme) -> None:
+        self.courses = {cid: i for i, cid in enumerate(programme.courses)}
+        self.positions = {p: i for i, p in enumerate(programme.positions)}
+        self.roles = {r: i for i, r in enumerate(programme.roles)}
+        if max(len(self.courses), len(self.positions)) > 62:
+            raise ValueError("the bulk engine handles up to 62 courses and 62 positions")
+        course_case = " ".join(f"WHEN '{c}' THEN {1 << i}" for c, i in self.courses.items())
+        position_case = " ".join(f"WHEN '{p}' THEN {1 << i}" for p, i in self.positions.items())
+        licensed = (
+            "SELECT s.id FROM settings s WHERE EXISTS (SELECT 1 FROM setting_licences l"
+            " WHERE l.setting_id = s.id AND l.valid_from <= :d"
+            " AND (l.valid_until IS NULL OR l.valid_until >= :d)"
+            " AND (l.revoked_on IS NULL OR l.revoked_on > :d))"
+            " AND EXISTS (SELECT 1 FROM memberships m WHERE m.setting_id = s.id"
+            " AND m.starts_on <= :d AND m.ends_on >= :d)"
+        )
+        # At most one current completion per person and course (the store enforces it), so the
+        # SUM of distinct powers of two is their OR; people with corrections are redone exactly.
+        self.mask = (
+            "SELECT person_id AS c0,"
+            f" CAST(COALESCE(SUM(CASE course_id {course_case} ELSE 0 END), 0) AS BIGINT) AS c1"
+            " FROM completions WHERE completed_on <= :d AND person_id BETWEEN :lo AND :hi"
+            " GROUP BY person_id"
+        )
+        # supersedes_id > 0 (not IS NOT NULL), no DISTINCT: so SQLite searches its unique index.
+        self.corrected = "SELECT person_id FROM completions WHERE supersedes_id > 0"
+        current = "(since IS NULL OR since <= :d) AND (until IS NULL OR until >= :d)"
+        # One row per current affiliation; the position bits are OR-ed per person in NumPy.
+        self.positions_q = (
+            f"SELECT person_id AS c0, CASE position {position_case} ELSE 0 END AS c1"
+            f" FROM affiliations WHERE {current}"
+        )
+        self.licensed_people = (
+            f"SELECT person_id AS c0 FROM affiliations WHERE setting_id IN ({licensed})"
+            f" AND {current}"
+        )
+        role_case = " ".join(f"WHEN '{r}' THEN {i}" for r, i in self.roles.items())
+        self.role_case = f"CASE {{col}} {role_case} ELSE -1 END"
+        # Dates come back as day numbers ({day:col}, 0 for none), so everything is integers.
+        self.awards = (
+            "SELECT a.person_id AS c0, " + self.role_case.format(col="a.role_id") + " AS c1,"
+            " {day:a.valid_from} AS c2, {day:a.valid_until} AS c3, {day:r.revoked_on} AS c4"
+            " FROM awards a LEFT JOIN award_revocations r ON r.award_id = a.id"
+            " WHERE a.withdrawn = :no AND a.id NOT IN"
+            " (SELECT supersedes_id FROM awards WHERE supersedes_id IS NOT NULL)"
+            # licences tied to a setting are read as facts (their clock stops in a lapse)
+            " AND NOT (a.kind = 'licence' AND a.setting_id IS NOT NULL)"
+        )
+        self.approved = (
+            "SELECT person_id AS c0, " + self.role_case.format(col="role_id") + " AS c1,"
+            " {day:COALESCE(decided_on, submitted_on)} AS c2"
+            " FROM applications WHERE status = 'approved'"
+            " AND COALESCE(decided_on, submitted_on) <= :d"
+        )
+        self.cases = (
+            "SELECT person_id AS c0, {day:started_on} AS c1, {day:last_reviewed_on} AS c2"
+            " FROM documented_cases WHERE started_on <= :d"
+        )
+        self.people = "SELECT id AS c0, name AS c1 FROM people ORDER BY id"
+        self.mask_for = (
+            "SELECT person_id AS c0,"
+            f" CAST(COALESCE(SUM(CASE course_id {course_case} ELSE 0 END), 0) AS BIGINT) AS c1"
+            " FROM completions WHERE completed_on <= :d AND person_id IN ({ids})"
+            " GROUP BY person_id"
+        )
+        self.summary = (
+            "SELECT person_id AS c0, mask AS c1, last_day AS c2 FROM person_course_summary"
+        )
+
+
+def load_columns(store: Store, programme: Programme, on: dt.date, *, names: bool = True) -> Columns:
+    """Read the store into columns for evaluation on a date."""
+    q = _Queries(programme)
+    path = store.sqlite_path
+    reader: _Reader = (
+        _SqliteReader(path) if path is not None and path.exists() else _AlchemyReader(store)
+    )
+    day = on.isoformat() if store.is_sqlite else on
+    params = {"d": day, "no": False}
+    summary = reader.summary_bits()
+    with reader.pool() as pool:
+        # Longest first, so that the two workers finish together.
+        positions_f = pool.submit(reader.ints, q.positions_q, params, 2)
+        licensed_f = pool.submit(reader.ints, q.licensed_people, params, 1)
+        if summary is not None:
+            summary_f = pool.submit(reader.ints, q.summary, {}, 3)
+        else:
+            masks_f = _mask_scan(pool, reader, q, params)
+        people_f = pool.submit(reader.people, q.people, names)
+        small = {
+            "corrected": pool.submit(reader.rows, q.corrected, params),
+            "awards": pool.submit(reader.ints, reader.days(q.awards), params, 5),
+            "approved": pool.submit(reader.ints, reader.days(q.approved), params, 3),
+            "cases": pool.submit(reader.ints, reader.days(q.cases), params, 3),
+        }
+        import pandas  # noqa: F401  (the table needs it; import while the workers read)
+
+        person_ids, name_array = people_f.result()
+        n = len(person_ids)
+        course_mask = np.zeros(n, dtype=np.int64)
+        if summary is not None:
+            found = summary_f.result()
+            stale = found[:, 2] > on.toordinal() + JULIAN_OFFSET  # completed after the date
+            course_mask[np.searchsorted(person_ids, found[:, 0])] = _remap_bits(
+                found[:, 1], summary, q.courses
+            )
+            stale_ids = found[stale, 0]
+            # recomputed below from the records; none of their courses may count until then
+            course_mask[np.searchsorted(person_ids, stale_ids)] = 0
+            if len(stale_ids) > max(STALE_LIMIT, n // 20):
+                masks_f = _mask_scan(pool, reader, q, params)  # far in the past: scan them all
+            else:
+                masks_f = [pool.submit(reader.ints, _in_list(q.mask_for, stale_ids), params, 2)]
+        for future in masks_f:
+            found = future.result()
+            course_mask[np.searchsorted(person_ids, found[:, 0])] = found[:, 1]
+        positions = positions_f.result()
+        idx = np.searchsorted(person_ids, positions[:, 0])
+        position_mask = np.zeros(n, dtype=np.int64)
+        np.bitwise_or.at(position_mask, idx, positions[:, 1])
+        member = np.zeros(n, dtype=bool)
+        member[idx] = True
+        licensed = np.zeros(n, dtype=bool)
+        licensed[np.searchsorted(person_ids, licensed_f.result()[:, 0])] = True
+        rows = {key: future.result() for key, future in small.items()}
+    corrected = sorted({row[0] for row in rows["corrected"]})
+    if corrected:
+        _redo_corrected(store, q, on, person_ids, course_mask, corrected)
+    awards, approved, cases = rows["awards"], rows["approved"], rows["cases"]
+    approved = approved[approved[:, 1] >= 0]
+    licences = _licence_awards(store, q, on)
+    awards = np.concatenate([np.c_[awards, np.zeros((len(awards), 2), np.int64)], licences])
+    return Columns(
+        person_ids=person_ids,
+        names=name_array,
+        course_mask=course_mask,
+        position_mask=position_mask,
+        member=member,
+        licensed=licensed,
+        award_person=awards[:, 0],
+        award_role=awards[:, 1],
+        award_from=_day_numbers(awards[:, 2]),
+        award_until=_day_numbers(awards[:, 3]),
+        award_revoked=_day_numbers(awards[:, 4]),
+        award_paused=awards[:, 5],
+        award_lapsed=awards[:, 6] != 0,
+        approved_person=approved[:, 0],
+        approved_role=approved[:, 1],
+        approved_on=_day_numbers(approved[:, 2]),
+        case_person=cases[:, 0],
+        case_start=_day_numbers(cases[:, 1]),
+        case_end=_day_numbers(cases[:, 2]),
+    )
+
+
+def _day_numbers(days: np.ndarray) -> np.ndarray:
+    """Julian day numbers (0 for none) as datetime64[D] (NaT for none)."""
+    out = (days - (JULIAN_OFFSET + dt.date(1970, 1, 1).toordinal())).astype("datetime64[D]")
+    out[days == 0] = NAT
+    return out
+
+
+def _licence_awards(store: Store, q: _Queries, on: dt.date) -> np.ndarray:
+    """Licence awards tied to a setting, as award rows plus two columns: the days the licence
+    did not count up to the date, and whether it is lapsed on the date (`AwardFact`, the same
+    facts the single-person engine reads)."""
+    import sqlalchemy as sa
+
+    from ..store import schema as t
+    from .load import award_fact, current_awards, licence_setting_facts
+
+    with store.read() as conn:
+        ids = list(
+            conn.execute(
+                sa.select(t.awards.c.person_id)
+                .where(t.awards.c.kind == "licence", t.awards.c.setting_id.is_not(None))
+                .distinct()
+            ).scalars()
+        )
+        rows = [r for r in current_awards(conn, ids) if r.kind == "licence" and r.setting_id]
+        settings = licence_setting_facts(conn, rows)
+    out = []
+    for row in rows:
+        fact = award_fact(row, settings)
+        out.append(
+            (
+                row.person_id,
+                q.roles.get(row.role_id, -1),
+                _julian(row.valid_from),
+                _julian(row.valid_until),
+                _julian(row.revoked_on),
+                fact.paused_days(on),
+                fact.lapse(on) is not None,
+            )
+        )
+    return _int_matrix(out, 7)
+
+
+def _julian(day: dt.date | None) -> int:
+    return 0 if day is None else day.toordinal() + JULIAN_OFFSET
+
+
+STALE_LIMIT = 1000  # more people with later completions than this: scan every completion
+JULIAN_OFFSET = 1721424  # date.toordinal() + this = SQLite's CAST(julianday(date) AS INTEGER)
+
+
+def _mask_scan(pool: Executor, reader: _Reader, q: _Queries, params: dict) -> list:
+    """Aggregate every completion, split into four by person id so both cores share it."""
+    bounds = reader.rows("SELECT MIN(id), MAX(id) FROM people", {})[0]
+    lo, hi = (bounds[0] or 0), (bounds[1] or 0)
+    cuts = np.linspace(lo, hi + 1, 5).astype(np.int64)
+    return [
+        pool.submit(reader.ints, q.mask, {**params, "lo": int(a), "hi": int(b) - 1}, 2)
+        for a, b in zip(cuts[:-1], cuts[1:], strict=True)
+    ]
+
+
+def _in_list(template: str, ids: np.ndarray) -> str:
+    """The query with its id list inlined (integers only, so nothing to escape)."""
+    return template.replace("{ids}", ",".join(str(int(i)) for i in ids) or "NULL")
+
+
+def _remap_bits(masks: np.ndarray, db_bits: dict[str, int], courses: dict[str, int]) -> np.ndarray:
+    """Translate the summary's course bits (numbered as first seen) to the programme's order."""
+    out = np.zeros(len(masks), dtype=np.int64)
+    for course, bit in db_bits.items():
+        if course in courses and bit < 63:
+            has = (masks >> np.int64(bit)) & np.int64(1)
+            out |= has << np.int64(courses[course])
+    return out
+
+
+def _redo_corrected(
+    store: Store,
+    q: _Queries,
+    on: dt.date,
+    person_ids: np.ndarray,
+    course_mask: np.ndarray,
+    corrected: list[int],
+) -> None:
+    """Recompute the masks of people whose completions were corrected, exactly."""
+    from .load import current_completions
+
+    fix = dict.fromkeys(corrected, 0)
+    with store.read() as conn:
+        for row in current_completions(conn, corrected):
+            if row.completed_on <= on and row.course_id in q.courses:
+                fix[row.person_id] |= 1 << q.courses[row.course_id]
+    pids = np.fromiter(fix, dtype=np.int64, count=len(fix))
+    course_mask[np.searchsorted(person_ids, pids)] = np.fromiter(
+        fix.values(), dtype=np.int64, count=len(fix)
+    )
+
+
+class _Reader:
+    """Runs the loader's queries: `rows` as tuples, `ints` as an int64 matrix."""
+
+    def rows(self, sql: str, params: dict) -> list[tuple]:
+        raise NotImplementedError
+
+    def ints(self, sql: str, params: dict, width: int) -> np.ndarray:
+        return _int_matrix(self.rows(sql, params), width)
+
+    def summary_bits(self) -> dict[str, int] | None:
+        """The completion summary's course bits, or None where there is no usable summary."""
+        return None
+
+    def pool(self) -> Executor:
+        """Two workers for the queries."""
+        return ThreadPoolExecutor(max_workers=2)
+
+    def people(self, sql: str, names: bool) -> tuple[np.ndarray, np.ndarray | None]:
+        """Person ids (sorted) and, if asked, their names."""
+        rows = self.rows(sql, {})
+        ids = _int_matrix([row[:1] for row in rows], 1)[:, 0]
+        return ids, (np.array([row[1] for row in rows], dtype=object) if names else None)
+
+    def days(self, sql: str) -> str:
+        """Replace each {day:column} with the column as a Julian day number (0 for NULL)."""
+        return re.sub(r"\{day:([^{}]+)\}", lambda m: self.day_number(m.group(1)), sql)
+
+    def day_number(self, column: str) -> str:
+        return f"COALESCE(CAST(julianday({column}) AS INTEGER), 0)"
+
+
+class _SqliteReader(_Reader):
+    """Read-only connections, one per query, in two worker processes.
+
+    Threads do not help here: SQLite serialises its memory allocator across threads, and two
+    threads were measured slower than one. Each process opens its own connection (never one
+    shared across fork()).
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.uri = f"file:{path}?mode=ro"
+
+    def pool(self) -> Executor:
+        import multiprocessing
+        import threading
+
+        if threading.active_count() > 1:  # fork() with threads running is unsafe
+            return ThreadPoolExecutor(max_workers=1)
+        return ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("fork"))
+
+    def _connect(self):  # type: ignore[no-untyped-def]
+        import sqlite3
+
+        conn = sqlite3.connect(self.uri, uri=True, check_same_thread=False)
+        conn.execute("PRAGMA busy_timeout = 30000")
+        return conn
+
+    def rows(self, sql: str, params: dict) -> list[tuple]:
+        conn = self._connect()
+        try:
+            return conn.execute(sql, params).fetchall()
+        finally:
+            conn.close()
+
+    def ints(self, sql: str, params: dict, width: int) -> np.ndarray:
+        # One long text from SQLite, parsed by NumPy in C: no Python object per value.
+        columns = " || ',' || ".join(f"c{i}" for i in range(width))
+        conn = self._connect()
+        try:
+            text = conn.execute(f"SELECT group_concat({columns}) FROM ({sql})", params).fetchone()[
+                0
+            ]
+        finally:
+            conn.close()
+        if not text:
+            return np.zeros((0, width), dtype=np.int64)
+        return np.fromstring(text, dtype=np.int64, sep=",").reshape(-1, width)
+
+    def people(self, sql: str, names: bool) -> tuple[np.ndarray, np.ndarray | None]:
+        if not names:
+            return self.ints(f"SELECT c0 FROM ({sql})", {}, 1)[:, 0], None
+        # Two aggregates over the same rows stay aligned; names cannot hold \x1f (the store
+        # folds white space, which includes it), but a name that does falls back to rows.
+        conn = self._connect()
+        try:
+            ids, joined = conn.execute(
+                f"SELECT group_concat(c0), group_concat(c1, char(31)) FROM ({sql})"
+            ).fetchone()
+        finally:
+            conn.close()
+        if not ids:
+            return np.zeros(0, dtype=np.int64), np.array([], dtype=object)
+        id_array = np.fromstring(ids, dtype=np.int64, sep=",")
+        name_list = joined.split("\x1f")
+        if len(name_list) != len(id_array):
+            return super().people(sql, names)
+        return id_array, np.array(name_list, dtype=object)
+
+    def summary_bits(self) -> dict[str, int] | None:
+        conn = self._connect()
+        try:
+            present = conn.execute(
+                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger'"
+                " AND name = 'completions_summary'"
+            ).fetchone()[0]
+            if not present:
+                return None
+            bits = dict(conn.execute("SELECT course_id, bit FROM course_bits").fetchall())
+        finally:
+            conn.close()
+        return bits if len(bits) <= 63 else None
+
+
+class _AlchemyReader(_Reader):
+    """Any database SQLAlchemy reaches (PostgreSQL), through the store's transactions."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def day_number(self, column: str) -> str:
+        return f"COALESCE(({column} - DATE '1970-01-01') + {JULIAN_OFFSET + 719163}, 0)"
+
+    def rows(self, sql: str, params: dict) -> list[tuple]:
+        import sqlalchemy as sa
+
+        with self.store.read() as conn:
+            return [tuple(row) for row in conn.execute(sa.text(sql), params)]
+
+
+def bulk_eligibility(
+    store: Store, programme: Programme, on: dt.date, *, names: bool = True
+) -> pd.DataFrame:
+    """Everyone's eligibility on a date as a DataFrame indexed by person id."""
+    return evaluate_columns(programme, load_columns(store, programme, on, names=names), on)

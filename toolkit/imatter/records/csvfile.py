@@ -1,0 +1,246 @@
+"""Reading CSV files as people save them: from Excel, LibreOffice or a school's MIS.
+
+A byte-order mark, CRLF line ends, headers in any case and spacing ("Email Address",
+"Legal Surname"), UK dates (31/12/2026) and ISO dates (2026-12-31) are all fine. A quote left
+open, text that is not UTF-8, or a row with more values than the header is an error naming the
+line. Rows are (line the row starts on, {field: value}).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+import unicodedata
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from ..errors import ImatterError, ImportRowError
+
+EXTRA = "__extra__"
+
+
+def header_key(header: str) -> str:
+    """A header as compared: case, spacing, '_' and '-' do not matter ("E-mail_Address")."""
+    text = header.strip(" \t\ufeff").replace("_", " ").replace("-", " ")
+    return " ".join(text.casefold().split())
+
+
+@dataclass(frozen=True)
+class CsvFile:
+    """A CSV file's rows under known fields, and the headers that were not used."""
+
+    path: Path
+    rows: list[tuple[int, dict[str, str]]]
+    fields: tuple[str, ...]  # the fields the header provides
+    ignored: tuple[str, ...] = field(default=())
+
+
+def read_table(
+    path: Path,
+    required: tuple[str, ...],
+    optional: tuple[str, ...],
+    *,
+    aliases: Mapping[str, str] | None = None,
+    ignore_unknown: bool = False,
+) -> CsvFile:
+    """Read a CSV file; ImportRowError for unreadable or empty files and missing columns.
+
+    `aliases` maps other headers (compared with `header_key`) to fields; the field's own name
+    always works. With `ignore_unknown`, other columns are skipped (and listed as ignored).
+    """
+    text = _text(path)
+    if not text.strip():
+        raise ImportRowError(f"{path}: the file is empty; add a header row ({', '.join(required)})")
+    known = {header_key(f): f for f in required + optional}
+    for alias, target in (aliases or {}).items():
+        known.setdefault(header_key(alias), target)
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader)
+    except csv.Error:
+        raise ImportRowError(
+            f"{path}:1: the header row cannot be read (is a quote left open?); fix it and "
+            "import again; nothing was imported"
+        ) from None
+    columns: list[str | None] = []
+    unknown: list[str] = []
+    for raw in header:
+        name = known.get(header_key(raw))
+        if name is None and header_key(raw) and header_key(raw) != "ignore":
+            unknown.append(raw.strip(" \t\ufeff"))
+        # A field given by two columns takes the first that has a value (see _values).
+        columns.append(name)
+    provided = tuple(dict.fromkeys(c for c in columns if c))
+    missing = [c for c in required if c not in provided]
+    if missing:
+        raise ImportRowError(
+            f"{path}:1: missing column(s) {', '.join(missing)}; the header must include "
+            f"{', '.join(required)} (optional: {', '.join(optional)}); nothing was imported"
+        )
+    if unknown and not ignore_unknown:
+        raise ImportRowError(
+            f"{path}:1: unknown column(s) {', '.join(_shown(h) for h in unknown)}; "
+            f"expected {', '.join(required + optional)}"
+        )
+    rows: list[tuple[int, dict[str, str]]] = []
+    simple = None not in columns and len(set(columns)) == len(columns)
+    width = len(columns)
+    for line, record in _records(reader, path, text, reader.line_num + 1):
+        if len(record) > width:
+            rows.append((line, {EXTRA: "yes"}))
+            continue
+        if simple and len(record) == width:
+            values = dict(zip(columns, map(str.strip, record), strict=True))  # type: ignore[arg-type]
+        else:
+            values = _values(columns, record)
+        if not any(values.values()):
+            continue  # a blank line
+        rows.append((line, values))
+    if not rows:
+        raise ImportRowError(f"{path}: no rows under the header; nothing to import")
+    return CsvFile(path, rows, provided, tuple(unknown))
+
+
+def read_csv(
+    path: Path, required: tuple[str, ...], optional: tuple[str, ...]
+) -> list[tuple[int, dict]]:
+    """Rows as (line number, {column: value}); ImportRowError for unreadable or empty files."""
+    return read_table(path, required, optional).rows
+
+
+def _values(columns: list[str | None], record: list[str]) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for name, value in zip(columns, record, strict=False):
+        if name is not None and not values.get(name):
+            values[name] = value.strip()
+    for name in columns:
+        if name is not None:
+            values.setdefault(name, "")
+    return values
+
+
+def _text(path: Path) -> str:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ImatterError(f"{path}: file not found") from None
+    except IsADirectoryError:
+        raise ImatterError(f"{path}: is a folder, not a CSV file") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        raise ImportRowError(
+            f"{path}:{line}: not UTF-8 text; save the file as 'CSV UTF-8' and import again; "
+            "nothing was imported"
+        ) from None
+    return text.removeprefix("\ufeff")  # a second BOM, from a file saved twice
+
+
+def _records(
+    reader: Iterator[list[str]], path: Path, text: str, start: int
+) -> Iterator[tuple[int, list]]:
+    """(line the row starts on, values); ImportRowError naming the line of a row that cannot
+    be read, or of a quote that is never closed."""
+    last = start
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            break
+        except csv.Error:
+            raise ImportRowError(
+                f"{path}:{start}: a value longer than {csv.field_size_limit()} characters "
+                "(is a quote left open?); fix it and import again; nothing was imported"
+            ) from None
+        last, start = start, reader.line_num + 1  # type: ignore[attr-defined]
+        yield last, record
+    _check_quotes_closed(path, text, last)
+
+
+def _check_quotes_closed(path: Path, text: str, last: int) -> None:
+    """ImportRowError if the file ends inside a quoted value: Python's csv accepts that
+    silently, and the rest of the file would become one value of the last row."""
+    tail = "".join(list(io.StringIO(text, newline=""))[last - 1 :])
+    try:
+        for _ in csv.reader(io.StringIO(tail, newline=""), strict=True):
+            pass
+    except csv.Error as err:
+        if "unexpected end of data" in str(err):
+            raise ImportRowError(
+                f'{path}:{last}: a quote (") opened on line {last} is never closed; close it '
+                "or remove it, and import again; nothing was imported"
+            ) from None
+
+
+# ---------------------------------------------------------------- values
+_UK = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})$")
+_ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+_MIDNIGHT = re.compile(r"[ T]00:00(:00(\.0+)?)?Z?$")
+
+
+def parse_date(value: str, what: str = "date") -> dt.date:
+    """An ISO (2026-12-31) or UK (31/12/2026) date; ValueError saying how to write it."""
+    found = _date(value)
+    if found is None:
+        raise ValueError(
+            f"{what} '{_shown(value)}' is not a date; write it as 31/12/2026 or 2026-12-31"
+        )
+    return found
+
+
+@lru_cache(maxsize=8192)  # a file's dates repeat: start dates, session days
+def _date(value: str) -> dt.date | None:
+    text = _MIDNIGHT.sub("", value.strip())  # "2026-12-31 00:00:00" from a spreadsheet
+    match = _ISO.match(text)
+    if match:
+        y, m, d = match.groups()
+    else:
+        match = _UK.match(text)
+        if not match:
+            return None
+        d, m, y = match.groups()
+    year = int(y) + (2000 if len(y) == 2 else 0)  # 31/12/26, as a spreadsheet may save it
+    try:
+        return dt.date(year, int(m), int(d))
+    except ValueError:
+        return None
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
+# Control characters (Unicode category Cc) and the bidirectional overrides used to disguise text.
+_CC = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def one_line(text: str) -> str:
+    """A problem as one line: line breaks and control characters from a cell shown escaped."""
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
+
+
+def _shown(value: str, limit: int = 60) -> str:
+    value = one_line(value)
+    return value if len(value) <= limit else value[: limit - 3] + "..."
+
+
+def clean_name(value: str) -> str:
+    """A person's name with spacing tidied; ValueError for control characters in it."""
+    name = " ".join(value.split())
+    if not name.isascii():
+        name = unicodedata.normalize("NFC", name)
+    if _CC.search(name):
+        raise ValueError(f"name '{_shown(name)}' holds control characters; type the name again")
+    return name
+
+
+def name_key(name: str) -> str:
+    """A name as compared when matching people without an email."""
+    return " ".join(unicodedata.normalize("NFC", name).casefold().split())
+
+
+def shown(value: str, limit: int = 60) -> str:
+    """A cell's value as an error message shows it: one line, shortened."""
+    return _shown(value, limit)

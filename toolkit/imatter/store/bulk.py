@@ -1,0 +1,258 @@
+"""Bulk writes: many rows per statement, audited in one batch exactly as the triggers would.
+
+Row-at-a-time writes cost five statements per row (about 1.5k rows/s); a plain `executemany`
+runs at 150k rows/s or more (DECISIONS.md 13). An import validates the whole file first, then
+inserts each table's rows with one `executemany` inside the same write transaction, with that
+table's insert trigger off, and appends the audit records itself: the same records, in the same
+order, with the same digests and chain hashes as the trigger would have written row by row. The
+digests are computed by the database with the trigger's own SQL, so they cannot drift.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import sqlalchemy as sa
+
+from . import audit
+
+CHUNK = 20_000
+
+
+@contextmanager
+def no_gc() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector: a bulk import makes millions of small
+    objects and no cycles, and the collector would walk them again and again."""
+    import gc
+
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def _cursor(conn: sa.Connection) -> Any:
+    return conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+
+
+def any_of(conn: sa.Connection, column: str, values: Sequence[object]) -> tuple[str, dict]:
+    """SQL testing `column` against many values with one parameter (no IN-list limits)."""
+    if conn.dialect.name == "postgresql":
+        return f"{column} = ANY(:values)", {"values": list(values)}
+    import json
+
+    return f"{column} IN (SELECT value FROM json_each(:values))", {"values": json.dumps(values)}
+
+
+def reserve_ids(conn: sa.Connection, table: sa.Table, count: int) -> list[int]:
+    """`count` new ids for an integer primary key, taken inside the write transaction."""
+    if count == 0:
+        return []
+    (key,) = table.primary_key.columns
+    if conn.dialect.name == "postgresql":
+        return list(
+            conn.exec_driver_sql(
+                f"SELECT nextval(pg_get_serial_sequence('{table.name}', '{key.name}')) "
+                f"FROM generate_series(1, {int(count)})"
+            ).scalars()
+        )
+    # SQLite: the write lock is held (BEGIN IMMEDIATE), so nobody else can take these.
+    top = conn.exec_driver_sql(f"SELECT COALESCE(MAX({key.name}), 0) FROM {table.name}").scalar()
+    return list(range(int(top) + 1, int(top) + 1 + count))
+
+
+def insert_many(
+    conn: sa.Connection, table: sa.Table, columns: Sequence[str], rows: Sequence[Sequence]
+) -> dict[str, str]:
+    """Insert rows (tuples in `columns` order) with one `executemany` per chunk.
+
+    Values go through the same type conversions SQLAlchemy applies to single inserts, so the
+    stored text (dates, times, booleans) is byte for byte what a row-at-a-time insert stores.
+    Returns {row key: digest} of the rows whose audit digest could be computed here (see
+    `_digests`); `audit_inserts` asks the database for the others.
+    """
+    if not rows:
+        return {}
+    dialect = conn.dialect
+    processors = [table.c[name].type._cached_bind_processor(dialect) for name in columns]
+    marks = ", ".join("%s" if dialect.name == "postgresql" else "?" for _ in columns)
+    sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})"
+    if any(processors):
+        rows = _processed(rows, processors)
+    cursor = _cursor(conn)
+    try:
+        for start in range(0, len(rows), CHUNK):
+            cursor.executemany(sql, rows[start : start + CHUNK])
+    finally:
+        cursor.close()
+    if table.name in audit.NOT_AUDITED:
+        return {}
+    return _digests(conn, table, columns, rows)
+
+
+def _digests(
+    conn: sa.Connection, table: sa.Table, columns: Sequence[str], rows: Sequence[Sequence]
+) -> dict[str, str]:
+    """{row key: digest} as SQLite's trigger computes them: the key is the primary key's
+    values joined by '/', the digest sha256(json_array(every column)). Only for rows whose JSON
+    text Python writes identically: integers, NULLs, and text without control characters (both
+    escape only '"' and '\\' then). Other rows are left to the database."""
+    keys = [c.name for c in table.primary_key.columns]
+    if conn.dialect.name != "sqlite" or not set(keys) <= set(columns):
+        return {}
+    from json.encoder import encode_basestring  # '"', '\\' and control characters escaped
+
+    where = {name: i for i, name in enumerate(columns)}
+    by_column = list(zip(*rows, strict=True))
+    unsafe: set[int] = set()
+    parts: list[Sequence[str]] = []
+    for column in table.columns:
+        if column.name not in where:
+            parts.append(("null",) * len(rows))
+            continue
+        values = by_column[where[column.name]]
+        kinds = set(map(type, values))
+        if not kinds <= {int, str, type(None)}:
+            return {}  # a float or other value: the database computes every digest
+        if str in kinds:
+            texts = [v for v in values if type(v) is str]
+            if _CONTROL.search("".join(texts)):
+                unsafe.update(
+                    i for i, v in enumerate(values) if type(v) is str and _CONTROL.search(v)
+                )
+            parts.append(
+                [
+                    encode_basestring(v) if type(v) is str else ("null" if v is None else str(v))
+                    for v in values
+                ]
+            )
+        else:
+            parts.append(["null" if v is None else str(v) for v in values])
+    if len(keys) == 1:
+        ids = [str(v) for v in by_column[where[keys[0]]]]
+    else:
+        ids = [
+            "/".join(map(str, k)) for k in zip(*(by_column[where[n]] for n in keys), strict=True)
+        ]
+    sha256 = hashlib.sha256
+    return {
+        ids[i]: sha256(f"[{','.join(row)}]".encode()).hexdigest()
+        for i, row in enumerate(zip(*parts, strict=True))
+        if i not in unsafe
+    }
+
+
+_CONTROL = re.compile(r"[\x00-\x1f]")
+
+
+def _processed(rows: Sequence[Sequence], processors: list) -> list[tuple]:
+    """Rows with each column converted; conversions are remembered (dates repeat a lot)."""
+    columns = list(zip(*rows, strict=True))
+    for index, process in enumerate(processors):
+        if process is None:
+            continue
+        memo: dict = {None: None}
+        for value in set(columns[index]):
+            if value not in memo:
+                memo[value] = process(value)
+        columns[index] = tuple(map(memo.__getitem__, columns[index]))
+    return list(zip(*columns, strict=True))
+
+
+@contextmanager
+def insert_triggers_off(conn: sa.Connection, tables: Iterable[sa.Table]) -> Iterator[None]:
+    """Turn the audit insert triggers of `tables` off inside the open write transaction.
+
+    They come back on when the block ends. If the block fails, the transaction rolls back and
+    the triggers were never off for anyone else: SQLite's DDL and PostgreSQL's ALTER TABLE are
+    part of the transaction (and other writers wait for the lock). Use only together with
+    `audit_inserts` for every row inserted in the block.
+    """
+    sqlite = conn.dialect.name == "sqlite"
+    if sqlite:
+        present = set(
+            conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'trigger'").scalars()
+        )
+        tables = [t for t in tables if f"audit_{t.name}_insert" in present]
+    else:
+        present = set(
+            conn.exec_driver_sql(
+                "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgenabled <> 'D'"
+            ).scalars()
+        )
+        tables = [t for t in tables if f"audit_{t.name}" in present]
+    for table in tables:
+        if sqlite:
+            conn.exec_driver_sql(f"DROP TRIGGER audit_{table.name}_insert")
+        else:
+            conn.exec_driver_sql(f"ALTER TABLE {table.name} DISABLE TRIGGER audit_{table.name}")
+    yield
+    for table in tables:  # only those that were there
+        if sqlite:
+            conn.exec_driver_sql(audit._sqlite_trigger(table, "insert"))
+        else:
+            conn.exec_driver_sql(f"ALTER TABLE {table.name} ENABLE TRIGGER audit_{table.name}")
+
+
+def row_digests(conn: sa.Connection, table: sa.Table, keys: Sequence[str]) -> dict[str, str]:
+    """{row key: digest} for some rows of a table, computed by the database as the triggers
+    compute them (an integer key is looked up by range; others by reading the table)."""
+    if not keys:
+        return {}
+    dialect = conn.dialect.name
+    sql = (
+        f"SELECT {audit.key_sql(table, 'r', dialect)}, {audit.digest_sql(table, 'r', dialect)} "
+        f"FROM {table.name} AS r"
+    )
+    pk = list(table.primary_key.columns)
+    if len(pk) == 1 and isinstance(pk[0].type, sa.Integer):
+        numbers = [int(k) for k in keys]
+        sql += f" WHERE r.{pk[0].name} BETWEEN {min(numbers)} AND {max(numbers)}"
+    wanted = set(keys)
+    cursor = _cursor(conn)
+    try:
+        return {str(key): digest for key, digest in cursor.execute(sql) if str(key) in wanted}
+    finally:
+        cursor.close()
+
+
+def audit_inserts(
+    conn: sa.Connection,
+    tables: Sequence[sa.Table],
+    keys: Sequence[Sequence[int | str]],
+    known: dict[str, dict[str, str]] | None = None,
+) -> int:
+    """Append one 'insert' record per new row, in row-at-a-time order; returns the last seq.
+
+    `keys[t][i]` is the key of the row that source row i put in `tables[t]`; the records go
+    in the order one source row at a time would have written them (a person, their
+    affiliation, the next person ...), so the chain equals the row-at-a-time chain. `known`
+    holds digests `insert_many` computed, by table name; the database computes the rest.
+    """
+    names = [str(t.name) for t in tables]  # not SQLAlchemy's str subclass: sqlite3 probes those
+    texts = [[str(k) for k in column] for column in keys]
+    digests: list[dict[str, str]] = []
+    for table, name, column in zip(tables, names, texts, strict=True):
+        found = dict((known or {}).get(name, {}))
+        found.update(row_digests(conn, table, [k for k in column if k not in found]))
+        digests.append(found)
+    if len(tables) == 1:
+        name, found = names[0], digests[0]
+        entries: Iterable[tuple[str, str, str, str]] = (
+            ("insert", name, k, found[k]) for k in texts[0]
+        )
+    else:
+        pairs = list(zip(names, digests, strict=True))
+        entries = (
+            ("insert", name, k, found[k])
+            for row in zip(*texts, strict=True)
+            for (name, found), k in zip(pairs, row, strict=True)
+        )
+    return audit._append(conn, entries)
