@@ -33,7 +33,7 @@ def award_role(
     """
     from ..eligibility import evaluate_role
     from ..eligibility.dates import add_years
-    from .load import current_completions, person_records
+    from ..records.load import current_completions, person_records
 
     programme: Programme = ws.programme
     role = programme.role(role_id)
