@@ -67,7 +67,9 @@ def build(folder: Path) -> tuple[Path, dict[str, list[str]]]:
         folder,
         env,
     ).strip()
-    _run(_imatter("credential", "issue", award), folder, env)
+    issued = _run(_imatter("credential", "issue", award), folder, env)
+    credential = re.search(r"Issued (\S+)", issued)
+    assert credential, issued
     created = _run(
         _imatter(
             "group",
@@ -95,7 +97,7 @@ def build(folder: Path) -> tuple[Path, dict[str, list[str]]]:
         ),
         "imatter person list": _imatter("person", "list"),
         f"imatter group show {group.group(1)}": _imatter("group", "show", group.group(1)),
-        "imatter credential show AWARD": _imatter("credential", "show", award),
+        "imatter credential show ID": _imatter("credential", "show", credential.group(1)),
     }
     return workspace, commands
 
