@@ -14,6 +14,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -43,8 +45,32 @@ def build_demo(
         shutil.rmtree(folder)
     ws = init_workspace(folder, programme=programme)
     (folder / ".demo").write_text("synthetic demo data\n", encoding="utf-8")
-    _fill(ws, on)
+    with _not_waiting_for_the_disk(ws):
+        _fill(ws, on)
     return ws
+
+
+@contextmanager
+def _not_waiting_for_the_disk(ws: Workspace) -> Iterator[None]:
+    """While the demo is filled (about 150 small transactions), commit without waiting for
+    the disk each time (SQLite `synchronous = OFF`): most of the demo's time otherwise, on a
+    busy disk. Only this synthetic, rebuildable data; later connections are as usual."""
+    store = ws.store
+    if not store.is_sqlite:
+        yield
+        return
+    import sqlalchemy as sa
+
+    def relaxed(dbapi_conn, _record) -> None:
+        dbapi_conn.execute("PRAGMA synchronous = OFF")
+
+    store.engine.dispose()
+    sa.event.listen(store.engine, "connect", relaxed)
+    try:
+        yield
+    finally:
+        sa.event.remove(store.engine, "connect", relaxed)
+        store.engine.dispose()
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,8 @@ from typing import Any, cast
 import yaml
 
 from .errors import ProgrammeError
-from .yamlfile import YAML_FAILURES, read_text
+from .yamlfile import YAML_FAILURES, FastSafeLoader, read_text
+from .yamlfile import load as load_yaml
 from .yamlfile import problem as yaml_problem
 
 AUDIENCES = ("professionals", "parents", "both")
@@ -206,8 +207,12 @@ class _LineList(list):
     item_lines: list[int]
 
 
-class _Loader(yaml.SafeLoader):
+class _Loader(FastSafeLoader):
     pass
+
+
+class _ExactLoader(yaml.SafeLoader):
+    """The pure-Python loader with the same constructors: its errors name the right line."""
 
 
 def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> _LineDict:
@@ -241,9 +246,10 @@ def _construct_timestamp(loader: _Loader, node: yaml.ScalarNode) -> Any:
         return str(node.value)
 
 
-_Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+for _loader in (_Loader, _ExactLoader):
+    _loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
+    _loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+    _loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 
 
 class _Reader:
@@ -377,7 +383,7 @@ def load_programme(path: str | Path | None = None) -> Programme:
     except OSError as err:
         raise ProgrammeError(f"{path}: cannot read the programme file ({err.strerror})") from None
     try:
-        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - SafeLoader subclass
+        data = load_yaml(text, _Loader, _ExactLoader)
     except YAML_FAILURES as err:
         line, problem = yaml_problem(err, text)
         raise ProgrammeError(f"{path}:{line}: not valid YAML: {problem}") from None

@@ -15,7 +15,7 @@ import yaml
 
 from .errors import ImatterError, NotFound
 from .programme import Programme, default_programme_path, load_programme
-from .yamlfile import YAML_FAILURES, read_text
+from .yamlfile import YAML_FAILURES, read_text, safe_load
 from .yamlfile import problem as yaml_problem
 
 DEFAULT_WORKSPACE = "imatter-workspace"
@@ -33,7 +33,9 @@ class Workspace:
 
     @cached_property
     def programme(self) -> Programme:
-        return load_programme(self.programme_path)
+        from .programme_cache import cached_programme
+
+        return cached_programme(self.programme_path, self.path)
 
     @cached_property
     def store(self):
@@ -101,7 +103,7 @@ def open_workspace(
 def _read_config(path: Path) -> dict:
     text = read_text(path)
     try:
-        data = yaml.safe_load(text) or {}
+        data = safe_load(text) or {}
     except YAML_FAILURES as err:
         line, problem = yaml_problem(err, text)
         raise ImatterError(

@@ -3,9 +3,12 @@
 nbgrader grades one submission at a time, and most of its time is a kernel starting and
 stopping. Each worker process runs nbgrader's Python API in-process over its own share of the
 learners (never one process per learner: that pays nbgrader's start-up every time). Workers are
-fresh interpreters (``python -m imatter.assess.worker``), not forks: they inherit no threads or
-database connections, and never re-run the caller's script the way multiprocessing's spawn
-does with a script that lacks a main guard.
+started as soon as it is known that there is work (their imports overlap reading the roster)
+and sent their share on stdin; inside, the next learner's kernel starts while this one is
+graded (still one fresh kernel per learner: see `worker`). Workers are fresh interpreters
+(``python -m imatter.assess.worker``), not forks: they inherit no threads or database
+connections, and never re-run the caller's script the way multiprocessing's spawn does with a
+script that lacks a main guard.
 
 Learner code runs under the course directory's time limit per cell (``Execute.timeout``);
 a cell that runs longer is interrupted and scores nothing, and the others carry on.
@@ -24,6 +27,7 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from ..errors import InvalidValue
 from .course_dir import CourseDir, nbgrader_api, roster, summarise_error
@@ -107,10 +111,11 @@ def _failures(log: str) -> dict[str, str]:
 
 
 def grade_batch(
-    course: CourseDir, assessment_id: str, students: Sequence[str]
+    course: CourseDir, assessment_id: str, students: Sequence[str], *, execute: Any = None
 ) -> list[GradeResult]:
     """Autograde some learners in this process with one nbgrader `Autograde` run (as the
-    ``nbgrader autograde`` command does), leaving out everyone else's submissions."""
+    ``nbgrader autograde`` command does), leaving out everyone else's submissions.
+    `execute` replaces nbgrader's `Execute` preprocessor (a worker's `PrestartedExecute`)."""
     from nbgrader.converters import Autograde
     from nbgrader.utils import capture_log, temp_attrs
 
@@ -131,6 +136,11 @@ def grade_batch(
         converter = Autograde(coursedir=api.coursedir, parent=api)
         converter.force = True
         converter.create_student = False
+        if execute is not None:
+            converter.autograde_preprocessors = [
+                execute if pp.__name__ == "Execute" else pp
+                for pp in converter.autograde_preprocessors
+            ]
         outcome = capture_log(converter)
     each = (time.perf_counter() - started) / max(1, len(wanted))
     failures = _failures(outcome.get("log") or "")
@@ -151,45 +161,57 @@ def grade_batch(
     return results
 
 
-def run_workers(
-    course: CourseDir, assessment_id: str, batches: Sequence[Sequence[str]]
-) -> list[GradeResult]:
-    """Run one worker process per batch at the same time and gather their results."""
-    results: list[GradeResult] = []
-    with tempfile.TemporaryDirectory(prefix="imatter-autograde-") as tmp:
-        running = []
-        for i, batch in enumerate(batches):
-            out = Path(tmp) / f"worker-{i}.json"
+class Workers:
+    """Worker processes started before the caller knows who needs grading (their start-up,
+    nbgrader's imports, overlaps the caller's own work), each then sent one share."""
+
+    def __init__(self, count: int) -> None:
+        self.tmp = tempfile.TemporaryDirectory(prefix="imatter-autograde-")
+        self.running: list[tuple[subprocess.Popen, Any]] = []
+        for i in range(count):
+            log = (Path(self.tmp.name) / f"worker-{i}.err").open("w+", encoding="utf-8")
+            process = subprocess.Popen(
+                [sys.executable, "-m", "imatter.assess.worker"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
+                stderr=log,  # a file, not a pipe: a full pipe would stall the worker
+                text=True,
+            )
+            self.running.append((process, log))
+
+    def __len__(self) -> int:
+        return len(self.running)
+
+    def grade(
+        self, course: CourseDir, assessment_id: str, batches: Sequence[Sequence[str]]
+    ) -> list[GradeResult]:
+        """Send each worker its batch (an empty one: nothing to do), wait, gather results."""
+        results: list[GradeResult] = []
+        outs = []
+        for i, (process, _) in enumerate(self.running):
+            batch = list(batches[i]) if i < len(batches) else []
+            out = Path(self.tmp.name) / f"worker-{i}.json"
             job = {
                 "root": str(course.root),
                 "course_id": course.course_id,
                 "timeout": course.timeout,
                 "exchange_root": course.exchange_root,
                 "assessment_id": assessment_id,
-                "students": list(batch),
+                "students": batch,
                 "out": str(out),
             }
-            log = (Path(tmp) / f"worker-{i}.err").open("w+", encoding="utf-8")
-            process = subprocess.Popen(
-                [sys.executable, "-m", "imatter.assess.worker", json.dumps(job)],
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=log,  # a file, not a pipe: a full pipe would stall the worker
-            )
-            running.append((process, out, batch, log))
-        try:
-            for process, *_ in running:
-                process.wait()
-        except BaseException:  # interrupted: stop the workers started here, then re-raise
-            for process, *_ in running:
-                if process.poll() is None:
-                    process.terminate()
-                    process.wait()
-            raise
-        for process, out, batch, log in running:
+            try:
+                assert process.stdin is not None
+                process.stdin.write(json.dumps(job) if batch else "")
+                process.stdin.close()
+            except OSError:  # the worker already stopped: reported below
+                pass
+            outs.append((out, batch))
+        for process, _ in self.running:
+            process.wait()
+        for (process, log), (out, batch) in zip(self.running, outs, strict=True):
             log.seek(0)
             err = log.read()
-            log.close()
             done = {}
             if out.is_file():
                 done = {r["student"]: GradeResult(**r) for r in json.loads(out.read_text())}
@@ -201,17 +223,50 @@ def run_workers(
                     results.append(
                         GradeResult(student, False, 0.0, f"the grading worker stopped ({why})")
                     )
-    return results
+        return results
+
+    def close(self) -> None:
+        """Stop any worker still running (interrupted, or never sent a job), tidy up."""
+        for process, log in self.running:
+            if process.poll() is None:
+                if process.stdin is not None and not process.stdin.closed:
+                    try:
+                        process.stdin.close()  # no job: it exits once its imports are done
+                    except OSError:
+                        pass
+                try:
+                    process.wait(timeout=0.1)
+                except subprocess.TimeoutExpired:
+                    process.terminate()
+                    process.wait()
+            log.close()
+        self.tmp.cleanup()
 
 
-def worker_main(job_text: str) -> int:
+def run_workers(
+    course: CourseDir, assessment_id: str, batches: Sequence[Sequence[str]]
+) -> list[GradeResult]:
+    """Run one worker process per batch at the same time and gather their results."""
+    workers = Workers(len(batches))
+    try:
+        return workers.grade(course, assessment_id, batches)
+    finally:
+        workers.close()
+
+
+def worker_main(job_text: str, *, execute: Any = None) -> int:
     """Entry point of a worker process: grade its learners, write results as JSON."""
     job = json.loads(job_text)
     course = CourseDir(
         Path(job["root"]), job["course_id"], int(job["timeout"]), job.get("exchange_root")
     )
     out = Path(job["out"])
-    results = grade_batch(course, job["assessment_id"], job["students"])
+    if execute is not None:  # how many kernels this worker will need, so none is wasted
+        execute.to_run = sum(
+            len(list(course.submitted(s, job["assessment_id"]).glob("*.ipynb")))
+            for s in job["students"]
+        )
+    results = grade_batch(course, job["assessment_id"], job["students"], execute=execute)
     out.write_text(json.dumps([asdict(r) for r in results]), encoding="utf-8")
     return 0
 
@@ -234,25 +289,31 @@ def autograde(
     workers = default_workers() if workers is None else workers
     if workers < 1:
         raise InvalidValue("--workers must be 1 or more")
-    on_roster = roster(course)
     todo = pending(course, assessment_id, force=force)
     if students is not None:
         wanted = set(students)
         todo = [s for s in todo if s in wanted]
-    unknown = tuple(s for s in todo if s not in on_roster)
-    todo = [s for s in todo if s in on_roster]
-    graded_or_waiting = set(todo) | set(unknown)
-    up_to_date = tuple(
-        s
-        for s in course.submitted_students(assessment_id)
-        if s not in graded_or_waiting and (students is None or s in set(students))
-    )
-    workers = max(1, min(workers, len(todo)))
-    results: list[GradeResult] = []
-    if todo and workers == 1:
-        results = grade_batch(course, assessment_id, todo)
-    elif todo:
-        results = run_workers(course, assessment_id, [todo[i::workers] for i in range(workers)])
+    # start the workers now: their imports overlap reading the roster
+    pool = Workers(min(workers, len(todo))) if workers > 1 and len(todo) > 1 else None
+    try:
+        on_roster = roster(course)
+        unknown = tuple(s for s in todo if s not in on_roster)
+        todo = [s for s in todo if s in on_roster]
+        graded_or_waiting = set(todo) | set(unknown)
+        up_to_date = tuple(
+            s
+            for s in course.submitted_students(assessment_id)
+            if s not in graded_or_waiting and (students is None or s in set(students))
+        )
+        workers = max(1, min(len(pool) if pool else 1, len(todo)))
+        results: list[GradeResult] = []
+        if todo and pool is not None:
+            results = pool.grade(course, assessment_id, [todo[i::workers] for i in range(workers)])
+        elif todo:
+            results = grade_batch(course, assessment_id, todo)
+    finally:
+        if pool is not None:
+            pool.close()
     results.sort(key=lambda r: r.student)
     return AutogradeReport(
         assessment_id,

@@ -27,7 +27,7 @@ from typing import Any
 import yaml
 
 from ..errors import AssessmentError, Conflict, InvalidValue, NotFound
-from ..yamlfile import YAML_FAILURES, read_text
+from ..yamlfile import YAML_FAILURES, read_text, safe_load
 from ..yamlfile import problem as yaml_problem
 
 COURSE_FILE = "imatter-course.yml"
@@ -353,7 +353,7 @@ def open_course_dir(root: str | Path) -> CourseDir:
         )
     text = read_text(path, AssessmentError)
     try:
-        body = yaml.safe_load(text) or {}
+        body = safe_load(text) or {}
     except YAML_FAILURES as err:
         line, problem = yaml_problem(err, text)
         raise AssessmentError(f"{path}:{line}: not valid YAML ({problem})") from None

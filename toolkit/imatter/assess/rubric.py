@@ -21,7 +21,8 @@ from typing import Any
 import yaml
 
 from ..errors import RubricError
-from ..yamlfile import YAML_FAILURES, read_text
+from ..yamlfile import YAML_FAILURES, read_text, safe_load
+from ..yamlfile import compose as compose_yaml
 from ..yamlfile import problem as yaml_problem
 
 SCHEMA_VERSION = 1
@@ -216,8 +217,8 @@ def load_rubric(path: str | Path, *, assessment_id: str | None = None) -> Rubric
     except FileNotFoundError:
         raise RubricError(f"{path}: no rubric here; every assessment needs a rubric.yml") from None
     try:
-        data = yaml.safe_load(text)
-        lines = _Lines(yaml.compose(text, Loader=yaml.SafeLoader))
+        data = safe_load(text)
+        lines = _Lines(compose_yaml(text))
     except YAML_FAILURES as err:
         line, problem = yaml_problem(err, text)
         raise RubricError(f"{path}:{line}: not valid YAML ({problem})") from None
@@ -360,7 +361,7 @@ def check_fits(rubric: Rubric, notebook_path: str | Path) -> None:
         nb = json.loads(notebook_path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as err:
         raise RubricError(f"{notebook_path}: cannot read the notebook ({err})") from None
-    lines = _Lines(yaml.compose(rubric.source.read_text(encoding="utf-8"), Loader=yaml.SafeLoader))
+    lines = _Lines(compose_yaml(rubric.source.read_text(encoding="utf-8")))
     cells = {c.grade_id: c for c in graded_cells(nb)}
     manual = [c for c in cells.values() if c.manual]
     for i, reflection in enumerate(rubric.reflections):

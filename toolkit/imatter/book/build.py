@@ -166,14 +166,13 @@ def code_hash(notebook: Path) -> str:
 
 
 def _read_config(project: BookProject) -> dict[str, Any]:
-    import yaml
 
-    from ..yamlfile import YAML_FAILURES, read_text
+    from ..yamlfile import YAML_FAILURES, read_text, safe_load
     from ..yamlfile import problem as yaml_problem
 
     text = read_text(project.config_path, BuildError)
     try:
-        data = yaml.safe_load(text) or {}
+        data = safe_load(text) or {}
     except YAML_FAILURES as err:
         line, problem = yaml_problem(err, text)
         raise BuildError(f"{project.config_path}:{line}: not valid YAML ({problem})") from None

@@ -77,13 +77,14 @@ def _read_catalogue(programme: Path) -> tuple[dict[str, _CatalogueCourse], list[
     import yaml
 
     from ..yamlfile import YAML_FAILURES
+    from ..yamlfile import compose as compose_yaml
     from ..yamlfile import problem as yaml_problem
 
     findings: list[Finding] = []
     text = ""
     try:
         text = programme.read_text(encoding="utf-8")
-        root = yaml.compose(text)
+        root = compose_yaml(text)
     except (OSError, ValueError, *YAML_FAILURES) as err:
         if isinstance(err, YAML_FAILURES):
             line, problem = yaml_problem(err, text)
@@ -330,7 +331,8 @@ def _lint_course_yml(path: Path, course: _CatalogueCourse) -> list[Finding]:
                 f"`imatter module new {course.id}`)",
             )
         ]
-    from ..yamlfile import YAML_FAILURES
+    from ..yamlfile import YAML_FAILURES, safe_load
+    from ..yamlfile import compose as compose_yaml
     from ..yamlfile import problem as yaml_problem
 
     try:
@@ -338,8 +340,8 @@ def _lint_course_yml(path: Path, course: _CatalogueCourse) -> list[Finding]:
     except ValueError:
         return [Finding(ERROR, "course-yml", path, "not UTF-8 text", "save the file as UTF-8")]
     try:
-        node = yaml.compose(text)
-        data = yaml.safe_load(text)
+        node = compose_yaml(text)
+        data = safe_load(text)
     except YAML_FAILURES as err:
         line, problem = yaml_problem(err, text)
         return [

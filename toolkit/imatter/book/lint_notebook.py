@@ -95,9 +95,11 @@ def book_removes_code(root: Path) -> bool | None:
     """The book's `nb_remove_code_source` from `<root>/_config.yml` (None: no book here)."""
     import yaml
 
+    from ..yamlfile import safe_load
+
     config = root / "_config.yml"
     try:
-        data = yaml.safe_load(config.read_text(encoding="utf-8")) or {}
+        data = safe_load(config.read_text(encoding="utf-8")) or {}
     except (OSError, ValueError, yaml.YAMLError):
         return None
     sphinx = (data.get("sphinx") or {}) if isinstance(data, dict) else {}

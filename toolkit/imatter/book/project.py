@@ -143,14 +143,13 @@ def session_notebooks(folder: Path) -> tuple[Path, ...]:
 
 def read_course_yml(path: Path) -> dict[str, Any]:
     """course.yml as a mapping; ImatterError names the file when it cannot be read."""
-    import yaml
 
-    from ..yamlfile import YAML_FAILURES, read_text
+    from ..yamlfile import YAML_FAILURES, read_text, safe_load
     from ..yamlfile import problem as yaml_problem
 
     text = read_text(path)
     try:
-        data = yaml.safe_load(text)
+        data = safe_load(text)
     except YAML_FAILURES as err:
         line, problem = yaml_problem(err, text)
         raise ImatterError(

@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from ..errors import ImatterError
+from ..yamlfile import safe_load
 from .keys import KEY_DOCUMENT, KeyStore
 
 PUBLIC_FOLDER = "public"
@@ -77,7 +78,7 @@ def settings_for(ws: Any) -> CredentialSettings:
     configured = None
     if config_path.exists():
         try:
-            data = yaml.safe_load(config_path.read_text(encoding="utf-8")) or {}
+            data = safe_load(config_path.read_text(encoding="utf-8")) or {}
         except yaml.YAMLError:
             raise ImatterError(f"{config_path}: not valid YAML; fix or delete the file") from None
         if isinstance(data, dict):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,7 +20,15 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from ..errors import ImatterError
-from ..store.audit import GENESIS, audited_tables, chain_hash, current_actor, current_rows
+from ..progress import progress_bar
+from ..store.audit import (
+    GENESIS,
+    audited_tables,
+    chain_hash,
+    current_actor,
+    digest_sql,
+    key_sql,
+)
 from ..store.schema import audit_log, audit_seals, metadata
 from .access import require
 
@@ -104,17 +113,20 @@ def _guards_present(conn: sa.Connection) -> bool:
     return True
 
 
-def verify_chain(conn: sa.Connection) -> AuditReport:
+def verify_chain(conn: sa.Connection, *, progress: bool | None = None) -> AuditReport:
     """Check every record's number, its link to the record before, and its hash."""
     report = AuditReport()
     expected, prev = 1, GENESIS
+    total = conn.exec_driver_sql("SELECT MAX(seq) FROM audit_log").scalar() or 0
     # Plain tuples in seq order: this loop is the whole cost of verifying a big log.
     with conn.exec_driver_sql(
         "SELECT seq, at, actor, action, tbl, row_key, data_sha256, prev_hash, hash "
         "FROM audit_log ORDER BY seq",
         execution_options={"yield_per": 20_000},
     ) as rows:  # closed on every return: a server-side cursor on PostgreSQL
-        for seq, at, actor, action, tbl, key, digest, prev_hash, stored in rows:
+        for seq, at, actor, action, tbl, key, digest, prev_hash, stored in progress_bar(
+            rows, desc="chain", total=total, unit=" records", enabled=progress
+        ):
             if seq != expected:
                 if seq > expected:
                     missing = f"{expected}" if seq == expected + 1 else f"{expected}-{seq - 1}"
@@ -159,9 +171,79 @@ def _missing_triggers(conn: sa.Connection) -> list[str]:
     return []
 
 
-def verify_records(conn: sa.Connection, report: AuditReport) -> AuditReport:
+def _latest_entries(conn: sa.Connection) -> sa.CursorResult:
+    """(table, key, action, digest, seq) of each row's latest record, ordered by table then
+    key as the database compares bytes (so that it merges with `_current_rows_by_key`): one
+    pass over the log, sorted by the database (spilling to temporary files when it must)."""
+    if conn.dialect.name == "postgresql":
+        sql = (
+            'SELECT DISTINCT ON (tbl COLLATE "C", row_key COLLATE "C") '
+            "tbl, row_key, action, data_sha256, seq FROM audit_log WHERE action <> 'event' "
+            'ORDER BY tbl COLLATE "C", row_key COLLATE "C", seq DESC'
+        )
+    else:  # SQLite: the other columns of a MAX() aggregate come from the row holding the max
+        sql = (
+            "SELECT tbl, row_key, action, data_sha256, MAX(seq) FROM audit_log "
+            "WHERE action <> 'event' GROUP BY tbl, row_key ORDER BY tbl, row_key"
+        )
+    return conn.exec_driver_sql(sql, execution_options={"yield_per": 20_000})
+
+
+def _of_table(entries: Iterator[Any], table: str, pending: list[Any]) -> Iterator[Any]:
+    """The entries of `table` from a stream ordered by table (`pending` holds one look-ahead
+    entry between calls); entries of tables before it are skipped."""
+    while True:
+        entry = pending.pop() if pending else next(entries, None)
+        if entry is None:
+            return
+        if entry[0] < table:
+            continue
+        if entry[0] > table:
+            pending.append(entry)
+            return
+        yield entry[1:]
+
+
+def _current_rows_by_key(conn: sa.Connection, table: sa.Table) -> sa.CursorResult:
+    """(key, digest) of every row of `table` now, ordered like `_latest_entries`."""
+    dialect = conn.dialect.name
+    key = key_sql(table, "r", dialect)
+    order = f'({key}) COLLATE "C"' if dialect == "postgresql" else "1"
+    sql = f"SELECT {key}, {digest_sql(table, 'r', dialect)} FROM {table.name} AS r ORDER BY {order}"
+    return conn.exec_driver_sql(sql, execution_options={"yield_per": 20_000})
+
+
+def _merged(
+    current: Iterable[Any], logged: Iterable[Any]
+) -> Iterator[tuple[str, str | None, tuple[str, str, int] | None]]:
+    """Walk the two key-ordered streams together, in constant memory: for each key, the row's
+    digest now (None: no such row) and its latest record (action, digest, seq) (None: none)."""
+    rows, entries = iter(current), iter(logged)
+    row, entry = next(rows, None), next(entries, None)
+    while row is not None or entry is not None:
+        row_key = None if row is None else str(row[0])
+        entry_key = None if entry is None else str(entry[0])
+        if entry_key is None or (row_key is not None and row_key < entry_key):
+            yield str(row_key), str(row[1]), None  # type: ignore[index]
+            row = next(rows, None)
+            continue
+        last = (str(entry[1]), str(entry[2]), int(entry[3]))  # type: ignore[index]
+        if row_key is None or entry_key < row_key:
+            yield entry_key, None, last
+        else:
+            yield entry_key, str(row[1]), last  # type: ignore[index]
+            row = next(rows, None)
+        entry = next(entries, None)
+
+
+def verify_records(
+    conn: sa.Connection, report: AuditReport, *, progress: bool | None = None
+) -> AuditReport:
     """Check that every row of every table is as its latest audit record says, and that no
-    row disappeared without one: a change made with the triggers off is found here."""
+    row disappeared without one: a change made with the triggers off is found here.
+
+    Both sides are streamed in key order and merged, so memory stays flat however big the
+    log is (the database sorts, spilling to temporary files when it must)."""
     missing = _missing_triggers(conn)
     if missing:
         return _fail(
@@ -170,50 +252,57 @@ def verify_records(conn: sa.Connection, report: AuditReport) -> AuditReport:
             f"the audit triggers of {', '.join(missing)} were removed: changes there would not "
             "be recorded",
         )
-    for table in audited_tables(metadata):
-        latest_seq = (
-            sa.select(audit_log.c.row_key, sa.func.max(audit_log.c.seq).label("seq"))
-            .where(audit_log.c.tbl == table.name, audit_log.c.action != "event")
-            .group_by(audit_log.c.row_key)
-            .subquery()
-        )
-        logged = {
-            row.row_key: (row.action, row.data_sha256, row.seq)
-            for row in conn.execute(
-                sa.select(
-                    audit_log.c.row_key,
-                    audit_log.c.action,
-                    audit_log.c.data_sha256,
-                    audit_log.c.seq,
-                ).join(latest_seq, latest_seq.c.seq == audit_log.c.seq)
+    tables = sorted(audited_tables(metadata), key=lambda t: t.name)
+    with _latest_entries(conn) as latest:
+        entries = iter(latest)
+        pending: list[Any] = []
+        for n, table in enumerate(tables, 1):
+            problem = _check_table(
+                conn, table, _of_table(entries, table.name, pending), n, len(tables), progress
             )
-        }
-        for key, digest in current_rows(conn, table):
-            last = logged.pop(key, None)
+            if problem is not None:
+                return _fail(report, *problem)
+    return report
+
+
+def _check_table(
+    conn: sa.Connection,
+    table: sa.Table,
+    logged: Iterator[Any],
+    n: int,
+    of: int,
+    progress: bool | None,
+) -> tuple[int | None, str] | None:
+    """The first problem with one table's rows against their latest records, if any."""
+    gone: tuple[int, str] | None = None  # the earliest record of a row deleted unlogged
+    with _current_rows_by_key(conn, table) as current:
+        merged = progress_bar(
+            _merged(current, logged),
+            desc=f"rows ({n}/{of}) {table.name}",
+            unit=" rows",
+            enabled=progress,
+        )
+        for key, digest, last in merged:
+            if digest is None:
+                if last is not None and last[0] != "delete" and (gone is None or last[2] < gone[0]):
+                    gone = (last[2], key)
+                continue
             if last is None or last[0] == "delete":
-                return _fail(
-                    report,
-                    None,
+                return None, (
                     f"{table.name} row {key} is not in the audit log: it was added "
-                    "with the audit triggers off",
+                    "with the audit triggers off"
                 )
             if last[1] != digest:
-                return _fail(
-                    report,
-                    last[2],
+                return last[2], (
                     f"{table.name} row {key} was changed without an audit "
-                    f"record (its last record is {last[2]})",
+                    f"record (its last record is {last[2]})"
                 )
-        gone = sorted((seq, key) for key, (action, _, seq) in logged.items() if action != "delete")
-        if gone:
-            seq, key = gone[0]
-            return _fail(
-                report,
-                seq,
-                f"{table.name} row {key} was deleted without an audit record "
-                f"(its last record is {seq})",
-            )
-    return report
+    if gone is not None:
+        seq, key = gone
+        return seq, (
+            f"{table.name} row {key} was deleted without an audit record (its last record is {seq})"
+        )
+    return None
 
 
 def _check_head(report: AuditReport, head: Head, hashes_at: dict[int, str], where: str) -> None:
@@ -248,10 +337,15 @@ def _verify_signature(ws: Workspace, head: Head, where: str) -> str | None:
 
 
 def verify(
-    ws: Workspace, head_files: list[Path] | None = None, *, records: bool = True
+    ws: Workspace,
+    head_files: list[Path] | None = None,
+    *,
+    records: bool = True,
+    progress: bool | None = None,
 ) -> AuditReport:
     """Verify the audit chain, that the records match it (unless `records` is False), and
-    the chain against its stored seals and any exported heads."""
+    the chain against its stored seals and any exported heads. Memory stays flat whatever
+    the log's size; a progress bar goes to stderr when it is a terminal (or `progress`)."""
     given = [(read_head(path), f"the head file {path}") for path in head_files or []]
     with ws.store.read() as conn:
         require(conn, "audit.verify")
@@ -269,9 +363,9 @@ def verify(
             for row in conn.execute(sa.select(audit_seals).order_by(audit_seals.c.id))
         ]
         heads = [h for h, _ in stored + given]
-        report = verify_chain(conn)
+        report = verify_chain(conn, progress=progress)
         if report.problem is None and records:
-            verify_records(conn, report)
+            verify_records(conn, report, progress=progress)
         if report.problem is not None:
             return report
         wanted = sorted({h.seq for h in heads})

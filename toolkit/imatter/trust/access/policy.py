@@ -15,6 +15,7 @@ from pathlib import Path
 import yaml
 
 from ...errors import ImatterError
+from ...yamlfile import safe_load
 
 SCOPES = ("own", "other", "none")
 
@@ -65,7 +66,7 @@ def _line_of(text: str, key: str) -> int:
 def parse_policy(text: str, source: str) -> Policy:
     """A Policy from the YAML text of a permissions file; PolicyError names file:line."""
     try:
-        data = yaml.safe_load(text)
+        data = safe_load(text)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         raise PolicyError(f"{source}:{mark.line + 1 if mark else 1}: not valid YAML") from None
