@@ -252,7 +252,12 @@ class Hub:
         return dict(item.split("=", 1) for item in raw.decode().split("\0") if "=" in item)
 
     def in_server(
-        self, owner: str, *args: str, env: dict[str, str] | None = None, check: bool = True
+        self,
+        owner: str,
+        *args: str,
+        env: dict[str, str] | None = None,
+        check: bool = True,
+        input: str | None = None,
     ) -> subprocess.CompletedProcess:
         """Run a command as a terminal in `owner`'s server would: their account, their
         server's environment, their home."""
@@ -266,6 +271,7 @@ class Hub:
             env=server_env,
             cwd=entry.pw_dir,
             check=check,
+            input=input,
         )
 
     def as_user(self, owner: str, *args: str, check: bool = False) -> subprocess.CompletedProcess:
@@ -291,7 +297,6 @@ class Hub:
 def authorize(session, page):  # type: ignore[no-untyped-def]
     """Press Authorize on the hub's page that asks before opening someone else's server."""
     import re
-
     from html import unescape
 
     found = re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', page.text)
@@ -447,6 +452,30 @@ def hub() -> Iterator[Hub]:
             print(f"hub files kept in {base}")
         else:
             shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def sessions(hub):
+    """Everyone signed in through the login form, with their server started."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    names = [LEAD, ADMIN, *LEARNERS]
+
+    def sign_in_and_start(name):  # type: ignore[no-untyped-def]
+        session = hub.login(name)
+        return session, hub.start_server(session)
+
+    with ThreadPoolExecutor(len(names)) as pool:
+        done = dict(zip(names, pool.map(sign_in_and_start, names), strict=True))
+    signed_in = {name: session for name, (session, _) in done.items()}
+    spawn = {name: seconds for name, (_, seconds) in done.items()}
+    spawn[GRADER] = hub.start_server(signed_in[LEAD], GRADER)  # staff open the marking server
+    hub.spawn_seconds = spawn
+    print(
+        f"\nhub start {hub.startup_seconds:.1f} s; spawn (s): "
+        + ", ".join(f"{k} {v:.1f}" for k, v in spawn.items())
+    )
+    return signed_in
 
 
 def load(path: Path) -> dict:

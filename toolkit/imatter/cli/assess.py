@@ -451,12 +451,23 @@ def status(ctx: click.Context, assessment_id: str, as_json: bool) -> None:
 @assess.command()
 @assessment_arg
 @click.option("--to", "to", type=click.Path(file_okay=False), help="Folder for the files.")
+@click.option("--exchange", is_flag=True, help="Release it through nbgrader's exchange (a hub).")
 @click.pass_context
-def feedback(ctx: click.Context, assessment_id: str, to: str | None) -> None:
+def feedback(ctx: click.Context, assessment_id: str, to: str | None, exchange: bool) -> None:
     """Write an HTML feedback file per fully marked learner, to hand back."""
     from ..assess.feedback import write_feedback
 
     course = _course(ctx)
+    if exchange:
+        if to:
+            raise UsageError("give --to or --exchange, not both")
+        from ..assess.exchange_feedback import release_feedback_exchange
+
+        report = release_feedback_exchange(course, assessment_id, workspace(ctx).store)
+        click.echo(f"Released {len(report.written)} feedback file(s) through the exchange")
+        for student, why in report.skipped:
+            click.echo(f"  skipped {student}: {why}")
+        return
     target = Path(to) if to else course.root / "handback" / assessment_id
     report = write_feedback(course, assessment_id, workspace(ctx).store, target)
     click.echo(f"Wrote {len(report.written)} feedback file(s) in {target}")
