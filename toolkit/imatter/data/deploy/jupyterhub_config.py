@@ -12,12 +12,14 @@
 #   IMATTER_WORKSPACE   the shared workspace folder (staff servers only)
 #   IMATTER_PROGRAMME   the programme file (staff servers only)
 #   IMATTER_ASSESSMENTS the assessment sources, with their answers (staff servers only)
-#   NBGRADER_DB_URL     optional: a gradebook database for nbgrader's own tools
+#   NBGRADER_DB_URL     the gradebook all markers share (staff servers only)
+#   JUPYTERHUB_DB_URL   the hub's own database (the hub alone; never passed on)
 #   IMATTER_HUB_ADMINS  hub admins, comma-separated
 #   IMATTER_HUB_STAFF   staff who mark and keep records, comma-separated
 #
 # Who gets what:
-#   everyone     IMATTER_USER is their hub name, so the toolkit knows who is acting;
+#   everyone     IMATTER_USER is their hub name; the toolkit asks the hub with the server's
+#                token who is acting, and trusts the hub's answer over any variable;
 #   staff        the records database too. Learners never get it: anyone can run any code
 #                in their own server, so a learner's server must hold no database password;
 #   grader-...   the shared marking account owns the course directory. Staff open its
