@@ -274,7 +274,9 @@ class Hub:
             input=input,
         )
 
-    def as_user(self, owner: str, *args: str, check: bool = False) -> subprocess.CompletedProcess:
+    def as_user(
+        self, owner: str, *args: str, check: bool = False, input: str | None = None
+    ) -> subprocess.CompletedProcess:
         """Run a command as `owner` with a bare environment (no server needed)."""
         entry = pwd.getpwnam(owner)
         env = {"HOME": entry.pw_dir, "PATH": f"{self.venv}/bin:/usr/bin:/bin", "USER": owner}
@@ -286,6 +288,7 @@ class Hub:
             env=env,
             cwd=entry.pw_dir,
             check=check,
+            input=input,
         )
 
     def records(self, *args: str, as_: str = ADMIN) -> subprocess.CompletedProcess:

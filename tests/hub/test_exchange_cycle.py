@@ -80,9 +80,10 @@ def test_collect_mark_feed_back_and_record(hub, submitted):
     assert out.startswith(f"{len(LEARNERS)} completion(s) of {A} recorded; 0 already"), out
 
     # completions are in the records (PostgreSQL), for everyone who passed
-    listed = hub.records("status", "1", "--json")
-    assert listed.returncode == 0, listed.stderr
-    assert A in listed.stdout
+    for name in LEARNERS:
+        status = hub.records("status", name[1:], "--json")
+        assert status.returncode == 0, status.stderr
+        assert json.loads(status.stdout)["completed"] == ["Foundation A"]
 
     # each learner fetches their own feedback, and only theirs
     for name in LEARNERS:
