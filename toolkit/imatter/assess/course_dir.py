@@ -440,7 +440,7 @@ def roster(course: CourseDir) -> set[str]:
         except sa.exc.SQLAlchemyError as err:
             raise AssessmentError(
                 f"NBGRADER_DB_URL: cannot read the shared gradebook's students "
-                f"({type(err.orig or err).__name__})"
+                f"({type(err).__name__})"
             ) from None
         finally:
             engine.dispose()
