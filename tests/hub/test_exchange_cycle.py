@@ -64,6 +64,32 @@ def test_a_learner_cannot_see_what_others_handed_in(hub, submitted):
     assert tried.returncode != 0 and "Permission denied" in tried.stderr
 
 
+@pytest.mark.browser
+def test_a_learner_sees_their_submission_in_jupyterlab(hub, submitted):
+    """In the browser, nbgrader's Assignment List shows the learner's own submission."""
+    from playwright.sync_api import sync_playwright
+
+    from .test_browser import CHROMIUM, CHROMIUM_ARGS
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.set_default_timeout(90_000)
+            page.goto(f"{hub.url}/hub/login")
+            page.fill("#username_input", "p4")
+            page.fill("#password_input", hub.passwords["p4"])
+            page.click("#login_submit")
+            page.wait_for_selector(".jp-DirListing-content")
+            page.click("#jp-MainMenu >> text=Nbgrader")
+            page.click("text=Assignment List")
+            submitted_list = page.locator("#submitted_assignments_list")
+            submitted_list.get_by_text(A).first.wait_for()
+            assert COURSE in submitted_list.inner_text()
+        finally:
+            browser.close()
+
+
 def test_collect_mark_feed_back_and_record(hub, submitted):
     out = assess(hub, "collect", A, "--exchange")
     assert out.startswith(f"Collected {len(LEARNERS)} submission(s) of {A}: p1, p2, p3, p4, p5")
