@@ -116,7 +116,7 @@ def test_collect_mark_feed_back_and_record(hub, submitted):
         hub.in_server(name, "nbgrader", "fetch_feedback", A)
         home = Path(f"~{name}").expanduser()
         found = hub.in_server(name, "find", f"{home}/{A}/feedback", "-name", "*.html")
-        (page,) = found.stdout.split()
+        (page,) = found.stdout.splitlines()  # feedback/<time of submission>/foundation-a.html
         text = hub.in_server(name, "cat", page).stdout
         assert f"Well done {name}." in text
         others = [n for n in LEARNERS if n != name]
