@@ -63,8 +63,9 @@ def hub_user() -> HubUser | None:
             "stop and start your server from the hub's home page"
         ) from None
     except (OSError, ValueError) as err:
+        reason = getattr(err, "reason", err)  # a URLError wraps the socket's error
         raise PermissionDenied(
-            f"cannot confirm who you are with the hub at {url} ({type(err).__name__}); "
+            f"cannot confirm who you are with the hub at {url} ({type(reason).__name__}); "
             "try again, or ask whoever runs the hub"
         ) from None
     name = body.get("name") if isinstance(body, dict) else None
