@@ -61,3 +61,20 @@ def test_no_exchange_configured(course):
         release_exchange(course, A)
     with pytest.raises(Conflict, match="no exchange is set up"):
         collect_exchange(course, A)
+
+
+def test_feedback_through_the_exchange_needs_one(course, run_cli):
+    from imatter.assess.exchange_feedback import release_feedback_exchange
+
+    with pytest.raises(Conflict, match="no exchange is set up"):
+        release_feedback_exchange(course, A, None)
+    code, out, err = run_cli("assess", "-C", str(course.root), "feedback", A, "--exchange")
+    assert (code, out) == (1, "")
+    assert err == (
+        f"Error: {course.root}: no exchange is set up; set one with `imatter assess init "
+        "--exchange PATH`, or write the files with --to\n"
+    )
+    code, out, err = run_cli(
+        "assess", "-C", str(course.root), "feedback", A, "--exchange", "--to", "x"
+    )
+    assert (code, err) == (2, "Error: give --to or --exchange, not both\n")

@@ -100,8 +100,9 @@ def test_hub_knows_its_admins_staff_and_marking_account(hub_config):
 
 
 def test_hub_runs_everyone_from_the_shared_environment(hub_config):
-    assert hub_config.Spawner.cmd == ["/opt/imatter/venv/bin/jupyterhub-singleuser"]
-    assert hub_config.Spawner.environment["PATH"].startswith("/opt/imatter/venv/bin:")
+    # The venv the hub runs from (/opt/imatter/venv on a server) serves everyone.
+    assert hub_config.Spawner.cmd == [f"{sys.prefix}/bin/jupyterhub-singleuser"]
+    assert hub_config.Spawner.environment["PATH"].startswith(f"{sys.prefix}/bin:")
     assert hub_config.Spawner.disable_user_config is True
     assert hub_config.JupyterHub.bind_url == "http://127.0.0.1:8000"
 
@@ -132,7 +133,7 @@ def test_staff_get_the_records_and_the_marking_account_its_tools(hub_config):
     grader = spawn(hub_config, fake_user(GRADER, STAFF_GROUP))
     assert grader["IMATTER_USER"] == GRADER
     assert grader["IMATTER_DB"] == DB_URL
-    assert grader["JUPYTER_CONFIG_PATH"] == "/opt/imatter/grader-jupyter"
+    assert grader["JUPYTER_CONFIG_PATH"] == str(Path(sys.prefix).parent / "grader-jupyter")
 
 
 def test_no_secret_is_written_in_the_hub_files(written):

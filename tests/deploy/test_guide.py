@@ -70,3 +70,25 @@ def test_built_guide_shows_every_file_exactly(hosting_page):
         shipped = (SHIPPED / item.name).read_text(encoding="utf-8").strip()
         assert shipped in blocks, f"{item.name} is not shown as it ships"
         assert f'<span class="caption-text">{item.name}</span>' in page, item.name
+
+
+def test_guide_installs_what_the_hub_tests_ran():
+    """tests/hub runs the one-server steps: the guide names the same versions and settings."""
+    import json
+    import tomllib
+
+    text = GUIDE.read_text(encoding="utf-8")
+    package = json.loads((ROOT / "tests" / "hub" / "js" / "package.json").read_text())
+    assert f"configurable-http-proxy@{package['dependencies']['configurable-http-proxy']}" in text
+    extra = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    (hub,) = [spec for spec in extra["test"] if spec.startswith("jupyterhub>")]
+    assert f'"{hub}"' in text
+    for step in (
+        "sudo /usr/bin/python3 -m venv /opt/imatter/venv",
+        "sudo chmod 1777 /srv/nbgrader/exchange",
+        "useradd --create-home -K HOME_MODE=0700 --groups imatter p12",
+        "/srv/nbgrader/exchange/foundation-a",
+        "/opt/imatter/venv/etc/jupyter/nbgrader_config.py",
+        "feedback foundation-a --exchange",
+    ):
+        assert step in text, step

@@ -65,6 +65,11 @@ def check_assessment_id(assessment_id: str) -> str:
     return assessment_id
 
 
+def shared_gradebook() -> str | None:
+    """The shared gradebook's URL from $NBGRADER_DB_URL, or None (each directory its own)."""
+    return os.environ.get("NBGRADER_DB_URL", "").strip() or None
+
+
 @dataclass(frozen=True)
 class Learner:
     """One learner on a course directory's roster."""
@@ -85,7 +90,9 @@ class CourseDir:
 
     @property
     def db_url(self) -> str:
-        return f"sqlite:///{self.root / GRADEBOOK}"
+        """The gradebook: $NBGRADER_DB_URL when set (one gradebook that several markers share,
+        as nbgrader's ``CourseDirectory.db_url``), else the directory's own SQLite file."""
+        return shared_gradebook() or f"sqlite:///{self.root / GRADEBOOK}"
 
     def source(self, assessment_id: str) -> Path:
         return self.root / "source" / assessment_id
@@ -164,6 +171,7 @@ def nbgrader_config(course: CourseDir, extra: Mapping[str, Mapping[str, Any]] | 
 
     config = Config()
     merged = nbgrader_settings(course)
+    merged["CourseDirectory"]["db_url"] = course.db_url  # not written to the file: a password
     for section, values in (extra or {}).items():
         merged.setdefault(section, {}).update(values)
     for section, values in merged.items():
@@ -258,7 +266,7 @@ def _create_gradebook(course: CourseDir) -> None:
     """Create the course directory's gradebook. nbgrader would stamp a new database by running
     the `alembic` command (slow, and it must be on PATH); stamping it here first is the same."""
     path = course.root / GRADEBOOK
-    if not path.exists():
+    if not shared_gradebook() and not path.exists():
         head = _alembic_head()
         con = sqlite3.connect(path)
         try:
@@ -267,22 +275,37 @@ def _create_gradebook(course: CourseDir) -> None:
                 con.execute("INSERT INTO alembic_version (version_num) VALUES (?)", (head,))
         finally:
             con.close()
+    with _open_gradebook(course):
+        pass
+
+
+@contextmanager
+def _open_gradebook(course: CourseDir) -> Iterator[Any]:
+    """nbgrader's `Gradebook`; a shared gradebook that cannot be reached is a one-line error."""
+    import sqlalchemy as sa
     from nbgrader.api import Gradebook
 
-    with Gradebook(course.db_url, course.course_id):
-        pass
+    try:
+        gb = Gradebook(course.db_url, course.course_id)
+    except sa.exc.SQLAlchemyError as err:
+        if not shared_gradebook():
+            raise
+        raise AssessmentError(
+            f"NBGRADER_DB_URL: cannot open the shared gradebook ({type(err).__name__}); "
+            "check the address, the password and that the database server is running"
+        ) from None
+    with gb:
+        yield gb
 
 
 @contextmanager
 def gradebook(course: CourseDir) -> Iterator[Any]:
     """nbgrader's `Gradebook` for this course directory (never a new, empty one by mistake)."""
-    if not (course.root / GRADEBOOK).is_file():
+    if not shared_gradebook() and not (course.root / GRADEBOOK).is_file():
         raise NotFound(
             f"{course.root}: no {GRADEBOOK}; run `imatter assess init` for this course directory"
         )
-    from nbgrader.api import Gradebook
-
-    with Gradebook(course.db_url, course.course_id) as gb:
+    with _open_gradebook(course) as gb:
         yield gb
 
 
@@ -416,7 +439,21 @@ def people_for(store: Any, person_ids: list[int]) -> dict[int, Any]:
 
 def roster(course: CourseDir) -> set[str]:
     """The student ids on the roster, read straight from the SQLite gradebook (no nbgrader
-    import: the autograde parent process stays light)."""
+    import: the autograde parent process stays light), or from the shared one."""
+    if shared_gradebook():
+        import sqlalchemy as sa
+
+        engine = sa.create_engine(course.db_url)
+        try:
+            with engine.connect() as conn:
+                return set(conn.execute(sa.text("SELECT id FROM student")).scalars())
+        except sa.exc.SQLAlchemyError as err:
+            raise AssessmentError(
+                f"NBGRADER_DB_URL: cannot read the shared gradebook's students "
+                f"({type(err).__name__})"
+            ) from None
+        finally:
+            engine.dispose()
     path = course.root / GRADEBOOK
     if not path.is_file():
         raise NotFound(

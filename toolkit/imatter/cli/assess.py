@@ -613,7 +613,7 @@ def quarantine_clear(
 @click.option(
     "--exchange",
     is_flag=True,
-    help="Also release it through nbgrader's exchange (a hub); implies --nbgrader.",
+    help="Release it through nbgrader's exchange (a hub) instead of writing files.",
 )
 @click.pass_context
 def feedback(
@@ -621,22 +621,26 @@ def feedback(
 ) -> None:
     """Write an HTML feedback file per fully marked learner, to hand back (again, when the
     marks changed since)."""
-    from ..assess.feedback import release_feedback_exchange, write_feedback
+    from ..assess.feedback import write_feedback
 
     course = _course(ctx)
+    if exchange:
+        if to:
+            raise UsageError("give --to or --exchange, not both")
+        from ..assess.exchange_feedback import release_feedback_exchange
+
+        report = release_feedback_exchange(course, assessment_id, workspace(ctx).store)
+        click.echo(f"Released {len(report.written)} feedback file(s) through the exchange")
+        for student, why in report.skipped:
+            click.echo(f"  skipped {student}: {why}")
+        return
     target = Path(to) if to else course.root / "handback" / assessment_id
-    as_nbgrader = as_nbgrader or exchange
     report = write_feedback(
         course, assessment_id, workspace(ctx).store, target, nbgrader=as_nbgrader
     )
-    if exchange and report.written:
-        release_feedback_exchange(course, assessment_id)
     click.echo(f"Wrote {len(report.written)} feedback file(s) in {target}")
     if as_nbgrader and report.written:
-        click.echo(
-            f"  and in nbgrader's {course.root / 'feedback'}"
-            + (": released to the exchange" if exchange else " (release with nbgrader)")
-        )
+        click.echo(f"  and in nbgrader's {course.root / 'feedback'} (release with nbgrader)")
     for student, was, now in report.reissued:
         click.echo(f"  re-issued {student}: was {was}, now {now}")
     for student, why in report.skipped:

@@ -12,12 +12,14 @@
 #   IMATTER_WORKSPACE   the shared workspace folder (staff servers only)
 #   IMATTER_PROGRAMME   the programme file (staff servers only)
 #   IMATTER_ASSESSMENTS the assessment sources, with their answers (staff servers only)
-#   NBGRADER_DB_URL     optional: a gradebook database for nbgrader's own tools
+#   NBGRADER_DB_URL     the gradebook all markers share (staff servers only)
+#   JUPYTERHUB_DB_URL   the hub's own database (the hub alone; never passed on)
 #   IMATTER_HUB_ADMINS  hub admins, comma-separated
 #   IMATTER_HUB_STAFF   staff who mark and keep records, comma-separated
 #
 # Who gets what:
-#   everyone     IMATTER_USER is their hub name, so the toolkit knows who is acting;
+#   everyone     IMATTER_USER is their hub name; the toolkit asks the hub with the server's
+#                token who is acting, and trusts the hub's answer over any variable;
 #   staff        the records database too. Learners never get it: anyone can run any code
 #                in their own server, so a learner's server must hold no database password;
 #   grader-...   the shared marking account owns the course directory. Staff open its
@@ -31,8 +33,10 @@ c = get_config()  # noqa: F821
 COURSE_ID = "{{course_id}}"
 STAFF_GROUP = f"formgrade-{COURSE_ID}"  # nbgrader's name for the people who mark a course
 GRADER = f"grader-{COURSE_ID}"  # the shared marking account
-VENV = "/opt/imatter/venv"  # the toolkit, nbgrader and JupyterLab, shared by everyone
-GRADER_JUPYTER = "/opt/imatter/grader-jupyter"  # Jupyter settings for the marking account
+# The venv the hub runs from (/opt/imatter/venv) holds the toolkit, nbgrader and JupyterLab
+# for everyone; the marking account's Jupyter settings sit beside it.
+VENV = sys.prefix
+GRADER_JUPYTER = os.path.join(os.path.dirname(VENV), "grader-jupyter")
 STAFF_SETTINGS = (
     "IMATTER_DB",
     "IMATTER_WORKSPACE",
@@ -49,7 +53,10 @@ def names(variable):
 
 # ---- the hub
 c.JupyterHub.bind_url = "http://127.0.0.1:8000"  # put HTTPS in front of it (see the guide)
-c.JupyterHub.db_url = "sqlite:////srv/jupyterhub/jupyterhub.sqlite"
+# The hub's own database: PostgreSQL when JUPYTERHUB_DB_URL is set (hub.env), else SQLite.
+c.JupyterHub.db_url = os.environ.get(
+    "JUPYTERHUB_DB_URL", "sqlite:////srv/jupyterhub/jupyterhub.sqlite"
+)
 c.JupyterHub.cookie_secret_file = "/srv/jupyterhub/jupyterhub_cookie_secret"
 
 # ---- who may sign in: members of the system group "imatter" (learners' accounts are named

@@ -1,5 +1,6 @@
-# nbgrader for everyone on the hub: install as /etc/jupyter/nbgrader_config.py (the Dockerfile
-# copies it there in the Kubernetes image). Learners' servers read it to find the course's
+# nbgrader for everyone on the hub: install as /opt/imatter/venv/etc/jupyter/nbgrader_config.py
+# on one server (the Dockerfile copies it to /etc/jupyter in the Kubernetes image; Jupyter
+# reads both). Learners' servers read it to find the course's
 # assessments in the exchange; the marking account reads it too.
 #
 # The exchange is a folder that every server mounts at the same place. On one server it is a
@@ -16,10 +17,9 @@ c.CourseDirectory.course_id = "{{course_id}}"
 c.Exchange.root = "/srv/nbgrader/exchange"
 c.Exchange.timezone = "Europe/London"
 
-# nbgrader's own tools (the formgrader, plain `nbgrader` commands) can keep the gradebook in
-# PostgreSQL (any SQLAlchemy URL) when NBGRADER_DB_URL is set; the hub passes it to staff only.
-# `imatter assess` keeps each course directory's gradebook in its gradebook.db file and does
-# not read this, so leave NBGRADER_DB_URL unset while markers use `imatter assess`.
+# The gradebook is shared by every marker in PostgreSQL (any SQLAlchemy URL) when
+# NBGRADER_DB_URL is set; the hub passes it to staff only. nbgrader's own tools (the
+# formgrader, plain `nbgrader` commands) read it here, and `imatter assess` reads it too.
 gradebook = os.environ.get("NBGRADER_DB_URL")
 if gradebook:
     c.CourseDirectory.db_url = gradebook

@@ -59,8 +59,12 @@ class Actor:
 
 
 def identity() -> str:
-    """Who is at the keyboard: `use_identity`, else $IMATTER_USER, else the login name."""
-    return _identity.get() or os.environ.get("IMATTER_USER") or getpass.getuser()
+    """Who is at the keyboard: on a hub, the hub's user (see access.hub); else `use_identity`,
+    else $IMATTER_USER, else the login name."""
+    from .hub import acting_name
+
+    asked = _identity.get()
+    return acting_name(asked) or asked or os.environ.get("IMATTER_USER") or getpass.getuser()
 
 
 def use_identity(name: str) -> None:
@@ -118,7 +122,9 @@ def current_actor(conn: sa.Connection) -> Actor:
     name = identity()
     cached = _resolved.get(conn)
     if cached is None or cached[0] != name:
-        cached = (name, _actor_unless_changed(conn, name))
+        from .hub import mark_impersonation
+
+        cached = (name, mark_impersonation(conn, _actor_unless_changed(conn, name)))
         _resolved[conn] = cached
     return cached[1]
 
