@@ -14,8 +14,9 @@ import tempfile
 from typing import Any
 
 from ..errors import Conflict
-from .course_dir import CourseDir, check_result, nbgrader_api
+from .course_dir import CourseDir
 from .feedback import FeedbackReport, write_feedback
+from .feedback import release_feedback_exchange as release_laid_out
 
 SUBMISSION_FILES = ("timestamp.txt", "submission_secret.txt")
 
@@ -44,6 +45,5 @@ def release_feedback_exchange(course: CourseDir, assessment_id: str, store: Any)
             shutil.copy(path, target)
             written.append(target)
     if written:
-        api = nbgrader_api(course)
-        check_result(api.release_feedback(assessment_id), f"release feedback for {assessment_id}")
+        release_laid_out(course, assessment_id)  # nbgrader's own release_feedback
     return FeedbackReport(assessment_id, tuple(written), tuple(skipped))
