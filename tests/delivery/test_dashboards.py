@@ -213,3 +213,27 @@ def test_a_nomination_goes_from_the_lead_dashboard_to_the_organisation_and_back(
     board.refresh_eligible()
     shown = board.nominations.value
     assert "approved" in shown and "Ben has just joined; nominate him after a term" in shown
+
+
+def test_a_learner_acting_as_themselves_sees_their_study_group(world, monkeypatch):
+    """Issue 15: a learner in another person's group, with access granted to others, opened
+    "my progress" as themselves and read "The page cannot open: no study group 1"."""
+    from imatter.access import grant_access
+    from imatter.dashboards.progress import progress_page
+
+    gid, _first, _second = make_group(world)
+    with world.store.write() as conn:
+        grant_access(conn, "lena@oak.example", "setting-lead", setting="oakfield")
+    monkeypatch.setenv("IMATTER_USER", "ann@oak.example")
+    page = ProgressPage(world.ws, TODAY, person="ann@oak.example")
+    body = page.body.value
+    assert "<td>I Matter Introduction staff group 2026-27</td>" in body
+    assert "1 of 3 sessions (needs 3)" in body
+    assert "Ben Brook" not in body  # only the learner's own progress
+    widget = progress_page(world.ws, TODAY)
+    assert "cannot open" not in str(getattr(widget, "value", ""))
+    # The group stays hidden from the learner everywhere else.
+    from imatter.errors import NotFound
+
+    with pytest.raises(NotFound, match=f"no study group {gid}"):
+        groups.group_completion_status(world.store, world.programme, gid, TODAY)

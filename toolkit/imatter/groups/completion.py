@@ -11,6 +11,7 @@ one-session group in one transaction.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ from .core import (
     insert_member,
     load_group,
     person_label,
+    reading_as_member,
     require_change,
 )
 from .rules import (
@@ -177,8 +179,10 @@ def my_groups(
 ) -> list[GroupStatus]:
     """Each group a person is a learner in, with only their own progress (for 'my progress')."""
     gm = t.group_members
-    with store.read() as conn:
+    with store.read() as conn, contextlib.ExitStack() as stack:
         person_id = resolve_person(conn, person)
+        # A learner sees the groups they are in, but only their own progress in each.
+        stack.enter_context(reading_as_member(person_id))
         ids = conn.execute(
             sa.select(gm.c.group_id).where(gm.c.person_id == person_id).order_by(gm.c.group_id)
         ).scalars()
