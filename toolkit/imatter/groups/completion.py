@@ -26,6 +26,7 @@ from ..records.people import resolve_person
 from ..store import Store
 from ..store import schema as t
 from .attendance import Register, _mark, read_register
+from .catchup import caught_up
 from .core import (
     Group,
     check_recorder,
@@ -130,6 +131,7 @@ def read_status(
     for learner in reg.learners:
         mine = sessions_for(facts, learner.enrolled_on, learner.left_on)
         present = {s.id for s in mine if reg.mark(s.id, learner.person_id)}
+        present |= caught_up(course, reg, mine, learner.person_id, present)
         record = current.get(learner.person_id)
         assessed = (
             record is not None

@@ -59,6 +59,7 @@ MIGRATIONS: list[Migration] = [
         (start_audit_log,),
     ),
     Migration(8, "nominations: a Lead nominates, the organisation approves or declines"),
+    Migration(9, "catch-ups: a missed session caught up as the course allows"),
     # Feature migrations append here, each with the next version number and its own tables in
     # schema.py. Never edit a released migration: add a new one.
 ]

@@ -492,3 +492,16 @@ nominations = _table(
     sa.Index("ix_nominations_person", "person_id"),
     sa.Index("ix_nominations_status", "status"),
 )
+
+
+# A learner who missed a session caught it up in the way the course's catalogue entry says;
+# counted as attended, up to the number of sessions the course allows.
+catch_ups = _table(
+    "catch_ups",
+    9,
+    sa.Column("session_id", sa.Integer, sa.ForeignKey("group_sessions.id"), primary_key=True),
+    sa.Column("person_id", sa.Integer, sa.ForeignKey("people.id"), primary_key=True),
+    sa.Column("caught_up_on", sa.Date, nullable=False),
+    sa.Column("recorded_by_id", sa.Integer, sa.ForeignKey("people.id"), nullable=False),
+    sa.Column("recorded_at", sa.DateTime, nullable=False),
+)
