@@ -237,3 +237,79 @@ def test_a_learner_acting_as_themselves_sees_their_study_group(world, monkeypatc
 
     with pytest.raises(NotFound, match=f"no study group {gid}"):
         groups.group_completion_status(world.store, world.programme, gid, TODAY)
+
+
+def test_a_lead_runs_the_term_from_the_dashboard(world):
+    """Issue 15: create a group, enrol from the staff list, schedule sessions by date, take
+    registers with one catch-up, see who needs what, read the "N of M staff trained" report."""
+    s, p = world.store, world.programme
+    start = D(2026, 9, 20)
+    board = LeadDashboard(world.ws, start, person="lena@oak.example")
+    assert board.new_setting.options == (("Oakfield Primary", "oakfield"),)
+    # The staff list: everyone at Oakfield but the Lead herself and the parent.
+    assert [label for label, _ in board.new_learners.options] == [
+        "Ann Able, Member of staff",
+        "Ben Brook, Member of staff",
+        "Cat Cole, Member of staff",
+        "Tara Trainee, Member of staff",
+    ]
+    assert board.new_term.value == "2026-27"
+    board.new_course.value = "awareness"
+    board.create_group()
+    assert board.created.value == (
+        "<p class='warn'>Choose at least one learner from the staff list.</p>"
+    )
+    board.new_name.value = "Autumn awareness"
+    board.new_learners.value = (world.ann, world.ben)
+    board.create_group()
+    assert board.created.value.startswith("<p class='ok'>Created group 1 with 2 learner(s)")
+    (row,) = groups.list_groups(s, leader=world.lead)
+    assert (row["name"], row["course_id"], row["learners"]) == ("Autumn awareness", "awareness", 2)
+    assert board.group.value == row["id"]
+
+    board.schedule()
+    assert board.scheduled.value == "<p class='warn'>Pick the date of the session first.</p>"
+    for day in (D(2026, 10, 1), D(2026, 10, 8), D(2026, 10, 15)):
+        board.session_day.value = day
+        board.schedule()
+    assert board.scheduled.value == "<p class='ok'>Added a session on Thursday 15 October 2026.</p>"
+    board.session_day.value = D(2026, 10, 15)
+    board.schedule()
+    assert "already has a session on 2026-10-15" in board.scheduled.value
+    assert [x.held_on for x in groups.register(s, row["id"]).sessions] == [
+        D(2026, 10, 1),
+        D(2026, 10, 8),
+        D(2026, 10, 15),
+    ]
+
+    # Later in the term: the registers, Ben missing the second session.
+    board = LeadDashboard(world.ws, D(2026, 10, 20), person="lena@oak.example")
+    sessions = [sid for _label, sid in board.session.options][::-1]
+    for sid in sessions:
+        board.session.value = sid
+        board.checkboxes[world.ann].value = True
+        board.checkboxes[world.ben].value = sid != sessions[1]
+        board.save_attendance()
+    board.session.value = sessions[1]
+    assert board.catch_up_how.value == (
+        "<p class='muted'>I Matter Introduction: awareness event allows 1 missed session(s) to be "
+        "caught up: read the session notes and talk them over with the Lead. A catch-up counts "
+        "as attended.</p>"
+    )
+    assert board.catch_up_who.options == (("Ben Brook", world.ben),)
+    board.record_catch_up()
+    assert board.catch_up_status.value == (
+        "<p class='ok'>Recorded: Ben Brook caught up the session on 2026-10-08; it counts as "
+        "attended.</p>"
+    )
+    assert groups.register(s, row["id"]).catch_ups == {(sessions[1], world.ben)}
+    assert f"data-person='{world.ben}' data-session='{sessions[1]}'>C<" in board.attendance.value
+    needs = board.needs.value
+    assert "<td>Ben Brook</td><td>3 of 3 (needs 3)</td><td>1 of 1</td><td>none</td>" in needs
+
+    board.record_completions()
+    assert board.completions.value.count("<td>recorded</td>") == 2
+    board.report_course.value = "awareness"
+    report = board.report.value
+    assert "<h3 class='imatter-headline'>2 of 5 staff trained</h3>" in report
+    assert "<td>Member of staff</td><td>2</td><td>5</td><td>40%</td>" in report

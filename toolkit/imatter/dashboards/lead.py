@@ -1,5 +1,7 @@
-"""The Lead Professional dashboard: my groups, their attendance (take the register), each
-learner's progress, reflections waiting to be marked, and who is eligible next.
+"""The Lead Professional dashboard, the whole term without a command line: start a group and
+enrol learners from the staff list, schedule sessions, take registers (with catch-ups where
+the course allows them), see who needs what, reflections waiting to be marked, who is eligible
+next, and the "N of M staff trained" report.
 
 Everything goes through the Python API (imatter.groups, imatter.dashboards.data); the widget
 only arranges it. `LeadDashboard(ws, today).widget` is what the notebook displays.
@@ -25,8 +27,9 @@ from .common import (
     pick,
     table,
 )
+from .term import lead_settings
 
-PRESENT, ABSENT, NOT_TAKEN = "✓", "✗", "·"
+PRESENT, ABSENT, NOT_TAKEN, CAUGHT_UP = "✓", "✗", "·", "C"
 
 
 class LeadDashboard:
@@ -64,6 +67,7 @@ class LeadDashboard:
         self.nominated.add_class("imatter-nomination-status")
         self.nominations = widgets.HTML()
         self.reflections = widgets.HTML()
+        self._term_widgets()
 
         self.status_of_group: groups.GroupStatus | None = None
         self._quiet = True  # set while options are being replaced, so observers wait
@@ -77,6 +81,13 @@ class LeadDashboard:
         self.save.on_click(lambda _button: self.save_attendance())
         self.complete.on_click(lambda _button: self.record_completions())
         self.nominate.on_click(lambda _button: self.send_nomination())
+        self.new_setting.observe(self._when(self.refresh_staff), names="value")
+        self.new_course.observe(self._when(self.refresh_staff), names="value")
+        self.create.on_click(lambda _button: self.create_group())
+        self.add_session.on_click(lambda _button: self.schedule())
+        self.catch_up.on_click(lambda _button: self.record_catch_up())
+        self.report_course.observe(self._when(self.refresh_report), names="value")
+        self.report_setting.observe(self._when(self.refresh_report), names="value")
 
         register = widgets.VBox(
             [
@@ -85,6 +96,7 @@ class LeadDashboard:
                 self.marks,
                 widgets.HBox([self.save]),
                 self.status,
+                self.catch_up_box,
             ]
         )
         groups_tab = widgets.VBox(
@@ -92,7 +104,12 @@ class LeadDashboard:
                 self.group,
                 self.summary,
                 self.attendance,
+                heading("Sessions", 4),
+                widgets.HBox([self.session_day, self.add_session]),
+                self.scheduled,
                 register,
+                heading("Who needs what", 4),
+                self.needs,
                 heading("Completion", 4),
                 widgets.HTML(
                     "<p class='muted'>Records a completion for each learner who meets the "
@@ -113,9 +130,31 @@ class LeadDashboard:
                 self.nominations,
             ]
         )
-        tabs = widgets.Tab(children=[groups_tab, eligible_tab, self.reflections])
-        for i, title in enumerate(["Groups and attendance", "Eligible next", "Reflections"]):
+        new_tab = widgets.VBox(
+            [
+                heading("Start a new group", 4),
+                self.new_course,
+                self.new_setting,
+                self.new_term,
+                self.new_name,
+                widgets.HTML(
+                    "<p class='muted'>Choose the learners from your setting's staff list "
+                    "(hold Ctrl, or Cmd on a Mac, to choose more than one).</p>"
+                ),
+                self.new_learners,
+                self.create,
+                self.created,
+            ]
+        )
+        report_tab = widgets.VBox([self.report_setting, self.report_course, self.report])
+        tabs = widgets.Tab(
+            children=[new_tab, groups_tab, eligible_tab, self.reflections, report_tab]
+        )
+        titles = ["New group", "Groups and attendance", "Eligible next", "Reflections", "Reports"]
+        for i, title in enumerate(titles):
             tabs.set_title(i, title)
+        tabs.selected_index = 1
+        self.tabs = tabs
         self.widget = frame(
             [
                 heading(f"Lead Professional dashboard ({today.isoformat()})", 2),
@@ -131,6 +170,66 @@ class LeadDashboard:
                 refresh()
 
         return observer
+
+    def _term_widgets(self) -> None:
+        """The widgets for running the term: a new group, sessions, catch-ups, reports."""
+        from ..groups import academic_year
+        from .term import SETTING_DELIVERIES
+
+        wide = widgets.Layout(width="520px")
+        programme = self.ws.programme
+        courses = [
+            (c.title, c.id) for c in programme.courses.values() if c.delivery in SETTING_DELIVERIES
+        ]
+        self.new_course = widgets.Dropdown(description="Course", options=courses, layout=wide)
+        self.new_setting = widgets.Dropdown(description="Setting", layout=wide)
+        self.new_term = widgets.Text(
+            description="Term",
+            value=academic_year(self.today),
+            placeholder="e.g. 2026-27 or 2026-27-t2",
+            layout=wide,
+        )
+        self.new_name = widgets.Text(
+            description="Name", placeholder="optional: a name the group knows", layout=wide
+        )
+        self.new_learners = widgets.SelectMultiple(
+            description="Learners", rows=10, layout=widgets.Layout(width="520px")
+        )
+        self.new_learners.add_class("imatter-learners")
+        self.create = widgets.Button(description="Create group and enrol", button_style="primary")
+        self.created = widgets.HTML()
+        self.created.add_class("imatter-created")
+        self.session_day = widgets.DatePicker(description="Date")
+        self.session_day.add_class("imatter-session-day")
+        self.add_session = widgets.Button(description="Add session")
+        self.scheduled = widgets.HTML()
+        self.scheduled.add_class("imatter-scheduled")
+        self.catch_up_who = widgets.Dropdown(
+            description="Caught up", layout=widgets.Layout(width="420px")
+        )
+        self.catch_up = widgets.Button(description="Record catch-up")
+        self.catch_up_how = widgets.HTML()
+        self.catch_up_status = widgets.HTML()
+        self.catch_up_status.add_class("imatter-catch-up-status")
+        self.catch_up_box = widgets.VBox(
+            [
+                heading("Catch-up for a missed session", 4),
+                self.catch_up_how,
+                widgets.HBox([self.catch_up_who, self.catch_up]),
+                self.catch_up_status,
+            ]
+        )
+        self.needs = widgets.HTML()
+        self.needs.add_class("imatter-needs")
+        self.report_setting = widgets.Dropdown(description="Setting", layout=wide)
+        self.report_course = widgets.Dropdown(
+            description="Course",
+            options=[(c.title, c.id) for c in programme.courses.values()],
+            value="foundation-a" if "foundation-a" in programme.courses else None,
+            layout=wide,
+        )
+        self.report = widgets.HTML()
+        self.report.add_class("imatter-report")
 
     # ------------------------------------------------------------------ data
     def _leaders(self) -> list[tuple[str, int]]:
@@ -167,10 +266,17 @@ class LeadDashboard:
             (f"{r['id']}: {r['name']} ({r['learners']} learners)", r["id"]) for r in rows
         ]
         self.group.value = rows[-1]["id"] if rows else None
+        settings = lead_settings(self.ws.store, leader, self.today)
+        self.new_setting.options = settings
+        self.new_setting.value = settings[0][1] if settings else None
+        self.report_setting.options = settings
+        self.report_setting.value = settings[0][1] if settings else None
         self._quiet = False
         self.refresh_group()
         self.refresh_eligible()
         self.refresh_reflections()
+        self.refresh_staff()
+        self.refresh_report()
 
     def refresh_group(self, keep_session: bool = False) -> None:
         gid = self.group.value
@@ -182,6 +288,7 @@ class LeadDashboard:
             self.session.options = []
             self._quiet = False
             self.refresh_marks()
+            self.needs.value = ""
             return
         status = groups.group_completion_status(self.ws.store, self.ws.programme, gid, self.today)
         self.status_of_group = status
@@ -207,6 +314,7 @@ class LeadDashboard:
         self.session.value = previous if previous in ids else (ids[0] if ids else None)
         self._quiet = False
         self.refresh_marks()
+        self.refresh_needs()
 
     def refresh_marks(self) -> None:
         sid = self.session.value
@@ -217,6 +325,7 @@ class LeadDashboard:
                 widgets.HTML(note("No sessions have taken place yet.", "muted")),
             )
             self.save.disabled = True
+            self.refresh_catch_up()
             return
         reg = status.register
         session = next(s for s in reg.sessions if s.id == sid)
@@ -232,6 +341,101 @@ class LeadDashboard:
             self.checkboxes[learner.person_id] = box
         self.marks.children = tuple(self.checkboxes.values())
         self.save.disabled = not self.checkboxes
+        self.refresh_catch_up()
+
+    def refresh_catch_up(self) -> None:
+        """Who may catch up the chosen session: learners marked absent there, when the course
+        allows catch-ups."""
+        status, sid = self.status_of_group, self.session.value
+        course = self.ws.programme.course(status.group.course) if status else None
+        if status is None or course is None or course.catch_up is None or sid is None:
+            self.catch_up_box.layout.display = "none"
+            self.catch_up_who.options = []
+            return
+        self.catch_up_box.layout.display = None
+        reg = status.register
+        allowed = course.catch_up.sessions
+        self.catch_up_how.value = note(
+            f"{course.title} allows {allowed} missed session(s) to be caught up: "
+            f"{course.catch_up.how}. A catch-up counts as attended.",
+            "muted",
+        )
+        absent = [
+            (learner.name, learner.person_id)
+            for learner in reg.learners
+            if reg.mark(sid, learner.person_id) is False
+            and (sid, learner.person_id) not in reg.catch_ups
+        ]
+        self.catch_up_who.options = absent
+        self.catch_up_who.value = absent[0][1] if absent else None
+        self.catch_up.disabled = not absent
+
+    def refresh_needs(self) -> None:
+        from .term import who_needs_what
+
+        gid = self.group.value
+        if gid is None:
+            self.needs.value = ""
+            return
+        rows = who_needs_what(self.ws.store, self.ws.programme, gid, self.today)
+        self.needs.value = table(
+            ["Learner", "Sessions attended", "Catch-ups used", "Assessment", "Still needed"],
+            [
+                (
+                    n.name,
+                    f"{n.attended} of {n.sessions} (needs {n.required})",
+                    f"{n.catch_ups} of {n.catch_ups_allowed}"
+                    if n.catch_ups_allowed
+                    else "none allowed",
+                    n.assessment,
+                    n.still_needed,
+                )
+                for n in rows
+            ],
+            empty="No learners are enrolled in this group yet.",
+        )
+
+    def refresh_staff(self) -> None:
+        from .term import staff_list
+
+        setting, course_id = self.new_setting.value, self.new_course.value
+        if setting is None or course_id is None:
+            self.new_learners.options = []
+            self.create.disabled = True
+            return
+        course = self.ws.programme.course(course_id)
+        audience = "parents" if course.audience == "parents" else "staff"
+        staff = [
+            (label, pid)
+            for label, pid in staff_list(
+                self.ws.store, self.ws.programme, setting, self.today, audience=audience
+            )
+            if pid != self.lead.value
+        ]
+        self.new_learners.options = staff
+        self.create.disabled = False
+
+    def refresh_report(self) -> None:
+        from .term import staff_trained
+
+        setting, course_id = self.report_setting.value, self.report_course.value
+        if setting is None or course_id is None:
+            self.report.value = note("Choose a setting and a course.", "muted")
+            return
+        got = staff_trained(self.ws.store, self.ws.programme, setting, course_id, self.today)
+        self.report.value = (
+            f"<h3 class='imatter-headline'>{esc(got.headline)}</h3>"
+            f"<p>{esc(got.course_title)} at {esc(got.setting)} on {self.today.isoformat()}: "
+            "staff who hold a current completion of the course.</p>"
+            + table(
+                ["Staff group", "Trained", "Staff", "Share"],
+                [
+                    (title, str(n), str(m), f"{round(100 * n / m)}%" if m else "")
+                    for title, n, m in got.by_group
+                ],
+                empty="No staff are recorded in this setting yet.",
+            )
+        )
 
     def refresh_eligible(self) -> None:
         from .data import eligible_next, lead_people
@@ -313,6 +517,83 @@ class LeadDashboard:
         self.nomination_note.value = ""
         self.refresh_eligible()
 
+    def create_group(self) -> None:
+        """Create the group from the "New group" tab and enrol the chosen learners."""
+        leader, course_id = self.lead.value, self.new_course.value
+        chosen = list(self.new_learners.value)
+        if leader is None or course_id is None:
+            return
+        if not chosen:
+            self.created.value = note("Choose at least one learner from the staff list.", "warn")
+            return
+        store, programme = self.ws.store, self.ws.programme
+        try:
+            gid = groups.create_group(
+                store,
+                programme,
+                course_id=course_id,
+                term=self.new_term.value.strip(),
+                leader=leader,
+                setting=self.new_setting.value,
+                on=self.today,
+                name=self.new_name.value.strip() or None,
+            )
+            advice = groups.enrol(store, programme, gid, chosen, self.today)
+        except ImatterError as err:
+            self.created.value = note(f"Not created: {err.message}", "error")
+            return
+        self.created.value = note(
+            f"Created group {gid} with {len(chosen)} learner(s); add its sessions on the "
+            "Groups and attendance tab."
+        ) + "".join(note(a, "warn") for a in advice)
+        self.new_learners.value = ()
+        self.new_name.value = ""
+        self.refresh_lead()
+        self._quiet = True
+        self.group.value = gid
+        self._quiet = False
+        self.refresh_group()
+
+    def schedule(self) -> None:
+        gid, day = self.group.value, self.session_day.value
+        if gid is None:
+            self.scheduled.value = note("Create or choose a group first.", "warn")
+            return
+        if day is None:
+            self.scheduled.value = note("Pick the date of the session first.", "warn")
+            return
+        try:
+            groups.schedule_sessions(self.ws.store, gid, [day])
+        except ImatterError as err:
+            self.scheduled.value = note(f"Not added: {err.message}", "error")
+            return
+        self.scheduled.value = note(f"Added a session on {day.strftime('%A %d %B %Y')}.")
+        self.session_day.value = None
+        self.refresh_group(keep_session=True)
+
+    def record_catch_up(self) -> None:
+        sid, who = self.session.value, self.catch_up_who.value
+        if sid is None or who is None:
+            return
+        name = self.catch_up_who.label
+        try:
+            groups.record_catch_up(
+                self.ws.store,
+                self.ws.programme,
+                sid,
+                who,
+                recorded_by=self.lead.value,
+                today=self.today,
+            )
+        except ImatterError as err:
+            self.catch_up_status.value = note(f"Not recorded: {err.message}", "error")
+            return
+        day = self.session.label.split(" - ")[0]
+        self.catch_up_status.value = note(
+            f"Recorded: {name} caught up the session on {day}; it counts as attended."
+        )
+        self.refresh_group(keep_session=True)
+
     def save_attendance(self) -> None:
         sid = self.session.value
         if sid is None or not self.checkboxes:
@@ -361,7 +642,8 @@ class LeadDashboard:
 
 
 def attendance_table(status: groups.GroupStatus) -> str:
-    """Learners by sessions (✓ present, ✗ absent, · register not taken), with progress."""
+    """Learners by sessions (✓ present, ✗ absent, C caught up, · register not taken), with
+    progress."""
     reg = status.register
     progress = {p.person_id: p for p in status.progress}
     head = "".join(
@@ -378,6 +660,8 @@ def attendance_table(status: groups.GroupStatus) -> str:
                 text = ""
             else:
                 text = NOT_TAKEN if mark is None else (PRESENT if mark else ABSENT)
+                if not mark and (s.id, learner.person_id) in reg.catch_ups:
+                    text = CAUGHT_UP
             cells.append(
                 f"<td class='mark' data-person='{learner.person_id}' data-session='{s.id}'>"
                 f"{text}</td>"
