@@ -242,7 +242,7 @@ def test_a_learner_acting_as_themselves_sees_their_study_group(world, monkeypatc
 def test_a_lead_runs_the_term_from_the_dashboard(world):
     """Issue 15: create a group, enrol from the staff list, schedule sessions by date, take
     registers with one catch-up, see who needs what, read the "N of M staff trained" report."""
-    s, p = world.store, world.programme
+    s = world.store
     start = D(2026, 9, 20)
     board = LeadDashboard(world.ws, start, person="lena@oak.example")
     assert board.new_setting.options == (("Oakfield Primary", "oakfield"),)
