@@ -313,3 +313,29 @@ def test_a_lead_runs_the_term_from_the_dashboard(world):
     report = board.report.value
     assert "<h3 class='imatter-headline'>2 of 5 staff trained</h3>" in report
     assert "<td>Member of staff</td><td>2</td><td>5</td><td>40%</td>" in report
+
+
+def test_the_lead_makes_a_certificate_to_download(world):
+    """The Certificates tab writes the PDF into the workspace and offers it as a download."""
+    import base64
+
+    from imatter.credentials.issue import issue_award_credential
+    from imatter.credentials.settings import settings_for
+
+    from .world import grant
+
+    settings_for(world.ws).key_store().init(now=dt.datetime(2026, 9, 1, 9, 0))
+    award = grant(world.store, world.ann, "link-professional", D(2027, 1, 10), setting="oakfield")
+    with world.store.write() as conn:
+        row = issue_award_credential(world.ws, conn, award)
+    make_group(world)
+    board = LeadDashboard(world.ws, TODAY, person=str(world.lead))
+    assert board.credential.options == (("Ann Able: Link Professional", row["id"]),)
+    board.make_certificate()
+    shown = board.certificate.value
+    path = settings_for(world.ws).certificates_folder / (row["id"].rsplit(":", 1)[-1] + ".pdf")
+    assert path.is_file() and path.read_bytes().startswith(b"%PDF")
+    assert f"Saved {path}." in shown
+    data = shown.split("base64,", 1)[1].split("'", 1)[0]
+    assert base64.b64decode(data) == path.read_bytes()
+    assert "download='Ann-Able-certificate.pdf'" in shown

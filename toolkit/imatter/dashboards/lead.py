@@ -88,6 +88,7 @@ class LeadDashboard:
         self.catch_up.on_click(lambda _button: self.record_catch_up())
         self.report_course.observe(self._when(self.refresh_report), names="value")
         self.report_setting.observe(self._when(self.refresh_report), names="value")
+        self.write_certificate.on_click(lambda _button: self.make_certificate())
 
         register = widgets.VBox(
             [
@@ -147,10 +148,36 @@ class LeadDashboard:
             ]
         )
         report_tab = widgets.VBox([self.report_setting, self.report_course, self.report])
-        tabs = widgets.Tab(
-            children=[new_tab, groups_tab, eligible_tab, self.reflections, report_tab]
+        certificates_tab = widgets.VBox(
+            [
+                widgets.HTML(
+                    "<p class='muted'>Certificates for the awards of the people you look "
+                    "after. Each is saved in the workspace's certificates folder, and offered "
+                    "here to download and print.</p>"
+                ),
+                self.credential,
+                self.write_certificate,
+                self.certificate,
+            ]
         )
-        titles = ["New group", "Groups and attendance", "Eligible next", "Reflections", "Reports"]
+        tabs = widgets.Tab(
+            children=[
+                new_tab,
+                groups_tab,
+                eligible_tab,
+                self.reflections,
+                certificates_tab,
+                report_tab,
+            ]
+        )
+        titles = [
+            "New group",
+            "Groups and attendance",
+            "Eligible next",
+            "Reflections",
+            "Certificates",
+            "Reports",
+        ]
         for i, title in enumerate(titles):
             tabs.set_title(i, title)
         tabs.selected_index = 1
@@ -230,6 +257,10 @@ class LeadDashboard:
         )
         self.report = widgets.HTML()
         self.report.add_class("imatter-report")
+        self.credential = widgets.Dropdown(description="Award", layout=wide)
+        self.write_certificate = widgets.Button(description="Make certificate (PDF)")
+        self.certificate = widgets.HTML()
+        self.certificate.add_class("imatter-certificate")
 
     # ------------------------------------------------------------------ data
     def _leaders(self) -> list[tuple[str, int]]:
@@ -277,6 +308,7 @@ class LeadDashboard:
         self.refresh_reflections()
         self.refresh_staff()
         self.refresh_report()
+        self.refresh_certificates()
 
     def refresh_group(self, keep_session: bool = False) -> None:
         gid = self.group.value
@@ -435,6 +467,53 @@ class LeadDashboard:
                 ],
                 empty="No staff are recorded in this setting yet.",
             )
+        )
+
+    def refresh_certificates(self) -> None:
+        from ..credentials.registry import list_credentials
+        from .data import lead_people
+
+        people = set(lead_people(self.ws.store, self.lead.value))
+        with self.ws.store.read() as conn:
+            issued = [
+                c
+                for c in list_credentials(conn)
+                if c["person_id"] in people and c["revoked_on"] is None
+            ]
+        programme = self.ws.programme
+        titles = {rid: role.title for rid, role in programme.roles.items()}
+        options = [
+            (f"{c['person']}: {titles.get(c['role_id'], c['role_id'])}", c["id"])
+            for c in sorted(issued, key=lambda c: (c["person"], c["role_id"]))
+        ]
+        self.credential.options = options
+        self.credential.value = options[0][1] if options else None
+        self.write_certificate.disabled = not options
+        if not options:
+            self.certificate.value = note(
+                "No credentials have been issued to the people you look after yet.", "muted"
+            )
+
+    def make_certificate(self) -> None:
+        """Write the chosen credential's certificate into the workspace and offer it."""
+        import base64
+
+        from ..credentials.certificate import certificate_for
+
+        ident = self.credential.value
+        if ident is None:
+            return
+        try:
+            with self.ws.store.read() as conn:
+                path = certificate_for(self.ws, conn, ident)
+        except ImatterError as err:
+            self.certificate.value = note(f"No certificate: {err.message}", "error")
+            return
+        data = base64.b64encode(path.read_bytes()).decode("ascii")
+        name = f"{self.credential.label.split(':')[0].replace(' ', '-')}-certificate.pdf"
+        self.certificate.value = (
+            note(f"Saved {path}.") + f"<p><a class='imatter-download' download='{esc(name)}' "
+            f"href='data:application/pdf;base64,{data}'>Download {esc(name)}</a></p>"
         )
 
     def refresh_eligible(self) -> None:
