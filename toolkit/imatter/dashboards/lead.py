@@ -89,6 +89,8 @@ class LeadDashboard:
         self.report_course.observe(self._when(self.refresh_report), names="value")
         self.report_setting.observe(self._when(self.refresh_report), names="value")
         self.write_certificate.on_click(lambda _button: self.make_certificate())
+        self.mark.on_click(lambda _button: self.open_marking())
+        self.return_feedback.on_click(lambda _button: self.hand_back())
 
         register = widgets.VBox(
             [
@@ -148,6 +150,15 @@ class LeadDashboard:
             ]
         )
         report_tab = widgets.VBox([self.report_setting, self.report_course, self.report])
+        reflections_tab = widgets.VBox(
+            [
+                self.reflections,
+                self.marking_course,
+                widgets.HBox([self.mark, self.return_feedback]),
+                self.returned,
+                self.marking,
+            ]
+        )
         certificates_tab = widgets.VBox(
             [
                 widgets.HTML(
@@ -165,7 +176,7 @@ class LeadDashboard:
                 new_tab,
                 groups_tab,
                 eligible_tab,
-                self.reflections,
+                reflections_tab,
                 certificates_tab,
                 report_tab,
             ]
@@ -257,6 +268,13 @@ class LeadDashboard:
         )
         self.report = widgets.HTML()
         self.report.add_class("imatter-report")
+        self.marking_course = widgets.Dropdown(description="Course", layout=wide)
+        self.mark = widgets.Button(description="Mark with the rubric", button_style="primary")
+        self.return_feedback = widgets.Button(description="Return feedback")
+        self.marking = widgets.VBox()
+        self.marking.add_class("imatter-marking")
+        self.returned = widgets.HTML()
+        self.returned.add_class("imatter-returned")
         self.credential = widgets.Dropdown(description="Award", layout=wide)
         self.write_certificate = widgets.Button(description="Make certificate (PDF)")
         self.certificate = widgets.HTML()
@@ -494,6 +512,53 @@ class LeadDashboard:
                 "No credentials have been issued to the people you look after yet.", "muted"
             )
 
+    def _course_dir(self):  # type: ignore[no-untyped-def]
+        from ..assess.course_dir import open_course_dir
+
+        folder, assessment_id = self.marking_course.value
+        return open_course_dir(folder), assessment_id
+
+    def open_marking(self) -> None:
+        """Open the rubric marking widget for the chosen course folder, as the Lead."""
+        from ..assess.marking import Marking
+        from ..assess.widget import MarkingWidget
+
+        if self.marking_course.value is None or self.lead.value is None:
+            return
+        marker = self.lead.label.split(" (")[0]
+        try:
+            course, assessment_id = self._course_dir()
+            session = Marking(course, assessment_id, self.ws.store, marker=marker)
+            self.marking_widget = MarkingWidget(session)
+        except ImatterError as err:
+            self.returned.value = note(f"Marking cannot open: {err.message}", "error")
+            return
+        self.returned.value = ""
+        self.marking.children = (self.marking_widget.box,)
+
+    def hand_back(self) -> None:
+        """Write a feedback file for every fully marked learner, ready to return."""
+        from ..assess.feedback import write_feedback
+
+        if self.marking_course.value is None:
+            return
+        try:
+            course, assessment_id = self._course_dir()
+            target = course.root / "handback" / assessment_id
+            report = write_feedback(course, assessment_id, self.ws.store, target)
+        except ImatterError as err:
+            self.returned.value = note(f"No feedback written: {err.message}", "error")
+            return
+        self.returned.value = note(
+            f"Wrote {len(report.written)} feedback file(s) in {target}; give each learner "
+            "theirs (or return them through nbgrader)."
+        ) + table(
+            ["Not yet returned", "Why"],
+            list(report.skipped),
+            empty="Everyone who handed in has their feedback.",
+        )
+        self.refresh_reflections()
+
     def make_certificate(self) -> None:
         """Write the chosen credential's certificate into the workspace and offer it."""
         import base64
@@ -559,6 +624,17 @@ class LeadDashboard:
             reg = groups.register(self.ws.store, row["id"])
             learners |= {learner.person_id for learner in reg.learners}
         counts = reflections_waiting(self.ws.path, learners)
+        from .term import assessments_waiting
+
+        titles = {c.assessment: c.title for c in self.ws.programme.courses.values()}
+        markable = [
+            (f"{titles.get(a, a)}, in {c.folder.name} ({n} answers waiting)", (str(c.folder), a))
+            for c in counts
+            for a, n in assessments_waiting(c.folder)
+        ]
+        self.marking_course.options = markable
+        self.marking_course.value = markable[0][1] if markable else None
+        self.mark.disabled = self.return_feedback.disabled = not markable
         if not counts:
             self.reflections.value = "<h4>Reflections waiting to be marked</h4>" + note(
                 "None: no nbgrader course folders were found for this workspace.", "muted"

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 
 import sqlalchemy as sa
 
@@ -164,3 +165,27 @@ def staff_trained(
     return Trained(
         name, course_id, short_title(course.title), len(done & set(ids)), len(ids), by_group
     )
+
+
+def assessments_waiting(folder: Path) -> list[tuple[str, int]]:
+    """(assessment id, answers waiting for a hand mark) in one nbgrader course directory, read
+    from its gradebook read-only (none without a gradebook)."""
+    import sqlite3
+
+    from ..assess.course_dir import GRADEBOOK
+
+    db = Path(folder) / GRADEBOOK
+    if not db.is_file():
+        return []
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        rows = conn.execute(
+            "SELECT a.name, COUNT(*) FROM grade g "
+            "JOIN submitted_notebook sn ON g.notebook_id = sn.id "
+            "JOIN submitted_assignment sa ON sn.assignment_id = sa.id "
+            "JOIN assignment a ON sa.assignment_id = a.id "
+            "WHERE g.needs_manual_grade = 1 GROUP BY a.name ORDER BY a.name"
+        ).fetchall()
+    finally:
+        conn.close()
+    return [(str(name), int(n)) for name, n in rows]
