@@ -44,6 +44,7 @@ class LeadDashboard:
         self.attendance = widgets.HTML()
         self.attendance.add_class("imatter-attendance")
         self.session = widgets.Dropdown(description="Session", layout=widgets.Layout(width="320px"))
+        self.session.add_class("imatter-session")
         self.marks = widgets.VBox()
         self.checkboxes: dict[int, widgets.Checkbox] = {}
         self.save = widgets.Button(description="Save attendance", button_style="primary")
@@ -234,6 +235,8 @@ class LeadDashboard:
             description="Learners", rows=10, layout=widgets.Layout(width="520px")
         )
         self.new_learners.add_class("imatter-learners")
+        self.new_course.add_class("imatter-new-course")
+        self.new_name.add_class("imatter-group-name")
         self.create = widgets.Button(description="Create group and enrol", button_style="primary")
         self.created = widgets.HTML()
         self.created.add_class("imatter-created")
@@ -245,6 +248,7 @@ class LeadDashboard:
         self.catch_up_who = widgets.Dropdown(
             description="Caught up", layout=widgets.Layout(width="420px")
         )
+        self.catch_up_who.add_class("imatter-catch-up-who")
         self.catch_up = widgets.Button(description="Record catch-up")
         self.catch_up_how = widgets.HTML()
         self.catch_up_status = widgets.HTML()
@@ -268,6 +272,7 @@ class LeadDashboard:
         )
         self.report = widgets.HTML()
         self.report.add_class("imatter-report")
+        self.report_course.add_class("imatter-report-course")
         self.marking_course = widgets.Dropdown(description="Course", layout=wide)
         self.mark = widgets.Button(description="Mark with the rubric", button_style="primary")
         self.return_feedback = widgets.Button(description="Return feedback")
@@ -388,6 +393,7 @@ class LeadDashboard:
                 indent=False,
             )
             box.add_class("imatter-mark")
+            box.add_class(f"imatter-mark-session-{sid}")
             self.checkboxes[learner.person_id] = box
         self.marks.children = tuple(self.checkboxes.values())
         self.save.disabled = not self.checkboxes
@@ -402,7 +408,7 @@ class LeadDashboard:
             self.catch_up_box.layout.display = "none"
             self.catch_up_who.options = []
             return
-        self.catch_up_box.layout.display = None
+        self.catch_up_box.layout.display = "flex"
         reg = status.register
         allowed = course.catch_up.sessions
         self.catch_up_how.value = note(
