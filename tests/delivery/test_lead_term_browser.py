@@ -69,7 +69,7 @@ def dashboard(world, tmp_path: Path, as_of: dt.date):
 
 
 def open_page(browser, url: str, elsewhere: list[str]):  # type: ignore[no-untyped-def]
-    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    page = browser.new_page(viewport={"width": 1200, "height": 1500})
     page.on(
         "request",
         lambda r: (
@@ -173,6 +173,7 @@ def test_a_leads_term_runs_from_the_dashboard_alone(world, tmp_path):
 
                 sessions.select_option(label="2026-10-08")
                 page.locator(".imatter-catch-up-who select").wait_for(timeout=30_000)
+                page.locator(f".imatter-mark-session-{ids['2026-10-08']}").first.wait_for()
                 shot(page, "03-register-and-catch-up")
                 page.get_by_role("button", name="Record catch-up").click()
                 page.locator(
@@ -209,6 +210,7 @@ def test_a_leads_term_runs_from_the_dashboard_alone(world, tmp_path):
                 ):
                     t = page.locator(".lm-TabBar-tab", has_text=label)
                     assert t.locator(".lm-TabBar-tabLabel").inner_text() == label
+                    assert t.evaluate("e => e.scrollWidth <= e.clientWidth + 1"), label
                 page.close()
         finally:
             browser.close()
