@@ -135,7 +135,8 @@ def test_a_leads_term_runs_from_the_dashboard_alone(world, tmp_path):
                 for when in ("2026-10-01", "2026-10-08", "2026-10-15"):
                     day.fill(when)
                     page.get_by_role("button", name="Add session").click()
-                    shown = D.fromisoformat(when).strftime("%A %d %B %Y")
+                    picked = D.fromisoformat(when)
+                    shown = f"{picked:%A} {picked.day} {picked:%B %Y}"
                     page.locator(".imatter-scheduled", has_text=shown).wait_for(timeout=30_000)
                 shot(page, "02-sessions")
                 assert [x.held_on for x in groups.register(s, gid).sessions] == [

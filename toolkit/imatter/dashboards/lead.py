@@ -728,7 +728,7 @@ class LeadDashboard:
         except ImatterError as err:
             self.scheduled.value = note(f"Not added: {err.message}", "error")
             return
-        self.scheduled.value = note(f"Added a session on {day.strftime('%A %d %B %Y')}.")
+        self.scheduled.value = note(f"Added a session on {day:%A} {day.day} {day:%B %Y}.")
         self.session_day.value = None
         self.refresh_group(keep_session=True)
 
