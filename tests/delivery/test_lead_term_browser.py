@@ -69,7 +69,7 @@ def dashboard(world, tmp_path: Path, as_of: dt.date):
 
 
 def open_page(browser, url: str, elsewhere: list[str]):  # type: ignore[no-untyped-def]
-    page = browser.new_page(viewport={"width": 1200, "height": 1500})
+    page = browser.new_page(viewport={"width": 1200, "height": 1500}, locale="en-GB")
     page.on(
         "request",
         lambda r: (
@@ -89,7 +89,7 @@ def tab(page, label: str) -> None:  # type: ignore[no-untyped-def]
 
 def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
     SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    page.locator(".imatter-dash").first.screenshot(path=str(SHOTS / f"{name}.png"))
 
 
 def test_a_leads_term_runs_from_the_dashboard_alone(world, tmp_path):

@@ -32,6 +32,11 @@ from .term import lead_settings
 PRESENT, ABSENT, NOT_TAKEN, CAUGHT_UP = "✓", "✗", "·", "C"
 
 
+def auto() -> widgets.Layout:
+    """A button as wide as its words (ipywidgets cuts a long description with an ellipsis)."""
+    return widgets.Layout(width="auto")
+
+
 class LeadDashboard:
     """The widgets and their callbacks (kept on the object so that tests can drive them)."""
 
@@ -47,11 +52,13 @@ class LeadDashboard:
         self.session.add_class("imatter-session")
         self.marks = widgets.VBox()
         self.checkboxes: dict[int, widgets.Checkbox] = {}
-        self.save = widgets.Button(description="Save attendance", button_style="primary")
+        self.save = widgets.Button(
+            description="Save attendance", layout=auto(), button_style="primary"
+        )
         self.save.add_class("imatter-save")
         self.status = widgets.HTML()
         self.status.add_class("imatter-status")
-        self.complete = widgets.Button(description="Record completions")
+        self.complete = widgets.Button(description="Record completions", layout=auto())
         self.completions = widgets.HTML()
         self.eligible = widgets.HTML()
         self.nominee = widgets.Dropdown(
@@ -62,7 +69,7 @@ class LeadDashboard:
             placeholder="what the organisation should know (optional)",
             layout=widgets.Layout(width="520px"),
         )
-        self.nominate = widgets.Button(description="Send nomination")
+        self.nominate = widgets.Button(description="Send nomination", layout=auto())
         self.nominate.add_class("imatter-nominate")
         self.nominated = widgets.HTML()
         self.nominated.add_class("imatter-nomination-status")
@@ -119,7 +126,7 @@ class LeadDashboard:
                     "<p class='muted'>Records a completion for each learner who meets the "
                     "course's attendance rule (and has passed its assessment, if it has one).</p>"
                 ),
-                self.complete,
+                widgets.HBox([self.complete]),
                 self.completions,
             ]
         )
@@ -129,7 +136,7 @@ class LeadDashboard:
                 heading("Nominate for the organisation to approve", 4),
                 self.nominee,
                 self.nomination_note,
-                self.nominate,
+                widgets.HBox([self.nominate]),
                 self.nominated,
                 self.nominations,
             ]
@@ -146,7 +153,7 @@ class LeadDashboard:
                     "(hold Ctrl, or Cmd on a Mac, to choose more than one).</p>"
                 ),
                 self.new_learners,
-                self.create,
+                widgets.HBox([self.create]),
                 self.created,
             ]
         )
@@ -168,7 +175,7 @@ class LeadDashboard:
                     "here to download and print.</p>"
                 ),
                 self.credential,
-                self.write_certificate,
+                widgets.HBox([self.write_certificate]),
                 self.certificate,
             ]
         )
@@ -237,19 +244,21 @@ class LeadDashboard:
         self.new_learners.add_class("imatter-learners")
         self.new_course.add_class("imatter-new-course")
         self.new_name.add_class("imatter-group-name")
-        self.create = widgets.Button(description="Create group and enrol", button_style="primary")
+        self.create = widgets.Button(
+            description="Create group and enrol", layout=auto(), button_style="primary"
+        )
         self.created = widgets.HTML()
         self.created.add_class("imatter-created")
         self.session_day = widgets.DatePicker(description="Date")
         self.session_day.add_class("imatter-session-day")
-        self.add_session = widgets.Button(description="Add session")
+        self.add_session = widgets.Button(description="Add session", layout=auto())
         self.scheduled = widgets.HTML()
         self.scheduled.add_class("imatter-scheduled")
         self.catch_up_who = widgets.Dropdown(
             description="Caught up", layout=widgets.Layout(width="420px")
         )
         self.catch_up_who.add_class("imatter-catch-up-who")
-        self.catch_up = widgets.Button(description="Record catch-up")
+        self.catch_up = widgets.Button(description="Record catch-up", layout=auto())
         self.catch_up_how = widgets.HTML()
         self.catch_up_status = widgets.HTML()
         self.catch_up_status.add_class("imatter-catch-up-status")
@@ -274,14 +283,16 @@ class LeadDashboard:
         self.report.add_class("imatter-report")
         self.report_course.add_class("imatter-report-course")
         self.marking_course = widgets.Dropdown(description="Course", layout=wide)
-        self.mark = widgets.Button(description="Mark with the rubric", button_style="primary")
-        self.return_feedback = widgets.Button(description="Return feedback")
+        self.mark = widgets.Button(
+            description="Mark with the rubric", layout=auto(), button_style="primary"
+        )
+        self.return_feedback = widgets.Button(description="Return feedback", layout=auto())
         self.marking = widgets.VBox()
         self.marking.add_class("imatter-marking")
         self.returned = widgets.HTML()
         self.returned.add_class("imatter-returned")
         self.credential = widgets.Dropdown(description="Award", layout=wide)
-        self.write_certificate = widgets.Button(description="Make certificate (PDF)")
+        self.write_certificate = widgets.Button(description="Make certificate (PDF)", layout=auto())
         self.certificate = widgets.HTML()
         self.certificate.add_class("imatter-certificate")
 
