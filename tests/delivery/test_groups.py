@@ -529,3 +529,18 @@ def test_a_course_without_catch_up_refuses_one(world):
         groups.record_catch_up(
             world.store, programme, sessions[0], world.ann, recorded_by=world.lead, today=TODAY
         )
+
+
+def test_a_catch_up_counts_on_postgresql(pg_ws):
+    from .world import build_world
+
+    world = build_world(pg_ws)
+    gid, sessions = foundation_group(world, n_sessions=5, learners=("ann",))
+    mark(world, sessions[0], [], [world.ann])
+    for sid in sessions[1:4]:
+        mark(world, sid, [world.ann])
+    groups.record_catch_up(
+        world.store, world.programme, sessions[0], world.ann, recorded_by=world.lead, today=TODAY
+    )
+    progress = groups.learner_status(world.store, world.programme, gid, world.ann, TODAY)
+    assert (progress.attended, progress.attendance_met) == (4, True)
