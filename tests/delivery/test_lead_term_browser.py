@@ -28,8 +28,10 @@ D = dt.date
 
 
 @contextmanager
-def dashboard(world, tmp_path: Path, as_of: dt.date):
-    """`imatter dashboard lead` for Lena on a date, served on a free local port."""
+def dashboard(
+    world, tmp_path: Path, as_of: dt.date, *, name: str = "lead", who: str = "lena@oak.example"
+):
+    """`imatter --as WHO dashboard NAME --person WHO` on a date, on a free local port."""
     port = free_port()
     log = tmp_path / f"voila-{as_of}.log"
     imatter = Path(sys.executable).with_name("imatter")
@@ -41,13 +43,15 @@ def dashboard(world, tmp_path: Path, as_of: dt.date):
                 *command,
                 "-w",
                 str(world.ws.path),
+                "--as",
+                who,
                 "dashboard",
-                "lead",
+                name,
                 "--port",
                 str(port),
                 "--no-browser",
                 "--person",
-                "lena@oak.example",
+                who,
                 "--as-of",
                 as_of.isoformat(),
             ],
@@ -220,3 +224,35 @@ def test_a_leads_term_runs_from_the_dashboard_alone(world, tmp_path):
     assert elsewhere == []
     status = groups.group_completion_status(s, p, gid, D(2026, 10, 20))
     assert [x.completed for x in status.progress] == [True, True]
+
+
+def test_a_learner_in_a_study_group_opens_my_progress_as_themselves(world, tmp_path):
+    """Issue 15: with access granted to others, a learner in a study group opened "my
+    progress" as themselves and read "The page cannot open: no study group 1"."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    from imatter.access import grant_access
+
+    from .test_dashboards import make_group
+
+    make_group(world)
+    with world.store.write() as conn:
+        grant_access(conn, "lena@oak.example", "setting-lead", setting="oakfield")
+    elsewhere: list[str] = []
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            with dashboard(
+                world, tmp_path, D(2027, 3, 1), name="progress", who="ann@oak.example"
+            ) as url:
+                page = browser.new_page()
+                page.goto(url, timeout=60_000)
+                body = page.locator(".imatter-dash")
+                body.locator("h3", has_text="My study groups").wait_for(timeout=90_000)
+                text = body.inner_text()
+                assert "cannot open" not in text
+                assert "I Matter Introduction staff group 2026-27" in text
+                assert "1 of 3 sessions (needs 3)" in text
+                assert "Ben Brook" not in text
+        finally:
+            browser.close()
+    assert elsewhere == []
