@@ -214,3 +214,51 @@ def test_the_marking_notebook_runs_in_a_real_kernel(graded):
     assert not [o for o in outputs if o.output_type == "error"]
     bundle = next(o for o in outputs if o.output_type == "execute_result")
     assert "application/vnd.jupyter.widget-view+json" in bundle.data
+
+
+def test_the_lead_marks_with_the_rubric_and_returns_feedback_from_the_dashboard(
+    graded, monkeypatch
+):
+    """Issue 15: the Lead dashboard's Reflections tab opens the rubric marking widget on the
+    waiting reflections and writes the feedback files to hand back."""
+    pytest.importorskip("ipywidgets")
+    import datetime as dt
+
+    from imatter import records
+    from imatter.dashboards import ENV_COURSE_DIRS
+    from imatter.dashboards.lead import LeadDashboard
+
+    from ..delivery.world import grant
+
+    ws, course = graded
+    monkeypatch.setenv(ENV_COURSE_DIRS, str(course.root))
+    records.add_setting(ws.store, "oakfield", "Oakfield Primary", pupils_on_roll=240)
+    lead = records.add_person(
+        ws.store, ws.programme, "Lena Lead", email="lena@oak.example", setting="oakfield"
+    )
+    grant(ws.store, lead, "school-lead", dt.date(2025, 9, 1), setting="oakfield")
+    board = LeadDashboard(ws, dt.date(2027, 3, 1), person="lena@oak.example")
+    assert [label for label, _ in board.marking_course.options] == [
+        "Foundation A: relationships, stress and the adult's own role, in course (11 answers "
+        "waiting)"
+    ]
+    board.open_marking()
+    ui = board.marking_widget
+    assert board.marking.children == (ui.box,)
+    assert "Reflection 1 of 12" in ui.header.value
+    assert ui.marking.marker == "Lena Lead"
+    # Mark Ann's three reflections, then hand back: Ann's feedback is written, the rest wait.
+    for _ in range(3):
+        assert "Ann Able (p1)" in ui.header.value
+        for radio in ui.choices.values():  # the top level of every criterion
+            top = radio.options[-1]
+            radio.value = top[1] if isinstance(top, tuple) else top
+        ui.comment.value = "Thoughtful."
+        assert ui.save() is True
+    board.hand_back()
+    target = course.root / "handback" / A
+    written = sorted(p.name for p in target.iterdir())
+    assert len(written) == 1 and written[0].startswith("p1")
+    assert f"Wrote 1 feedback file(s) in {target}" in board.returned.value
+    assert "<td>p2</td><td>3 reflection(s) not marked yet</td>" in board.returned.value
+    assert "(8 answers waiting)" in board.marking_course.options[0][0]

@@ -20,6 +20,7 @@ def test_toc_follows_the_catalogue(project):
     assert start == [
         "book/how-to-use/learners",
         "book/how-to-use/lead-professionals",
+        "book/how-to-use/lead-term",
         "book/how-to-use/authors",
         "book/take-stock",
         "book/how-to-use/keeping-records-safe",

@@ -11,6 +11,13 @@ from imatter.programme import AllOf, Completed, Held, load_programme
 PROGRAMME_FILE = Path(__file__).resolve().parents[2] / "modules" / "programme.yml"
 
 
+def test_a_course_says_how_many_sessions_can_be_caught_up_and_how(programme):
+    catch_up = programme.course("foundation-a").catch_up
+    assert catch_up is not None and catch_up.sessions == 1
+    assert catch_up.how == "work through the session notebook and talk it over with the Lead"
+    assert programme.course("lead-y2").catch_up is None
+
+
 def test_catalogue_holds_every_course_and_role(programme):
     expected_courses = {
         "awareness",
@@ -99,6 +106,18 @@ def _broken(tmp_path, old: str, new: str):
             "    audience: everyone\n    delivery: rolling\n    hours: 2",
             "courses.awareness.audience",
             "'everyone' is not one of",
+        ),
+        (
+            '    catch_up: {sessions: 1, how: "read the session notes',
+            '    catch_up: {sessions: 0, how: "read the session notes',
+            "courses.awareness.catch_up.sessions",
+            "must be a whole number, 1 or more",
+        ),
+        (
+            '    catch_up: {sessions: 1, how: "read the session notes',
+            '    catch_up: {sessions: 1, when: "read the session notes',
+            "courses.awareness.catch_up.when",
+            "unknown field; expected one of: how, sessions",
         ),
     ],
 )

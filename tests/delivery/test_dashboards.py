@@ -213,3 +213,129 @@ def test_a_nomination_goes_from_the_lead_dashboard_to_the_organisation_and_back(
     board.refresh_eligible()
     shown = board.nominations.value
     assert "approved" in shown and "Ben has just joined; nominate him after a term" in shown
+
+
+def test_a_learner_acting_as_themselves_sees_their_study_group(world, monkeypatch):
+    """Issue 15: a learner in another person's group, with access granted to others, opened
+    "my progress" as themselves and read "The page cannot open: no study group 1"."""
+    from imatter.access import grant_access
+    from imatter.dashboards.progress import progress_page
+
+    gid, _first, _second = make_group(world)
+    with world.store.write() as conn:
+        grant_access(conn, "lena@oak.example", "setting-lead", setting="oakfield")
+    monkeypatch.setenv("IMATTER_USER", "ann@oak.example")
+    page = ProgressPage(world.ws, TODAY, person="ann@oak.example")
+    body = page.body.value
+    assert "<td>I Matter Introduction staff group 2026-27</td>" in body
+    assert "1 of 3 sessions (needs 3)" in body
+    assert "Ben Brook" not in body  # only the learner's own progress
+    widget = progress_page(world.ws, TODAY)
+    assert "cannot open" not in str(getattr(widget, "value", ""))
+    # The group stays hidden from the learner everywhere else.
+    from imatter.errors import NotFound
+
+    with pytest.raises(NotFound, match=f"no study group {gid}"):
+        groups.group_completion_status(world.store, world.programme, gid, TODAY)
+
+
+def test_a_lead_runs_the_term_from_the_dashboard(world):
+    """Issue 15: create a group, enrol from the staff list, schedule sessions by date, take
+    registers with one catch-up, see who needs what, read the "N of M staff trained" report."""
+    s = world.store
+    start = D(2026, 9, 20)
+    board = LeadDashboard(world.ws, start, person="lena@oak.example")
+    assert board.new_setting.options == (("Oakfield Primary", "oakfield"),)
+    # The staff list: everyone at Oakfield but the Lead herself and the parent.
+    assert [label for label, _ in board.new_learners.options] == [
+        "Ann Able, Member of staff",
+        "Ben Brook, Member of staff",
+        "Cat Cole, Member of staff",
+        "Tara Trainee, Member of staff",
+    ]
+    assert board.new_term.value == "2026-27"
+    board.new_course.value = "awareness"
+    board.create_group()
+    assert board.created.value == (
+        "<p class='warn'>Choose at least one learner from the staff list.</p>"
+    )
+    board.new_name.value = "Autumn awareness"
+    board.new_learners.value = (world.ann, world.ben)
+    board.create_group()
+    assert board.created.value.startswith("<p class='ok'>Created group 1 with 2 learner(s)")
+    (row,) = groups.list_groups(s, leader=world.lead)
+    assert (row["name"], row["course_id"], row["learners"]) == ("Autumn awareness", "awareness", 2)
+    assert board.group.value == row["id"]
+
+    board.schedule()
+    assert board.scheduled.value == "<p class='warn'>Pick the date of the session first.</p>"
+    for day in (D(2026, 10, 1), D(2026, 10, 8), D(2026, 10, 15)):
+        board.session_day.value = day
+        board.schedule()
+    assert board.scheduled.value == "<p class='ok'>Added a session on Thursday 15 October 2026.</p>"
+    board.session_day.value = D(2026, 10, 15)
+    board.schedule()
+    assert "already has a session on 2026-10-15" in board.scheduled.value
+    assert [x.held_on for x in groups.register(s, row["id"]).sessions] == [
+        D(2026, 10, 1),
+        D(2026, 10, 8),
+        D(2026, 10, 15),
+    ]
+
+    # Later in the term: the registers, Ben missing the second session.
+    board = LeadDashboard(world.ws, D(2026, 10, 20), person="lena@oak.example")
+    sessions = [sid for _label, sid in board.session.options][::-1]
+    for sid in sessions:
+        board.session.value = sid
+        board.checkboxes[world.ann].value = True
+        board.checkboxes[world.ben].value = sid != sessions[1]
+        board.save_attendance()
+    board.session.value = sessions[1]
+    assert board.catch_up_how.value == (
+        "<p class='muted'>I Matter Introduction: awareness event allows 1 missed session(s) to be "
+        "caught up: read the session notes and talk them over with the Lead. A catch-up counts "
+        "as attended.</p>"
+    )
+    assert board.catch_up_who.options == (("Ben Brook", world.ben),)
+    board.record_catch_up()
+    assert board.catch_up_status.value == (
+        "<p class='ok'>Recorded: Ben Brook caught up the session on 2026-10-08; it counts as "
+        "attended.</p>"
+    )
+    assert groups.register(s, row["id"]).catch_ups == {(sessions[1], world.ben)}
+    assert f"data-person='{world.ben}' data-session='{sessions[1]}'>C<" in board.attendance.value
+    needs = board.needs.value
+    assert "<td>Ben Brook</td><td>3 of 3 (needs 3)</td><td>1 of 1</td><td>none</td>" in needs
+
+    board.record_completions()
+    assert board.completions.value.count("<td>recorded</td>") == 2
+    board.report_course.value = "awareness"
+    report = board.report.value
+    assert "<h3 class='imatter-headline'>2 of 5 staff trained</h3>" in report
+    assert "<td>Member of staff</td><td>2</td><td>5</td><td>40%</td>" in report
+
+
+def test_the_lead_makes_a_certificate_to_download(world):
+    """The Certificates tab writes the PDF into the workspace and offers it as a download."""
+    import base64
+
+    from imatter.credentials.issue import issue_award_credential
+    from imatter.credentials.settings import settings_for
+
+    from .world import grant
+
+    settings_for(world.ws).key_store().init(now=dt.datetime(2026, 9, 1, 9, 0))
+    award = grant(world.store, world.ann, "link-professional", D(2027, 1, 10), setting="oakfield")
+    with world.store.write() as conn:
+        row = issue_award_credential(world.ws, conn, award)
+    make_group(world)
+    board = LeadDashboard(world.ws, TODAY, person=str(world.lead))
+    assert board.credential.options == (("Ann Able: Link Professional", row["id"]),)
+    board.make_certificate()
+    shown = board.certificate.value
+    path = settings_for(world.ws).certificates_folder / (row["id"].rsplit(":", 1)[-1] + ".pdf")
+    assert path.is_file() and path.read_bytes().startswith(b"%PDF")
+    assert f"Saved {path}." in shown
+    data = shown.split("base64,", 1)[1].split("'", 1)[0]
+    assert base64.b64decode(data) == path.read_bytes()
+    assert "download='Ann-Able-certificate.pdf'" in shown

@@ -468,3 +468,79 @@ def test_lead_term_three_needs_a_parents_group_not_a_staff_group(world):
     done = progress([staff, parents])
     assert done.completed_on == D(2027, 6, 30)  # when the parents' group ran to its end
     assert done.led_group == parents
+
+
+def test_one_missed_session_can_be_caught_up_as_the_course_allows(world):
+    """Issue 15: with 3 sessions at 100%, one missed session meant failing Awareness. The
+    catalogue allows one catch-up; it counts as attended; a second one is refused."""
+    s, p = world.store, world.programme
+    gid = groups.create_group(
+        s,
+        p,
+        course_id="awareness",
+        term="2026-27",
+        leader=world.lead,
+        setting="oakfield",
+        on=D(2026, 10, 1),
+    )
+    groups.enrol(s, p, gid, [world.ann, world.ben], D(2026, 10, 1))
+    one, two, three = groups.schedule_sessions(
+        s, gid, [D(2026, 10, 8), D(2026, 10, 15), D(2026, 10, 22)]
+    )
+    mark(world, one, [world.ann, world.ben], [], by=world.lead)
+    mark(world, two, [world.ann], [world.ben], by=world.lead)
+    mark(world, three, [world.ann], [world.ben], by=world.lead)
+    before = groups.learner_status(s, p, gid, world.ben, TODAY)
+    assert (before.attended, before.required, before.completed) == (1, 3, False)
+
+    groups.record_catch_up(s, p, two, world.ben, recorded_by=world.lead, today=TODAY)
+    reg = groups.register(s, gid)
+    assert reg.catch_ups == {(two, world.ben)} and groups.catch_ups_used(reg, world.ben) == 1
+    after = groups.learner_status(s, p, gid, world.ben, TODAY)
+    assert after.attended == 2
+
+    with pytest.raises(Conflict, match="Ben Brook.* has used the 1 catch-up"):
+        groups.record_catch_up(s, p, three, world.ben, recorded_by=world.lead, today=TODAY)
+    with pytest.raises(InvalidValue, match="was present on 2026-10-08; there is nothing to"):
+        groups.record_catch_up(s, p, one, world.ann, recorded_by=world.lead, today=TODAY)
+    with pytest.raises(PermissionDenied):
+        groups.record_catch_up(s, p, three, world.ben, recorded_by=world.ann, today=TODAY)
+    # Marked present after all: the catch-up is no longer needed and nothing counts twice.
+    mark(world, three, [world.ann, world.ben], [], by=world.lead)
+    done = groups.learner_status(s, p, gid, world.ben, TODAY)
+    assert (done.attended, done.completed) == (3, True)
+
+
+def test_a_course_without_catch_up_refuses_one(world):
+    gid, sessions = foundation_group(world, n_sessions=2, learners=("ann",))
+    from dataclasses import replace
+
+    # The catalogue as if Foundation A allowed no catch-up.
+
+    programme = replace(
+        world.programme,
+        courses={
+            **world.programme.courses,
+            "foundation-a": replace(world.programme.courses["foundation-a"], catch_up=None),
+        },
+    )
+    mark(world, sessions[0], [], [world.ann])
+    with pytest.raises(InvalidValue, match="allows no catch-up; a missed session stays missed"):
+        groups.record_catch_up(
+            world.store, programme, sessions[0], world.ann, recorded_by=world.lead, today=TODAY
+        )
+
+
+def test_a_catch_up_counts_on_postgresql(pg_ws):
+    from .world import build_world
+
+    world = build_world(pg_ws)
+    gid, sessions = foundation_group(world, n_sessions=5, learners=("ann",))
+    mark(world, sessions[0], [], [world.ann])
+    for sid in sessions[1:4]:
+        mark(world, sid, [world.ann])
+    groups.record_catch_up(
+        world.store, world.programme, sessions[0], world.ann, recorded_by=world.lead, today=TODAY
+    )
+    progress = groups.learner_status(world.store, world.programme, gid, world.ann, TODAY)
+    assert (progress.attended, progress.attendance_met) == (4, True)

@@ -81,6 +81,14 @@ Requirement = AllOf | AnyOf | Completed | Holds | Held | InSetting | Cases | Pos
 
 # ---------------------------------------------------------------- catalogue
 @dataclass(frozen=True)
+class CatchUp:
+    """How many missed sessions a learner may catch up, and how (shown to the Lead)."""
+
+    sessions: int
+    how: str
+
+
+@dataclass(frozen=True)
 class Course:
     id: str
     title: str
@@ -94,6 +102,7 @@ class Course:
     book: bool = True
     runs_group: str | None = None
     earliest_date: dt.date = DEFAULT_EARLIEST  # no record of this course is dated before it
+    catch_up: CatchUp | None = None
 
 
 @dataclass(frozen=True)
@@ -497,6 +506,7 @@ def _course(r: _Reader, cid: str, body: Any, parent: _LineDict, earliest: dt.dat
             "book",
             "runs_group",
             "earliest_date",
+            "catch_up",
         },
         where,
     )
@@ -530,7 +540,26 @@ def _course(r: _Reader, cid: str, body: Any, parent: _LineDict, earliest: dt.dat
         book=r.get(body, "book", where, bool, required=False, default=True),
         runs_group=runs_group,
         earliest_date=r.date(body, "earliest_date", where) if "earliest_date" in body else earliest,
+        catch_up=_catch_up(r, body, where),
     )
+
+
+def _catch_up(r: _Reader, body: Any, where: str) -> CatchUp | None:
+    """A course's `catch_up: {sessions: N, how: TEXT}` (None when the course has none)."""
+    if "catch_up" not in body:
+        return None
+    where = f"{where}.catch_up"
+    spec = r.mapping(body["catch_up"], r.line_of(body, "catch_up"), where)
+    r.only(spec, {"sessions", "how"}, where)
+    sessions = r.get(spec, "sessions", where, int)
+    if isinstance(sessions, bool) or sessions < 1:
+        raise r.fail(
+            r.line_of(spec, "sessions"), f"{where}.sessions", "must be a whole number, 1 or more"
+        )
+    how = r.get(spec, "how", where, str).strip()
+    if not how:
+        raise r.fail(r.line_of(spec, "how"), f"{where}.how", "say how a learner catches up")
+    return CatchUp(sessions, how)
 
 
 def _role(

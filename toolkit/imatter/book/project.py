@@ -27,6 +27,7 @@ GENERATED_DIR = "book/generated"
 FRONT_MATTER = (
     "book/how-to-use/learners",
     "book/how-to-use/lead-professionals",
+    "book/how-to-use/lead-term",
     "book/how-to-use/authors",
     "book/take-stock",
     "book/how-to-use/keeping-records-safe",

@@ -25,8 +25,8 @@ CSS = """<style>
 .imatter-dash .error { color: #b00020; font-weight: 600; }
 .imatter-dash .muted { color: #666; }
 /* Whole tab labels: ipywidgets cuts them at a fixed width with an ellipsis. */
-.imatter-dash .lm-TabBar-tab, .imatter-dash .p-TabBar-tab { flex: 0 0 auto; max-width: none;
-  min-width: 0; }
+.imatter-dash .lm-TabBar-tab, .imatter-dash .p-TabBar-tab { flex: 0 0 auto !important;
+  max-width: none !important; min-width: 0; }
 .imatter-dash .lm-TabBar-tabLabel, .imatter-dash .p-TabBar-tabLabel { overflow: visible;
   text-overflow: clip; white-space: nowrap; }
 </style>"""

@@ -1,5 +1,7 @@
-"""The Lead Professional dashboard: my groups, their attendance (take the register), each
-learner's progress, reflections waiting to be marked, and who is eligible next.
+"""The Lead Professional dashboard, the whole term without a command line: start a group and
+enrol learners from the staff list, schedule sessions, take registers (with catch-ups where
+the course allows them), see who needs what, reflections waiting to be marked, who is eligible
+next, and the "N of M staff trained" report.
 
 Everything goes through the Python API (imatter.delivery.groups, imatter.dashboards.data); the
 widget only arranges it. `LeadDashboard(ws, today).widget` is what the notebook displays.
@@ -25,8 +27,14 @@ from .common import (
     pick,
     table,
 )
+from .term import lead_settings
 
-PRESENT, ABSENT, NOT_TAKEN = "✓", "✗", "·"
+PRESENT, ABSENT, NOT_TAKEN, CAUGHT_UP = "✓", "✗", "·", "C"
+
+
+def auto() -> widgets.Layout:
+    """A button as wide as its words (ipywidgets cuts a long description with an ellipsis)."""
+    return widgets.Layout(width="auto")
 
 
 class LeadDashboard:
@@ -41,13 +49,16 @@ class LeadDashboard:
         self.attendance = widgets.HTML()
         self.attendance.add_class("imatter-attendance")
         self.session = widgets.Dropdown(description="Session", layout=widgets.Layout(width="320px"))
+        self.session.add_class("imatter-session")
         self.marks = widgets.VBox()
         self.checkboxes: dict[int, widgets.Checkbox] = {}
-        self.save = widgets.Button(description="Save attendance", button_style="primary")
+        self.save = widgets.Button(
+            description="Save attendance", layout=auto(), button_style="primary"
+        )
         self.save.add_class("imatter-save")
         self.status = widgets.HTML()
         self.status.add_class("imatter-status")
-        self.complete = widgets.Button(description="Record completions")
+        self.complete = widgets.Button(description="Record completions", layout=auto())
         self.completions = widgets.HTML()
         self.eligible = widgets.HTML()
         self.nominee = widgets.Dropdown(
@@ -58,12 +69,13 @@ class LeadDashboard:
             placeholder="what the organisation should know (optional)",
             layout=widgets.Layout(width="520px"),
         )
-        self.nominate = widgets.Button(description="Send nomination")
+        self.nominate = widgets.Button(description="Send nomination", layout=auto())
         self.nominate.add_class("imatter-nominate")
         self.nominated = widgets.HTML()
         self.nominated.add_class("imatter-nomination-status")
         self.nominations = widgets.HTML()
         self.reflections = widgets.HTML()
+        self._term_widgets()
 
         self.status_of_group: groups.GroupStatus | None = None
         self._quiet = True  # set while options are being replaced, so observers wait
@@ -77,6 +89,16 @@ class LeadDashboard:
         self.save.on_click(lambda _button: self.save_attendance())
         self.complete.on_click(lambda _button: self.record_completions())
         self.nominate.on_click(lambda _button: self.send_nomination())
+        self.new_setting.observe(self._when(self.refresh_staff), names="value")
+        self.new_course.observe(self._when(self.refresh_staff), names="value")
+        self.create.on_click(lambda _button: self.create_group())
+        self.add_session.on_click(lambda _button: self.schedule())
+        self.catch_up.on_click(lambda _button: self.record_catch_up())
+        self.report_course.observe(self._when(self.refresh_report), names="value")
+        self.report_setting.observe(self._when(self.refresh_report), names="value")
+        self.write_certificate.on_click(lambda _button: self.make_certificate())
+        self.mark.on_click(lambda _button: self.open_marking())
+        self.return_feedback.on_click(lambda _button: self.hand_back())
 
         register = widgets.VBox(
             [
@@ -85,6 +107,7 @@ class LeadDashboard:
                 self.marks,
                 widgets.HBox([self.save]),
                 self.status,
+                self.catch_up_box,
             ]
         )
         groups_tab = widgets.VBox(
@@ -92,13 +115,18 @@ class LeadDashboard:
                 self.group,
                 self.summary,
                 self.attendance,
+                heading("Sessions", 4),
+                widgets.HBox([self.session_day, self.add_session]),
+                self.scheduled,
                 register,
+                heading("Who needs what", 4),
+                self.needs,
                 heading("Completion", 4),
                 widgets.HTML(
                     "<p class='muted'>Records a completion for each learner who meets the "
                     "course's attendance rule (and has passed its assessment, if it has one).</p>"
                 ),
-                self.complete,
+                widgets.HBox([self.complete]),
                 self.completions,
             ]
         )
@@ -108,14 +136,71 @@ class LeadDashboard:
                 heading("Nominate for the organisation to approve", 4),
                 self.nominee,
                 self.nomination_note,
-                self.nominate,
+                widgets.HBox([self.nominate]),
                 self.nominated,
                 self.nominations,
             ]
         )
-        tabs = widgets.Tab(children=[groups_tab, eligible_tab, self.reflections])
-        for i, title in enumerate(["Groups and attendance", "Eligible next", "Reflections"]):
+        new_tab = widgets.VBox(
+            [
+                heading("Start a new group", 4),
+                self.new_course,
+                self.new_setting,
+                self.new_term,
+                self.new_name,
+                widgets.HTML(
+                    "<p class='muted'>Choose the learners from your setting's staff list "
+                    "(hold Ctrl, or Cmd on a Mac, to choose more than one).</p>"
+                ),
+                self.new_learners,
+                widgets.HBox([self.create]),
+                self.created,
+            ]
+        )
+        report_tab = widgets.VBox([self.report_setting, self.report_course, self.report])
+        reflections_tab = widgets.VBox(
+            [
+                self.reflections,
+                self.marking_course,
+                widgets.HBox([self.mark, self.return_feedback]),
+                self.returned,
+                self.marking,
+            ]
+        )
+        certificates_tab = widgets.VBox(
+            [
+                widgets.HTML(
+                    "<p class='muted'>Certificates for the awards of the people you look "
+                    "after. Each is saved in the workspace's certificates folder, and offered "
+                    "here to download and print.</p>"
+                ),
+                self.credential,
+                widgets.HBox([self.write_certificate]),
+                self.certificate,
+            ]
+        )
+        tabs = widgets.Tab(
+            children=[
+                new_tab,
+                groups_tab,
+                eligible_tab,
+                reflections_tab,
+                certificates_tab,
+                report_tab,
+            ]
+        )
+        titles = [
+            "New group",
+            "Groups and attendance",
+            "Eligible next",
+            "Reflections",
+            "Certificates",
+            "Reports",
+        ]
+        for i, title in enumerate(titles):
             tabs.set_title(i, title)
+        tabs.selected_index = 1
+        self.tabs = tabs
         self.widget = frame(
             [
                 heading(f"Lead Professional dashboard ({today.isoformat()})", 2),
@@ -131,6 +216,85 @@ class LeadDashboard:
                 refresh()
 
         return observer
+
+    def _term_widgets(self) -> None:
+        """The widgets for running the term: a new group, sessions, catch-ups, reports."""
+        from ..delivery.groups import academic_year
+        from .term import SETTING_DELIVERIES
+
+        wide = widgets.Layout(width="520px")
+        programme = self.ws.programme
+        courses = [
+            (c.title, c.id) for c in programme.courses.values() if c.delivery in SETTING_DELIVERIES
+        ]
+        self.new_course = widgets.Dropdown(description="Course", options=courses, layout=wide)
+        self.new_setting = widgets.Dropdown(description="Setting", layout=wide)
+        self.new_term = widgets.Text(
+            description="Term",
+            value=academic_year(self.today),
+            placeholder="e.g. 2026-27 or 2026-27-t2",
+            layout=wide,
+        )
+        self.new_name = widgets.Text(
+            description="Name", placeholder="optional: a name the group knows", layout=wide
+        )
+        self.new_learners = widgets.SelectMultiple(
+            description="Learners", rows=10, layout=widgets.Layout(width="520px")
+        )
+        self.new_learners.add_class("imatter-learners")
+        self.new_course.add_class("imatter-new-course")
+        self.new_name.add_class("imatter-group-name")
+        self.create = widgets.Button(
+            description="Create group and enrol", layout=auto(), button_style="primary"
+        )
+        self.created = widgets.HTML()
+        self.created.add_class("imatter-created")
+        self.session_day = widgets.DatePicker(description="Date")
+        self.session_day.add_class("imatter-session-day")
+        self.add_session = widgets.Button(description="Add session", layout=auto())
+        self.scheduled = widgets.HTML()
+        self.scheduled.add_class("imatter-scheduled")
+        self.catch_up_who = widgets.Dropdown(
+            description="Caught up", layout=widgets.Layout(width="420px")
+        )
+        self.catch_up_who.add_class("imatter-catch-up-who")
+        self.catch_up = widgets.Button(description="Record catch-up", layout=auto())
+        self.catch_up_how = widgets.HTML()
+        self.catch_up_status = widgets.HTML()
+        self.catch_up_status.add_class("imatter-catch-up-status")
+        self.catch_up_box = widgets.VBox(
+            [
+                heading("Catch-up for a missed session", 4),
+                self.catch_up_how,
+                widgets.HBox([self.catch_up_who, self.catch_up]),
+                self.catch_up_status,
+            ]
+        )
+        self.needs = widgets.HTML()
+        self.needs.add_class("imatter-needs")
+        self.report_setting = widgets.Dropdown(description="Setting", layout=wide)
+        self.report_course = widgets.Dropdown(
+            description="Course",
+            options=[(c.title, c.id) for c in programme.courses.values()],
+            value="foundation-a" if "foundation-a" in programme.courses else None,
+            layout=wide,
+        )
+        self.report = widgets.HTML()
+        self.report.add_class("imatter-report")
+        self.report_course.add_class("imatter-report-course")
+        self.marking_course = widgets.Dropdown(description="Course", layout=wide)
+        self.mark = widgets.Button(
+            description="Mark with the rubric", layout=auto(), button_style="primary"
+        )
+        self.return_feedback = widgets.Button(description="Return feedback", layout=auto())
+        self.marking = widgets.VBox()
+        self.marking.add_class("imatter-marking")
+        self.returned = widgets.HTML()
+        self.returned.add_class("imatter-returned")
+        self.credential = widgets.Dropdown(description="Award", layout=wide)
+        self.write_certificate = widgets.Button(description="Make certificate (PDF)", layout=auto())
+        self.certificate = widgets.HTML()
+        self.certificate.add_class("imatter-certificate")
 
     # ------------------------------------------------------------------ data
     def _leaders(self) -> list[tuple[str, int]]:
@@ -167,10 +331,18 @@ class LeadDashboard:
             (f"{r['id']}: {r['name']} ({r['learners']} learners)", r["id"]) for r in rows
         ]
         self.group.value = rows[-1]["id"] if rows else None
+        settings = lead_settings(self.ws.store, leader, self.today)
+        self.new_setting.options = settings
+        self.new_setting.value = settings[0][1] if settings else None
+        self.report_setting.options = settings
+        self.report_setting.value = settings[0][1] if settings else None
         self._quiet = False
         self.refresh_group()
         self.refresh_eligible()
         self.refresh_reflections()
+        self.refresh_staff()
+        self.refresh_report()
+        self.refresh_certificates()
 
     def refresh_group(self, keep_session: bool = False) -> None:
         gid = self.group.value
@@ -182,6 +354,7 @@ class LeadDashboard:
             self.session.options = []
             self._quiet = False
             self.refresh_marks()
+            self.needs.value = ""
             return
         status = groups.group_completion_status(self.ws.store, self.ws.programme, gid, self.today)
         self.status_of_group = status
@@ -207,6 +380,7 @@ class LeadDashboard:
         self.session.value = previous if previous in ids else (ids[0] if ids else None)
         self._quiet = False
         self.refresh_marks()
+        self.refresh_needs()
 
     def refresh_marks(self) -> None:
         sid = self.session.value
@@ -217,6 +391,7 @@ class LeadDashboard:
                 widgets.HTML(note("No sessions have taken place yet.", "muted")),
             )
             self.save.disabled = True
+            self.refresh_catch_up()
             return
         reg = status.register
         session = next(s for s in reg.sessions if s.id == sid)
@@ -229,9 +404,199 @@ class LeadDashboard:
                 indent=False,
             )
             box.add_class("imatter-mark")
+            box.add_class(f"imatter-mark-session-{sid}")
             self.checkboxes[learner.person_id] = box
         self.marks.children = tuple(self.checkboxes.values())
         self.save.disabled = not self.checkboxes
+        self.refresh_catch_up()
+
+    def refresh_catch_up(self) -> None:
+        """Who may catch up the chosen session: learners marked absent there, when the course
+        allows catch-ups."""
+        status, sid = self.status_of_group, self.session.value
+        course = self.ws.programme.course(status.group.course) if status else None
+        if status is None or course is None or course.catch_up is None or sid is None:
+            self.catch_up_box.layout.display = "none"
+            self.catch_up_who.options = []
+            return
+        self.catch_up_box.layout.display = "flex"
+        reg = status.register
+        allowed = course.catch_up.sessions
+        self.catch_up_how.value = note(
+            f"{course.title} allows {allowed} missed session(s) to be caught up: "
+            f"{course.catch_up.how}. A catch-up counts as attended.",
+            "muted",
+        )
+        absent = [
+            (learner.name, learner.person_id)
+            for learner in reg.learners
+            if reg.mark(sid, learner.person_id) is False
+            and (sid, learner.person_id) not in reg.catch_ups
+        ]
+        self.catch_up_who.options = absent
+        self.catch_up_who.value = absent[0][1] if absent else None
+        self.catch_up.disabled = not absent
+
+    def refresh_needs(self) -> None:
+        from .term import who_needs_what
+
+        gid = self.group.value
+        if gid is None:
+            self.needs.value = ""
+            return
+        rows = who_needs_what(self.ws.store, self.ws.programme, gid, self.today)
+        self.needs.value = table(
+            ["Learner", "Sessions attended", "Catch-ups used", "Assessment", "Still needed"],
+            [
+                (
+                    n.name,
+                    f"{n.attended} of {n.sessions} (needs {n.required})",
+                    f"{n.catch_ups} of {n.catch_ups_allowed}"
+                    if n.catch_ups_allowed
+                    else "none allowed",
+                    n.assessment,
+                    n.still_needed,
+                )
+                for n in rows
+            ],
+            empty="No learners are enrolled in this group yet.",
+        )
+
+    def refresh_staff(self) -> None:
+        from .term import staff_list
+
+        setting, course_id = self.new_setting.value, self.new_course.value
+        if setting is None or course_id is None:
+            self.new_learners.options = []
+            self.create.disabled = True
+            return
+        course = self.ws.programme.course(course_id)
+        audience = "parents" if course.audience == "parents" else "staff"
+        staff = [
+            (label, pid)
+            for label, pid in staff_list(
+                self.ws.store, self.ws.programme, setting, self.today, audience=audience
+            )
+            if pid != self.lead.value
+        ]
+        self.new_learners.options = staff
+        self.create.disabled = False
+
+    def refresh_report(self) -> None:
+        from .term import staff_trained
+
+        setting, course_id = self.report_setting.value, self.report_course.value
+        if setting is None or course_id is None:
+            self.report.value = note("Choose a setting and a course.", "muted")
+            return
+        got = staff_trained(self.ws.store, self.ws.programme, setting, course_id, self.today)
+        self.report.value = (
+            f"<h3 class='imatter-headline'>{esc(got.headline)}</h3>"
+            f"<p>{esc(got.course_title)} at {esc(got.setting)} on {self.today.isoformat()}: "
+            "staff who hold a current completion of the course.</p>"
+            + table(
+                ["Staff group", "Trained", "Staff", "Share"],
+                [
+                    (title, str(n), str(m), f"{round(100 * n / m)}%" if m else "")
+                    for title, n, m in got.by_group
+                ],
+                empty="No staff are recorded in this setting yet.",
+            )
+        )
+
+    def refresh_certificates(self) -> None:
+        from ..credentials.registry import list_credentials
+        from .data import lead_people
+
+        people = set(lead_people(self.ws.store, self.lead.value))
+        with self.ws.store.read() as conn:
+            issued = [
+                c
+                for c in list_credentials(conn)
+                if c["person_id"] in people and c["revoked_on"] is None
+            ]
+        programme = self.ws.programme
+        titles = {rid: role.title for rid, role in programme.roles.items()}
+        options = [
+            (f"{c['person']}: {titles.get(c['role_id'], c['role_id'])}", c["id"])
+            for c in sorted(issued, key=lambda c: (c["person"], c["role_id"]))
+        ]
+        self.credential.options = options
+        self.credential.value = options[0][1] if options else None
+        self.write_certificate.disabled = not options
+        if not options:
+            self.certificate.value = note(
+                "No credentials have been issued to the people you look after yet.", "muted"
+            )
+
+    def _course_dir(self):
+        from ..assess.course_dir import open_course_dir
+
+        folder, assessment_id = self.marking_course.value
+        return open_course_dir(folder), assessment_id
+
+    def open_marking(self) -> None:
+        """Open the rubric marking widget for the chosen course folder, as the Lead."""
+        from ..assess.marking import Marking
+        from ..assess.widget import MarkingWidget
+
+        if self.marking_course.value is None or self.lead.value is None:
+            return
+        marker = self.lead.label.split(" (")[0]
+        try:
+            course, assessment_id = self._course_dir()
+            session = Marking(course, assessment_id, self.ws.store, marker=marker)
+            self.marking_widget = MarkingWidget(session)
+        except ImatterError as err:
+            self.returned.value = note(f"Marking cannot open: {err.message}", "error")
+            return
+        self.returned.value = ""
+        self.marking.children = (self.marking_widget.box,)
+
+    def hand_back(self) -> None:
+        """Write a feedback file for every fully marked learner, ready to return."""
+        from ..assess.feedback import write_feedback
+
+        if self.marking_course.value is None:
+            return
+        try:
+            course, assessment_id = self._course_dir()
+            target = course.root / "handback" / assessment_id
+            report = write_feedback(course, assessment_id, self.ws.store, target)
+        except ImatterError as err:
+            self.returned.value = note(f"No feedback written: {err.message}", "error")
+            return
+        self.returned.value = note(
+            f"Wrote {len(report.written)} feedback file(s) in {target}; give each learner "
+            "theirs (or return them through nbgrader)."
+        ) + table(
+            ["Not yet returned", "Why"],
+            list(report.skipped),
+            empty="Everyone who handed in has their feedback.",
+        )
+        self.refresh_reflections()
+
+    def make_certificate(self) -> None:
+        """Write the chosen credential's certificate into the workspace and offer it."""
+        import base64
+
+        from ..credentials.certificate import certificate_for
+
+        ident = self.credential.value
+        if ident is None:
+            return
+        try:
+            with self.ws.store.read() as conn:
+                path = certificate_for(self.ws, conn, ident)
+        except ImatterError as err:
+            self.certificate.value = note(f"No certificate: {err.message}", "error")
+            return
+        data = base64.b64encode(path.read_bytes()).decode("ascii")
+        name = f"{self.credential.label.split(':')[0].replace(' ', '-')}-certificate.pdf"
+        self.certificate.value = (
+            note(f"Saved {path}.") + f"<p><a class='imatter-download' download='{esc(name)}' "
+            f"href='data:application/pdf;base64,{data}'>Download {esc(name)}</a></p>"
+        )
 
     def refresh_eligible(self) -> None:
         from .data import eligible_next, lead_people
@@ -276,6 +641,17 @@ class LeadDashboard:
             reg = groups.register(self.ws.store, row["id"])
             learners |= {learner.person_id for learner in reg.learners}
         counts = reflections_waiting(self.ws.path, learners)
+        from .term import assessments_waiting
+
+        titles = {c.assessment: c.title for c in self.ws.programme.courses.values()}
+        markable = [
+            (f"{titles.get(a, a)}, in {c.folder.name} ({n} answers waiting)", (str(c.folder), a))
+            for c in counts
+            for a, n in assessments_waiting(c.folder)
+        ]
+        self.marking_course.options = markable
+        self.marking_course.value = markable[0][1] if markable else None
+        self.mark.disabled = self.return_feedback.disabled = not markable
         if not counts:
             self.reflections.value = "<h4>Reflections waiting to be marked</h4>" + note(
                 "None: no nbgrader course folders were found for this workspace.", "muted"
@@ -312,6 +688,83 @@ class LeadDashboard:
         )
         self.nomination_note.value = ""
         self.refresh_eligible()
+
+    def create_group(self) -> None:
+        """Create the group from the "New group" tab and enrol the chosen learners."""
+        leader, course_id = self.lead.value, self.new_course.value
+        chosen = list(self.new_learners.value)
+        if leader is None or course_id is None:
+            return
+        if not chosen:
+            self.created.value = note("Choose at least one learner from the staff list.", "warn")
+            return
+        store, programme = self.ws.store, self.ws.programme
+        try:
+            gid = groups.create_group(
+                store,
+                programme,
+                course_id=course_id,
+                term=self.new_term.value.strip(),
+                leader=leader,
+                setting=self.new_setting.value,
+                on=self.today,
+                name=self.new_name.value.strip() or None,
+            )
+            advice = groups.enrol(store, programme, gid, chosen, self.today)
+        except ImatterError as err:
+            self.created.value = note(f"Not created: {err.message}", "error")
+            return
+        self.created.value = note(
+            f"Created group {gid} with {len(chosen)} learner(s); add its sessions on the "
+            "Groups and attendance tab."
+        ) + "".join(note(a, "warn") for a in advice)
+        self.new_learners.value = ()
+        self.new_name.value = ""
+        self.refresh_lead()
+        self._quiet = True
+        self.group.value = gid
+        self._quiet = False
+        self.refresh_group()
+
+    def schedule(self) -> None:
+        gid, day = self.group.value, self.session_day.value
+        if gid is None:
+            self.scheduled.value = note("Create or choose a group first.", "warn")
+            return
+        if day is None:
+            self.scheduled.value = note("Pick the date of the session first.", "warn")
+            return
+        try:
+            groups.schedule_sessions(self.ws.store, gid, [day])
+        except ImatterError as err:
+            self.scheduled.value = note(f"Not added: {err.message}", "error")
+            return
+        self.scheduled.value = note(f"Added a session on {day:%A} {day.day} {day:%B %Y}.")
+        self.session_day.value = None
+        self.refresh_group(keep_session=True)
+
+    def record_catch_up(self) -> None:
+        sid, who = self.session.value, self.catch_up_who.value
+        if sid is None or who is None:
+            return
+        name = self.catch_up_who.label
+        try:
+            groups.record_catch_up(
+                self.ws.store,
+                self.ws.programme,
+                sid,
+                who,
+                recorded_by=self.lead.value,
+                today=self.today,
+            )
+        except ImatterError as err:
+            self.catch_up_status.value = note(f"Not recorded: {err.message}", "error")
+            return
+        day = self.session.label.split(" - ")[0]
+        self.catch_up_status.value = note(
+            f"Recorded: {name} caught up the session on {day}; it counts as attended."
+        )
+        self.refresh_group(keep_session=True)
 
     def save_attendance(self) -> None:
         sid = self.session.value
@@ -361,7 +814,8 @@ class LeadDashboard:
 
 
 def attendance_table(status: groups.GroupStatus) -> str:
-    """Learners by sessions (✓ present, ✗ absent, · register not taken), with progress."""
+    """Learners by sessions (✓ present, ✗ absent, C caught up, · register not taken), with
+    progress."""
     reg = status.register
     progress = {p.person_id: p for p in status.progress}
     head = "".join(
@@ -378,6 +832,8 @@ def attendance_table(status: groups.GroupStatus) -> str:
                 text = ""
             else:
                 text = NOT_TAKEN if mark is None else (PRESENT if mark else ABSENT)
+                if not mark and (s.id, learner.person_id) in reg.catch_ups:
+                    text = CAUGHT_UP
             cells.append(
                 f"<td class='mark' data-person='{learner.person_id}' data-session='{s.id}'>"
                 f"{text}</td>"

@@ -87,6 +87,7 @@ MIGRATIONS: list[Migration] = [
         "assessment passes kept with their date, apart from course completions",
         (add_pass_dates,),
     ),
+    Migration(11, "catch-ups: a missed session caught up as the course allows"),
     # Feature migrations append here, each with the next version number and its own tables in
     # schema.py. Never edit a released migration: add a new one.
 ]

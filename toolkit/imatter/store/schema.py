@@ -509,3 +509,16 @@ import_mappings = _table(
     sa.Column("saved_by", sa.String(200), nullable=False),
     sa.Column("saved_at", sa.DateTime, nullable=False),
 )
+
+
+# A learner who missed a session caught it up in the way the course's catalogue entry says;
+# counted as attended, up to the number of sessions the course allows.
+catch_ups = _table(
+    "catch_ups",
+    11,
+    sa.Column("session_id", sa.Integer, sa.ForeignKey("group_sessions.id"), primary_key=True),
+    sa.Column("person_id", sa.Integer, sa.ForeignKey("people.id"), primary_key=True),
+    sa.Column("caught_up_on", sa.Date, nullable=False),
+    sa.Column("recorded_by_id", sa.Integer, sa.ForeignKey("people.id"), nullable=False),
+    sa.Column("recorded_at", sa.DateTime, nullable=False),
+)

@@ -2,6 +2,7 @@
 
 - `core`: create a group (a Lead, Trainee Lead or Trainer leads it), enrol, schedule sessions;
 - `attendance`: mark a register, import registers from CSV (all or nothing), read them;
+- `catchup`: a missed session caught up, as the course's catalogue entry allows;
 - `rules`: the pure completion rule (attendance share, assessment, the group a trainee led);
 - `completion`: apply the rule to a group and record completions; trainer-led events.
 """
@@ -13,6 +14,7 @@ from .attendance import (
     register,
     write_register_template,
 )
+from .catchup import catch_ups_used, record_catch_up
 from .completion import (
     CompletionOutcome,
     EventResult,
@@ -45,6 +47,7 @@ __all__ = [
     "Register",
     "academic_year",
     "cancel_session",
+    "catch_ups_used",
     "complete_group",
     "create_group",
     "enrol",
@@ -55,6 +58,7 @@ __all__ = [
     "list_groups",
     "my_groups",
     "record_attendance",
+    "record_catch_up",
     "record_event",
     "register",
     "schedule_sessions",

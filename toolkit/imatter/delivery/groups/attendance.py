@@ -355,6 +355,7 @@ class Register:
     sessions: tuple[sa.Row, ...]  # id, held_on, title, cancelled, cancel_reason
     learners: tuple[sa.Row, ...]  # person_id, name, email, enrolled_on, left_on, completion_id
     marks: dict[tuple[int, int], bool]  # (session id, person id) -> present
+    catch_ups: frozenset[tuple[int, int]] = frozenset()  # (session id, person id) caught up
 
     def mark(self, session_id: int, person_id: int) -> bool | None:
         return self.marks.get((session_id, person_id))
@@ -388,7 +389,16 @@ def read_register(conn: sa.Connection, group_id: int) -> Register:
             )
         )
     }
-    return Register(group, sessions, learners, marks)
+    cu = t.catch_ups
+    caught = frozenset(
+        (row.session_id, row.person_id)
+        for row in conn.execute(
+            sa.select(cu.c.session_id, cu.c.person_id).where(
+                cu.c.session_id.in_([s.id for s in sessions])
+            )
+        )
+    )
+    return Register(group, sessions, learners, marks, caught)
 
 
 def register(store: Store, group_id: int) -> Register:

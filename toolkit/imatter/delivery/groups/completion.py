@@ -11,6 +11,7 @@ one-session group in one transaction.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from ...records.people import resolve_person
 from ...store import Store
 from ...store import schema as t
 from .attendance import Register, _mark, read_register
+from .catchup import caught_up
 from .core import (
     Group,
     check_recorder,
@@ -32,6 +34,7 @@ from .core import (
     insert_member,
     load_group,
     person_label,
+    reading_as_member,
     require_change,
 )
 from .rules import (
@@ -151,6 +154,7 @@ def read_status(
     for learner in reg.learners:
         mine = sessions_for(facts, learner.enrolled_on, learner.left_on)
         present = {s.id for s in mine if reg.mark(s.id, learner.person_id)}
+        present |= caught_up(course, reg, mine, learner.person_id, present)
         record = current.get(learner.person_id)
         passed = passes.get(learner.person_id)
         progress.append(
@@ -196,8 +200,10 @@ def my_groups(
 ) -> list[GroupStatus]:
     """Each group a person is a learner in, with only their own progress (for 'my progress')."""
     gm = t.group_members
-    with store.read() as conn:
+    with store.read() as conn, contextlib.ExitStack() as stack:
         person_id = resolve_person(conn, person)
+        # A learner sees the groups they are in, but only their own progress in each.
+        stack.enter_context(reading_as_member(person_id))
         ids = conn.execute(
             sa.select(gm.c.group_id).where(gm.c.person_id == person_id).order_by(gm.c.group_id)
         ).scalars()

@@ -11,8 +11,11 @@ Kinds of group follow the course's `delivery` in the programme file:
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -142,6 +145,34 @@ def require_change(conn: sa.Connection, group: Group) -> None:
     require(conn, "delivery.manage", setting=group.setting)
 
 
+# A learner reading their own groups ("my progress"): the person whose membership opens a group.
+_member_reading: contextvars.ContextVar[int | None] = contextvars.ContextVar(
+    "imatter_member_reading", default=None
+)
+
+
+@contextmanager
+def reading_as_member(person_id: int) -> Iterator[None]:
+    """Inside the block, groups `person_id` belongs to are visible even without reports.read
+    on their setting (the caller has checked that the actor may read this person)."""
+    token = _member_reading.set(person_id)
+    try:
+        yield
+    finally:
+        _member_reading.reset(token)
+
+
+def _member_of(conn: sa.Connection, group_id: int) -> bool:
+    person_id = _member_reading.get()
+    if person_id is None:
+        return False
+    gm = t.group_members
+    found = conn.execute(
+        sa.select(gm.c.group_id).where(gm.c.group_id == group_id, gm.c.person_id == person_id)
+    ).first()
+    return found is not None
+
+
 def load_group(conn: sa.Connection, group_id: int) -> Group:
     """The group with this id, or NotFound."""
     g, p = t.study_groups, t.people
@@ -151,7 +182,9 @@ def load_group(conn: sa.Connection, group_id: int) -> Group:
         .where(g.c.id == group_id)
     ).first()
     # A group the actor may not see is reported exactly like one that does not exist.
-    if row is None or not allowed(conn, "reports.read", setting=row.setting_id):
+    if row is None or not (
+        allowed(conn, "reports.read", setting=row.setting_id) or _member_of(conn, group_id)
+    ):
         raise NotFound(f"no study group {group_id}; see `imatter group list`")
     return Group(
         row.id,

@@ -113,6 +113,8 @@ COVERAGE: tuple[Covered, ...] = (
     _c("group_members", "person_id", BY_ID, ROW, KEEP, "groups they are enrolled in"),
     _c("attendance", "person_id", BY_ID, ROW, KEEP, "their attendance marks"),
     _c("attendance", "recorded_by_id", BY_ID, ACTED, KEEP, "registers they took"),
+    _c("catch_ups", "person_id", BY_ID, ROW, KEEP, "sessions they caught up"),
+    _c("catch_ups", "recorded_by_id", BY_ID, ACTED, KEEP, "catch-ups they recorded"),
     _c("self_reviews", "reviewed_by", NAMED, ACTED, PSEUDO, "who made a self-review"),
     _c("action_item_updates", "updated_by", NAMED, ACTED, PSEUDO, "who updated an action"),
     _c("import_mappings", "saved_by", NAMED, ACTED, PSEUDO, "who saved an import mapping"),

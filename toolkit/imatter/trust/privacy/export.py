@@ -52,6 +52,7 @@ TABLE_NOTES: dict[str, str] = {
     "study_groups": "study groups you lead or created",
     "group_members": "study groups you are enrolled in",
     "attendance": "your attendance at group sessions, and registers you took",
+    "catch_ups": "group sessions you caught up, and catch-ups you recorded",
     "cluster_contacts": "clusters of settings for which you are a contact",
     "directory_consents": "your consent to appear in the directory of Lead Professionals",
     "impact_responses": "your answers to the impact questionnaire (1 to 5 for each question), "
