@@ -53,6 +53,7 @@ def test_activities_and_questionnaire_in_jupyterlab(tmp_path):
     token = secrets.token_hex(16)
     env = {**os.environ, "PYTHONPATH": str(ROOT / "toolkit"), "JUPYTER_CONFIG_DIR": str(tmp_path)}
     env.pop("JUPYTERHUB_USER", None)
+    log = (tmp_path / "lab.log").open("w")
     lab = subprocess.Popen(
         [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}"]
         + ["--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={token}", "--allow-root"]
@@ -63,7 +64,7 @@ def test_activities_and_questionnaire_in_jupyterlab(tmp_path):
         ],
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=(tmp_path / "lab.log").open("w"),
+        stderr=log,
     )
     try:
         with playwright.sync_playwright() as p:
@@ -105,6 +106,7 @@ def test_activities_and_questionnaire_in_jupyterlab(tmp_path):
     finally:
         lab.terminate()
         lab.wait(timeout=60)
+        log.close()
     from imatter.impact import read_answers_file
 
     answers = read_answers_file(tmp_path / "imatter-answers" / "foundation-a-pre.json")
