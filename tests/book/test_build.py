@@ -213,4 +213,5 @@ def test_serve_reloads_the_open_page_when_a_source_changes(built):
         page_file.write_text(original)
         server.terminate()
         server.wait(timeout=30)
+        server.stdout.close()
     assert Path(project.html_dir / "book" / "welcome.html").is_file()

@@ -415,7 +415,8 @@ def hub() -> Iterator[Hub]:
             ("setting", "add", SETTING, "--name", "Brook Primary", "--pupils", "240"),
             *[("person", "add", f"Learner {n}", "--setting", SETTING) for n in LEARNERS],
             ("access", "grant", LEAD, "--role", "setting-lead", "--setting", SETTING),
-            ("access", "grant", GRADER, "--role", "setting-lead", "--setting", SETTING),
+            # the marking account runs the organisation's hosted course (not one setting's)
+            ("access", "grant", GRADER, "--role", "admin"),
         ):
             out = hub_.records(*args)
             assert out.returncode == 0, (args, out.stdout, out.stderr)
