@@ -134,6 +134,7 @@ def test_the_hub_restarted_mid_term_keeps_every_user_and_record(hub, sessions):
     admin = sessions[ADMIN]
     users_before = {u["name"] for u in admin.get(f"{hub.url}/hub/api/users").json()}
     records_before = hub.records("person", "list", "--json").stdout
+    status_before = hub.records("status", "1", "--json").stdout
     hub.stop()
     seconds = hub.start()
     print(f"\nhub restarted in {seconds:.1f} s")
@@ -141,7 +142,6 @@ def test_the_hub_restarted_mid_term_keeps_every_user_and_record(hub, sessions):
     users_after = {u["name"] for u in again.get(f"{hub.url}/hub/api/users").json()}
     assert users_before <= users_after and set(LEARNERS) <= users_after
     assert hub.records("person", "list", "--json").stdout == records_before
-    status = hub.records("status", "1", "--json")
-    assert json.loads(status.stdout)["completed"] == ["Foundation A"]
+    assert hub.records("status", "1", "--json").stdout == status_before
     # a learner signs in again and their server starts
     assert hub.start_server(hub.login("p2")) > 0
