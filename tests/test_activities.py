@@ -51,7 +51,7 @@ CATEGORIES = ["Support", "Stress sign"]
 def run_rules(tmp_path: Path, calls: list[tuple[str, list]]) -> list:
     """Call the browser module's exported rules under Node; one result per (name, args)."""
     if NODE is None:
-        pytest.fail("node is not installed: the browser rules cannot be checked (apt install nodejs)")
+        pytest.fail("node is not installed: the browser rules cannot be checked")
     module = tmp_path / "activities.mjs"
     shutil.copyfile(ESM, module)
     script = (
