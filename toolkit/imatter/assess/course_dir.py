@@ -65,6 +65,21 @@ def check_assessment_id(assessment_id: str) -> str:
     return assessment_id
 
 
+def read_learners(path: Path) -> dict[str, dict[str, Any]]:
+    """The per-learner entries of a record the toolkit keeps beside a course (feedback issued,
+    moderation resolved): ``{"learners": {...}}``; empty when absent or unreadable."""
+    import json
+
+    if not path.is_file():
+        return {}
+    try:
+        body = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError:
+        return {}
+    learners = body.get("learners", {}) if isinstance(body, dict) else {}
+    return learners if isinstance(learners, dict) else {}
+
+
 def shared_gradebook() -> str | None:
     """The shared gradebook's URL from $NBGRADER_DB_URL, or None (each directory its own)."""
     return os.environ.get("NBGRADER_DB_URL", "").strip() or None

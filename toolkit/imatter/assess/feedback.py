@@ -22,7 +22,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from .course_dir import CourseDir
+from .course_dir import CourseDir, read_learners
 from .results import LearnerResult, learner_results
 from .rubric import Rubric, load_checked
 
@@ -55,14 +55,7 @@ def issued_path(course: CourseDir, assessment_id: str) -> Path:
 
 
 def _issued(course: CourseDir, assessment_id: str) -> dict[str, dict[str, Any]]:
-    path = issued_path(course, assessment_id)
-    if not path.is_file():
-        return {}
-    try:
-        body = json.loads(path.read_text(encoding="utf-8"))
-    except ValueError:
-        return {}
-    return body.get("learners", {}) if isinstance(body, dict) else {}
+    return read_learners(issued_path(course, assessment_id))
 
 
 def _summary(result: LearnerResult) -> str:

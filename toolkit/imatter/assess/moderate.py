@@ -28,7 +28,7 @@ import sqlalchemy as sa
 from ..errors import Conflict, InvalidValue
 from ..records.clock import utcnow
 from ..store import schema as t
-from .course_dir import CourseDir, student_id
+from .course_dir import CourseDir, read_learners, student_id
 from .marking import Marking, first_markers, moderation_sample, same_person
 from .results import LearnerResult, learner_results
 from .rubric import Rubric, load_checked
@@ -188,14 +188,7 @@ def resolved_path(course: CourseDir, assessment_id: str) -> Path:
 
 
 def _resolutions(course: CourseDir, assessment_id: str) -> dict[str, dict[str, Any]]:
-    path = resolved_path(course, assessment_id)
-    if not path.is_file():
-        return {}
-    try:
-        body = json.loads(path.read_text(encoding="utf-8"))
-    except ValueError:
-        return {}
-    return body.get("learners", {}) if isinstance(body, dict) else {}
+    return read_learners(resolved_path(course, assessment_id))
 
 
 def _pair(first: LearnerResult, second: LearnerResult) -> dict[str, dict[str, str]]:
