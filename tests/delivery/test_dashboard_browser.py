@@ -51,34 +51,33 @@ def wait_for(url: str, proc: subprocess.Popen, log: Path, seconds: float = 90) -
     raise AssertionError(f"the dashboard did not answer at {url}:\n{log.read_text()}")
 
 
+def lead_dashboard(world, port: int) -> list[str]:
+    """`imatter dashboard lead` for the fixture workspace on `port`, as Lena on 2027-03-01."""
+    imatter = Path(sys.executable).with_name("imatter")
+    command = [str(imatter)] if imatter.exists() else [sys.executable, "-m", "imatter"]
+    return [
+        *command, "-w", str(world.ws.path), "dashboard", "lead", "--port", str(port),
+        "--no-browser", "--person", "lena@oak.example", "--as-of", "2027-03-01",
+    ]  # fmt: skip
+
+
+def clean_env() -> dict[str, str]:
+    """This environment without any IMATTER_ setting (the command names its workspace)."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("IMATTER_")}
+
+
 @pytest.fixture
 def served(world, tmp_path):
     """`imatter dashboard lead` serving the fixture workspace on a free local port."""
     gid, first, second = make_group(world)
     port = free_port()
     log = tmp_path / "voila.log"
-    imatter = Path(sys.executable).with_name("imatter")
-    command = [str(imatter)] if imatter.exists() else [sys.executable, "-m", "imatter"]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("IMATTER_")}
     with log.open("w") as out:
         proc = subprocess.Popen(
-            [
-                *command,
-                "-w",
-                str(world.ws.path),
-                "dashboard",
-                "lead",
-                "--port",
-                str(port),
-                "--no-browser",
-                "--person",
-                "lena@oak.example",
-                "--as-of",
-                "2027-03-01",
-            ],
+            lead_dashboard(world, port),
             stdout=out,
             stderr=subprocess.STDOUT,
-            env=env,
+            env=clean_env(),
             start_new_session=True,
         )
     try:
@@ -194,27 +193,9 @@ def test_sigterm_to_imatter_dashboard_stops_voila_and_its_kernels(world, tmp_pat
     make_group(world)
     port = free_port()
     log = tmp_path / "voila.log"
-    imatter = Path(sys.executable).with_name("imatter")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("IMATTER_")}
     with log.open("w") as out:
         proc = subprocess.Popen(
-            [
-                str(imatter),
-                "-w",
-                str(world.ws.path),
-                "dashboard",
-                "lead",
-                "--port",
-                str(port),
-                "--no-browser",
-                "--person",
-                "lena@oak.example",
-                "--as-of",
-                "2027-03-01",
-            ],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=env,
+            lead_dashboard(world, port), stdout=out, stderr=subprocess.STDOUT, env=clean_env()
         )
     try:
         wait_for(f"http://127.0.0.1:{port}/", proc, log)
