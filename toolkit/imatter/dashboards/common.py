@@ -6,7 +6,6 @@ Imported only by the dashboard notebooks (and tests), so ipywidgets is imported 
 from __future__ import annotations
 
 import datetime as dt
-import html
 import os
 from collections.abc import Iterable, Sequence
 
@@ -55,10 +54,6 @@ def env_person() -> str | None:
     return os.environ.get(ENV_PERSON) or None
 
 
-def esc(value: object) -> str:
-    return html.escape("" if value is None else str(value), quote=True)
-
-
 def table(
     headers: Sequence[str],
     rows: Iterable[Sequence[str]],
@@ -67,26 +62,24 @@ def table(
     raw: bool = False,
     empty: str = "Nothing to show.",
 ) -> str:
-    """An HTML table; cells are escaped unless `raw` (then they are already HTML)."""
-    body = []
-    for row in rows:
-        cells = "".join(f"<td>{c if raw else esc(c)}</td>" for c in row)
-        body.append(f"<tr>{cells}</tr>")
-    if not body:
-        return f"<p class='muted'>{esc(empty)}</p>"
-    head = "".join(f"<th>{esc(h)}</th>" for h in headers)
-    return (
-        f"<table class='imatter-table {esc(css_class)}'><thead><tr>{head}</tr></thead>"
-        f"<tbody>{''.join(body)}</tbody></table>"
-    )
+    """An HTML table (templates/fragments.html.j2); cells are escaped unless `raw` (then they
+    are HTML a template made)."""
+    from ..templates import fragment, trusted
+
+    cells = [[trusted(c) if raw else c for c in row] for row in rows]
+    return fragment("table", list(headers), cells, css_class=css_class, empty=empty)
 
 
 def note(text: str, kind: str = "ok") -> str:
-    return f"<p class='{esc(kind)}'>{esc(text)}</p>"
+    from ..templates import fragment
+
+    return fragment("note", text, kind)
 
 
 def heading(text: str, level: int = 3) -> widgets.HTML:
-    return widgets.HTML(f"<h{level}>{esc(text)}</h{level}>")
+    from ..templates import fragment
+
+    return widgets.HTML(fragment("heading", text, level))
 
 
 def frame(children: Sequence[widgets.Widget]) -> widgets.VBox:

@@ -9,10 +9,10 @@ import ipywidgets as widgets
 
 from ..delivery import groups
 from ..errors import ImatterError
+from ..templates import fragment
 from .common import (
     env_person,
     env_today,
-    esc,
     frame,
     heading,
     note,
@@ -68,11 +68,7 @@ def progress_html(ws, person_id: int, today: dt.date) -> str:
         if a.current_on(today) and a.role in programme.roles
     ]
     parts.append("<h3>Roles I hold</h3>")
-    parts.append(
-        "<ul>" + "".join(f"<li>{esc(r)}</li>" for r in held) + "</ul>"
-        if held
-        else note("None yet.", "muted")
-    )
+    parts.append(fragment("bullets", held) if held else note("None yet.", "muted"))
     done = sorted(
         (c for c in facts.completions if c.on <= today and c.course in programme.courses),
         key=lambda c: c.on,
