@@ -175,7 +175,9 @@ def _from_message(path: Path, message: str) -> Problem:
 def check(data: Any) -> list[Problem]:
     """Every problem with the tree `data`: the schema's first; when the shape is right, the
     references, cycles, bands and dates."""
-    found = _schema_problems(data) + _non_finite(data, data)
+    infinite = _non_finite(data, data)  # said first: .inf is also "more than 0" to a schema
+    spots = {p.where for p in infinite}
+    found = infinite + [p for p in _schema_problems(data) if p.where not in spots]
     if not found:
         found = list(_meaning_problems(data))
     unique = {(p.line, p.where, p.message): p for p in found}
