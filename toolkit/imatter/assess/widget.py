@@ -14,20 +14,9 @@ from typing import Any
 import ipywidgets as widgets
 
 from ..errors import ImatterError
-from ..templates import fragment, trusted
+from ..templates import fragment, render, trusted
 from .feedback import markdown_html
 from .marking import Marking, MarkItem
-
-_CSS = """<style>
-.imatter-marking .widget-radio-box label { white-space: normal; height: auto; line-height: 1.35;
-  padding: 3px 0; }
-.imatter-marking .imatter-answer { border: 1px solid #bbb; border-radius: 4px; padding: 6px 12px;
-  background: #fcfcfc; max-height: 28em; overflow-y: auto; }
-.imatter-marking .imatter-note { border-left: 4px solid #1f5f99; background: #eef4fa;
-  padding: 4px 10px; }
-.imatter-marking .imatter-warn { border-left: 4px solid #b26a00; background: #fff5e6;
-  padding: 4px 10px; }
-</style>"""
 
 
 def _level_label(level: Any) -> str:
@@ -62,7 +51,7 @@ class MarkingWidget:
         self.save_button.on_click(lambda _b: self.save())
         self.box = widgets.VBox(
             [
-                widgets.HTML(_CSS),
+                widgets.HTML(render("assess/marking-style.html.j2")),
                 self.header,
                 self.prompt,
                 self.answer,
@@ -88,7 +77,7 @@ class MarkingWidget:
         """Show the reflection at `index` (clamped); an empty queue says so."""
         self.message.value = ""
         if not self.items:
-            self.header.value = "<h3>Nothing left to mark.</h3>"
+            self.header.value = fragment("heading", "Nothing left to mark.", 3)
             self.prompt.value = self.answer.value = ""
             self.criteria_box.children = ()
             self.comment.layout.display = "none"

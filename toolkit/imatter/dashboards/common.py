@@ -11,24 +11,8 @@ from collections.abc import Iterable, Sequence
 
 import ipywidgets as widgets
 
+from ..templates import fragment, render, trusted
 from . import ENV_PERSON, ENV_TODAY
-
-CSS = """<style>
-.imatter-dash { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; }
-.imatter-dash table.imatter-table { border-collapse: collapse; margin: 6px 0 12px; }
-.imatter-dash table.imatter-table th, .imatter-dash table.imatter-table td {
-  border: 1px solid #c8d3de; padding: 3px 8px; text-align: left; vertical-align: top; }
-.imatter-dash table.imatter-table th { background: #eef4fa; }
-.imatter-dash td.mark { text-align: center; }
-.imatter-dash .ok { color: #2e7d32; } .imatter-dash .warn { color: #b26a00; }
-.imatter-dash .error { color: #b00020; font-weight: 600; }
-.imatter-dash .muted { color: #666; }
-/* Whole tab labels: ipywidgets cuts them at a fixed width with an ellipsis. */
-.imatter-dash .lm-TabBar-tab, .imatter-dash .p-TabBar-tab { flex: 0 0 auto !important;
-  max-width: none !important; min-width: 0; }
-.imatter-dash .lm-TabBar-tabLabel, .imatter-dash .p-TabBar-tabLabel { overflow: visible;
-  text-overflow: clip; white-space: nowrap; }
-</style>"""
 
 
 def open_context(workspace=None):
@@ -64,26 +48,20 @@ def table(
 ) -> str:
     """An HTML table (templates/fragments.html.j2); cells are escaped unless `raw` (then they
     are HTML a template made)."""
-    from ..templates import fragment, trusted
-
     cells = [[trusted(c) if raw else c for c in row] for row in rows]
     return fragment("table", list(headers), cells, css_class=css_class, empty=empty)
 
 
 def note(text: str, kind: str = "ok") -> str:
-    from ..templates import fragment
-
     return fragment("note", text, kind)
 
 
 def heading(text: str, level: int = 3) -> widgets.HTML:
-    from ..templates import fragment
-
     return widgets.HTML(fragment("heading", text, level))
 
 
 def frame(children: Sequence[widgets.Widget]) -> widgets.VBox:
-    box = widgets.VBox([widgets.HTML(CSS), *children])
+    box = widgets.VBox([widgets.HTML(render("dashboards/style.html.j2")), *children])
     box.add_class("imatter-dash")
     return box
 

@@ -123,8 +123,11 @@ class LeadDashboard:
                 self.needs,
                 heading("Completion", 4),
                 widgets.HTML(
-                    "<p class='muted'>Records a completion for each learner who meets the "
-                    "course's attendance rule (and has passed its assessment, if it has one).</p>"
+                    note(
+                        "Records a completion for each learner who meets the "
+                        "course's attendance rule (and has passed its assessment, if it has one).",
+                        "muted",
+                    )
                 ),
                 widgets.HBox([self.complete]),
                 self.completions,
@@ -149,8 +152,11 @@ class LeadDashboard:
                 self.new_term,
                 self.new_name,
                 widgets.HTML(
-                    "<p class='muted'>Choose the learners from your setting's staff list "
-                    "(hold Ctrl, or Cmd on a Mac, to choose more than one).</p>"
+                    note(
+                        "Choose the learners from your setting's staff list "
+                        "(hold Ctrl, or Cmd on a Mac, to choose more than one).",
+                        "muted",
+                    )
                 ),
                 self.new_learners,
                 widgets.HBox([self.create]),
@@ -170,9 +176,12 @@ class LeadDashboard:
         certificates_tab = widgets.VBox(
             [
                 widgets.HTML(
-                    "<p class='muted'>Certificates for the awards of the people you look "
-                    "after. Each is saved in the workspace's certificates folder, and offered "
-                    "here to download and print.</p>"
+                    note(
+                        "Certificates for the awards of the people you look "
+                        "after. Each is saved in the workspace's certificates folder, and offered "
+                        "here to download and print.",
+                        "muted",
+                    )
                 ),
                 self.credential,
                 widgets.HBox([self.write_certificate]),
@@ -601,7 +610,7 @@ class LeadDashboard:
 
         people = lead_people(self.ws.store, self.lead.value)
         steps = eligible_next(self.ws.store, self.ws.programme, people, self.today)
-        self.eligible.value = "<h4>Who is eligible next</h4>" + table(
+        self.eligible.value = fragment("heading", "Who is eligible next", 4) + table(
             ["Person", "Role", "", "Still needed"],
             [(s.name, s.title, s.state, "; ".join(s.missing)) for s in steps],
             empty="Nobody you look after is eligible for a new role or one step away.",
@@ -616,7 +625,7 @@ class LeadDashboard:
         from ..services.nominations import list_nominations
 
         mine = [n for n in list_nominations(self.ws.store) if n.person_id in people]
-        self.nominations.value = "<h4>Your nominations</h4>" + table(
+        self.nominations.value = fragment("heading", "Your nominations", 4) + table(
             ["Person", "Role", "Sent", "State", "Reason or award"],
             [
                 (
@@ -651,11 +660,11 @@ class LeadDashboard:
         self.marking_course.value = markable[0][1] if markable else None
         self.mark.disabled = self.return_feedback.disabled = not markable
         if not counts:
-            self.reflections.value = "<h4>Reflections waiting to be marked</h4>" + note(
-                "None: no nbgrader course folders were found for this workspace.", "muted"
-            )
+            self.reflections.value = fragment(
+                "heading", "Reflections waiting to be marked", 4
+            ) + note("None: no nbgrader course folders were found for this workspace.", "muted")
             return
-        self.reflections.value = "<h4>Reflections waiting to be marked</h4>" + table(
+        self.reflections.value = fragment("heading", "Reflections waiting to be marked", 4) + table(
             ["Course folder", "From your learners", "All learners"],
             [(f"{c.course_id} ({c.folder})", str(c.mine), str(c.total)) for c in counts],
         )
