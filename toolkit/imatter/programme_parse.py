@@ -175,11 +175,14 @@ def _from_message(path: Path, message: str) -> Problem:
 def check(data: Any) -> list[Problem]:
     """Every problem with the tree `data`: the schema's first; when the shape is right, the
     references, cycles, bands and dates."""
-    infinite = _non_finite(data, data)  # said first: .inf is also "more than 0" to a schema
-    spots = {p.where for p in infinite}
-    found = infinite + [p for p in _schema_problems(data) if p.where not in spots]
-    if not found:
-        found = list(_meaning_problems(data))
+    try:
+        infinite = _non_finite(data, data)  # said first: .inf is also "more than 0" to a schema
+        spots = {p.where for p in infinite}
+        found = infinite + [p for p in _schema_problems(data) if p.where not in spots]
+        if not found:
+            found = list(_meaning_problems(data))
+    except RecursionError:  # anchors and aliases can nest a tree deeper than it reads
+        return [Problem(1, "", "lists or mappings nested too deeply to read")]
     unique = {(p.line, p.where, p.message): p for p in found}
     # By line; on one line a missing field last (a misspelt one, reported first, explains it).
     return sorted(unique.values(), key=lambda p: (p.line or 0, p.message == MISSING))
@@ -292,17 +295,13 @@ def _non_finite(root: Any, node: Any, path: tuple[Any, ...] = ()) -> list[Proble
 
 
 # ---------------------------------------------------------------- what a schema cannot say
-def _date(text: str) -> dt.date:
-    """The date a YAML timestamp names (the time of day, if any, is dropped)."""
+def as_date(text: str) -> dt.date:
+    """The date a YAML timestamp names (the time of day, if any, is dropped); ValueError when
+    it is not one (the schema checks the shape, this the calendar)."""
     match = re.match(r"^(\d{4})-(\d{1,2})-(\d{1,2})", str(text))
     if not match:
         raise ValueError(text)
     return dt.date(*(int(part) for part in match.groups()))
-
-
-def as_date(text: str) -> dt.date:
-    """The date of a field that the parser has passed (see `_date`)."""
-    return _date(text)
 
 
 def _meaning_problems(top: Any) -> Iterator[Problem]:
@@ -320,13 +319,12 @@ def _meaning_problems(top: Any) -> Iterator[Problem]:
             node = node.get(part) if isinstance(node, dict) else None
         if node is not None:
             try:
-                _date(node)
+                as_date(node)
             except ValueError:
                 yield at(path, f"'{node}' is not a date; write YYYY-MM-DD")
 
     courses: Mapping[Any, Any] = top["courses"]
     roles: Mapping[Any, Any] = top["roles"]
-    positions: Mapping[Any, Any] = top["positions"]
     course_ids = [str(c) for c in courses]
 
     # Prerequisites name courses, with no cycle.
@@ -359,7 +357,6 @@ def _meaning_problems(top: Any) -> Iterator[Problem]:
         yield from _requirement(top, ["roles", rid, "requires"], body["requires"], named)
         role_edges[str(rid)] = tuple(n for n in named if n in roles)
     yield from _cycles(top, "roles", role_edges)
-    del positions  # checked inside _requirement
 
     trainer = top.get("trainer_led")
     if trainer is not None and trainer["recorded_by_role"] not in roles:
@@ -388,9 +385,6 @@ def _meaning_problems(top: Any) -> Iterator[Problem]:
                 ["membership", "bands", i, "up_to"], "only the last band may be open (up_to: null)"
             )
         previous = up_to if up_to is not None else previous
-
-
-_KNOWN = {"completed": "courses", "holds": "roles", "application": "roles", "position": "positions"}
 
 
 def _requirement(top: Any, path: list[Any], node: Any, named: list[str]) -> Iterator[Problem]:
