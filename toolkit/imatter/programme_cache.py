@@ -5,12 +5,14 @@ The cache file is `<workspace>/cache/programme-<key>.pickle`, where the key is t
 the programme file's bytes, of the code that reads and builds a programme (`programme.py`,
 `programme_parse.py`), of its schema and of the Python version: any change to any of them is a
 miss. A tampered or damaged cache file is ignored, never trusted: it is read with an unpickler
-that can make nothing but the programme's own frozen dataclasses and dates (no other class, no
-function call), and what it gives must be a `Programme`; otherwise the file is parsed as usual.
+that can make nothing but the programme's own frozen dataclasses, dates and paths (no other
+class, no function call), and what it gives must be a `Programme`; otherwise the file is parsed
+as usual.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import os
@@ -26,7 +28,8 @@ from .programme import Programme, default_programme_path, load_programme
 CACHE_FOLDER = "cache"
 PARSER = "programme_parse.py"
 SCHEMA = "programme.schema.json"
-_ALLOWED = {"datetime": {"date", "datetime"}}
+_PATHS = {"PosixPath", "WindowsPath", "PurePosixPath", "PureWindowsPath"}
+_ALLOWED = {"datetime": {"date", "datetime"}, "pathlib": _PATHS, "pathlib._local": _PATHS}
 
 
 class _ProgrammeUnpickler(pickle.Unpickler):
@@ -73,7 +76,7 @@ def cached_programme(path: str | Path | None, workspace: Path) -> Programme:
     except Exception:  # missing, damaged or tampered: parse the file instead
         found = None
     if isinstance(found, Programme):
-        return found
+        return dataclasses.replace(found, source=path)  # the same bytes may have moved
     programme = load_programme(path)
     _store(folder, target, programme)
     return programme
