@@ -2,6 +2,9 @@
 
 Errors (the command exits 1):
 
+- `programme`: programme.yml does not match schemas/programme.schema.json, or names a role or
+  position that does not exist (the same words and line as every other tool, from
+  `imatter.programme_parse`);
 - `prerequisite`: a course in programme.yml needs a course that does not exist;
 - `unknown-course`: a folder in modules/ that is not a course in the catalogue;
 - `course-yml` / `schema`: course.yml missing, or not valid against course.schema.json;
