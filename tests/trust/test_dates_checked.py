@@ -188,7 +188,7 @@ def test_a_bad_earliest_date_names_the_line(tmp_path):
         load_programme(path)
     line = path.read_text().splitlines().index("earliest_date: soon") + 1
     assert str(err.value) == (
-        f"{path}:{line}: programme.earliest_date: 'soon' is not a date; write YYYY-MM-DD"
+        f"{path}:{line}: earliest_date: 'soon' is not a date; write YYYY-MM-DD"
     )
 
 
