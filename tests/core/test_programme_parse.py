@@ -92,6 +92,20 @@ def test_lint_lists_every_problem_and_the_loader_raises_the_first(tmp_path):
     assert [f.line for f in found] == [p.line for p in problems]
 
 
+def test_a_misspelt_field_is_said_before_the_field_it_leaves_missing(tmp_path):
+    path, (line,) = _write(tmp_path, ("membership:\n", "membershp:\n"))
+    first, second = parse(path).problems
+    assert (first.line, first.where) == (line, "membershp")
+    assert first.message.startswith("unknown field; expected one of: courses, earliest_date")
+    assert (second.line, second.where, second.message) == (
+        4,  # the first line of the mapping that lacks it
+        "membership",
+        "this field is missing; add it",
+    )
+    with pytest.raises(ProgrammeError, match=rf":{line}: membershp: unknown field"):
+        load_programme(path)
+
+
 def test_reference_problems_are_gathered_with_their_lines(tmp_path):
     path, lines = _write(
         tmp_path,

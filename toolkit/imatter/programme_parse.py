@@ -184,8 +184,8 @@ def check(data: Any) -> list[Problem]:
     except RecursionError:  # anchors and aliases can nest a tree deeper than it reads
         return [Problem(1, "", "lists or mappings nested too deeply to read")]
     unique = {(p.line, p.where, p.message): p for p in found}
-    # By line; on one line a missing field last (a misspelt one, reported first, explains it).
-    return sorted(unique.values(), key=lambda p: (p.line or 0, p.message == MISSING))
+    # By line, a missing field after the rest: a misspelt one (reported first) often explains it.
+    return sorted(unique.values(), key=lambda p: (p.message == MISSING, p.line or 0))
 
 
 # ---------------------------------------------------------------- the schema, line-mapped
