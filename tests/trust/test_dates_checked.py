@@ -212,22 +212,6 @@ def test_a_nan_fee_is_refused_too(tmp_path):
         load_programme(path)
 
 
-@pytest.mark.parametrize(
-    ("args", "what"),
-    [
-        (["case", "add", "ann@oak.example", "FAM-0001", "--started", "2099-01-05"],
-         "the case's start date"),
-        (["case", "add", "ann@oak.example", "FAM-0002", "--started", "2026-01-05",
-          "--reviewed", "05/01/2099"], "the case's last review"),
-    ],
-)  # fmt: skip
-def test_things_that_have_happened_cannot_be_dated_in_the_future(run, args, what):
-    code, out, err = run(*args)
-    assert (code, out) == (1, "")
-    assert err.startswith(f"Error: {what} 05/01/2099 is in the future (today is ")
-    assert err.endswith("); give the date it happened\n")
-
-
 def test_a_revocation_cannot_take_effect_before_the_award(run, world):
     award = world.lead_award
     code, _, err = run("credential", "revoke", award, "--reason", "left", "--on", "2025-08-31")
