@@ -181,7 +181,7 @@ def test_membership_is_priced_from_bands_and_cannot_overlap(school):
     result = r.add_membership(
         school.store, school.programme, "brook-primary", dt.date(2026, 9, 1), recorded_by="org"
     )
-    assert result["fee"] == 500 and result["ends_on"] == dt.date(2027, 8, 31)
+    assert result.fee == 500 and result.ends_on == dt.date(2027, 8, 31)
     with pytest.raises(Duplicate, match="start the renewal on 2027-09-01"):
         r.add_membership(
             school.store, school.programme, "brook-primary", dt.date(2027, 1, 1), recorded_by="org"

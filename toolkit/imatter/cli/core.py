@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 
 import click
@@ -68,11 +69,11 @@ def cluster_list(ctx: click.Context, as_json: bool) -> None:
 
     rows = list_clusters(workspace(ctx).store)
     if as_json:
-        emit_json(rows)
+        emit_json([asdict(r) for r in rows])
         return
     click.echo(
         table(
-            [(r["id"], r["name"], r["kind"], ", ".join(r["settings"])) for r in rows],
+            [(r.id, r.name, r.kind, ", ".join(r.settings)) for r in rows],
             ["id", "name", "kind", "settings"],
         )
     )
@@ -127,14 +128,11 @@ def setting_list(ctx: click.Context, as_json: bool) -> None:
 
     rows = list_settings(workspace(ctx).store)
     if as_json:
-        emit_json(rows)
+        emit_json([asdict(r) for r in rows])
         return
     click.echo(
         table(
-            [
-                (r["id"], r["name"], r["kind"], r["pupils_on_roll"], r["cluster_id"], r["members"])
-                for r in rows
-            ],
+            [(r.id, r.name, r.kind, r.pupils_on_roll, r.cluster_id, r.members) for r in rows],
             ["id", "name", "kind", "pupils", "cluster", "members"],
         )
     )
@@ -807,8 +805,8 @@ def membership_add(
         ws.store, ws.programme, setting_id, today_or(starts), recorded_by=recorded_by or who()
     )
     click.echo(
-        f"Membership for {setting_id} from {result['starts_on']} to {result['ends_on']}: "
-        f"{ws.programme.membership.currency} {result['fee']:.2f}"
+        f"Membership for {setting_id} from {result.starts_on} to {result.ends_on}: "
+        f"{ws.programme.membership.currency} {result.fee:.2f}"
     )
 
 
