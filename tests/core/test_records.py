@@ -94,11 +94,11 @@ def test_a_correction_supersedes_and_both_stay_in_history(school):
         course_id="foundation-b",
     )
     history = r.completion_history(school.store, pid)
-    assert [(h["id"], h["course_id"], h["state"]) for h in history] == [
+    assert [(h.id, h.course_id, h.state) for h in history] == [
         (old, "foundation-a", f"superseded by {new}"),
         (new, "foundation-b", "current"),
     ]
-    assert history[1]["recorded_by"] == "admin" and history[1]["reason"] == "wrong course"
+    assert history[1].recorded_by == "admin" and history[1].reason == "wrong course"
     with school.store.read() as conn:
         facts = r.person_records(conn, pid)
     assert [c.course for c in facts.completions] == ["foundation-b"]

@@ -233,7 +233,7 @@ def test_lists_show_only_what_the_actor_may_see(world):
 
     ws, ids = world
     with _as(ws, "setting-lead"):
-        names = {p["name"] for p in list_people(ws.store)}
+        names = {p.name for p in list_people(ws.store)}
         assert "Bea Brook" in names and "Otto Oak" not in names and "Nia Nowhere" not in names
         assert set(eligibility_table(ws, TODAY).index) <= {
             ids["lead"],
@@ -242,7 +242,7 @@ def test_lists_show_only_what_the_actor_may_see(world):
             ids["brook"],
         }
     with _as(ws, "learner"):
-        assert [p["name"] for p in list_people(ws.store)] == ["Lark Learner"]
+        assert [p.name for p in list_people(ws.store)] == ["Lark Learner"]
     with _as(ws, "admin"):
         assert len(list_people(ws.store)) == 6
 

@@ -207,11 +207,11 @@ def person_list(ctx: click.Context, setting_id: str | None, as_json: bool) -> No
 
     rows = list_people(workspace(ctx).store, setting=setting_id)
     if as_json:
-        emit_json(rows)
+        emit_json([asdict(r) for r in rows])
         return
     click.echo(
         table(
-            [(r["id"], r["name"], r["email"], "; ".join(r["settings"])) for r in rows],
+            [(r.id, r.name, r.email, "; ".join(r.settings)) for r in rows],
             ["id", "name", "email", "settings"],
         )
     )
@@ -508,21 +508,11 @@ def complete_history(ctx: click.Context, person_ref: str, as_json: bool) -> None
 
     rows = completion_history(workspace(ctx).store, person_ref)
     if as_json:
-        emit_json(rows)
+        emit_json([asdict(r) for r in rows])
         return
     click.echo(
         table(
-            [
-                (
-                    r["id"],
-                    r["course_id"],
-                    r["completed_on"],
-                    r["state"],
-                    r["recorded_by"],
-                    r["reason"],
-                )
-                for r in rows
-            ],
+            [(r.id, r.course_id, r.completed_on, r.state, r.recorded_by, r.reason) for r in rows],
             ["record", "course", "date", "state", "recorded by", "reason"],
         )
     )
