@@ -164,8 +164,8 @@ def test_award_refused_with_reason_then_granted(school):
     with pytest.raises(Duplicate, match="already holds Link Professional"):
         r.award_role(school, pid, "link-professional", TODAY, granted_by="org")
     awards = r.list_awards(school.store, person=pid)
-    assert len(awards) == 1 and awards[0]["granted_by"] == "org"
-    assert len(__import__("json").loads(awards[0]["evidence"])) == 2
+    assert len(awards) == 1 and awards[0].granted_by == "org"
+    assert len(__import__("json").loads(awards[0].evidence)) == 2
 
 
 def test_case_references_must_be_anonymised(school):
