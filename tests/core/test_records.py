@@ -160,7 +160,7 @@ def test_award_refused_with_reason_then_granted(school):
             today=TODAY,
         )
     result = r.award_role(school, pid, "link-professional", TODAY, granted_by="org")
-    assert result["role"] == "Link Professional" and result["valid_until"] is None
+    assert result.role_title == "Link Professional" and result.valid_until is None
     with pytest.raises(Duplicate, match="already holds Link Professional"):
         r.award_role(school, pid, "link-professional", TODAY, granted_by="org")
     awards = r.list_awards(school.store, person=pid)
@@ -328,7 +328,7 @@ def test_award_to_a_person_without_email_stands_without_a_credential(school):
             today=TODAY,
         )
     result = r.award_role(school, pid, "link-professional", TODAY, granted_by="org")
-    assert result["credential"] is None
+    assert result.credential is None
     assert len(r.list_awards(school.store, person=pid)) == 1
     with_email = _person(school, "Has Email", "has@x.org")
     for course in ("foundation-a", "foundation-b"):
@@ -342,4 +342,4 @@ def test_award_to_a_person_without_email_stands_without_a_credential(school):
             today=TODAY,
         )
     issued = r.award_role(school, with_email, "link-professional", TODAY, granted_by="org")
-    assert str(issued["credential"]).startswith("urn:uuid:")
+    assert str(issued.credential).startswith("urn:uuid:")

@@ -597,18 +597,18 @@ def award(
     result = award_role(
         ws, person_ref, role_id, today_or(on), granted_by=recorded_by or who(), setting=setting_id
     )
-    until = f" until {result['valid_until']}" if result["valid_until"] else ""
+    until = f" until {result.valid_until}" if result.valid_until else ""
     click.echo(
-        f"Awarded {result['role']} to {result['person']} from {result['valid_from']}{until}"
-        f" (award {result['award']})"
+        f"Awarded {result.role_title} to {result.person_name} from {result.valid_from}{until}"
+        f" (award {result.award_id})"
     )
-    if result.get("credential"):
-        click.echo(f"Credential: {result['credential']}")
+    if result.credential:
+        click.echo(f"Credential: {result.credential}")
     else:
         from ..credentials.issue import pending_reason
 
         with ws.store.read() as conn:
-            why = pending_reason(ws, conn, result["award"])
+            why = pending_reason(ws, conn, result.award_id)
         if why:
             click.echo(f"Credential: pending ({why})")
 
