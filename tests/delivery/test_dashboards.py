@@ -264,8 +264,8 @@ def test_a_lead_runs_the_term_from_the_dashboard(world):
     board.create_group()
     assert board.created.value.startswith("<p class='ok'>Created group 1 with 2 learner(s)")
     (row,) = groups.list_groups(s, leader=world.lead)
-    assert (row["name"], row["course_id"], row["learners"]) == ("Autumn awareness", "awareness", 2)
-    assert board.group.value == row["id"]
+    assert (row.name, row.course_id, row.learners) == ("Autumn awareness", "awareness", 2)
+    assert board.group.value == row.id
 
     board.schedule()
     assert board.scheduled.value == "<p class='warn'>Pick the date of the session first.</p>"

@@ -333,7 +333,7 @@ def test_groups_and_sessions_of_another_setting_look_missing(world):
             t.group_sessions.insert().values(group_id=group["oak"], held_on=dt.date(2026, 10, 1))
         ).inserted_primary_key[0]
     with _as(ws, "setting-lead"):
-        assert [g["id"] for g in list_groups(ws.store)] == [group["brook"]]
+        assert [g.id for g in list_groups(ws.store)] == [group["brook"]]
         with pytest.raises(NotFound, match=f"^no study group {group['oak']};"):
             enrol(ws.store, ws.programme, group["oak"], ids["brook"], TODAY)
         with pytest.raises(NotFound, match=f"^no session {session};"):

@@ -28,6 +28,7 @@ from .completion import (
 )
 from .core import (
     Group,
+    GroupSummary,
     cancel_session,
     create_group,
     enrol,
@@ -43,6 +44,7 @@ __all__ = [
     "EventResult",
     "Group",
     "GroupStatus",
+    "GroupSummary",
     "Progress",
     "Register",
     "academic_year",
