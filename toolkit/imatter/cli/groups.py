@@ -255,7 +255,7 @@ def _status_json(status) -> dict:
     reg = status.register
     return {
         "group": asdict(status.group),
-        "sessions": [dict(s._mapping) for s in reg.sessions],
+        "sessions": [asdict(s) for s in reg.sessions],
         "attendance": [
             {"session": sid, "person": pid, "present": present}
             for (sid, pid), present in sorted(reg.marks.items())

@@ -29,6 +29,7 @@ from .attendance import Register, _mark, read_register
 from .catchup import caught_up
 from .core import (
     Group,
+    Session,
     check_recorder,
     insert_group,
     insert_member,
@@ -403,9 +404,8 @@ def record_event(
                 t.group_sessions.insert().values(group_id=group_id, held_on=on, title=name)
             ).inserted_primary_key[0]  # type: ignore[index]
         )
-        session = conn.execute(
-            sa.select(t.group_sessions).where(t.group_sessions.c.id == session_id)
-        ).one()
+        gs = t.group_sessions
+        session = Session(**conn.execute(sa.select(gs).where(gs.c.id == session_id)).one()._mapping)
         for ref in attendees:
             person_id = resolve_person(conn, ref)
             insert_member(conn, programme, group, person_id, on)

@@ -51,6 +51,31 @@ class Group:
 
 
 @dataclass(frozen=True, slots=True)
+class Session:
+    """A group session as stored (fields in the table's order)."""
+
+    id: int
+    group_id: int
+    held_on: dt.date
+    title: str | None
+    cancelled: bool
+    cancel_reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Learner:
+    """A learner's place in a group (fields in the table's order), with their name and email."""
+
+    group_id: int
+    person_id: int
+    enrolled_on: dt.date
+    left_on: dt.date | None
+    completion_id: int | None
+    name: str
+    email: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class GroupSummary:
     """A study group as listed (fields in the table's order), with its leader's name, number of
     learners, sessions held or planned (not cancelled), and first and last session dates."""
