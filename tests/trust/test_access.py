@@ -258,10 +258,10 @@ def test_the_last_admin_cannot_lock_everyone_out(world):
 
     ws, _ = world
     with _as(ws, "admin"), ws.store.write() as conn:
-        admins = [g for g in list_grants(conn) if g["role"] == "admin"]
-        revoke_access(conn, admins[0]["id"])  # the first admin: another one remains
+        admins = [g for g in list_grants(conn) if g.role == "admin"]
+        revoke_access(conn, admins[0].id)  # the first admin: another one remains
         with pytest.raises(PermissionDenied, match="last organisation admin"):
-            revoke_access(conn, admins[1]["id"])
+            revoke_access(conn, admins[1].id)
 
 
 def test_a_malformed_permissions_file_names_the_line(tmp_path):
