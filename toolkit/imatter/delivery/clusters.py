@@ -83,7 +83,7 @@ def _require_cluster(conn: sa.Connection, cluster_id: str) -> sa.Row:
     return row
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TrainedPerson:
     person_id: int
     name: str
@@ -93,7 +93,7 @@ class TrainedPerson:
     roles: tuple[str, ...]  # role ids held on the date
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SettingTraining:
     setting: str
     name: str
@@ -114,7 +114,7 @@ class SettingTraining:
         return counts
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Contact:
     person_id: int
     name: str
@@ -123,7 +123,7 @@ class Contact:
     roles: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ClusterView:
     cluster: str
     name: str

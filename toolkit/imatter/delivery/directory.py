@@ -120,7 +120,7 @@ def consents(store: Store) -> list[Consent]:
 
 
 # ------------------------------------------------------------------ entries and search
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Entry:
     """One person as the directory shows them."""
 

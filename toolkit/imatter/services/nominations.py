@@ -24,7 +24,7 @@ PENDING, APPROVED, DECLINED = "pending", "approved", "declined"
 STATUSES = (PENDING, APPROVED, DECLINED)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Nomination:
     """One nomination and, once decided, its outcome."""
 

@@ -50,7 +50,7 @@ from .rules import (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class GroupStatus:
     """A group's register and every learner's progress against the completion rule."""
 
@@ -63,7 +63,7 @@ class GroupStatus:
         return tuple(p for p in self.progress if p.completed)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CompletionOutcome:
     """What complete_group did for one learner."""
 
@@ -351,7 +351,7 @@ def academic_year(day: dt.date) -> str:
     return f"{start}-{(start + 1) % 100:02d}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EventResult:
     group_id: int
     session_id: int
@@ -415,7 +415,7 @@ def record_event(
     return EventResult(group_id, session_id, tuple(outcomes))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RuleBreach:
     """A current completion that its course's rule does not support, and why."""
 

@@ -32,7 +32,7 @@ _identity: contextvars.ContextVar[str | None] = contextvars.ContextVar(
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Grant:
     """One role, in one setting (or none), that an identity holds."""
 
@@ -56,7 +56,7 @@ class AccessGrant:
     revoked_at: dt.datetime | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Actor:
     """Someone acting on the records, with the grants that say what they may do."""
 
