@@ -136,7 +136,7 @@ def test_cluster_view_shows_who_is_trained_where(world):
         s, p, world.ann, "intermediate-a", D(2026, 12, 1), recorded_by="t", today=ON
     )
     nurse = world.person("Nia Nurse", "nia@nhs.example")
-    clusters.add_cluster_contact(s, p, "north", nurse, "school-nurse", D(2026, 9, 1))
+    clusters.add_cluster_contact(s, p, "north", nurse, "school-nurse", since=D(2026, 9, 1))
     with pytest.raises(Duplicate):
         clusters.add_cluster_contact(s, p, "north", nurse, "school-nurse")
     view = clusters.cluster_view(s, p, "north", ON)

@@ -166,7 +166,7 @@ def populate(ws) -> dict:
         since=D(2025, 9, 1),
         area=AREA,
     )
-    records.add_affiliation(store, prog, me, "elm", "staff", D(2026, 9, 1))
+    records.add_affiliation(store, prog, me, "elm", "staff", since=D(2026, 9, 1))
 
     def done(who, course, on, by="Lena Lead", evidence=""):
         return records.record_completion(

@@ -192,7 +192,7 @@ def person_join(
 
     ws = workspace(ctx)
     add_affiliation(
-        ws.store, ws.programme, person_ref, setting_id, position, parse_date(since, "--since")
+        ws.store, ws.programme, person_ref, setting_id, position, since=parse_date(since, "--since")
     )
     click.echo(f"Person {person_ref} is now {position} at {setting_id}")
 

@@ -38,6 +38,7 @@ def add_cluster_contact(
     cluster_id: str,
     person: str | int,
     position: str,
+    *,
     since: dt.date | None = None,
 ) -> None:
     """Attach a community contact (e.g. a GP safeguarding lead) to a whole cluster."""

@@ -79,7 +79,7 @@ def insert_person(
         t.people.insert().values(name=name, email=email, area=area, created_at=utcnow())
     ).inserted_primary_key[0]  # type: ignore[index]
     if setting:
-        insert_affiliation(conn, programme, person_id, setting, position or "staff", since)
+        insert_affiliation(conn, programme, person_id, setting, position or "staff", since=since)
     return int(person_id)
 
 
@@ -89,6 +89,7 @@ def insert_affiliation(
     person_id: int,
     setting_id: str,
     position: str,
+    *,
     since: dt.date | None = None,
 ) -> None:
     """Link a person to a setting in a position (known to the programme)."""
@@ -130,12 +131,13 @@ def add_affiliation(
     person: str | int,
     setting_id: str,
     position: str,
+    *,
     since: dt.date | None = None,
 ) -> None:
     """Add a person to another setting (or the same setting in another position)."""
     with store.write() as conn:
         person_id = resolve_person(conn, person)
-        insert_affiliation(conn, programme, person_id, setting_id, position, since)
+        insert_affiliation(conn, programme, person_id, setting_id, position, since=since)
 
 
 def resolve_person(conn: sa.Connection, ref: str | int) -> int:

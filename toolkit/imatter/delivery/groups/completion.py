@@ -222,6 +222,7 @@ def record_learner(
     group: Group,
     p: Progress,
     label: str,
+    *,
     today: dt.date,
 ) -> CompletionOutcome:
     """Record one learner's completion of the group's course when the rule says so: the one
@@ -305,7 +306,10 @@ def _record(
     today: dt.date,
 ) -> list[CompletionOutcome]:
     label = person_label(conn, recorder_id)
-    return [record_learner(conn, programme, status.group, p, label, today) for p in status.progress]
+    return [
+        record_learner(conn, programme, status.group, p, label, today=today)
+        for p in status.progress
+    ]
 
 
 def learner_groups(conn: sa.Connection, person_id: int, course_id: str) -> list[int]:
