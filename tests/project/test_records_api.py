@@ -1,4 +1,5 @@
-"""The records API returns frozen dataclasses, not dicts or database rows.
+"""The records API returns frozen dataclasses, not dicts or database rows, and its functions
+follow the calling convention in toolkit/imatter/README.md.
 
 Walks the public functions of the records API modules and reads their return annotations: a
 record (a person, a setting, a completion, an award, a group, a session, a grant...) comes back
@@ -150,3 +151,26 @@ def test_records_are_frozen_dataclasses_with_slots():
     assert loose == [], f"make these @dataclass(frozen=True, slots=True): {loose}"
     pending = {cls.__name__ for cls in seen if cls.__name__ in NOT_YET_SLOTTED}
     assert pending == NOT_YET_SLOTTED, "drop the names that no longer exist from NOT_YET_SLOTTED"
+
+
+SUBJECTS = ("store", "conn", "ws")
+
+
+def test_functions_over_records_take_the_subject_first_then_keywords():
+    """`store`/`conn`/`ws` first (then `programme`), at most three positional values that name
+    the record (who, what, when), and everything else keyword-only."""
+    wrong = {}
+    for name, function in _public_functions():
+        params = list(inspect.signature(function).parameters.values())
+        names = [p.name for p in params]
+        if not any(subject in names for subject in SUBJECTS):
+            continue  # a pure helper: it works on the values it is given
+        if names[0] not in SUBJECTS:
+            wrong[name] = f"the subject comes first, not {names[0]}"
+            continue
+        positional = [p.name for p in params[1:] if p.kind is p.POSITIONAL_OR_KEYWORD]
+        if positional[:1] == ["programme"]:
+            positional = positional[1:]
+        if len(positional) > 3:
+            wrong[name] = f"make all but three of {positional} keyword-only"
+    assert wrong == {}, wrong
