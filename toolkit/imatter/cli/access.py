@@ -221,11 +221,11 @@ def audit_show(ctx: click.Context, limit: int, as_json: bool) -> None:
 
     rows = recent(workspace(ctx), limit)
     if as_json:
-        emit_json(rows)
+        emit_json([asdict(r) for r in rows])
         return
     click.echo(
         table(
-            [(r["seq"], r["at"], r["actor"], r["action"], r["tbl"], r["row_key"]) for r in rows],
+            [(r.seq, r.at, r.actor, r.action, r.tbl, r.row_key) for r in rows],
             ["seq", "at", "actor", "action", "table", "row"],
         )
     )
