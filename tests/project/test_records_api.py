@@ -19,12 +19,16 @@ from collections.abc import Iterator
 
 # Packages walked whole, and single modules.
 PACKAGES = ("imatter.records", "imatter.delivery", "imatter.services")
-MODULES = ("imatter.trust.access.actors", "imatter.api")
+MODULES = ("imatter.trust.access.actors", "imatter.credentials.issue", "imatter.api")
+# Single functions from modules that are not records API as a whole.
+FUNCTIONS = ("imatter.trust.audit.recent",)
 
 # JSON documents by nature: what `--json` prints as one document, not a record.
 JSON_DOCUMENTS = {
     "imatter.api.person_status": "the `imatter status --json` document (roles, reasons, steps)",
     "imatter.api.eligible_for_role": "the `imatter eligible --json` document",
+    "imatter.credentials.issue.build_credential": "an OpenBadgeCredential (JSON-LD)",
+    "imatter.credentials.issue.email_identity": "a credential's IdentityObject (JSON-LD)",
 }
 # Loaders taking part in the caller's transaction (`conn` first) that hand database rows to the
 # engine's facts builders and the bulk tables; they are not records handed to callers.
@@ -59,6 +63,9 @@ def _public_functions() -> Iterator[tuple[str, object]]:
                 continue
             if value.__module__ == module_name:
                 yield f"{module_name}.{name}", value
+    for dotted in FUNCTIONS:
+        module_name, name = dotted.rsplit(".", 1)
+        yield dotted, getattr(importlib.import_module(module_name), name)
 
 
 def _name(node: ast.expr) -> str:
