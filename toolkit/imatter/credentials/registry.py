@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from ..errors import Duplicate, ImatterError, InvalidCredential, NotFound
+from ..errors import Conflict, Duplicate, ImatterError, InvalidCredential, NotFound
 from ..store.schema import award_revocations, awards, credentials, people
 from ..store.schema import settings as settings_table
 from ..trust.access import allowed, require_or_missing, visible_people
@@ -161,6 +161,14 @@ def revoke(
     person_id = conn.execute(sa.select(awards.c.person_id).where(awards.c.id == award_id)).scalar()
     # Someone the actor may not see: their award looks exactly like one that does not exist.
     require_or_missing(conn, "awards.revoke", missing, person=person_id)
+    valid_from = conn.execute(
+        sa.select(awards.c.valid_from).where(awards.c.id == award_id)
+    ).scalar()
+    if valid_from is not None and revoked_on < valid_from:
+        raise Conflict(
+            f"award {award_id} is valid from {valid_from:%d/%m/%Y}; a revocation cannot take "
+            "effect before that"
+        )
     existing = (
         conn.execute(sa.select(award_revocations).where(award_revocations.c.award_id == award_id))
         .mappings()
