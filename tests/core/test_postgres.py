@@ -72,7 +72,7 @@ def test_records_flow_on_postgres(pg_ws, tmp_path):
         today=ON,
     )
     award = r.award_role(ws, pid, "link-professional", ON, granted_by="org")
-    assert award["role"] == "Link Professional"
+    assert award.role_title == "Link Professional"
 
 
 def test_bulk_matches_explain_on_postgres(pg_ws):

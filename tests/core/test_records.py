@@ -94,11 +94,11 @@ def test_a_correction_supersedes_and_both_stay_in_history(school):
         course_id="foundation-b",
     )
     history = r.completion_history(school.store, pid)
-    assert [(h["id"], h["course_id"], h["state"]) for h in history] == [
+    assert [(h.id, h.course_id, h.state) for h in history] == [
         (old, "foundation-a", f"superseded by {new}"),
         (new, "foundation-b", "current"),
     ]
-    assert history[1]["recorded_by"] == "admin" and history[1]["reason"] == "wrong course"
+    assert history[1].recorded_by == "admin" and history[1].reason == "wrong course"
     with school.store.read() as conn:
         facts = r.person_records(conn, pid)
     assert [c.course for c in facts.completions] == ["foundation-b"]
@@ -160,12 +160,12 @@ def test_award_refused_with_reason_then_granted(school):
             today=TODAY,
         )
     result = r.award_role(school, pid, "link-professional", TODAY, granted_by="org")
-    assert result["role"] == "Link Professional" and result["valid_until"] is None
+    assert result.role_title == "Link Professional" and result.valid_until is None
     with pytest.raises(Duplicate, match="already holds Link Professional"):
         r.award_role(school, pid, "link-professional", TODAY, granted_by="org")
     awards = r.list_awards(school.store, person=pid)
-    assert len(awards) == 1 and awards[0]["granted_by"] == "org"
-    assert len(__import__("json").loads(awards[0]["evidence"])) == 2
+    assert len(awards) == 1 and awards[0].granted_by == "org"
+    assert len(__import__("json").loads(awards[0].evidence)) == 2
 
 
 def test_case_references_must_be_anonymised(school):
@@ -181,7 +181,7 @@ def test_membership_is_priced_from_bands_and_cannot_overlap(school):
     result = r.add_membership(
         school.store, school.programme, "brook-primary", dt.date(2026, 9, 1), recorded_by="org"
     )
-    assert result["fee"] == 500 and result["ends_on"] == dt.date(2027, 8, 31)
+    assert result.fee == 500 and result.ends_on == dt.date(2027, 8, 31)
     with pytest.raises(Duplicate, match="start the renewal on 2027-09-01"):
         r.add_membership(
             school.store, school.programme, "brook-primary", dt.date(2027, 1, 1), recorded_by="org"
@@ -328,7 +328,7 @@ def test_award_to_a_person_without_email_stands_without_a_credential(school):
             today=TODAY,
         )
     result = r.award_role(school, pid, "link-professional", TODAY, granted_by="org")
-    assert result["credential"] is None
+    assert result.credential is None
     assert len(r.list_awards(school.store, person=pid)) == 1
     with_email = _person(school, "Has Email", "has@x.org")
     for course in ("foundation-a", "foundation-b"):
@@ -342,4 +342,4 @@ def test_award_to_a_person_without_email_stands_without_a_credential(school):
             today=TODAY,
         )
     issued = r.award_role(school, with_email, "link-professional", TODAY, granted_by="org")
-    assert str(issued["credential"]).startswith("urn:uuid:")
+    assert str(issued.credential).startswith("urn:uuid:")

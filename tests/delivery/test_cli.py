@@ -363,4 +363,4 @@ def test_groups_api_is_what_the_cli_uses(world):
         setting="oakfield",
         on=D(2026, 9, 1),
     )
-    assert [r["id"] for r in groups.list_groups(world.store, setting="oakfield")] == [gid]
+    assert [r.id for r in groups.list_groups(world.store, setting="oakfield")] == [gid]

@@ -264,8 +264,8 @@ def test_a_lead_runs_the_term_from_the_dashboard(world):
     board.create_group()
     assert board.created.value.startswith("<p class='ok'>Created group 1 with 2 learner(s)")
     (row,) = groups.list_groups(s, leader=world.lead)
-    assert (row["name"], row["course_id"], row["learners"]) == ("Autumn awareness", "awareness", 2)
-    assert board.group.value == row["id"]
+    assert (row.name, row.course_id, row.learners) == ("Autumn awareness", "awareness", 2)
+    assert board.group.value == row.id
 
     board.schedule()
     assert board.scheduled.value == "<p class='warn'>Pick the date of the session first.</p>"
@@ -276,7 +276,7 @@ def test_a_lead_runs_the_term_from_the_dashboard(world):
     board.session_day.value = D(2026, 10, 15)
     board.schedule()
     assert "already has a session on 2026-10-15" in board.scheduled.value
-    assert [x.held_on for x in groups.register(s, row["id"]).sessions] == [
+    assert [x.held_on for x in groups.register(s, row.id).sessions] == [
         D(2026, 10, 1),
         D(2026, 10, 8),
         D(2026, 10, 15),
@@ -302,7 +302,7 @@ def test_a_lead_runs_the_term_from_the_dashboard(world):
         "<p class='ok'>Recorded: Ben Brook caught up the session on 2026-10-08; it counts as "
         "attended.</p>"
     )
-    assert groups.register(s, row["id"]).catch_ups == {(sessions[1], world.ben)}
+    assert groups.register(s, row.id).catch_ups == {(sessions[1], world.ben)}
     assert f"data-person='{world.ben}' data-session='{sessions[1]}'>C<" in board.attendance.value
     needs = board.needs.value
     assert "<td>Ben Brook</td><td>3 of 3 (needs 3)</td><td>1 of 1</td><td>none</td>" in needs

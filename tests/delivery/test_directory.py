@@ -108,7 +108,7 @@ def test_withdrawing_consent_removes_a_person_from_the_directory_and_its_page(li
     directory.give_consent(w.store, w.lead, D(2027, 2, 1), recorded_by="org")
     with pytest.raises(Duplicate):
         directory.give_consent(w.store, w.lead, D(2027, 2, 2), recorded_by="org")
-    trail = [(c["name"], c["given_on"], c["withdrawn_on"]) for c in directory.consents(w.store)]
+    trail = [(c.name, c.given_on, c.withdrawn_on) for c in directory.consents(w.store)]
     assert trail[0] == ("Lena Lead", D(2026, 9, 1), D(2027, 1, 11))
     assert trail[-1] == ("Lena Lead", D(2027, 2, 1), None)
 
@@ -136,7 +136,7 @@ def test_cluster_view_shows_who_is_trained_where(world):
         s, p, world.ann, "intermediate-a", D(2026, 12, 1), recorded_by="t", today=ON
     )
     nurse = world.person("Nia Nurse", "nia@nhs.example")
-    clusters.add_cluster_contact(s, p, "north", nurse, "school-nurse", D(2026, 9, 1))
+    clusters.add_cluster_contact(s, p, "north", nurse, "school-nurse", since=D(2026, 9, 1))
     with pytest.raises(Duplicate):
         clusters.add_cluster_contact(s, p, "north", nurse, "school-nurse")
     view = clusters.cluster_view(s, p, "north", ON)

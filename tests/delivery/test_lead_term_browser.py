@@ -127,12 +127,12 @@ def test_a_leads_term_runs_from_the_dashboard_alone(world, tmp_path):
                     timeout=30_000
                 )
                 (row,) = groups.list_groups(s, leader=world.lead)
-                assert (row["name"], row["course_id"], row["learners"]) == (
+                assert (row.name, row.course_id, row.learners) == (
                     "Autumn awareness",
                     "awareness",
                     2,
                 )
-                gid = row["id"]
+                gid = row.id
 
                 tab(page, "Groups and attendance")
                 day = page.locator(".imatter-session-day input")

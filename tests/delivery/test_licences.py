@@ -36,7 +36,7 @@ def test_membership_is_priced_by_band_at_the_edges(ws, roll, fee, band):
     added = records.add_membership(
         ws.store, ws.programme, "school", D(2026, 9, 1), recorded_by="test"
     )
-    assert added["fee"] == fee
+    assert added.fee == fee
     (line,) = licences.membership_invoices(ws.store, ws.programme, D(2026, 9, 1), D(2026, 9, 1))
     assert (line.fee, line.band, line.currency) == (fee, band, "GBP")
 

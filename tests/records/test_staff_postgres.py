@@ -31,7 +31,7 @@ def test_mis_import_and_upkeep_on_postgres(pg_ws, tmp_path, monkeypatch):
     r.leave_setting(ws.store, "c.li@brook.sch.uk", "brook", dt.date(2026, 8, 31))
     r.add_person(ws.store, ws.programme, "G Bakr", email="g.bakr@brook.sch.uk", setting="brook")
     assert r.merge_people(ws.store, 8, 10) == {}
-    members = {s["id"]: s["members"] for s in r.list_settings(ws.store)}
+    members = {s.id: s.members for s in r.list_settings(ws.store)}
     assert members["brook"] == 8  # 9 people, one left
     with ws.store.read() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(t.people)).scalar() == 9

@@ -59,7 +59,7 @@ def build_world(ws) -> dict[str, int]:
         "fay": person("Fay"),
         "gus": person("Gus", "oak", "teacher", D(2021, 9, 1)),
     }
-    records.add_affiliation(store, prog, ids["eve"], "elm", "staff", D(2026, 9, 1))
+    records.add_affiliation(store, prog, ids["eve"], "elm", "staff", since=D(2026, 9, 1))
     with store.write() as conn:
         conn.execute(
             t.affiliations.update()

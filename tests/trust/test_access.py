@@ -233,7 +233,7 @@ def test_lists_show_only_what_the_actor_may_see(world):
 
     ws, ids = world
     with _as(ws, "setting-lead"):
-        names = {p["name"] for p in list_people(ws.store)}
+        names = {p.name for p in list_people(ws.store)}
         assert "Bea Brook" in names and "Otto Oak" not in names and "Nia Nowhere" not in names
         assert set(eligibility_table(ws, TODAY).index) <= {
             ids["lead"],
@@ -242,7 +242,7 @@ def test_lists_show_only_what_the_actor_may_see(world):
             ids["brook"],
         }
     with _as(ws, "learner"):
-        assert [p["name"] for p in list_people(ws.store)] == ["Lark Learner"]
+        assert [p.name for p in list_people(ws.store)] == ["Lark Learner"]
     with _as(ws, "admin"):
         assert len(list_people(ws.store)) == 6
 
@@ -258,10 +258,10 @@ def test_the_last_admin_cannot_lock_everyone_out(world):
 
     ws, _ = world
     with _as(ws, "admin"), ws.store.write() as conn:
-        admins = [g for g in list_grants(conn) if g["role"] == "admin"]
-        revoke_access(conn, admins[0]["id"])  # the first admin: another one remains
+        admins = [g for g in list_grants(conn) if g.role == "admin"]
+        revoke_access(conn, admins[0].id)  # the first admin: another one remains
         with pytest.raises(PermissionDenied, match="last organisation admin"):
-            revoke_access(conn, admins[1]["id"])
+            revoke_access(conn, admins[1].id)
 
 
 def test_a_malformed_permissions_file_names_the_line(tmp_path):
@@ -333,7 +333,7 @@ def test_groups_and_sessions_of_another_setting_look_missing(world):
             t.group_sessions.insert().values(group_id=group["oak"], held_on=dt.date(2026, 10, 1))
         ).inserted_primary_key[0]
     with _as(ws, "setting-lead"):
-        assert [g["id"] for g in list_groups(ws.store)] == [group["brook"]]
+        assert [g.id for g in list_groups(ws.store)] == [group["brook"]]
         with pytest.raises(NotFound, match=f"^no study group {group['oak']};"):
             enrol(ws.store, ws.programme, group["oak"], ids["brook"], TODAY)
         with pytest.raises(NotFound, match=f"^no session {session};"):

@@ -287,7 +287,7 @@ def _oak_records(ws, ids, cli) -> dict[str, str]:
             completion = record_completion(
                 ws.store, ws.programme, otto, course, TODAY, recorded_by="t", today=TODAY
             )
-        award = award_role(ws, otto, "link-professional", TODAY, granted_by="t")["award"]
+        award = award_role(ws, otto, "link-professional", TODAY, granted_by="t").award_id
         review = record_self_review(
             ws.store, "oak", TODAY, {n: (1, "synthetic") for n in range(1, 8)}, reviewed_by="t"
         )
@@ -511,7 +511,7 @@ def test_a_learner_aimed_at_another_learner_finds_nothing(world_cli):
             record_completion(
                 ws.store, ws.programme, ids["brook"], course, TODAY, recorded_by="t", today=TODAY
             )
-        award = award_role(ws, ids["brook"], "link-professional", TODAY, granted_by="t")["award"]
+        award = award_role(ws, ids["brook"], "link-professional", TODAY, granted_by="t").award_id
     assert cli("admin", "directory", "consent", bea)[0] == 0
     code, _, err = cli(
         "admin", "assess", "-g", "brook", "init", "--learner", f"{bea},{ids['learner']}"

@@ -233,7 +233,7 @@ def test_restore_round_trip(ws, tmp_path):
     assert result.saved.name.endswith("Z.db")
     assert _dump(result.saved) == changed
     # The API reads the restored records, through this store and the other one.
-    assert [p["name"] for p in r.list_people(ws.store)] == ["Person 1", "Person 2", "Person 3"]
+    assert [p.name for p in r.list_people(ws.store)] == ["Person 1", "Person 2", "Person 3"]
     with other.read() as conn:
         assert conn.exec_driver_sql("SELECT count(*) FROM people").scalar() == 3
     other.dispose()
@@ -258,7 +258,7 @@ def test_restore_of_an_old_schema_upgrades_it(ws, tmp_path):
     result = restore_database(ws.store, source)
     assert (result.schema_version, result.upgraded_to) == (1, LATEST)
     assert ws.store.schema_version() == LATEST
-    assert [p["name"] for p in r.list_people(ws.store)] == ["Fixture Person"]
+    assert [p.name for p in r.list_people(ws.store)] == ["Fixture Person"]
     assert result.counts["completions"] == 2
     # The backup itself is untouched, and no staging or upgrade copies are left behind.
     assert sqlite3.connect(source).execute(
@@ -385,7 +385,7 @@ def test_restore_over_a_damaged_live_database_refuses_until_it_is_moved_aside(ws
     result = restore_database(ws.store, backup.path)
     assert result.saved is None  # nothing to save
     assert _dump(live) == _dump(backup.path)
-    assert [p["name"] for p in r.list_people(ws.store)] == ["Person 1", "Person 2", "Person 3"]
+    assert [p.name for p in r.list_people(ws.store)] == ["Person 1", "Person 2", "Person 3"]
 
 
 def test_restore_of_a_missing_file_or_the_live_one(ws, tmp_path):

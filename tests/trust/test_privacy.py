@@ -166,7 +166,7 @@ def populate(ws) -> dict:
         since=D(2025, 9, 1),
         area=AREA,
     )
-    records.add_affiliation(store, prog, me, "elm", "staff", D(2026, 9, 1))
+    records.add_affiliation(store, prog, me, "elm", "staff", since=D(2026, 9, 1))
 
     def done(who, course, on, by="Lena Lead", evidence=""):
         return records.record_completion(
@@ -192,7 +192,7 @@ def populate(ws) -> dict:
     mine = records.award_role(ws, me, "link-professional", D(2027, 2, 1), granted_by="Theo Trainer")
     anns = records.award_role(ws, w.ann, "link-professional", D(2027, 2, 2), granted_by=NAME)
     with store.read() as conn:
-        certificate = certificate_for(ws, conn, mine["credential"]["id"])
+        certificate = certificate_for(ws, conn, mine.credential["id"])
     with store.write() as conn:
         ins = conn.execute
 
@@ -295,12 +295,12 @@ def populate(ws) -> dict:
         "me": me,
         "ann": w.ann,
         "lead": w.lead,
-        "my_award": mine["award"],
-        "my_credential": mine["credential"]["id"],
-        "my_file": ws.path / mine["credential"]["file"],
+        "my_award": mine.award_id,
+        "my_credential": mine.credential["id"],
+        "my_file": ws.path / mine.credential["file"],
         "certificate": certificate,
-        "ann_credential": anns["credential"]["id"],
-        "ann_file": ws.path / anns["credential"]["file"],
+        "ann_credential": anns.credential["id"],
+        "ann_file": ws.path / anns.credential["file"],
     }
 
 

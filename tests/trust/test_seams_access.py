@@ -281,7 +281,7 @@ def test_revoking_another_settings_award_looks_like_a_missing_award(seams):
                 ws.store, ws.programme, ids["oak"], course, TODAY, recorded_by="t", today=TODAY
             )
         award = award_role(ws, ids["oak"], "link-professional", TODAY, granted_by="t")
-    award_id = str(award["award"])
+    award_id = award.award_id
     # The CLI refuses a Lead any revocation before looking anything up: the same line for all.
     code, _, hidden = cli("setting-lead", "revoke", award_id, "--reason", "test")
     _, _, missing = cli("setting-lead", "revoke", "NO-SUCH-AWARD", "--reason", "test")

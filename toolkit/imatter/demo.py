@@ -302,7 +302,7 @@ def _fill(ws: Workspace, on: dt.date) -> None:
         "Rosa Lindqvist", "riverside-surgery", "school-nurse", "r.lindqvist@surgery.example"
     )
     done(nurse, "awareness", "foundation-a", when=ago(0, 6))
-    r.add_affiliation(store, prog, nurse, "brook-primary", "school-nurse", ago(1))
+    r.add_affiliation(store, prog, nurse, "brook-primary", "school-nurse", since=ago(1))
     hv_visitor = person("Joe Kamara", "riverside-surgery", "health-visitor")
     done(hv_visitor, "awareness", when=ago(0, 2))
 

@@ -140,7 +140,9 @@ def sync(
                 status = statuses[group_id]
                 (p,) = [p for p in status.progress if p.person_id == person_id]
                 if p.completed:
-                    done = record_learner(conn, programme, status.group, p, recorded_by, today)
+                    done = record_learner(
+                        conn, programme, status.group, p, recorded_by, today=today
+                    )
                     done_on = p.completed_on
                     break
                 waits.append(f"group {group_id}: {p.summary}")

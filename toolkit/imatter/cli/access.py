@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 
 import click
@@ -61,19 +62,19 @@ def access_list(ctx: click.Context, include_revoked: bool, as_json: bool) -> Non
     with ws.store.read() as conn:
         grants = list_grants(conn, include_revoked=include_revoked)
     if as_json:
-        emit_json(grants)
+        emit_json([asdict(g) for g in grants])
         return
     if not grants:
         click.echo("No grants: this is a single-user database, and whoever opens it is its admin.")
         return
     rows = [
         (
-            g["id"],
-            g["identity"],
-            g["role"],
-            g["setting_id"] or "",
-            g["granted_by"],
-            "revoked" if g["revoked_at"] else "",
+            g.id,
+            g.identity,
+            g.role,
+            g.setting_id or "",
+            g.granted_by,
+            "revoked" if g.revoked_at else "",
         )
         for g in grants
     ]
@@ -220,11 +221,11 @@ def audit_show(ctx: click.Context, limit: int, as_json: bool) -> None:
 
     rows = recent(workspace(ctx), limit)
     if as_json:
-        emit_json(rows)
+        emit_json([asdict(r) for r in rows])
         return
     click.echo(
         table(
-            [(r["seq"], r["at"], r["actor"], r["action"], r["tbl"], r["row_key"]) for r in rows],
+            [(r.seq, r.at, r.actor, r.action, r.tbl, r.row_key) for r in rows],
             ["seq", "at", "actor", "action", "table", "row"],
         )
     )

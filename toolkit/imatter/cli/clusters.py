@@ -71,7 +71,7 @@ def cluster_contact_add(
 
     ws = workspace(ctx)
     clusters.add_cluster_contact(
-        ws.store, ws.programme, cluster_id, person, position, parse_date(since, "--since")
+        ws.store, ws.programme, cluster_id, person, position, since=parse_date(since, "--since")
     )
     click.echo(f"Added {person} to {cluster_id} as {position}")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 
 import click
@@ -68,11 +69,11 @@ def cluster_list(ctx: click.Context, as_json: bool) -> None:
 
     rows = list_clusters(workspace(ctx).store)
     if as_json:
-        emit_json(rows)
+        emit_json([asdict(r) for r in rows])
         return
     click.echo(
         table(
-            [(r["id"], r["name"], r["kind"], ", ".join(r["settings"])) for r in rows],
+            [(r.id, r.name, r.kind, ", ".join(r.settings)) for r in rows],
             ["id", "name", "kind", "settings"],
         )
     )
@@ -127,14 +128,11 @@ def setting_list(ctx: click.Context, as_json: bool) -> None:
 
     rows = list_settings(workspace(ctx).store)
     if as_json:
-        emit_json(rows)
+        emit_json([asdict(r) for r in rows])
         return
     click.echo(
         table(
-            [
-                (r["id"], r["name"], r["kind"], r["pupils_on_roll"], r["cluster_id"], r["members"])
-                for r in rows
-            ],
+            [(r.id, r.name, r.kind, r.pupils_on_roll, r.cluster_id, r.members) for r in rows],
             ["id", "name", "kind", "pupils", "cluster", "members"],
         )
     )
@@ -194,7 +192,7 @@ def person_join(
 
     ws = workspace(ctx)
     add_affiliation(
-        ws.store, ws.programme, person_ref, setting_id, position, parse_date(since, "--since")
+        ws.store, ws.programme, person_ref, setting_id, position, since=parse_date(since, "--since")
     )
     click.echo(f"Person {person_ref} is now {position} at {setting_id}")
 
@@ -209,11 +207,11 @@ def person_list(ctx: click.Context, setting_id: str | None, as_json: bool) -> No
 
     rows = list_people(workspace(ctx).store, setting=setting_id)
     if as_json:
-        emit_json(rows)
+        emit_json([asdict(r) for r in rows])
         return
     click.echo(
         table(
-            [(r["id"], r["name"], r["email"], "; ".join(r["settings"])) for r in rows],
+            [(r.id, r.name, r.email, "; ".join(r.settings)) for r in rows],
             ["id", "name", "email", "settings"],
         )
     )
@@ -510,21 +508,11 @@ def complete_history(ctx: click.Context, person_ref: str, as_json: bool) -> None
 
     rows = completion_history(workspace(ctx).store, person_ref)
     if as_json:
-        emit_json(rows)
+        emit_json([asdict(r) for r in rows])
         return
     click.echo(
         table(
-            [
-                (
-                    r["id"],
-                    r["course_id"],
-                    r["completed_on"],
-                    r["state"],
-                    r["recorded_by"],
-                    r["reason"],
-                )
-                for r in rows
-            ],
+            [(r.id, r.course_id, r.completed_on, r.state, r.recorded_by, r.reason) for r in rows],
             ["record", "course", "date", "state", "recorded by", "reason"],
         )
     )
@@ -609,18 +597,18 @@ def award(
     result = award_role(
         ws, person_ref, role_id, today_or(on), granted_by=recorded_by or who(), setting=setting_id
     )
-    until = f" until {result['valid_until']}" if result["valid_until"] else ""
+    until = f" until {result.valid_until}" if result.valid_until else ""
     click.echo(
-        f"Awarded {result['role']} to {result['person']} from {result['valid_from']}{until}"
-        f" (award {result['award']})"
+        f"Awarded {result.role_title} to {result.person_name} from {result.valid_from}{until}"
+        f" (award {result.award_id})"
     )
-    if result.get("credential"):
-        click.echo(f"Credential: {result['credential']}")
+    if result.credential:
+        click.echo(f"Credential: {result.credential}")
     else:
         from ..credentials.issue import pending_reason
 
         with ws.store.read() as conn:
-            why = pending_reason(ws, conn, result["award"])
+            why = pending_reason(ws, conn, result.award_id)
         if why:
             click.echo(f"Credential: pending ({why})")
 
@@ -807,8 +795,8 @@ def membership_add(
         ws.store, ws.programme, setting_id, today_or(starts), recorded_by=recorded_by or who()
     )
     click.echo(
-        f"Membership for {setting_id} from {result['starts_on']} to {result['ends_on']}: "
-        f"{ws.programme.membership.currency} {result['fee']:.2f}"
+        f"Membership for {setting_id} from {result.starts_on} to {result.ends_on}: "
+        f"{ws.programme.membership.currency} {result.fee:.2f}"
     )
 
 

@@ -6,6 +6,7 @@ Thin: parse, call `imatter.credentials`, format. Only this layer reads the clock
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import asdict
 from pathlib import Path
 
 import click
@@ -267,9 +268,7 @@ def credential_issue(ctx: click.Context, award_id: str | None, pending: bool) ->
         for row in issued:
             click.echo(f"  {row['id']} for award {row['award_id']}: {row['page']}")
         for item in waiting:
-            click.echo(
-                f"  still pending: award {item['award_id']} ({item['person']}): {item['why']}"
-            )
+            click.echo(f"  still pending: award {item.award_id} ({item.person}): {item.why}")
         return
     with ws.store.write() as conn:
         row = issue_award_credential(ws, conn, award_id or "", now=_now())
@@ -289,17 +288,14 @@ def credential_pending(ctx: click.Context, as_json: bool) -> None:
     with ws.store.read() as conn:
         rows = pending_awards(ws, conn)
     if as_json:
-        emit_json(rows)
+        emit_json([asdict(r) for r in rows])
         return
     if not rows:
         click.echo("No awards are waiting for a credential.")
         return
     click.echo(
         table(
-            [
-                (r["award_id"], r["person"], r["role_id"], r["granted_at"].date(), r["why"])
-                for r in rows
-            ],
+            [(r.award_id, r.person, r.role_id, r.granted_at.date(), r.why) for r in rows],
             ["award", "person", "role", "awarded", "why pending"],
         )
     )

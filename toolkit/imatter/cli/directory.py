@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 
 import click
@@ -134,17 +135,17 @@ def directory_consents(ctx: click.Context, as_json: bool) -> None:
 
     rows = d.consents(workspace(ctx).store)
     if as_json:
-        emit_json(rows)
+        emit_json([asdict(r) for r in rows])
         return
     click.echo(
         table(
             [
                 (
-                    r["person_id"],
-                    r["name"],
-                    r["given_on"],
-                    r["withdrawn_on"] or "",
-                    "yes" if r["show_email"] else "no",
+                    r.person_id,
+                    r.name,
+                    r.given_on,
+                    r.withdrawn_on or "",
+                    "yes" if r.show_email else "no",
                 )
                 for r in rows
             ],

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -18,17 +20,20 @@ by_person = click.option(
 )
 on_option = click.option("--on", help="Date (YYYY-MM-DD; default today).")
 
+if TYPE_CHECKING:
+    from ..delivery.groups import GroupSummary
 
-def _group_line(row: dict) -> tuple:
+
+def _group_line(row: GroupSummary) -> tuple:
     return (
-        row["id"],
-        row["name"],
-        row["course_id"],
-        row["term"],
-        row["setting_id"] or "-",
-        row["leader"],
-        row["learners"],
-        row["sessions"],
+        row.id,
+        row.name,
+        row.course_id,
+        row.term,
+        row.setting_id or "-",
+        row.leader,
+        row.learners,
+        row.sessions,
     )
 
 
@@ -72,8 +77,8 @@ def group_create(
         audience=audience,
         name=name,
     )
-    (row,) = [r for r in groups.list_groups(ws.store) if r["id"] == gid]
-    click.echo(f"Created group {gid}: {row['name']} (led by {row['leader']})")
+    (row,) = [r for r in groups.list_groups(ws.store) if r.id == gid]
+    click.echo(f"Created group {gid}: {row.name} (led by {row.leader})")
 
 
 @group.command("list")
@@ -105,7 +110,7 @@ def group_list(
         course=course_id,
     )
     if as_json:
-        emit_json(rows)
+        emit_json([asdict(r) for r in rows])
         return
     click.echo(
         table(
@@ -247,12 +252,10 @@ def _register_text(reg) -> str:
 
 
 def _status_json(status) -> dict:
-    from dataclasses import asdict
-
     reg = status.register
     return {
         "group": asdict(status.group),
-        "sessions": [dict(s._mapping) for s in reg.sessions],
+        "sessions": [asdict(s) for s in reg.sessions],
         "attendance": [
             {"session": sid, "person": pid, "present": present}
             for (sid, pid), present in sorted(reg.marks.items())

@@ -197,7 +197,7 @@ def issuer_ready(ws: Any) -> bool:
 
 def issue_award_credential(
     ws: Any, conn: sa.Connection, award_id: str, *, now: dt.datetime | None = None
-) -> dict[str, Any]:
+) -> IssuedCredential:
     """Issue, sign, write and record the credential for an award, inside the caller's transaction.
 
     `now` is the issue time; by default the award's own `granted_at`, so no clock is read.
@@ -314,7 +314,18 @@ def pending_reason(ws: Any, conn: sa.Connection, award_id: str) -> str | None:
     return "not issued yet: run `imatter credential issue --pending`"
 
 
-def pending_awards(ws: Any, conn: sa.Connection) -> list[dict[str, Any]]:
+@dataclass(frozen=True, slots=True)
+class PendingAward:
+    """An award that stands but has no credential yet, and why."""
+
+    award_id: str
+    person: str  # their name
+    role_id: str
+    granted_at: dt.datetime
+    why: str | None
+
+
+def pending_awards(ws: Any, conn: sa.Connection) -> list[PendingAward]:
     """Awards that stand but have no credential yet, oldest first, with the reason."""
     from ..trust.access import visible_people
 
@@ -335,35 +346,30 @@ def pending_awards(ws: Any, conn: sa.Connection) -> list[dict[str, Any]]:
     if visible is not None:
         query = query.where(visible)
     return [
-        {
-            "award_id": r.id,
-            "person": r.name,
-            "role_id": r.role_id,
-            "granted_at": r.granted_at,
-            "why": pending_reason(ws, conn, r.id),
-        }
+        PendingAward(r.id, r.name, r.role_id, r.granted_at, pending_reason(ws, conn, r.id))
         for r in conn.execute(query)
     ]
 
 
 def issue_pending(
     ws: Any, conn: sa.Connection, *, now: dt.datetime
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+) -> tuple[list[IssuedCredential], list[PendingAward]]:
     """Issue a credential for every pending award that can have one now; (issued, still
     pending with the reason)."""
     if not issuer_ready(ws):
         raise NotFound("no issuer key yet; run `imatter keys init` first")
-    issued, waiting = [], []
+    issued: list[IssuedCredential] = []
+    waiting: list[PendingAward] = []
     for item in pending_awards(ws, conn):
         email = conn.execute(
             sa.select(people.c.email)
             .select_from(awards.join(people, people.c.id == awards.c.person_id))
-            .where(awards.c.id == item["award_id"])
+            .where(awards.c.id == item.award_id)
         ).scalar()
         if not email:
             waiting.append(item)
             continue
-        issued.append(issue_award_credential(ws, conn, item["award_id"], now=now))
+        issued.append(issue_award_credential(ws, conn, item.award_id, now=now))
     return issued, waiting
 
 
@@ -405,6 +411,7 @@ __all__ = [
     "email_matches",
     "issue_award_credential",
     "issue_pending",
+    "PendingAward",
     "issuer_ready",
     "pending_awards",
     "pending_reason",

@@ -336,10 +336,8 @@ class LeadDashboard:
             return
         rows = groups.list_groups(self.ws.store, leader=leader)
         self._quiet = True
-        self.group.options = [
-            (f"{r['id']}: {r['name']} ({r['learners']} learners)", r["id"]) for r in rows
-        ]
-        self.group.value = rows[-1]["id"] if rows else None
+        self.group.options = [(f"{r.id}: {r.name} ({r.learners} learners)", r.id) for r in rows]
+        self.group.value = rows[-1].id if rows else None
         settings = lead_settings(self.ws.store, leader, self.today)
         self.new_setting.options = settings
         self.new_setting.value = settings[0][1] if settings else None
@@ -645,7 +643,7 @@ class LeadDashboard:
 
         learners: set[int] = set()
         for row in groups.list_groups(self.ws.store, leader=self.lead.value):
-            reg = groups.register(self.ws.store, row["id"])
+            reg = groups.register(self.ws.store, row.id)
             learners |= {learner.person_id for learner in reg.learners}
         counts = reflections_waiting(self.ws.path, learners)
         from .term import assessments_waiting

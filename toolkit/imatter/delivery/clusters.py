@@ -38,6 +38,7 @@ def add_cluster_contact(
     cluster_id: str,
     person: str | int,
     position: str,
+    *,
     since: dt.date | None = None,
 ) -> None:
     """Attach a community contact (e.g. a GP safeguarding lead) to a whole cluster."""
@@ -83,7 +84,7 @@ def _require_cluster(conn: sa.Connection, cluster_id: str) -> sa.Row:
     return row
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TrainedPerson:
     person_id: int
     name: str
@@ -93,7 +94,7 @@ class TrainedPerson:
     roles: tuple[str, ...]  # role ids held on the date
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SettingTraining:
     setting: str
     name: str
@@ -114,7 +115,7 @@ class SettingTraining:
         return counts
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Contact:
     person_id: int
     name: str
@@ -123,7 +124,7 @@ class Contact:
     roles: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ClusterView:
     cluster: str
     name: str

@@ -90,7 +90,21 @@ def _current_consent(conn: sa.Connection, person_id: int) -> sa.Row | None:
     ).first()
 
 
-def consents(store: Store) -> list[dict]:
+@dataclass(frozen=True, slots=True)
+class Consent:
+    """A consent record (fields in the table's order) with the person's name."""
+
+    id: int
+    person_id: int
+    given_on: dt.date
+    show_email: bool
+    withdrawn_on: dt.date | None
+    recorded_by: str
+    recorded_at: dt.datetime
+    name: str
+
+
+def consents(store: Store) -> list[Consent]:
     """Every consent record, current and withdrawn (the audit trail)."""
     dc, p = t.directory_consents, t.people
     with store.read() as conn:
@@ -102,11 +116,11 @@ def consents(store: Store) -> list[dict]:
         visible = visible_people(conn)
         if visible is not None:
             query = query.where(visible)
-        return [dict(row._mapping) for row in conn.execute(query)]
+        return [Consent(**row._mapping) for row in conn.execute(query)]
 
 
 # ------------------------------------------------------------------ entries and search
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Entry:
     """One person as the directory shows them."""
 

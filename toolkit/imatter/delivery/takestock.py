@@ -21,7 +21,7 @@ from ..store import schema as t
 from ..trust.access import require, require_or_missing
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Characteristic:
     number: int
     title: str
@@ -100,7 +100,7 @@ def parse_rating(value: str | int) -> int:
 
 
 # ------------------------------------------------------------------ the self-review
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Rating:
     characteristic: int
     rating: int
@@ -115,7 +115,7 @@ class Rating:
         return CHARACTERISTICS[self.characteristic - 1].title
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SelfReview:
     id: int
     setting: str
@@ -296,7 +296,7 @@ def compare_reviews(before: SelfReview, after: SelfReview) -> list[tuple[int, in
 
 
 # ------------------------------------------------------------------ the action plan
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Action:
     """One action to be planned: which characteristic it serves, what, who, by when."""
 
@@ -450,7 +450,7 @@ def update_action(
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PlanItem:
     id: int
     characteristic: int | None
@@ -463,7 +463,7 @@ class PlanItem:
     last_note: str | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PlanReview:
     """An action plan reviewed on a date: its items, what is overdue, how far it has got."""
 

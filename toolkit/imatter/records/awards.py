@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 
@@ -19,8 +20,30 @@ APPLICATION_STATES = ("submitted", "approved", "refused")
 _CASE_REF = re.compile(r"^(?=.*\d)[A-Za-z0-9][A-Za-z0-9-]{2,39}$")
 
 
-def list_awards(store: Store, *, person: str | int | None = None) -> list[dict]:
-    """Awards with their state (current, expired, revoked, superseded)."""
+@dataclass(frozen=True, slots=True)
+class Award:
+    """An award as kept (fields in the table's order), its holder's name and any revocation."""
+
+    id: str
+    person_id: int
+    role_id: str
+    kind: str
+    setting_id: str | None
+    valid_from: dt.date
+    valid_until: dt.date | None
+    granted_by: str
+    granted_at: dt.datetime
+    evidence: str
+    supersedes_id: str | None
+    withdrawn: bool
+    reason: str | None
+    name: str
+    revoked_on: dt.date | None
+    revoked_reason: str | None
+
+
+def list_awards(store: Store, *, person: str | int | None = None) -> list[Award]:
+    """Awards, oldest first, with their holder's name and any revocation."""
     a, r, p = t.awards, t.award_revocations, t.people
     with store.read() as conn:
         query = (
@@ -34,7 +57,7 @@ def list_awards(store: Store, *, person: str | int | None = None) -> list[dict]:
             visible = visible_people(conn)
             if visible is not None:
                 query = query.where(visible)
-        return [dict(row._mapping) for row in conn.execute(query)]
+        return [Award(**row._mapping) for row in conn.execute(query)]
 
 
 def apply_for_role(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 
@@ -13,6 +14,24 @@ from ..store import schema as t
 from ..trust.access import allowed, require
 from .clock import utcnow
 from .people import resolve_person
+
+
+@dataclass(frozen=True, slots=True)
+class CompletionRecord:
+    """One completion record as kept (fields in the table's order) and its state: "current",
+    "withdrawn" or "superseded by ID"."""
+
+    id: int
+    person_id: int
+    course_id: str
+    completed_on: dt.date
+    evidence: str
+    recorded_by: str
+    recorded_at: dt.datetime
+    supersedes_id: int | None
+    withdrawn: bool
+    reason: str | None
+    state: str
 
 
 def _current(conn: sa.Connection, person_id: int, course_id: str) -> sa.Row | None:
@@ -182,21 +201,17 @@ def supersede_completion(
     )
 
 
-def completion_history(store: Store, person: str | int) -> list[dict]:
+def completion_history(store: Store, person: str | int) -> list[CompletionRecord]:
     """All of a person's completion records, oldest first, each marked current or superseded."""
     c = t.completions
     with store.read() as conn:
         person_id = resolve_person(conn, person)
-        rows = [
-            dict(r._mapping)
-            for r in conn.execute(sa.select(c).where(c.c.person_id == person_id).order_by(c.c.id))
-        ]
-    superseded = {r["supersedes_id"]: r["id"] for r in rows if r["supersedes_id"]}
-    for row in rows:
-        if row["id"] in superseded:
-            row["state"] = f"superseded by {superseded[row['id']]}"
-        elif row["withdrawn"]:
-            row["state"] = "withdrawn"
-        else:
-            row["state"] = "current"
-    return rows
+        rows = conn.execute(sa.select(c).where(c.c.person_id == person_id).order_by(c.c.id)).all()
+    superseded = {r.supersedes_id: r.id for r in rows if r.supersedes_id}
+
+    def state(row: sa.Row) -> str:
+        if row.id in superseded:
+            return f"superseded by {superseded[row.id]}"
+        return "withdrawn" if row.withdrawn else "current"
+
+    return [CompletionRecord(**row._mapping, state=state(row)) for row in rows]

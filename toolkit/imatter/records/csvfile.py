@@ -30,7 +30,7 @@ def header_key(header: str) -> str:
     return " ".join(text.casefold().split())
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CsvFile:
     """A CSV file's rows under known fields, and the headers that were not used."""
 
@@ -108,7 +108,7 @@ def read_table(
 
 def read_csv(
     path: Path, required: tuple[str, ...], optional: tuple[str, ...]
-) -> list[tuple[int, dict]]:
+) -> list[tuple[int, dict[str, str]]]:
     """Rows as (line number, {column: value}); ImportRowError for unreadable or empty files."""
     return read_table(path, required, optional).rows
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 
@@ -16,6 +17,18 @@ from ..trust.access import not_found_person, require, require_visible, visible_p
 from .clock import utcnow
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """A person and where they work: "setting (position)", with ", left DATE" once they leave."""
+
+    id: int
+    name: str
+    email: str | None
+    area: str | None
+    created_at: dt.datetime
+    settings: tuple[str, ...]
 
 
 def normalise_email(email: str | None) -> str | None:
@@ -66,7 +79,7 @@ def insert_person(
         t.people.insert().values(name=name, email=email, area=area, created_at=utcnow())
     ).inserted_primary_key[0]  # type: ignore[index]
     if setting:
-        insert_affiliation(conn, programme, person_id, setting, position or "staff", since)
+        insert_affiliation(conn, programme, person_id, setting, position or "staff", since=since)
     return int(person_id)
 
 
@@ -76,6 +89,7 @@ def insert_affiliation(
     person_id: int,
     setting_id: str,
     position: str,
+    *,
     since: dt.date | None = None,
 ) -> None:
     """Link a person to a setting in a position (known to the programme)."""
@@ -117,12 +131,13 @@ def add_affiliation(
     person: str | int,
     setting_id: str,
     position: str,
+    *,
     since: dt.date | None = None,
 ) -> None:
     """Add a person to another setting (or the same setting in another position)."""
     with store.write() as conn:
         person_id = resolve_person(conn, person)
-        insert_affiliation(conn, programme, person_id, setting_id, position, since)
+        insert_affiliation(conn, programme, person_id, setting_id, position, since=since)
 
 
 def resolve_person(conn: sa.Connection, ref: str | int) -> int:
@@ -143,7 +158,7 @@ def resolve_person(conn: sa.Connection, ref: str | int) -> int:
     return int(found)
 
 
-def list_people(store: Store, *, setting: str | None = None) -> list[dict]:
+def list_people(store: Store, *, setting: str | None = None) -> list[Person]:
     """People with their settings and positions, optionally in one setting."""
     p, a = t.people, t.affiliations
     with store.read() as conn:
@@ -155,11 +170,9 @@ def list_people(store: Store, *, setting: str | None = None) -> list[dict]:
             query = query.where(
                 p.c.id.in_(sa.select(a.c.person_id).where(a.c.setting_id == setting))
             )
-        people = [dict(row._mapping) for row in conn.execute(query)]
+        rows = conn.execute(query).all()
         links: dict[int, list[str]] = {}
         for row in conn.execute(sa.select(a.c.person_id, a.c.setting_id, a.c.position, a.c.until)):
             left = f", left {row.until}" if row.until else ""
             links.setdefault(row.person_id, []).append(f"{row.setting_id} ({row.position}{left})")
-    for person in people:
-        person["settings"] = links.get(person["id"], [])
-    return people
+    return [Person(**row._mapping, settings=tuple(links.get(row.id, ()))) for row in rows]

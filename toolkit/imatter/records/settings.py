@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 
@@ -17,6 +18,51 @@ from .clock import utcnow
 SETTING_KINDS = ("school", "service")
 CLUSTER_KINDS = ("cluster", "icc")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,79}$")
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    """A school or service with its number of current members (fields in the table's order)."""
+
+    id: str
+    name: str
+    kind: str
+    pupils_on_roll: int | None
+    cluster_id: str | None
+    area: str | None
+    created_at: dt.datetime
+    members: int
+
+
+@dataclass(frozen=True, slots=True)
+class Cluster:
+    """A cluster (or ICC) and the ids of its settings."""
+
+    id: str
+    name: str
+    kind: str
+    area: str | None
+    created_at: dt.datetime
+    settings: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Membership:
+    """A year's membership as recorded: its dates and the fee from the programme's bands."""
+
+    setting: str
+    starts_on: dt.date
+    ends_on: dt.date
+    fee: float
+
+
+@dataclass(frozen=True, slots=True)
+class SettingLicence:
+    """A school licence as granted."""
+
+    setting: str
+    valid_from: dt.date
+    valid_until: dt.date | None
 
 
 def check_slug(value: str, what: str) -> str:
@@ -89,7 +135,7 @@ def add_setting(
         )
 
 
-def list_settings(store: Store) -> list[dict]:
+def list_settings(store: Store) -> list[Setting]:
     """Every setting with its cluster and number of current members."""
     from .clock import utcnow
     from .people import not_erased
@@ -109,20 +155,22 @@ def list_settings(store: Store) -> list[dict]:
     )
     with store.read() as conn:
         rows = conn.execute(sa.select(s, members.label("members")).order_by(s.c.id))
-        return [dict(row._mapping) for row in rows]
+        return [Setting(**row._mapping) for row in rows]
 
 
-def list_clusters(store: Store) -> list[dict]:
+def list_clusters(store: Store) -> list[Cluster]:
     """Every cluster with its settings."""
+    s = t.settings
     with store.read() as conn:
-        clusters = [dict(r._mapping) for r in conn.execute(sa.select(t.clusters).order_by("id"))]
-        for cluster in clusters:
-            cluster["settings"] = list(
-                conn.execute(
-                    sa.select(t.settings.c.id).where(t.settings.c.cluster_id == cluster["id"])
-                ).scalars()
+        return [
+            Cluster(
+                **row._mapping,
+                settings=tuple(
+                    conn.execute(sa.select(s.c.id).where(s.c.cluster_id == row.id)).scalars()
+                ),
             )
-        return clusters
+            for row in conn.execute(sa.select(t.clusters).order_by("id"))
+        ]
 
 
 def require_setting(conn: sa.Connection, setting_id: str) -> sa.Row:
@@ -139,7 +187,7 @@ def add_membership(
     starts_on: dt.date,
     *,
     recorded_by: str,
-) -> dict:
+) -> Membership:
     """Record a year's membership, priced from the programme's bands by pupils on roll."""
     from ..eligibility.dates import add_months
 
@@ -173,7 +221,7 @@ def add_membership(
                 recorded_at=utcnow(),
             )
         )
-    return {"setting": setting_id, "starts_on": starts_on, "ends_on": ends_on, "fee": fee}
+    return Membership(setting=setting_id, starts_on=starts_on, ends_on=ends_on, fee=fee)
 
 
 def grant_setting_licence(
@@ -184,7 +232,7 @@ def grant_setting_licence(
     *,
     granted_by: str,
     valid_until: dt.date | None = None,
-) -> dict:
+) -> SettingLicence:
     """Grant the school licence when the rule is met on that date, else refuse with reasons."""
     from ..eligibility import evaluate_setting_licence
     from .load import setting_records
@@ -207,4 +255,4 @@ def grant_setting_licence(
                 granted_at=utcnow(),
             )
         )
-    return {"setting": setting_id, "valid_from": on, "valid_until": valid_until}
+    return SettingLicence(setting=setting_id, valid_from=on, valid_until=valid_until)

@@ -123,7 +123,7 @@ POSITION_NAMES: dict[str, str] = {
 }
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class PeopleImport:
     """What an import did: rows added, updated, unchanged, or flagged for a check (matched
     by name; any changes are made, and the row is counted only as flagged)."""
@@ -132,7 +132,7 @@ class PeopleImport:
     added: int = 0
     updated: int = 0
     unchanged: int = 0
-    flagged: list[str] = field(default_factory=list)  # "line N: why"
+    flagged: tuple[str, ...] = ()  # "line N: why"
     ignored: tuple[str, ...] = ()  # columns not used
 
     @property
@@ -368,15 +368,21 @@ def _import_people(
         )
         if row is not None:
             rows.append(row)
-    result = PeopleImport(path, ignored=table.ignored)
     with store.write() as conn:
-        plan = _plan(conn, programme, rows, problems, result)
+        plan = _plan(conn, programme, rows, problems)
         if problems:
             _refuse(path, problems, unknown_positions, programme)
         _write(conn, plan)
         if pairs and setting:
             _save_mappings(conn, setting, pairs, saved_by or "local")
-    return result
+    return PeopleImport(
+        path,
+        added=len(plan.new),
+        updated=plan.updated,
+        unchanged=plan.unchanged,
+        flagged=tuple(plan.flagged),
+        ignored=table.ignored,
+    )
 
 
 @dataclass
@@ -385,6 +391,9 @@ class _Plan:
     person_changes: list[tuple[int, dict]] = field(default_factory=list)
     affiliation_changes: list[tuple[int, dict]] = field(default_factory=list)
     new_affiliations: list[tuple[int, _Row]] = field(default_factory=list)
+    updated: int = 0  # matched rows with changes (and an email)
+    unchanged: int = 0
+    flagged: list[str] = field(default_factory=list)  # matched by name: "line N: why"
 
 
 def _plan(
@@ -392,7 +401,6 @@ def _plan(
     programme: Programme,
     rows: list[_Row],
     problems: dict[int, list[str]],
-    result: PeopleImport,
 ) -> _Plan:
     """Match every row to a person (or none), check access, and work out each change."""
     p, a = t.people, t.affiliations
@@ -469,13 +477,12 @@ def _plan(
                 continue
             if candidates:
                 match = candidates[0]
-                result.flagged.append(
+                plan.flagged.append(
                     f"line {row.line}: no email; matched to person {match.id} ({row.name} at "
                     f"{row.setting}) by name: check it is the same person"
                 )
         if match is None:
             plan.new.append(row)
-            result.added += 1
             continue
         if not full and not allowed(conn, "people.write", person=match.id):
             problems[row.line].append(
@@ -487,9 +494,9 @@ def _plan(
         if row.email is None:
             continue  # counted as flagged (its changes, if any, are made)
         if changed:
-            result.updated += 1
+            plan.updated += 1
         else:
-            result.unchanged += 1
+            plan.unchanged += 1
     return plan
 
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
@@ -17,6 +19,21 @@ from ..records.people import resolve_person
 from ..store import schema as t
 from ..trust.access import require
 
+if TYPE_CHECKING:
+    from ..credentials.issue import IssuedCredential
+
+
+@dataclass(frozen=True, slots=True)
+class GrantedAward:
+    """A role just awarded, and its credential when one was issued in the same transaction."""
+
+    award_id: str
+    person_name: str
+    role_title: str
+    valid_from: dt.date
+    valid_until: dt.date | None
+    credential: IssuedCredential | None
+
 
 def award_role(
     ws,
@@ -26,7 +43,7 @@ def award_role(
     *,
     granted_by: str,
     setting: str | None = None,
-) -> dict:
+) -> GrantedAward:
     """Grant a role when the engine says it is met on that date; NotEligible says why not.
 
     The award, and its credential when the issuer has a key, are written in one transaction.
@@ -68,21 +85,21 @@ def award_role(
             )
         )
         credential = _issue_credential(ws, conn, award_id)
-    return {
-        "award": award_id,
-        "person": facts.name,
-        "role": role.title,
-        "valid_from": on,
-        "valid_until": valid_until,
-        "credential": credential,
-    }
+    return GrantedAward(
+        award_id=award_id,
+        person_name=facts.name,
+        role_title=role.title,
+        valid_from=on,
+        valid_until=valid_until,
+        credential=credential,
+    )
 
 
 def _main_setting(facts) -> str | None:
     return facts.settings[0].id if facts.settings else None
 
 
-def _issue_credential(ws, conn: sa.Connection, award_id: str):
+def _issue_credential(ws, conn: sa.Connection, award_id: str) -> IssuedCredential | None:
     """Issue the award's credential when the credentials feature and an issuer key exist."""
     try:
         from ..credentials import issue_award_credential, issuer_ready

@@ -24,7 +24,7 @@ PENDING, APPROVED, DECLINED = "pending", "approved", "declined"
 STATUSES = (PENDING, APPROVED, DECLINED)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Nomination:
     """One nomination and, once decided, its outcome."""
 
@@ -179,7 +179,7 @@ def approve(ws: Any, nomination_id: int, *, decided_by: str, on: dt.date) -> Nom
         conn.execute(
             n.update()
             .where(n.c.id == nomination_id)
-            .values(status=APPROVED, decided_by=decided_by, decided_on=on, award_id=result["award"])
+            .values(status=APPROVED, decided_by=decided_by, decided_on=on, award_id=result.award_id)
         )
         return _load(conn, nomination_id)
 

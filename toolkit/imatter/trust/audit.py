@@ -469,9 +469,25 @@ def read_head(path: Path) -> Head:
     return head
 
 
-def recent(ws: Workspace, limit: int = 20) -> list[dict[str, Any]]:
-    """The latest audit records (references and digests only: no personal values)."""
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One audit record (fields in the table's order): who changed which row of which table,
+    when, and the digests that chain it; never the row's content."""
+
+    seq: int
+    at: str
+    actor: str
+    action: str
+    tbl: str
+    row_key: str
+    data_sha256: str
+    prev_hash: str
+    hash: str
+
+
+def recent(ws: Workspace, limit: int = 20) -> list[AuditEntry]:
+    """The latest audit records, oldest first (references and digests only: no personal values)."""
     with ws.store.read() as conn:
         require(conn, "audit.verify")
         rows = conn.execute(sa.select(audit_log).order_by(audit_log.c.seq.desc()).limit(limit))
-        return [dict(r._mapping) for r in rows][::-1]
+        return [AuditEntry(**r._mapping) for r in rows][::-1]

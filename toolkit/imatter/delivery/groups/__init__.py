@@ -28,6 +28,9 @@ from .completion import (
 )
 from .core import (
     Group,
+    GroupSummary,
+    Learner,
+    Session,
     cancel_session,
     create_group,
     enrol,
@@ -43,8 +46,11 @@ __all__ = [
     "EventResult",
     "Group",
     "GroupStatus",
+    "GroupSummary",
+    "Learner",
     "Progress",
     "Register",
+    "Session",
     "academic_year",
     "cancel_session",
     "catch_ups_used",

@@ -19,7 +19,15 @@ from ...records.clock import utcnow
 from ...records.people import resolve_person
 from ...store import Store
 from ...store import schema as t
-from .core import Group, check_recorder, load_group, person_label, require_change
+from .core import (
+    Group,
+    Learner,
+    Session,
+    check_recorder,
+    load_group,
+    person_label,
+    require_change,
+)
 
 ATTENDANCE_COLUMNS = ("group", "date", "person", "present")
 ATTENDANCE_OPTIONAL = ("name",)
@@ -48,7 +56,7 @@ def parse_present(value: str) -> bool:
     raise ValueError(f"present '{value}' is not yes or no; write yes or no")
 
 
-def _session(conn: sa.Connection, session_id: int) -> sa.Row:
+def _session(conn: sa.Connection, session_id: int) -> Session:
     gs = t.group_sessions
     row = conn.execute(sa.select(gs).where(gs.c.id == session_id)).first()
     missing = NotFound(f"no session {session_id}; see `imatter group show GROUP`")
@@ -58,10 +66,11 @@ def _session(conn: sa.Connection, session_id: int) -> sa.Row:
         load_group(conn, row.group_id)  # a session of a group the actor may not see is "missing"
     except NotFound:
         raise missing from None
-    return row
+    return Session(**row._mapping)
 
 
-def session_on(conn: sa.Connection, group_id: int, day: dt.date) -> sa.Row:
+def session_on(conn: sa.Connection, group_id: int, day: dt.date) -> Session:
+    """A group's session on a day; NotFound lists the days it has sessions."""
     gs = t.group_sessions
     row = conn.execute(sa.select(gs).where(gs.c.group_id == group_id, gs.c.held_on == day)).first()
     if row is None:
@@ -70,14 +79,14 @@ def session_on(conn: sa.Connection, group_id: int, day: dt.date) -> sa.Row:
         ).scalars()
         listed = ", ".join(d.isoformat() for d in days) or "none yet"
         raise NotFound(f"group {group_id} has no session on {day} (its sessions: {listed})")
-    return row
+    return Session(**row._mapping)
 
 
 def _mark(
     conn: sa.Connection,
     programme: Programme,
     group: Group,
-    session: sa.Row,
+    session: Session,
     person_id: int,
     present: bool,
     recorder_id: int,
@@ -347,20 +356,20 @@ def _mark_problem(
     return None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Register:
     """A group's register: sessions (in date order), learners, and marks."""
 
     group: Group
-    sessions: tuple[sa.Row, ...]  # id, held_on, title, cancelled, cancel_reason
-    learners: tuple[sa.Row, ...]  # person_id, name, email, enrolled_on, left_on, completion_id
+    sessions: tuple[Session, ...]
+    learners: tuple[Learner, ...]  # by name
     marks: dict[tuple[int, int], bool]  # (session id, person id) -> present
     catch_ups: frozenset[tuple[int, int]] = frozenset()  # (session id, person id) caught up
 
     def mark(self, session_id: int, person_id: int) -> bool | None:
         return self.marks.get((session_id, person_id))
 
-    def in_window(self, session: sa.Row, learner: sa.Row) -> bool:
+    def in_window(self, session: Session, learner: Learner) -> bool:
         return session.held_on >= learner.enrolled_on and (
             learner.left_on is None or session.held_on <= learner.left_on
         )
@@ -371,10 +380,14 @@ def read_register(conn: sa.Connection, group_id: int) -> Register:
     group = load_group(conn, group_id)
     gs, gm, p, at = t.group_sessions, t.group_members, t.people, t.attendance
     sessions = tuple(
-        conn.execute(sa.select(gs).where(gs.c.group_id == group_id).order_by(gs.c.held_on))
+        Session(**row._mapping)
+        for row in conn.execute(
+            sa.select(gs).where(gs.c.group_id == group_id).order_by(gs.c.held_on)
+        )
     )
     learners = tuple(
-        conn.execute(
+        Learner(**row._mapping)
+        for row in conn.execute(
             sa.select(gm, p.c.name, p.c.email)
             .select_from(gm.join(p, p.c.id == gm.c.person_id))
             .where(gm.c.group_id == group_id)

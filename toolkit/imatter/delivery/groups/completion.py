@@ -29,6 +29,7 @@ from .attendance import Register, _mark, read_register
 from .catchup import caught_up
 from .core import (
     Group,
+    Session,
     check_recorder,
     insert_group,
     insert_member,
@@ -49,7 +50,7 @@ from .rules import (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class GroupStatus:
     """A group's register and every learner's progress against the completion rule."""
 
@@ -62,7 +63,7 @@ class GroupStatus:
         return tuple(p for p in self.progress if p.completed)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CompletionOutcome:
     """What complete_group did for one learner."""
 
@@ -221,6 +222,7 @@ def record_learner(
     group: Group,
     p: Progress,
     label: str,
+    *,
     today: dt.date,
 ) -> CompletionOutcome:
     """Record one learner's completion of the group's course when the rule says so: the one
@@ -304,7 +306,10 @@ def _record(
     today: dt.date,
 ) -> list[CompletionOutcome]:
     label = person_label(conn, recorder_id)
-    return [record_learner(conn, programme, status.group, p, label, today) for p in status.progress]
+    return [
+        record_learner(conn, programme, status.group, p, label, today=today)
+        for p in status.progress
+    ]
 
 
 def learner_groups(conn: sa.Connection, person_id: int, course_id: str) -> list[int]:
@@ -350,7 +355,7 @@ def academic_year(day: dt.date) -> str:
     return f"{start}-{(start + 1) % 100:02d}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EventResult:
     group_id: int
     session_id: int
@@ -403,9 +408,8 @@ def record_event(
                 t.group_sessions.insert().values(group_id=group_id, held_on=on, title=name)
             ).inserted_primary_key[0]  # type: ignore[index]
         )
-        session = conn.execute(
-            sa.select(t.group_sessions).where(t.group_sessions.c.id == session_id)
-        ).one()
+        gs = t.group_sessions
+        session = Session(**conn.execute(sa.select(gs).where(gs.c.id == session_id)).one()._mapping)
         for ref in attendees:
             person_id = resolve_person(conn, ref)
             insert_member(conn, programme, group, person_id, on)
@@ -415,7 +419,7 @@ def record_event(
     return EventResult(group_id, session_id, tuple(outcomes))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RuleBreach:
     """A current completion that its course's rule does not support, and why."""
 

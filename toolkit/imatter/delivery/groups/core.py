@@ -36,7 +36,7 @@ TRAINER_DELIVERIES = ("trainer-led", "annual-cohort")
 _TERM = re.compile(r"^(\d{4})-(\d{2})(?:-t([1-3]))?$")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Group:
     """A study group as stored."""
 
@@ -48,6 +48,52 @@ class Group:
     term: str
     leader_id: int
     leader: str
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """A group session as stored (fields in the table's order)."""
+
+    id: int
+    group_id: int
+    held_on: dt.date
+    title: str | None
+    cancelled: bool
+    cancel_reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Learner:
+    """A learner's place in a group (fields in the table's order), with their name and email."""
+
+    group_id: int
+    person_id: int
+    enrolled_on: dt.date
+    left_on: dt.date | None
+    completion_id: int | None
+    name: str
+    email: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class GroupSummary:
+    """A study group as listed (fields in the table's order), with its leader's name, number of
+    learners, sessions held or planned (not cancelled), and first and last session dates."""
+
+    id: int
+    name: str
+    course_id: str
+    audience: str
+    setting_id: str | None
+    term: str
+    leader_id: int
+    created_by: str
+    created_at: dt.datetime
+    leader: str
+    learners: int
+    sessions: int
+    first_session: dt.date | None
+    last_session: dt.date | None
 
 
 def check_term(term: str) -> str:
@@ -470,7 +516,7 @@ def list_groups(
     member: str | int | None = None,
     term: str | None = None,
     course: str | None = None,
-) -> list[dict]:
+) -> list[GroupSummary]:
     """Groups with their leader, number of learners and sessions, filtered as asked."""
     g, p, gm, gs = t.study_groups, t.people, t.group_members, t.group_sessions
     learners = sa.select(sa.func.count()).where(gm.c.group_id == g.c.id).scalar_subquery()
@@ -506,7 +552,7 @@ def list_groups(
         if course is not None:
             query = query.where(g.c.course_id == course)
         return [
-            dict(row._mapping)
+            GroupSummary(**row._mapping)
             for row in conn.execute(query)
             if allowed(conn, "reports.read", setting=row.setting_id)
         ]

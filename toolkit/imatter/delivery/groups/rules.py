@@ -23,7 +23,7 @@ from ...programme import Course
 ASSESSMENT_PREFIX = "assessment"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SessionFact:
     """One scheduled session as the rule sees it."""
 
@@ -34,7 +34,7 @@ class SessionFact:
     anyone_present: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LedGroupFact:
     """A group the learner led, and the date of its last session if it ran."""
 
@@ -45,7 +45,7 @@ class LedGroupFact:
     ran_on: dt.date | None  # None: it has not (yet) run to its last session
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Progress:
     """Where one learner stands against the group's completion rule on a date."""
 

@@ -17,7 +17,7 @@ from .loading import TRAINEE_ROLE, setting_problem
 
 
 # ------------------------------------------------------------------ trainee applications
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TraineeApplication:
     """A trainee licence application and its state on a date."""
 

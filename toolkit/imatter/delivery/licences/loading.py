@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
@@ -15,6 +16,9 @@ from ...programme import Programme
 from ...store import Store
 from ...store import schema as t
 from ...trust.access import allowed, require
+
+if TYPE_CHECKING:
+    from ...eligibility import LicenceResult
 
 TRAINEE_ROLE = "trainee-lead"
 
@@ -48,7 +52,9 @@ def setting_problem(conn: sa.Connection, setting_id: str, on: dt.date) -> str | 
     return setting_licence_problem(found[setting_id], on)
 
 
-def check_setting_licence(store: Store, programme: Programme, setting_id: str, on: dt.date):
+def check_setting_licence(
+    store: Store, programme: Programme, setting_id: str, on: dt.date
+) -> LicenceResult:
     """Whether a setting meets the school licence rule, and what is missing (names its staff).
 
     Only for those who may see the setting's reports; another setting's looks missing."""

@@ -34,7 +34,7 @@ def band_label(rule: MembershipRule, pupils_on_roll: int | None) -> str:
     return f"over {lower - 1}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class InvoiceLine:
     """One membership as it appears on the invoice summary."""
 
@@ -125,7 +125,7 @@ def invoice_totals(lines: list[InvoiceLine]) -> dict[str, float]:
 
 
 # ------------------------------------------------------------------ renewals
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Renewal:
     """A setting whose membership renews soon (days_left >= 0) or has lapsed (< 0)."""
 

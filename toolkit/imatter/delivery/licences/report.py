@@ -18,7 +18,7 @@ from .loading import TRAINEE_ROLE, _allowed_settings, held_roles, lapsed_licence
 
 
 # ------------------------------------------------------------------ the licence report
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LicenceRow:
     """One setting in the licence report."""
 

@@ -5,6 +5,7 @@ The matrix (actor x action x scope) is data: `imatter/data/permissions.yml`. The
 """
 
 from .actors import (
+    AccessGrant,
     Actor,
     Grant,
     acting_as,
@@ -33,6 +34,7 @@ from .policy import SCOPES, Policy, PolicyError, default_policy, parse_policy, p
 
 __all__ = [
     "SCOPES",
+    "AccessGrant",
     "Actor",
     "Grant",
     "Policy",

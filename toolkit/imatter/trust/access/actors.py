@@ -9,6 +9,7 @@ that a person whose email is on their record may act as a learner on their own r
 from __future__ import annotations
 
 import contextvars
+import datetime as dt
 import getpass
 import os
 import weakref
@@ -31,7 +32,7 @@ _identity: contextvars.ContextVar[str | None] = contextvars.ContextVar(
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Grant:
     """One role, in one setting (or none), that an identity holds."""
 
@@ -40,7 +41,22 @@ class Grant:
     id: int | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
+class AccessGrant:
+    """A grant as kept (fields in the table's order): who, which role, where, and its history."""
+
+    id: int
+    identity: str
+    person_id: int | None
+    role: str
+    setting_id: str | None
+    granted_by: str
+    granted_at: dt.datetime
+    revoked_by: str | None
+    revoked_at: dt.datetime | None
+
+
+@dataclass(frozen=True, slots=True)
 class Actor:
     """Someone acting on the records, with the grants that say what they may do."""
 
@@ -261,7 +277,7 @@ def revoke_access(conn: sa.Connection, grant_id: int) -> None:
     )
 
 
-def list_grants(conn: sa.Connection, *, include_revoked: bool = False) -> list[dict]:
+def list_grants(conn: sa.Connection, *, include_revoked: bool = False) -> list[AccessGrant]:
     """Every grant (active ones unless asked), oldest first."""
     from .guard import require
 
@@ -270,4 +286,4 @@ def list_grants(conn: sa.Connection, *, include_revoked: bool = False) -> list[d
     query = sa.select(g).order_by(g.c.id)
     if not include_revoked:
         query = query.where(_active_grants())
-    return [dict(r._mapping) for r in conn.execute(query)]
+    return [AccessGrant(**r._mapping) for r in conn.execute(query)]
