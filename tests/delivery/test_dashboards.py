@@ -52,22 +52,23 @@ def test_lead_dashboard_shows_attendance_and_takes_the_register(world):
     assert f"data-person='{world.ann}' data-session='{second}'>·<" in html
     # The register opens on the latest session that has taken place; the future one is absent.
     assert board.session.value == second
-    assert [label for label, _ in board.session.options] == ["2027-02-08", "2027-02-01"]
+    assert [label for label, _ in board.session.options] == ["08/02/2027", "01/02/2027"]
 
     board.checkboxes[world.ben].value = True
     board.save_attendance()
     assert board.status.value == (
-        "<p class='ok'>Saved attendance for 2027-02-08: 1 present, 1 absent.</p>"
+        "<p class='ok'>Saved attendance for 08/02/2027: 1 present, 1 absent.</p>"
     )
     reg = groups.register(world.store, gid)
     assert reg.marks[(second, world.ben)] is True and reg.marks[(second, world.ann)] is False
     assert f"data-person='{world.ben}' data-session='{second}'>✓<" in board.attendance.value
 
     board.record_completions()
-    # Awareness needs every session: with one of three missed, nobody can complete here.
+    # Awareness needs every session: with one of three missed, each needs its one catch-up.
     assert board.completions.value.count("<td>not yet</td>") == 2
-    assert "attended 1 of 3 sessions; needs 3 (100% of sessions): can no longer meet" in (
-        board.completions.value
+    assert (
+        "attended 1 of 3 sessions; needs 3 (100% of sessions): needs a catch-up for session 1 "
+        "(1 February 2027) to complete" in board.completions.value
     )
 
     assert "Reflections waiting to be marked" in board.reflections.value
@@ -123,7 +124,7 @@ def test_organisation_view_decides_applications(world):
     assert view.decision.value == f"<p class='ok'>Application {app}: approved.</p>"
     assert view.application.options == () and view.approve.disabled
     view.days.value = 240
-    assert "Oakfield Primary" in view.renewals.value and "2027-09-01" in view.renewals.value
+    assert "Oakfield Primary" in view.renewals.value and "01/09/2027" in view.renewals.value
 
 
 def test_reflections_are_counted_from_nbgrader_gradebooks(tmp_path):
@@ -299,7 +300,7 @@ def test_a_lead_runs_the_term_from_the_dashboard(world):
     assert board.catch_up_who.options == (("Ben Brook", world.ben),)
     board.record_catch_up()
     assert board.catch_up_status.value == (
-        "<p class='ok'>Recorded: Ben Brook caught up the session on 2026-10-08; it counts as "
+        "<p class='ok'>Recorded: Ben Brook caught up the session on 08/10/2026; it counts as "
         "attended.</p>"
     )
     assert groups.register(s, row["id"]).catch_ups == {(sessions[1], world.ben)}

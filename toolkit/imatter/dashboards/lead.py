@@ -21,11 +21,13 @@ from .common import (
     esc,
     frame,
     heading,
+    long_day,
     note,
     open_context,
     person_options,
     pick,
     table,
+    uk,
 )
 from .term import lead_settings
 
@@ -203,7 +205,7 @@ class LeadDashboard:
         self.tabs = tabs
         self.widget = frame(
             [
-                heading(f"Lead Professional dashboard ({today.isoformat()})", 2),
+                heading(f"Lead Professional dashboard ({long_day(today)})", 2),
                 self.lead,
                 tabs,
             ]
@@ -371,8 +373,7 @@ class LeadDashboard:
         self.attendance.value = attendance_table(status)
         previous = self.session.value if keep_session else None
         options = [
-            (f"{s.held_on.isoformat()}{' - ' + s.title if s.title else ''}", s.id)
-            for s in reversed(held)
+            (f"{uk(s.held_on)}{' - ' + s.title if s.title else ''}", s.id) for s in reversed(held)
         ]
         ids = [value for _label, value in options]
         self._quiet = True
@@ -492,7 +493,7 @@ class LeadDashboard:
         got = staff_trained(self.ws.store, self.ws.programme, setting, course_id, self.today)
         self.report.value = (
             f"<h3 class='imatter-headline'>{esc(got.headline)}</h3>"
-            f"<p>{esc(got.course_title)} at {esc(got.setting)} on {self.today.isoformat()}: "
+            f"<p>{esc(got.course_title)} at {esc(got.setting)} on {uk(self.today)}: "
             "staff who hold a current completion of the course.</p>"
             + table(
                 ["Staff group", "Trained", "Staff", "Share"],
@@ -624,7 +625,7 @@ class LeadDashboard:
                 (
                     n.person,
                     self.ws.programme.role(n.role_id).title,
-                    n.nominated_on.isoformat(),
+                    uk(n.nominated_on),
                     n.status,
                     n.reason or (n.award_id or ""),
                 )
@@ -739,7 +740,7 @@ class LeadDashboard:
         except ImatterError as err:
             self.scheduled.value = note(f"Not added: {err.message}", "error")
             return
-        self.scheduled.value = note(f"Added a session on {day:%A} {day.day} {day:%B %Y}.")
+        self.scheduled.value = note(f"Added a session on {long_day(day)}.")
         self.session_day.value = None
         self.refresh_group(keep_session=True)
 
@@ -840,7 +841,7 @@ def attendance_table(status: groups.GroupStatus) -> str:
             )
         p = progress[learner.person_id]
         state = (
-            f"<span class='ok'>completed {p.completed_on.isoformat()}</span>"
+            f"<span class='ok'>completed {uk(p.completed_on)}</span>"
             if p.completed_on
             else f"<span class='warn'>{esc(p.summary)}</span>"
         )

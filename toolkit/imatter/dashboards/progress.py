@@ -15,11 +15,13 @@ from .common import (
     esc,
     frame,
     heading,
+    long_day,
     note,
     open_context,
     person_options,
     pick,
     table,
+    uk,
 )
 
 
@@ -39,7 +41,7 @@ class ProgressPage:
         self.person.value = chosen
         self.person.observe(lambda _change: self.refresh(), names="value")
         self.widget = frame(
-            [heading(f"My progress ({today.isoformat()})", 2), self.person, self.body]
+            [heading(f"My progress ({long_day(today)})", 2), self.person, self.body]
         )
         self.refresh()
 
@@ -81,7 +83,7 @@ def progress_html(ws, person_id: int, today: dt.date) -> str:
     parts.append(
         table(
             ["Course", "Completed on"],
-            [(short_title(programme.courses[c.course].title), c.on.isoformat()) for c in done],
+            [(short_title(programme.courses[c.course].title), uk(c.on)) for c in done],
             empty="None yet.",
         )
     )

@@ -90,7 +90,7 @@ def who_needs_what(store: Store, programme: Programme, group_id: int, on: dt.dat
         if p.assessment is None:
             assessment = "none"
         elif p.assessment_on is not None:
-            assessment = f"passed on {p.assessment_on.isoformat()}"
+            assessment = f"passed on {p.assessment_on:%d/%m/%Y}"
         else:
             assessment = "not passed yet"
         needs.append(
