@@ -6,6 +6,7 @@ import datetime as dt
 import sqlite3
 
 import pytest
+import sqlalchemy as sa
 
 pytest.importorskip("ipywidgets")
 
@@ -340,3 +341,137 @@ def test_the_lead_makes_a_certificate_to_download(world):
     data = shown.split("base64,", 1)[1].split("'", 1)[0]
     assert base64.b64decode(data) == path.read_bytes()
     assert "download='Ann-Able-certificate.pdf'" in shown
+
+
+# A school MIS staff export as it comes: a BOM, CRLF line ends, UK dates, MIS headers, a column
+# the toolkit does not use, positions by their common names, and one row without an email.
+MIS_EXPORT = (
+    "\ufeffLegal Surname,Preferred Forename,Email Address,Staff Role,Start Date,Payroll No\r\n"
+    "Dale,Dan,dan@oak.example,Teaching Assistant,01/09/2026,P1\r\n"
+    "Evans,Eve,EVE@Oak.example,Head,15/01/2020,P2\r\n"
+    "Ford,Fay,,teacher,02/09/2025,P3\r\n"
+    "Able,Ann,ann@oak.example,Member of staff,01/09/2024,P4\r\n"
+)
+
+
+def upload(box, name: str, text: str) -> None:
+    """What the browser sends when a file is chosen in a FileUpload widget."""
+    data = text.encode("utf-8")
+    box.upload.value = (
+        {
+            "name": name,
+            "type": "text/csv",
+            "size": len(data),
+            "content": memoryview(data),
+            "last_modified": dt.datetime(2027, 3, 1, tzinfo=dt.timezone.utc),
+        },
+    )
+
+
+def staff(world, setting="oakfield"):
+    from imatter.store import schema as t
+
+    with world.store.read() as conn:
+        rows = conn.execute(
+            sa.select(t.people.c.name, t.people.c.email, t.affiliations.c.position)
+            .select_from(t.people.join(t.affiliations))
+            .where(t.affiliations.c.setting_id == setting)
+            .order_by(t.people.c.name)
+        ).all()
+    return {r.name: (r.email, r.position) for r in rows}
+
+
+def test_the_lead_imports_the_schools_staff_export_from_the_dashboard(world):
+    """Issue 15: upload the MIS export, see how its columns are read, see every problem on
+    every row at once, choose what an unknown position is, import; re-import next term's."""
+    board = LeadDashboard(world.ws, TODAY, person="lena@oak.example")
+    box = board.staff_import
+    assert box.setting.value == "oakfield"
+    bad = MIS_EXPORT + "Grey,Gus,gus@oak.example,Cook,31/02/2026,P5\r\n"
+    bad += "Hall,Hal,not-an-email,Cook,2026-09-01,P6\r\n"
+    upload(box, "Staff export.csv", bad)
+    assert {h: b.value for h, b in box.column_choice.items()} == {
+        "Legal Surname": "surname",
+        "Preferred Forename": "preferred forename",
+        "Email Address": "email",
+        "Staff Role": "position",
+        "Start Date": "since",
+        "Payroll No": "",
+    }
+    preview = box.preview.value
+    assert "Staff export.csv: 2 bad row(s); nothing was imported" in preview
+    assert "imatter-staff-" not in preview  # the temporary folder is not shown
+    assert "line 6: unknown position &#x27;Cook&#x27; (see below); start date" in preview
+    assert "line 7: " in preview and "not-an-email" in preview
+    assert box.confirm.disabled and "Grey" not in staff(world)
+    # The Lead says what a Cook is; the other problems stay until the file is fixed.
+    (cook,) = box.position_choice.values()
+    cook.value = "staff"
+    assert "1 bad row(s)" not in box.preview.value and "2 bad row(s)" in box.preview.value
+    assert "unknown position" not in box.preview.value
+
+    upload(box, "Staff export.csv", MIS_EXPORT + "Grey,Gus,gus@oak.example,Cook,,P5\r\n")
+    assert "Ready to import: 4 added, 1 updated, 0 unchanged, 0 flagged" in box.preview.value
+    assert not box.confirm.disabled and "Dan Dale" not in staff(world)  # a preview writes nothing
+    box.run_import()
+    assert box.result.value.startswith(
+        "<p class='ok'>Imported the staff list: 4 added, 1 updated, 0 unchanged, 0 flagged."
+    )
+    assert "Saved 1 choice(s) for this setting&#x27;s next imports" in box.result.value  # Cook
+    now = staff(world)
+    assert now["Dan Dale"] == ("dan@oak.example", "teaching-assistant")
+    assert now["Eve Evans"] == ("eve@oak.example", "headteacher")
+    assert now["Fay Ford"] == (None, "teacher")
+    assert now["Gus Grey"] == ("gus@oak.example", "staff")
+    assert now["Ann Able"] == ("ann@oak.example", "staff")
+    # The New group tab's staff list has them at once.
+    labels = [label for label, _ in board.new_learners.options]
+    assert "Dan Dale, Teaching assistant" in labels or any("Dan Dale" in x for x in labels)
+
+    # Next term: Dan became a teacher, Fay still has no email, a "Job" column named
+    # differently: the Lead maps it once, and it is saved for the setting.
+    next_term = (
+        "Legal Surname,Preferred Forename,Email Address,Job,Start Date\r\n"
+        "Dale,Dan,dan@oak.example,Teacher,01/09/2026\r\n"
+        "Evans,Eve,eve@oak.example,Headteacher,15/01/2020\r\n"
+        "Ford,Fay,,Teacher,02/09/2025\r\n"
+        "Grey,Gus,gus@oak.example,Cook,\r\n"
+        "Ives,Ivy,ivy@oak.example,HLTA,05/01/2027\r\n"
+    )
+    upload(box, "Spring export.csv", next_term)
+    assert box.column_choice["Job"].value == ""
+    assert "missing column(s) position" in box.preview.value and box.confirm.disabled
+    box.column_choice["Job"].value = "position"
+    assert "Ready to import: 1 added, 1 updated, 2 unchanged, 1 flagged" in box.preview.value
+    box.run_import()
+    result = box.result.value
+    assert "Imported the staff list: 1 added, 1 updated, 2 unchanged, 1 flagged." in result
+    assert "Saved 1 choice(s)" in result  # the Job column
+    assert "line 4: no email; matched to person" in result
+    assert staff(world)["Dan Dale"] == ("dan@oak.example", "teacher")
+    assert len([n for n in staff(world) if n == "Fay Ford"]) == 1
+    # The mapping was saved: the next upload reads "Job" as the position without asking.
+    upload(box, "Spring export.csv", next_term)
+    assert box.column_choice["Job"].value == "position"
+    assert "0 added, 0 updated, 4 unchanged, 1 flagged" in box.preview.value
+
+
+def test_a_lead_cannot_import_staff_into_another_setting(world):
+    from imatter.access import grant_access
+
+    with world.store.write() as conn:
+        grant_access(conn, "admin@imatter.example", "admin")
+        grant_access(conn, "lena@oak.example", "setting-lead", setting="oakfield")
+    from imatter.trust.access import use_identity
+
+    use_identity("lena@oak.example")
+    try:
+        board = LeadDashboard(world.ws, TODAY, person="lena@oak.example")
+        box = board.staff_import
+        assert [v for _l, v in box.setting.options] == ["oakfield"]
+        box.setting.options = [("Elm Academy", "elm")]  # as if the page were tampered with
+        upload(box, "elm.csv", MIS_EXPORT)
+        assert "error" in box.preview.value and box.confirm.disabled
+    finally:
+        use_identity("")
+    assert "Dan Dale" not in staff(world, "elm")

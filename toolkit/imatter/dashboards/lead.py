@@ -78,6 +78,10 @@ class LeadDashboard:
         self.nominations = widgets.HTML()
         self.reflections = widgets.HTML()
         self._term_widgets()
+        from ..trust.access import identity
+        from .staff import StaffImport
+
+        self.staff_import = StaffImport(ws, identity(), done=self.staff_changed)
 
         self.status_of_group: groups.GroupStatus | None = None
         self._quiet = True  # set while options are being replaced, so observers wait
@@ -183,6 +187,7 @@ class LeadDashboard:
         )
         tabs = widgets.Tab(
             children=[
+                self.staff_import.widget,
                 new_tab,
                 groups_tab,
                 eligible_tab,
@@ -192,6 +197,7 @@ class LeadDashboard:
             ]
         )
         titles = [
+            "Staff list",
             "New group",
             "Groups and attendance",
             "Eligible next",
@@ -201,7 +207,7 @@ class LeadDashboard:
         ]
         for i, title in enumerate(titles):
             tabs.set_title(i, title)
-        tabs.selected_index = 1
+        tabs.selected_index = titles.index("Groups and attendance")
         self.tabs = tabs
         self.widget = frame(
             [
@@ -338,6 +344,7 @@ class LeadDashboard:
         self.new_setting.value = settings[0][1] if settings else None
         self.report_setting.options = settings
         self.report_setting.value = settings[0][1] if settings else None
+        self.staff_import.set_settings(settings)
         self._quiet = False
         self.refresh_group()
         self.refresh_eligible()
@@ -664,6 +671,12 @@ class LeadDashboard:
         )
 
     # ------------------------------------------------------------------ actions
+    def staff_changed(self) -> None:
+        """After a staff import: the staff lists, eligibility and report read the new records."""
+        self.refresh_staff()
+        self.refresh_eligible()
+        self.refresh_report()
+
     def send_nomination(self) -> None:
         from ..services.nominations import nominate
         from ..trust.access import identity
