@@ -363,7 +363,7 @@ def upload(box, name: str, text: str) -> None:
             "type": "text/csv",
             "size": len(data),
             "content": memoryview(data),
-            "last_modified": dt.datetime(2027, 3, 1, tzinfo=dt.timezone.utc),
+            "last_modified": dt.datetime(2027, 3, 1, tzinfo=dt.UTC),
         },
     )
 

@@ -231,7 +231,7 @@ class StaffImport:
         found = self._run(dry_run=False)
         if found is None:
             return
-        saved = f" Saved {len(changed)} choice(s) for this setting's next imports." if changed else ""
+        saved = f" Saved {len(changed)} choice(s) for this setting's next imports." * bool(changed)
         self.result.value = (
             f"<p class='ok'>Imported the staff list: {esc(found.summary)}.{esc(saved)}</p>"
             + self._flagged(found)
