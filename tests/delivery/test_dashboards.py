@@ -270,12 +270,20 @@ def test_a_lead_runs_the_term_from_the_dashboard(world):
     assert board.group.value == row["id"]
 
     board.schedule()
-    assert board.scheduled.value == "<p class='warn'>Pick the date of the session first.</p>"
-    for day in (D(2026, 10, 1), D(2026, 10, 8), D(2026, 10, 15)):
+    assert board.scheduled.value == (
+        "<p class='warn'>Type the date of the session first, e.g. 01/10/2026.</p>"
+    )
+    board.session_day.value = "10/31/2026"  # as a US date picker would give it
+    board.schedule()
+    assert board.scheduled.value == (
+        "<p class='error'>Not added: the date &#x27;10/31/2026&#x27; is not a date; write it "
+        "as 31/12/2026 or 2026-12-31.</p>"
+    )
+    for day in ("01/10/2026", "8/10/2026", "2026-10-15"):  # UK dates, or ISO
         board.session_day.value = day
         board.schedule()
     assert board.scheduled.value == "<p class='ok'>Added a session on Thursday 15 October 2026.</p>"
-    board.session_day.value = D(2026, 10, 15)
+    board.session_day.value = "15/10/2026"
     board.schedule()
     assert "already has a session on 2026-10-15" in board.scheduled.value
     assert [x.held_on for x in groups.register(s, row["id"]).sessions] == [

@@ -257,7 +257,12 @@ class LeadDashboard:
         )
         self.created = widgets.HTML()
         self.created.add_class("imatter-created")
-        self.session_day = widgets.DatePicker(description="Date")
+        # Typed as people in the UK write dates (a browser's date picker may show mm/dd/yyyy).
+        self.session_day = widgets.Text(
+            description="Date",
+            placeholder="dd/mm/yyyy, e.g. 01/10/2026",
+            layout=widgets.Layout(width="320px"),
+        )
         self.session_day.add_class("imatter-session-day")
         self.add_session = widgets.Button(description="Add session", layout=auto())
         self.scheduled = widgets.HTML()
@@ -741,12 +746,21 @@ class LeadDashboard:
         self.refresh_group()
 
     def schedule(self) -> None:
-        gid, day = self.group.value, self.session_day.value
+        from ..records.csvfile import parse_date
+
+        gid, typed = self.group.value, self.session_day.value.strip()
         if gid is None:
             self.scheduled.value = note("Create or choose a group first.", "warn")
             return
-        if day is None:
-            self.scheduled.value = note("Pick the date of the session first.", "warn")
+        if not typed:
+            self.scheduled.value = note(
+                "Type the date of the session first, e.g. 01/10/2026.", "warn"
+            )
+            return
+        try:
+            day = parse_date(typed, "the date")
+        except ValueError as err:
+            self.scheduled.value = note(f"Not added: {err}.", "error")
             return
         try:
             groups.schedule_sessions(self.ws.store, gid, [day])
@@ -754,7 +768,7 @@ class LeadDashboard:
             self.scheduled.value = note(f"Not added: {err.message}", "error")
             return
         self.scheduled.value = note(f"Added a session on {long_day(day)}.")
-        self.session_day.value = None
+        self.session_day.value = ""
         self.refresh_group(keep_session=True)
 
     def record_catch_up(self) -> None:
