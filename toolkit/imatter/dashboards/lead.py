@@ -103,6 +103,7 @@ class LeadDashboard:
         self.report_course.observe(self._when(self.refresh_report), names="value")
         self.report_setting.observe(self._when(self.refresh_report), names="value")
         self.write_certificate.on_click(lambda _button: self.make_certificate())
+        self.write_completion.on_click(lambda _button: self.make_completion_certificate())
         self.mark.on_click(lambda _button: self.open_marking())
         self.return_feedback.on_click(lambda _button: self.hand_back())
 
@@ -180,6 +181,11 @@ class LeadDashboard:
                     "after. Each is saved in the workspace's certificates folder, and offered "
                     "here to download and print.</p>"
                 ),
+                heading("Course completion", 4),
+                self.completion,
+                widgets.HBox([self.write_completion]),
+                self.completion_certificate,
+                heading("Roles", 4),
                 self.credential,
                 widgets.HBox([self.write_certificate]),
                 self.certificate,
@@ -308,6 +314,13 @@ class LeadDashboard:
         self.write_certificate = widgets.Button(description="Make certificate (PDF)", layout=auto())
         self.certificate = widgets.HTML()
         self.certificate.add_class("imatter-certificate")
+        self.completion = widgets.Dropdown(description="Completed", layout=wide)
+        self.completion.add_class("imatter-completion")
+        self.write_completion = widgets.Button(
+            description="Make course certificate (PDF)", layout=auto()
+        )
+        self.completion_certificate = widgets.HTML()
+        self.completion_certificate.add_class("imatter-completion-certificate")
 
     # ------------------------------------------------------------------ data
     def _leaders(self) -> list[tuple[str, int]]:
@@ -519,9 +532,31 @@ class LeadDashboard:
 
     def refresh_certificates(self) -> None:
         from ..credentials.registry import list_credentials
+        from ..eligibility import short_title
+        from ..records.load import current_completions
         from .data import lead_people
 
         people = set(lead_people(self.ws.store, self.lead.value))
+        names = dict(person_options(self.ws.store, people))
+        names = {pid: label.split(" (")[0] for label, pid in names.items()}
+        courses = self.ws.programme.courses
+        with self.ws.store.read() as conn:
+            done = [c for c in current_completions(conn, sorted(people)) if c.course_id in courses]
+        completions = [
+            (
+                f"{names.get(c.person_id, c.person_id)}: "
+                f"{short_title(courses[c.course_id].title)}, {uk(c.completed_on)}",
+                c.id,
+            )
+            for c in sorted(done, key=lambda c: (names.get(c.person_id, ""), c.completed_on))
+        ]
+        self.completion.options = completions
+        self.completion.value = completions[0][1] if completions else None
+        self.write_completion.disabled = not completions
+        if not completions:
+            self.completion_certificate.value = note(
+                "Nobody you look after has completed a course yet.", "muted"
+            )
         with self.ws.store.read() as conn:
             issued = [
                 c
@@ -589,10 +624,24 @@ class LeadDashboard:
         )
         self.refresh_reflections()
 
+    def make_completion_certificate(self) -> None:
+        """Write the chosen completion's course certificate and offer it to download."""
+        from ..credentials.certificate import completion_certificate_for
+
+        ident = self.completion.value
+        if ident is None:
+            return
+        try:
+            with self.ws.store.read() as conn:
+                path = completion_certificate_for(self.ws, conn, ident)
+        except ImatterError as err:
+            self.completion_certificate.value = note(f"No certificate: {err.message}", "error")
+            return
+        who = self.completion.label.split(":")[0].replace(" ", "-")
+        self.completion_certificate.value = download(path, f"{who}-course-certificate.pdf")
+
     def make_certificate(self) -> None:
         """Write the chosen credential's certificate into the workspace and offer it."""
-        import base64
-
         from ..credentials.certificate import certificate_for
 
         ident = self.credential.value
@@ -604,12 +653,8 @@ class LeadDashboard:
         except ImatterError as err:
             self.certificate.value = note(f"No certificate: {err.message}", "error")
             return
-        data = base64.b64encode(path.read_bytes()).decode("ascii")
         name = f"{self.credential.label.split(':')[0].replace(' ', '-')}-certificate.pdf"
-        self.certificate.value = (
-            note(f"Saved {path}.") + f"<p><a class='imatter-download' download='{esc(name)}' "
-            f"href='data:application/pdf;base64,{data}'>Download {esc(name)}</a></p>"
-        )
+        self.certificate.value = download(path, name)
 
     def refresh_eligible(self) -> None:
         from .data import eligible_next, lead_people
@@ -839,6 +884,19 @@ class LeadDashboard:
             ["Learner", "Result", "Details"], [(o.name, o.action, o.detail) for o in outcomes]
         )
         self.refresh_group(keep_session=True)
+        self.refresh_eligible()
+        self.refresh_certificates()
+
+
+def download(path, name: str) -> str:
+    """Where a PDF was saved, and a link to download it under `name`."""
+    import base64
+
+    data = base64.b64encode(path.read_bytes()).decode("ascii")
+    return (
+        note(f"Saved {path}.") + f"<p><a class='imatter-download' download='{esc(name)}' "
+        f"href='data:application/pdf;base64,{data}'>Download {esc(name)}</a></p>"
+    )
 
 
 def attendance_table(status: groups.GroupStatus) -> str:
