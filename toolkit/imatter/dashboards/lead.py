@@ -71,6 +71,8 @@ class LeadDashboard:
             placeholder="what the organisation should know (optional)",
             layout=widgets.Layout(width="520px"),
         )
+        self.nominee.add_class("imatter-nominee")
+        self.nomination_note.add_class("imatter-nomination-note")
         self.nominate = widgets.Button(description="Send nomination", layout=auto())
         self.nominate.add_class("imatter-nominate")
         self.nominated = widgets.HTML()
@@ -311,6 +313,7 @@ class LeadDashboard:
         self.returned = widgets.HTML()
         self.returned.add_class("imatter-returned")
         self.credential = widgets.Dropdown(description="Award", layout=wide)
+        self.credential.add_class("imatter-credential")
         self.write_certificate = widgets.Button(description="Make certificate (PDF)", layout=auto())
         self.certificate = widgets.HTML()
         self.certificate.add_class("imatter-certificate")
