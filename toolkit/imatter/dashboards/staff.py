@@ -88,7 +88,7 @@ class StaffImport:
                     "the new export: people already recorded are updated, not added twice.</p>"
                 ),
                 self.setting,
-                self.upload,
+                widgets.HBox([self.upload]),
                 self.received_name,
                 self.columns_box,
                 self.positions_box,
