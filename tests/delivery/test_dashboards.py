@@ -110,6 +110,44 @@ def test_progress_page_shows_only_the_learner(world):
     assert "1 of 3 sessions (needs 3)" in body
     missing = ProgressPage(world.ws, TODAY, person="nobody@x.example")
     assert "No such person is recorded" in missing.body.value
+    assert "None yet: your Lead returns it here once your work is marked." in body
+
+
+def test_a_learner_reads_the_feedback_handed_back_to_them(world):
+    """Issue 15: the feedback the Lead returns reaches the learner's own page, and only theirs
+    (the files are laid out as imatter.assess.feedback.write_feedback writes them)."""
+    import json
+
+    from imatter.assess.course_dir import COURSE_FILE, student_id
+    from imatter.assess.feedback import feedback_name, issued_path
+
+    course = world.ws.path / "assessments" / "foundation-a-autumn"
+    course.mkdir(parents=True)
+    (course / COURSE_FILE).write_text("course_id: foundation-a-autumn\n", encoding="utf-8")
+    handback = course / "handback" / "foundation-a"
+    handback.mkdir(parents=True)
+    learners = {}
+    for pid, summary, words in (
+        (world.ann, "passed, 12 of 15", "Well done, Ann: a clear plan for next week."),
+        (world.ben, "not yet, 7 of 15", "Ben, one more point is needed."),
+    ):
+        page = handback / feedback_name(student_id(pid), "foundation-a")
+        page.write_text(f"<html><body><p>{words}</p></body></html>", encoding="utf-8")
+        learners[student_id(pid)] = {
+            "summary": summary,
+            "written_at": "2026-12-03T10:00:00",
+            "files": [str(page)],
+        }
+    record = issued_path(type("C", (), {"root": course})(), "foundation-a")
+    record.parent.mkdir(parents=True)
+    record.write_text(json.dumps({"schema": 1, "learners": learners}), encoding="utf-8")
+
+    body = ProgressPage(world.ws, TODAY, person="ann@oak.example").body.value
+    title = world.programme.course("foundation-a").title
+    assert f"<b>{title}</b>" in body.replace("&#x27;", "'")
+    assert "passed, 12 of 15, returned 03/12/2026." in body
+    assert "Well done, Ann" in body and "<iframe sandbox=''" in body
+    assert "Ben" not in body and "7 of 15" not in body
 
 
 def test_organisation_view_decides_applications(world):
