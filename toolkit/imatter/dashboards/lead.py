@@ -84,6 +84,9 @@ class LeadDashboard:
         from .staff import StaffImport
 
         self.staff_import = StaffImport(ws, identity(), done=self.staff_changed)
+        from .moderation import ModerationPanel
+
+        self.moderation = ModerationPanel(self._course_dir, self._marker, ws.store)
 
         self.status_of_group: groups.GroupStatus | None = None
         self._quiet = True  # set while options are being replaced, so observers wait
@@ -171,9 +174,11 @@ class LeadDashboard:
             [
                 self.reflections,
                 self.marking_course,
+                self.moderation.role,
                 widgets.HBox([self.mark, self.return_feedback]),
                 self.returned,
                 self.marking,
+                self.moderation.widget,
             ]
         )
         certificates_tab = widgets.VBox(
@@ -366,6 +371,9 @@ class LeadDashboard:
         self.report_setting.options = settings
         self.report_setting.value = settings[0][1] if settings else None
         self.staff_import.set_settings(settings)
+        self.moderation.set_colleagues(
+            [label.split(" (")[0] for label, pid in self.lead.options if pid != leader]
+        )
         self._quiet = False
         self.refresh_group()
         self.refresh_eligible()
@@ -580,9 +588,16 @@ class LeadDashboard:
                 "No credentials have been issued to the people you look after yet.", "muted"
             )
 
+    def _marker(self) -> str:
+        """The marker's name, as the marks record it."""
+        return self.lead.label.split(" (")[0]
+
     def _course_dir(self):
         from ..assess.course_dir import open_course_dir
+        from ..errors import InvalidValue
 
+        if self.marking_course.value is None:
+            raise InvalidValue("no assessment has work handed in yet")
         folder, assessment_id = self.marking_course.value
         return open_course_dir(folder), assessment_id
 
@@ -593,10 +608,15 @@ class LeadDashboard:
 
         if self.marking_course.value is None or self.lead.value is None:
             return
-        marker = self.lead.label.split(" (")[0]
         try:
             course, assessment_id = self._course_dir()
-            session = Marking(course, assessment_id, self.ws.store, marker=marker)
+            session = Marking(
+                course,
+                assessment_id,
+                self.ws.store,
+                marker=self._marker(),
+                role=self.moderation.role.value,
+            )
             self.marking_widget = MarkingWidget(session)
         except ImatterError as err:
             self.returned.value = note(f"Marking cannot open: {err.message}", "error")
