@@ -128,7 +128,7 @@ def test_a_learner_reads_the_feedback_handed_back_to_them(world):
     handback.mkdir(parents=True)
     learners = {}
     for pid, summary, words in (
-        (world.ann, "passed, 12 of 15", "Well done, Ann: a clear plan for next week."),
+        (world.ann, "pass, 12 of 15", "Well done, Ann: a clear plan for next week."),
         (world.ben, "not yet, 7 of 15", "Ben, one more point is needed."),
     ):
         page = handback / feedback_name(student_id(pid), "foundation-a")
@@ -145,7 +145,7 @@ def test_a_learner_reads_the_feedback_handed_back_to_them(world):
     body = ProgressPage(world.ws, TODAY, person="ann@oak.example").body.value
     title = world.programme.course("foundation-a").title
     assert f"<b>{title}</b>" in body.replace("&#x27;", "'")
-    assert "passed, 12 of 15, returned 03/12/2026." in body
+    assert "pass, 12 of 15, returned 03/12/2026." in body
     assert "Well done, Ann" in body and "<iframe sandbox=''" in body
     assert "Ben" not in body and "7 of 15" not in body
 
@@ -521,3 +521,62 @@ def test_a_lead_cannot_import_staff_into_another_setting(world):
     finally:
         use_identity("")
     assert "Dan Dale" not in staff(world, "elm")
+
+
+@pytest.mark.slow
+def test_a_groups_assessment_runs_from_the_dashboard(world):
+    """Issue 15: the Lead prepares the group's assessment, hands out each learner's notebook,
+    takes in what comes back and collects and autogrades it (real nbgrader) with a button;
+    then marks, returns feedback, and the learner reads it on their own page."""
+    import json
+
+    from ..assess import helpers as h
+
+    s, p = world.store, world.programme
+    gid = groups.create_group(
+        s,
+        p,
+        course_id="foundation-a",
+        term="2026-27",
+        leader=world.lead,
+        setting="oakfield",
+        on=D(2026, 9, 20),
+    )
+    groups.enrol(s, p, gid, [world.ann, world.ben], D(2026, 9, 20))
+    board = LeadDashboard(world.ws, TODAY, person="lena@oak.example")
+    panel = board.assessment
+    assert board.group.value == gid and panel.widget.layout.display == "flex"
+    assert panel.collect.disabled
+    panel.prepare_and_hand_out()
+    assert "Ready: 2 learner(s) on the roster" in panel.handout.value, panel.handout.value
+    handout = world.ws.path / "assessments" / str(gid) / "handout"
+    copies = {f.name.split("_")[0]: h.load(f) for f in handout.glob("p*.ipynb")}
+    assert set(copies) == {f"p{world.ann}", f"p{world.ben}"}
+    assert f"download='p{world.ann}_foundation-a.ipynb'" in panel.handout.value
+
+    # Ann sends hers back as her browser saved it; Ben sends a blank reflection.
+    ann = json.dumps(h.answered(copies[f"p{world.ann}"], h.RIGHT)).encode()
+    ben = json.dumps(h.answered(copies[f"p{world.ben}"], h.WRONG)).encode()
+    when = dt.datetime(2026, 11, 20, tzinfo=dt.UTC)
+    panel.upload.value = tuple(
+        {"name": n, "type": "", "size": len(b), "content": memoryview(b), "last_modified": when}
+        for n, b in (
+            (f"p{world.ann}_foundation-a (1).ipynb", ann),
+            (f"p{world.ben}_foundation-a.ipynb", ben),
+        )
+    )
+    assert "2 file(s) ready to collect" in panel.received.value and not panel.collect.disabled
+    panel.collect_and_autograde()
+    assert panel.collected.value.startswith(
+        f"<p class='ok'>Collected 2 learner(s)&#x27; work (p{world.ann}, p{world.ben}); "
+        "autograded 2."
+    ), panel.collected.value
+    ((label, _value),) = board.marking_course.options
+    assert label.endswith(", in 1 (6 answers waiting)"), label
+
+    board.open_marking()
+    h.mark_all(board.marking_widget.marking, f"p{world.ann}", h.PASSING, "Well done.")
+    board.hand_back()
+    assert "Wrote 1 feedback file(s)" in board.returned.value
+    mine = ProgressPage(world.ws, TODAY, person="ann@oak.example").body.value
+    assert "pass, 12 of 15, returned" in mine and "You have passed" in mine

@@ -87,6 +87,9 @@ class LeadDashboard:
         from .moderation import ModerationPanel
 
         self.moderation = ModerationPanel(self._course_dir, self._marker, ws.store)
+        from .handin import AssessmentPanel
+
+        self.assessment = AssessmentPanel(ws, self._group_assessment, self.refresh_reflections)
 
         self.status_of_group: groups.GroupStatus | None = None
         self._quiet = True  # set while options are being replaced, so observers wait
@@ -133,6 +136,8 @@ class LeadDashboard:
                 register,
                 heading("Who needs what", 4),
                 self.needs,
+                self.assessment_heading,
+                self.assessment.widget,
                 heading("Completion", 4),
                 widgets.HTML(
                     "<p class='muted'>Records a completion for each learner who meets the "
@@ -298,6 +303,7 @@ class LeadDashboard:
         )
         self.needs = widgets.HTML()
         self.needs.add_class("imatter-needs")
+        self.assessment_heading = heading("Assessment", 4)
         self.report_setting = widgets.Dropdown(description="Setting", layout=wide)
         self.report_course = widgets.Dropdown(
             description="Course",
@@ -393,6 +399,8 @@ class LeadDashboard:
             self._quiet = False
             self.refresh_marks()
             self.needs.value = ""
+            self.assessment.refresh()
+            self.assessment_heading.layout.display = "none"
             return
         status = groups.group_completion_status(self.ws.store, self.ws.programme, gid, self.today)
         self.status_of_group = status
@@ -418,6 +426,8 @@ class LeadDashboard:
         self._quiet = False
         self.refresh_marks()
         self.refresh_needs()
+        self.assessment.refresh()
+        self.assessment_heading.layout.display = self.assessment.widget.layout.display
 
     def refresh_marks(self) -> None:
         sid = self.session.value
@@ -587,6 +597,13 @@ class LeadDashboard:
             self.certificate.value = note(
                 "No credentials have been issued to the people you look after yet.", "muted"
             )
+
+    def _group_assessment(self) -> tuple[int | None, str | None]:
+        """The chosen group and its course's assessment (None if it has none)."""
+        gid = self.group.value
+        if gid is None or self.status_of_group is None:
+            return None, None
+        return gid, self.ws.programme.course(self.status_of_group.group.course).assessment
 
     def _marker(self) -> str:
         """The marker's name, as the marks record it."""
