@@ -536,3 +536,206 @@ def test_a_learner_in_a_study_group_opens_my_progress_as_themselves(world, tmp_p
         finally:
             browser.close()
     assert elsewhere == []
+
+
+def mark_in_browser(page, lowest_for: str | None = None) -> int:  # type: ignore[no-untyped-def]
+    """Mark every reflection in the open rubric widget: the top level of each criterion, or
+    for `lowest_for`'s work the lowest level of the first criterion. Returns how many."""
+    marking = page.locator(".imatter-marking .imatter-marking")  # the widget, in its tab's box
+    header = marking.locator("h3").first
+    header.wait_for(timeout=60_000)
+    done = 0
+    last = False
+    while not last and "Nothing left to mark" not in header.inner_text():
+        title = header.inner_text()
+        who = marking.locator("p").first.inner_text()
+        for _attempt in range(3):
+            page.wait_for_timeout(500)  # the reflection's levels are drawn afresh
+            groups_ = marking.locator(".widget-radio-box")
+            for i in range(groups_.count()):
+                radios = groups_.nth(i).locator("label")
+                low = lowest_for is not None and lowest_for in who and i == 0
+                (radios.first if low else radios.last).click()
+            page.wait_for_timeout(300)  # the levels reach the kernel before the save
+            marking.locator("textarea").fill("Thoughtful and specific.")
+            marking.get_by_role("button", name="Save and next").click()
+            try:
+                page.wait_for_function(
+                    "t => document.querySelector('.imatter-marking h3').innerText !== t"
+                    " || document.querySelector('.imatter-marking').innerText"
+                    ".includes('That was the last one')",
+                    arg=title,
+                    timeout=15_000,
+                )
+                last = "That was the last one" in marking.inner_text()
+                break
+            except Exception:  # a level was drawn after it was chosen: choose again
+                continue
+        else:
+            raise AssertionError(marking.inner_text())
+        done += 1
+        if done > 20:
+            raise AssertionError("the marking queue never emptied")
+    return done
+
+
+def test_a_groups_assessment_runs_through_the_dashboards(world, tmp_path):
+    """Issue 15: a Foundation A group's assessment through the dashboards alone: the Lead
+    prepares and hands out the notebooks, learners' work comes back and is collected and
+    autograded with a button (real nbgrader, real kernels), the Lead marks with the rubric, a
+    second person moderates in their own dashboard, the Lead resolves the disagreement and
+    returns feedback, and the learner reads it on their own page."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    import json
+
+    import sqlalchemy as sa
+    from imatter.access import grant_access
+    from imatter.assess.course_dir import open_course_dir
+    from imatter.assess.marking import Marking
+    from imatter.assess.moderate import unresolved
+    from imatter.store import schema as t
+
+    from ..assess import helpers as h
+
+    before_the_term(world)
+    with world.store.write() as conn:
+        grant_access(conn, "tara@oak.example", "setting-lead", setting="oakfield")
+    s = world.store
+    ann, ben = f"p{world.ann}", f"p{world.ben}"
+    elsewhere: list[str] = []
+    started = time.monotonic()
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=str(CHROMIUM), args=[*CHROMIUM_ARGS, "--lang=en-GB"]
+        )
+        try:
+            with dashboard(world, tmp_path, D(2026, 11, 20)) as url:
+                page = open_page(browser, url, elsewhere)
+                tab(page, "New group")
+                page.locator(".imatter-new-course select").select_option(
+                    label=world.programme.course("foundation-a").title
+                )
+                page.locator(".imatter-group-name input").fill("Foundation A autumn")
+                learners = page.locator(".imatter-learners select")
+                learners.locator("option", has_text="Ben Brook").wait_for(timeout=30_000)
+                learners.select_option(
+                    label=["Ann Able, Member of staff", "Ben Brook, Member of staff"]
+                )
+                page.get_by_role("button", name="Create group and enrol").click()
+                page.locator(".imatter-created", has_text="Created group 1").wait_for(
+                    timeout=30_000
+                )
+                tab(page, "Groups and attendance")
+                page.get_by_role("button", name="Prepare and hand out").click()
+                page.locator(".imatter-handout", has_text="Ready: 2 learner(s)").wait_for(
+                    timeout=180_000
+                )
+                copies = {}
+                for student in (ann, ben):
+                    with page.expect_download(timeout=30_000) as got:
+                        page.locator(
+                            ".imatter-handout a", has_text=f"{student}_foundation-a.ipynb"
+                        ).click()
+                    copies[student] = h.load(Path(got.value.path()))
+                # Each learner writes in their copy and sends it back (Ann's as her browser
+                # saved a second download of it).
+                back = tmp_path / "returned"
+                back.mkdir()
+                h.dump(h.answered(copies[ann], h.RIGHT), back / f"{ann}_foundation-a (1).ipynb")
+                h.dump(h.answered(copies[ben], h.RIGHT), back / f"{ben}_foundation-a.ipynb")
+                with page.expect_file_chooser(timeout=30_000) as chooser:
+                    page.locator(".imatter-handin").click()
+                chooser.value.set_files(sorted(str(f) for f in back.iterdir()))
+                page.locator(".imatter-handed-in", has_text="2 file(s) ready").wait_for(
+                    timeout=30_000
+                )
+                page.get_by_role("button", name="Collect and autograde").click()
+                page.locator(
+                    ".imatter-collected", has_text=f"Collected 2 learner(s)' work ({ann}, {ben})"
+                ).wait_for(timeout=300_000)
+                shot(page, "11-collect-and-autograde")
+                course = open_course_dir(world.ws.path / "assessments" / "1")
+                assert sorted(course.autograded_students("foundation-a")) == [ann, ben]
+
+                tab(page, "Reflections")
+                page.get_by_role("button", name="Mark with the rubric").click()
+                shot(page, "12-marking")
+                assert mark_in_browser(page) == 6
+                results = Marking(course, "foundation-a", s, marker="x").results()
+                assert [(r.student, r.marked, r.outcome.passed) for r in results] == [
+                    (ann, True, True),
+                    (ben, True, True),
+                ]
+                page.locator(".imatter-second-marker select").select_option(label="Tara Trainee")
+                page.locator(".imatter-dash .widget-inline-hbox", has_text="Sample (%)").locator(
+                    "input"
+                ).fill("100")
+                page.get_by_role("button", name="Ask for a second marking").click()
+                page.locator(".imatter-moderation", has_text="Asked Tara Trainee").wait_for(
+                    timeout=60_000
+                )
+                with s.read() as conn:
+                    sampled = conn.execute(sa.select(t.assessment_moderations)).all()
+                assert {(m.person_id, m.second_marker) for m in sampled} == {
+                    (world.ann, "Tara Trainee"),
+                    (world.ben, "Tara Trainee"),
+                }
+                page.close()
+
+            # ---- Tara, a second person in her own dashboard, second-marks the sample.
+            with dashboard(world, tmp_path, D(2026, 11, 21), who="tara@oak.example") as url:
+                page = open_page(browser, url, elsewhere)
+                tab(page, "Reflections")
+                page.locator(".imatter-marking-role select").select_option(
+                    label="second marker (moderation)"
+                )
+                page.get_by_role("button", name="Mark with the rubric").click()
+                assert mark_in_browser(page, lowest_for="Ben Brook") == 6
+                page.close()
+
+            # ---- Lena compares, resolves, returns feedback.
+            with dashboard(world, tmp_path, D(2026, 11, 22)) as url:
+                page = open_page(browser, url, elsewhere)
+                tab(page, "Reflections")
+                page.get_by_role("button", name="Compare the marks").click()
+                status = page.locator(".imatter-moderation", has_text="Sample: 2")
+                status.wait_for(timeout=60_000)
+                assert "second-marked: 2" in status.inner_text()
+                assert status.locator("td", has_text="to settle").count() == 3
+                shot(page, "13-moderation")
+                page.get_by_role("button", name="Keep the first marks").click()
+                page.locator(
+                    ".imatter-moderation", has_text="Every disagreement is settled"
+                ).wait_for(timeout=60_000)
+                assert unresolved(course, "foundation-a", s) == []
+                page.get_by_role("button", name="Return feedback").click()
+                page.locator(".imatter-returned", has_text="Wrote 2 feedback file(s)").wait_for(
+                    timeout=60_000
+                )
+                issued = json.loads(
+                    (course.root / "feedback-issued" / "foundation-a.json").read_text()
+                )
+                assert sorted(issued["learners"]) == [ann, ben]
+                page.close()
+
+            # ---- Ann reads her feedback on her own page.
+            with dashboard(
+                world, tmp_path, D(2026, 11, 23), name="progress", who="ann@oak.example"
+            ) as url:
+                page = browser.new_page(locale="en-GB")
+                page.goto(url, timeout=60_000)
+                mine = page.locator(".imatter-feedback")
+                mine.wait_for(timeout=90_000)
+                assert "pass, " in mine.inner_text() and "returned" in mine.inner_text()
+                frame = page.frame_locator(".imatter-feedback iframe")
+                assert "You have passed" in frame.locator("body").inner_text()
+                assert "Ben Brook" not in page.locator(".imatter-dash").inner_text()
+                page.locator(".imatter-dash").first.screenshot(
+                    path=str(SHOTS / "14-learner-feedback.png")
+                )
+                page.close()
+        finally:
+            browser.close()
+    took = time.monotonic() - started
+    print(f"\nA group's assessment through the dashboards took {took:.0f} s")
+    assert elsewhere == []

@@ -25,15 +25,18 @@ class ModerationPanel:
         self.course = course
         self.me = me
         self.store = store
-        wide = widgets.Layout(width="520px")
+
+        def wide() -> widgets.Layout:  # one each: a widget hidden hides all sharing its layout
+            return widgets.Layout(width="520px")
+
         self.role = widgets.Dropdown(
             description="Marking as",
             options=[("first marker", FIRST), ("second marker (moderation)", SECOND)],
             value=FIRST,
-            layout=wide,
+            layout=wide(),
         )
         self.role.add_class("imatter-marking-role")
-        self.second_marker = widgets.Dropdown(description="Second marker", layout=wide)
+        self.second_marker = widgets.Dropdown(description="Second marker", layout=wide())
         self.second_marker.add_class("imatter-second-marker")
         self.share = widgets.BoundedIntText(
             value=20, min=1, max=100, description="Sample (%)", layout=widgets.Layout(width="220px")
@@ -44,7 +47,7 @@ class ModerationPanel:
         self.compare_button = widgets.Button(
             description="Compare the marks", layout=widgets.Layout(width="auto")
         )
-        self.learner = widgets.Dropdown(description="Learner", layout=wide)
+        self.learner = widgets.Dropdown(description="Learner", layout=wide())
         self.learner.add_class("imatter-disagreement-learner")
         self.keep_first = widgets.Button(
             description="Keep the first marks", layout=widgets.Layout(width="auto")
@@ -104,11 +107,14 @@ class ModerationPanel:
         )
 
     def compare(self) -> None:
-        from ..assess.moderate import compare
+        from ..assess.moderate import compare, unresolved
 
         try:
             course, assessment_id = self.course()
             report = compare(course, assessment_id, self.store)
+            still = {
+                (d.student, d.criterion) for d in unresolved(course, assessment_id, self.store)
+            }
         except ImatterError as err:
             self.status.value = note(f"Cannot compare: {err.message}", "error")
             return
@@ -120,17 +126,29 @@ class ModerationPanel:
             parts.append(note(f"Still to second-mark: {', '.join(report.waiting)}.", "warn"))
         parts.append(
             table(
-                ["Learner", "Criterion", "First marker", "Second marker"],
-                [(d.student, d.criterion, d.first, d.second) for d in report.disagreements],
+                ["Learner", "Criterion", "First marker", "Second marker", ""],
+                [
+                    (
+                        d.student,
+                        d.criterion,
+                        d.first,
+                        d.second,
+                        "to settle" if (d.student, d.criterion) in still else "settled",
+                    )
+                    for d in report.disagreements
+                ],
                 empty="No disagreements: the two markers agree.",
             )
         )
+        if report.disagreements and not still:
+            parts.append(note("Every disagreement is settled: return feedback so it matches."))
         for student, first, second in report.outcome_changes:
-            parts.append(
-                note(f"{student}: the outcome would change from {first} to {second}.", "warn")
-            )
+            if any(s == student for s, _c in still):
+                parts.append(
+                    note(f"{student}: the outcome would change from {first} to {second}.", "warn")
+                )
         self.status.value = "".join(parts)
-        open_ones = sorted({d.student for d in report.disagreements})
+        open_ones = sorted({student for student, _c in still})
         self.learner.options = open_ones
         self.learner.value = open_ones[0] if open_ones else None
         shown = "flex" if open_ones else "none"
