@@ -659,6 +659,9 @@ def test_a_groups_assessment_runs_through_the_dashboards(world, tmp_path):
 
                 tab(page, "Reflections")
                 page.get_by_role("button", name="Mark with the rubric").click()
+                page.locator(".imatter-marking .imatter-marking .widget-radio-box").first.wait_for(
+                    timeout=60_000
+                )
                 shot(page, "12-marking")
                 assert mark_in_browser(page) == 6
                 results = Marking(course, "foundation-a", s, marker="x").results()

@@ -36,7 +36,9 @@ class ModerationPanel:
             layout=wide(),
         )
         self.role.add_class("imatter-marking-role")
-        self.second_marker = widgets.Dropdown(description="Second marker", layout=wide())
+        self.second_marker = widgets.Dropdown(
+            description="Second marker", style={"description_width": "initial"}, layout=wide()
+        )
         self.second_marker.add_class("imatter-second-marker")
         self.share = widgets.BoundedIntText(
             value=20, min=1, max=100, description="Sample (%)", layout=widgets.Layout(width="220px")
