@@ -558,8 +558,7 @@ class LeadDashboard:
         from .data import lead_people
 
         people = set(lead_people(self.ws.store, self.lead.value))
-        names = dict(person_options(self.ws.store, people))
-        names = {pid: label.split(" (")[0] for label, pid in names.items()}
+        names = {pid: label.split(" (")[0] for label, pid in person_options(self.ws.store, people)}
         courses = self.ws.programme.courses
         with self.ws.store.read() as conn:
             done = [c for c in current_completions(conn, sorted(people)) if c.course_id in courses]

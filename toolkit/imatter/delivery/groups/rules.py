@@ -76,7 +76,7 @@ class Progress:
     @property
     def summary(self) -> str:
         if self.completed:
-            return f"completed on {self.completed_on:%d/%m/%Y}"  # type: ignore[union-attr]
+            return f"completed on {self.completed_on:%d/%m/%Y}"
         return "; ".join(self.missing)
 
 
