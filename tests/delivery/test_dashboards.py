@@ -6,6 +6,7 @@ import datetime as dt
 import sqlite3
 
 import pytest
+import sqlalchemy as sa
 
 pytest.importorskip("ipywidgets")
 
@@ -52,22 +53,23 @@ def test_lead_dashboard_shows_attendance_and_takes_the_register(world):
     assert f"data-person='{world.ann}' data-session='{second}'>·<" in html
     # The register opens on the latest session that has taken place; the future one is absent.
     assert board.session.value == second
-    assert [label for label, _ in board.session.options] == ["2027-02-08", "2027-02-01"]
+    assert [label for label, _ in board.session.options] == ["08/02/2027", "01/02/2027"]
 
     board.checkboxes[world.ben].value = True
     board.save_attendance()
     assert board.status.value == (
-        "<p class='ok'>Saved attendance for 2027-02-08: 1 present, 1 absent.</p>"
+        "<p class='ok'>Saved attendance for 08/02/2027: 1 present, 1 absent.</p>"
     )
     reg = groups.register(world.store, gid)
     assert reg.marks[(second, world.ben)] is True and reg.marks[(second, world.ann)] is False
     assert f"data-person='{world.ben}' data-session='{second}'>✓<" in board.attendance.value
 
     board.record_completions()
-    # Awareness needs every session: with one of three missed, nobody can complete here.
+    # Awareness needs every session: with one of three missed, each needs its one catch-up.
     assert board.completions.value.count("<td>not yet</td>") == 2
-    assert "attended 1 of 3 sessions; needs 3 (100% of sessions): can no longer meet" in (
-        board.completions.value
+    assert (
+        "attended 1 of 3 sessions; needs 3 (100% of sessions): needs a catch-up for session 1 "
+        "(1 February 2027) to complete" in board.completions.value
     )
 
     assert "Reflections waiting to be marked" in board.reflections.value
@@ -108,6 +110,44 @@ def test_progress_page_shows_only_the_learner(world):
     assert "1 of 3 sessions (needs 3)" in body
     missing = ProgressPage(world.ws, TODAY, person="nobody@x.example")
     assert "No such person is recorded" in missing.body.value
+    assert "None yet: your Lead returns it here once your work is marked." in body
+
+
+def test_a_learner_reads_the_feedback_handed_back_to_them(world):
+    """Issue 15: the feedback the Lead returns reaches the learner's own page, and only theirs
+    (the files are laid out as imatter.assess.feedback.write_feedback writes them)."""
+    import json
+
+    from imatter.assess.course_dir import COURSE_FILE, student_id
+    from imatter.assess.feedback import feedback_name, issued_path
+
+    course = world.ws.path / "assessments" / "foundation-a-autumn"
+    course.mkdir(parents=True)
+    (course / COURSE_FILE).write_text("course_id: foundation-a-autumn\n", encoding="utf-8")
+    handback = course / "handback" / "foundation-a"
+    handback.mkdir(parents=True)
+    learners = {}
+    for pid, summary, words in (
+        (world.ann, "pass, 12 of 15", "Well done, Ann: a clear plan for next week."),
+        (world.ben, "not yet, 7 of 15", "Ben, one more point is needed."),
+    ):
+        page = handback / feedback_name(student_id(pid), "foundation-a")
+        page.write_text(f"<html><body><p>{words}</p></body></html>", encoding="utf-8")
+        learners[student_id(pid)] = {
+            "summary": summary,
+            "written_at": "2026-12-03T10:00:00",
+            "files": [str(page)],
+        }
+    record = issued_path(type("C", (), {"root": course})(), "foundation-a")
+    record.parent.mkdir(parents=True)
+    record.write_text(json.dumps({"schema": 1, "learners": learners}), encoding="utf-8")
+
+    body = ProgressPage(world.ws, TODAY, person="ann@oak.example").body.value
+    title = world.programme.course("foundation-a").title
+    assert f"<b>{title}</b>" in body.replace("&#x27;", "'")
+    assert "pass, 12 of 15, returned 03/12/2026." in body
+    assert "Well done, Ann" in body and "<iframe sandbox=''" in body
+    assert "Ben" not in body and "7 of 15" not in body
 
 
 def test_organisation_view_decides_applications(world):
@@ -123,7 +163,7 @@ def test_organisation_view_decides_applications(world):
     assert view.decision.value == f"<p class='ok'>Application {app}: approved.</p>"
     assert view.application.options == () and view.approve.disabled
     view.days.value = 240
-    assert "Oakfield Primary" in view.renewals.value and "2027-09-01" in view.renewals.value
+    assert "Oakfield Primary" in view.renewals.value and "01/09/2027" in view.renewals.value
 
 
 def test_reflections_are_counted_from_nbgrader_gradebooks(tmp_path):
@@ -268,12 +308,20 @@ def test_a_lead_runs_the_term_from_the_dashboard(world):
     assert board.group.value == row.id
 
     board.schedule()
-    assert board.scheduled.value == "<p class='warn'>Pick the date of the session first.</p>"
-    for day in (D(2026, 10, 1), D(2026, 10, 8), D(2026, 10, 15)):
+    assert board.scheduled.value == (
+        "<p class='warn'>Type the date of the session first, e.g. 01/10/2026.</p>"
+    )
+    board.session_day.value = "10/31/2026"  # as a US date picker would give it
+    board.schedule()
+    assert board.scheduled.value == (
+        "<p class='error'>Not added: the date &#x27;10/31/2026&#x27; is not a date; write it "
+        "as 31/12/2026 or 2026-12-31.</p>"
+    )
+    for day in ("01/10/2026", "8/10/2026", "2026-10-15"):  # UK dates, or ISO
         board.session_day.value = day
         board.schedule()
     assert board.scheduled.value == "<p class='ok'>Added a session on Thursday 15 October 2026.</p>"
-    board.session_day.value = D(2026, 10, 15)
+    board.session_day.value = "15/10/2026"
     board.schedule()
     assert "already has a session on 2026-10-15" in board.scheduled.value
     assert [x.held_on for x in groups.register(s, row.id).sessions] == [
@@ -299,7 +347,7 @@ def test_a_lead_runs_the_term_from_the_dashboard(world):
     assert board.catch_up_who.options == (("Ben Brook", world.ben),)
     board.record_catch_up()
     assert board.catch_up_status.value == (
-        "<p class='ok'>Recorded: Ben Brook caught up the session on 2026-10-08; it counts as "
+        "<p class='ok'>Recorded: Ben Brook caught up the session on 08/10/2026; it counts as "
         "attended.</p>"
     )
     assert groups.register(s, row.id).catch_ups == {(sessions[1], world.ben)}
@@ -339,3 +387,196 @@ def test_the_lead_makes_a_certificate_to_download(world):
     data = shown.split("base64,", 1)[1].split("'", 1)[0]
     assert base64.b64decode(data) == path.read_bytes()
     assert "download='Ann-Able-certificate.pdf'" in shown
+
+
+# A school MIS staff export as it comes: a BOM, CRLF line ends, UK dates, MIS headers, a column
+# the toolkit does not use, positions by their common names, and one row without an email.
+MIS_EXPORT = (
+    "\ufeffLegal Surname,Preferred Forename,Email Address,Staff Role,Start Date,Payroll No\r\n"
+    "Dale,Dan,dan@oak.example,Teaching Assistant,01/09/2026,P1\r\n"
+    "Evans,Eve,EVE@Oak.example,Head,15/01/2020,P2\r\n"
+    "Ford,Fay,,teacher,02/09/2025,P3\r\n"
+    "Able,Ann,ann@oak.example,Member of staff,01/09/2024,P4\r\n"
+)
+
+
+def upload(box, name: str, text: str) -> None:
+    """What the browser sends when a file is chosen in a FileUpload widget."""
+    data = text.encode("utf-8")
+    box.upload.value = (
+        {
+            "name": name,
+            "type": "text/csv",
+            "size": len(data),
+            "content": memoryview(data),
+            "last_modified": dt.datetime(2027, 3, 1, tzinfo=dt.UTC),
+        },
+    )
+
+
+def staff(world, setting="oakfield"):
+    from imatter.store import schema as t
+
+    with world.store.read() as conn:
+        rows = conn.execute(
+            sa.select(t.people.c.name, t.people.c.email, t.affiliations.c.position)
+            .select_from(t.people.join(t.affiliations))
+            .where(t.affiliations.c.setting_id == setting)
+            .order_by(t.people.c.name)
+        ).all()
+    return {r.name: (r.email, r.position) for r in rows}
+
+
+def test_the_lead_imports_the_schools_staff_export_from_the_dashboard(world):
+    """Issue 15: upload the MIS export, see how its columns are read, see every problem on
+    every row at once, choose what an unknown position is, import; re-import next term's."""
+    board = LeadDashboard(world.ws, TODAY, person="lena@oak.example")
+    box = board.staff_import
+    assert box.setting.value == "oakfield"
+    bad = MIS_EXPORT + "Grey,Gus,gus@oak.example,Cook,31/02/2026,P5\r\n"
+    bad += "Hall,Hal,not-an-email,Cook,2026-09-01,P6\r\n"
+    upload(box, "Staff export.csv", bad)
+    assert {h: b.value for h, b in box.column_choice.items()} == {
+        "Legal Surname": "surname",
+        "Preferred Forename": "preferred forename",
+        "Email Address": "email",
+        "Staff Role": "position",
+        "Start Date": "since",
+        "Payroll No": "",
+    }
+    preview = box.preview.value
+    assert "Staff export.csv: 2 bad row(s); nothing was imported" in preview
+    assert "imatter-staff-" not in preview  # the temporary folder is not shown
+    assert "line 6: unknown position &#x27;Cook&#x27; (see below); start date" in preview
+    assert "line 7: " in preview and "not-an-email" in preview
+    assert box.confirm.disabled and "Grey" not in staff(world)
+    # The Lead says what a Cook is; the other problems stay until the file is fixed.
+    (cook,) = box.position_choice.values()
+    cook.value = "staff"
+    assert "1 bad row(s)" not in box.preview.value and "2 bad row(s)" in box.preview.value
+    assert "unknown position" not in box.preview.value
+
+    upload(box, "Staff export.csv", MIS_EXPORT + "Grey,Gus,gus@oak.example,Cook,,P5\r\n")
+    assert "Ready to import: 4 added, 1 updated, 0 unchanged, 0 flagged" in box.preview.value
+    assert not box.confirm.disabled and "Dan Dale" not in staff(world)  # a preview writes nothing
+    box.run_import()
+    assert box.result.value.startswith(
+        "<p class='ok'>Imported the staff list: 4 added, 1 updated, 0 unchanged, 0 flagged."
+    )
+    assert "Saved 1 choice(s) for this setting&#x27;s next imports" in box.result.value  # Cook
+    now = staff(world)
+    assert now["Dan Dale"] == ("dan@oak.example", "teaching-assistant")
+    assert now["Eve Evans"] == ("eve@oak.example", "headteacher")
+    assert now["Fay Ford"] == (None, "teacher")
+    assert now["Gus Grey"] == ("gus@oak.example", "staff")
+    assert now["Ann Able"] == ("ann@oak.example", "staff")
+    # The New group tab's staff list has them at once.
+    labels = [label for label, _ in board.new_learners.options]
+    assert "Dan Dale, Teaching assistant" in labels or any("Dan Dale" in x for x in labels)
+
+    # Next term: Dan became a teacher, Fay still has no email, a "Job" column named
+    # differently: the Lead maps it once, and it is saved for the setting.
+    next_term = (
+        "Legal Surname,Preferred Forename,Email Address,Job,Start Date\r\n"
+        "Dale,Dan,dan@oak.example,Teacher,01/09/2026\r\n"
+        "Evans,Eve,eve@oak.example,Headteacher,15/01/2020\r\n"
+        "Ford,Fay,,Teacher,02/09/2025\r\n"
+        "Grey,Gus,gus@oak.example,Cook,\r\n"
+        "Ives,Ivy,ivy@oak.example,HLTA,05/01/2027\r\n"
+    )
+    upload(box, "Spring export.csv", next_term)
+    assert box.column_choice["Job"].value == ""
+    assert "missing column(s) position" in box.preview.value and box.confirm.disabled
+    box.column_choice["Job"].value = "position"
+    assert "Ready to import: 1 added, 1 updated, 2 unchanged, 1 flagged" in box.preview.value
+    box.run_import()
+    result = box.result.value
+    assert "Imported the staff list: 1 added, 1 updated, 2 unchanged, 1 flagged." in result
+    assert "Saved 1 choice(s)" in result  # the Job column
+    assert "line 4: no email; matched to person" in result
+    assert staff(world)["Dan Dale"] == ("dan@oak.example", "teacher")
+    assert len([n for n in staff(world) if n == "Fay Ford"]) == 1
+    # The mapping was saved: the next upload reads "Job" as the position without asking.
+    upload(box, "Spring export.csv", next_term)
+    assert box.column_choice["Job"].value == "position"
+    assert "0 added, 0 updated, 4 unchanged, 1 flagged" in box.preview.value
+
+
+def test_a_lead_cannot_import_staff_into_another_setting(world):
+    from imatter.access import grant_access
+
+    with world.store.write() as conn:
+        grant_access(conn, "admin@imatter.example", "admin")
+        grant_access(conn, "lena@oak.example", "setting-lead", setting="oakfield")
+    from imatter.trust.access import use_identity
+
+    use_identity("lena@oak.example")
+    try:
+        board = LeadDashboard(world.ws, TODAY, person="lena@oak.example")
+        box = board.staff_import
+        assert [v for _l, v in box.setting.options] == ["oakfield"]
+        box.setting.options = [("Elm Academy", "elm")]  # as if the page were tampered with
+        upload(box, "elm.csv", MIS_EXPORT)
+        assert "error" in box.preview.value and box.confirm.disabled
+    finally:
+        use_identity("")
+    assert "Dan Dale" not in staff(world, "elm")
+
+
+@pytest.mark.slow
+def test_a_groups_assessment_runs_from_the_dashboard(world):
+    """Issue 15: the Lead prepares the group's assessment, hands out each learner's notebook,
+    takes in what comes back and collects and autogrades it (real nbgrader) with a button;
+    then marks, returns feedback, and the learner reads it on their own page."""
+    import json
+
+    from ..assess import helpers as h
+
+    s, p = world.store, world.programme
+    gid = groups.create_group(
+        s,
+        p,
+        course_id="foundation-a",
+        term="2026-27",
+        leader=world.lead,
+        setting="oakfield",
+        on=D(2026, 9, 20),
+    )
+    groups.enrol(s, p, gid, [world.ann, world.ben], D(2026, 9, 20))
+    board = LeadDashboard(world.ws, TODAY, person="lena@oak.example")
+    panel = board.assessment
+    assert board.group.value == gid and panel.widget.layout.display == "flex"
+    assert panel.collect.disabled
+    panel.prepare_and_hand_out()
+    assert "Ready: 2 learner(s) on the roster" in panel.handout.value, panel.handout.value
+    handout = world.ws.path / "assessments" / str(gid) / "handout"
+    copies = {f.name.split("_")[0]: h.load(f) for f in handout.glob("p*.ipynb")}
+    assert set(copies) == {f"p{world.ann}", f"p{world.ben}"}
+    assert f"download='p{world.ann}_foundation-a.ipynb'" in panel.handout.value
+
+    # Ann sends hers back as her browser saved it; Ben sends a blank reflection.
+    ann = json.dumps(h.answered(copies[f"p{world.ann}"], h.RIGHT)).encode()
+    ben = json.dumps(h.answered(copies[f"p{world.ben}"], h.WRONG)).encode()
+    when = dt.datetime(2026, 11, 20, tzinfo=dt.UTC)
+    panel.upload.value = tuple(
+        {"name": n, "type": "", "size": len(b), "content": memoryview(b), "last_modified": when}
+        for n, b in (
+            (f"p{world.ann}_foundation-a (1).ipynb", ann),
+            (f"p{world.ben}_foundation-a.ipynb", ben),
+        )
+    )
+    assert "2 file(s) ready to collect" in panel.received.value and not panel.collect.disabled
+    panel.collect_and_autograde()
+    assert panel.collected.value.startswith(
+        f"<p class='ok'>Collected 2 learner(s)&#x27; work (p{world.ann}, p{world.ben}); "
+        "autograded 2."
+    ), panel.collected.value
+    ((label, _value),) = board.marking_course.options
+    assert label.endswith(", in 1 (6 answers waiting)"), label
+
+    board.open_marking()
+    h.mark_all(board.marking_widget.marking, f"p{world.ann}", h.PASSING, "Well done.")
+    board.hand_back()
+    assert "Wrote 1 feedback file(s)" in board.returned.value
+    mine = ProgressPage(world.ws, TODAY, person="ann@oak.example").body.value
+    assert "pass, 12 of 15, returned" in mine and "You have passed" in mine

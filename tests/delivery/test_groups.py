@@ -63,7 +63,9 @@ def test_sessions_required_is_exact(share, sessions, needed):
     assert sessions_required(share, sessions) == needed
 
 
-def _progress(world, attended, total=5, course="foundation-b", assessment_on=None):
+def _progress(
+    world, attended, total=5, course="foundation-b", assessment_on=None, catch_ups_left=0
+):
     course = world.programme.course(course)
     sessions = [
         SessionFact(
@@ -80,6 +82,7 @@ def _progress(world, attended, total=5, course="foundation-b", assessment_on=Non
         assessment_on=assessment_on,
         led_groups=[],
         on=TODAY,
+        catch_ups_left=catch_ups_left,
     )
 
 
@@ -98,6 +101,23 @@ def test_rule_needs_attendance_and_a_passed_assessment(world):
         "attended 3 of 5 sessions; needs 4 (80% of sessions): "
         "can no longer meet the attendance rule in this group",
     )
+
+
+def test_progress_says_which_catch_up_would_still_meet_the_rule(world):
+    """Issue 15: before a catch-up, "can no longer meet the attendance rule" was said even when
+    the catch-up the course allows would still meet it."""
+    one_short = _progress(world, 3, total=4, assessment_on=D(2026, 12, 1), catch_ups_left=1)
+    assert one_short.missing == (
+        "attended 3 of 4 sessions; needs 4 (80% of sessions): needs a catch-up for session 4 "
+        "(22 October 2026) to complete",
+    )
+    two_short = _progress(world, 3, assessment_on=D(2026, 12, 1), catch_ups_left=2)
+    assert two_short.missing == (
+        "attended 3 of 5 sessions; needs 4 (80% of sessions): needs a catch-up for session 4 "
+        "(22 October 2026) or 5 (29 October 2026) to complete",
+    )
+    used_up = _progress(world, 3, assessment_on=D(2026, 12, 1), catch_ups_left=0)
+    assert used_up.missing[0].endswith("can no longer meet the attendance rule in this group")
 
 
 def test_course_without_assessment_needs_attendance_only(world):

@@ -38,6 +38,28 @@ def env_person() -> str | None:
     return os.environ.get(ENV_PERSON) or None
 
 
+def uk(day: dt.date | None) -> str:
+    """A date as people in the UK write it: 01/10/2026 (empty for None)."""
+    return "" if day is None else f"{day:%d/%m/%Y}"
+
+
+def long_day(day: dt.date) -> str:
+    """A date in words, to check at a glance: Thursday 1 October 2026."""
+    return f"{day:%A} {day.day} {day:%B %Y}"
+
+
+def uk_text(value: str) -> str:
+    """A date written as text (ISO, as some reports give it) in UK form; other text as is."""
+    try:
+        return uk(dt.date.fromisoformat(value))
+    except ValueError:
+        return value
+
+
+def esc(value: object) -> str:
+    return html.escape("" if value is None else str(value), quote=True)
+
+
 def table(
     headers: Sequence[str],
     rows: Iterable[Sequence[str]],

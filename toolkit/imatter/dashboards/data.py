@@ -107,3 +107,39 @@ def reflections_waiting(workspace: Path, learners: set[int]) -> list[ReflectionC
         )
         for q in marking_queues(course_dirs(workspace))
     ]
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """Feedback handed back to one learner for one assessment (the newest file written)."""
+
+    assessment_id: str
+    summary: str  # e.g. "passed, 12 of 15" or "not yet, 7 of 15"
+    written_at: str  # ISO date and time
+    page: Path
+
+
+def my_feedback(workspace: Path, person_id: int) -> list[Feedback]:
+    """The feedback handed back to a learner in the nbgrader course directories found (as the
+    Lead's Return feedback records it), by assessment."""
+    from ..assess.course_dir import read_learners, student_id
+    from . import course_dirs
+
+    me = student_id(person_id)
+    found = []
+    for folder in course_dirs(workspace):
+        for record in sorted((folder / "feedback-issued").glob("*.json")):
+            entry = read_learners(record).get(me)
+            files = [Path(f) for f in (entry or {}).get("files", [])]
+            page = next((f for f in files if f.is_file()), None)
+            if entry is None or page is None:
+                continue
+            found.append(
+                Feedback(
+                    record.stem,
+                    str(entry.get("summary", "")),
+                    str(entry.get("written_at", "")),
+                    page,
+                )
+            )
+    return sorted(found, key=lambda f: f.assessment_id)

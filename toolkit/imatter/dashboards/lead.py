@@ -21,11 +21,13 @@ from .common import (
     env_today,
     frame,
     heading,
+    long_day,
     note,
     open_context,
     person_options,
     pick,
     table,
+    uk,
 )
 from .term import lead_settings
 
@@ -69,6 +71,8 @@ class LeadDashboard:
             placeholder="what the organisation should know (optional)",
             layout=widgets.Layout(width="520px"),
         )
+        self.nominee.add_class("imatter-nominee")
+        self.nomination_note.add_class("imatter-nomination-note")
         self.nominate = widgets.Button(description="Send nomination", layout=auto())
         self.nominate.add_class("imatter-nominate")
         self.nominated = widgets.HTML()
@@ -76,6 +80,16 @@ class LeadDashboard:
         self.nominations = widgets.HTML()
         self.reflections = widgets.HTML()
         self._term_widgets()
+        from ..trust.access import identity
+        from .staff import StaffImport
+
+        self.staff_import = StaffImport(ws, identity(), done=self.staff_changed)
+        from .moderation import ModerationPanel
+
+        self.moderation = ModerationPanel(self._course_dir, self._marker, ws.store)
+        from .handin import AssessmentPanel
+
+        self.assessment = AssessmentPanel(ws, self._group_assessment, self.refresh_reflections)
 
         self.status_of_group: groups.GroupStatus | None = None
         self._quiet = True  # set while options are being replaced, so observers wait
@@ -97,6 +111,7 @@ class LeadDashboard:
         self.report_course.observe(self._when(self.refresh_report), names="value")
         self.report_setting.observe(self._when(self.refresh_report), names="value")
         self.write_certificate.on_click(lambda _button: self.make_certificate())
+        self.write_completion.on_click(lambda _button: self.make_completion_certificate())
         self.mark.on_click(lambda _button: self.open_marking())
         self.return_feedback.on_click(lambda _button: self.hand_back())
 
@@ -121,6 +136,8 @@ class LeadDashboard:
                 register,
                 heading("Who needs what", 4),
                 self.needs,
+                self.assessment_heading,
+                self.assessment.widget,
                 heading("Completion", 4),
                 widgets.HTML(
                     note(
@@ -168,9 +185,11 @@ class LeadDashboard:
             [
                 self.reflections,
                 self.marking_course,
+                self.moderation.role,
                 widgets.HBox([self.mark, self.return_feedback]),
                 self.returned,
                 self.marking,
+                self.moderation.widget,
             ]
         )
         certificates_tab = widgets.VBox(
@@ -183,6 +202,11 @@ class LeadDashboard:
                         "muted",
                     )
                 ),
+                heading("Course completion", 4),
+                self.completion,
+                widgets.HBox([self.write_completion]),
+                self.completion_certificate,
+                heading("Roles", 4),
                 self.credential,
                 widgets.HBox([self.write_certificate]),
                 self.certificate,
@@ -190,6 +214,7 @@ class LeadDashboard:
         )
         tabs = widgets.Tab(
             children=[
+                self.staff_import.widget,
                 new_tab,
                 groups_tab,
                 eligible_tab,
@@ -199,6 +224,7 @@ class LeadDashboard:
             ]
         )
         titles = [
+            "Staff list",
             "New group",
             "Groups and attendance",
             "Eligible next",
@@ -208,11 +234,11 @@ class LeadDashboard:
         ]
         for i, title in enumerate(titles):
             tabs.set_title(i, title)
-        tabs.selected_index = 1
+        tabs.selected_index = titles.index("Groups and attendance")
         self.tabs = tabs
         self.widget = frame(
             [
-                heading(f"Lead Professional dashboard ({today.isoformat()})", 2),
+                heading(f"Lead Professional dashboard ({long_day(today)})", 2),
                 self.lead,
                 tabs,
             ]
@@ -258,7 +284,12 @@ class LeadDashboard:
         )
         self.created = widgets.HTML()
         self.created.add_class("imatter-created")
-        self.session_day = widgets.DatePicker(description="Date")
+        # Typed as people in the UK write dates (a browser's date picker may show mm/dd/yyyy).
+        self.session_day = widgets.Text(
+            description="Date",
+            placeholder="dd/mm/yyyy, e.g. 01/10/2026",
+            layout=widgets.Layout(width="320px"),
+        )
         self.session_day.add_class("imatter-session-day")
         self.add_session = widgets.Button(description="Add session", layout=auto())
         self.scheduled = widgets.HTML()
@@ -281,6 +312,7 @@ class LeadDashboard:
         )
         self.needs = widgets.HTML()
         self.needs.add_class("imatter-needs")
+        self.assessment_heading = heading("Assessment", 4)
         self.report_setting = widgets.Dropdown(description="Setting", layout=wide)
         self.report_course = widgets.Dropdown(
             description="Course",
@@ -301,9 +333,17 @@ class LeadDashboard:
         self.returned = widgets.HTML()
         self.returned.add_class("imatter-returned")
         self.credential = widgets.Dropdown(description="Award", layout=wide)
+        self.credential.add_class("imatter-credential")
         self.write_certificate = widgets.Button(description="Make certificate (PDF)", layout=auto())
         self.certificate = widgets.HTML()
         self.certificate.add_class("imatter-certificate")
+        self.completion = widgets.Dropdown(description="Completed", layout=wide)
+        self.completion.add_class("imatter-completion")
+        self.write_completion = widgets.Button(
+            description="Make course certificate (PDF)", layout=auto()
+        )
+        self.completion_certificate = widgets.HTML()
+        self.completion_certificate.add_class("imatter-completion-certificate")
 
     # ------------------------------------------------------------------ data
     def _leaders(self) -> list[tuple[str, int]]:
@@ -343,6 +383,10 @@ class LeadDashboard:
         self.new_setting.value = settings[0][1] if settings else None
         self.report_setting.options = settings
         self.report_setting.value = settings[0][1] if settings else None
+        self.staff_import.set_settings(settings)
+        self.moderation.set_colleagues(
+            [label.split(" (")[0] for label, pid in self.lead.options if pid != leader]
+        )
         self._quiet = False
         self.refresh_group()
         self.refresh_eligible()
@@ -362,6 +406,8 @@ class LeadDashboard:
             self._quiet = False
             self.refresh_marks()
             self.needs.value = ""
+            self.assessment.refresh()
+            self.assessment_heading.layout.display = "none"
             return
         status = groups.group_completion_status(self.ws.store, self.ws.programme, gid, self.today)
         self.status_of_group = status
@@ -382,8 +428,7 @@ class LeadDashboard:
         self.attendance.value = attendance_table(status)
         previous = self.session.value if keep_session else None
         options = [
-            (f"{s.held_on.isoformat()}{' - ' + s.title if s.title else ''}", s.id)
-            for s in reversed(held)
+            (f"{uk(s.held_on)}{' - ' + s.title if s.title else ''}", s.id) for s in reversed(held)
         ]
         ids = [value for _label, value in options]
         self._quiet = True
@@ -392,6 +437,8 @@ class LeadDashboard:
         self._quiet = False
         self.refresh_marks()
         self.refresh_needs()
+        self.assessment.refresh()
+        self.assessment_heading.layout.display = self.assessment.widget.layout.display
 
     def refresh_marks(self) -> None:
         sid = self.session.value
@@ -502,7 +549,7 @@ class LeadDashboard:
             return
         got = staff_trained(self.ws.store, self.ws.programme, setting, course_id, self.today)
         self.report.value = fragment(
-            "headline", got.headline, got.course_title, got.setting, self.today.isoformat()
+            "headline", got.headline, got.course_title, got.setting, uk(self.today)
         ) + table(
             ["Staff group", "Trained", "Staff", "Share"],
             [
@@ -514,9 +561,30 @@ class LeadDashboard:
 
     def refresh_certificates(self) -> None:
         from ..credentials.registry import list_credentials
+        from ..eligibility import short_title
+        from ..records.load import current_completions
         from .data import lead_people
 
         people = set(lead_people(self.ws.store, self.lead.value))
+        names = {pid: label.split(" (")[0] for label, pid in person_options(self.ws.store, people)}
+        courses = self.ws.programme.courses
+        with self.ws.store.read() as conn:
+            done = [c for c in current_completions(conn, sorted(people)) if c.course_id in courses]
+        completions = [
+            (
+                f"{names.get(c.person_id, c.person_id)}: "
+                f"{short_title(courses[c.course_id].title)}, {uk(c.completed_on)}",
+                c.id,
+            )
+            for c in sorted(done, key=lambda c: (names.get(c.person_id, ""), c.completed_on))
+        ]
+        self.completion.options = completions
+        self.completion.value = completions[0][1] if completions else None
+        self.write_completion.disabled = not completions
+        if not completions:
+            self.completion_certificate.value = note(
+                "Nobody you look after has completed a course yet.", "muted"
+            )
         with self.ws.store.read() as conn:
             issued = [
                 c
@@ -537,9 +605,23 @@ class LeadDashboard:
                 "No credentials have been issued to the people you look after yet.", "muted"
             )
 
+    def _group_assessment(self) -> tuple[int | None, str | None]:
+        """The chosen group and its course's assessment (None if it has none)."""
+        gid = self.group.value
+        if gid is None or self.status_of_group is None:
+            return None, None
+        return gid, self.ws.programme.course(self.status_of_group.group.course).assessment
+
+    def _marker(self) -> str:
+        """The marker's name, as the marks record it."""
+        return self.lead.label.split(" (")[0]
+
     def _course_dir(self):
         from ..assess.course_dir import open_course_dir
+        from ..errors import InvalidValue
 
+        if self.marking_course.value is None:
+            raise InvalidValue("no assessment has work handed in yet")
         folder, assessment_id = self.marking_course.value
         return open_course_dir(folder), assessment_id
 
@@ -550,10 +632,15 @@ class LeadDashboard:
 
         if self.marking_course.value is None or self.lead.value is None:
             return
-        marker = self.lead.label.split(" (")[0]
         try:
             course, assessment_id = self._course_dir()
-            session = Marking(course, assessment_id, self.ws.store, marker=marker)
+            session = Marking(
+                course,
+                assessment_id,
+                self.ws.store,
+                marker=self._marker(),
+                role=self.moderation.role.value,
+            )
             self.marking_widget = MarkingWidget(session)
         except ImatterError as err:
             self.returned.value = note(f"Marking cannot open: {err.message}", "error")
@@ -584,10 +671,24 @@ class LeadDashboard:
         )
         self.refresh_reflections()
 
+    def make_completion_certificate(self) -> None:
+        """Write the chosen completion's course certificate and offer it to download."""
+        from ..credentials.certificate import completion_certificate_for
+
+        ident = self.completion.value
+        if ident is None:
+            return
+        try:
+            with self.ws.store.read() as conn:
+                path = completion_certificate_for(self.ws, conn, ident)
+        except ImatterError as err:
+            self.completion_certificate.value = note(f"No certificate: {err.message}", "error")
+            return
+        who = self.completion.label.split(":")[0].replace(" ", "-")
+        self.completion_certificate.value = download(path, f"{who}-course-certificate.pdf")
+
     def make_certificate(self) -> None:
         """Write the chosen credential's certificate into the workspace and offer it."""
-        import base64
-
         from ..credentials.certificate import certificate_for
 
         ident = self.credential.value
@@ -599,9 +700,8 @@ class LeadDashboard:
         except ImatterError as err:
             self.certificate.value = note(f"No certificate: {err.message}", "error")
             return
-        data = base64.b64encode(path.read_bytes()).decode("ascii")
         name = f"{self.credential.label.split(':')[0].replace(' ', '-')}-certificate.pdf"
-        self.certificate.value = note(f"Saved {path}.") + fragment("download", name, data)
+        self.certificate.value = download(path, name)
 
     def refresh_eligible(self) -> None:
         from .data import eligible_next, lead_people
@@ -629,7 +729,7 @@ class LeadDashboard:
                 (
                     n.person,
                     self.ws.programme.role(n.role_id).title,
-                    n.nominated_on.isoformat(),
+                    uk(n.nominated_on),
                     n.status,
                     n.reason or (n.award_id or ""),
                 )
@@ -668,6 +768,12 @@ class LeadDashboard:
         )
 
     # ------------------------------------------------------------------ actions
+    def staff_changed(self) -> None:
+        """After a staff import: the staff lists, eligibility and report read the new records."""
+        self.refresh_staff()
+        self.refresh_eligible()
+        self.refresh_report()
+
     def send_nomination(self) -> None:
         from ..services.nominations import nominate
         from ..trust.access import identity
@@ -732,20 +838,29 @@ class LeadDashboard:
         self.refresh_group()
 
     def schedule(self) -> None:
-        gid, day = self.group.value, self.session_day.value
+        from ..records.csvfile import parse_date
+
+        gid, typed = self.group.value, self.session_day.value.strip()
         if gid is None:
             self.scheduled.value = note("Create or choose a group first.", "warn")
             return
-        if day is None:
-            self.scheduled.value = note("Pick the date of the session first.", "warn")
+        if not typed:
+            self.scheduled.value = note(
+                "Type the date of the session first, e.g. 01/10/2026.", "warn"
+            )
+            return
+        try:
+            day = parse_date(typed, "the date")
+        except ValueError as err:
+            self.scheduled.value = note(f"Not added: {err}.", "error")
             return
         try:
             groups.schedule_sessions(self.ws.store, gid, [day])
         except ImatterError as err:
             self.scheduled.value = note(f"Not added: {err.message}", "error")
             return
-        self.scheduled.value = note(f"Added a session on {day:%A} {day.day} {day:%B %Y}.")
-        self.session_day.value = None
+        self.scheduled.value = note(f"Added a session on {long_day(day)}.")
+        self.session_day.value = ""
         self.refresh_group(keep_session=True)
 
     def record_catch_up(self) -> None:
@@ -816,6 +931,16 @@ class LeadDashboard:
             ["Learner", "Result", "Details"], [(o.name, o.action, o.detail) for o in outcomes]
         )
         self.refresh_group(keep_session=True)
+        self.refresh_eligible()
+        self.refresh_certificates()
+
+
+def download(path, name: str) -> str:
+    """Where a PDF was saved, and a link to download it under `name`."""
+    import base64
+
+    data = base64.b64encode(path.read_bytes()).decode("ascii")
+    return note(f"Saved {path}.") + fragment("download", name, data)
 
 
 def attendance_table(status: groups.GroupStatus) -> str:
@@ -850,7 +975,7 @@ def attendance_table(status: groups.GroupStatus) -> str:
                 "cells": cells,
                 "attended": f"{p.attended} of {p.sessions} (needs {p.required})",
                 "state_kind": "ok" if p.completed_on else "warn",
-                "state": f"completed {p.completed_on.isoformat()}" if p.completed_on else p.summary,
+                "state": f"completed {uk(p.completed_on)}" if p.completed_on else p.summary,
             }
         )
     if not rows:

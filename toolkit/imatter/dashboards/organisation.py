@@ -11,7 +11,7 @@ import ipywidgets as widgets
 from ..delivery import licences
 from ..errors import ImatterError
 from ..trust.access import identity
-from .common import env_today, frame, heading, note, open_context, table
+from .common import env_today, esc, frame, heading, long_day, note, open_context, table, uk, uk_text
 
 
 class OrganisationView:
@@ -83,7 +83,7 @@ class OrganisationView:
         titles = ["Licences", "Renewals", "Trainee applications", "Nominations"]
         for i, title in enumerate(titles):
             tabs.set_title(i, title)
-        self.widget = frame([heading(f"Organisation view ({today.isoformat()})", 2), tabs])
+        self.widget = frame([heading(f"Organisation view ({long_day(today)})", 2), tabs])
         self.refresh()
 
     def refresh(self) -> None:
@@ -100,8 +100,8 @@ class OrganisationView:
                 (
                     f"{r.name} ({r.setting})",
                     "yes" if r.licensed and not r.problem else (r.problem or "no"),
-                    r.licence_until,
-                    r.membership_until.isoformat() if r.membership_until else "",
+                    uk_text(r.licence_until),
+                    uk(r.membership_until),
                     "met" if r.rule_met else "; ".join(r.missing),
                     str(r.trainees),
                     str(r.applications_waiting),
@@ -118,8 +118,8 @@ class OrganisationView:
             [
                 (
                     f"{r.name} ({r.setting})",
-                    r.ends_on.isoformat(),
-                    r.renews_on.isoformat(),
+                    uk(r.ends_on),
+                    uk(r.renews_on),
                     r.when,
                     r.state,
                     f"{r.currency} {r.fee:,.2f}",
@@ -139,9 +139,9 @@ class OrganisationView:
                     str(a.id),
                     a.name,
                     a.setting or "",
-                    a.submitted_on.isoformat(),
+                    uk(a.submitted_on),
                     a.state,
-                    a.decided_on.isoformat() if a.decided_on else "",
+                    uk(a.decided_on),
                     a.problem or a.reason or "",
                 )
                 for a in apps
@@ -150,7 +150,7 @@ class OrganisationView:
         )
         waiting = [a for a in apps if a.state == "submitted"]
         self.application.options = [
-            (f"{a.id}: {a.name} ({a.setting}, {a.submitted_on.isoformat()})", a.id) for a in waiting
+            (f"{a.id}: {a.name} ({a.setting}, {uk(a.submitted_on)})", a.id) for a in waiting
         ]
         self.application.value = waiting[0].id if waiting else None
         self.approve.disabled = self.refuse.disabled = not waiting
@@ -187,7 +187,7 @@ class OrganisationView:
                     n.person,
                     self.ws.programme.role(n.role_id).title,
                     n.nominated_by,
-                    n.nominated_on.isoformat(),
+                    uk(n.nominated_on),
                     n.note or "",
                     n.status,
                     n.reason or n.award_id or "",

@@ -15,11 +15,13 @@ from .common import (
     env_today,
     frame,
     heading,
+    long_day,
     note,
     open_context,
     person_options,
     pick,
     table,
+    uk,
 )
 
 
@@ -39,7 +41,7 @@ class ProgressPage:
         self.person.value = chosen
         self.person.observe(lambda _change: self.refresh(), names="value")
         self.widget = frame(
-            [heading(f"My progress ({today.isoformat()})", 2), self.person, self.body]
+            [heading(f"My progress ({long_day(today)})", 2), self.person, self.body]
         )
         self.refresh()
 
@@ -77,7 +79,7 @@ def progress_html(ws, person_id: int, today: dt.date) -> str:
     parts.append(
         table(
             ["Course", "Completed on"],
-            [(short_title(programme.courses[c.course].title), c.on.isoformat()) for c in done],
+            [(short_title(programme.courses[c.course].title), uk(c.on)) for c in done],
             empty="None yet.",
         )
     )
@@ -93,6 +95,7 @@ def progress_html(ws, person_id: int, today: dt.date) -> str:
                 )
             )
     parts.append(table(["Group", "Attendance", "Where I am"], rows, empty="None."))
+    parts.append(feedback_html(ws, person_id, programme))
     parts.append(fragment("heading", "What comes next", 3))
     results = evaluate_person(programme, facts, today)
     upcoming = sorted(
@@ -113,6 +116,34 @@ def progress_html(ws, person_id: int, today: dt.date) -> str:
             empty="Nothing within two steps; ask your Lead Professional what to do next.",
         )
     )
+    return "".join(parts)
+
+
+def feedback_html(ws, person_id: int, programme) -> str:
+    """ "My feedback": each assessment's result and the feedback page the Lead handed back, to
+    read here (in a sandboxed frame: it cannot run scripts or reach anything)."""
+    from .data import my_feedback
+
+    titles = {c.assessment: c.title for c in programme.courses.values() if c.assessment}
+    found = my_feedback(ws.path, person_id)
+    if not found:
+        return "<h3>My feedback</h3>" + note(
+            "None yet: your Lead returns it here once your work is marked.", "muted"
+        )
+    parts = ["<h3>My feedback</h3>"]
+    for f in found:
+        try:
+            when = uk(dt.date.fromisoformat(f.written_at[:10]))
+        except ValueError:
+            when = ""
+        title = titles.get(f.assessment_id, f.assessment_id)
+        returned = f", returned {when}" if when else ""
+        parts.append(
+            f"<div class='imatter-feedback'><p><b>{esc(title)}</b>: "
+            f"{esc(f.summary + returned)}.</p>"
+            "<iframe sandbox='' style='width:100%;height:420px;border:1px solid #c8d3de' "
+            f"srcdoc='{esc(f.page.read_text(encoding='utf-8'))}'></iframe></div>"
+        )
     return "".join(parts)
 
 

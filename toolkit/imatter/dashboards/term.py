@@ -90,7 +90,7 @@ def who_needs_what(store: Store, programme: Programme, group_id: int, on: dt.dat
         if p.assessment is None:
             assessment = "none"
         elif p.assessment_on is not None:
-            assessment = f"passed on {p.assessment_on.isoformat()}"
+            assessment = f"passed on {p.assessment_on:%d/%m/%Y}"
         else:
             assessment = "not passed yet"
         needs.append(
@@ -168,8 +168,8 @@ def staff_trained(
 
 
 def assessments_waiting(folder: Path) -> list[tuple[str, int]]:
-    """(assessment id, answers waiting for a hand mark) in one nbgrader course directory, read
-    from its gradebook read-only (none without a gradebook)."""
+    """(assessment id, answers waiting for a hand mark) for each assessment with work handed in
+    in one nbgrader course directory, read from its gradebook read-only (none without one)."""
     import sqlite3
 
     from ..assess.course_dir import GRADEBOOK
@@ -179,12 +179,14 @@ def assessments_waiting(folder: Path) -> list[tuple[str, int]]:
         return []
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
+        # Every assessment with work handed in (none waiting still counts: it can be
+        # second-marked, and its feedback returned).
         rows = conn.execute(
-            "SELECT a.name, COUNT(*) FROM grade g "
-            "JOIN submitted_notebook sn ON g.notebook_id = sn.id "
-            "JOIN submitted_assignment sa ON sn.assignment_id = sa.id "
-            "JOIN assignment a ON sa.assignment_id = a.id "
-            "WHERE g.needs_manual_grade = 1 GROUP BY a.name ORDER BY a.name"
+            "SELECT a.name, COALESCE(SUM(g.needs_manual_grade = 1), 0) FROM assignment a "
+            "JOIN submitted_assignment sa ON sa.assignment_id = a.id "
+            "JOIN submitted_notebook sn ON sn.assignment_id = sa.id "
+            "LEFT JOIN grade g ON g.notebook_id = sn.id "
+            "GROUP BY a.name ORDER BY a.name"
         ).fetchall()
     finally:
         conn.close()

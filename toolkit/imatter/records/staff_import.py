@@ -201,6 +201,34 @@ def saved_mappings(conn: sa.Connection, setting: str | None) -> dict[str, dict[s
     return found
 
 
+def guess_columns(store: Store, path: str | Path, setting: str) -> list[tuple[str, str]]:
+    """(header, field) for each column of a staff export, as `import_people` will read it for
+    the setting (common MIS headers and the setting's saved mapping); field "" for a column
+    that will not be used. For a screen that shows the mapping before an import."""
+    import csv
+    import io
+
+    from .csvfile import _text
+
+    with store.read() as conn:
+        require(conn, "people.write", setting=setting)
+        saved = saved_mappings(conn, setting)
+    # As read_table matches them: the fields' own names first, then the other headers.
+    known = {header_key(f): f for f in ("position", *PEOPLE_OPTIONAL)}
+    for alias, target in {**HEADERS, **saved["column"]}.items():
+        known.setdefault(header_key(alias), target)
+    text = _text(Path(path))
+    try:
+        header = next(csv.reader(io.StringIO(text, newline="")), [])
+    except csv.Error:
+        header = []
+    found = []
+    for raw in header:
+        field_name = known.get(header_key(raw), "")
+        found.append((raw.strip(" \t\ufeff"), "" if field_name == "ignore" else field_name))
+    return found
+
+
 def _save_mappings(conn: sa.Connection, setting: str, pairs: list[tuple], by: str) -> None:
     m = t.import_mappings
     for kind, source, target in pairs:
@@ -301,14 +329,16 @@ def import_people(
     setting: str | None = None,
     mapping: tuple[str, ...] | list[str] = (),
     saved_by: str = "",
+    dry_run: bool = False,
 ) -> PeopleImport:
     """Import or re-import people; all or nothing, every problem on every row listed.
 
     `setting` is the setting the file is for (then a setting column is optional); `mapping`
     holds "HEADER=FIELD" or "LABEL=POSITION" pairs, saved for that setting's next imports.
+    With `dry_run`, everything is checked and counted but nothing is written (a preview).
     """
     with bulk.no_gc():
-        return _import_people(store, programme, Path(path), setting, mapping, saved_by)
+        return _import_people(store, programme, Path(path), setting, mapping, saved_by, dry_run)
 
 
 def _import_people(
@@ -318,6 +348,7 @@ def _import_people(
     setting: str | None,
     mapping: tuple[str, ...] | list[str],
     saved_by: str,
+    dry_run: bool = False,
 ) -> PeopleImport:
     pairs = parse_mapping(mapping, programme)
     if pairs and not setting:
@@ -368,13 +399,14 @@ def _import_people(
         )
         if row is not None:
             rows.append(row)
-    with store.write() as conn:
+    with store.read() if dry_run else store.write() as conn:
         plan = _plan(conn, programme, rows, problems)
         if problems:
             _refuse(path, problems, unknown_positions, programme)
-        _write(conn, plan)
-        if pairs and setting:
-            _save_mappings(conn, setting, pairs, saved_by or "local")
+        if not dry_run:
+            _write(conn, plan)
+            if pairs and setting:
+                _save_mappings(conn, setting, pairs, saved_by or "local")
     return PeopleImport(
         path,
         added=len(plan.new),

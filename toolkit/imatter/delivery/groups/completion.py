@@ -26,7 +26,7 @@ from ...records.people import resolve_person
 from ...store import Store
 from ...store import schema as t
 from .attendance import Register, _mark, read_register
-from .catchup import caught_up
+from .catchup import catch_ups_used, caught_up
 from .core import (
     Group,
     Session,
@@ -151,6 +151,7 @@ def read_status(
     passes = assessment_passes(conn, ids, course.id) if course.assessment else {}
     led = _led_groups(conn, ids, on) if course.runs_group else {}
     facts = session_facts(reg)
+    allowed = course.catch_up.sessions if course.catch_up else 0
     progress = []
     for learner in reg.learners:
         mine = sessions_for(facts, learner.enrolled_on, learner.left_on)
@@ -170,6 +171,7 @@ def read_status(
                 on=on,
                 completion_id=record.id if record is not None else None,
                 completion_evidence=record.evidence if record is not None else None,
+                catch_ups_left=max(0, allowed - catch_ups_used(reg, learner.person_id)),
             )
         )
     return GroupStatus(reg.group, reg, tuple(progress))

@@ -76,7 +76,7 @@ class Progress:
     @property
     def summary(self) -> str:
         if self.completed:
-            return f"completed on {self.completed_on.isoformat()}"  # type: ignore[union-attr]
+            return f"completed on {self.completed_on:%d/%m/%Y}"
         return "; ".join(self.missing)
 
 
@@ -125,11 +125,13 @@ def learner_progress(
     on: dt.date,
     completion_id: int | None = None,
     completion_evidence: str | None = None,
+    catch_ups_left: int = 0,
 ) -> Progress:
     """Apply the completion rule to one learner's facts (see the module docstring).
 
     `sessions` are the sessions that count for this learner (see `sessions_for`); `present` the
-    ids of those they were marked present at.
+    ids of those they were marked present at (caught-up ones included); `catch_ups_left` how
+    many more missed sessions the course lets them catch up.
     """
     counted = sessions
     required = sessions_required(course.attendance, len(counted))
@@ -149,7 +151,7 @@ def learner_progress(
             f"({_percent(course.attendance)})"
         )
         if len(attended) + left < required:
-            text += ": can no longer meet the attendance rule in this group"
+            text += _short_by(counted, present, on, required - len(attended) - left, catch_ups_left)
         missing.append(text)
 
     if course.assessment is not None and assessment_on is None:
@@ -208,6 +210,24 @@ def completion_evidence(group_id: int, progress: Progress) -> str:
         start = f"{g.first_on.isoformat()} to " if g.first_on else ""
         text += f"; led {g.audience} group {g.group_id} (ran {start}{g.ran_on.isoformat()})"
     return text
+
+
+def _short_by(
+    counted: list[SessionFact], present: set[int], on: dt.date, short: int, catch_ups_left: int
+) -> str:
+    """What a learner `short` sessions short of the rule can still do: the catch-ups that
+    would meet it (sessions numbered as in the group, 1 first), or nothing."""
+    missed = [
+        (number, s)
+        for number, s in enumerate(counted, start=1)
+        if s.registered and s.held_on <= on and s.id not in present
+    ]
+    if short > min(catch_ups_left, len(missed)):
+        return ": can no longer meet the attendance rule in this group"
+    days = [f"{n} ({s.held_on.day} {s.held_on:%B %Y})" for n, s in missed]
+    if short == 1:
+        return f": needs a catch-up for session {' or '.join(days)} to complete"
+    return f": needs catch-ups for {short} of sessions {', '.join(days)} to complete"
 
 
 def _percent(share: float) -> str:
