@@ -88,11 +88,11 @@ def test_the_lead_moderates_with_a_second_person_from_the_dashboards(graded, mon
         lena.moderation.compare()
         status = lena.moderation.status.value
         assert "Sample: 2; second-marked: 2" in status
-        assert "<td>p2</td><td>Attends to the adult&#x27;s own wellbeing</td>" in status
+        assert "<td>p2</td><td>Attends to the adult&#39;s own wellbeing</td>" in status
         assert "p2: the outcome would change from not yet to pass." in status
         assert lena.moderation.learner.options == ("p2",)
         lena.moderation.resolve("second")
-        assert "Resolved 1 disagreement(s) over p2&#x27;s work: kept the second marks" in (
+        assert "Resolved 1 disagreement(s) over p2&#39;s work: kept the second marks" in (
             lena.moderation.status.value
         )
         assert "No disagreements" in lena.moderation.status.value

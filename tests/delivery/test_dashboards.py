@@ -144,7 +144,7 @@ def test_a_learner_reads_the_feedback_handed_back_to_them(world):
 
     body = ProgressPage(world.ws, TODAY, person="ann@oak.example").body.value
     title = world.programme.course("foundation-a").title
-    assert f"<b>{title}</b>" in body.replace("&#x27;", "'")
+    assert f"<b>{title}</b>" in body.replace("&#39;", "'")
     assert "pass, 12 of 15, returned 03/12/2026." in body
     assert "Well done, Ann" in body and "<iframe sandbox=''" in body
     assert "Ben" not in body and "7 of 15" not in body
@@ -314,7 +314,7 @@ def test_a_lead_runs_the_term_from_the_dashboard(world):
     board.session_day.value = "10/31/2026"  # as a US date picker would give it
     board.schedule()
     assert board.scheduled.value == (
-        "<p class='error'>Not added: the date &#x27;10/31/2026&#x27; is not a date; write it "
+        "<p class='error'>Not added: the date &#39;10/31/2026&#39; is not a date; write it "
         "as 31/12/2026 or 2026-12-31.</p>"
     )
     for day in ("01/10/2026", "8/10/2026", "2026-10-15"):  # UK dates, or ISO
@@ -447,7 +447,7 @@ def test_the_lead_imports_the_schools_staff_export_from_the_dashboard(world):
     preview = box.preview.value
     assert "Staff export.csv: 2 bad row(s); nothing was imported" in preview
     assert "imatter-staff-" not in preview  # the temporary folder is not shown
-    assert "line 6: unknown position &#x27;Cook&#x27; (see below); start date" in preview
+    assert "line 6: unknown position &#39;Cook&#39; (see below); start date" in preview
     assert "line 7: " in preview and "not-an-email" in preview
     assert box.confirm.disabled and "Grey" not in staff(world)
     # The Lead says what a Cook is; the other problems stay until the file is fixed.
@@ -463,7 +463,7 @@ def test_the_lead_imports_the_schools_staff_export_from_the_dashboard(world):
     assert box.result.value.startswith(
         "<p class='ok'>Imported the staff list: 4 added, 1 updated, 0 unchanged, 0 flagged."
     )
-    assert "Saved 1 choice(s) for this setting&#x27;s next imports" in box.result.value  # Cook
+    assert "Saved 1 choice(s) for this setting&#39;s next imports" in box.result.value  # Cook
     now = staff(world)
     assert now["Dan Dale"] == ("dan@oak.example", "teaching-assistant")
     assert now["Eve Evans"] == ("eve@oak.example", "headteacher")
@@ -568,7 +568,7 @@ def test_a_groups_assessment_runs_from_the_dashboard(world):
     assert "2 file(s) ready to collect" in panel.received.value and not panel.collect.disabled
     panel.collect_and_autograde()
     assert panel.collected.value.startswith(
-        f"<p class='ok'>Collected 2 learner(s)&#x27; work (p{world.ann}, p{world.ben}); "
+        f"<p class='ok'>Collected 2 learner(s)&#39; work (p{world.ann}, p{world.ben}); "
         "autograded 2."
     ), panel.collected.value
     ((label, _value),) = board.marking_course.options

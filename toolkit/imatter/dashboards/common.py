@@ -56,10 +56,6 @@ def uk_text(value: str) -> str:
         return value
 
 
-def esc(value: object) -> str:
-    return html.escape("" if value is None else str(value), quote=True)
-
-
 def table(
     headers: Sequence[str],
     rows: Iterable[Sequence[str]],

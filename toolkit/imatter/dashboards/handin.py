@@ -18,7 +18,8 @@ from pathlib import Path
 import ipywidgets as widgets
 
 from ..errors import ImatterError
-from .common import esc, note
+from ..templates import fragment
+from .common import note
 
 
 class AssessmentPanel:
@@ -106,20 +107,12 @@ class AssessmentPanel:
         except ImatterError as err:
             self.handout.value = note(f"Not prepared: {err.message}", "error")
             return
-        links = "".join(
-            f"<li><a class='imatter-download' download='{esc(p.name)}' href='data:"
-            f"application/octet-stream;base64,{base64.b64encode(p.read_bytes()).decode()}'>"
-            f"{esc(p.name)}</a></li>"
-            for p in report.files
-        )
-        self.handout.value = (
-            note(
-                f"Ready: {len(report.learners)} learner(s) on the roster. Send each learner "
-                "their own notebook (the number in its name is theirs), with the note on how "
-                "to send it back."
-            )
-            + f"<ul>{links}</ul>"
-        )
+        files = [(p.name, base64.b64encode(p.read_bytes()).decode()) for p in report.files]
+        self.handout.value = note(
+            f"Ready: {len(report.learners)} learner(s) on the roster. Send each learner "
+            "their own notebook (the number in its name is theirs), with the note on how "
+            "to send it back."
+        ) + fragment("file_links", files)
 
     # ------------------------------------------------------------------ work coming in
     def take_in(self) -> None:

@@ -121,8 +121,11 @@ class ModerationPanel:
             self.status.value = note(f"Cannot compare: {err.message}", "error")
             return
         parts = [
-            f"<p>Sample: {len(report.sampled)}; second-marked: {len(report.second_marked)}; "
-            f"criteria agreed: {report.agreed}.</p>"
+            note(
+                f"Sample: {len(report.sampled)}; second-marked: {len(report.second_marked)}; "
+                f"criteria agreed: {report.agreed}.",
+                "",
+            )
         ]
         if report.waiting:
             parts.append(note(f"Still to second-mark: {', '.join(report.waiting)}.", "warn"))

@@ -11,7 +11,7 @@ import ipywidgets as widgets
 from ..delivery import licences
 from ..errors import ImatterError
 from ..trust.access import identity
-from .common import env_today, esc, frame, heading, long_day, note, open_context, table, uk, uk_text
+from .common import env_today, frame, heading, long_day, note, open_context, table, uk, uk_text
 
 
 class OrganisationView:

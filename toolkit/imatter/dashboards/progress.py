@@ -127,10 +127,10 @@ def feedback_html(ws, person_id: int, programme) -> str:
     titles = {c.assessment: c.title for c in programme.courses.values() if c.assessment}
     found = my_feedback(ws.path, person_id)
     if not found:
-        return "<h3>My feedback</h3>" + note(
+        return fragment("heading", "My feedback", 3) + note(
             "None yet: your Lead returns it here once your work is marked.", "muted"
         )
-    parts = ["<h3>My feedback</h3>"]
+    parts = [fragment("heading", "My feedback", 3)]
     for f in found:
         try:
             when = uk(dt.date.fromisoformat(f.written_at[:10]))
@@ -138,12 +138,8 @@ def feedback_html(ws, person_id: int, programme) -> str:
             when = ""
         title = titles.get(f.assessment_id, f.assessment_id)
         returned = f", returned {when}" if when else ""
-        parts.append(
-            f"<div class='imatter-feedback'><p><b>{esc(title)}</b>: "
-            f"{esc(f.summary + returned)}.</p>"
-            "<iframe sandbox='' style='width:100%;height:420px;border:1px solid #c8d3de' "
-            f"srcdoc='{esc(f.page.read_text(encoding='utf-8'))}'></iframe></div>"
-        )
+        page = f.page.read_text(encoding="utf-8")
+        parts.append(fragment("feedback_item", title, f.summary + returned, page))
     return "".join(parts)
 
 

@@ -17,7 +17,8 @@ from pathlib import Path
 import ipywidgets as widgets
 
 from ..errors import ImatterError, ImportRowError
-from .common import esc, note
+from ..templates import fragment
+from .common import note
 
 # What a column can be read as (the import's fields), as the Lead reads them.
 FIELD_LABELS = {
@@ -218,10 +219,9 @@ class StaffImport:
         found = self._run(dry_run=True)
         if found is None:
             return
-        self.preview.value = (
-            f"<p class='ok imatter-ready'>Ready to import: {esc(found.summary)}.</p>"
-            + self._flagged(found)
-        )
+        self.preview.value = note(
+            f"Ready to import: {found.summary}.", "ok imatter-ready"
+        ) + self._flagged(found)
         self.confirm.disabled = False
 
     def run_import(self) -> None:
@@ -232,10 +232,9 @@ class StaffImport:
         if found is None:
             return
         saved = f" Saved {len(changed)} choice(s) for this setting's next imports." * bool(changed)
-        self.result.value = (
-            f"<p class='ok'>Imported the staff list: {esc(found.summary)}.{esc(saved)}</p>"
-            + self._flagged(found)
-        )
+        self.result.value = note(
+            f"Imported the staff list: {found.summary}.{saved}"
+        ) + self._flagged(found)
         self.preview.value = ""
         self.guessed = {header: box.value for header, box in self.column_choice.items()}
         self.position_choice = {}  # saved with the import: known from now on
@@ -263,9 +262,9 @@ class StaffImport:
             hints = [h for h in err.hints if not h.startswith("Positions not known")]
             self.preview.value = (
                 note(self._short(err.message), "error")
-                + "<ul class='imatter-import-problems'>"
-                + "".join(f"<li>{esc(self._short(d))}</li>" for d in err.details)
-                + "</ul>"
+                + fragment(
+                    "bullets", [self._short(d) for d in err.details], "imatter-import-problems"
+                )
                 + "".join(note(self._short(h), "warn") for h in hints)
             )
         except ImatterError as err:
@@ -275,11 +274,9 @@ class StaffImport:
     def _flagged(self, found) -> str:
         if not found.flagged:
             return ""
-        items = "".join(f"<li>{esc(line)}</li>" for line in found.flagged)
-        return (
-            "<p class='warn'>Check these rows: they have no email, so they were matched by "
-            f"name.</p><ul class='imatter-flagged'>{items}</ul>"
-        )
+        return note(
+            "Check these rows: they have no email, so they were matched by name.", "warn"
+        ) + fragment("bullets", list(found.flagged), "imatter-flagged")
 
     def _short(self, text: str) -> str:
         """Messages name the uploaded file, not the temporary folder it is kept in."""
