@@ -254,21 +254,77 @@ def run_workers(
         workers.close()
 
 
-def worker_main(job_text: str, *, execute: Any = None) -> int:
-    """Entry point of a worker process: grade its learners, write results as JSON."""
+def worker_main(job_text: str, *, kernels: Any = None) -> int:
+    """Entry point of a worker process: grade its learners, write results as JSON.
+    `kernels` (a `worker.KernelsAhead`) holds kernels started ahead for its learners."""
     job = json.loads(job_text)
     course = CourseDir(
         Path(job["root"]), job["course_id"], int(job["timeout"]), job.get("exchange_root")
     )
     out = Path(job["out"])
-    if execute is not None:  # how many kernels this worker will need, so none is wasted
-        execute.to_run = sum(
-            len(list(course.submitted(s, job["assessment_id"]).glob("*.ipynb")))
-            for s in job["students"]
-        )
-    results = grade_batch(course, job["assessment_id"], job["students"], execute=execute)
+    results = grade_batch(
+        course, job["assessment_id"], job["students"], execute=_execute(course, job, kernels)
+    )
     out.write_text(json.dumps([asdict(r) for r in results]), encoding="utf-8")
     return 0
+
+
+def _execute(course: CourseDir, job: dict[str, Any], kernels: Any, ahead: int = 1) -> Any:
+    """nbgrader's `Execute` with each learner's kernel started ahead (None: nbgrader's own)."""
+    if kernels is None:
+        return None
+    from .worker import prestarted_execute
+
+    # how many kernels will be needed, so that none is started for nobody
+    to_run = sum(
+        len(list(course.submitted(s, job["assessment_id"]).glob("*.ipynb")))
+        for s in job["students"]
+    )
+    return prestarted_execute(kernels, to_run, ahead)
+
+
+_AHEAD: Any = None  # kernels started ahead in this process by `start_kernels`
+
+
+def start_kernels(count: int = 1) -> None:
+    """Start `count` kernels now for the next autograde in this process (one per learner,
+    never reused), so that they boot while the caller prepares the work. Kernels not used
+    are shut down when the process exits."""
+    global _AHEAD
+    import atexit
+
+    from .worker import KernelsAhead
+
+    if _AHEAD is None:
+        _AHEAD = KernelsAhead()
+        atexit.register(_AHEAD.close)
+    for _ in range(max(0, count - len(_AHEAD.ready))):
+        if not _AHEAD.start():
+            break
+
+
+def _grade_here(course: CourseDir, assessment_id: str, todo: list[str]) -> list[GradeResult]:
+    """Grade in this process, each learner's kernel started during the learner before
+    (nbgrader's own `Execute` where an event loop is already running, as in a notebook)."""
+    import asyncio
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        pass
+    else:
+        return grade_batch(course, assessment_id, todo)
+    global _AHEAD
+    from .worker import KernelsAhead, kept_setup
+
+    kernels, _AHEAD = _AHEAD or KernelsAhead(), None
+    try:
+        job = {"assessment_id": assessment_id, "students": todo}
+        execute = _execute(course, job, kernels, ahead=max(1, len(kernels.ready)))
+        with kept_setup():
+            return grade_batch(course, assessment_id, todo, execute=execute)
+    finally:
+        kernels.close()
 
 
 def default_workers() -> int:
@@ -310,7 +366,7 @@ def autograde(
         if todo and pool is not None:
             results = pool.grade(course, assessment_id, [todo[i::workers] for i in range(workers)])
         elif todo:
-            results = grade_batch(course, assessment_id, todo)
+            results = _grade_here(course, assessment_id, todo)
     finally:
         if pool is not None:
             pool.close()
