@@ -385,6 +385,14 @@ def _run_term(ws: Workspace, on: dt.date, lead: int) -> DemoTerm:
 
 
 def _assess(ws: Workspace, gid: int, name: str, learners: list[int]) -> DemoTerm:
+    import sys
+
+    from .assess.worker import _lazy_archive_util
+
+    # nbgrader imports `setuptools.archive_util` (for zip collection, which the demo does not
+    # use) and with it all of setuptools: the demo, like a grading worker, gets a stand-in
+    # that imports the real module if it is ever called.
+    sys.modules.setdefault("setuptools.archive_util", _lazy_archive_util())
     from .assess.autograde import autograde, start_kernels
     from .assess.collect import collect_files, expected_name
     from .assess.course_dir import add_learners, create_course_dir, default_sources
