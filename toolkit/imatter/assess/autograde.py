@@ -163,15 +163,22 @@ def grade_batch(
 
 class Workers:
     """Worker processes started before the caller knows who needs grading (their start-up,
-    nbgrader's imports, overlaps the caller's own work), each then sent one share."""
+    nbgrader's imports, overlaps the caller's own work), each then sent one share.
 
-    def __init__(self, count: int) -> None:
+    Where the platform can fork, one process is started: it imports nbgrader once, then
+    forks one copy of itself per further share (before any kernel, event loop or database
+    connection exists in it), so the imports' CPU time is paid once, not once per worker.
+    """
+
+    def __init__(self, count: int, *, fork: bool | None = None) -> None:
         self.tmp = tempfile.TemporaryDirectory(prefix="imatter-autograde-")
+        self.count = count
+        self.fork = (hasattr(os, "fork") and count > 1) if fork is None else fork
         self.running: list[tuple[subprocess.Popen, Any]] = []
-        for i in range(count):
-            log = (Path(self.tmp.name) / f"worker-{i}.err").open("w+", encoding="utf-8")
+        for i in range(1 if self.fork else count):
+            log = self._log(i).open("w+", encoding="utf-8")
             process = subprocess.Popen(
-                [sys.executable, "-m", "imatter.assess.worker"],
+                [sys.executable, "-m", "imatter.assess.worker", *(["--fork"] if self.fork else [])],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.DEVNULL,
                 stderr=log,  # a file, not a pipe: a full pipe would stall the worker
@@ -179,47 +186,56 @@ class Workers:
             )
             self.running.append((process, log))
 
+    def _log(self, i: int) -> Path:
+        return Path(self.tmp.name) / f"worker-{i}.err"
+
     def __len__(self) -> int:
-        return len(self.running)
+        return self.count
 
     def grade(
         self, course: CourseDir, assessment_id: str, batches: Sequence[Sequence[str]]
     ) -> list[GradeResult]:
         """Send each worker its batch (an empty one: nothing to do), wait, gather results."""
-        results: list[GradeResult] = []
-        outs = []
-        for i, (process, _) in enumerate(self.running):
+        jobs = []
+        for i in range(self.count):
             batch = list(batches[i]) if i < len(batches) else []
-            out = Path(self.tmp.name) / f"worker-{i}.json"
-            job = {
-                "root": str(course.root),
-                "course_id": course.course_id,
-                "timeout": course.timeout,
-                "exchange_root": course.exchange_root,
-                "assessment_id": assessment_id,
-                "students": batch,
-                "out": str(out),
-            }
+            jobs.append(
+                {
+                    "root": str(course.root),
+                    "course_id": course.course_id,
+                    "timeout": course.timeout,
+                    "exchange_root": course.exchange_root,
+                    "assessment_id": assessment_id,
+                    "students": batch,
+                    "out": str(Path(self.tmp.name) / f"worker-{i}.json"),
+                    "err": str(self._log(i)),
+                }
+            )
+        shares = [jobs] if self.fork else [[job] for job in jobs]
+        for (process, _), share in zip(self.running, shares, strict=True):
+            wanted = [job for job in share if job["students"]]
             try:
                 assert process.stdin is not None
-                process.stdin.write(json.dumps(job) if batch else "")
+                process.stdin.write(json.dumps(wanted) if wanted else "")
                 process.stdin.close()
             except OSError:  # the worker already stopped: reported below
                 pass
-            outs.append((out, batch))
         for process, _ in self.running:
             process.wait()
-        for (process, log), (out, batch) in zip(self.running, outs, strict=True):
-            log.seek(0)
-            err = log.read()
+        code = self.running[0][0].returncode if self.fork else None
+        results: list[GradeResult] = []
+        for i, job in enumerate(jobs):
+            out, log = Path(job["out"]), self._log(i)
+            err = log.read_text(encoding="utf-8") if log.is_file() else ""
             done = {}
             if out.is_file():
                 done = {r["student"]: GradeResult(**r) for r in json.loads(out.read_text())}
-            for student in batch:
+            returncode = code if self.fork else self.running[i][0].returncode
+            for student in job["students"]:
                 if student in done:
                     results.append(done[student])
                 else:
-                    why = summarise_error(err) if err else f"exit {process.returncode}"
+                    why = summarise_error(err) if err else f"exit {returncode}"
                     results.append(
                         GradeResult(student, False, 0.0, f"the grading worker stopped ({why})")
                     )
@@ -237,7 +253,7 @@ class Workers:
                 try:
                     process.wait(timeout=0.1)
                 except subprocess.TimeoutExpired:
-                    process.terminate()
+                    process.terminate()  # a worker stops the copies it forked, then itself
                     process.wait()
             log.close()
         self.tmp.cleanup()

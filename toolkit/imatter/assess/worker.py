@@ -21,8 +21,10 @@ or what a learner's code sees:
 from __future__ import annotations
 
 import functools
+import json
 import os
 import shutil
+import signal
 import sys
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
@@ -281,7 +283,10 @@ def _lazy_archive_util() -> ModuleType:
     return module
 
 
-def main() -> int:
+def main(argv: Sequence[str] | None = None) -> int:
+    """Grade the jobs sent on stdin (a JSON list, one job per process). With ``--fork``,
+    import nbgrader first, then fork one copy of this process for each further job."""
+    fork = "--fork" in (sys.argv[1:] if argv is None else argv)
     # jsonschema imports the optional `rfc3987_syntax` format checker when present, which is
     # most of nbformat's (and so nbgrader's) import time here (DECISIONS.md, 9). Notebook
     # validation does not use those formats, so this fresh process goes without it.
@@ -290,10 +295,12 @@ def main() -> int:
     # and with it all of setuptools and pkg_resources: a fifth of a worker's start-up here.
     # The worker gets a stand-in that imports the real thing if it is ever called.
     sys.modules.setdefault("setuptools.archive_util", _lazy_archive_util())
-    # The first learner's kernel boots while nbgrader is imported (one kernel: a worker is
-    # only started with learners to grade; should it get none, the kernel is shut down).
     kernels = KernelsAhead()
-    kernels.start()
+    if not fork:
+        # The first learner's kernel boots while nbgrader is imported (a worker is only
+        # started with learners to grade; should it get none, the kernel is shut down).
+        # Not before a fork: a copy must not inherit a kernel, event loop or ZeroMQ context.
+        kernels.start()
     try:
         import nbgrader.converters  # noqa: F401 - the start-up, paid while the caller works
 
@@ -302,11 +309,69 @@ def main() -> int:
         job_text = sys.stdin.read()
         if not job_text.strip():  # nothing for this worker after all
             return 0
+        jobs = json.loads(job_text)
+        index, children = _fork(len(jobs)) if fork else (0, [])
+        if index:
+            _run_copy(jobs[index], kernels)  # never returns
         from .autograde import worker_main
 
-        return worker_main(job_text, kernels=kernels)
+        if fork:
+            kernels.start()
+        try:
+            return worker_main(json.dumps(jobs[0]), kernels=kernels)
+        finally:
+            for pid in children:
+                os.waitpid(pid, 0)
     finally:
         kernels.close()
+
+
+def _fork(count: int) -> tuple[int, list[int]]:
+    """Fork count - 1 copies of this process: (which job this process does, the copies'
+    process ids, in the first process). The first process, stopped, stops its copies."""
+    children: list[int] = []
+    for index in range(1, count):
+        pid = os.fork()
+        if pid == 0:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            return index, []
+        children.append(pid)
+
+    def stop(signum: int, _frame: Any) -> None:
+        for pid in children:
+            try:
+                os.kill(pid, signum)
+            except OSError:
+                pass
+        os._exit(128 + signum)
+
+    signal.signal(signal.SIGTERM, stop)
+    return 0, children
+
+
+def _run_copy(job: dict[str, Any], kernels: KernelsAhead) -> None:
+    """A forked copy: its errors to its own log, its job graded, then exit (never return
+    into the first process's code)."""
+    code = 1
+    try:
+        log = os.open(job["err"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.dup2(log, 2)
+        os.close(log)
+        sys.stderr = open(2, "w", encoding="utf-8", closefd=False)  # noqa: SIM115
+        from .autograde import worker_main
+
+        kernels.start()
+        try:
+            code = worker_main(json.dumps(job), kernels=kernels)
+        finally:
+            kernels.close()
+    except BaseException:
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        sys.stderr.flush()
+        os._exit(code)
 
 
 if __name__ == "__main__":
