@@ -5,10 +5,11 @@ stopping. Each worker process runs nbgrader's Python API in-process over its own
 learners (never one process per learner: that pays nbgrader's start-up every time). Workers are
 started as soon as it is known that there is work (their imports overlap reading the roster)
 and sent their share on stdin; inside, the next learner's kernel starts while this one is
-graded (still one fresh kernel per learner: see `worker`). Workers are fresh interpreters
-(``python -m imatter.assess.worker``), not forks: they inherit no threads or database
-connections, and never re-run the caller's script the way multiprocessing's spawn does with a
-script that lacks a main guard.
+graded (still one fresh kernel per learner: see `worker`). Workers are a fresh interpreter
+(``python -m imatter.assess.worker``), not forks of the caller: they inherit no threads or
+database connections, and never re-run the caller's script the way multiprocessing's spawn
+does with a script that lacks a main guard. That interpreter imports nbgrader once and forks
+its own copies, one per further worker, before it opens anything.
 
 Learner code runs under the course directory's time limit per cell (``Execute.timeout``);
 a cell that runs longer is interrupted and scores nothing, and the others carry on.

@@ -1,21 +1,28 @@
-"""``python -m imatter.assess.worker``: one autograde worker (see `autograde.Workers`).
+"""``python -m imatter.assess.worker``: autograde workers (see `autograde.Workers`).
 
-The caller starts its workers first and sends each its job (JSON on stdin) once it knows
-who needs grading, so nbgrader's imports here overlap the caller's own work: a worker pays its
-start-up once and grades its whole share of learners in one nbgrader run.
+The caller starts its workers first and sends them their jobs (a JSON list on stdin) once it
+knows who needs grading, so nbgrader's imports here overlap the caller's own work: a worker
+pays its start-up once and grades its whole share of learners in one nbgrader run. With
+``--fork`` one process imports nbgrader, then forks a copy of itself for each further share
+(before any kernel, event loop, ZeroMQ context or database connection exists), so the
+imports' CPU time is paid once for all workers.
 
 Inside a worker, three things make each learner cheaper without changing what nbgrader does
 or what a learner's code sees:
 
-- the next learner's kernel is started while this learner is graded (`PrestartedExecute`):
-  still one fresh kernel per learner, started as nbgrader starts it (same kernel, same
+- each learner's kernel is started ahead (`KernelsAhead`, `prestarted_execute`): the first
+  while nbgrader is imported, the next while this learner's code runs. Still one fresh kernel
+  per learner, started as nbgrader starts it (same kernel manager, arguments and
   ``NBGRADER_EXECUTION`` variable) and moved into the learner's folder before any cell runs;
-  the last kernel is shut down gracefully in the background. A kernel is never reused for a
+  used kernels are shut down gracefully in the background. A kernel is never reused for a
   second learner: nothing in one learner's notebook can reach another's;
 - nbgrader's gradebook opens the database many times per learner; here the SQLAlchemy engine
   is kept per database, so its statements are compiled once, not at every opening;
 - nbgrader checks every cell's metadata against its JSON schema with `jsonschema.validate`,
   which checks the schema itself every time; here the checked validator is kept.
+
+Grading in the caller's own process (one worker, or the demo) uses the same kernels started
+ahead and the same kept engines and validators, for the grading only (`kept_setup`).
 """
 
 from __future__ import annotations
