@@ -1,5 +1,6 @@
-"""The worker pool grades exactly as serial `nbgrader autograde` does, one fresh kernel per
-learner: kernels are started ahead, but nothing one learner's code does reaches another's."""
+"""The worker pool, and grading in this process, grade exactly as serial `nbgrader autograde`
+does, one fresh kernel per learner: kernels are started ahead (some before nbgrader is even
+imported), but nothing one learner's code does reaches another's."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import subprocess
 import sys
 
 import pytest
-from imatter.assess.autograde import autograde
+from imatter.assess.autograde import autograde, start_kernels
 from imatter.assess.collect import collect_files
 from imatter.assess.course_dir import gradebook
 
@@ -70,3 +71,24 @@ def test_pooled_grading_gives_the_same_scores_as_serial_nbgrader(course, tmp_pat
     report = autograde(course, A, workers=2, force=True)
     assert report.workers == 2 and all(r.ok for r in report.results), report.results
     assert all_scores(course) == expected
+
+    # In this process (as the demo grades): two kernels started ahead now, the others
+    # started during the learner before; the same scores again.
+    start_kernels(2)
+    report = autograde(course, A, workers=1, force=True)
+    assert report.workers == 1 and all(r.ok for r in report.results), report.results
+    assert all_scores(course) == expected
+
+
+def test_the_gradebook_schema_version_is_nbgraders_alembic_head():
+    """Read from nbgrader's version files without importing it: the same as alembic says."""
+    from pathlib import Path
+
+    import nbgrader
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+    from imatter.assess.course_dir import _alembic_head
+
+    config = Config()
+    config.set_main_option("script_location", str(Path(nbgrader.__file__).parent / "alembic"))
+    assert _alembic_head() == ScriptDirectory.from_config(config).get_current_head()

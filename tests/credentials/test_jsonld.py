@@ -47,6 +47,18 @@ def test_loader_refuses_anything_not_shipped():
         jsonld.default_loader("https://www.w3.org/2018/credentials/v1")
 
 
+def test_shipped_contexts_are_kept_processed_and_cannot_be_replaced():
+    """pyld keeps the shipped contexts processed across calls (tagged static), so a loader
+    may not serve a different document under a shipped context's URL."""
+    loaded = jsonld.default_loader(jsonld.VC_V2)
+    assert loaded["tag"] == "static" and loaded["documentUrl"] == jsonld.VC_V2
+    assert "tag" not in jsonld.make_loader({"urn:x": {"@context": {}}})("urn:x")
+    with pytest.raises(ValueError, match="cannot replace a shipped context"):
+        jsonld.make_loader({jsonld.VC_V2: {"@context": {}}})
+    first = jsonld.canonize(MINIMAL)
+    assert jsonld.canonize(copy.deepcopy(MINIMAL)) == first  # from the kept contexts
+
+
 def test_expansion_of_an_unknown_context_fails_offline():
     document = {**MINIMAL, "@context": [jsonld.VC_V2, "https://example.org/ctx.json"]}
     with pytest.raises(InvalidCredential, match="not valid JSON-LD"):

@@ -385,7 +385,15 @@ def _run_term(ws: Workspace, on: dt.date, lead: int) -> DemoTerm:
 
 
 def _assess(ws: Workspace, gid: int, name: str, learners: list[int]) -> DemoTerm:
-    from .assess.autograde import autograde
+    import sys
+
+    from .assess.worker import _lazy_archive_util
+
+    # nbgrader imports `setuptools.archive_util` (for zip collection, which the demo does not
+    # use) and with it all of setuptools: the demo, like a grading worker, gets a stand-in
+    # that imports the real module if it is ever called.
+    sys.modules.setdefault("setuptools.archive_util", _lazy_archive_util())
+    from .assess.autograde import autograde, start_kernels
     from .assess.collect import collect_files, expected_name
     from .assess.course_dir import add_learners, create_course_dir, default_sources
     from .assess.feedback import write_feedback
@@ -396,6 +404,9 @@ def _assess(ws: Workspace, gid: int, name: str, learners: list[int]) -> DemoTerm
     sources = default_sources()
     if not (sources / assessment / f"{assessment}.ipynb").is_file():
         return DemoTerm(gid, name, None)
+    returned = [f"p{p}" for p in learners[:3]]  # Luca has not returned his yet
+    # A fresh kernel for each returned notebook, booting while the assessment is set up.
+    start_kernels(len(returned))
     course = create_course_dir(Path(ws.path) / "assess" / str(gid), f"group-{gid}")
     add_learners(course, ws.store, learners)
     generate(course, sources, assessment)
@@ -404,7 +415,6 @@ def _assess(ws: Workspace, gid: int, name: str, learners: list[int]) -> DemoTerm
     answers = _solutions(course.source_notebook(assessment))
     inbox = course.root / "inbox" / assessment
     inbox.mkdir(parents=True, exist_ok=True)
-    returned = [f"p{p}" for p in learners[:3]]  # Luca has not returned his yet
     for student in returned:
         nb = json.loads((outbox / expected_name(student, assessment)).read_text("utf-8"))
         for cell in nb["cells"]:

@@ -81,9 +81,10 @@ def errors(name: str, document: Any) -> Iterator[Any]:
 
 def best_error(name: str, document: Any) -> Any | None:
     """The single most relevant error (jsonschema's best_match), or None when valid."""
+    checker = validator(name)  # first: it imports jsonschema without the "iri" grammar
     from jsonschema.exceptions import best_match
 
-    return best_match(validator(name).iter_errors(document))
+    return best_match(checker.iter_errors(document))
 
 
 def where(error: Any, *, skip: int = 0) -> str:

@@ -5,10 +5,11 @@ stopping. Each worker process runs nbgrader's Python API in-process over its own
 learners (never one process per learner: that pays nbgrader's start-up every time). Workers are
 started as soon as it is known that there is work (their imports overlap reading the roster)
 and sent their share on stdin; inside, the next learner's kernel starts while this one is
-graded (still one fresh kernel per learner: see `worker`). Workers are fresh interpreters
-(``python -m imatter.assess.worker``), not forks: they inherit no threads or database
-connections, and never re-run the caller's script the way multiprocessing's spawn does with a
-script that lacks a main guard.
+graded (still one fresh kernel per learner: see `worker`). Workers are a fresh interpreter
+(``python -m imatter.assess.worker``), not forks of the caller: they inherit no threads or
+database connections, and never re-run the caller's script the way multiprocessing's spawn
+does with a script that lacks a main guard. That interpreter imports nbgrader once and forks
+its own copies, one per further worker, before it opens anything.
 
 Learner code runs under the course directory's time limit per cell (``Execute.timeout``);
 a cell that runs longer is interrupted and scores nothing, and the others carry on.
@@ -163,15 +164,22 @@ def grade_batch(
 
 class Workers:
     """Worker processes started before the caller knows who needs grading (their start-up,
-    nbgrader's imports, overlaps the caller's own work), each then sent one share."""
+    nbgrader's imports, overlaps the caller's own work), each then sent one share.
 
-    def __init__(self, count: int) -> None:
+    Where the platform can fork, one process is started: it imports nbgrader once, then
+    forks one copy of itself per further share (before any kernel, event loop or database
+    connection exists in it), so the imports' CPU time is paid once, not once per worker.
+    """
+
+    def __init__(self, count: int, *, fork: bool | None = None) -> None:
         self.tmp = tempfile.TemporaryDirectory(prefix="imatter-autograde-")
+        self.count = count
+        self.fork = (hasattr(os, "fork") and count > 1) if fork is None else fork
         self.running: list[tuple[subprocess.Popen, Any]] = []
-        for i in range(count):
-            log = (Path(self.tmp.name) / f"worker-{i}.err").open("w+", encoding="utf-8")
+        for i in range(1 if self.fork else count):
+            log = self._log(i).open("w+", encoding="utf-8")
             process = subprocess.Popen(
-                [sys.executable, "-m", "imatter.assess.worker"],
+                [sys.executable, "-m", "imatter.assess.worker", *(["--fork"] if self.fork else [])],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.DEVNULL,
                 stderr=log,  # a file, not a pipe: a full pipe would stall the worker
@@ -179,47 +187,56 @@ class Workers:
             )
             self.running.append((process, log))
 
+    def _log(self, i: int) -> Path:
+        return Path(self.tmp.name) / f"worker-{i}.err"
+
     def __len__(self) -> int:
-        return len(self.running)
+        return self.count
 
     def grade(
         self, course: CourseDir, assessment_id: str, batches: Sequence[Sequence[str]]
     ) -> list[GradeResult]:
         """Send each worker its batch (an empty one: nothing to do), wait, gather results."""
-        results: list[GradeResult] = []
-        outs = []
-        for i, (process, _) in enumerate(self.running):
+        jobs = []
+        for i in range(self.count):
             batch = list(batches[i]) if i < len(batches) else []
-            out = Path(self.tmp.name) / f"worker-{i}.json"
-            job = {
-                "root": str(course.root),
-                "course_id": course.course_id,
-                "timeout": course.timeout,
-                "exchange_root": course.exchange_root,
-                "assessment_id": assessment_id,
-                "students": batch,
-                "out": str(out),
-            }
+            jobs.append(
+                {
+                    "root": str(course.root),
+                    "course_id": course.course_id,
+                    "timeout": course.timeout,
+                    "exchange_root": course.exchange_root,
+                    "assessment_id": assessment_id,
+                    "students": batch,
+                    "out": str(Path(self.tmp.name) / f"worker-{i}.json"),
+                    "err": str(self._log(i)),
+                }
+            )
+        shares = [jobs] if self.fork else [[job] for job in jobs]
+        for (process, _), share in zip(self.running, shares, strict=True):
+            wanted = [job for job in share if job["students"]]
             try:
                 assert process.stdin is not None
-                process.stdin.write(json.dumps(job) if batch else "")
+                process.stdin.write(json.dumps(wanted) if wanted else "")
                 process.stdin.close()
             except OSError:  # the worker already stopped: reported below
                 pass
-            outs.append((out, batch))
         for process, _ in self.running:
             process.wait()
-        for (process, log), (out, batch) in zip(self.running, outs, strict=True):
-            log.seek(0)
-            err = log.read()
+        code = self.running[0][0].returncode if self.fork else None
+        results: list[GradeResult] = []
+        for i, job in enumerate(jobs):
+            out, log = Path(job["out"]), self._log(i)
+            err = log.read_text(encoding="utf-8") if log.is_file() else ""
             done = {}
             if out.is_file():
                 done = {r["student"]: GradeResult(**r) for r in json.loads(out.read_text())}
-            for student in batch:
+            returncode = code if self.fork else self.running[i][0].returncode
+            for student in job["students"]:
                 if student in done:
                     results.append(done[student])
                 else:
-                    why = summarise_error(err) if err else f"exit {process.returncode}"
+                    why = summarise_error(err) if err else f"exit {returncode}"
                     results.append(
                         GradeResult(student, False, 0.0, f"the grading worker stopped ({why})")
                     )
@@ -237,7 +254,7 @@ class Workers:
                 try:
                     process.wait(timeout=0.1)
                 except subprocess.TimeoutExpired:
-                    process.terminate()
+                    process.terminate()  # a worker stops the copies it forked, then itself
                     process.wait()
             log.close()
         self.tmp.cleanup()
@@ -254,21 +271,77 @@ def run_workers(
         workers.close()
 
 
-def worker_main(job_text: str, *, execute: Any = None) -> int:
-    """Entry point of a worker process: grade its learners, write results as JSON."""
+def worker_main(job_text: str, *, kernels: Any = None) -> int:
+    """Entry point of a worker process: grade its learners, write results as JSON.
+    `kernels` (a `worker.KernelsAhead`) holds kernels started ahead for its learners."""
     job = json.loads(job_text)
     course = CourseDir(
         Path(job["root"]), job["course_id"], int(job["timeout"]), job.get("exchange_root")
     )
     out = Path(job["out"])
-    if execute is not None:  # how many kernels this worker will need, so none is wasted
-        execute.to_run = sum(
-            len(list(course.submitted(s, job["assessment_id"]).glob("*.ipynb")))
-            for s in job["students"]
-        )
-    results = grade_batch(course, job["assessment_id"], job["students"], execute=execute)
+    results = grade_batch(
+        course, job["assessment_id"], job["students"], execute=_execute(course, job, kernels)
+    )
     out.write_text(json.dumps([asdict(r) for r in results]), encoding="utf-8")
     return 0
+
+
+def _execute(course: CourseDir, job: dict[str, Any], kernels: Any, ahead: int = 1) -> Any:
+    """nbgrader's `Execute` with each learner's kernel started ahead (None: nbgrader's own)."""
+    if kernels is None:
+        return None
+    from .worker import prestarted_execute
+
+    # how many kernels will be needed, so that none is started for nobody
+    to_run = sum(
+        len(list(course.submitted(s, job["assessment_id"]).glob("*.ipynb")))
+        for s in job["students"]
+    )
+    return prestarted_execute(kernels, to_run, ahead)
+
+
+_AHEAD: Any = None  # kernels started ahead in this process by `start_kernels`
+
+
+def start_kernels(count: int = 1) -> None:
+    """Start `count` kernels now for the next autograde in this process (one per learner,
+    never reused), so that they boot while the caller prepares the work. Kernels not used
+    are shut down when the process exits."""
+    global _AHEAD
+    import atexit
+
+    from .worker import KernelsAhead
+
+    if _AHEAD is None:
+        _AHEAD = KernelsAhead()
+        atexit.register(_AHEAD.close)
+    for _ in range(max(0, count - len(_AHEAD.ready))):
+        if not _AHEAD.start():
+            break
+
+
+def _grade_here(course: CourseDir, assessment_id: str, todo: list[str]) -> list[GradeResult]:
+    """Grade in this process, each learner's kernel started during the learner before
+    (nbgrader's own `Execute` where an event loop is already running, as in a notebook)."""
+    import asyncio
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        pass
+    else:
+        return grade_batch(course, assessment_id, todo)
+    global _AHEAD
+    from .worker import KernelsAhead, kept_setup
+
+    kernels, _AHEAD = _AHEAD or KernelsAhead(), None
+    try:
+        job = {"assessment_id": assessment_id, "students": todo}
+        execute = _execute(course, job, kernels, ahead=max(1, len(kernels.ready)))
+        with kept_setup():
+            return grade_batch(course, assessment_id, todo, execute=execute)
+    finally:
+        kernels.close()
 
 
 def default_workers() -> int:
@@ -310,7 +383,7 @@ def autograde(
         if todo and pool is not None:
             results = pool.grade(course, assessment_id, [todo[i::workers] for i in range(workers)])
         elif todo:
-            results = grade_batch(course, assessment_id, todo)
+            results = _grade_here(course, assessment_id, todo)
     finally:
         if pool is not None:
             pool.close()

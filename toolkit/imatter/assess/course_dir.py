@@ -263,8 +263,42 @@ def summarise_error(*texts: str, command: str = "") -> str:
     return f"nbgrader failed ({kind}); {hint} to see why"
 
 
+_REVISION = re.compile(
+    r"^(down_revision|revision)\s*=\s*(?:'([0-9a-f]+)'|\"([0-9a-f]+)\"|None)\s*$"
+)
+
+
+def _head_of(versions: Path) -> str | None:
+    """The one revision of a linear alembic history that no other revision follows, read
+    from the version files' `revision = ...` and `down_revision = ...` lines (None when the
+    history is not that simple)."""
+    revisions: set[str] = set()
+    followed: set[str] = set()
+    for path in versions.glob("*.py"):
+        found: dict[str, str | None] = {}
+        for line in path.read_text(encoding="utf-8").splitlines():
+            match = _REVISION.match(line)
+            if match and match.group(1) not in found:
+                found[match.group(1)] = match.group(2) or match.group(3)
+        if "revision" not in found or "down_revision" not in found or not found["revision"]:
+            return None
+        revisions.add(found["revision"])
+        if found["down_revision"]:
+            followed.add(found["down_revision"])
+    heads = revisions - followed
+    return heads.pop() if len(heads) == 1 and followed <= revisions else None
+
+
 def _alembic_head() -> str:
-    """The gradebook schema version nbgrader expects (its alembic head), found in-process."""
+    """The gradebook schema version nbgrader expects (its alembic head), found in-process:
+    read from nbgrader's version files (without importing nbgrader), else through alembic."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("nbgrader")
+    folder = Path(spec.origin).parent / "alembic" if spec and spec.origin else None
+    head = _head_of(folder / "versions") if folder else None
+    if head:
+        return head
     import nbgrader
     from alembic.config import Config as AlembicConfig
     from alembic.script import ScriptDirectory

@@ -119,20 +119,25 @@ class Marking:
             sample = moderation_sample(conn, self.course, self.assessment_id)
         return [s for s in graded if person_of(s) in sample]
 
-    def results(self) -> list[LearnerResult]:
+    def results(self, only: str | None = None) -> list[LearnerResult]:
+        """Results of this session's learners (or of the one learner `only`, if theirs)."""
+        students = self.students()
+        if only is not None:
+            students = [s for s in students if s == only]
         return learner_results(
             self.course,
             self.assessment_id,
             self.store,
             self.rubric,
             role=self.role,
-            students=self.students(),
+            students=students,
         )
 
-    def items(self) -> list[MarkItem]:
-        """Every reflection to mark, learner by learner, in rubric order."""
+    def items(self, only: str | None = None) -> list[MarkItem]:
+        """Every reflection to mark, learner by learner, in rubric order (`only`: one
+        learner's)."""
         found = []
-        for result in self.results():
+        for result in self.results(only):
             notebook = (
                 self.course.autograded(result.student, self.assessment_id)
                 / f"{self.assessment_id}.ipynb"
@@ -162,7 +167,7 @@ class Marking:
         return [item for item in self.items() if not item.marked]
 
     def item(self, student: str, cell: str) -> MarkItem:
-        for item in self.items():
+        for item in self.items(student):
             if item.student == student and item.cell == cell:
                 return item
         raise NotFound(

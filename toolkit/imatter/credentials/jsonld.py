@@ -55,15 +55,21 @@ def shipped_contexts() -> dict[str, dict[str, Any]]:
 def make_loader(extra: Mapping[str, Any] | None = None) -> DocumentLoader:
     """A pyld document loader serving the shipped contexts (and `extra` documents) only.
 
-    Any other URL raises: nothing is ever fetched over the network.
+    Any other URL raises: nothing is ever fetched over the network. The shipped contexts
+    never change, so they are tagged "static": pyld then keeps each one processed across
+    calls instead of processing it again for every credential (`extra` documents cannot
+    replace them, and are never kept).
     """
     extra = dict(extra or {})
+    if set(extra) & set(_index()):
+        raise ValueError("extra documents cannot replace a shipped context")
 
     def load(url: str, options: Any = None) -> dict[str, Any]:
         if url in extra:
             document = copy.deepcopy(extra[url])
         elif url in _index():
             document = copy.deepcopy(_shipped(url))
+            return {"contextUrl": None, "documentUrl": url, "document": document, "tag": "static"}
         else:
             raise jsonld.JsonLdError(
                 f"the context {url} is not shipped with imatter (nothing is fetched)",
