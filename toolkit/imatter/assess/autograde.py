@@ -197,7 +197,7 @@ class Workers:
         self, course: CourseDir, assessment_id: str, batches: Sequence[Sequence[str]]
     ) -> list[GradeResult]:
         """Send each worker its batch (an empty one: nothing to do), wait, gather results."""
-        jobs = []
+        jobs: list[dict[str, Any]] = []
         for i in range(self.count):
             batch = list(batches[i]) if i < len(batches) else []
             jobs.append(
