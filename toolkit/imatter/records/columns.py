@@ -3,17 +3,18 @@
 The store is read in a few aggregate queries: a completion bitmask per person (one pass over
 the covering index on completions, or the summary a trigger keeps), a position bitmask and
 licensed flag per person, and the small tables (awards, approved applications, cases) as
-arrays. On SQLite the queries run in two worker processes over read-only connections, so both
-cores are used; elsewhere they run through the store's own transactions. Licences tied to a
-setting are read as the engine's facts, so their lapses are judged by the same code as one
-person's.
+arrays. On SQLite the queries run in two threads over read-only connections, each query
+returning one row of aggregated text that NumPy parses, so both cores are used and no Python
+object is made per value; elsewhere they run through the store's own transactions. Licences
+tied to a setting are read as the engine's facts, so their lapses are judged by the same code
+as one person's.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -65,14 +66,11 @@ class _Queries:
         # supersedes_id > 0 (not IS NOT NULL), no DISTINCT: so SQLite searches its unique index.
         self.corrected = "SELECT person_id FROM completions WHERE supersedes_id > 0"
         current = "(since IS NULL OR since <= :d) AND (until IS NULL OR until >= :d)"
-        # One row per current affiliation; the position bits are OR-ed per person in NumPy.
-        self.positions_q = (
-            f"SELECT person_id AS c0, CASE position {position_case} ELSE 0 END AS c1"
-            f" FROM affiliations WHERE {current}"
-        )
-        self.licensed_people = (
-            f"SELECT person_id AS c0 FROM affiliations WHERE setting_id IN ({licensed})"
-            f" AND {current}"
+        # One row per current affiliation: the position's bit, and whether its setting is
+        # licensed (the IN list is built once); both are OR-ed per person in NumPy.
+        self.affiliations = (
+            f"SELECT person_id AS c0, CASE position {position_case} ELSE 0 END AS c1,"
+            f" setting_id IN ({licensed}) AS c2 FROM affiliations WHERE {current}"
         )
         role_case = " ".join(f"WHEN '{r}' THEN {i}" for r, i in self.roles.items())
         self.role_case = f"CASE {{col}} {role_case} ELSE -1 END"
@@ -120,8 +118,7 @@ def load_columns(store: Store, programme: Programme, on: dt.date, *, names: bool
     summary = reader.summary_bits()
     with reader.pool() as pool:
         # Longest first, so that the two workers finish together.
-        positions_f = pool.submit(reader.ints, q.positions_q, params, 2)
-        licensed_f = pool.submit(reader.ints, q.licensed_people, params, 1)
+        affiliations_f = pool.submit(reader.ints, q.affiliations, params, 3)
         if summary is not None:
             summary_f = pool.submit(reader.ints, q.summary, {}, 3)
         else:
@@ -154,14 +151,14 @@ def load_columns(store: Store, programme: Programme, on: dt.date, *, names: bool
         for future in masks_f:
             found = future.result()
             course_mask[np.searchsorted(person_ids, found[:, 0])] = found[:, 1]
-        positions = positions_f.result()
-        idx = np.searchsorted(person_ids, positions[:, 0])
+        affiliations = affiliations_f.result()
+        idx = np.searchsorted(person_ids, affiliations[:, 0])
         position_mask = np.zeros(n, dtype=np.int64)
-        np.bitwise_or.at(position_mask, idx, positions[:, 1])
+        np.bitwise_or.at(position_mask, idx, affiliations[:, 1])
         member = np.zeros(n, dtype=bool)
         member[idx] = True
         licensed = np.zeros(n, dtype=bool)
-        licensed[np.searchsorted(person_ids, licensed_f.result()[:, 0])] = True
+        licensed[idx[affiliations[:, 2] != 0]] = True
         rows = {key: future.result() for key, future in small.items()}
     corrected = sorted({row[0] for row in rows["corrected"]})
     if corrected:
@@ -324,23 +321,17 @@ class _Reader:
 
 
 class _SqliteReader(_Reader):
-    """Read-only connections, one per query, in two worker processes.
+    """Read-only connections, one per query, in two threads.
 
-    Threads do not help here: SQLite serialises its memory allocator across threads, and two
-    threads were measured slower than one. Each process opens its own connection (never one
-    shared across fork()).
+    Each query comes back as one row: one `group_concat` per column, parsed by NumPy in C, so
+    there is no Python object per value. Python's sqlite3 releases the GIL while SQLite steps,
+    so the two threads use both cores. (Concatenating the columns of a row with `||` first, as
+    this loader once did, makes a string per row, and SQLite's allocator mutex then made two
+    threads slower than one: it needed two processes, whose memory and start-up cost more.)
     """
 
     def __init__(self, path: Path) -> None:
         self.uri = f"file:{path}?mode=ro"
-
-    def pool(self) -> Executor:
-        import multiprocessing
-        import threading
-
-        if threading.active_count() > 1:  # fork() with threads running is unsafe
-            return ThreadPoolExecutor(max_workers=1)
-        return ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("fork"))
 
     def _connect(self):
         import sqlite3
@@ -357,18 +348,24 @@ class _SqliteReader(_Reader):
             conn.close()
 
     def ints(self, sql: str, params: dict, width: int) -> np.ndarray:
-        # One long text from SQLite, parsed by NumPy in C: no Python object per value.
-        columns = " || ',' || ".join(f"c{i}" for i in range(width))
+        aggregates = ", ".join(f"group_concat(c{i})" for i in range(width))
         conn = self._connect()
         try:
-            text = conn.execute(f"SELECT group_concat({columns}) FROM ({sql})", params).fetchone()[
-                0
-            ]
+            *texts, count = conn.execute(
+                f"SELECT {aggregates}, COUNT(*) FROM ({sql})", params
+            ).fetchone()
         finally:
             conn.close()
-        if not text:
-            return np.zeros((0, width), dtype=np.int64)
-        return np.fromstring(text, dtype=np.int64, sep=",").reshape(-1, width)
+        out = np.zeros((count, width), dtype=np.int64)
+        for i, text in enumerate(texts):
+            if text:
+                column = np.fromstring(text, dtype=np.int64, sep=",")
+                if len(column) != count:  # a NULL (group_concat skips it): read the rows
+                    return super().ints(sql, params, width)
+                out[:, i] = column
+            elif count:
+                return super().ints(sql, params, width)
+        return out
 
     def people(self, sql: str, names: bool) -> tuple[np.ndarray, np.ndarray | None]:
         if not names:
