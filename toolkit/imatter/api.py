@@ -64,11 +64,12 @@ def eligible_for_role(
     import sqlalchemy as sa
 
     from .records import people_records
-    from .records.columns import bulk_eligibility
+    from .records.columns import bulk_eligibility, person_names
     from .store import schema as t
 
     role = ws.programme.role(role_id)
-    table = _visible(ws, bulk_eligibility(ws.store, ws.programme, on))
+    # without names: only those listed below need theirs
+    table = _visible(ws, bulk_eligibility(ws.store, ws.programme, on, names=False))
     if setting:
         with ws.store.read() as conn:
             members = set(
@@ -87,6 +88,8 @@ def eligible_for_role(
         not_held = not_held[~not_held[outgrown].any(axis=1)]
     now = not_held[not_held[role_id]]
     one = not_held[(~not_held[role_id]) & (not_held[f"{role_id}_steps"] == 1)]
+    eligible_ids = [int(i) for i in now.index]
+    names = person_names(ws.store, eligible_ids)
     explain_ids = [int(i) for i in one.index[:explain_limit]]
     with ws.store.read() as conn:
         facts = people_records(conn, explain_ids)
@@ -106,7 +109,7 @@ def eligible_for_role(
     return {
         "role": role.title,
         "on": on,
-        "eligible": [{"person_id": int(i), "name": n} for i, n in now["name"].items()],
+        "eligible": [{"person_id": i, "name": names[i]} for i in eligible_ids],
         "one_step": one_step,
     }
 

@@ -196,21 +196,33 @@ def _latest(people: np.ndarray, days: np.ndarray) -> tuple[np.ndarray, np.ndarra
 
 
 def evaluate_columns(programme: Programme, cols: Columns, on: dt.date) -> pd.DataFrame:
-    """The eligibility table: per role, `<role>` (met), `<role>_held` and `<role>_steps`."""
+    """The eligibility table: `name` (if read), then per role `<role>` (met) and
+    `<role>_held`, then per role `<role>_steps`.
+
+    Results go straight into one boolean and one integer 2-D array, which become the frame's
+    two blocks as they are (a frame made from a dict of columns copies every column into
+    its blocks)."""
     import pandas as pd
 
     vec = _Vector(programme, cols, on)
-    data: dict[str, np.ndarray] = {}
-    if cols.names is not None:
-        data["name"] = cols.names
-    for rid, role in programme.roles.items():
-        met, steps = vec.evaluate(role.requires)
+    roles = list(programme.roles)
+    flags = np.empty((2 * len(roles), vec.n), dtype=bool)
+    steps = np.empty((len(roles), vec.n), dtype=np.int32)
+    for i, (rid, role) in enumerate(programme.roles.items()):
+        met, need = vec.evaluate(role.requires)
         held = vec.current((rid,))
         blocked = vec.revoked(rid) & ~held
-        data[rid] = met & ~blocked
-        data[f"{rid}_held"] = held
-        data[f"{rid}_steps"] = steps + blocked
-    return pd.DataFrame(data, index=pd.Index(cols.person_ids, name="person_id"))
+        np.logical_and(met, ~blocked, out=flags[2 * i])
+        flags[2 * i + 1] = held
+        np.add(need, blocked, out=steps[i], casting="unsafe")
+    index = pd.Index(cols.person_ids, name="person_id")
+    parts = [
+        pd.DataFrame(flags.T, index=index, columns=[c for r in roles for c in (r, f"{r}_held")]),
+        pd.DataFrame(steps.T, index=index, columns=[f"{r}_steps" for r in roles]),
+    ]
+    if cols.names is not None:
+        parts.insert(0, pd.DataFrame({"name": cols.names}, index=index))
+    return pd.concat(parts, axis=1, copy=False)
 
 
 def __getattr__(name: str) -> Any:

@@ -71,6 +71,7 @@ class _Queries:
         self.affiliations = (
             f"SELECT person_id AS c0, CASE position {position_case} ELSE 0 END AS c1,"
             f" setting_id IN ({licensed}) AS c2 FROM affiliations WHERE {current}"
+            " AND id BETWEEN :lo AND :hi"
         )
         role_case = " ".join(f"WHEN '{r}' THEN {i}" for r, i in self.roles.items())
         self.role_case = f"CASE {{col}} {role_case} ELSE -1 END"
@@ -103,6 +104,7 @@ class _Queries:
         )
         self.summary = (
             "SELECT person_id AS c0, mask AS c1, last_day AS c2 FROM person_course_summary"
+            " WHERE person_id BETWEEN :lo AND :hi"
         )
 
 
@@ -117,10 +119,12 @@ def load_columns(store: Store, programme: Programme, on: dt.date, *, names: bool
     params = {"d": day, "no": False}
     summary = reader.summary_bits()
     with reader.pool() as pool:
-        # Longest first, so that the two workers finish together.
-        affiliations_f = pool.submit(reader.ints, q.affiliations, params, 3)
+        # Longest first, the two longest in halves, so that the two workers finish together.
+        affiliations_f = _in_parts(pool, reader, q.affiliations, params, 3, "affiliations", "id")
         if summary is not None:
-            summary_f = pool.submit(reader.ints, q.summary, {}, 3)
+            summary_f = _in_parts(
+                pool, reader, q.summary, {}, 3, "person_course_summary", "person_id"
+            )
         else:
             masks_f = _mask_scan(pool, reader, q, params)
         people_f = pool.submit(reader.people, q.people, names)
@@ -132,11 +136,13 @@ def load_columns(store: Store, programme: Programme, on: dt.date, *, names: bool
         }
         import pandas  # noqa: F401  (the table needs it; import while the workers read)
 
+        licences = _licence_awards(store, q, on)
+
         person_ids, name_array = people_f.result()
         n = len(person_ids)
         course_mask = np.zeros(n, dtype=np.int64)
         if summary is not None:
-            found = summary_f.result()
+            found = _joined(summary_f)
             stale = found[:, 2] > on.toordinal() + JULIAN_OFFSET  # completed after the date
             course_mask[np.searchsorted(person_ids, found[:, 0])] = _remap_bits(
                 found[:, 1], summary, q.courses
@@ -151,7 +157,7 @@ def load_columns(store: Store, programme: Programme, on: dt.date, *, names: bool
         for future in masks_f:
             found = future.result()
             course_mask[np.searchsorted(person_ids, found[:, 0])] = found[:, 1]
-        affiliations = affiliations_f.result()
+        affiliations = _joined(affiliations_f)
         idx = np.searchsorted(person_ids, affiliations[:, 0])
         position_mask = np.zeros(n, dtype=np.int64)
         np.bitwise_or.at(position_mask, idx, affiliations[:, 1])
@@ -165,7 +171,6 @@ def load_columns(store: Store, programme: Programme, on: dt.date, *, names: bool
         _redo_corrected(store, q, on, person_ids, course_mask, corrected)
     awards, approved, cases = rows["awards"], rows["approved"], rows["cases"]
     approved = approved[approved[:, 1] >= 0]
-    licences = _licence_awards(store, q, on)
     awards = np.concatenate([np.c_[awards, np.zeros((len(awards), 2), np.int64)], licences])
     return Columns(
         person_ids=person_ids,
@@ -250,6 +255,30 @@ def _mask_scan(pool: Executor, reader: _Reader, q: _Queries, params: dict) -> li
         pool.submit(reader.ints, q.mask, {**params, "lo": int(a), "hi": int(b) - 1}, 2)
         for a, b in zip(cuts[:-1], cuts[1:], strict=True)
     ]
+
+
+def _in_parts(
+    pool: Executor,
+    reader: _Reader,
+    sql: str,
+    params: dict,
+    width: int,
+    table: str,
+    key: str,
+    parts: int = 2,
+) -> list[Future]:
+    """A query with `key BETWEEN :lo AND :hi`, in `parts` ranges of its integer key (a rowid,
+    so each part is a range scan), for both workers to share; `_joined` puts them together."""
+    lo, hi = reader.rows(f"SELECT MIN({key}), MAX({key}) FROM {table}", {})[0]
+    cuts = np.linspace(lo or 0, (hi or 0) + 1, parts + 1).astype(np.int64)
+    return [
+        pool.submit(reader.ints, sql, {**params, "lo": int(a), "hi": int(b) - 1}, width)
+        for a, b in zip(cuts[:-1], cuts[1:], strict=True)
+    ]
+
+
+def _joined(futures: list[Future]) -> np.ndarray:
+    return np.concatenate([f.result() for f in futures])
 
 
 def _in_list(template: str, ids: np.ndarray) -> str:
@@ -416,6 +445,18 @@ class _AlchemyReader(_Reader):
 
         with self.store.read() as conn:
             return [tuple(row) for row in conn.execute(sa.text(sql), params)]
+
+
+def person_names(store: Store, person_ids: list[int]) -> dict[int, str]:
+    """{person id: name} for some people: for a bulk table read without names (reading a
+    million names costs more than the rest of a person's row)."""
+    if not person_ids:
+        return {}
+    ids = ",".join(str(int(i)) for i in person_ids)  # integers only: nothing to escape
+    sql = f"SELECT id, name FROM people WHERE id IN ({ids})"
+    path = store.sqlite_path
+    reader = _SqliteReader(path) if path is not None and path.exists() else _AlchemyReader(store)
+    return {int(pid): name for pid, name in reader.rows(sql, {})}
 
 
 def bulk_eligibility(
