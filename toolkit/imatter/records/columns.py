@@ -144,21 +144,21 @@ def load_columns(store: Store, programme: Programme, on: dt.date, *, names: bool
         if summary is not None:
             found = _joined(summary_f)
             stale = found[:, 2] > on.toordinal() + JULIAN_OFFSET  # completed after the date
-            course_mask[np.searchsorted(person_ids, found[:, 0])] = _remap_bits(
+            course_mask[_rows(person_ids, found[:, 0])] = _remap_bits(
                 found[:, 1], summary, q.courses
             )
             stale_ids = found[stale, 0]
             # recomputed below from the records; none of their courses may count until then
-            course_mask[np.searchsorted(person_ids, stale_ids)] = 0
+            course_mask[_rows(person_ids, stale_ids)] = 0
             if len(stale_ids) > max(STALE_LIMIT, n // 20):
                 masks_f = _mask_scan(pool, reader, q, params)  # far in the past: scan them all
             else:
                 masks_f = [pool.submit(reader.ints, _in_list(q.mask_for, stale_ids), params, 2)]
         for future in masks_f:
             found = future.result()
-            course_mask[np.searchsorted(person_ids, found[:, 0])] = found[:, 1]
+            course_mask[_rows(person_ids, found[:, 0])] = found[:, 1]
         affiliations = _joined(affiliations_f)
-        idx = np.searchsorted(person_ids, affiliations[:, 0])
+        idx = _rows(person_ids, affiliations[:, 0])
         position_mask = np.zeros(n, dtype=np.int64)
         np.bitwise_or.at(position_mask, idx, affiliations[:, 1])
         member = np.zeros(n, dtype=bool)
@@ -193,6 +193,16 @@ def load_columns(store: Store, programme: Programme, on: dt.date, *, names: bool
         case_start=_day_numbers(cases[:, 1]),
         case_end=_day_numbers(cases[:, 2]),
     )
+
+
+def _rows(person_ids: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """The rows of `ids` (all present) in the sorted `person_ids`: a subtraction when the
+    ids run without gaps (the usual case), else a binary search."""
+    n = len(person_ids)
+    if n and int(person_ids[-1]) - int(person_ids[0]) == n - 1:
+        if not len(ids) or (ids.min() >= person_ids[0] and ids.max() <= person_ids[-1]):
+            return ids - person_ids[0]
+    return np.searchsorted(person_ids, ids)
 
 
 def _day_numbers(days: np.ndarray) -> np.ndarray:
@@ -248,7 +258,7 @@ JULIAN_OFFSET = 1721424  # date.toordinal() + this = SQLite's CAST(julianday(dat
 
 def _mask_scan(pool: Executor, reader: _Reader, q: _Queries, params: dict) -> list:
     """Aggregate every completion, split into four by person id so both cores share it."""
-    bounds = reader.rows("SELECT MIN(id), MAX(id) FROM people", {})[0]
+    bounds = reader.rows("SELECT (SELECT MIN(id) FROM people), (SELECT MAX(id) FROM people)", {})[0]
     lo, hi = (bounds[0] or 0), (bounds[1] or 0)
     cuts = np.linspace(lo, hi + 1, 5).astype(np.int64)
     return [
@@ -269,7 +279,10 @@ def _in_parts(
 ) -> list[Future]:
     """A query with `key BETWEEN :lo AND :hi`, in `parts` ranges of its integer key (a rowid,
     so each part is a range scan), for both workers to share; `_joined` puts them together."""
-    lo, hi = reader.rows(f"SELECT MIN({key}), MAX({key}) FROM {table}", {})[0]
+    # Two subqueries: SQLite looks a lone MIN or MAX up in the index, but scans for both.
+    lo, hi = reader.rows(
+        f"SELECT (SELECT MIN({key}) FROM {table}), (SELECT MAX({key}) FROM {table})", {}
+    )[0]
     cuts = np.linspace(lo or 0, (hi or 0) + 1, parts + 1).astype(np.int64)
     return [
         pool.submit(reader.ints, sql, {**params, "lo": int(a), "hi": int(b) - 1}, width)
@@ -287,12 +300,20 @@ def _in_list(template: str, ids: np.ndarray) -> str:
 
 
 def _remap_bits(masks: np.ndarray, db_bits: dict[str, int], courses: dict[str, int]) -> np.ndarray:
-    """Translate the summary's course bits (numbered as first seen) to the programme's order."""
+    """Translate the summary's course bits (numbered as first seen) to the programme's order,
+    a byte at a time through 256-entry tables (one pass per byte in use, not per course)."""
+    moves = {bit: courses[c] for c, bit in db_bits.items() if c in courses and bit < 63}
+    if all(bit == to for bit, to in moves.items()) and len(moves) == len(db_bits):
+        return masks.copy()  # numbered alike: nothing to translate
     out = np.zeros(len(masks), dtype=np.int64)
-    for course, bit in db_bits.items():
-        if course in courses and bit < 63:
-            has = (masks >> np.int64(bit)) & np.int64(1)
-            out |= has << np.int64(courses[course])
+    values = np.arange(256, dtype=np.int64)
+    for byte in range((max(moves, default=0) >> 3) + 1):
+        table = np.zeros(256, dtype=np.int64)
+        for bit, to in moves.items():
+            if bit >> 3 == byte:
+                table |= ((values >> np.int64(bit & 7)) & 1) << np.int64(to)
+        if table.any():
+            out |= table[(masks >> np.int64(8 * byte)) & 0xFF]
     return out
 
 
