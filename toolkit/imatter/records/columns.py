@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from contextlib import closing
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -96,6 +97,11 @@ class _Queries:
             " FROM documented_cases WHERE started_on <= :d"
         )
         self.people = "SELECT id AS c0, name AS c1 FROM people ORDER BY id"
+        # people with licences tied to a setting: their awards are read as facts
+        self.licensees = (
+            "SELECT DISTINCT person_id AS c0 FROM awards"
+            " WHERE kind = 'licence' AND setting_id IS NOT NULL"
+        )
         self.mask_for = (
             "SELECT person_id AS c0,"
             f" CAST(COALESCE(SUM(CASE course_id {course_case} ELSE 0 END), 0) AS BIGINT) AS c1"
@@ -117,8 +123,8 @@ def load_columns(store: Store, programme: Programme, on: dt.date, *, names: bool
     )
     day = on.isoformat() if store.is_sqlite else on
     params = {"d": day, "no": False}
-    summary = reader.summary_bits()
-    with reader.pool() as pool:
+    with closing(reader), reader.pool() as pool:  # the workers finish, then connections close
+        summary = reader.summary_bits()
         # Longest first, the two longest in halves, so that the two workers finish together.
         affiliations_f = _in_parts(pool, reader, q.affiliations, params, 3, "affiliations", "id")
         if summary is not None:
@@ -128,6 +134,7 @@ def load_columns(store: Store, programme: Programme, on: dt.date, *, names: bool
         else:
             masks_f = _mask_scan(pool, reader, q, params)
         people_f = pool.submit(reader.people, q.people, names)
+        licensees_f = pool.submit(reader.ints, q.licensees, {}, 1)
         small: dict[str, Future] = {
             "corrected": pool.submit(reader.rows, q.corrected, params),
             "awards": pool.submit(reader.ints, reader.days(q.awards), params, 5),
@@ -136,7 +143,8 @@ def load_columns(store: Store, programme: Programme, on: dt.date, *, names: bool
         }
         import pandas  # noqa: F401  (the table needs it; import while the workers read)
 
-        licences = _licence_awards(store, q, on)
+        licensees = sorted({int(i) for i in licensees_f.result()[:, 0]})
+        licences = _licence_awards(store, q, on, licensees)
 
         person_ids, name_array = people_f.result()
         n = len(person_ids)
@@ -212,23 +220,15 @@ def _day_numbers(days: np.ndarray) -> np.ndarray:
     return out
 
 
-def _licence_awards(store: Store, q: _Queries, on: dt.date) -> np.ndarray:
-    """Licence awards tied to a setting, as award rows plus two columns: the days the licence
-    did not count up to the date, and whether it is lapsed on the date (`AwardFact`, the same
-    facts the single-person engine reads)."""
-    import sqlalchemy as sa
-
-    from ..store import schema as t
+def _licence_awards(store: Store, q: _Queries, on: dt.date, ids: list[int]) -> np.ndarray:
+    """Licence awards tied to a setting (of the people `ids`, who have some), as award rows
+    plus two columns: the days the licence did not count up to the date, and whether it is
+    lapsed on the date (`AwardFact`, the same facts the single-person engine reads)."""
+    if not ids:
+        return _int_matrix([], 7)
     from .load import award_fact, current_awards, licence_setting_facts
 
     with store.read() as conn:
-        ids = list(
-            conn.execute(
-                sa.select(t.awards.c.person_id)
-                .where(t.awards.c.kind == "licence", t.awards.c.setting_id.is_not(None))
-                .distinct()
-            ).scalars()
-        )
         rows = [r for r in current_awards(conn, ids) if r.kind == "licence" and r.setting_id]
         settings = licence_setting_facts(conn, rows)
     out = []
@@ -348,6 +348,9 @@ class _Reader:
     def ints(self, sql: str, params: dict, width: int) -> np.ndarray:
         return _int_matrix(self.rows(sql, params), width)
 
+    def close(self) -> None:
+        """Close any connections the reader opened."""
+
     def summary_bits(self) -> dict[str, int] | None:
         """The completion summary's course bits, or None where there is no usable summary."""
         return None
@@ -381,31 +384,37 @@ class _SqliteReader(_Reader):
     """
 
     def __init__(self, path: Path) -> None:
+        import threading
+
         self.uri = f"file:{path}?mode=ro"
+        self._local = threading.local()
+        self._opened: list = []
 
     def _connect(self):
-        import sqlite3
+        """This thread's connection, opened once: opening one parses the whole schema (with
+        its audit triggers), which costs more than a small query."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            import sqlite3
 
-        conn = sqlite3.connect(self.uri, uri=True, check_same_thread=False)
-        conn.execute("PRAGMA busy_timeout = 30000")
+            conn = sqlite3.connect(self.uri, uri=True, check_same_thread=False)
+            conn.execute("PRAGMA busy_timeout = 30000")
+            self._local.conn = conn
+            self._opened.append(conn)
         return conn
 
-    def rows(self, sql: str, params: dict) -> list[tuple]:
-        conn = self._connect()
-        try:
-            return conn.execute(sql, params).fetchall()
-        finally:
+    def close(self) -> None:
+        for conn in self._opened:
             conn.close()
+        self._opened.clear()
+
+    def rows(self, sql: str, params: dict) -> list[tuple]:
+        return self._connect().execute(sql, params).fetchall()
 
     def ints(self, sql: str, params: dict, width: int) -> np.ndarray:
         aggregates = ", ".join(f"group_concat(c{i})" for i in range(width))
-        conn = self._connect()
-        try:
-            *texts, count = conn.execute(
-                f"SELECT {aggregates}, COUNT(*) FROM ({sql})", params
-            ).fetchone()
-        finally:
-            conn.close()
+        query = f"SELECT {aggregates}, COUNT(*) FROM ({sql})"
+        *texts, count = self._connect().execute(query, params).fetchone()
         out = np.zeros((count, width), dtype=np.int64)
         for i, text in enumerate(texts):
             if text:
@@ -422,13 +431,11 @@ class _SqliteReader(_Reader):
             return self.ints(f"SELECT c0 FROM ({sql})", {}, 1)[:, 0], None
         # Two aggregates over the same rows stay aligned; names cannot hold \x1f (the store
         # folds white space, which includes it), but a name that does falls back to rows.
-        conn = self._connect()
-        try:
-            ids, joined = conn.execute(
-                f"SELECT group_concat(c0), group_concat(c1, char(31)) FROM ({sql})"
-            ).fetchone()
-        finally:
-            conn.close()
+        ids, joined = (
+            self._connect()
+            .execute(f"SELECT group_concat(c0), group_concat(c1, char(31)) FROM ({sql})")
+            .fetchone()
+        )
         if not ids:
             return np.zeros(0, dtype=np.int64), np.array([], dtype=object)
         id_array = np.fromstring(ids, dtype=np.int64, sep=",")
@@ -439,16 +446,13 @@ class _SqliteReader(_Reader):
 
     def summary_bits(self) -> dict[str, int] | None:
         conn = self._connect()
-        try:
-            present = conn.execute(
-                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger'"
-                " AND name = 'completions_summary'"
-            ).fetchone()[0]
-            if not present:
-                return None
-            bits = dict(conn.execute("SELECT course_id, bit FROM course_bits").fetchall())
-        finally:
-            conn.close()
+        present = conn.execute(
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger'"
+            " AND name = 'completions_summary'"
+        ).fetchone()[0]
+        if not present:
+            return None
+        bits = dict(conn.execute("SELECT course_id, bit FROM course_bits").fetchall())
         return bits if len(bits) <= 63 else None
 
 
@@ -477,7 +481,8 @@ def person_names(store: Store, person_ids: list[int]) -> dict[int, str]:
     sql = f"SELECT id, name FROM people WHERE id IN ({ids})"
     path = store.sqlite_path
     reader = _SqliteReader(path) if path is not None and path.exists() else _AlchemyReader(store)
-    return {int(pid): name for pid, name in reader.rows(sql, {})}
+    with closing(reader):
+        return {int(pid): name for pid, name in reader.rows(sql, {})}
 
 
 def bulk_eligibility(
