@@ -206,3 +206,56 @@ def test_bulk_matches_explain_on_random_populations(ws, seed, stale_limit, monke
         assert len(table) == 25
         assert mismatches == []
     assert table[list(ws.programme.roles)].to_numpy().any()  # the test is not vacuous
+
+
+def test_course_bits_remapped_as_one_bit_at_a_time_would():
+    """The summary numbers courses as first seen; the byte tables translate exactly."""
+    import numpy as np
+    from imatter.records.columns import _remap_bits
+
+    def one_at_a_time(masks, db_bits, courses):
+        out = np.zeros(len(masks), dtype=np.int64)
+        for course, bit in db_bits.items():
+            if course in courses and bit < 63:
+                out |= ((masks >> np.int64(bit)) & 1) << np.int64(courses[course])
+        return out
+
+    rng = random.Random(5)
+    values = np.random.default_rng(5)
+    for _ in range(40):
+        names = [f"c{i}" for i in range(rng.randint(1, 40))]
+        db_bits = {n: i for i, n in enumerate(rng.sample(names, len(names)))}
+        kept = rng.sample(names, rng.randint(0, len(names)))
+        courses = {n: i for i, n in enumerate(kept)}
+        masks = values.integers(0, 2 ** len(names), 500, dtype=np.int64)
+        assert (
+            _remap_bits(masks, db_bits, courses) == one_at_a_time(masks, db_bits, courses)
+        ).all()
+    same = {n: i for i, n in enumerate(names)}
+    assert (_remap_bits(masks, same, same) == masks).all()
+
+
+@pytest.mark.parametrize("ids", [[3, 4, 5, 6], [2, 9, 40, 10_000_000]])
+def test_rows_found_by_id_whether_ids_run_without_gaps_or_not(ids):
+    """Dense ids use a lookup table, sparse ones a binary search: the same answers."""
+    import numpy as np
+    from imatter.eligibility.bulk import Columns, _Vector
+    from imatter.programme import load_programme
+
+    empty = np.zeros(0, dtype=np.int64)
+    cols = Columns(np.array(ids, dtype=np.int64), None, *([empty] * 17))
+    vec = _Vector(load_programme(), cols, ON)
+    asked = np.array([ids[2], 7, ids[0], -1, ids[3], 10**12], dtype=np.int64)
+    found = [ids.index(i) if i in ids else -1 for i in asked.tolist()]
+    assert vec.rows_of(asked).tolist() == found
+    assert vec.flag(asked).tolist() == [True, False, True, True]
+
+
+def test_rows_by_subtraction_only_when_every_id_is_in_range():
+    import numpy as np
+    from imatter.records.columns import _rows
+
+    people = np.arange(10, 20, dtype=np.int64)
+    assert _rows(people, np.array([10, 19, 15])).tolist() == [0, 9, 5]
+    gaps = np.array([1, 5, 9], dtype=np.int64)
+    assert _rows(gaps, np.array([9, 1])).tolist() == [2, 0]

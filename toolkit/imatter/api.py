@@ -64,11 +64,12 @@ def eligible_for_role(
     import sqlalchemy as sa
 
     from .records import people_records
-    from .records.columns import bulk_eligibility
+    from .records.columns import bulk_eligibility, person_names
     from .store import schema as t
 
     role = ws.programme.role(role_id)
-    table = _visible(ws, bulk_eligibility(ws.store, ws.programme, on))
+    # without names: only those listed below need theirs
+    table = _visible(ws, bulk_eligibility(ws.store, ws.programme, on, names=False))
     if setting:
         with ws.store.read() as conn:
             members = set(
@@ -82,12 +83,16 @@ def eligible_for_role(
     from .programme import roles_beyond
 
     outgrown = [f"{r}_held" for r in roles_beyond(ws.programme, role_id)]
-    not_held = table[~table[f"{role_id}_held"]]
+    # masks over the whole table, then two small selections (no copies of the whole table)
+    open_to = ~table[f"{role_id}_held"].to_numpy()
     if outgrown:  # a School Lead is never 'eligible' for the trainee licence again
-        not_held = not_held[~not_held[outgrown].any(axis=1)]
-    now = not_held[not_held[role_id]]
-    one = not_held[(~not_held[role_id]) & (not_held[f"{role_id}_steps"] == 1)]
-    explain_ids = [int(i) for i in one.index[:explain_limit]]
+        open_to &= ~table[outgrown].to_numpy().any(axis=1)
+    met = table[role_id].to_numpy()
+    now = table.index[open_to & met]
+    one = table.index[open_to & ~met & (table[f"{role_id}_steps"].to_numpy() == 1)]
+    eligible_ids = [int(i) for i in now]
+    names = person_names(ws.store, eligible_ids)
+    explain_ids = [int(i) for i in one[:explain_limit]]
     with ws.store.read() as conn:
         facts = people_records(conn, explain_ids)
     from .eligibility import evaluate_role
@@ -106,7 +111,7 @@ def eligible_for_role(
     return {
         "role": role.title,
         "on": on,
-        "eligible": [{"person_id": int(i), "name": n} for i, n in now["name"].items()],
+        "eligible": [{"person_id": i, "name": names[i]} for i in eligible_ids],
         "one_step": one_step,
     }
 

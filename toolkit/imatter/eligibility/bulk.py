@@ -83,9 +83,36 @@ class _Vector:
         self.courses = {c: i for i, c in enumerate(programme.courses)}
         self.positions = {p: i for i, p in enumerate(programme.positions)}
         self.roles = {r: i for i, r in enumerate(programme.roles)}
+        self._row_map: np.ndarray | None = None
+        self._current: dict[tuple[str, ...], np.ndarray] = {}
 
     def flag(self, person_ids: np.ndarray) -> np.ndarray:
-        return np.isin(self.cols.person_ids, person_ids)
+        """True for each person among `person_ids` (ids of nobody in the table are ignored)."""
+        out = np.zeros(self.n, dtype=bool)
+        if self.n and len(person_ids):
+            at = self.rows_of(person_ids)
+            out[at[at >= 0]] = True
+        return out
+
+    def rows_of(self, person_ids: np.ndarray) -> np.ndarray:
+        """Each id's row in the table, -1 for none: one gather from a dense id -> row map when
+        ids are dense (the usual case), else a binary search in the sorted ids. Either beats
+        `np.isin`, which sorts both arrays on every call."""
+        everyone = self.cols.person_ids
+        if self._row_map is None:
+            top = int(everyone[-1]) if self.n else -1
+            low = int(everyone[0]) if self.n else 0
+            dense = low >= 0 and top < 4 * self.n + 1024 and self.n < 2**31
+            self._row_map = np.full(top + 1 if dense else 0, -1, dtype=np.int32)
+            if dense:
+                self._row_map[everyone] = np.arange(self.n, dtype=np.int32)
+        ids = np.asarray(person_ids, dtype=np.int64)
+        if len(self._row_map):
+            inside = (ids >= 0) & (ids < len(self._row_map))
+            return np.where(inside, self._row_map[np.where(inside, ids, 0)], -1)
+        at = np.searchsorted(everyone, ids)
+        at[at == self.n] = 0
+        return np.where(everyone[at] == ids, at, -1)
 
     @staticmethod
     def leaf(met: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -124,6 +151,12 @@ class _Vector:
         return self.cols.award_paused.astype("timedelta64[D]")
 
     def current(self, roles: tuple[str, ...]) -> np.ndarray:
+        """Who holds one of the roles on the date (remembered: every role asks for itself)."""
+        if roles not in self._current:
+            self._current[roles] = self._current_uncached(roles)
+        return self._current[roles].copy()
+
+    def _current_uncached(self, roles: tuple[str, ...]) -> np.ndarray:
         c = self.cols
         until = c.award_until + self.paused()  # a licence's end moves on by its lapses
         rows = (
@@ -163,21 +196,33 @@ def _latest(people: np.ndarray, days: np.ndarray) -> tuple[np.ndarray, np.ndarra
 
 
 def evaluate_columns(programme: Programme, cols: Columns, on: dt.date) -> pd.DataFrame:
-    """The eligibility table: per role, `<role>` (met), `<role>_held` and `<role>_steps`."""
+    """The eligibility table: `name` (if read), then per role `<role>` (met) and
+    `<role>_held`, then per role `<role>_steps`.
+
+    Results go straight into one boolean and one integer 2-D array, which become the frame's
+    two blocks as they are (a frame made from a dict of columns copies every column into
+    its blocks)."""
     import pandas as pd
 
     vec = _Vector(programme, cols, on)
-    data: dict[str, np.ndarray] = {}
-    if cols.names is not None:
-        data["name"] = cols.names
-    for rid, role in programme.roles.items():
-        met, steps = vec.evaluate(role.requires)
+    roles = list(programme.roles)
+    flags = np.empty((2 * len(roles), vec.n), dtype=bool)
+    steps = np.empty((len(roles), vec.n), dtype=np.int32)
+    for i, (rid, role) in enumerate(programme.roles.items()):
+        met, need = vec.evaluate(role.requires)
         held = vec.current((rid,))
         blocked = vec.revoked(rid) & ~held
-        data[rid] = met & ~blocked
-        data[f"{rid}_held"] = held
-        data[f"{rid}_steps"] = steps + blocked
-    return pd.DataFrame(data, index=pd.Index(cols.person_ids, name="person_id"))
+        np.logical_and(met, ~blocked, out=flags[2 * i])
+        flags[2 * i + 1] = held
+        np.add(need, blocked, out=steps[i], casting="unsafe")
+    index = pd.Index(cols.person_ids, name="person_id")
+    parts = [
+        pd.DataFrame(flags.T, index=index, columns=[c for r in roles for c in (r, f"{r}_held")]),
+        pd.DataFrame(steps.T, index=index, columns=[f"{r}_steps" for r in roles]),
+    ]
+    if cols.names is not None:
+        parts.insert(0, pd.DataFrame({"name": cols.names}, index=index))
+    return pd.concat(parts, axis=1, copy=False)
 
 
 def __getattr__(name: str) -> Any:

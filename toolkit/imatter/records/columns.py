@@ -3,17 +3,19 @@
 The store is read in a few aggregate queries: a completion bitmask per person (one pass over
 the covering index on completions, or the summary a trigger keeps), a position bitmask and
 licensed flag per person, and the small tables (awards, approved applications, cases) as
-arrays. On SQLite the queries run in two worker processes over read-only connections, so both
-cores are used; elsewhere they run through the store's own transactions. Licences tied to a
-setting are read as the engine's facts, so their lapses are judged by the same code as one
-person's.
+arrays. On SQLite the queries run in two threads over read-only connections, each query
+returning one row of aggregated text that NumPy parses, so both cores are used and no Python
+object is made per value; elsewhere they run through the store's own transactions. Licences
+tied to a setting are read as the engine's facts, so their lapses are judged by the same code
+as one person's.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from contextlib import closing
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -65,14 +67,12 @@ class _Queries:
         # supersedes_id > 0 (not IS NOT NULL), no DISTINCT: so SQLite searches its unique index.
         self.corrected = "SELECT person_id FROM completions WHERE supersedes_id > 0"
         current = "(since IS NULL OR since <= :d) AND (until IS NULL OR until >= :d)"
-        # One row per current affiliation; the position bits are OR-ed per person in NumPy.
-        self.positions_q = (
-            f"SELECT person_id AS c0, CASE position {position_case} ELSE 0 END AS c1"
-            f" FROM affiliations WHERE {current}"
-        )
-        self.licensed_people = (
-            f"SELECT person_id AS c0 FROM affiliations WHERE setting_id IN ({licensed})"
-            f" AND {current}"
+        # One row per current affiliation: the position's bit, and whether its setting is
+        # licensed (the IN list is built once); both are OR-ed per person in NumPy.
+        self.affiliations = (
+            f"SELECT person_id AS c0, CASE position {position_case} ELSE 0 END AS c1,"
+            f" setting_id IN ({licensed}) AS c2 FROM affiliations WHERE {current}"
+            " AND id BETWEEN :lo AND :hi"
         )
         role_case = " ".join(f"WHEN '{r}' THEN {i}" for r, i in self.roles.items())
         self.role_case = f"CASE {{col}} {role_case} ELSE -1 END"
@@ -97,6 +97,11 @@ class _Queries:
             " FROM documented_cases WHERE started_on <= :d"
         )
         self.people = "SELECT id AS c0, name AS c1 FROM people ORDER BY id"
+        # people with licences tied to a setting: their awards are read as facts
+        self.licensees = (
+            "SELECT DISTINCT person_id AS c0 FROM awards"
+            " WHERE kind = 'licence' AND setting_id IS NOT NULL"
+        )
         self.mask_for = (
             "SELECT person_id AS c0,"
             f" CAST(COALESCE(SUM(CASE course_id {course_case} ELSE 0 END), 0) AS BIGINT) AS c1"
@@ -105,6 +110,7 @@ class _Queries:
         )
         self.summary = (
             "SELECT person_id AS c0, mask AS c1, last_day AS c2 FROM person_course_summary"
+            " WHERE person_id BETWEEN :lo AND :hi"
         )
 
 
@@ -117,16 +123,18 @@ def load_columns(store: Store, programme: Programme, on: dt.date, *, names: bool
     )
     day = on.isoformat() if store.is_sqlite else on
     params = {"d": day, "no": False}
-    summary = reader.summary_bits()
-    with reader.pool() as pool:
-        # Longest first, so that the two workers finish together.
-        positions_f = pool.submit(reader.ints, q.positions_q, params, 2)
-        licensed_f = pool.submit(reader.ints, q.licensed_people, params, 1)
+    with closing(reader), reader.pool() as pool:  # the workers finish, then connections close
+        summary = reader.summary_bits()
+        # Longest first, the two longest in halves, so that the two workers finish together.
+        affiliations_f = _in_parts(pool, reader, q.affiliations, params, 3, "affiliations", "id")
         if summary is not None:
-            summary_f = pool.submit(reader.ints, q.summary, {}, 3)
+            summary_f = _in_parts(
+                pool, reader, q.summary, {}, 3, "person_course_summary", "person_id"
+            )
         else:
             masks_f = _mask_scan(pool, reader, q, params)
         people_f = pool.submit(reader.people, q.people, names)
+        licensees_f = pool.submit(reader.ints, q.licensees, {}, 1)
         small: dict[str, Future] = {
             "corrected": pool.submit(reader.rows, q.corrected, params),
             "awards": pool.submit(reader.ints, reader.days(q.awards), params, 5),
@@ -135,40 +143,42 @@ def load_columns(store: Store, programme: Programme, on: dt.date, *, names: bool
         }
         import pandas  # noqa: F401  (the table needs it; import while the workers read)
 
+        licensees = sorted({int(i) for i in licensees_f.result()[:, 0]})
+        licences = _licence_awards(store, q, on, licensees)
+
         person_ids, name_array = people_f.result()
         n = len(person_ids)
         course_mask = np.zeros(n, dtype=np.int64)
         if summary is not None:
-            found = summary_f.result()
+            found = _joined(summary_f)
             stale = found[:, 2] > on.toordinal() + JULIAN_OFFSET  # completed after the date
-            course_mask[np.searchsorted(person_ids, found[:, 0])] = _remap_bits(
+            course_mask[_rows(person_ids, found[:, 0])] = _remap_bits(
                 found[:, 1], summary, q.courses
             )
             stale_ids = found[stale, 0]
             # recomputed below from the records; none of their courses may count until then
-            course_mask[np.searchsorted(person_ids, stale_ids)] = 0
+            course_mask[_rows(person_ids, stale_ids)] = 0
             if len(stale_ids) > max(STALE_LIMIT, n // 20):
                 masks_f = _mask_scan(pool, reader, q, params)  # far in the past: scan them all
             else:
                 masks_f = [pool.submit(reader.ints, _in_list(q.mask_for, stale_ids), params, 2)]
         for future in masks_f:
             found = future.result()
-            course_mask[np.searchsorted(person_ids, found[:, 0])] = found[:, 1]
-        positions = positions_f.result()
-        idx = np.searchsorted(person_ids, positions[:, 0])
+            course_mask[_rows(person_ids, found[:, 0])] = found[:, 1]
+        affiliations = _joined(affiliations_f)
+        idx = _rows(person_ids, affiliations[:, 0])
         position_mask = np.zeros(n, dtype=np.int64)
-        np.bitwise_or.at(position_mask, idx, positions[:, 1])
+        np.bitwise_or.at(position_mask, idx, affiliations[:, 1])
         member = np.zeros(n, dtype=bool)
         member[idx] = True
         licensed = np.zeros(n, dtype=bool)
-        licensed[np.searchsorted(person_ids, licensed_f.result()[:, 0])] = True
+        licensed[idx[affiliations[:, 2] != 0]] = True
         rows = {key: future.result() for key, future in small.items()}
     corrected = sorted({row[0] for row in rows["corrected"]})
     if corrected:
         _redo_corrected(store, q, on, person_ids, course_mask, corrected)
     awards, approved, cases = rows["awards"], rows["approved"], rows["cases"]
     approved = approved[approved[:, 1] >= 0]
-    licences = _licence_awards(store, q, on)
     awards = np.concatenate([np.c_[awards, np.zeros((len(awards), 2), np.int64)], licences])
     return Columns(
         person_ids=person_ids,
@@ -193,6 +203,16 @@ def load_columns(store: Store, programme: Programme, on: dt.date, *, names: bool
     )
 
 
+def _rows(person_ids: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """The rows of `ids` (all present) in the sorted `person_ids`: a subtraction when the
+    ids run without gaps (the usual case), else a binary search."""
+    n = len(person_ids)
+    if n and int(person_ids[-1]) - int(person_ids[0]) == n - 1:
+        if not len(ids) or (ids.min() >= person_ids[0] and ids.max() <= person_ids[-1]):
+            return ids - person_ids[0]
+    return np.searchsorted(person_ids, ids)
+
+
 def _day_numbers(days: np.ndarray) -> np.ndarray:
     """Julian day numbers (0 for none) as datetime64[D] (NaT for none)."""
     out = (days - (JULIAN_OFFSET + dt.date(1970, 1, 1).toordinal())).astype("datetime64[D]")
@@ -200,23 +220,15 @@ def _day_numbers(days: np.ndarray) -> np.ndarray:
     return out
 
 
-def _licence_awards(store: Store, q: _Queries, on: dt.date) -> np.ndarray:
-    """Licence awards tied to a setting, as award rows plus two columns: the days the licence
-    did not count up to the date, and whether it is lapsed on the date (`AwardFact`, the same
-    facts the single-person engine reads)."""
-    import sqlalchemy as sa
-
-    from ..store import schema as t
+def _licence_awards(store: Store, q: _Queries, on: dt.date, ids: list[int]) -> np.ndarray:
+    """Licence awards tied to a setting (of the people `ids`, who have some), as award rows
+    plus two columns: the days the licence did not count up to the date, and whether it is
+    lapsed on the date (`AwardFact`, the same facts the single-person engine reads)."""
+    if not ids:
+        return _int_matrix([], 7)
     from .load import award_fact, current_awards, licence_setting_facts
 
     with store.read() as conn:
-        ids = list(
-            conn.execute(
-                sa.select(t.awards.c.person_id)
-                .where(t.awards.c.kind == "licence", t.awards.c.setting_id.is_not(None))
-                .distinct()
-            ).scalars()
-        )
         rows = [r for r in current_awards(conn, ids) if r.kind == "licence" and r.setting_id]
         settings = licence_setting_facts(conn, rows)
     out = []
@@ -246,7 +258,7 @@ JULIAN_OFFSET = 1721424  # date.toordinal() + this = SQLite's CAST(julianday(dat
 
 def _mask_scan(pool: Executor, reader: _Reader, q: _Queries, params: dict) -> list:
     """Aggregate every completion, split into four by person id so both cores share it."""
-    bounds = reader.rows("SELECT MIN(id), MAX(id) FROM people", {})[0]
+    bounds = reader.rows("SELECT (SELECT MIN(id) FROM people), (SELECT MAX(id) FROM people)", {})[0]
     lo, hi = (bounds[0] or 0), (bounds[1] or 0)
     cuts = np.linspace(lo, hi + 1, 5).astype(np.int64)
     return [
@@ -255,18 +267,53 @@ def _mask_scan(pool: Executor, reader: _Reader, q: _Queries, params: dict) -> li
     ]
 
 
+def _in_parts(
+    pool: Executor,
+    reader: _Reader,
+    sql: str,
+    params: dict,
+    width: int,
+    table: str,
+    key: str,
+    parts: int = 2,
+) -> list[Future]:
+    """A query with `key BETWEEN :lo AND :hi`, in `parts` ranges of its integer key (a rowid,
+    so each part is a range scan), for both workers to share; `_joined` puts them together."""
+    # Two subqueries: SQLite looks a lone MIN or MAX up in the index, but scans for both.
+    lo, hi = reader.rows(
+        f"SELECT (SELECT MIN({key}) FROM {table}), (SELECT MAX({key}) FROM {table})", {}
+    )[0]
+    cuts = np.linspace(lo or 0, (hi or 0) + 1, parts + 1).astype(np.int64)
+    return [
+        pool.submit(reader.ints, sql, {**params, "lo": int(a), "hi": int(b) - 1}, width)
+        for a, b in zip(cuts[:-1], cuts[1:], strict=True)
+    ]
+
+
+def _joined(futures: list[Future]) -> np.ndarray:
+    return np.concatenate([f.result() for f in futures])
+
+
 def _in_list(template: str, ids: np.ndarray) -> str:
     """The query with its id list inlined (integers only, so nothing to escape)."""
     return template.replace("{ids}", ",".join(str(int(i)) for i in ids) or "NULL")
 
 
 def _remap_bits(masks: np.ndarray, db_bits: dict[str, int], courses: dict[str, int]) -> np.ndarray:
-    """Translate the summary's course bits (numbered as first seen) to the programme's order."""
+    """Translate the summary's course bits (numbered as first seen) to the programme's order,
+    a byte at a time through 256-entry tables (one pass per byte in use, not per course)."""
+    moves = {bit: courses[c] for c, bit in db_bits.items() if c in courses and bit < 63}
+    if all(bit == to for bit, to in moves.items()) and len(moves) == len(db_bits):
+        return masks.copy()  # numbered alike: nothing to translate
     out = np.zeros(len(masks), dtype=np.int64)
-    for course, bit in db_bits.items():
-        if course in courses and bit < 63:
-            has = (masks >> np.int64(bit)) & np.int64(1)
-            out |= has << np.int64(courses[course])
+    values = np.arange(256, dtype=np.int64)
+    for byte in range((max(moves, default=0) >> 3) + 1):
+        table = np.zeros(256, dtype=np.int64)
+        for bit, to in moves.items():
+            if bit >> 3 == byte:
+                table |= ((values >> np.int64(bit & 7)) & 1) << np.int64(to)
+        if table.any():
+            out |= table[(masks >> np.int64(8 * byte)) & 0xFF]
     return out
 
 
@@ -301,6 +348,9 @@ class _Reader:
     def ints(self, sql: str, params: dict, width: int) -> np.ndarray:
         return _int_matrix(self.rows(sql, params), width)
 
+    def close(self) -> None:
+        """Close any connections the reader opened."""
+
     def summary_bits(self) -> dict[str, int] | None:
         """The completion summary's course bits, or None where there is no usable summary."""
         return None
@@ -324,64 +374,68 @@ class _Reader:
 
 
 class _SqliteReader(_Reader):
-    """Read-only connections, one per query, in two worker processes.
+    """Read-only connections, one per query, in two threads.
 
-    Threads do not help here: SQLite serialises its memory allocator across threads, and two
-    threads were measured slower than one. Each process opens its own connection (never one
-    shared across fork()).
+    Each query comes back as one row: one `group_concat` per column, parsed by NumPy in C, so
+    there is no Python object per value. Python's sqlite3 releases the GIL while SQLite steps,
+    so the two threads use both cores. (Concatenating the columns of a row with `||` first, as
+    this loader once did, makes a string per row, and SQLite's allocator mutex then made two
+    threads slower than one: it needed two processes, whose memory and start-up cost more.)
     """
 
     def __init__(self, path: Path) -> None:
-        self.uri = f"file:{path}?mode=ro"
-
-    def pool(self) -> Executor:
-        import multiprocessing
         import threading
 
-        if threading.active_count() > 1:  # fork() with threads running is unsafe
-            return ThreadPoolExecutor(max_workers=1)
-        return ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("fork"))
+        self.uri = f"file:{path}?mode=ro"
+        self._local = threading.local()
+        self._opened: list = []
 
     def _connect(self):
-        import sqlite3
+        """This thread's connection, opened once: opening one parses the whole schema (with
+        its audit triggers), which costs more than a small query."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            import sqlite3
 
-        conn = sqlite3.connect(self.uri, uri=True, check_same_thread=False)
-        conn.execute("PRAGMA busy_timeout = 30000")
+            conn = sqlite3.connect(self.uri, uri=True, check_same_thread=False)
+            conn.execute("PRAGMA busy_timeout = 30000")
+            self._local.conn = conn
+            self._opened.append(conn)
         return conn
 
-    def rows(self, sql: str, params: dict) -> list[tuple]:
-        conn = self._connect()
-        try:
-            return conn.execute(sql, params).fetchall()
-        finally:
+    def close(self) -> None:
+        for conn in self._opened:
             conn.close()
+        self._opened.clear()
+
+    def rows(self, sql: str, params: dict) -> list[tuple]:
+        return self._connect().execute(sql, params).fetchall()
 
     def ints(self, sql: str, params: dict, width: int) -> np.ndarray:
-        # One long text from SQLite, parsed by NumPy in C: no Python object per value.
-        columns = " || ',' || ".join(f"c{i}" for i in range(width))
-        conn = self._connect()
-        try:
-            text = conn.execute(f"SELECT group_concat({columns}) FROM ({sql})", params).fetchone()[
-                0
-            ]
-        finally:
-            conn.close()
-        if not text:
-            return np.zeros((0, width), dtype=np.int64)
-        return np.fromstring(text, dtype=np.int64, sep=",").reshape(-1, width)
+        aggregates = ", ".join(f"group_concat(c{i})" for i in range(width))
+        query = f"SELECT {aggregates}, COUNT(*) FROM ({sql})"
+        *texts, count = self._connect().execute(query, params).fetchone()
+        out = np.zeros((count, width), dtype=np.int64)
+        for i, text in enumerate(texts):
+            if text:
+                column = np.fromstring(text, dtype=np.int64, sep=",")
+                if len(column) != count:  # a NULL (group_concat skips it): read the rows
+                    return super().ints(sql, params, width)
+                out[:, i] = column
+            elif count:
+                return super().ints(sql, params, width)
+        return out
 
     def people(self, sql: str, names: bool) -> tuple[np.ndarray, np.ndarray | None]:
         if not names:
             return self.ints(f"SELECT c0 FROM ({sql})", {}, 1)[:, 0], None
         # Two aggregates over the same rows stay aligned; names cannot hold \x1f (the store
         # folds white space, which includes it), but a name that does falls back to rows.
-        conn = self._connect()
-        try:
-            ids, joined = conn.execute(
-                f"SELECT group_concat(c0), group_concat(c1, char(31)) FROM ({sql})"
-            ).fetchone()
-        finally:
-            conn.close()
+        ids, joined = (
+            self._connect()
+            .execute(f"SELECT group_concat(c0), group_concat(c1, char(31)) FROM ({sql})")
+            .fetchone()
+        )
         if not ids:
             return np.zeros(0, dtype=np.int64), np.array([], dtype=object)
         id_array = np.fromstring(ids, dtype=np.int64, sep=",")
@@ -392,16 +446,13 @@ class _SqliteReader(_Reader):
 
     def summary_bits(self) -> dict[str, int] | None:
         conn = self._connect()
-        try:
-            present = conn.execute(
-                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger'"
-                " AND name = 'completions_summary'"
-            ).fetchone()[0]
-            if not present:
-                return None
-            bits = dict(conn.execute("SELECT course_id, bit FROM course_bits").fetchall())
-        finally:
-            conn.close()
+        present = conn.execute(
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger'"
+            " AND name = 'completions_summary'"
+        ).fetchone()[0]
+        if not present:
+            return None
+        bits = dict(conn.execute("SELECT course_id, bit FROM course_bits").fetchall())
         return bits if len(bits) <= 63 else None
 
 
@@ -419,6 +470,19 @@ class _AlchemyReader(_Reader):
 
         with self.store.read() as conn:
             return [tuple(row) for row in conn.execute(sa.text(sql), params)]
+
+
+def person_names(store: Store, person_ids: list[int]) -> dict[int, str]:
+    """{person id: name} for some people: for a bulk table read without names (reading a
+    million names costs more than the rest of a person's row)."""
+    if not person_ids:
+        return {}
+    ids = ",".join(str(int(i)) for i in person_ids)  # integers only: nothing to escape
+    sql = f"SELECT id, name FROM people WHERE id IN ({ids})"
+    path = store.sqlite_path
+    reader = _SqliteReader(path) if path is not None and path.exists() else _AlchemyReader(store)
+    with closing(reader):
+        return {int(pid): name for pid, name in reader.rows(sql, {})}
 
 
 def bulk_eligibility(
