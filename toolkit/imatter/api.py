@@ -21,7 +21,7 @@ def person_status(ws: Workspace, person: str | int, on: dt.date) -> dict[str, An
     """What a person has completed and holds, each role's state, and what to do next."""
     from .records import person_records, resolve_person
 
-    with ws.store.read() as conn:
+    with ws.reading() as conn:
         facts = person_records(conn, resolve_person(conn, person))
     results = evaluate_person(ws.programme, facts, on)
     roles = [

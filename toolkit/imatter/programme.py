@@ -14,12 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
-import yaml
-
 from .errors import ProgrammeError
-from .yamlfile import YAML_FAILURES, FastSafeLoader, read_text
-from .yamlfile import load as load_yaml
-from .yamlfile import problem as yaml_problem
 
 AUDIENCES = ("professionals", "parents", "both")
 DELIVERIES = ("rolling", "annual-cohort", "in-house", "trainer-led")
@@ -216,51 +211,6 @@ class _LineList(list):
     item_lines: list[int]
 
 
-class _Loader(FastSafeLoader):
-    pass
-
-
-class _ExactLoader(yaml.SafeLoader):
-    """The pure-Python loader with the same constructors: its errors name the right line."""
-
-
-def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> _LineDict:
-    loader.flatten_mapping(node)
-    result = _LineDict()
-    result.line = node.start_mark.line + 1
-    result.key_lines = {}
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        if isinstance(key, list | dict | set):
-            raise yaml.constructor.ConstructorError(
-                None, None, f"a key cannot be {_kind(key)}; use a name", key_node.start_mark
-            )
-        result[key] = loader.construct_object(value_node, deep=True)
-        result.key_lines[str(key)] = key_node.start_mark.line + 1
-    return result
-
-
-def _construct_sequence(loader: _Loader, node: yaml.SequenceNode) -> _LineList:
-    result = _LineList(loader.construct_object(child, deep=True) for child in node.value)
-    result.line = node.start_mark.line + 1
-    result.item_lines = [child.start_mark.line + 1 for child in node.value]
-    return result
-
-
-def _construct_timestamp(loader: _Loader, node: yaml.ScalarNode) -> Any:
-    """A date, or the text as written when it is not a real date (validation reports it)."""
-    try:
-        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
-    except ValueError:
-        return str(node.value)
-
-
-for _loader in (_Loader, _ExactLoader):
-    _loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
-    _loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-    _loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
-
-
 class _Reader:
     """Reads fields out of the parsed YAML, raising errors that name file:line and field."""
 
@@ -384,6 +334,12 @@ def default_programme_path() -> Path:
 
 def load_programme(path: str | Path | None = None) -> Programme:
     """Load and validate a programme file; ProgrammeError names file:line and the field."""
+    # YAML is imported only to parse: a read command gets the programme from its cache.
+    from .programme_yaml import ExactLoader, Loader
+    from .yamlfile import YAML_FAILURES, read_text
+    from .yamlfile import load as load_yaml
+    from .yamlfile import problem as yaml_problem
+
     path = Path(path) if path is not None else default_programme_path()
     try:
         text = read_text(path, ProgrammeError)
@@ -392,7 +348,7 @@ def load_programme(path: str | Path | None = None) -> Programme:
     except OSError as err:
         raise ProgrammeError(f"{path}: cannot read the programme file ({err.strerror})") from None
     try:
-        data = load_yaml(text, _Loader, _ExactLoader)
+        data = load_yaml(text, Loader, ExactLoader)
     except YAML_FAILURES as err:
         line, problem = yaml_problem(err, text)
         raise ProgrammeError(f"{path}:{line}: not valid YAML: {problem}") from None

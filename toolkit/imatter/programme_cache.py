@@ -2,8 +2,8 @@
 command does not parse and validate the same YAML every time.
 
 The cache file is `<workspace>/cache/programme-<key>.pickle`, where the key is the SHA-256 of
-the programme file's bytes, of the code that builds a programme (`programme.py`) and of the
-Python version: any change to any of them is a miss. A tampered or damaged cache file is
+the programme file's bytes and path, of the code that builds a programme (`programme.py`,
+`programme_yaml.py`) and of the Python version: any change to any of them is a miss. A tampered or damaged cache file is
 ignored, never trusted: it is read with an unpickler that can make nothing but the programme's
 own frozen dataclasses and dates (no other class, no function call), and what it gives must be
 a `Programme`; otherwise the file is parsed as usual.
@@ -22,7 +22,8 @@ from . import programme as _programme
 from .programme import Programme, default_programme_path, load_programme
 
 CACHE_FOLDER = "cache"
-_ALLOWED = {"datetime": {"date", "datetime"}}
+# Dates, and the programme's `source` (a path: the path is part of the key, see `_key`).
+_ALLOWED = {"datetime": {"date", "datetime"}, "pathlib": {"PosixPath", "WindowsPath"}}
 
 
 class _ProgrammeUnpickler(pickle.Unpickler):
@@ -38,10 +39,12 @@ class _ProgrammeUnpickler(pickle.Unpickler):
         raise pickle.UnpicklingError(f"{module}.{name} is not allowed in a programme cache")
 
 
-def _key(raw: bytes) -> str:
+def _key(raw: bytes, path: Path) -> str:
     digest = hashlib.sha256(raw)
     digest.update(Path(_programme.__file__).read_bytes())
+    digest.update(Path(_programme.__file__).with_name("programme_yaml.py").read_bytes())
     digest.update(sys.version.encode())
+    digest.update(str(path).encode("utf-8", "surrogateescape"))
     return digest.hexdigest()[:32]
 
 
@@ -53,7 +56,7 @@ def cached_programme(path: str | Path | None, workspace: Path) -> Programme:
     except (OSError, ValueError):
         return load_programme(path)  # which says what is wrong with the file
     folder = workspace / CACHE_FOLDER
-    target = folder / f"programme-{_key(raw)}.pickle"
+    target = folder / f"programme-{_key(raw, path)}.pickle"
     try:
         found = _ProgrammeUnpickler(io.BytesIO(target.read_bytes())).load()
     except Exception:  # missing, damaged or tampered: parse the file instead

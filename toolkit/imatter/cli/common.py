@@ -44,7 +44,7 @@ def gate(ctx: click.Context, ws) -> None:
     path = command_path(ctx)
     if command_action(path) == "open":
         return
-    with ws.store.read() as conn:
+    with ws.reading() as conn:  # on a SQLite file: no SQLAlchemy (see store.reader)
         require_command(conn, path)
 
 
