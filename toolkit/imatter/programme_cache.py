@@ -3,10 +3,10 @@ command does not parse and validate the same YAML every time.
 
 The cache file is `<workspace>/cache/programme-<key>.pickle`, where the key is the SHA-256 of
 the programme file's bytes and path, of the code that builds a programme (`programme.py`,
-`programme_yaml.py`) and of the Python version: any change to any of them is a miss. A tampered or damaged cache file is
-ignored, never trusted: it is read with an unpickler that can make nothing but the programme's
-own frozen dataclasses and dates (no other class, no function call), and what it gives must be
-a `Programme`; otherwise the file is parsed as usual.
+`programme_yaml.py`) and of the Python version: any change to any of them is a miss. A
+tampered or damaged cache file is ignored, never trusted: it is read with an unpickler that can
+make nothing but the programme's own frozen dataclasses, dates and paths (no other class, no
+function call), and what it gives must be a `Programme`; otherwise the file is parsed as usual.
 """
 
 from __future__ import annotations

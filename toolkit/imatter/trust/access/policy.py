@@ -133,11 +133,16 @@ def policy_path() -> Path:
 
 _default: list[Policy] = []
 _cache_folder: list[Path] = []
+_parsed: list[tuple[str, object]] = []  # (text, parsed data) of the permissions file
 
 
 def cache_in(folder: Path) -> None:
     """Keep the parsed permissions in `folder` (a workspace's cache; see `imatter.textcache`)."""
     _cache_folder[:] = [folder]
+    if _parsed and not (folder / "permissions.marshal").exists():
+        from ...textcache import store
+
+        store(folder, "permissions", *_parsed[0])  # parsed before this workspace was opened
 
 
 def default_policy() -> Policy:
@@ -154,5 +159,6 @@ def default_policy() -> Policy:
     if data is None:
         data = _parse_yaml(text, str(path))
         store(folder, "permissions", text, data)
+    _parsed.append((text, data))
     _default.append(_build_policy(data, text, str(path)))
     return _default[0]

@@ -1,0 +1,179 @@
+"""Read commands on a SQLite workspace run without SQLAlchemy, pandas or numpy (issue 16), and
+say exactly what the SQLAlchemy path says: the same output, the same access checks, the same
+handling of a database whose schema is out of date."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+HEAVY = ("sqlalchemy", "pandas", "numpy", "yaml")
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+# The read commands that run without SQLAlchemy on SQLite (issue 16 names five; `eligible`,
+# `group show` and `credential show` still go through SQLAlchemy: see the issue's notes).
+FAST = [
+    ("status", "1"),
+    ("status", "a@example.org"),
+    ("person", "list"),
+    ("person", "list", "--json"),
+]
+
+_PROBE = (
+    "import sys\n"
+    "from imatter.cli import main\n"
+    "code = main(sys.argv[1:])\n"
+    f"print('MODULES', *sorted(m for m in {HEAVY!r} if m in sys.modules), file=sys.stderr)\n"
+    "sys.exit(code)\n"
+)
+
+
+def _run(workspace: Path, *args: str, user: str = "tester") -> tuple[int, str, str, set[str]]:
+    """`imatter ARGS` in a fresh process: exit code, output, errors, heavy modules loaded."""
+    env = {
+        **os.environ,
+        "IMATTER_WORKSPACE": str(workspace),
+        "IMATTER_USER": user,
+        "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "toolkit"),
+    }
+    for name in ("IMATTER_DB", "IMATTER_PROGRAMME", "JUPYTERHUB_API_TOKEN", "JUPYTERHUB_API_URL"):
+        env.pop(name, None)
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE, *args], env=env, capture_output=True, text=True
+    )
+    err, _, modules = done.stderr.rpartition("MODULES")
+    return done.returncode, done.stdout, err, set(modules.split())
+
+
+@pytest.fixture
+def records(run_cli, tmp_path):
+    """A workspace with two settings, people in each, completions, an award and a Lead's grant
+    in one setting; returns (folder, run_cli)."""
+    cli = run_cli
+    assert cli("init")[0] == 0
+    for setting in ("brook", "oak"):
+        assert cli("setting", "add", setting, "--name", setting.title(), "--pupils", "200")[0] == 0
+    people = [
+        ("Alex Test", "a@example.org", "brook"),
+        ("Bea Lead", "lead@example.org", "brook"),
+        ("Cy Other", "c@example.org", "oak"),
+    ]
+    for name, email, setting in people:
+        code, _, err = cli(
+            "person", "add", name, "--email", email, "--setting", setting, "--position", "teacher"
+        )
+        assert code == 0, err
+    for course, day in (("foundation-a", "2026-10-01"), ("foundation-b", "2026-10-08")):
+        assert cli("complete", "1", course, "--on", day)[0] == 0
+    assert cli("award", "1", "link-professional", "--on", "2026-11-01")[0] == 0
+    code, _, err = cli(
+        "access", "grant", "lead@example.org", "--role", "setting-lead", "--setting", "brook"
+    )
+    assert code == 0, err
+    return tmp_path / "ws", cli
+
+
+def _through_sqlalchemy(cli, monkeypatch, *args: str) -> tuple[int, str, str]:
+    """The same command in this process with the fast path turned off (every database looks
+    out of date to it, so it reads through Store and SQLAlchemy)."""
+    from imatter.store import reader
+
+    with monkeypatch.context() as patch:
+        patch.setattr(reader, "KNOWN_MIGRATIONS", frozenset())
+        return cli(*args)
+
+
+@pytest.mark.parametrize("args", FAST, ids=" ".join)
+@pytest.mark.parametrize("user", ["tester", "lead@example.org"])
+def test_read_commands_load_no_heavy_library_and_print_what_sqlalchemy_prints(
+    records, monkeypatch, args, user
+):
+    folder, cli = records
+    code, out, err, heavy = _run(folder, *args, user=user)
+    assert heavy == set(), f"imatter {' '.join(args)} imported {sorted(heavy)}"
+    monkeypatch.setenv("IMATTER_USER", user)
+    assert (code, out, err) == _through_sqlalchemy(cli, monkeypatch, *args)
+
+
+def test_a_lead_sees_only_their_setting_and_others_look_missing(records, monkeypatch):
+    folder, cli = records
+    code, out, err, heavy = _run(folder, "person", "list", "--json", user="lead@example.org")
+    assert code == 0 and heavy == set()
+    assert [p["name"] for p in json.loads(out)] == ["Alex Test", "Bea Lead"]
+    code, out, err, heavy = _run(folder, "status", "3", user="lead@example.org")
+    assert (code, out, heavy) == (1, "", set())
+    assert err == ("Error: no person '3' (give an id or an email); see `imatter person list`\n")
+    code, out, err, _ = _run(folder, "person", "list", user="stranger@example.org")
+    assert code == 1 and out == ""
+    assert err.startswith("Error: 'stranger@example.org' has no access to these records;")
+
+
+def test_status_reads_dates_and_awards_as_sqlalchemy_does(records):
+    folder, _cli = records
+    code, out, err, _ = _run(folder, "status", "1", "--as-of", "2026-11-02", "--json")
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["on"] == "2026-11-02"
+    assert report["holds"] == ["Link Professional"]
+    assert report["completed"] == ["Foundation A", "Foundation B"]
+
+
+def test_an_out_of_date_database_is_migrated_by_a_read_command(tmp_path, run_cli):
+    assert run_cli("init")[0] == 0
+    db = tmp_path / "ws" / "imatter.db"
+    for old in tmp_path.glob("ws/imatter.db*"):
+        old.unlink()
+    shutil.copy(FIXTURES / "schema-1.db", db)
+    code, out, err, heavy = _run(tmp_path / "ws", "person", "list")
+    assert code == 0, err
+    from imatter.store.migrations import MIGRATIONS
+
+    versions = {v for (v,) in sqlite3.connect(db).execute("SELECT version FROM schema_migrations")}
+    assert versions == {m.version for m in MIGRATIONS}
+    assert (tmp_path / "ws" / "imatter.schema1.bak.db").exists()
+    assert "sqlalchemy" in heavy  # it went through Store, which migrates
+
+
+def test_a_newer_database_is_refused_as_the_write_path_refuses_it(tmp_path, run_cli):
+    assert run_cli("init")[0] == 0
+    db = tmp_path / "ws" / "imatter.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("DROP TRIGGER audit_schema_migrations_insert")  # its functions are not here
+        conn.execute(
+            "INSERT INTO schema_migrations (version, name, applied_at)"
+            " VALUES (99, 'from the future', '2030-01-01 00:00:00.000000')"
+        )
+    code, out, err, _ = _run(tmp_path / "ws", "person", "list")
+    assert (code, out) == (1, "")
+    assert "has schema 99, newer than this toolkit" in err
+
+
+def test_the_reader_knows_every_migration():
+    from imatter.store.migrations import MIGRATIONS
+    from imatter.store.reader import KNOWN_MIGRATIONS
+
+    assert {m.version for m in MIGRATIONS} == KNOWN_MIGRATIONS, (
+        "a migration was added: update store.reader.KNOWN_MIGRATIONS"
+    )
+
+
+def test_no_column_name_has_two_converted_types():
+    """Through SQLAlchemy on SQLite, SQL text is converted by column name (store.reader)."""
+    from imatter.store.schema import metadata
+
+    kinds: dict[str, set[str]] = {}
+    for table in metadata.tables.values():
+        for column in table.columns:
+            kinds.setdefault(column.name, set()).add(type(column.type).__name__)
+    clashes = {
+        name: found
+        for name, found in kinds.items()
+        if len(found) > 1 and found & {"Date", "DateTime", "Boolean"}
+    }
+    assert clashes == {}
