@@ -16,13 +16,15 @@ import pytest
 
 HEAVY = ("sqlalchemy", "pandas", "numpy", "yaml")
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
-# The read commands that run without SQLAlchemy on SQLite (issue 16 names five; `eligible`,
-# `group show` and `credential show` still go through SQLAlchemy: see the issue's notes).
+# The read commands that run without SQLAlchemy on SQLite (issue 16 names five; `eligible` and
+# `group show` still go through SQLAlchemy). CREDENTIAL and AWARD stand for the issued ones.
 FAST = [
     ("status", "1"),
     ("status", "a@example.org"),
     ("person", "list"),
     ("person", "list", "--json"),
+    ("credential", "show", "CREDENTIAL"),
+    ("credential", "show", "AWARD", "--json"),
 ]
 
 _PROBE = (
@@ -72,11 +74,27 @@ def records(run_cli, tmp_path):
     for course, day in (("foundation-a", "2026-10-01"), ("foundation-b", "2026-10-08")):
         assert cli("complete", "1", course, "--on", day)[0] == 0
     assert cli("award", "1", "link-professional", "--on", "2026-11-01")[0] == 0
+    assert cli("keys", "init")[0] == 0
+    award = _award(tmp_path / "ws")
+    code, out, err = cli("credential", "issue", award)
+    assert code == 0, err
     code, _, err = cli(
         "access", "grant", "lead@example.org", "--role", "setting-lead", "--setting", "brook"
     )
     assert code == 0, err
     return tmp_path / "ws", cli
+
+
+def _award(folder: Path) -> str:
+    with sqlite3.connect(folder / "imatter.db") as conn:
+        return conn.execute("SELECT id FROM awards ORDER BY valid_from LIMIT 1").fetchone()[0]
+
+
+def _named(folder: Path, args: tuple[str, ...]) -> list[str]:
+    """ARGS with CREDENTIAL and AWARD replaced by the workspace's credential and award ids."""
+    with sqlite3.connect(folder / "imatter.db") as conn:
+        credential, award = conn.execute("SELECT id, award_id FROM credentials").fetchone()
+    return [{"CREDENTIAL": credential, "AWARD": award}.get(a, a) for a in args]
 
 
 def _through_sqlalchemy(cli, monkeypatch, *args: str) -> tuple[int, str, str]:
@@ -95,9 +113,21 @@ def test_read_commands_load_no_heavy_library_and_print_what_sqlalchemy_prints(
     records, monkeypatch, args, user
 ):
     folder, cli = records
+    args = _named(folder, args)
     code, out, err, heavy = _run(folder, *args, user=user)
     assert heavy == set(), f"imatter {' '.join(args)} imported {sorted(heavy)}"
     monkeypatch.setenv("IMATTER_USER", user)
+    assert (code, out, err) == _through_sqlalchemy(cli, monkeypatch, *args)
+
+
+def test_a_revoked_credential_shows_as_sqlalchemy_shows_it(records, monkeypatch):
+    folder, cli = records
+    args = _named(folder, ("credential", "show", "CREDENTIAL"))
+    code, _, err = cli("credential", "revoke", args[-1], "--reason", "issued in error")
+    assert code == 0, err
+    code, out, err, heavy = _run(folder, *args)
+    assert heavy == set() and code == 0, err
+    assert "Status:      revoked on " in out and out.count("issued in error") == 1
     assert (code, out, err) == _through_sqlalchemy(cli, monkeypatch, *args)
 
 
