@@ -16,8 +16,9 @@ import pytest
 
 HEAVY = ("sqlalchemy", "pandas", "numpy", "yaml")
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
-# The read commands that run without SQLAlchemy on SQLite (issue 16 names five; `eligible` and
-# `group show` still go through SQLAlchemy). CREDENTIAL and AWARD stand for the issued ones.
+# The read commands that run without SQLAlchemy on SQLite (issue 16 names five: `group show` is
+# tested below on a study group; `eligible` still needs pandas). CREDENTIAL and AWARD stand for
+# the workspace's credential and its award.
 FAST = [
     ("status", "1"),
     ("status", "a@example.org"),
@@ -207,3 +208,52 @@ def test_no_column_name_has_two_converted_types():
         if len(found) > 1 and found & {"Date", "DateTime", "Boolean"}
     }
     assert clashes == {}
+
+
+@pytest.fixture
+def group_world(ws, capsys, monkeypatch):
+    """The delivery tests' world with one group: enrolled, scheduled, one register taken."""
+    from imatter.cli import main
+
+    from tests.delivery.world import build_world
+
+    world = build_world(ws)
+    monkeypatch.setenv("IMATTER_USER", "tester")
+
+    def cli(*args: str) -> tuple[int, str, str]:
+        code = main(["-w", str(ws.path), *args])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    steps = [
+        ("group", "create", "--course", "foundation-a", "--term", "2026-27-t1")
+        + ("--leader", "lena@oak.example", "--setting", "oakfield", "--on", "2026-09-20"),
+        ("group", "enrol", "1", "ann@oak.example", "ben@oak.example", "--on", "2026-09-20"),
+        ("group", "schedule", "1", "--from", "2026-10-01", "--count", "5"),
+        ("attendance", "mark", "1", "--date", "2026-10-01", "--present", "ann@oak.example")
+        + ("--absent", "ben@oak.example", "--by", "lena@oak.example"),
+    ]
+    for step in steps:
+        code, _, err = cli(*step)
+        assert code == 0, err
+    return ws.path, cli, world
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("group", "show", "1", "--as-of", "2026-10-02"),
+        ("group", "show", "1", "--json"),
+        ("group", "show", "2"),
+        ("--as", "ann@oak.example", "group", "show", "1"),
+        ("--as", "gita@riverside.example", "group", "show", "1"),
+    ],
+    ids=" ".join,
+)
+def test_group_show_loads_no_heavy_library_and_prints_what_sqlalchemy_prints(
+    group_world, monkeypatch, args
+):
+    folder, cli, _world = group_world
+    code, out, err, heavy = _run(folder, *args)
+    assert heavy == set(), f"imatter {' '.join(args)} imported {sorted(heavy)}"
+    assert (code, out, err) == _through_sqlalchemy(cli, monkeypatch, *args)
