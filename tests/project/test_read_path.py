@@ -16,9 +16,9 @@ import pytest
 
 HEAVY = ("sqlalchemy", "pandas", "numpy", "yaml")
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
-# The read commands that run without SQLAlchemy on SQLite (issue 16 names five: `group show` is
-# tested below on a study group; `eligible` still needs pandas). CREDENTIAL and AWARD stand for
-# the workspace's credential and its award.
+# The read commands that run without SQLAlchemy on SQLite (issue 16 names five; `group show` is
+# tested below, on a study group). CREDENTIAL and AWARD stand for the workspace's credential and
+# its award.
 FAST = [
     ("status", "1"),
     ("status", "a@example.org"),
@@ -26,6 +26,10 @@ FAST = [
     ("person", "list", "--json"),
     ("credential", "show", "CREDENTIAL"),
     ("credential", "show", "AWARD", "--json"),
+    ("eligible", "--role", "link-professional"),
+    ("eligible", "--role", "link-professional", "--as-of", "2026-10-02", "--json"),
+    ("eligible", "--role", "school-lead", "--setting", "brook"),
+    ("eligible", "--role", "trainee-lead"),
 ]
 
 _PROBE = (
@@ -72,8 +76,14 @@ def records(run_cli, tmp_path):
             "person", "add", name, "--email", email, "--setting", setting, "--position", "teacher"
         )
         assert code == 0, err
-    for course, day in (("foundation-a", "2026-10-01"), ("foundation-b", "2026-10-08")):
-        assert cli("complete", "1", course, "--on", day)[0] == 0
+    for person, course, day in (
+        ("1", "foundation-a", "2026-10-01"),
+        ("1", "foundation-b", "2026-10-08"),
+        ("2", "foundation-a", "2026-10-01"),  # one step from Link Professional
+        ("3", "foundation-a", "2026-10-01"),  # Link Professional, in the other setting
+        ("3", "foundation-b", "2026-10-08"),
+    ):
+        assert cli("complete", person, course, "--on", day)[0] == 0
     assert cli("award", "1", "link-professional", "--on", "2026-11-01")[0] == 0
     assert cli("keys", "init")[0] == 0
     award = _award(tmp_path / "ws")
@@ -99,12 +109,15 @@ def _named(folder: Path, args: tuple[str, ...]) -> list[str]:
 
 
 def _through_sqlalchemy(cli, monkeypatch, *args: str) -> tuple[int, str, str]:
-    """The same command in this process with the fast path turned off (every database looks
-    out of date to it, so it reads through Store and SQLAlchemy)."""
+    """The same command in this process with the fast path turned off: every database looks out
+    of date to it, so it reads through Store and SQLAlchemy, and `eligible` asks the bulk
+    engine (pandas) however few people there are."""
+    from imatter import api
     from imatter.store import reader
 
     with monkeypatch.context() as patch:
         patch.setattr(reader, "KNOWN_MIGRATIONS", frozenset())
+        patch.setattr(api, "PER_PERSON_LIMIT", -1)
         return cli(*args)
 
 
@@ -143,6 +156,20 @@ def test_a_lead_sees_only_their_setting_and_others_look_missing(records, monkeyp
     code, out, err, _ = _run(folder, "person", "list", user="stranger@example.org")
     assert code == 1 and out == ""
     assert err.startswith("Error: 'stranger@example.org' has no access to these records;")
+
+
+def test_eligible_lists_whom_the_actor_may_see(records):
+    folder, _cli = records
+    args = ("eligible", "--role", "link-professional", "--json")
+    code, out, err, heavy = _run(folder, *args)
+    assert (code, heavy) == (0, set()), err
+    found = json.loads(out)
+    assert [p["name"] for p in found["eligible"]] == ["Cy Other"]
+    assert [(p["name"], p["missing"]) for p in found["one_step"]] == [
+        ("Bea Lead", "needs Foundation B")
+    ]
+    code, out, err, _ = _run(folder, *args, user="lead@example.org")
+    assert json.loads(out)["eligible"] == []  # Cy is in another setting
 
 
 def test_status_reads_dates_and_awards_as_sqlalchemy_does(records):
@@ -247,10 +274,13 @@ def group_world(ws, capsys, monkeypatch):
         ("group", "show", "2"),
         ("--as", "ann@oak.example", "group", "show", "1"),
         ("--as", "gita@riverside.example", "group", "show", "1"),
+        ("eligible", "--role", "trainee-lead", "--as-of", "2027-03-01"),
+        ("eligible", "--role", "school-lead", "--as-of", "2027-03-01", "--json"),
+        ("--as", "lena@oak.example", "eligible", "--role", "link-professional"),
     ],
     ids=" ".join,
 )
-def test_group_show_loads_no_heavy_library_and_prints_what_sqlalchemy_prints(
+def test_group_show_and_eligible_load_no_heavy_library_and_print_what_sqlalchemy_prints(
     group_world, monkeypatch, args
 ):
     folder, cli, _world = group_world
