@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -76,6 +75,8 @@ def _plain(value: Any) -> Any:
 
 
 def emit_json(data: Any) -> None:
+    import json
+
     click.echo(json.dumps(data, default=_plain, indent=2, ensure_ascii=False))
 
 

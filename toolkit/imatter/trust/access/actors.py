@@ -63,10 +63,12 @@ class Actor:
 def identity() -> str:
     """Who is at the keyboard: on a hub, the hub's user (see access.hub); else `use_identity`,
     else $IMATTER_USER, else the login name."""
-    from .hub import acting_name
-
     asked = _identity.get()
-    return acting_name(asked) or asked or os.environ.get("IMATTER_USER") or getpass.getuser()
+    if os.environ.get("JUPYTERHUB_API_TOKEN") and os.environ.get("JUPYTERHUB_API_URL"):
+        from .hub import acting_name  # as hub.on_hub(): imported only on a hub
+
+        asked = acting_name(asked) or asked
+    return asked or os.environ.get("IMATTER_USER") or getpass.getuser()
 
 
 def use_identity(name: str) -> None:
@@ -128,9 +130,12 @@ def current_actor(conn: sa.Connection) -> Actor:
     name = identity()
     cached = _resolved.get(conn)
     if cached is None or cached[0] != name:
-        from .hub import mark_impersonation
+        actor = _actor_unless_changed(conn, name)
+        if os.environ.get("JUPYTERHUB_API_TOKEN") and os.environ.get("JUPYTERHUB_API_URL"):
+            from .hub import mark_impersonation
 
-        cached = (name, mark_impersonation(conn, _actor_unless_changed(conn, name)))
+            actor = mark_impersonation(conn, actor)
+        cached = (name, actor)
         _resolved[conn] = cached
     return cached[1]
 
