@@ -287,3 +287,49 @@ def test_group_show_and_eligible_load_no_heavy_library_and_print_what_sqlalchemy
     code, out, err, heavy = _run(folder, *args)
     assert heavy == set(), f"imatter {' '.join(args)} imported {sorted(heavy)}"
     assert (code, out, err) == _through_sqlalchemy(cli, monkeypatch, *args)
+
+
+def test_on_postgresql_the_same_sql_runs_through_sqlalchemy(pg_ws, capsys, monkeypatch):
+    """The read commands' SQL text, run through SQLAlchemy on PostgreSQL, says what it says on
+    SQLite (dates, booleans, IN lists, access checks)."""
+    from imatter.cli import main
+
+    monkeypatch.setenv("IMATTER_USER", "tester")
+    monkeypatch.setenv("IMATTER_DB", pg_ws.db_url)
+
+    def cli(*args: str) -> tuple[int, str, str]:
+        code = main(["-w", str(pg_ws.path), *args])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    assert cli("setting", "add", "brook", "--name", "Brook", "--pupils", "200")[0] == 0
+    for name, email in (("Alex Test", "a@example.org"), ("Bea Lead", "lead@example.org")):
+        code, _, err = cli("person", "add", name, "--email", email, "--setting", "brook")
+        assert code == 0, err
+    for person, course, day in (
+        ("1", "foundation-a", "2026-10-01"),
+        ("1", "foundation-b", "2026-10-08"),
+        ("2", "foundation-a", "2026-10-01"),
+    ):
+        assert cli("complete", person, course, "--on", day)[0] == 0
+    code, out, err = cli("status", "a@example.org", "--as-of", "2026-11-01", "--json")
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["completed"] == ["Foundation A", "Foundation B"]
+    assert report["on"] == "2026-11-01"
+    code, out, err = cli("eligible", "--role", "link-professional", "--as-of", "2026-11-01")
+    assert code == 0, err
+    assert "Eligible now (1):" in out and "Alex Test" in out
+    assert "2   Bea Lead  needs Foundation B" in out
+    code, out, _ = cli("person", "list", "--json")
+    people = json.loads(out)
+    assert [p["settings"] for p in people] == [["brook (staff)"], ["brook (staff)"]]
+    assert people[0]["created_at"][:2] == "20"  # a datetime, written as ISO text
+    code, _, err = cli(
+        "access", "grant", "lead@example.org", "--role", "setting-lead", "--setting", "brook"
+    )
+    assert code == 0, err
+    monkeypatch.setenv("IMATTER_USER", "stranger@example.org")
+    code, out, err = cli("person", "list")
+    assert (code, out) == (1, "")
+    assert err.startswith("Error: 'stranger@example.org' has no access to these records;")
