@@ -18,9 +18,11 @@ from typing import TYPE_CHECKING, Any
 from .errors import ImatterError
 
 if TYPE_CHECKING:
+    import yaml
+
     #: What loading a YAML text can raise besides ImatterError (RecursionError: nesting so
     #: deep that PyYAML's recursive composer gives up).
-    YAML_FAILURES: tuple[type[BaseException], ...]
+    YAML_FAILURES: tuple[type[yaml.YAMLError], type[RecursionError]]
     #: The fast safe loader (libyaml's), or the pure-Python one where libyaml is missing.
     FastSafeLoader: type
 

@@ -21,13 +21,13 @@ from ..eligibility.facts import (
     SettingFact,
     SettingRecords,
 )
-from ..store.reader import Row, reader
+from ..store.reader import reader
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
 
 
-def current_completions(conn: sa.Connection, person_ids: list[int] | None = None) -> list[Row]:
+def current_completions(conn: sa.Connection, person_ids: list[int] | None = None) -> list[Any]:
     """Completions not superseded by a later correction (withdrawn corrections excluded)."""
     only = "" if person_ids is None else " AND c.person_id IN (:ids)"
     return reader(conn).rows(
@@ -38,7 +38,7 @@ def current_completions(conn: sa.Connection, person_ids: list[int] | None = None
     )
 
 
-def current_awards(conn: sa.Connection, person_ids: list[int] | None = None) -> list[Row]:
+def current_awards(conn: sa.Connection, person_ids: list[int] | None = None) -> list[Any]:
     """Awards not superseded, with their revocation date (if any) as `revoked_on`."""
     only = "" if person_ids is None else " AND a.person_id IN (:ids)"
     return reader(conn).rows(

@@ -164,7 +164,8 @@ def list_people(store: Store | Any, *, setting: str | None = None) -> list[dict]
     or a Workspace, whose read-only snapshot needs no SQLAlchemy on a SQLite file)."""
     with snapshot(store) as conn:
         db = reader(conn)
-        where, params = ["1 = 1"], {}
+        where: list[str] = ["1 = 1"]
+        params: dict[str, Any] = {}
         visible = visible_people_sql(conn)
         if visible is not None:
             where.append(visible[0])

@@ -10,7 +10,7 @@ import csv
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ...errors import Conflict, ImatterError, InvalidValue, NotFound
 from ...lazy import lazy_module
@@ -360,8 +360,8 @@ class Register:
     """A group's register: sessions (in date order), learners, and marks."""
 
     group: Group
-    sessions: tuple[sa.Row, ...]  # id, held_on, title, cancelled, cancel_reason
-    learners: tuple[sa.Row, ...]  # person_id, name, email, enrolled_on, left_on, completion_id
+    sessions: tuple[Any, ...]  # rows: id, held_on, title, cancelled, cancel_reason
+    learners: tuple[Any, ...]  # rows: person_id, name, email, enrolled_on, left_on, completion_id
     marks: dict[tuple[int, int], bool]  # (session id, person id) -> present
     catch_ups: frozenset[tuple[int, int]] = frozenset()  # (session id, person id) caught up
 

@@ -116,7 +116,7 @@ def _led_groups(
 
 def _current_completions(
     conn: sa.Connection, person_ids: list[int], course_id: str
-) -> dict[int, sa.Row]:
+) -> dict[int, Any]:
     from ...records.load import current_completions
 
     return {
