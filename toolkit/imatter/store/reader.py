@@ -227,6 +227,35 @@ def sqlite_file(url: str) -> Path | None:
     return Path(path) if path and path != ":memory:" else None
 
 
+# Open read connections, reused by the snapshots of one process and thread (a read command
+# takes two: the command's permission check, then its query), so that SQLite reads the schema
+# (the audit triggers' SQL is most of it) once. Keyed by the file's identity too: a database
+# restored from a backup is a new file.
+_OPEN: dict[tuple, SQLiteReader] = {}
+_KEEP = 4
+
+
+def _open_reader(path: Path, url: str) -> SQLiteReader | None:
+    """A reader on the file at `path` (reused if one is open), or None if it cannot be read."""
+    import threading
+
+    try:
+        found = path.stat()
+    except OSError:
+        return None
+    key = (url, found.st_dev, found.st_ino, os.getpid(), threading.get_ident())
+    fast = _OPEN.get(key)
+    if fast is None:
+        try:
+            fast = SQLiteReader(path, url)
+        except sqlite3.Error:
+            return None
+        while len(_OPEN) >= _KEEP:
+            _OPEN.pop(next(iter(_OPEN))).close()
+        _OPEN[key] = fast
+    return fast
+
+
 @contextmanager
 def read_snapshot(url: str, store: Any = None) -> Iterator[Any]:
     """A consistent read-only snapshot of the database at `url`.
@@ -234,21 +263,26 @@ def read_snapshot(url: str, store: Any = None) -> Iterator[Any]:
     On a SQLite file migrated to exactly this toolkit's schema: a `SQLiteReader`, without
     importing SQLAlchemy. Anything else (PostgreSQL, a missing, damaged or out-of-date file)
     goes through `store()` (a `Store`, which migrates, or says what is wrong) and its `read()`.
+    A snapshot taken inside another on the same file shares it.
     """
     path = sqlite_file(url)
     fast = None
     # On a hub, the first read as an impersonated identity writes an audit event (access.hub).
     hub = bool(os.environ.get("JUPYTERHUB_API_TOKEN") and os.environ.get("JUPYTERHUB_API_URL"))
-    if path is not None and not hub and path.is_file():
+    if path is not None and not hub:
+        fast = _open_reader(path, url)
+    if fast is not None and fast.conn.in_transaction:  # inside a snapshot of this file
+        yield fast
+        return
+    if fast is not None:
         try:
-            fast = SQLiteReader(path, url)
             fast.conn.execute("BEGIN")  # deferred: a snapshot from the first read on
             if fast.migrations() != KNOWN_MIGRATIONS:
-                fast.close()
+                fast.conn.execute("ROLLBACK")
                 fast = None
         except sqlite3.Error:
-            if fast is not None:
-                fast.close()
+            if fast.conn.in_transaction:
+                fast.conn.execute("ROLLBACK")
             fast = None
     if fast is None:
         with store().read() as conn:
@@ -257,7 +291,7 @@ def read_snapshot(url: str, store: Any = None) -> Iterator[Any]:
     try:
         yield fast
     finally:
-        fast.conn.close()
+        fast.conn.execute("ROLLBACK")  # read only: ends the snapshot
 
 
 def snapshot(source: Any) -> Any:
