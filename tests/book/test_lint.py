@@ -58,8 +58,10 @@ def test_unknown_prerequisite():
     assert codes(findings) == ["prerequisite"]
     (finding,) = findings
     assert finding.path.name == "programme.yml" and finding.line == 19
-    assert finding.message == (
-        "course 'practice' needs 'foundation-z' first, but there is no course 'foundation-z'"
+    assert finding.message == "courses.practice.prerequisites[0]: unknown course 'foundation-z'"
+    assert (
+        finding.fix
+        == "correct the id, or add course 'foundation-z' under courses: in programme.yml"
     )
 
 

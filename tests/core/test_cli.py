@@ -66,7 +66,9 @@ def test_duplicate_completion_exit_code_and_message(cli):
 
 def test_usage_errors_exit_2(cli):
     code, _, err = cli("complete", "1", "foundation-a", "--on", "yesterday")
-    assert code == 2 and err == "Error: --on 'yesterday' is not a date; write YYYY-MM-DD\n"
+    assert code == 2 and err == (
+        "Error: --on 'yesterday' is not a date; write it as 31/12/2026 or 2026-12-31\n"
+    )
     code, _, err = cli("setting", "add", "Bad Id", "--name", "x", "--pupils", "3")  # a bad value: 1
     assert code == 1 and "must be 2-80 lower-case letters" in err
     code, _, err = cli("frobnicate")

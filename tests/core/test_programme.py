@@ -81,12 +81,12 @@ def _broken(tmp_path, old: str, new: str):
             "    hours: 6\n    prerequisites: [foundation-a]",
             "    hours: six\n    prerequisites: [foundation-a]",
             "courses.foundation-b.hours",
-            "expected a whole number or a number, got 'six'",
+            "expected a number, got 'six'",
         ),
         (
             "effective_from: 2026-09-01",
             "effective_from: 2026-13-01",
-            "programme.effective_from",
+            "effective_from",
             "'2026-13-01' is not a date",
         ),
         (

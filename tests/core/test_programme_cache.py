@@ -27,6 +27,23 @@ def test_the_programme_is_cached_and_read_back_equal(tmp_path):
     assert _cache_files(tmp_path) == [cache]
 
 
+def test_a_cached_programme_is_not_parsed_again(tmp_path, monkeypatch):
+    """The cache file is really read back (it once held a path its unpickler refused, so every
+    read command parsed the file again)."""
+    from imatter import programme_parse
+
+    cached_programme(PROGRAMME_FILE, tmp_path)
+
+    def parse(path):
+        raise AssertionError(f"{path} was parsed again")
+
+    monkeypatch.setattr(programme_parse, "parse", parse)
+    copy = tmp_path / "elsewhere.yml"
+    copy.write_bytes(PROGRAMME_FILE.read_bytes())
+    assert cached_programme(PROGRAMME_FILE, tmp_path).source == PROGRAMME_FILE
+    assert cached_programme(copy, tmp_path).source == copy  # same bytes, its own path
+
+
 def test_a_changed_file_is_parsed_again(tmp_path):
     programme = tmp_path / "programme.yml"
     text = PROGRAMME_FILE.read_text(encoding="utf-8")

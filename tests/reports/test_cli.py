@@ -50,9 +50,9 @@ def test_report_table(cli, world_ws):
             "Error: --format html writes a file: add --output FILE.html\n",
         ),
         (
-            ["report", "--as-of", "28/11/2026"],
+            ["report", "--as-of", "31/11/2026"],
             2,
-            "Error: date '28/11/2026' is not a date; write YYYY-MM-DD\n",
+            "Error: date '31/11/2026' is not a date; write it as 31/12/2026 or 2026-12-31\n",
         ),
         (
             ["report", "--from", "2026-12-01", "--to", "2026-11-01", "completions"],

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import sqlalchemy as sa
 from imatter.cli import main
 from imatter.errors import ProgrammeError
 from imatter.programme import load_programme
@@ -187,7 +188,7 @@ def test_a_bad_earliest_date_names_the_line(tmp_path):
         load_programme(path)
     line = path.read_text().splitlines().index("earliest_date: soon") + 1
     assert str(err.value) == (
-        f"{path}:{line}: programme.earliest_date: 'soon' is not a date; write YYYY-MM-DD"
+        f"{path}:{line}: earliest_date: 'soon' is not a date; write YYYY-MM-DD"
     )
 
 
@@ -209,3 +210,46 @@ def test_a_nan_fee_is_refused_too(tmp_path):
     path = _programme_with(tmp_path, fee_line, fee_line.split(":")[0] + ": .nan")
     with pytest.raises(ProgrammeError, match="membership.service_fee: expected a finite number"):
         load_programme(path)
+
+
+@pytest.mark.parametrize(
+    ("args", "what"),
+    [
+        (["case", "add", "ann@oak.example", "FAM-0001", "--started", "2099-01-05"],
+         "the case's start date"),
+        (["case", "add", "ann@oak.example", "FAM-0002", "--started", "2026-01-05",
+          "--reviewed", "05/01/2099"], "the case's last review"),
+    ],
+)  # fmt: skip
+def test_things_that_have_happened_cannot_be_dated_in_the_future(run, args, what):
+    code, out, err = run(*args)
+    assert (code, out) == (1, "")
+    assert err.startswith(f"Error: {what} 05/01/2099 is in the future (today is ")
+    assert err.endswith("); give the date it happened\n")
+
+
+def test_a_revocation_cannot_take_effect_before_the_award(run, world):
+    award = world.lead_award
+    code, _, err = run("credential", "revoke", award, "--reason", "left", "--on", "2025-08-31")
+    assert (code, err) == (
+        1,
+        f"Error: award {award} is valid from 01/09/2025; a revocation cannot take effect "
+        "before that\n",
+    )
+    with world.store.read() as conn:
+        assert conn.execute(t.award_revocations.select()).first() is None
+    code, out, err = run("credential", "revoke", award, "--reason", "left", "--on", "01/10/2026")
+    assert code == 0, err
+    with world.store.read() as conn:
+        assert conn.execute(sa.select(t.award_revocations.c.revoked_on)).scalar() == dt.date(
+            2026, 10, 1
+        )
+
+
+def test_date_options_take_uk_dates_as_well_as_iso(run, world):
+    code, out, err = run("complete", "ann@oak.example", "foundation-a", "--on", "01/10/2026")
+    assert code == 0, err
+    with world.store.read() as conn:
+        assert conn.execute(sa.select(t.completions.c.completed_on)).scalar() == dt.date(
+            2026, 10, 1
+        )

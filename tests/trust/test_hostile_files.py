@@ -114,6 +114,23 @@ def test_audit_verify_names_a_dropped_audit_table(ws, run_cli, tables, message):
     )
 
 
+def test_a_write_after_the_audit_table_is_dropped_is_refused_in_one_line(ws, run_cli):
+    code, _, _ = run_cli("setting", "add", "oak", "--name", "Oak", "--pupils", "10")
+    assert code == 0
+    db = sqlite3.connect(ws.path / "imatter.db")
+    db.execute("DROP TABLE audit_log")
+    db.commit()
+    code, out, err = run_cli("setting", "add", "elm", "--name", "Elm", "--pupils", "10")
+    assert (code, out) == (1, "")
+    assert err == (
+        "Error: the records database cannot be used (no such table: main.audit_log); it may be "
+        "damaged or changed outside imatter: check it with `imatter audit verify` and restore a "
+        "backup with `imatter restore FILE`\n"
+    )
+    assert db.execute("SELECT id FROM settings").fetchall() == [("oak",)]  # nothing unaudited
+    db.close()
+
+
 def test_audit_verify_names_a_dropped_audit_table_on_postgresql(pg_ws, run_cli, monkeypatch):
     import sqlalchemy as sa
 

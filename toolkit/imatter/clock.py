@@ -31,3 +31,15 @@ def stamp(moment: dt.datetime | None = None, *, millis: bool = False) -> str:
         else moment.strftime("%Y-%m-%dT%H:%M:%S")
     )
     return text + "Z"
+
+
+def refuse_future(day: dt.date, what: str, *, current: dt.date | None = None) -> None:
+    """InvalidValue if the date of something that has already happened is after today."""
+    current = current or today()
+    if day > current:
+        from .errors import InvalidValue
+
+        raise InvalidValue(
+            f"{what} {day:%d/%m/%Y} is in the future (today is {current:%d/%m/%Y}); "
+            "give the date it happened"
+        )

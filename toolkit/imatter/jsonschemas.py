@@ -3,8 +3,8 @@
 Every file the toolkit reads or writes with a schema (credentials, person exports, answers
 files, rubrics, course and session metadata) is checked here, with jsonschema's validator for
 the draft each schema names (2020-12 by default). jsonschema is imported on first use, without
-the optional `rfc3987_syntax` "iri" format grammar that would otherwise be most of its import
-time (no schema here checks formats).
+its optional format checkers (the `rfc3987_syntax` "iri" grammar, arrow...) that would otherwise
+be most of its import time (no schema here checks formats).
 """
 
 from __future__ import annotations
@@ -31,12 +31,43 @@ def load(name: str) -> dict[str, Any]:
     return json.loads(_text(name))
 
 
+#: Modules jsonschema imports, if they are installed, only to check `format`s (which no schema
+#: here uses): about half of its import time, most of it `rfc3987_syntax`'s grammar and arrow.
+FORMAT_MODULES = (
+    "rfc3987_syntax",
+    "rfc3987",
+    "rfc3986_validator",
+    "rfc3339_validator",
+    "isoduration",
+    "uri_template",
+    "jsonpointer",
+    "webcolors",
+    "fqdn",
+    "idna",
+)
+
+
+def _import_jsonschema() -> Any:
+    """jsonschema, imported without its optional format checkers; the modules it skipped stay
+    importable by anything else (only jsonschema's own import is spared them)."""
+    if "jsonschema" in sys.modules:
+        return sys.modules["jsonschema"]
+    blocked = [name for name in FORMAT_MODULES if name not in sys.modules]
+    for name in blocked:
+        sys.modules[name] = None  # type: ignore[assignment]
+    try:
+        import jsonschema
+    finally:
+        for name in blocked:
+            if sys.modules.get(name, False) is None:
+                del sys.modules[name]
+    return jsonschema
+
+
 @cache
 def validator(name: str) -> Any:
     """The validator for `name`, of the draft its `$schema` names (2020-12 by default)."""
-    if "jsonschema" not in sys.modules:
-        sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
-    import jsonschema
+    jsonschema = _import_jsonschema()
 
     schema = load(name)
     cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)

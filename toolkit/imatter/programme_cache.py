@@ -2,28 +2,34 @@
 command does not parse and validate the same YAML every time.
 
 The cache file is `<workspace>/cache/programme-<key>.pickle`, where the key is the SHA-256 of
-the programme file's bytes and path, of the code that builds a programme (`programme.py`,
-`programme_yaml.py`) and of the Python version: any change to any of them is a miss. A
-tampered or damaged cache file is ignored, never trusted: it is read with an unpickler that can
-make nothing but the programme's own frozen dataclasses, dates and paths (no other class, no
-function call), and what it gives must be a `Programme`; otherwise the file is parsed as usual.
+the programme file's bytes, of the code that reads and builds a programme (`programme.py`,
+`programme_parse.py`), of its schema and of the Python version: any change to any of them is a
+miss. A tampered or damaged cache file is ignored, never trusted: it is read with an unpickler
+that can make nothing but the programme's own frozen dataclasses, dates and paths (no other
+class, no function call), and what it gives must be a `Programme`; otherwise the file is parsed
+as usual.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import os
 import pickle
 import sys
+from functools import cache
+from importlib import resources
 from pathlib import Path
 
 from . import programme as _programme
 from .programme import Programme, default_programme_path, load_programme
 
 CACHE_FOLDER = "cache"
-# Dates, and the programme's `source` (a path: the path is part of the key, see `_key`).
-_ALLOWED = {"datetime": {"date", "datetime"}, "pathlib": {"PosixPath", "WindowsPath"}}
+PARSER = "programme_parse.py"
+SCHEMA = "programme.schema.json"
+_PATHS = {"PosixPath", "WindowsPath", "PurePosixPath", "PureWindowsPath"}
+_ALLOWED = {"datetime": {"date", "datetime"}, "pathlib": _PATHS, "pathlib._local": _PATHS}
 
 
 class _ProgrammeUnpickler(pickle.Unpickler):
@@ -39,12 +45,20 @@ class _ProgrammeUnpickler(pickle.Unpickler):
         raise pickle.UnpicklingError(f"{module}.{name} is not allowed in a programme cache")
 
 
-def _key(raw: bytes, path: Path) -> str:
+@cache
+def _code_digest() -> bytes:
+    """What the parsed programme depends on besides the file: the code that reads and builds
+    it, its schema and the Python version (read once per process)."""
+    digest = hashlib.sha256(sys.version.encode())
+    for part in (Path(_programme.__file__), Path(_programme.__file__).with_name(PARSER)):
+        digest.update(part.read_bytes())
+    digest.update((resources.files("imatter") / "schemas" / SCHEMA).read_bytes())
+    return digest.digest()
+
+
+def _key(raw: bytes) -> str:
     digest = hashlib.sha256(raw)
-    digest.update(Path(_programme.__file__).read_bytes())
-    digest.update(Path(_programme.__file__).with_name("programme_yaml.py").read_bytes())
-    digest.update(sys.version.encode())
-    digest.update(str(path).encode("utf-8", "surrogateescape"))
+    digest.update(_code_digest())
     return digest.hexdigest()[:32]
 
 
@@ -56,13 +70,13 @@ def cached_programme(path: str | Path | None, workspace: Path) -> Programme:
     except (OSError, ValueError):
         return load_programme(path)  # which says what is wrong with the file
     folder = workspace / CACHE_FOLDER
-    target = folder / f"programme-{_key(raw, path)}.pickle"
+    target = folder / f"programme-{_key(raw)}.pickle"
     try:
         found = _ProgrammeUnpickler(io.BytesIO(target.read_bytes())).load()
     except Exception:  # missing, damaged or tampered: parse the file instead
         found = None
     if isinstance(found, Programme):
-        return found
+        return dataclasses.replace(found, source=path)  # the same bytes may have moved
     programme = load_programme(path)
     _store(folder, target, programme)
     return programme

@@ -8,26 +8,15 @@ state: the state would contain the reflections on screen.
 
 from __future__ import annotations
 
-import html
 from pathlib import Path
 from typing import Any
 
 import ipywidgets as widgets
 
 from ..errors import ImatterError
+from ..templates import fragment, render, trusted
 from .feedback import markdown_html
 from .marking import Marking, MarkItem
-
-_CSS = """<style>
-.imatter-marking .widget-radio-box label { white-space: normal; height: auto; line-height: 1.35;
-  padding: 3px 0; }
-.imatter-marking .imatter-answer { border: 1px solid #bbb; border-radius: 4px; padding: 6px 12px;
-  background: #fcfcfc; max-height: 28em; overflow-y: auto; }
-.imatter-marking .imatter-note { border-left: 4px solid #1f5f99; background: #eef4fa;
-  padding: 4px 10px; }
-.imatter-marking .imatter-warn { border-left: 4px solid #b26a00; background: #fff5e6;
-  padding: 4px 10px; }
-</style>"""
 
 
 def _level_label(level: Any) -> str:
@@ -62,7 +51,7 @@ class MarkingWidget:
         self.save_button.on_click(lambda _b: self.save())
         self.box = widgets.VBox(
             [
-                widgets.HTML(_CSS),
+                widgets.HTML(render("assess/marking-style.html.j2")),
                 self.header,
                 self.prompt,
                 self.answer,
@@ -88,7 +77,7 @@ class MarkingWidget:
         """Show the reflection at `index` (clamped); an empty queue says so."""
         self.message.value = ""
         if not self.items:
-            self.header.value = "<h3>Nothing left to mark.</h3>"
+            self.header.value = fragment("heading", "Nothing left to mark.", 3)
             self.prompt.value = self.answer.value = ""
             self.criteria_box.children = ()
             self.comment.layout.display = "none"
@@ -98,21 +87,23 @@ class MarkingWidget:
         self.index = max(0, min(index, len(self.items) - 1))
         item = self.items[self.index]
         state = "marked" if item.marked else ("needs marking again" if item.stale else "to mark")
-        self.header.value = (
-            f"<h3>Reflection {self.index + 1} of {len(self.items)}: {html.escape(item.title)}</h3>"
-            f"<p>{html.escape(item.name)} ({html.escape(item.student)}): {state}"
-            f"{' (' + html.escape(item.stale) + ')' if item.stale else ''}</p>"
+        self.header.value = fragment(
+            "marking_header",
+            self.index + 1,
+            len(self.items),
+            item.title,
+            item.name,
+            item.student,
+            state,
+            item.stale,
         )
-        self.prompt.value = (
-            f'<div class="imatter-note">{markdown_html(item.prompt, drop_heading=True)}</div>'
+        self.prompt.value = fragment(
+            "box", "note", trusted(markdown_html(item.prompt, drop_heading=True))
         )
         if item.blank:
-            self.answer.value = '<div class="imatter-warn">This reflection was left empty.</div>'
+            self.answer.value = fragment("box", "warn", "This reflection was left empty.")
         else:
-            self.answer.value = (
-                f'<div class="imatter-answer" role="region" aria-label="The learner\'s reflection">'
-                f"{markdown_html(item.answer)}</div>"
-            )
+            self.answer.value = fragment("marking_answer", trusted(markdown_html(item.answer)))
         self.choices = {}
         rows = []
         for criterion in item.criteria:
@@ -122,9 +113,7 @@ class MarkingWidget:
                 layout=widgets.Layout(width="100%"),
             )
             self.choices[criterion.id] = radio
-            title = f"<b>{html.escape(criterion.title)}</b>"
-            if criterion.description:
-                title += f"<br>{html.escape(criterion.description)}"
+            title = fragment("criterion_title", criterion.title, criterion.description)
             rows.append(widgets.VBox([widgets.HTML(title), radio]))
         self.criteria_box.children = tuple(rows)
         self.comment.value = item.comment or ""
@@ -139,23 +128,20 @@ class MarkingWidget:
         chosen = {cid: radio.value for cid, radio in self.choices.items() if radio.value}
         missing = [c.title for c in item.criteria if c.id not in chosen]
         if missing:
-            self.message.value = (
-                f'<div class="imatter-warn">Choose a level for: {html.escape(", ".join(missing))}'
-                "</div>"
+            self.message.value = fragment(
+                "box", "warn", f"Choose a level for: {', '.join(missing)}"
             )
             return False
         try:
             saved = self.marking.mark(item.student, item.cell, chosen, self.comment.value)
         except ImatterError as err:
-            self.message.value = f'<div class="imatter-warn">{html.escape(err.message)}</div>'
+            self.message.value = fragment("box", "warn", err.message)
             return False
         self.items[self.index] = saved
         last = self.index >= len(self.items) - 1
         self.go(self.index + 1)
-        self.message.value = (
-            '<div class="imatter-note">Saved. That was the last one.</div>'
-            if last
-            else '<div class="imatter-note">Saved.</div>'
+        self.message.value = fragment(
+            "box", "note", "Saved. That was the last one." if last else "Saved."
         )
         return True
 

@@ -2,6 +2,9 @@
 
 Errors (the command exits 1):
 
+- `programme`: programme.yml does not match schemas/programme.schema.json, or names a role or
+  position that does not exist (the same words and line as every other tool, from
+  `imatter.programme_parse`);
 - `prerequisite`: a course in programme.yml needs a course that does not exist;
 - `unknown-course`: a folder in modules/ that is not a course in the catalogue;
 - `course-yml` / `schema`: course.yml missing, or not valid against course.schema.json;
@@ -31,11 +34,9 @@ Each finding names the file, the cell (or line) and how to fix it.
 from __future__ import annotations
 
 import difflib
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from .findings import ERROR, WARNING, Finding, LintFailed, format_finding, schema_findings
 from .lint_notebook import PLACEHOLDER, lint_notebook, strip_notebooks
@@ -72,114 +73,46 @@ class _CatalogueCourse:
 
 
 def _read_catalogue(programme: Path) -> tuple[dict[str, _CatalogueCourse], list[Finding]]:
-    """The courses of programme.yml read leniently (so one mistake does not hide the rest),
-    with a finding for every prerequisite that names no course."""
-    import yaml
+    """The courses of programme.yml, with a finding for every problem the programme parser
+    (`imatter.programme_parse`, the one every tool uses) finds in it. The courses are read
+    from the parsed tree leniently, so that one mistake does not hide the course folders."""
+    from ..programme_parse import parse
 
-    from ..yamlfile import YAML_FAILURES
-    from ..yamlfile import compose as compose_yaml
-    from ..yamlfile import problem as yaml_problem
-
-    findings: list[Finding] = []
-    text = ""
-    try:
-        text = programme.read_text(encoding="utf-8")
-        root = compose_yaml(text)
-    except (OSError, ValueError, *YAML_FAILURES) as err:
-        if isinstance(err, YAML_FAILURES):
-            line, problem = yaml_problem(err, text)
-        else:
-            line, problem = None, "not UTF-8 text" if isinstance(err, ValueError) else str(err)
-        return {}, [
-            Finding(
-                ERROR,
-                "programme",
-                programme,
-                f"cannot read the catalogue: {problem}",
-                "fix the YAML (and save the file as UTF-8)",
-                line=line,
-            )
-        ]
-    courses_node = _child(root, "courses")
+    parsed = parse(programme)
+    findings = [
+        Finding(
+            ERROR,
+            problem.code,
+            programme,
+            f"{problem.where}: {problem.message}" if problem.where else problem.message,
+            problem.hint or "correct programme.yml (it is the catalogue every tool reads)",
+            line=problem.line,
+        )
+        for problem in parsed.problems
+    ]
+    data = parsed.data
+    raw = data.get("courses") if isinstance(data, dict) else None
     courses: dict[str, _CatalogueCourse] = {}
-    prereqs: list[tuple[str, str, int]] = []
-    if isinstance(courses_node, yaml.MappingNode):
-        for key, body in courses_node.value:
-            cid = str(key.value)
-            fields = (
-                {str(k.value): v for k, v in body.value}
-                if isinstance(body, yaml.MappingNode)
-                else {}
-            )
+    for cid, body in raw.items() if isinstance(raw, dict) else ():
+        fields = body if isinstance(body, dict) else {}
 
-            def scalar(name: str, default: str = "", fields: dict = fields) -> str:
-                node = fields.get(name)
-                return str(node.value) if isinstance(node, yaml.ScalarNode) else default
+        def text(name: str, fields: dict = fields) -> str:
+            value = fields.get(name)
+            return value if isinstance(value, str) else ""
 
-            courses[cid] = _CatalogueCourse(
-                cid,
-                scalar("title"),
-                scalar("level"),
-                scalar("audience"),
-                scalar("book", "true").lower() not in ("false", "no"),
-                key.start_mark.line + 1,
-                _number(scalar("hours")),
-            )
-            pre = fields.get("prerequisites")
-            if isinstance(pre, yaml.SequenceNode):
-                prereqs += [(cid, str(item.value), item.start_mark.line + 1) for item in pre.value]
-    for cid, pre, line in prereqs:
-        if pre not in courses:
-            close = difflib.get_close_matches(pre, list(courses), n=1)
-            hint = f"did you mean '{close[0]}'? " if close else ""
-            findings.append(
-                Finding(
-                    ERROR,
-                    "prerequisite",
-                    programme,
-                    f"course '{cid}' needs '{pre}' first, but there is no course '{pre}'",
-                    f"{hint}correct the id, or add course '{pre}' under courses: in programme.yml",
-                    line=line,
-                )
-            )
-    from ..errors import ProgrammeError
-    from ..programme import load_programme
-
-    try:
-        load_programme(programme)
-    except ProgrammeError as err:
-        match = re.match(r"^(.*?):(\d+): (.*)$", err.message)
-        line = int(match.group(2)) if match else None
-        text = match.group(3) if match else err.message
-        if not any(f.line == line for f in findings):
-            findings.append(
-                Finding(
-                    ERROR,
-                    "programme",
-                    programme,
-                    text,
-                    "correct programme.yml (it is the catalogue every tool reads)",
-                    line=line,
-                )
-            )
+        hours = fields.get("hours")
+        courses[str(cid)] = _CatalogueCourse(
+            str(cid),
+            text("title"),
+            text("level"),
+            text("audience"),
+            fields.get("book") is not False,
+            getattr(raw, "key_lines", {}).get(str(cid), 0),
+            float(hours)
+            if isinstance(hours, int | float) and not isinstance(hours, bool)
+            else None,
+        )
     return courses, findings
-
-
-def _number(text: str) -> float | None:
-    try:
-        return float(text)
-    except ValueError:
-        return None
-
-
-def _child(node: Any, key: str) -> Any:
-    import yaml
-
-    if isinstance(node, yaml.MappingNode):
-        for k, v in node.value:
-            if k.value == key:
-                return v
-    return None
 
 
 # ---------------------------------------------------------------- course folders

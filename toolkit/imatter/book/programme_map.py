@@ -1,6 +1,7 @@
 """The programme map: every course in the catalogue and the routes between them, as an SVG.
 
-Drawn in Python with no JavaScript and no fonts to fetch, so the offline book shows it as is.
+Laid out in Python and drawn by a Jinja2 template (`templates/book/programme_map.svg.j2`, text
+escaped), with no JavaScript and no fonts to fetch, so the offline book shows it as is.
 Courses with no prerequisites and no follow-on courses stand in a column on the left ("start
 anywhere"); the rest are laid out in rows by how many courses come before them, each placed
 under the courses it follows. Colour marks the level (and the legend says so in words); a
@@ -12,7 +13,7 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from html import escape
+from typing import Any
 
 from ..programme import LEVELS, Course
 
@@ -145,47 +146,41 @@ def _hours(hours: float) -> str:
     return f"{value} hour" if value == "1" else f"{value} hours"
 
 
-def _box(p: Placed, href: str | None, box_h: int) -> str:
+def _box(p: Placed, href: str | None, box_h: int) -> dict[str, Any]:
+    """Where one course's box and its words go (drawn by the template)."""
     c = p.course
     lines, sub_lines = _lines(c)
-    meta = f"{_hours(c.hours)} · {AUDIENCE_SHORT[c.audience]}"
-    dash = ' stroke-dasharray="6 4"' if not c.book else ""
-    parts = [
-        f'<rect x="{p.x:.0f}" y="{p.y:.0f}" width="{BOX_W}" height="{box_h}" rx="10" '
-        f'fill="{LEVEL_FILL[c.level]}" stroke="{LEVEL_STROKE[c.level]}" stroke-width="2"{dash}/>'
-    ]
+    texts = []
     y = p.y + 22
     for line in lines:
-        parts.append(
-            f'<text x="{p.x + 12:.0f}" y="{y:.0f}" font-size="14" font-weight="bold" '
-            f'fill="#1a1a1a">{escape(line)}</text>'
-        )
+        texts.append({"y": f"{y:.0f}", "bold": True, "text": line})
         y += LABEL_STEP
     for line in sub_lines:
-        parts.append(
-            f'<text x="{p.x + 12:.0f}" y="{y:.0f}" font-size="12.5" fill="#1a1a1a">'
-            f"{escape(line)}</text>"
-        )
+        texts.append({"y": f"{y:.0f}", "bold": False, "text": line})
         y += SUB_STEP
-    parts.append(
-        f'<text x="{p.x + 12:.0f}" y="{p.y + box_h - 10:.0f}" font-size="11.5" fill="#333">'
-        f"{escape(meta)}</text>"
-    )
-    tip = escape(c.title)
-    inner = f"<title>{tip}</title>" + "".join(parts)
-    if href:
-        return f'<a href="{escape(href)}" class="imatter-map-course">{inner}</a>'
-    return f'<g class="imatter-map-course">{inner}</g>'
+    return {
+        "href": href,
+        "title": c.title,
+        "x": f"{p.x:.0f}",
+        "y": f"{p.y:.0f}",
+        "width": BOX_W,
+        "height": box_h,
+        "fill": LEVEL_FILL[c.level],
+        "stroke": LEVEL_STROKE[c.level],
+        "dashed": not c.book,
+        "text_x": f"{p.x + 12:.0f}",
+        "texts": texts,
+        "meta_y": f"{p.y + box_h - 10:.0f}",
+        "meta": f"{_hours(c.hours)} · {AUDIENCE_SHORT[c.audience]}",
+    }
 
 
 def _arrow(src: Placed, dst: Placed, box_h: int) -> str:
+    """The path of the arrow from a course to one that needs it first."""
     x1, y1 = src.x + BOX_W / 2, src.y + box_h
     x2, y2 = dst.x + BOX_W / 2, dst.y - 4
     mid = (y1 + y2) / 2
-    return (
-        f'<path d="M{x1:.0f},{y1:.0f} C{x1:.0f},{mid:.0f} {x2:.0f},{mid:.0f} {x2:.0f},{y2:.0f}" '
-        'fill="none" stroke="#444" stroke-width="2" marker-end="url(#imatter-arrow)"/>'
-    )
+    return f"M{x1:.0f},{y1:.0f} C{x1:.0f},{mid:.0f} {x2:.0f},{mid:.0f} {x2:.0f},{y2:.0f}"
 
 
 def render_svg(
@@ -204,41 +199,36 @@ def render_svg(
         "Courses on the left need no other course first. A dashed box is run in person "
         "and has no pages in this book."
     )
-    out = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0f} {height:.0f}" '
-        f'width="100%" style="max-width:{width:.0f}px" class="imatter-programme-map" '
-        'aria-labelledby="imatter-map-title imatter-map-desc" '
-        'font-family="system-ui, -apple-system, Segoe UI, Roboto, Helvetica, Arial, sans-serif">',
-        f'<title id="imatter-map-title">{escape(title)}</title>',
-        f'<desc id="imatter-map-desc">{escape(described)}</desc>',
-        "<defs>",
-        '<marker id="imatter-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" '
-        'markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" '
-        'fill="#444"/></marker>',
-        "</defs>",
-        f'<rect x="0" y="0" width="{width:.0f}" height="{height:.0f}" rx="12" fill="#ffffff"/>',
-    ]
-    # Legend: one swatch per level, in words as well as colour.
+    legend = []
     x: float = MARGIN
-    for level in LEVELS:
-        out.append(
-            f'<rect x="{x}" y="{MARGIN}" width="16" height="16" rx="3" fill="{LEVEL_FILL[level]}" '
-            f'stroke="{LEVEL_STROKE[level]}" stroke-width="2"/>'
-        )
-        out.append(
-            f'<text x="{x + 22}" y="{MARGIN + 13}" font-size="12.5" fill="#1a1a1a">'
-            f"{escape(level_names[level])}</text>"
+    for level in LEVELS:  # one swatch per level, in words as well as colour
+        legend.append(
+            {
+                "x": x,
+                "fill": LEVEL_FILL[level],
+                "stroke": LEVEL_STROKE[level],
+                "text_x": x + 22,
+                "text_y": MARGIN + 13,
+                "name": level_names[level],
+            }
         )
         x += 30 + 7.2 * len(level_names[level])
-    out.append(
-        f'<text x="{MARGIN}" y="{MARGIN + 38}" font-size="12" fill="#333">'
-        "Arrows lead to the next course. Dashed: in person with a Trainer.</text>"
-    )
-    for p in placed:
-        for pre in p.course.prerequisites:
-            if pre in by_id:
-                out.append(_arrow(by_id[pre], p, box_h))
-    for p in placed:
-        out.append(_box(p, href_for(p.course), box_h))
-    out.append("</svg>")
-    return "\n".join(out)
+    from ..templates import render
+
+    return render(
+        "book/programme_map.svg.j2",
+        width=f"{width:.0f}",
+        height=f"{height:.0f}",
+        title=title,
+        described=described,
+        margin=MARGIN,
+        note_y=MARGIN + 38,
+        legend=legend,
+        arrows=[
+            _arrow(by_id[pre], p, box_h)
+            for p in placed
+            for pre in p.course.prerequisites
+            if pre in by_id
+        ],
+        boxes=[_box(p, href_for(p.course), box_h) for p in placed],
+    ).rstrip("\n")

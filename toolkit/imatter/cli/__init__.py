@@ -238,7 +238,30 @@ def _main(argv: list[str] | None) -> int:
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
         return 130
+    except Exception as err:
+        problem = _database_problem(err)
+        if problem is None:
+            raise
+        click.echo(
+            f"Error: the records database cannot be used ({problem}); it may be damaged or "
+            "changed outside imatter: check it with `imatter audit verify` and restore a backup "
+            "with `imatter restore FILE`",
+            err=True,
+        )
+        return 1
     return 0
+
+
+def _database_problem(err: BaseException) -> str | None:
+    """The database's own one-line complaint if `err` came from the database, else None."""
+    import sqlite3
+
+    if isinstance(err, sqlite3.DatabaseError):
+        return str(err).splitlines()[0]
+    sa_exc = sys.modules.get("sqlalchemy.exc")
+    if sa_exc is not None and isinstance(err, sa_exc.DBAPIError):
+        return str(err.orig).splitlines()[0] if err.orig else type(err).__name__
+    return None
 
 
 def run() -> None:

@@ -48,13 +48,15 @@ def gate(ctx: click.Context, ws) -> None:
 
 
 def parse_date(value: str | None, what: str = "date") -> dt.date | None:
-    """A YYYY-MM-DD option value, or a usage error saying so."""
+    """A date option given as 31/12/2026 (UK) or 2026-12-31 (ISO), or a usage error saying so."""
     if value is None:
         return None
+    from ..records.csvfile import parse_date as parse_day
+
     try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise UsageError(f"{what} '{value}' is not a date; write YYYY-MM-DD") from None
+        return parse_day(value, what)
+    except ValueError as err:
+        raise UsageError(str(err)) from None
 
 
 def today_or(value: str | None) -> dt.date:

@@ -14,7 +14,6 @@ status list they link to is always current.
 from __future__ import annotations
 
 import datetime as dt
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -38,19 +37,6 @@ def page_url(settings: CredentialSettings, credential_id: str) -> str:
 
 def page_path(settings: CredentialSettings, credential_id: str) -> Path:
     return settings.public_folder / PAGE_FOLDER / f"{uuid_of(credential_id)}.html"
-
-
-@cache
-def _template() -> Any:
-    from jinja2 import Environment, PackageLoader, select_autoescape
-
-    env = Environment(
-        loader=PackageLoader("imatter", "templates"),
-        autoescape=select_autoescape(["html", "j2"]),
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    return env.get_template("credentials/page.html.j2")
 
 
 def _day(value: dt.date | None) -> str:
@@ -89,7 +75,10 @@ def write_page(
     folder = settings.public_folder / PAGE_FOLDER
     json_name = f"{uuid_of(credential_id)}.json"
     write_in_transaction(conn, folder / json_name, row.document.encode("utf-8"))
-    html = _template().render(
+    from ..templates import render
+
+    html = render(
+        "credentials/page.html.j2",
         title=role.title if role else award.role_id,
         description=role.description if role else "",
         kind="licence" if award.kind == "licence" else "role",

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import Duplicate, ImatterError, InvalidCredential, NotFound
+from ..errors import Conflict, Duplicate, ImatterError, InvalidCredential, NotFound
 from ..store.reader import reader
 from ..trust.access import allowed, require_or_missing
 from .settings import CredentialSettings, settings_for
@@ -148,6 +148,14 @@ def revoke(
     person_id = conn.execute(sa.select(awards.c.person_id).where(awards.c.id == award_id)).scalar()
     # Someone the actor may not see: their award looks exactly like one that does not exist.
     require_or_missing(conn, "awards.revoke", missing, person=person_id)
+    valid_from = conn.execute(
+        sa.select(awards.c.valid_from).where(awards.c.id == award_id)
+    ).scalar()
+    if valid_from is not None and revoked_on < valid_from:
+        raise Conflict(
+            f"award {award_id} is valid from {valid_from:%d/%m/%Y}; a revocation cannot take "
+            "effect before that"
+        )
     existing = (
         conn.execute(sa.select(award_revocations).where(award_revocations.c.award_id == award_id))
         .mappings()

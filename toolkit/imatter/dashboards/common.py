@@ -6,30 +6,13 @@ Imported only by the dashboard notebooks (and tests), so ipywidgets is imported 
 from __future__ import annotations
 
 import datetime as dt
-import html
 import os
 from collections.abc import Iterable, Sequence
 
 import ipywidgets as widgets
 
+from ..templates import fragment, render, trusted
 from . import ENV_PERSON, ENV_TODAY
-
-CSS = """<style>
-.imatter-dash { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; }
-.imatter-dash table.imatter-table { border-collapse: collapse; margin: 6px 0 12px; }
-.imatter-dash table.imatter-table th, .imatter-dash table.imatter-table td {
-  border: 1px solid #c8d3de; padding: 3px 8px; text-align: left; vertical-align: top; }
-.imatter-dash table.imatter-table th { background: #eef4fa; }
-.imatter-dash td.mark { text-align: center; }
-.imatter-dash .ok { color: #2e7d32; } .imatter-dash .warn { color: #b26a00; }
-.imatter-dash .error { color: #b00020; font-weight: 600; }
-.imatter-dash .muted { color: #666; }
-/* Whole tab labels: ipywidgets cuts them at a fixed width with an ellipsis. */
-.imatter-dash .lm-TabBar-tab, .imatter-dash .p-TabBar-tab { flex: 0 0 auto !important;
-  max-width: none !important; min-width: 0; }
-.imatter-dash .lm-TabBar-tabLabel, .imatter-dash .p-TabBar-tabLabel { overflow: visible;
-  text-overflow: clip; white-space: nowrap; }
-</style>"""
 
 
 def open_context(workspace=None):
@@ -55,10 +38,6 @@ def env_person() -> str | None:
     return os.environ.get(ENV_PERSON) or None
 
 
-def esc(value: object) -> str:
-    return html.escape("" if value is None else str(value), quote=True)
-
-
 def table(
     headers: Sequence[str],
     rows: Iterable[Sequence[str]],
@@ -67,30 +46,22 @@ def table(
     raw: bool = False,
     empty: str = "Nothing to show.",
 ) -> str:
-    """An HTML table; cells are escaped unless `raw` (then they are already HTML)."""
-    body = []
-    for row in rows:
-        cells = "".join(f"<td>{c if raw else esc(c)}</td>" for c in row)
-        body.append(f"<tr>{cells}</tr>")
-    if not body:
-        return f"<p class='muted'>{esc(empty)}</p>"
-    head = "".join(f"<th>{esc(h)}</th>" for h in headers)
-    return (
-        f"<table class='imatter-table {esc(css_class)}'><thead><tr>{head}</tr></thead>"
-        f"<tbody>{''.join(body)}</tbody></table>"
-    )
+    """An HTML table (templates/fragments.html.j2); cells are escaped unless `raw` (then they
+    are HTML a template made)."""
+    cells = [[trusted(c) if raw else c for c in row] for row in rows]
+    return fragment("table", list(headers), cells, css_class=css_class, empty=empty)
 
 
 def note(text: str, kind: str = "ok") -> str:
-    return f"<p class='{esc(kind)}'>{esc(text)}</p>"
+    return fragment("note", text, kind)
 
 
 def heading(text: str, level: int = 3) -> widgets.HTML:
-    return widgets.HTML(f"<h{level}>{esc(text)}</h{level}>")
+    return widgets.HTML(fragment("heading", text, level))
 
 
 def frame(children: Sequence[widgets.Widget]) -> widgets.VBox:
-    box = widgets.VBox([widgets.HTML(CSS), *children])
+    box = widgets.VBox([widgets.HTML(render("dashboards/style.html.j2")), *children])
     box.add_class("imatter-dash")
     return box
 

@@ -15,10 +15,10 @@ import ipywidgets as widgets
 
 from ..delivery import groups
 from ..errors import ImatterError
+from ..templates import fragment
 from .common import (
     env_person,
     env_today,
-    esc,
     frame,
     heading,
     note,
@@ -123,8 +123,11 @@ class LeadDashboard:
                 self.needs,
                 heading("Completion", 4),
                 widgets.HTML(
-                    "<p class='muted'>Records a completion for each learner who meets the "
-                    "course's attendance rule (and has passed its assessment, if it has one).</p>"
+                    note(
+                        "Records a completion for each learner who meets the "
+                        "course's attendance rule (and has passed its assessment, if it has one).",
+                        "muted",
+                    )
                 ),
                 widgets.HBox([self.complete]),
                 self.completions,
@@ -149,8 +152,11 @@ class LeadDashboard:
                 self.new_term,
                 self.new_name,
                 widgets.HTML(
-                    "<p class='muted'>Choose the learners from your setting's staff list "
-                    "(hold Ctrl, or Cmd on a Mac, to choose more than one).</p>"
+                    note(
+                        "Choose the learners from your setting's staff list "
+                        "(hold Ctrl, or Cmd on a Mac, to choose more than one).",
+                        "muted",
+                    )
                 ),
                 self.new_learners,
                 widgets.HBox([self.create]),
@@ -170,9 +176,12 @@ class LeadDashboard:
         certificates_tab = widgets.VBox(
             [
                 widgets.HTML(
-                    "<p class='muted'>Certificates for the awards of the people you look "
-                    "after. Each is saved in the workspace's certificates folder, and offered "
-                    "here to download and print.</p>"
+                    note(
+                        "Certificates for the awards of the people you look "
+                        "after. Each is saved in the workspace's certificates folder, and offered "
+                        "here to download and print.",
+                        "muted",
+                    )
                 ),
                 self.credential,
                 widgets.HBox([self.write_certificate]),
@@ -362,11 +371,15 @@ class LeadDashboard:
         course = self.ws.programme.course(g.course)
         reg = status.register
         held = [s for s in reg.sessions if not s.cancelled and s.held_on <= self.today]
-        self.summary.value = (
-            f"<p><b>{esc(g.name)}</b>: {esc(course.title)}; {esc(g.audience)} group, term "
-            f"{esc(g.term)}{', at ' + esc(g.setting) if g.setting else ''}. "
-            f"Attendance rule: at least {round(course.attendance * 100)}% of sessions"
-            f"{' and a passed assessment' if course.assessment else ''}.</p>"
+        self.summary.value = fragment(
+            "group_summary",
+            g.name,
+            course.title,
+            g.audience,
+            g.term,
+            g.setting,
+            round(course.attendance * 100),
+            course.assessment,
         )
         self.attendance.value = attendance_table(status)
         previous = self.session.value if keep_session else None
@@ -490,18 +503,15 @@ class LeadDashboard:
             self.report.value = note("Choose a setting and a course.", "muted")
             return
         got = staff_trained(self.ws.store, self.ws.programme, setting, course_id, self.today)
-        self.report.value = (
-            f"<h3 class='imatter-headline'>{esc(got.headline)}</h3>"
-            f"<p>{esc(got.course_title)} at {esc(got.setting)} on {self.today.isoformat()}: "
-            "staff who hold a current completion of the course.</p>"
-            + table(
-                ["Staff group", "Trained", "Staff", "Share"],
-                [
-                    (title, str(n), str(m), f"{round(100 * n / m)}%" if m else "")
-                    for title, n, m in got.by_group
-                ],
-                empty="No staff are recorded in this setting yet.",
-            )
+        self.report.value = fragment(
+            "headline", got.headline, got.course_title, got.setting, self.today.isoformat()
+        ) + table(
+            ["Staff group", "Trained", "Staff", "Share"],
+            [
+                (title, str(n), str(m), f"{round(100 * n / m)}%" if m else "")
+                for title, n, m in got.by_group
+            ],
+            empty="No staff are recorded in this setting yet.",
         )
 
     def refresh_certificates(self) -> None:
@@ -593,17 +603,14 @@ class LeadDashboard:
             return
         data = base64.b64encode(path.read_bytes()).decode("ascii")
         name = f"{self.credential.label.split(':')[0].replace(' ', '-')}-certificate.pdf"
-        self.certificate.value = (
-            note(f"Saved {path}.") + f"<p><a class='imatter-download' download='{esc(name)}' "
-            f"href='data:application/pdf;base64,{data}'>Download {esc(name)}</a></p>"
-        )
+        self.certificate.value = note(f"Saved {path}.") + fragment("download", name, data)
 
     def refresh_eligible(self) -> None:
         from .data import eligible_next, lead_people
 
         people = lead_people(self.ws.store, self.lead.value)
         steps = eligible_next(self.ws.store, self.ws.programme, people, self.today)
-        self.eligible.value = "<h4>Who is eligible next</h4>" + table(
+        self.eligible.value = fragment("heading", "Who is eligible next", 4) + table(
             ["Person", "Role", "", "Still needed"],
             [(s.name, s.title, s.state, "; ".join(s.missing)) for s in steps],
             empty="Nobody you look after is eligible for a new role or one step away.",
@@ -618,7 +625,7 @@ class LeadDashboard:
         from ..services.nominations import list_nominations
 
         mine = [n for n in list_nominations(self.ws.store) if n.person_id in people]
-        self.nominations.value = "<h4>Your nominations</h4>" + table(
+        self.nominations.value = fragment("heading", "Your nominations", 4) + table(
             ["Person", "Role", "Sent", "State", "Reason or award"],
             [
                 (
@@ -653,11 +660,11 @@ class LeadDashboard:
         self.marking_course.value = markable[0][1] if markable else None
         self.mark.disabled = self.return_feedback.disabled = not markable
         if not counts:
-            self.reflections.value = "<h4>Reflections waiting to be marked</h4>" + note(
-                "None: no nbgrader course folders were found for this workspace.", "muted"
-            )
+            self.reflections.value = fragment(
+                "heading", "Reflections waiting to be marked", 4
+            ) + note("None: no nbgrader course folders were found for this workspace.", "muted")
             return
-        self.reflections.value = "<h4>Reflections waiting to be marked</h4>" + table(
+        self.reflections.value = fragment("heading", "Reflections waiting to be marked", 4) + table(
             ["Course folder", "From your learners", "All learners"],
             [(f"{c.course_id} ({c.folder})", str(c.mine), str(c.total)) for c in counts],
         )
@@ -818,11 +825,13 @@ def attendance_table(status: groups.GroupStatus) -> str:
     progress."""
     reg = status.register
     progress = {p.person_id: p for p in status.progress}
-    head = "".join(
-        f"<th title='{esc(s.cancel_reason or s.title or '')}'>"
-        f"{esc(s.held_on.strftime('%d %b'))}{' (cancelled)' if s.cancelled else ''}</th>"
+    sessions = [
+        {
+            "title": s.cancel_reason or s.title or "",
+            "label": s.held_on.strftime("%d %b") + (" (cancelled)" if s.cancelled else ""),
+        }
         for s in reg.sessions
-    )
+    ]
     rows = []
     for learner in reg.learners:
         cells = []
@@ -834,28 +843,21 @@ def attendance_table(status: groups.GroupStatus) -> str:
                 text = NOT_TAKEN if mark is None else (PRESENT if mark else ABSENT)
                 if not mark and (s.id, learner.person_id) in reg.catch_ups:
                     text = CAUGHT_UP
-            cells.append(
-                f"<td class='mark' data-person='{learner.person_id}' data-session='{s.id}'>"
-                f"{text}</td>"
-            )
+            cells.append({"session": s.id, "text": text})
         p = progress[learner.person_id]
-        state = (
-            f"<span class='ok'>completed {p.completed_on.isoformat()}</span>"
-            if p.completed_on
-            else f"<span class='warn'>{esc(p.summary)}</span>"
-        )
         rows.append(
-            f"<tr data-person='{learner.person_id}'><td>{esc(learner.name)}</td>{''.join(cells)}"
-            f"<td class='attended'>{p.attended} of {p.sessions} (needs {p.required})</td>"
-            f"<td>{state}</td></tr>"
+            {
+                "person": learner.person_id,
+                "name": learner.name,
+                "cells": cells,
+                "attended": f"{p.attended} of {p.sessions} (needs {p.required})",
+                "state_kind": "ok" if p.completed_on else "warn",
+                "state": f"completed {p.completed_on.isoformat()}" if p.completed_on else p.summary,
+            }
         )
     if not rows:
         return note("No learners are enrolled in this group yet.", "muted")
-    return (
-        "<table class='imatter-table imatter-attendance-table'><thead><tr><th>Learner</th>"
-        f"{head}<th>Attended</th><th>Progress</th></tr></thead><tbody>{''.join(rows)}"
-        "</tbody></table>"
-    )
+    return fragment("attendance_table", sessions, rows)
 
 
 def lead_dashboard(ws=None, today: dt.date | None = None, person: str | None = None):

@@ -11,7 +11,7 @@ import ipywidgets as widgets
 from ..delivery import licences
 from ..errors import ImatterError
 from ..trust.access import identity
-from .common import env_today, esc, frame, heading, note, open_context, table
+from .common import env_today, frame, heading, note, open_context, table
 
 
 class OrganisationView:
@@ -171,7 +171,7 @@ class OrganisationView:
         except ImatterError as err:
             self.decision.value = note(f"Not recorded: {err.message}", "error")
             return
-        self.decision.value = f"<p class='ok'>Application {result.id}: {esc(result.state)}.</p>"
+        self.decision.value = note(f"Application {result.id}: {result.state}.")
         self.reason.value = ""
         self.refresh()
 

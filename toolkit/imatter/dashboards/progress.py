@@ -9,10 +9,10 @@ import ipywidgets as widgets
 
 from ..delivery import groups
 from ..errors import ImatterError
+from ..templates import fragment
 from .common import (
     env_person,
     env_today,
-    esc,
     frame,
     heading,
     note,
@@ -67,17 +67,13 @@ def progress_html(ws, person_id: int, today: dt.date) -> str:
         for a in facts.awards
         if a.current_on(today) and a.role in programme.roles
     ]
-    parts.append("<h3>Roles I hold</h3>")
-    parts.append(
-        "<ul>" + "".join(f"<li>{esc(r)}</li>" for r in held) + "</ul>"
-        if held
-        else note("None yet.", "muted")
-    )
+    parts.append(fragment("heading", "Roles I hold", 3))
+    parts.append(fragment("bullets", held) if held else note("None yet.", "muted"))
     done = sorted(
         (c for c in facts.completions if c.on <= today and c.course in programme.courses),
         key=lambda c: c.on,
     )
-    parts.append("<h3>Courses I have completed</h3>")
+    parts.append(fragment("heading", "Courses I have completed", 3))
     parts.append(
         table(
             ["Course", "Completed on"],
@@ -85,7 +81,7 @@ def progress_html(ws, person_id: int, today: dt.date) -> str:
             empty="None yet.",
         )
     )
-    parts.append("<h3>My study groups</h3>")
+    parts.append(fragment("heading", "My study groups", 3))
     rows = []
     for status in groups.my_groups(ws.store, programme, person_id, today):
         for p in status.progress:
@@ -97,7 +93,7 @@ def progress_html(ws, person_id: int, today: dt.date) -> str:
                 )
             )
     parts.append(table(["Group", "Attendance", "Where I am"], rows, empty="None."))
-    parts.append("<h3>What comes next</h3>")
+    parts.append(fragment("heading", "What comes next", 3))
     results = evaluate_person(programme, facts, today)
     upcoming = sorted(
         (r for r in results.values() if not r.held and r.steps <= 2),

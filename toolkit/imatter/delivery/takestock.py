@@ -313,6 +313,8 @@ def read_plan_csv(path: str | Path) -> list[Action]:
     from ..records.csv_import import read_csv
 
     path = Path(path)
+    from ..records.csvfile import parse_date
+
     actions, problems = [], []
     for line, row in read_csv(path, PLAN_COLUMNS, ()):
         try:
@@ -321,12 +323,7 @@ def read_plan_csv(path: str | Path) -> list[Action]:
                 raise ValueError("action is empty; say what will be done")
             if not row.get("owner"):
                 raise ValueError("owner is empty; name who will do it")
-            try:
-                due = dt.date.fromisoformat(row.get("due", ""))
-            except ValueError:
-                raise ValueError(
-                    f"due '{row.get('due', '')}' is not a date; write YYYY-MM-DD"
-                ) from None
+            due = parse_date(row.get("due", ""), "due")
             actions.append(Action(number, row["action"], row["owner"], due))
         except ValueError as err:
             problems.append(f"line {line}: {err}")

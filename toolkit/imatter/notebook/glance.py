@@ -9,8 +9,6 @@ finds the printed text (`parse_glance`) and puts `glance_card_html` in its place
 
 from __future__ import annotations
 
-import html
-
 from ..eligibility.explain import short_title
 from ..programme import Programme, courses_required, load_programme
 
@@ -76,12 +74,7 @@ def glance_card_html(text: str) -> str | None:
     parsed = parse_glance(text)
     if parsed is None:
         return None
+    from ..templates import fragment
+
     title, facts = parsed
-    rows = "".join(
-        f"<div><dt>{html.escape(label)}</dt><dd>{html.escape(value)}</dd></div>"
-        for label, value in facts
-    )
-    return (
-        '<section class="imatter-glance" aria-label="Course at a glance">'
-        f'<p class="imatter-glance-title">{html.escape(title)}</p><dl>{rows}</dl></section>'
-    )
+    return fragment("glance_card", title, facts)

@@ -13,7 +13,6 @@ Each place shows the privacy text that is true for it (see `static/activities.js
 from __future__ import annotations
 
 import datetime as dt
-import html
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -129,8 +128,9 @@ class Questionnaire(Activity):
         """Save as the Save button does; returns the message shown (as HTML)."""
         ok, lead, text = self._save(code, scores)
         kind = "right" if ok else "wrong"
-        body = (f"<b>{html.escape(lead)}</b> " if lead else "") + html.escape(text)
-        self.status = f'<div class="imatter-note imatter-{kind}">{body}</div>'
+        from ..templates import fragment
+
+        self.status = fragment("saved_note", kind, lead, text)
         return self.status
 
     # Handles for tests and facilitators' tooling: the code box, the ratings and Save, as the

@@ -7,6 +7,7 @@ import re
 
 import sqlalchemy as sa
 
+from ..clock import refuse_future
 from ..errors import Conflict, Duplicate, InvalidValue, NotFound
 from ..programme import Programme
 from ..store import Store
@@ -125,6 +126,9 @@ def add_case(
         )
     if last_reviewed_on is not None and last_reviewed_on < started_on:
         raise InvalidValue("the last review cannot be before the case started")
+    refuse_future(started_on, "the case's start date")
+    if last_reviewed_on is not None:
+        refuse_future(last_reviewed_on, "the case's last review")
     with store.write() as conn:
         person_id = resolve_person(conn, person)
         require(conn, "completions.record", person=person_id)

@@ -14,6 +14,7 @@ SQL is written with named parameters (`:name`); a list or tuple value is spread 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import re
@@ -275,14 +276,16 @@ def read_snapshot(url: str, store: Any = None) -> Iterator[Any]:
         yield fast
         return
     if fast is not None:
+        conn = fast.conn
         try:
-            fast.conn.execute("BEGIN")  # deferred: a snapshot from the first read on
-            if fast.migrations() != KNOWN_MIGRATIONS:
-                fast.conn.execute("ROLLBACK")
-                fast = None
-        except sqlite3.Error:
-            if fast.conn.in_transaction:
-                fast.conn.execute("ROLLBACK")
+            conn.execute("BEGIN")  # deferred: a snapshot from the first read on
+            current = fast.migrations() == KNOWN_MIGRATIONS
+        except sqlite3.Error:  # damaged, or not a database: Store says so
+            current = False
+        if not current:
+            with contextlib.suppress(sqlite3.Error):
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
             fast = None
     if fast is None:
         with store().read() as conn:
