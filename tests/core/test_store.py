@@ -82,9 +82,7 @@ def test_a_failed_migration_leaves_the_database_unchanged(tmp_path, monkeypatch)
         "MIGRATIONS",
         [*MIGRATIONS, migrations.Migration(LATEST + 1, "broken", (broken,))],
     )
-    import imatter.store as store_module
-
-    monkeypatch.setattr(store_module, "MIGRATIONS", migrations.MIGRATIONS)
+    # Store.migrate reads store.migrations.MIGRATIONS when it runs (imported there lazily).
     with pytest.raises(RuntimeError):
         Store.for_file(path)
     assert sqlite3.connect(path).execute(

@@ -9,6 +9,7 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from .eligibility import evaluate_person, next_steps, short_title
+from .records.load import people_records
 from .trust.access import visible_person_ids
 
 if TYPE_CHECKING:
@@ -21,7 +22,7 @@ def person_status(ws: Workspace, person: str | int, on: dt.date) -> dict[str, An
     """What a person has completed and holds, each role's state, and what to do next."""
     from .records import person_records, resolve_person
 
-    with ws.store.read() as conn:
+    with ws.reading() as conn:
         facts = person_records(conn, resolve_person(conn, person))
     results = evaluate_person(ws.programme, facts, on)
     roles = [
@@ -52,6 +53,12 @@ def person_status(ws: Workspace, person: str | int, on: dt.date) -> dict[str, An
     }
 
 
+#: Up to this many people, `eligible_for_role` asks the single-person engine about each person
+#: (no pandas or NumPy to import: a read command answers at once); above it, the columnar bulk
+#: engine. tests/core/test_bulk.py holds the two to the same answers, person by person.
+PER_PERSON_LIMIT = 2000
+
+
 def eligible_for_role(
     ws: Workspace,
     role_id: str,
@@ -61,39 +68,18 @@ def eligible_for_role(
     explain_limit: int = 500,
 ) -> dict[str, Any]:
     """Who meets a role now without holding it, and who is exactly one step away (and why)."""
-    import sqlalchemy as sa
-
-    from .records import people_records
-    from .records.columns import bulk_eligibility, person_names
-    from .store import schema as t
+    from .programme import roles_beyond
+    from .store.reader import reader
 
     role = ws.programme.role(role_id)
-    # without names: only those listed below need theirs
-    table = _visible(ws, bulk_eligibility(ws.store, ws.programme, on, names=False))
-    if setting:
-        with ws.store.read() as conn:
-            members = set(
-                conn.execute(
-                    sa.select(t.affiliations.c.person_id).where(
-                        t.affiliations.c.setting_id == setting
-                    )
-                ).scalars()
-            )
-        table = table[table.index.isin(members)]
-    from .programme import roles_beyond
-
-    outgrown = [f"{r}_held" for r in roles_beyond(ws.programme, role_id)]
-    # masks over the whole table, then two small selections (no copies of the whole table)
-    open_to = ~table[f"{role_id}_held"].to_numpy()
-    if outgrown:  # a School Lead is never 'eligible' for the trainee licence again
-        open_to &= ~table[outgrown].to_numpy().any(axis=1)
-    met = table[role_id].to_numpy()
-    now = table.index[open_to & met]
-    one = table.index[open_to & ~met & (table[f"{role_id}_steps"].to_numpy() == 1)]
-    eligible_ids = [int(i) for i in now]
-    names = person_names(ws.store, eligible_ids)
-    explain_ids = [int(i) for i in one[:explain_limit]]
-    with ws.store.read() as conn:
+    outgrown = sorted(roles_beyond(ws.programme, role_id))
+    with ws.reading() as conn:
+        count = reader(conn).scalar("SELECT count(*) FROM people")
+        if count > PER_PERSON_LIMIT:
+            eligible, one = _eligible_bulk(ws, role_id, outgrown, on, setting)
+        else:
+            eligible, one = _eligible_per_person(conn, ws, role_id, outgrown, on, setting)
+        explain_ids = one[:explain_limit]
         facts = people_records(conn, explain_ids)
     from .eligibility import evaluate_role
 
@@ -111,9 +97,81 @@ def eligible_for_role(
     return {
         "role": role.title,
         "on": on,
-        "eligible": [{"person_id": i, "name": names[i]} for i in eligible_ids],
+        "eligible": [{"person_id": pid, "name": name} for pid, name in eligible],
         "one_step": one_step,
     }
+
+
+def _eligible_per_person(
+    conn: Any,
+    ws: Workspace,
+    role_id: str,
+    outgrown: list[str],
+    on: dt.date,
+    setting: str | None,
+) -> tuple[list[tuple[int, str]], list[int]]:
+    """(id, name) of those who meet the role, and ids of those one step away: each person's
+    records through the single-person engine, in id order, as the bulk table lists them."""
+    from .eligibility import evaluate_role
+    from .store.reader import reader
+
+    db = reader(conn)
+    ids = db.scalars("SELECT id FROM people ORDER BY id")
+    visible = visible_person_ids(conn)
+    if visible is not None:
+        ids = [i for i in ids if i in visible]
+    if setting:
+        members = set(
+            db.scalars("SELECT person_id FROM affiliations WHERE setting_id = :s", s=setting)
+        )
+        ids = [i for i in ids if i in members]
+    facts = people_records(conn, ids)
+    eligible: list[tuple[int, str]] = []
+    one: list[int] = []
+    for pid in ids:
+        result = evaluate_role(ws.programme, facts[pid], role_id, on)
+        if result.held or any(
+            evaluate_role(ws.programme, facts[pid], r, on).held for r in outgrown
+        ):
+            continue
+        if result.met:
+            eligible.append((pid, facts[pid].name))
+        elif result.steps == 1:
+            one.append(pid)
+    return eligible, one
+
+
+def _eligible_bulk(
+    ws: Workspace, role_id: str, outgrown: list[str], on: dt.date, setting: str | None
+) -> tuple[list[tuple[int, str]], list[int]]:
+    """As `_eligible_per_person`, through the columnar bulk engine (pandas and NumPy)."""
+    import sqlalchemy as sa
+
+    from .records.columns import bulk_eligibility, person_names
+    from .store import schema as t
+
+    # without names: only those listed need theirs
+    table = _visible(ws, bulk_eligibility(ws.store, ws.programme, on, names=False))
+    if setting:
+        with ws.store.read() as conn:
+            members = set(
+                conn.execute(
+                    sa.select(t.affiliations.c.person_id).where(
+                        t.affiliations.c.setting_id == setting
+                    )
+                ).scalars()
+            )
+        table = table[table.index.isin(members)]
+    held_beyond = [f"{r}_held" for r in outgrown]
+    # masks over the whole table, then two small selections (no copies of the whole table)
+    open_to = ~table[f"{role_id}_held"].to_numpy()
+    if held_beyond:  # a School Lead is never 'eligible' for the trainee licence again
+        open_to &= ~table[held_beyond].to_numpy().any(axis=1)
+    met = table[role_id].to_numpy()
+    now = [int(i) for i in table.index[open_to & met]]
+    one = table.index[open_to & ~met & (table[f"{role_id}_steps"].to_numpy() == 1)]
+    names = person_names(ws.store, now)
+    return [(i, names[i]) for i in now], [int(i) for i in one]
 
 
 def eligibility_table(ws: Workspace, on: dt.date) -> pd.DataFrame:

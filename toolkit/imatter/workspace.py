@@ -10,13 +10,13 @@ import os
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-
-import yaml
+from typing import TYPE_CHECKING
 
 from .errors import ImatterError, NotFound
-from .programme import Programme, default_programme_path, load_programme
-from .yamlfile import YAML_FAILURES, read_text, safe_load
-from .yamlfile import problem as yaml_problem
+from .programme import default_programme_path
+
+if TYPE_CHECKING:
+    from .programme import Programme
 
 DEFAULT_WORKSPACE = "imatter-workspace"
 CONFIG_FILE = "workspace.yml"
@@ -43,6 +43,13 @@ class Workspace:
 
         return Store(self.db_url)
 
+    def reading(self):
+        """A read-only snapshot of the records: on a SQLite file, without SQLAlchemy (see
+        `store.reader`); otherwise (or to migrate the file first) through `store`."""
+        from .store.reader import read_snapshot
+
+        return read_snapshot(self.db_url, lambda: self.store)
+
     def folder(self, name: str) -> Path:
         """A subfolder of the workspace (keys, credentials, feedback ...), created if needed."""
         target = self.path / name
@@ -64,6 +71,10 @@ def init_workspace(
     path: str | Path | None = None, *, db: str | None = None, programme: str | Path | None = None
 ) -> Workspace:
     """Create (or reopen) a workspace: config file, database migrated to the current schema."""
+    import yaml
+
+    from .programme import load_programme
+
     folder = workspace_path(path)
     folder.mkdir(parents=True, exist_ok=True)
     config_path = folder / CONFIG_FILE
@@ -91,6 +102,9 @@ def open_workspace(
             "or pass --workspace"
         )
     config = _read_config(config_path)
+    from .trust.access.policy import cache_in
+
+    cache_in(folder / "cache")
     programme_path = Path(
         programme
         or os.environ.get("IMATTER_PROGRAMME")
@@ -101,16 +115,34 @@ def open_workspace(
 
 
 def _read_config(path: Path) -> dict:
+    from .textcache import cached, store
+    from .yamlfile import read_text
+
     text = read_text(path)
+    cache = path.parent / "cache"
+    data = cached(cache, "workspace", text)
+    if data is None:
+        data = _parse_config(path, text)
+        store(cache, "workspace", text, data)
+    if not isinstance(data, dict):
+        raise ImatterError(f"{path}:1: expected a mapping (programme:, db:)")
+    return _check_config(path, text, data)
+
+
+def _parse_config(path: Path, text: str) -> object:
+    from .yamlfile import YAML_FAILURES, safe_load
+    from .yamlfile import problem as yaml_problem
+
     try:
-        data = safe_load(text) or {}
+        return safe_load(text) or {}
     except YAML_FAILURES as err:
         line, problem = yaml_problem(err, text)
         raise ImatterError(
             f"{path}:{line}: not valid YAML ({problem}); fix or delete the file"
         ) from None
-    if not isinstance(data, dict):
-        raise ImatterError(f"{path}:1: expected a mapping (programme:, db:)")
+
+
+def _check_config(path: Path, text: str, data: dict) -> dict:
     for key in data:
         if key not in CONFIG_KEYS:
             line = next(

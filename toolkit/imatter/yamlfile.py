@@ -13,27 +13,46 @@ is accepted and every error message (and its line) are exactly as PyYAML's own.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from .errors import ImatterError
 
-#: What loading a YAML text can raise besides ImatterError (RecursionError: nesting so deep
-#: that PyYAML's recursive composer gives up).
-YAML_FAILURES = (yaml.YAMLError, RecursionError)
+if TYPE_CHECKING:
+    import yaml
+
+    #: What loading a YAML text can raise besides ImatterError (RecursionError: nesting so
+    #: deep that PyYAML's recursive composer gives up).
+    YAML_FAILURES: tuple[type[yaml.YAMLError], type[RecursionError]]
+    #: The fast safe loader (libyaml's), or the pure-Python one where libyaml is missing.
+    FastSafeLoader: type
 
 
-#: The fast safe loader (libyaml's), or the pure-Python one where libyaml is missing.
-FastSafeLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+def __getattr__(name: str) -> Any:
+    """`YAML_FAILURES` and `FastSafeLoader`, made on first use: reading a file's text (and a
+    read command, which finds its YAML files parsed in the cache) needs no PyYAML."""
+    if name not in ("YAML_FAILURES", "FastSafeLoader"):  # `__path__` asked by every import
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import yaml
+
+    if name == "YAML_FAILURES":
+        value: Any = (yaml.YAMLError, RecursionError)
+    elif name == "FastSafeLoader":
+        value = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    globals()[name] = value
+    return value
 
 
-def load(text: str, fast: type = FastSafeLoader, exact: type = yaml.SafeLoader) -> Any:
-    """Parse `text` with the `fast` loader; on any failure parse it again with `exact` (a
-    pure-Python loader with the same constructors), which gives PyYAML's own result or error."""
+def load(text: str, fast: type | None = None, exact: type | None = None) -> Any:
+    """Parse `text` with the `fast` loader (default libyaml's); on any failure parse it again
+    with `exact` (a pure-Python loader with the same constructors; default `yaml.SafeLoader`),
+    which gives PyYAML's own result or error."""
+    import yaml
+
+    fast = fast or __getattr__("FastSafeLoader")
+    exact = exact or yaml.SafeLoader
     try:
         return yaml.load(text, Loader=fast)  # noqa: S506 - safe loaders only
-    except YAML_FAILURES:
+    except __getattr__("YAML_FAILURES"):
         return yaml.load(text, Loader=exact)  # noqa: S506 - safe loaders only
 
 
@@ -44,9 +63,11 @@ def safe_load(text: str) -> Any:
 
 def compose(text: str) -> Any:
     """`yaml.compose` (nodes with their lines), through libyaml when it can (see `load`)."""
+    import yaml
+
     try:
-        return yaml.compose(text, Loader=FastSafeLoader)
-    except YAML_FAILURES:
+        return yaml.compose(text, Loader=__getattr__("FastSafeLoader"))
+    except __getattr__("YAML_FAILURES"):
         return yaml.compose(text, Loader=yaml.SafeLoader)
 
 
@@ -68,6 +89,8 @@ def read_text(path: Path, error: type[ImatterError] = ImatterError) -> str:
 
 def problem(err: BaseException, text: str) -> tuple[int, str]:
     """(line, problem in one line) for an exception from loading YAML `text`."""
+    import yaml
+
     if isinstance(err, RecursionError):
         return 1, "lists or mappings nested too deeply to read"
     if isinstance(err, yaml.reader.ReaderError):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -44,7 +43,7 @@ def gate(ctx: click.Context, ws) -> None:
     path = command_path(ctx)
     if command_action(path) == "open":
         return
-    with ws.store.read() as conn:
+    with ws.reading() as conn:  # on a SQLite file: no SQLAlchemy (see store.reader)
         require_command(conn, path)
 
 
@@ -78,6 +77,8 @@ def _plain(value: Any) -> Any:
 
 
 def emit_json(data: Any) -> None:
+    import json
+
     click.echo(json.dumps(data, default=_plain, indent=2, ensure_ascii=False))
 
 

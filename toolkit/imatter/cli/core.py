@@ -205,7 +205,7 @@ def person_list(ctx: click.Context, setting_id: str | None, as_json: bool) -> No
     """List people."""
     from ..records import list_people
 
-    rows = list_people(workspace(ctx).store, setting=setting_id)
+    rows = list_people(workspace(ctx), setting=setting_id)
     if as_json:
         emit_json([asdict(r) for r in rows])
         return

@@ -191,7 +191,7 @@ def credential_show(ctx: click.Context, ident: str, as_json: bool) -> None:
     from ..credentials.registry import credential_details
 
     ws = workspace(ctx)
-    with ws.store.read() as conn:
+    with ws.reading() as conn:
         details = credential_details(ws, conn, ident)
     if as_json:
         emit_json(details)

@@ -203,7 +203,7 @@ def group_show(ctx: click.Context, group_id: int, as_of: str | None, as_json: bo
 
     ws = workspace(ctx)
     day = today_or(as_of)
-    status = groups.group_completion_status(ws.store, ws.programme, group_id, day)
+    status = groups.group_completion_status(ws, ws.programme, group_id, day)
     if as_json:
         emit_json(_status_json(status))
         return

@@ -30,11 +30,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from ..errors import Duplicate, ImatterError, InvalidCredential, NotFound
 from .jsonld import DID_V1, MULTIKEY_V1
 from .proof import parse_xsd_datetime, xsd_datetime
+from .settings import KEY_DOCUMENT
 
 ED25519_PUB_PREFIX = b"\xed\x01"
 KEY_FILE = "issuer.key"
 KEYRING_FILE = "keyring.json"
-KEY_DOCUMENT = "issuer.json"
 
 
 def multibase_public_key(public_key: Ed25519PublicKey) -> str:

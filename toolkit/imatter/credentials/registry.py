@@ -13,16 +13,14 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import sqlalchemy as sa
-
 from ..errors import Conflict, Duplicate, ImatterError, InvalidCredential, NotFound
-from ..store.schema import award_revocations, awards, credentials, people
-from ..store.schema import settings as settings_table
-from ..trust.access import allowed, require_or_missing, visible_people
-from .keys import KeyDocument
+from ..store.reader import reader
+from ..trust.access import allowed, require_or_missing
 from .settings import CredentialSettings, settings_for
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # SQLAlchemy and the schema are imported where a write or a list needs them
+    import sqlalchemy as sa
+
     from .verify import Verified
 
 
@@ -33,22 +31,14 @@ def _credential_key(ident: str) -> str:
 
 def find_credentials(conn: sa.Connection, ident: str) -> list[dict[str, Any]]:
     """The credentials named by a credential id (urn:uuid:... or the bare uuid) or award id."""
-    rows = (
-        conn.execute(sa.select(credentials).where(credentials.c.id == _credential_key(ident)))
-        .mappings()
-        .all()
-    )
+    db = reader(conn)
+    rows = db.rows("SELECT * FROM credentials WHERE id = :id", id=_credential_key(ident))
     if not rows:
-        rows = (
-            conn.execute(
-                sa.select(credentials)
-                .where(credentials.c.award_id == ident.strip())
-                .order_by(credentials.c.issued_at)
-            )
-            .mappings()
-            .all()
+        rows = db.rows(
+            "SELECT * FROM credentials WHERE award_id = :award ORDER BY issued_at",
+            award=ident.strip(),
         )
-    return [{k: v for k, v in r.items() if k != "document"} for r in rows]
+    return [{k: v for k, v in r._mapping.items() if k != "document"} for r in rows]
 
 
 def credential_details(ws: Any, conn: sa.Connection, ident: str) -> dict[str, Any]:
@@ -60,33 +50,22 @@ def credential_details(ws: Any, conn: sa.Connection, ident: str) -> dict[str, An
         listed = ", ".join(r["id"] for r in rows)
         raise ImatterError(f"award {ident} has {len(rows)} credentials ({listed}); name one")
     row = rows[0]
-    award = conn.execute(sa.select(awards).where(awards.c.id == row["award_id"])).mappings().one()
+    db = reader(conn)
+    award = db.rows("SELECT * FROM awards WHERE id = :id", id=row["award_id"])[0]._mapping
     if not allowed(conn, "people.read", person=award["person_id"]):
         raise NotFound(f"no credential or award '{ident}'; see `imatter credential list`")
-    person = (
-        conn.execute(sa.select(people.c.id, people.c.name).where(people.c.id == award["person_id"]))
-        .mappings()
-        .one()
-    )
-    revocation = (
-        conn.execute(
-            sa.select(award_revocations).where(award_revocations.c.award_id == award["id"])
-        )
-        .mappings()
-        .first()
-    )
+    person = db.rows("SELECT id, name FROM people WHERE id = :id", id=award["person_id"])[0]
+    revocation = db.first("SELECT * FROM award_revocations WHERE award_id = :id", id=award["id"])
     settings = settings_for(ws)
     role = ws.programme.roles.get(award["role_id"])
     if revocation is not None:
-        status = f"revoked on {revocation['revoked_on']}: {revocation['reason']}"
+        status = f"revoked on {revocation.revoked_on}: {revocation.reason}"
     elif award["withdrawn"]:
         status = f"withdrawn: {award['reason'] or 'corrected by a later award'}"
     else:
         status = "issued"
     setting = (
-        conn.execute(
-            sa.select(settings_table.c.name).where(settings_table.c.id == award["setting_id"])
-        ).scalar()
+        db.scalar("SELECT name FROM settings WHERE id = :id", id=award["setting_id"])
         if award["setting_id"]
         else None
     )
@@ -94,8 +73,8 @@ def credential_details(ws: Any, conn: sa.Connection, ident: str) -> dict[str, An
         **row,
         "setting": setting,
         "path": str(settings.workspace / row["file"]),
-        "person_id": person["id"],
-        "person": person["name"],
+        "person_id": person.id,
+        "person": person.name,
         "role_id": award["role_id"],
         "role": role.title if role else award["role_id"],
         "kind": award["kind"],
@@ -109,6 +88,11 @@ def credential_details(ws: Any, conn: sa.Connection, ident: str) -> dict[str, An
 
 def list_credentials(conn: sa.Connection, *, person_id: int | None = None) -> list[dict[str, Any]]:
     """Issued credentials, newest first, with the person and role."""
+    import sqlalchemy as sa
+
+    from ..store.schema import award_revocations, awards, credentials, people
+    from ..trust.access import visible_people
+
     query = (
         sa.select(
             credentials.c.id,
@@ -148,6 +132,9 @@ def revoke(
     Records an `award_revocations` row, sets the award's credentials' bits and writes the
     re-signed status lists to the public folder, all in the caller's transaction.
     """
+    import sqlalchemy as sa
+
+    from ..store.schema import award_revocations, awards, credentials
     from . import status_list
 
     if not reason.strip():
@@ -255,6 +242,8 @@ class LocalDocuments:
                 raise NotFound(
                     f"{keys_file} not found; run `imatter keys init` (or pass --keys FILE)"
                 )
+        from .keys import KeyDocument
+
         self.keys = KeyDocument.from_json(read_json_file(keys_file, "key document"), str(keys_file))
         self.status: dict[str, Mapping[str, Any]] = {}
         for path in status_files:
@@ -284,9 +273,9 @@ def issued_document(ws: Any, credential_id: Any) -> Mapping[str, Any] | None:
     if ws is None or not isinstance(credential_id, str):
         return None
     with ws.store.read() as conn:
-        text = conn.execute(
-            sa.select(credentials.c.document).where(credentials.c.id == credential_id)
-        ).scalar()
+        text = reader(conn).scalar(
+            "SELECT document FROM credentials WHERE id = :id", id=credential_id
+        )
     return json.loads(text) if text else None
 
 

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ImatterError
-from ..yamlfile import safe_load
-from .keys import KEY_DOCUMENT, KeyStore
+
+if TYPE_CHECKING:  # keys brings cryptography and pyld: imported only when keys are used
+    from .keys import KeyStore
+
+#: The issuer's published key document, under the credentials URL (its id is that URL).
+KEY_DOCUMENT = "issuer.json"
 
 PUBLIC_FOLDER = "public"
 PUBLIC_SUBFOLDER = "credentials"
@@ -68,6 +70,8 @@ class CredentialSettings:
         return self.public_folder / relative
 
     def key_store(self) -> KeyStore:
+        from .keys import KeyStore
+
         return KeyStore(self.keys_folder, self.public_folder, self.issuer_id)
 
 
@@ -77,10 +81,21 @@ def settings_for(ws: Any) -> CredentialSettings:
     config_path = Path(ws.path) / "workspace.yml"
     configured = None
     if config_path.exists():
-        try:
-            data = safe_load(config_path.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError:
-            raise ImatterError(f"{config_path}: not valid YAML; fix or delete the file") from None
+        from ..textcache import cached
+
+        text = config_path.read_text(encoding="utf-8")
+        data = cached(config_path.parent / "cache", "workspace", text)  # as workspace.py keeps it
+        if data is None:
+            import yaml
+
+            from ..yamlfile import safe_load
+
+            try:
+                data = safe_load(text) or {}
+            except yaml.YAMLError:
+                raise ImatterError(
+                    f"{config_path}: not valid YAML; fix or delete the file"
+                ) from None
         if isinstance(data, dict):
             configured = data.get("credentials_url")
     base = str(configured or f"{programme.issuer_url.rstrip('/')}/credentials").rstrip("/")

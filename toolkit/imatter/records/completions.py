@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-
-import sqlalchemy as sa
+from typing import TYPE_CHECKING
 
 from ..errors import Conflict, Duplicate, InvalidValue, NotFound
+from ..lazy import lazy_module
 from ..programme import Programme
-from ..store import Store
-from ..store import schema as t
 from ..trust.access import allowed, require
 from .clock import utcnow
 from .people import resolve_person
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+
+    from ..store import Store
+    from ..store import schema as t
+else:  # imported on first use: a read command on SQLite reads through store.reader
+    sa = lazy_module("sqlalchemy")
+    t = lazy_module("imatter.store.schema")
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,11 +1,14 @@
-"""Read a person's or a setting's records from the store into frozen facts for the engine."""
+"""Read a person's or a setting's records from the store into frozen facts for the engine.
+
+The queries are plain SQL run through `store.reader`: on a SQLite file a read command reads them
+without importing SQLAlchemy; in a write transaction or on PostgreSQL they run through it.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-
-import sqlalchemy as sa
+from typing import TYPE_CHECKING, Any
 
 from ..eligibility.facts import (
     ApplicationFact,
@@ -18,49 +21,50 @@ from ..eligibility.facts import (
     SettingFact,
     SettingRecords,
 )
-from ..store import schema as t
+from ..store.reader import reader
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
 
 
-def current_completions(conn: sa.Connection, person_ids: list[int] | None = None) -> list[sa.Row]:
+def current_completions(conn: sa.Connection, person_ids: list[int] | None = None) -> list[Any]:
     """Completions not superseded by a later correction (withdrawn corrections excluded)."""
-    c = t.completions
-    newer = sa.select(c.c.supersedes_id).where(c.c.supersedes_id.is_not(None))
-    query = sa.select(c).where(c.c.id.not_in(newer), c.c.withdrawn.is_(False))
-    if person_ids is not None:
-        query = query.where(c.c.person_id.in_(person_ids))
-    return list(conn.execute(query.order_by(c.c.completed_on, c.c.id)))
-
-
-def current_awards(conn: sa.Connection, person_ids: list[int] | None = None) -> list[sa.Row]:
-    """Awards not superseded, with their revocation date (if any) as `revoked_on`."""
-    a, r = t.awards, t.award_revocations
-    newer = sa.select(a.c.supersedes_id).where(a.c.supersedes_id.is_not(None))
-    query = (
-        sa.select(a, r.c.revoked_on)
-        .select_from(a.outerjoin(r, r.c.award_id == a.c.id))
-        .where(a.c.id.not_in(newer), a.c.withdrawn.is_(False))
+    only = "" if person_ids is None else " AND c.person_id IN (:ids)"
+    return reader(conn).rows(
+        "SELECT c.* FROM completions c WHERE c.id NOT IN"
+        " (SELECT supersedes_id FROM completions WHERE supersedes_id IS NOT NULL)"
+        f" AND c.withdrawn = false{only} ORDER BY c.completed_on, c.id",
+        ids=person_ids or [],
     )
-    if person_ids is not None:
-        query = query.where(a.c.person_id.in_(person_ids))
-    return list(conn.execute(query.order_by(a.c.valid_from)))
 
 
-def licence_setting_facts(conn: sa.Connection, award_rows: list[sa.Row]) -> dict[str, SettingFact]:
+def current_awards(conn: sa.Connection, person_ids: list[int] | None = None) -> list[Any]:
+    """Awards not superseded, with their revocation date (if any) as `revoked_on`."""
+    only = "" if person_ids is None else " AND a.person_id IN (:ids)"
+    return reader(conn).rows(
+        "SELECT a.*, r.revoked_on FROM awards a"
+        " LEFT OUTER JOIN award_revocations r ON r.award_id = a.id"
+        " WHERE a.id NOT IN (SELECT supersedes_id FROM awards WHERE supersedes_id IS NOT NULL)"
+        f" AND a.withdrawn = false{only} ORDER BY a.valid_from",
+        ids=person_ids or [],
+    )
+
+
+def licence_setting_facts(conn: sa.Connection, award_rows: list[Any]) -> dict[str, SettingFact]:
     """The settings that licence awards (kind `licence`) run in, with their periods."""
     ids = sorted({r.setting_id for r in award_rows if r.kind == "licence" and r.setting_id})
     if not ids:
         return {}
     licences, memberships = setting_periods(conn, ids)
-    st = t.settings
     return {
         row.id: SettingFact(
             row.id, row.name, "", None, None, tuple(licences[row.id]), tuple(memberships[row.id])
         )
-        for row in conn.execute(sa.select(st.c.id, st.c.name).where(st.c.id.in_(ids)))
+        for row in reader(conn).rows("SELECT id, name FROM settings WHERE id IN (:ids)", ids=ids)
     }
 
 
-def award_fact(row: sa.Row, licence_settings: dict[str, SettingFact]) -> AwardFact:
+def award_fact(row: Any, licence_settings: dict[str, SettingFact]) -> AwardFact:
     """An award row (from current_awards) as the engine's fact; a licence carries its setting."""
     setting = licence_settings.get(row.setting_id) if row.kind == "licence" else None
     return AwardFact(row.role_id, row.valid_from, row.valid_until, row.revoked_on, setting)
@@ -73,11 +77,12 @@ def setting_periods(
     memberships: dict[str, list[Period]] = defaultdict(list)
     if not setting_ids:
         return licences, memberships
-    lic = t.setting_licences
-    for row in conn.execute(sa.select(lic).where(lic.c.setting_id.in_(setting_ids))):
+    db = reader(conn)
+    for row in db.rows(
+        "SELECT * FROM setting_licences WHERE setting_id IN (:ids)", ids=setting_ids
+    ):
         licences[row.setting_id].append(Period(row.valid_from, row.valid_until, row.revoked_on))
-    mem = t.memberships
-    for row in conn.execute(sa.select(mem).where(mem.c.setting_id.in_(setting_ids))):
+    for row in db.rows("SELECT * FROM memberships WHERE setting_id IN (:ids)", ids=setting_ids):
         memberships[row.setting_id].append(Period(row.starts_on, row.ends_on))
     return licences, memberships
 
@@ -86,11 +91,10 @@ def people_records(conn: sa.Connection, person_ids: list[int]) -> dict[int, Pers
     """Facts for several people at once (one query per table)."""
     if not person_ids:
         return {}
+    db = reader(conn)
     names = {
         row.id: row.name
-        for row in conn.execute(
-            sa.select(t.people.c.id, t.people.c.name).where(t.people.c.id.in_(person_ids))
-        )
+        for row in db.rows("SELECT id, name FROM people WHERE id IN (:ids)", ids=person_ids)
     }
     completions: dict[int, list[CompletionFact]] = defaultdict(list)
     for row in current_completions(conn, person_ids):
@@ -100,13 +104,10 @@ def people_records(conn: sa.Connection, person_ids: list[int]) -> dict[int, Pers
     licence_settings = licence_setting_facts(conn, award_rows)
     for row in award_rows:
         awards[row.person_id].append(award_fact(row, licence_settings))
-    aff, st = t.affiliations, t.settings
-    rows = list(
-        conn.execute(
-            sa.select(aff, st.c.name.label("setting_name"))
-            .select_from(aff.join(st, st.c.id == aff.c.setting_id))
-            .where(aff.c.person_id.in_(person_ids))
-        )
+    rows = db.rows(
+        "SELECT a.*, s.name AS setting_name FROM affiliations a"
+        " JOIN settings s ON s.id = a.setting_id WHERE a.person_id IN (:ids)",
+        ids=person_ids,
     )
     licences, memberships = setting_periods(conn, sorted({r.setting_id for r in rows}))
     settings: dict[int, list[SettingFact]] = defaultdict(list)
@@ -123,14 +124,12 @@ def people_records(conn: sa.Connection, person_ids: list[int]) -> dict[int, Pers
             )
         )
     apps: dict[int, list[ApplicationFact]] = defaultdict(list)
-    ap = t.applications
-    for row in conn.execute(sa.select(ap).where(ap.c.person_id.in_(person_ids))):
+    for row in db.rows("SELECT * FROM applications WHERE person_id IN (:ids)", ids=person_ids):
         apps[row.person_id].append(
             ApplicationFact(row.role_id, row.status, row.submitted_on, row.decided_on, row.reason)
         )
     cases: dict[int, list[CaseFact]] = defaultdict(list)
-    dc = t.documented_cases
-    for row in conn.execute(sa.select(dc).where(dc.c.person_id.in_(person_ids))):
+    for row in db.rows("SELECT * FROM documented_cases WHERE person_id IN (:ids)", ids=person_ids):
         cases[row.person_id].append(CaseFact(row.reference, row.started_on, row.last_reviewed_on))
     return {
         pid: PersonRecords(
@@ -159,7 +158,10 @@ def person_records(conn: sa.Connection, person_id: int) -> PersonRecords:
 
 def setting_records(conn: sa.Connection, setting_id: str, on: dt.date) -> SettingRecords:
     """Facts for the school licence rule: members (current on the date), plans, periods."""
+    import sqlalchemy as sa
+
     from ..errors import NotFound
+    from ..store import schema as t
 
     row = conn.execute(sa.select(t.settings).where(t.settings.c.id == setting_id)).first()
     if row is None:

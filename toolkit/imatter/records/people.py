@@ -6,15 +6,19 @@ import datetime as dt
 import re
 import unicodedata
 from dataclasses import dataclass
-
-import sqlalchemy as sa
+from typing import TYPE_CHECKING, Any
 
 from ..errors import Duplicate, InvalidValue, NotFound
-from ..programme import Programme
-from ..store import Store
-from ..store import schema as t
-from ..trust.access import not_found_person, require, require_visible, visible_people
+from ..store.reader import reader, snapshot
+from ..trust.access import not_found_person, require, require_visible
+from ..trust.access.guard import visible_people_sql
 from .clock import utcnow
+
+if TYPE_CHECKING:  # SQLAlchemy is imported by the functions that write
+    import sqlalchemy as sa
+
+    from ..programme import Programme
+    from ..store import Store
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -48,6 +52,10 @@ def normalise_email(email: str | None) -> str | None:
 
 def not_erased() -> sa.ColumnElement[bool]:
     """A condition on `people` leaving out erased people (they no longer count anywhere)."""
+    import sqlalchemy as sa
+
+    from ..store import schema as t
+
     p = t.people
     erased = sa.and_(
         p.c.email.is_(None),
@@ -68,6 +76,10 @@ def insert_person(
     area: str | None = None,
 ) -> int:
     """Insert a person (and their first affiliation) inside an open write transaction."""
+    import sqlalchemy as sa
+
+    from ..store import schema as t
+
     name = " ".join(name.split())
     if not name:
         raise InvalidValue("a person needs a name")
@@ -93,6 +105,10 @@ def insert_affiliation(
     since: dt.date | None = None,
 ) -> None:
     """Link a person to a setting in a position (known to the programme)."""
+    import sqlalchemy as sa
+
+    from ..store import schema as t
+
     if since is not None:
         programme.check_date(since, what="start date ('since')")
     if position not in programme.positions:
@@ -144,13 +160,13 @@ def resolve_person(conn: sa.Connection, ref: str | int) -> int:
     """A person's id from an id or an email address; NotFound otherwise."""
     text = str(ref).strip()
     if text.isdigit():
-        found = conn.execute(sa.select(t.people.c.id).where(t.people.c.id == int(text))).scalar()
+        found = reader(conn).scalar("SELECT id FROM people WHERE id = :id", id=int(text))
     else:
         try:
             email = normalise_email(text) or text
         except InvalidValue:
             email = text
-        found = conn.execute(sa.select(t.people.c.id).where(t.people.c.email == email)).scalar()
+        found = reader(conn).scalar("SELECT id FROM people WHERE email = :email", email=email)
     if found is None:
         raise not_found_person(text)
     # Someone the actor may not see is reported exactly like someone who does not exist.
@@ -158,21 +174,25 @@ def resolve_person(conn: sa.Connection, ref: str | int) -> int:
     return int(found)
 
 
-def list_people(store: Store, *, setting: str | None = None) -> list[Person]:
-    """People with their settings and positions, optionally in one setting."""
-    p, a = t.people, t.affiliations
-    with store.read() as conn:
-        query = sa.select(p).order_by(p.c.id)
-        visible = visible_people(conn)
+def list_people(store: Store | Any, *, setting: str | None = None) -> list[Person]:
+    """People with their settings and positions, optionally in one setting (`store`: a Store,
+    or a Workspace, whose read-only snapshot needs no SQLAlchemy on a SQLite file)."""
+    with snapshot(store) as conn:
+        db = reader(conn)
+        where: list[str] = ["1 = 1"]
+        params: dict[str, Any] = {}
+        visible = visible_people_sql(conn)
         if visible is not None:
-            query = query.where(visible)
+            where.append(visible[0])
+            params.update(visible[1])
         if setting:
-            query = query.where(
-                p.c.id.in_(sa.select(a.c.person_id).where(a.c.setting_id == setting))
-            )
-        rows = conn.execute(query).all()
+            where.append("people.id IN (SELECT person_id FROM affiliations WHERE setting_id = :s)")
+            params["s"] = setting
+        rows = db.rows(
+            f"SELECT * FROM people WHERE {' AND '.join(where)} ORDER BY people.id", params
+        )
         links: dict[int, list[str]] = {}
-        for row in conn.execute(sa.select(a.c.person_id, a.c.setting_id, a.c.position, a.c.until)):
+        for row in db.rows("SELECT person_id, setting_id, position, until FROM affiliations"):
             left = f", left {row.until}" if row.until else ""
             links.setdefault(row.person_id, []).append(f"{row.setting_id} ({row.position}{left})")
     return [Person(**row._mapping, settings=tuple(links.get(row.id, ()))) for row in rows]

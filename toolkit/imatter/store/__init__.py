@@ -12,16 +12,24 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-
-import sqlalchemy as sa
-from sqlalchemy import event
+from typing import TYPE_CHECKING
 
 from ..errors import StoreError
-from . import audit
-from .migrations import MIGRATIONS
-from .schema import metadata, schema_migrations
+from .reader import BUSY_TIMEOUT_MS
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
 
 __all__ = ["Store", "metadata"]
+
+
+def __getattr__(name: str):
+    """`metadata` (the schema) is imported on first use: read commands never need it."""
+    if name == "metadata":
+        from .schema import metadata
+
+        return metadata
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _utcnow() -> dt.datetime:
@@ -34,6 +42,8 @@ class Store:
     """A connection pool to the records database, migrated to the current schema on open."""
 
     def __init__(self, url: str, *, migrate: bool = True) -> None:
+        import sqlalchemy as sa
+
         self.url = url
         try:
             self.engine = sa.create_engine(url)
@@ -50,6 +60,8 @@ class Store:
 
     def _check_sqlite_file(self) -> None:
         """StoreError naming the file if it is not a SQLite database (or is damaged)."""
+        import sqlalchemy as sa
+
         try:
             with self.engine.connect() as conn:
                 conn.exec_driver_sql("SELECT count(*) FROM sqlite_master").scalar()
@@ -80,6 +92,8 @@ class Store:
         It takes the write lock at once (waiting up to the busy timeout), and retries taking it
         a few times, which is safe because nothing has been done yet.
         """
+        from . import audit
+
         with self.engine.connect() as conn:
             transaction = _begin_with_retry(conn)
             try:
@@ -100,6 +114,10 @@ class Store:
     # ------------------------------------------------------------ migrations
     def applied_migrations(self) -> set[int]:
         """The versions recorded in this database's `schema_migrations` table."""
+        import sqlalchemy as sa
+
+        from .schema import schema_migrations
+
         with self.engine.connect() as conn:
             if not sa.inspect(conn).has_table("schema_migrations"):
                 return set()
@@ -111,6 +129,10 @@ class Store:
 
     def migrate(self) -> list[int]:
         """Apply pending migrations in one transaction, backing up a SQLite file first."""
+        from . import audit
+        from .migrations import MIGRATIONS
+        from .schema import metadata, schema_migrations
+
         applied = self.applied_migrations()
         current = max(applied, default=0)
         known = {m.version for m in MIGRATIONS}
@@ -173,7 +195,7 @@ class Store:
 
 
 AUDIT_MIGRATION = 7
-BUSY_TIMEOUT_MS = 30_000
+
 BEGIN_ATTEMPTS = 5
 
 
@@ -185,6 +207,8 @@ def _is_busy(err: sa.exc.OperationalError) -> bool:
 def _begin_with_retry(conn: sa.Connection) -> sa.RootTransaction:
     """Begin a write transaction; on SQLite a busy lock is retried (nothing is done yet)."""
     import time
+
+    import sqlalchemy as sa
 
     for attempt in range(1, BEGIN_ATTEMPTS + 1):
         try:
@@ -203,6 +227,11 @@ def _begin_with_retry(conn: sa.Connection) -> sa.RootTransaction:
 
 
 def _configure_postgresql(engine: sa.Engine) -> None:
+    import sqlalchemy as sa
+    from sqlalchemy import event
+
+    from . import audit
+
     @event.listens_for(engine, "begin")
     def _on_begin(conn: sa.Connection) -> None:
         if conn.get_execution_options().get("imatter_readonly", False):
@@ -217,6 +246,10 @@ def _configure_postgresql(engine: sa.Engine) -> None:
 
 
 def _configure_sqlite(engine: sa.Engine) -> None:
+    from sqlalchemy import event
+
+    from . import audit
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record) -> None:
         dbapi_conn.isolation_level = None  # we issue BEGIN ourselves

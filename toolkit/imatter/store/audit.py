@@ -19,8 +19,10 @@ import contextvars
 import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
-import sqlalchemy as sa
+if TYPE_CHECKING:  # imported where used: read commands never write, nor import SQLAlchemy
+    import sqlalchemy as sa
 
 GENESIS = "0" * 64
 ADVISORY_LOCK = 7_427_001  # PostgreSQL: one writer at a time, like SQLite's BEGIN IMMEDIATE
@@ -88,6 +90,8 @@ def bind_actor(conn: sa.Connection) -> Iterator[None]:
         return
     with recording_as(ref):
         if conn.dialect.name == "postgresql":
+            import sqlalchemy as sa
+
             conn.execute(
                 sa.text("SELECT set_config('imatter.actor', :actor, true)"),
                 {"actor": current_actor()},
@@ -120,6 +124,8 @@ def audited_tables(metadata: sa.MetaData, conn: sa.Connection | None = None) -> 
     """The tables whose changes are logged (with `conn`: those that exist in its database)."""
     tables = [t for t in metadata.sorted_tables if t.name not in NOT_AUDITED]
     if conn is not None:
+        import sqlalchemy as sa
+
         existing = set(sa.inspect(conn).get_table_names())
         tables = [t for t in tables if t.name in existing]
     return tables
@@ -265,6 +271,8 @@ _LOG_COLUMNS = (
 
 def _append(conn: sa.Connection, entries: Iterable[tuple[str, str, str, str]]) -> int:
     """Append (action, tbl, key, digest) records, chained in Python; returns the last seq."""
+    import sqlalchemy as sa
+
     from .bulk import insert_many
     from .schema import audit_log
 

@@ -10,15 +10,14 @@ import csv
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
-
-import sqlalchemy as sa
+from typing import TYPE_CHECKING
 
 from ...errors import Conflict, ImatterError, InvalidValue, NotFound
+from ...lazy import lazy_module
 from ...programme import Programme
 from ...records.clock import utcnow
 from ...records.people import resolve_person
-from ...store import Store
-from ...store import schema as t
+from ...store.reader import reader
 from .core import (
     Group,
     Learner,
@@ -28,6 +27,15 @@ from .core import (
     person_label,
     require_change,
 )
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+
+    from ...store import Store
+    from ...store import schema as t
+else:  # imported on first use: a read command on SQLite reads through store.reader
+    sa = lazy_module("sqlalchemy")
+    t = lazy_module("imatter.store.schema")
 
 ATTENDANCE_COLUMNS = ("group", "date", "person", "present")
 ATTENDANCE_OPTIONAL = ("name",)
@@ -378,37 +386,33 @@ class Register:
 def read_register(conn: sa.Connection, group_id: int) -> Register:
     """A group's register inside an open transaction."""
     group = load_group(conn, group_id)
-    gs, gm, p, at = t.group_sessions, t.group_members, t.people, t.attendance
+    db = reader(conn)
     sessions = tuple(
         Session(**row._mapping)
-        for row in conn.execute(
-            sa.select(gs).where(gs.c.group_id == group_id).order_by(gs.c.held_on)
+        for row in db.rows(
+            "SELECT * FROM group_sessions WHERE group_id = :g ORDER BY held_on", g=group_id
         )
     )
     learners = tuple(
         Learner(**row._mapping)
-        for row in conn.execute(
-            sa.select(gm, p.c.name, p.c.email)
-            .select_from(gm.join(p, p.c.id == gm.c.person_id))
-            .where(gm.c.group_id == group_id)
-            .order_by(p.c.name, p.c.id)
+        for row in db.rows(
+            "SELECT m.*, p.name, p.email FROM group_members m JOIN people p ON p.id = m.person_id"
+            " WHERE m.group_id = :g ORDER BY p.name, p.id",
+            g=group_id,
         )
     )
+    ids = [s.id for s in sessions]
     marks = {
         (row.session_id, row.person_id): bool(row.present)
-        for row in conn.execute(
-            sa.select(at.c.session_id, at.c.person_id, at.c.present).where(
-                at.c.session_id.in_([s.id for s in sessions])
-            )
+        for row in db.rows(
+            "SELECT session_id, person_id, present FROM attendance WHERE session_id IN (:ids)",
+            ids=ids,
         )
     }
-    cu = t.catch_ups
     caught = frozenset(
         (row.session_id, row.person_id)
-        for row in conn.execute(
-            sa.select(cu.c.session_id, cu.c.person_id).where(
-                cu.c.session_id.in_([s.id for s in sessions])
-            )
+        for row in db.rows(
+            "SELECT session_id, person_id FROM catch_ups WHERE session_id IN (:ids)", ids=ids
         )
     )
     return Register(group, sessions, learners, marks, caught)

@@ -9,17 +9,24 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-
-import sqlalchemy as sa
+from typing import TYPE_CHECKING
 
 from ...errors import Conflict, InvalidValue
+from ...lazy import lazy_module
 from ...programme import Course, Programme
 from ...records.clock import utcnow
 from ...records.people import resolve_person
-from ...store import Store
-from ...store import schema as t
 from .attendance import Register, _session
 from .core import check_recorder, load_group, person_label, require_change
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+
+    from ...store import Store
+    from ...store import schema as t
+else:  # imported on first use: a read command on SQLite reads through store.reader
+    sa = lazy_module("sqlalchemy")
+    t = lazy_module("imatter.store.schema")
 
 
 def caught_up(

@@ -15,16 +15,15 @@ import contextlib
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
-
-import sqlalchemy as sa
+from typing import TYPE_CHECKING, Any
 
 from ...errors import InvalidValue
+from ...lazy import lazy_module
 from ...programme import Programme
 from ...records.clock import utcnow
 from ...records.completions import insert_completion
 from ...records.people import resolve_person
-from ...store import Store
-from ...store import schema as t
+from ...store.reader import reader, snapshot
 from .attendance import Register, _mark, read_register
 from .catchup import catch_ups_used, caught_up
 from .core import (
@@ -48,6 +47,15 @@ from .rules import (
     learner_progress,
     sessions_for,
 )
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+
+    from ...store import Store
+    from ...store import schema as t
+else:  # imported on first use: a read command on SQLite reads through store.reader
+    sa = lazy_module("sqlalchemy")
+    t = lazy_module("imatter.store.schema")
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,11 +94,12 @@ def session_facts(reg: Register) -> list[SessionFact]:
 def _led_groups(
     conn: sa.Connection, person_ids: list[int], on: dt.date
 ) -> dict[int, list[LedGroupFact]]:
-    g = t.study_groups
     led: dict[int, list[LedGroupFact]] = defaultdict(list)
     if not person_ids:
         return led
-    for row in conn.execute(sa.select(g.c.id).where(g.c.leader_id.in_(person_ids))):
+    for row in reader(conn).rows(
+        "SELECT id FROM study_groups WHERE leader_id IN (:ids)", ids=person_ids
+    ):
         reg = read_register(conn, row.id)
         facts = session_facts(reg)
         days = [f.held_on for f in facts if not f.cancelled]
@@ -108,7 +117,7 @@ def _led_groups(
 
 def _current_completions(
     conn: sa.Connection, person_ids: list[int], course_id: str
-) -> dict[int, sa.Row]:
+) -> dict[int, Any]:
     from ...records.load import current_completions
 
     return {
@@ -123,17 +132,19 @@ def assessment_passes(
 ) -> dict[int, dt.date]:
     """The day each learner first passed the course's assessment: a pass `assess sync`
     recorded, or (records made before passes were kept apart) a completion resting on one."""
-    sy = t.assessment_syncs
     passes: dict[int, dt.date] = {}
     if not person_ids:
         return passes
-    day = sa.func.coalesce(sy.c.passed_on, t.completions.c.completed_on).label("passed_on")
-    for row in conn.execute(
-        sa.select(sy.c.person_id, day)
-        .select_from(sy.outerjoin(t.completions, t.completions.c.id == sy.c.completion_id))
-        .where(sy.c.course_id == course_id, sy.c.person_id.in_(person_ids), day.is_not(None))
+    for row in reader(conn).rows(
+        "SELECT s.person_id, s.passed_on, c.completed_on FROM assessment_syncs s"
+        " LEFT OUTER JOIN completions c ON c.id = s.completion_id"
+        " WHERE s.course_id = :course AND s.person_id IN (:ids)"
+        " AND coalesce(s.passed_on, c.completed_on) IS NOT NULL",
+        course=course_id,
+        ids=person_ids,
     ):
-        passes[row.person_id] = min(passes.get(row.person_id, row.passed_on), row.passed_on)
+        day = row.passed_on if row.passed_on is not None else row.completed_on
+        passes[row.person_id] = min(passes.get(row.person_id, day), day)
     for pid, row in _current_completions(conn, person_ids, course_id).items():
         if row.evidence.startswith(ASSESSMENT_PREFIX):
             passes[pid] = min(passes.get(pid, row.completed_on), row.completed_on)
@@ -178,10 +189,11 @@ def read_status(
 
 
 def group_completion_status(
-    store: Store, programme: Programme, group_id: int, on: dt.date
+    store: Store | Any, programme: Programme, group_id: int, on: dt.date
 ) -> GroupStatus:
-    """Every learner in a group against the course's completion rule on a date."""
-    with store.read() as conn:
+    """Every learner in a group against the course's completion rule on a date (`store`: a
+    Store, or a Workspace, whose snapshot on a SQLite file needs no SQLAlchemy)."""
+    with snapshot(store) as conn:
         return read_status(conn, programme, group_id, on)
 
 

@@ -17,16 +17,24 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-
-import sqlalchemy as sa
+from typing import TYPE_CHECKING
 
 from ...errors import Conflict, Duplicate, InvalidValue, NotFound, PermissionDenied
+from ...lazy import lazy_module
 from ...programme import Course, Programme
 from ...records.clock import utcnow
 from ...records.people import resolve_person
-from ...store import Store
-from ...store import schema as t
+from ...store.reader import reader
 from ...trust.access import allowed, require
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+
+    from ...store import Store
+    from ...store import schema as t
+else:  # imported on first use: a read command on SQLite reads through store.reader
+    sa = lazy_module("sqlalchemy")
+    t = lazy_module("imatter.store.schema")
 
 AUDIENCES = ("staff", "parents")
 # Roles that may lead a group in a setting (the Trainer role, from the programme, may too).
@@ -212,21 +220,21 @@ def _member_of(conn: sa.Connection, group_id: int) -> bool:
     person_id = _member_reading.get()
     if person_id is None:
         return False
-    gm = t.group_members
-    found = conn.execute(
-        sa.select(gm.c.group_id).where(gm.c.group_id == group_id, gm.c.person_id == person_id)
-    ).first()
+    found = reader(conn).first(
+        "SELECT group_id FROM group_members WHERE group_id = :g AND person_id = :p",
+        g=group_id,
+        p=person_id,
+    )
     return found is not None
 
 
 def load_group(conn: sa.Connection, group_id: int) -> Group:
     """The group with this id, or NotFound."""
-    g, p = t.study_groups, t.people
-    row = conn.execute(
-        sa.select(g, p.c.name.label("leader"))
-        .select_from(g.join(p, p.c.id == g.c.leader_id))
-        .where(g.c.id == group_id)
-    ).first()
+    row = reader(conn).first(
+        "SELECT g.*, p.name AS leader FROM study_groups g JOIN people p ON p.id = g.leader_id"
+        " WHERE g.id = :g",
+        g=group_id,
+    )
     # A group the actor may not see is reported exactly like one that does not exist.
     if row is None or not (
         allowed(conn, "reports.read", setting=row.setting_id) or _member_of(conn, group_id)

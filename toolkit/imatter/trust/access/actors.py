@@ -16,13 +16,15 @@ import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-
-import sqlalchemy as sa
+from typing import TYPE_CHECKING
 
 from ...errors import InvalidValue, NotFound, PermissionDenied
 from ...store import audit
-from ...store import schema as t
+from ...store.reader import reader
 from .policy import default_policy
+
+if TYPE_CHECKING:  # SQLAlchemy is imported where a write needs it (see store.reader)
+    import sqlalchemy as sa
 
 _acting: contextvars.ContextVar[Actor | None] = contextvars.ContextVar(
     "imatter_acting", default=None
@@ -77,10 +79,12 @@ class Actor:
 def identity() -> str:
     """Who is at the keyboard: on a hub, the hub's user (see access.hub); else `use_identity`,
     else $IMATTER_USER, else the login name."""
-    from .hub import acting_name
-
     asked = _identity.get()
-    return acting_name(asked) or asked or os.environ.get("IMATTER_USER") or getpass.getuser()
+    if os.environ.get("JUPYTERHUB_API_TOKEN") and os.environ.get("JUPYTERHUB_API_URL"):
+        from .hub import acting_name  # as hub.on_hub(): imported only on a hub
+
+        asked = acting_name(asked) or asked
+    return asked or os.environ.get("IMATTER_USER") or getpass.getuser()
 
 
 def use_identity(name: str) -> None:
@@ -100,21 +104,25 @@ def acting_as(actor: Actor) -> Iterator[Actor]:
 
 
 def _active_grants() -> sa.ColumnElement[bool]:
+    from ...store import schema as t
+
     return t.access_grants.c.revoked_at.is_(None)
 
 
 def actor_for(conn: sa.Connection, name: str) -> Actor:
     """The Actor for an identity, from its grants (see the module docstring)."""
-    g = t.access_grants
+    db = reader(conn)
     key = name.strip().lower()
-    rows = conn.execute(
-        sa.select(g).where(sa.func.lower(g.c.identity) == key, _active_grants()).order_by(g.c.id)
-    ).all()
-    person = conn.execute(sa.select(t.people.c.id).where(t.people.c.email == key)).scalar()
+    rows = db.rows(
+        "SELECT id, role, setting_id, person_id FROM access_grants"
+        " WHERE lower(identity) = :key AND revoked_at IS NULL ORDER BY id",
+        key=key,
+    )
+    person = db.scalar("SELECT id FROM people WHERE email = :key", key=key)
     if rows:
         grants = tuple(Grant(r.role, r.setting_id, r.id) for r in rows)
         return Actor(name, f"grant:{rows[0].id}", grants, rows[0].person_id or person)
-    if conn.execute(sa.select(g.c.id).where(_active_grants()).limit(1)).first() is None:
+    if db.first("SELECT id FROM access_grants WHERE revoked_at IS NULL LIMIT 1") is None:
         return Actor(name, audit.local_actor(), (Grant("admin"),), person)
     if person is not None:
         return Actor(name, f"person:{person}", (Grant("learner"),), int(person))
@@ -138,14 +146,17 @@ def current_actor(conn: sa.Connection) -> Actor:
     name = identity()
     cached = _resolved.get(conn)
     if cached is None or cached[0] != name:
-        from .hub import mark_impersonation
+        actor = _actor_unless_changed(conn, name)
+        if os.environ.get("JUPYTERHUB_API_TOKEN") and os.environ.get("JUPYTERHUB_API_URL"):
+            from .hub import mark_impersonation
 
-        cached = (name, mark_impersonation(conn, _actor_unless_changed(conn, name)))
+            actor = mark_impersonation(conn, actor)
+        cached = (name, actor)
         _resolved[conn] = cached
     return cached[1]
 
 
-_STAMP = sa.text(
+_STAMP = (
     "SELECT (SELECT count(*) FROM access_grants), (SELECT max(id) FROM access_grants),"
     " (SELECT max(revoked_at) FROM access_grants),"
     " (SELECT max(id) FROM people WHERE email = :email)"
@@ -156,8 +167,9 @@ _by_identity: dict[tuple[str, str], tuple[tuple, Actor]] = {}
 
 def _actor_unless_changed(conn: sa.Connection, name: str) -> Actor:
     """actor_for, reused while the grants and the identity's own record are unchanged."""
-    stamp = tuple(conn.execute(_STAMP, {"email": name.strip().lower()}).one())
-    key = (str(conn.engine.url), name)
+    db = reader(conn)
+    stamp = tuple(db.rows(_STAMP, email=name.strip().lower())[0])
+    key = (db.url, name)
     known = _by_identity.get(key)
     if known is not None and known[0] == stamp:
         return known[1]
@@ -172,6 +184,8 @@ _with_grants: weakref.WeakSet[sa.Engine] = weakref.WeakSet()
 def _audit_ref(conn: sa.Connection) -> str | None:
     """The audit reference of the identity acted as (None: not resolvable, e.g. no access, or a
     database whose migrations have not yet run)."""
+    import sqlalchemy as sa
+
     if conn.engine not in _with_grants:
         if not sa.inspect(conn).has_table("access_grants"):
             return None
@@ -187,6 +201,9 @@ audit.set_resolver(_audit_ref)
 
 def grant_access(conn: sa.Connection, name: str, role: str, *, setting: str | None = None) -> int:
     """Grant `role` to an identity (in one transaction with the caller's checks)."""
+    import sqlalchemy as sa
+
+    from ...store import schema as t
     from .guard import require
 
     policy = default_policy()
@@ -238,6 +255,10 @@ def _utcnow():
 
 
 def _insert_grant(conn: sa.Connection, name: str, role: str, setting: str | None, by: str) -> int:
+    import sqlalchemy as sa
+
+    from ...store import schema as t
+
     person = conn.execute(sa.select(t.people.c.id).where(t.people.c.email == name.lower())).scalar()
     return int(
         conn.execute(
@@ -255,6 +276,9 @@ def _insert_grant(conn: sa.Connection, name: str, role: str, setting: str | None
 
 def revoke_access(conn: sa.Connection, grant_id: int) -> None:
     """Revoke a grant (it stays in history). The last admin cannot be revoked."""
+    import sqlalchemy as sa
+
+    from ...store import schema as t
     from .guard import require
 
     g = t.access_grants
@@ -279,6 +303,9 @@ def revoke_access(conn: sa.Connection, grant_id: int) -> None:
 
 def list_grants(conn: sa.Connection, *, include_revoked: bool = False) -> list[AccessGrant]:
     """Every grant (active ones unless asked), oldest first."""
+    import sqlalchemy as sa
+
+    from ...store import schema as t
     from .guard import require
 
     require(conn, "access.manage")

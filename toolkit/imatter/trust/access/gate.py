@@ -8,11 +8,14 @@ the matrix does not run at all.
 
 from __future__ import annotations
 
-import sqlalchemy as sa
+from typing import TYPE_CHECKING
 
 from ...errors import ImatterError, PermissionDenied
 from .actors import Actor, current_actor
 from .policy import OPEN, SELF, default_policy
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
 
 
 def command_action(path: str) -> str:

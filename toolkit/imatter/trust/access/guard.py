@@ -7,26 +7,28 @@ actor may not read is reported exactly as a person who does not exist.
 
 from __future__ import annotations
 
-import sqlalchemy as sa
+from typing import TYPE_CHECKING
 
 from ...errors import NotFound, PermissionDenied
-from ...store import schema as t
+from ...store.reader import reader
 from .actors import Actor, Grant, current_actor
 from .policy import SCOPES, default_policy
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
 
 
 def person_settings(conn: sa.Connection, person_id: int) -> set[str]:
     """The settings a person belongs to: affiliations and study groups they are enrolled in."""
-    a, m, g = t.affiliations, t.group_members, t.study_groups
-    found = set(conn.execute(sa.select(a.c.setting_id).where(a.c.person_id == person_id)).scalars())
-    found |= set(
-        conn.execute(
-            sa.select(g.c.setting_id)
-            .join(m, m.c.group_id == g.c.id)
-            .where(m.c.person_id == person_id, g.c.setting_id.is_not(None))
-        ).scalars()
+    return set(
+        reader(conn).scalars(
+            "SELECT setting_id FROM affiliations WHERE person_id = :person"
+            " UNION SELECT g.setting_id FROM study_groups g"
+            " JOIN group_members m ON m.group_id = g.id"
+            " WHERE m.person_id = :person AND g.setting_id IS NOT NULL",
+            person=person_id,
+        )
     )
-    return found
 
 
 def _scope(grant: Grant, actor: Actor, person: int | None, targets: set[str]) -> str:
@@ -87,11 +89,11 @@ def require(
     """
     actor = current_actor(conn)
     if not allowed(conn, action, person=person, setting=setting, actor=actor):
-        if person is not None and _exists(conn, t.people, person):
+        if person is not None and _exists(conn, "people", person):
             if not allowed(conn, "people.read", person=person, actor=actor):
                 raise not_found_person(person)
         if setting is not None and not setting_visible(conn, setting, actor):
-            if _exists(conn, t.settings, setting):
+            if _exists(conn, "settings", setting):
                 raise not_found_setting(setting)
         description = default_policy().actions[action]
         raise PermissionDenied(
@@ -101,8 +103,8 @@ def require(
     return actor
 
 
-def _exists(conn: sa.Connection, table: sa.Table, key: object) -> bool:
-    return conn.execute(sa.select(table.c.id).where(table.c.id == key)).first() is not None
+def _exists(conn: sa.Connection, table: str, key: object) -> bool:
+    return reader(conn).first(f"SELECT id FROM {table} WHERE id = :key", key=key) is not None
 
 
 def not_found_setting(setting: str) -> NotFound:
@@ -164,39 +166,73 @@ def not_found_person(ref: str | int) -> NotFound:
     return NotFound(f"no person '{ref}' (give an id or an email); see `imatter person list`")
 
 
-def visible_people(
-    conn: sa.Connection, action: str = "people.read"
-) -> sa.ColumnElement[bool] | None:
-    """A condition on people.id selecting whom the actor may see (None: everyone)."""
+def _visibility(conn: sa.Connection, action: str) -> tuple[list[int], list[str]] | None:
+    """Whom the actor may see for `action`: None for everyone, else (people by id, and the
+    settings whose members and study-group learners they may see)."""
     policy = default_policy()
     actor = current_actor(conn)
-    a, m, g = t.affiliations, t.group_members, t.study_groups
-    clauses: list[sa.ColumnElement[bool]] = []
+    people: list[int] = []
+    settings: list[str] = []
     for grant in actor.grants:
         scopes = policy.scopes(grant.role, action)
         if len(scopes) == len(SCOPES):
             return None
         if grant.role == "learner":
             if "own" in scopes and actor.person_id is not None:
-                clauses.append(t.people.c.id == actor.person_id)
+                people.append(actor.person_id)
             continue
         if "own" in scopes and grant.setting:
-            clauses.append(
-                t.people.c.id.in_(sa.select(a.c.person_id).where(a.c.setting_id == grant.setting))
+            settings.append(grant.setting)
+    return people, settings
+
+
+def visible_people(
+    conn: sa.Connection, action: str = "people.read"
+) -> sa.ColumnElement[bool] | None:
+    """A condition on people.id selecting whom the actor may see (None: everyone)."""
+    import sqlalchemy as sa
+
+    from ...store import schema as t
+
+    seen = _visibility(conn, action)
+    if seen is None:
+        return None
+    people, settings = seen
+    a, m, g = t.affiliations, t.group_members, t.study_groups
+    clauses: list[sa.ColumnElement[bool]] = [t.people.c.id == p for p in people]
+    for setting in settings:
+        clauses.append(t.people.c.id.in_(sa.select(a.c.person_id).where(a.c.setting_id == setting)))
+        clauses.append(
+            t.people.c.id.in_(
+                sa.select(m.c.person_id)
+                .join(g, g.c.id == m.c.group_id)
+                .where(g.c.setting_id == setting)
             )
-            clauses.append(
-                t.people.c.id.in_(
-                    sa.select(m.c.person_id)
-                    .join(g, g.c.id == m.c.group_id)
-                    .where(g.c.setting_id == grant.setting)
-                )
-            )
+        )
     return sa.or_(*clauses) if clauses else sa.false()
+
+
+def visible_people_sql(
+    conn: sa.Connection, action: str = "people.read", column: str = "people.id"
+) -> tuple[str, dict[str, list]] | None:
+    """`visible_people` as SQL text on `column` and its parameters (None: everyone)."""
+    seen = _visibility(conn, action)
+    if seen is None:
+        return None
+    people, settings = seen
+    condition = (
+        f"({column} IN (:seen_people)"
+        f" OR {column} IN (SELECT person_id FROM affiliations WHERE setting_id IN (:seen_settings))"
+        f" OR {column} IN (SELECT m.person_id FROM group_members m"
+        " JOIN study_groups g ON g.id = m.group_id WHERE g.setting_id IN (:seen_settings)))"
+    )
+    return condition, {"seen_people": people, "seen_settings": settings}
 
 
 def visible_person_ids(conn: sa.Connection, action: str = "people.read") -> set[int] | None:
     """The ids of people the actor may see, or None for everyone."""
-    condition = visible_people(conn, action)
-    if condition is None:
+    seen = visible_people_sql(conn, action)
+    if seen is None:
         return None
-    return set(conn.execute(sa.select(t.people.c.id).where(condition)).scalars())
+    condition, params = seen
+    return set(reader(conn).scalars(f"SELECT id FROM people WHERE {condition}", params))

@@ -10,10 +10,7 @@ admin, whose impersonation the audit chain records.
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING
@@ -50,6 +47,10 @@ def hub_user() -> HubUser | None:
     """
     if not on_hub():
         return None
+    import json
+    import urllib.error
+    import urllib.request
+
     url = os.environ["JUPYTERHUB_API_URL"].rstrip("/") + "/user"
     request = urllib.request.Request(
         url, headers={"Authorization": f"token {os.environ['JUPYTERHUB_API_TOKEN']}"}

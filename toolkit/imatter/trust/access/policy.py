@@ -8,14 +8,9 @@ settings, or for a learner their own record), `other` (another setting or person
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cache
-from importlib import resources
 from pathlib import Path
 
-import yaml
-
 from ...errors import ImatterError
-from ...yamlfile import safe_load
 
 SCOPES = ("own", "other", "none")
 
@@ -65,11 +60,22 @@ def _line_of(text: str, key: str) -> int:
 
 def parse_policy(text: str, source: str) -> Policy:
     """A Policy from the YAML text of a permissions file; PolicyError names file:line."""
+    return _build_policy(_parse_yaml(text, source), text, source)
+
+
+def _parse_yaml(text: str, source: str) -> object:
+    import yaml
+
+    from ...yamlfile import safe_load
+
     try:
-        data = safe_load(text)
+        return safe_load(text)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         raise PolicyError(f"{source}:{mark.line + 1 if mark else 1}: not valid YAML") from None
+
+
+def _build_policy(data: object, text: str, source: str) -> Policy:
     if not isinstance(data, dict) or not isinstance(data.get("actors"), dict):
         raise PolicyError(f"{source}:1: expected `actors:` and `actions:` mappings")
     actors = {str(k): str(v) for k, v in data["actors"].items()}
@@ -122,11 +128,37 @@ def _named_actions(
 
 
 def policy_path() -> Path:
-    return Path(str(resources.files("imatter") / "data" / "permissions.yml"))
+    return Path(__file__).resolve().parents[2] / "data" / "permissions.yml"
 
 
-@cache
+_default: list[Policy] = []
+_cache_folder: list[Path] = []
+_parsed: list[tuple[str, object]] = []  # (text, parsed data) of the permissions file
+
+
+def cache_in(folder: Path) -> None:
+    """Keep the parsed permissions in `folder` (a workspace's cache; see `imatter.textcache`)."""
+    _cache_folder[:] = [folder]
+    if _parsed and not (folder / "permissions.marshal").exists():
+        from ...textcache import store
+
+        store(folder, "permissions", *_parsed[0])  # parsed before this workspace was opened
+
+
 def default_policy() -> Policy:
-    """The permissions shipped with the toolkit."""
+    """The permissions shipped with the toolkit (parsed once per process, and kept parsed in
+    the workspace's cache when `cache_in` named one)."""
+    if _default:
+        return _default[0]
+    from ...textcache import cached, store
+
     path = policy_path()
-    return parse_policy(path.read_text(encoding="utf-8"), str(path))
+    text = path.read_text(encoding="utf-8")
+    folder = _cache_folder[0] if _cache_folder else None
+    data = cached(folder, "permissions", text)
+    if data is None:
+        data = _parse_yaml(text, str(path))
+        store(folder, "permissions", text, data)
+    _parsed.append((text, data))
+    _default.append(_build_policy(data, text, str(path)))
+    return _default[0]
