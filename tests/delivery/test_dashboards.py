@@ -15,6 +15,7 @@ from imatter.dashboards.lead import LeadDashboard  # noqa: E402
 from imatter.dashboards.organisation import OrganisationView  # noqa: E402
 from imatter.dashboards.progress import ProgressPage  # noqa: E402
 from imatter.delivery import groups, licences  # noqa: E402
+from imatter.store import schema as t  # noqa: E402
 
 from .world import TODAY  # noqa: E402
 
@@ -543,6 +544,10 @@ def test_a_groups_assessment_runs_from_the_dashboard(world):
         on=D(2026, 9, 20),
     )
     groups.enrol(s, p, gid, [world.ann, world.ben], D(2026, 9, 20))
+    for sid in groups.schedule_sessions(s, gid, [D(2026, 10, 1), D(2026, 10, 8), D(2026, 10, 15)]):
+        groups.record_attendance(
+            s, p, sid, {world.ann: True, world.ben: True}, recorded_by=world.lead, today=TODAY
+        )
     board = LeadDashboard(world.ws, TODAY, person="lena@oak.example")
     panel = board.assessment
     assert board.group.value == gid and panel.widget.layout.display == "flex"
@@ -580,3 +585,19 @@ def test_a_groups_assessment_runs_from_the_dashboard(world):
     assert "Wrote 1 feedback file(s)" in board.returned.value
     mine = ProgressPage(world.ws, TODAY, person="ann@oak.example").body.value
     assert "pass, 12 of 15, returned" in mine and "You have passed" in mine
+
+    # Record completions on the Groups tab: Ann's pass is put on record first, so the one
+    # completion rule (attendance and a passed assessment) completes her; Ben has not passed.
+    board.record_completions()
+    assert "Assessment: 1 pass(es) on record, 0 not yet passed, 1 not yet marked." in (
+        board.completions.value
+    ), board.completions.value
+    with s.read() as conn:
+        done = conn.execute(
+            sa.select(t.completions.c.person_id, t.completions.c.evidence).where(
+                t.completions.c.course_id == "foundation-a"
+            )
+        ).all()
+    assert [row.person_id for row in done] == [world.ann]
+    assert "attended 3 of 3 sessions" in done[0].evidence
+    assert "assessment foundation-a passed" in done[0].evidence

@@ -76,6 +76,26 @@ class AssessmentPanel:
         self.widget.layout.display = "flex" if assessment else "none"
         self.collect.disabled = not any(self.inbox.iterdir())
 
+    def record_passes(self, recorded_by: str, today) -> str:
+        """Record every marked pass of the chosen group's assessment (as `imatter assess sync`
+        does), so the completion rule can count it; a line saying what was recorded."""
+        from ..assess.course_dir import COURSE_FILE
+        from ..assess.sync import sync
+
+        gid, assessment = self.group()
+        if gid is None or assessment is None or not (self.folder(gid) / COURSE_FILE).is_file():
+            return ""
+        course, _ = self.course()
+        report = sync(
+            course, assessment, self.ws.store, self.ws.programme, recorded_by=recorded_by,
+            today=today,
+        )  # fmt: skip
+        passed = len(report.lines) - report.count("not yet") - report.count("not marked")
+        return (
+            f"Assessment: {passed} pass(es) on record, {report.count('not yet')} not yet "
+            f"passed, {report.count('not marked')} not yet marked."
+        )
+
     def course(self):
         from ..assess.course_dir import open_course_dir
 

@@ -915,7 +915,8 @@ class LeadDashboard:
         gid = self.group.value
         if gid is None:
             return
-        try:
+        try:  # passes marked on the Reflections tab count first (one rule decides)
+            passes = self.assessment.record_passes(self.lead.value, self.today)
             outcomes = groups.complete_group(
                 self.ws.store,
                 self.ws.programme,
@@ -927,7 +928,7 @@ class LeadDashboard:
         except ImatterError as err:
             self.completions.value = note(f"Nothing recorded: {err.message}", "error")
             return
-        self.completions.value = table(
+        self.completions.value = (note(passes, "muted") if passes else "") + table(
             ["Learner", "Result", "Details"], [(o.name, o.action, o.detail) for o in outcomes]
         )
         self.refresh_group(keep_session=True)
