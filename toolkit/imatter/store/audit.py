@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import contextvars
 import hashlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 
 import sqlalchemy as sa
@@ -265,7 +265,87 @@ _LOG_COLUMNS = (
 
 def _append(conn: sa.Connection, entries: Iterable[tuple[str, str, str, str]]) -> int:
     """Append (action, tbl, key, digest) records, chained in Python; returns the last seq."""
-    from .bulk import insert_many
+    from itertools import islice
+
+    it = iter(entries)
+    with _appender(conn) as append:
+        while chunk := list(islice(it, CHUNK)):
+            actions, tbls, keys, digests = zip(*chunk, strict=True)
+            append(actions, tbls, keys, digests)
+        return append.seq
+
+
+CHUNK = 100_000  # records chained and inserted at a time
+
+
+class _Appender:
+    """Chains records after the log's last one and inserts them, a batch at a time."""
+
+    def __init__(self, conn: sa.Connection, seq: int, prev: str) -> None:
+        self.conn, self.seq, self.prev = conn, seq, prev
+        self.at, self.actor = _now(), current_actor()
+
+    def __call__(
+        self,
+        actions: Sequence[str],
+        tbls: Sequence[str],
+        keys: Sequence[str],
+        digests: Sequence[str],
+    ) -> None:
+        """Append records given column by column (all of the same length)."""
+        from itertools import repeat
+
+        from .bulk import insert_many
+        from .schema import audit_log
+
+        n = len(keys)
+        if not n:
+            return
+        seqs = range(self.seq + 1, self.seq + 1 + n)
+        at, actor = self.at, self.actor
+        # chain_hash() for each record: sha256(prev | seq | at | actor | action | tbl | key |
+        # digest). Everything after prev is formatted in C; only the chaining loops in Python.
+        tails = map(
+            f"|{{}}|{_escape_braces(at)}|{_escape_braces(actor)}|{{}}|{{}}|{{}}|{{}}".format,
+            seqs,
+            actions,
+            tbls,
+            keys,
+            digests,
+        )
+        hashes: list[str] = []
+        keep = hashes.append
+        sha256 = hashlib.sha256
+        prev = self.prev
+        for tail in tails:
+            prev = sha256((prev + tail).encode()).hexdigest()
+            keep(prev)
+        prevs = [self.prev, *hashes[:-1]]
+        rows = list(
+            zip(
+                seqs,
+                repeat(at),
+                repeat(actor),
+                actions,
+                tbls,
+                keys,
+                digests,
+                prevs,
+                hashes,
+                strict=False,
+            )
+        )
+        insert_many(self.conn, audit_log, _LOG_COLUMNS, rows)
+        self.seq, self.prev = seqs[-1], prev
+
+
+def _escape_braces(text: str) -> str:
+    return text.replace("{", "{{").replace("}", "}}")
+
+
+@contextmanager
+def _appender(conn: sa.Connection) -> Iterator[_Appender]:
+    """An appender after the log's last record (on PostgreSQL, holding the append lock)."""
     from .schema import audit_log
 
     if conn.dialect.name == "postgresql":
@@ -274,25 +354,7 @@ def _append(conn: sa.Connection, entries: Iterable[tuple[str, str, str, str]]) -
         sa.select(audit_log.c.seq, audit_log.c.hash).order_by(audit_log.c.seq.desc()).limit(1)
     ).first()
     seq, prev = (last.seq, last.hash) if last else (0, GENESIS)
-    at, actor = _now(), current_actor()
-    rows = []
-    sha256 = hashlib.sha256
-    middles: dict[tuple[str, str], str] = {}
-    for action, tbl, key, digest in entries:
-        seq += 1
-        # chain_hash(), inlined (with the fields that repeat joined once): this loop runs once
-        # per row of a bulk import.
-        middle = middles.get((action, tbl))
-        if middle is None:
-            middle = middles[(action, tbl)] = f"|{at}|{actor}|{action}|{tbl}|"
-        digest_of = sha256(f"{prev}|{seq}{middle}{key}|{digest}".encode()).hexdigest()
-        rows.append((seq, at, actor, action, tbl, key, digest, prev, digest_of))
-        prev = digest_of
-        if len(rows) == 20_000:
-            insert_many(conn, audit_log, _LOG_COLUMNS, rows)
-            rows = []
-    insert_many(conn, audit_log, _LOG_COLUMNS, rows)
-    return seq
+    yield _Appender(conn, seq, prev)
 
 
 def append_event(conn: sa.Connection, tbl: str, key: str, details: str) -> int:

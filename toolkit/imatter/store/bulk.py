@@ -105,11 +105,14 @@ def _digests(
     """{row key: digest} as SQLite's trigger computes them: the key is the primary key's
     values joined by '/', the digest sha256(json_array(every column)). Only for rows whose JSON
     text Python writes identically: integers, NULLs, and text without control characters (both
-    escape only '"' and '\\' then). Other rows are left to the database."""
+    escape only '"' and '\\' then). Other rows are left to the database.
+
+    Each column is turned into JSON at once, and each row's text hashed, in C (`map`)."""
     keys = [c.name for c in table.primary_key.columns]
     if conn.dialect.name != "sqlite" or not set(keys) <= set(columns):
         return {}
     from json.encoder import encode_basestring  # '"', '\\' and control characters escaped
+    from operator import methodcaller
 
     where = {name: i for i, name in enumerate(columns)}
     by_column = list(zip(*rows, strict=True))
@@ -124,31 +127,33 @@ def _digests(
         if not kinds <= {int, str, type(None)}:
             return {}  # a float or other value: the database computes every digest
         if str in kinds:
-            texts = [v for v in values if type(v) is str]
+            texts = [v for v in values if type(v) is str] if len(kinds) > 1 else values
             if _CONTROL.search("".join(texts)):
                 unsafe.update(
                     i for i, v in enumerate(values) if type(v) is str and _CONTROL.search(v)
                 )
+        if kinds == {str}:
+            parts.append(list(map(encode_basestring, values)))
+        elif kinds == {int}:
+            parts.append(list(map(str, values)))
+        else:
             parts.append(
                 [
                     encode_basestring(v) if type(v) is str else ("null" if v is None else str(v))
                     for v in values
                 ]
             )
-        else:
-            parts.append(["null" if v is None else str(v) for v in values])
     if len(keys) == 1:
-        ids = [str(v) for v in by_column[where[keys[0]]]]
+        ids = list(map(str, by_column[where[keys[0]]]))
     else:
-        ids = [
-            "/".join(map(str, k)) for k in zip(*(by_column[where[n]] for n in keys), strict=True)
-        ]
-    sha256 = hashlib.sha256
-    return {
-        ids[i]: sha256(f"[{','.join(row)}]".encode()).hexdigest()
-        for i, row in enumerate(zip(*parts, strict=True))
-        if i not in unsafe
-    }
+        ids = list(map("/".join, zip(*(map(str, by_column[where[n]]) for n in keys), strict=True)))
+    template = "[" + ",".join(["%s"] * len(parts)) + "]"
+    texts = map(template.__mod__, zip(*parts, strict=True))
+    digests = map(methodcaller("hexdigest"), map(hashlib.sha256, map(str.encode, texts)))
+    found = dict(zip(ids, digests, strict=True))
+    for i in unsafe:
+        del found[ids[i]]
+    return found
 
 
 _CONTROL = re.compile(r"[\x00-\x1f]")
@@ -238,23 +243,28 @@ def audit_inserts(
     affiliation, the next person ...), so the chain equals the row-at-a-time chain. `known`
     holds digests `insert_many` computed, by table name; the database computes the rest.
     """
+    from itertools import repeat
+
     names = [str(t.name) for t in tables]  # not SQLAlchemy's str subclass: sqlite3 probes those
-    texts = [[str(k) for k in column] for column in keys]
-    digests: list[dict[str, str]] = []
+    texts = [list(map(str, column)) for column in keys]
+    digests: list[list[str]] = []
     for table, name, column in zip(tables, names, texts, strict=True):
-        found = dict((known or {}).get(name, {}))
-        found.update(row_digests(conn, table, [k for k in column if k not in found]))
-        digests.append(found)
-    if len(tables) == 1:
-        name, found = names[0], digests[0]
-        entries: Iterable[tuple[str, str, str, str]] = (
-            ("insert", name, k, found[k]) for k in texts[0]
-        )
-    else:
-        pairs = list(zip(names, digests, strict=True))
-        entries = (
-            ("insert", name, k, found[k])
-            for row in zip(*texts, strict=True)
-            for (name, found), k in zip(pairs, row, strict=True)
-        )
-    return audit._append(conn, entries)
+        found = (known or {}).get(name, {})
+        missing = [k for k in column if k not in found] if len(found) != len(column) else []
+        if missing:
+            found = {**found, **row_digests(conn, table, missing)}
+        digests.append(list(map(found.__getitem__, column)))
+    count, width = len(texts[0]) if texts else 0, len(tables)
+    with audit._appender(conn) as append:
+        for start in range(0, count, audit.CHUNK // width):
+            stop = min(count, start + audit.CHUNK // width)
+            size = (stop - start) * width
+            tbls: list[str] = [""] * size
+            row_keys: list[str] = [""] * size
+            row_digests_: list[str] = [""] * size
+            for i in range(width):  # interleaved: row 1's records, then row 2's ...
+                tbls[i::width] = repeat(names[i], stop - start)
+                row_keys[i::width] = texts[i][start:stop]
+                row_digests_[i::width] = digests[i][start:stop]
+            append(("insert",) * size, tbls, row_keys, row_digests_)
+        return append.seq
