@@ -67,3 +67,54 @@ def test_what_is_accepted_directly_the_schema_accepts(field, value, remove):
         target[key] = value
     if _plainly_valid(document):
         assert _schema_accepts(document), document
+
+
+def test_a_batch_collection_writes_the_row_at_a_time_rows_and_chain(tmp_path, monkeypatch):
+    """Collected in one executemany (audited in batch) or one answer set at a time (audited by
+    the triggers): the same rows, and a chain with the same records that verifies."""
+    import datetime as dt
+
+    import sqlalchemy as sa
+    from imatter.impact import collect as collect_module
+    from imatter.impact import collect_answers, write_answers_file
+    from imatter.store import schema as t
+    from imatter.trust.audit import verify
+    from imatter.workspace import init_workspace
+
+    from .conftest import PROGRAMME
+
+    monkeypatch.setenv("IMATTER_USER", "tester")
+    at = dt.datetime(2026, 11, 28, 9, 0)
+    folder = tmp_path / "returned"
+    for i in range(6):
+        scores = {"confidence": 1 + i % 5, "understanding": 2, "wellbeing": 3, "practice": 4}
+        write_answers_file(folder / f"p{i}", "foundation-a", "pre", f"K-{i:02d}", scores, at)
+
+    def collected(name: str):
+        ws = init_workspace(tmp_path / name, programme=PROGRAMME)
+        with ws.store.read() as conn:  # the set-up's records have their own times
+            start = conn.execute(sa.select(sa.func.max(t.audit_log.c.seq))).scalar()
+        result = collect_answers(
+            ws.store, ws.programme, folder, collected_by="t", collected_at=at, progress=False
+        )
+        assert (result.imported, result.unchanged) == (6, 0)
+        again = collect_answers(
+            ws.store, ws.programme, folder, collected_by="t", collected_at=at, progress=False
+        )
+        assert (again.imported, again.unchanged) == (0, 6)
+        assert verify(ws).problem is None
+        with ws.store.read() as conn:
+            rows = [tuple(r) for r in conn.execute(sa.select(t.impact_responses))]
+            log = [
+                (r.seq, r.action, r.tbl, r.row_key, r.data_sha256)
+                for r in conn.execute(
+                    sa.select(t.audit_log).where(t.audit_log.c.seq > start).order_by("seq")
+                )
+            ]
+        return rows, log, result.items
+
+    batch = collected("batch")
+    monkeypatch.setattr(collect_module, "_new_or_unchanged", lambda conn, chosen: None)
+    single = collected("single")
+    assert batch == single
+    assert [x[1:3] for x in batch[1]] == [("insert", "impact_responses")] * 24
