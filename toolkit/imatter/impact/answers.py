@@ -114,7 +114,7 @@ def write_answers_file(
 
 def read_answers_file(path: str | Path) -> Answers:
     """Read and validate one answers file; AnswersFileError names the file and the problem."""
-    path = Path(path)
+    path = path if isinstance(path, Path) else Path(path)
     try:
         raw = path.read_bytes()
     except OSError as err:
