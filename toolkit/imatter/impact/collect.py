@@ -122,8 +122,8 @@ def collect_answers(
     from ..progress import progress_bar
 
     if Path(folder).is_dir():
-        found, links = _find(Path(folder))
-        files = [Path(p) for p in found]
+        paths, links = _find(Path(folder))
+        files = [Path(p) for p in paths]
     else:
         files = find_answers_files(folder)
         links = {str(p) for p in files}  # resolved as they are

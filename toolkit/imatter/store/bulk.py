@@ -160,8 +160,8 @@ def _digests(
     else:
         ids = list(map("/".join, zip(*(map(str, by_column[where[n]]) for n in keys), strict=True)))
     template = "[" + ",".join(["%s"] * len(parts)) + "]"
-    texts = map(template.__mod__, zip(*parts, strict=True))
-    digests = map(methodcaller("hexdigest"), map(hashlib.sha256, map(str.encode, texts)))
+    jsons = map(template.__mod__, zip(*parts, strict=True))
+    digests = map(methodcaller("hexdigest"), map(hashlib.sha256, map(str.encode, jsons)))
     found = dict(zip(ids, digests, strict=True))
     for i in unsafe:
         del found[ids[i]]
