@@ -119,12 +119,11 @@ def _digests(
     text Python writes identically: integers, NULLs, and text without control characters (both
     escape only '"' and '\\' then). Other rows are left to the database.
 
-    Each column is turned into JSON at once, and each row's text hashed, in C (`map`)."""
+    Each column is turned into JSON at once; then each row is joined and hashed."""
     keys = [c.name for c in table.primary_key.columns]
     if conn.dialect.name != "sqlite" or not set(keys) <= set(columns):
         return {}
     from json.encoder import encode_basestring  # '"', '\\' and control characters escaped
-    from operator import methodcaller
 
     where = {name: i for i, name in enumerate(columns)}
     by_column = list(zip(*rows, strict=True))
@@ -159,10 +158,11 @@ def _digests(
         ids = list(map(str, by_column[where[keys[0]]]))
     else:
         ids = list(map("/".join, zip(*(map(str, by_column[where[n]]) for n in keys), strict=True)))
-    template = "[" + ",".join(["%s"] * len(parts)) + "]"
-    jsons = map(template.__mod__, zip(*parts, strict=True))
-    digests = map(methodcaller("hexdigest"), map(hashlib.sha256, map(str.encode, jsons)))
-    found = dict(zip(ids, digests, strict=True))
+    sha256 = hashlib.sha256
+    found = {
+        key: sha256(f"[{','.join(row)}]".encode()).hexdigest()
+        for key, row in zip(ids, zip(*parts, strict=True), strict=True)
+    }
     for i in unsafe:
         del found[ids[i]]
     return found
