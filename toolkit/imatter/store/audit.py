@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import contextvars
 import hashlib
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
 import sqlalchemy as sa
@@ -269,9 +269,8 @@ def _append(conn: sa.Connection, entries: Iterable[tuple[str, str, str, str]]) -
 
     it = iter(entries)
     with _appender(conn) as append:
-        while chunk := list(islice(it, CHUNK)):
-            actions, tbls, keys, digests = zip(*chunk, strict=True)
-            append(actions, tbls, keys, digests)
+        while append(islice(it, CHUNK)):
+            pass
         return append.seq
 
 
@@ -285,62 +284,29 @@ class _Appender:
         self.conn, self.seq, self.prev = conn, seq, prev
         self.at, self.actor = _now(), current_actor()
 
-    def __call__(
-        self,
-        actions: Sequence[str],
-        tbls: Sequence[str],
-        keys: Sequence[str],
-        digests: Sequence[str],
-    ) -> None:
-        """Append records given column by column (all of the same length)."""
-        from itertools import repeat
-
+    def __call__(self, entries: Iterable[tuple[str, str, str, str]]) -> int:
+        """Append (action, tbl, key, digest) records; returns how many."""
         from .bulk import insert_many
         from .schema import audit_log
 
-        n = len(keys)
-        if not n:
-            return
-        seqs = range(self.seq + 1, self.seq + 1 + n)
-        at, actor = self.at, self.actor
-        # chain_hash() for each record: sha256(prev | seq | at | actor | action | tbl | key |
-        # digest). Everything after prev is formatted in C; only the chaining loops in Python.
-        tails = map(
-            f"|{{}}|{_escape_braces(at)}|{_escape_braces(actor)}|{{}}|{{}}|{{}}|{{}}".format,
-            seqs,
-            actions,
-            tbls,
-            keys,
-            digests,
-        )
-        hashes: list[str] = []
-        keep = hashes.append
+        seq, prev, at, actor = self.seq, self.prev, self.at, self.actor
+        rows = []
+        keep = rows.append
         sha256 = hashlib.sha256
-        prev = self.prev
-        for tail in tails:
-            prev = sha256((prev + tail).encode()).hexdigest()
-            keep(prev)
-        prevs = [self.prev, *hashes[:-1]]
-        rows = list(
-            zip(
-                seqs,
-                repeat(at),
-                repeat(actor),
-                actions,
-                tbls,
-                keys,
-                digests,
-                prevs,
-                hashes,
-                strict=False,
-            )
-        )
+        middles: dict[tuple[str, str], str] = {}
+        for action, tbl, key, digest in entries:
+            seq += 1
+            # chain_hash(), inlined (with the fields that repeat joined once): this loop runs
+            # once per row of a bulk import.
+            middle = middles.get((action, tbl))
+            if middle is None:
+                middle = middles[(action, tbl)] = f"|{at}|{actor}|{action}|{tbl}|"
+            digest_of = sha256(f"{prev}|{seq}{middle}{key}|{digest}".encode()).hexdigest()
+            keep((seq, at, actor, action, tbl, key, digest, prev, digest_of))
+            prev = digest_of
         insert_many(self.conn, audit_log, _LOG_COLUMNS, rows)
-        self.seq, self.prev = seqs[-1], prev
-
-
-def _escape_braces(text: str) -> str:
-    return text.replace("{", "{{").replace("}", "}}")
+        self.seq, self.prev = seq, prev
+        return len(rows)
 
 
 @contextmanager

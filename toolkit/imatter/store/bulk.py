@@ -322,5 +322,5 @@ def audit_inserts(
                 tbls[i::width] = repeat(names[i], stop - start)
                 row_keys[i::width] = texts[i][start:stop]
                 row_digests_[i::width] = digests[i][start:stop]
-            append(("insert",) * size, tbls, row_keys, row_digests_)
+            append(zip(repeat("insert"), tbls, row_keys, row_digests_))
         return append.seq
