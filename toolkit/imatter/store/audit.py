@@ -290,7 +290,7 @@ class _Appender:
         from .schema import audit_log
 
         seq, prev, at, actor = self.seq, self.prev, self.at, self.actor
-        rows = []
+        rows: list[tuple] = []
         keep = rows.append
         sha256 = hashlib.sha256
         middles: dict[tuple[str, str], str] = {}
