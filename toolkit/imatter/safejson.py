@@ -48,6 +48,8 @@ def _outside_strings(text: str) -> str:
 
 def hostile(text: str) -> str | None:
     """Why `text` must not be parsed (too deep, an absurd number), or None. Linear time."""
+    if text.count("[") + text.count("{") <= MAX_DEPTH and not _LONG_DIGITS.search(text):
+        return None  # cannot nest too deep, and no long number even inside strings
     bare = _outside_strings(text)
     if _LONG_DIGITS.search(bare):
         return f"a number with more than {MAX_DIGITS} digits"

@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -113,7 +114,7 @@ def write_answers_file(
 
 def read_answers_file(path: str | Path) -> Answers:
     """Read and validate one answers file; AnswersFileError names the file and the problem."""
-    path = Path(path)
+    path = path if isinstance(path, Path) else Path(path)
     try:
         raw = path.read_bytes()
     except OSError as err:
@@ -157,8 +158,49 @@ def read_answers_file(path: str | Path) -> Answers:
     )
 
 
+_COURSE = re.compile(r"^[a-z0-9][a-z0-9-]{1,79}$")  # the patterns of the schema, as it has them
+_COHORT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._/-]{0,79}$")
+_CODE = re.compile(r"^(?=.*[0-9])[A-Z0-9][A-Z0-9-]{2,19}$")
+_WHEN = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}")
+_REQUIRED = frozenset(
+    ("format", "schema_version", "questionnaire_version", "course", "stage", "pseudonym")
+    + ("answered_at", "answers")
+)
+_ALLOWED = _REQUIRED | {"cohort"}
+
+
+def _plainly_valid(document: Any) -> bool:
+    """Whether the document certainly matches the answers schema, checked directly (the usual
+    case, and much faster than the validator); False sends it to the validator."""
+    if type(document) is not dict or not (_REQUIRED <= document.keys() <= _ALLOWED):
+        return False
+    d = document
+    cohort = d.get("cohort")
+    answers = d["answers"]
+    return (
+        d["format"] == FORMAT
+        and type(d["schema_version"]) is int
+        and d["schema_version"] == 1
+        and type(d["questionnaire_version"]) is int
+        and d["questionnaire_version"] == 1
+        and type(d["course"]) is str
+        and _COURSE.search(d["course"]) is not None
+        and d["stage"] in ("pre", "post")
+        and (cohort is None or (type(cohort) is str and _COHORT.search(cohort) is not None))
+        and type(d["pseudonym"]) is str
+        and _CODE.search(d["pseudonym"]) is not None
+        and type(d["answered_at"]) is str
+        and _WHEN.search(d["answered_at"]) is not None
+        and type(answers) is dict
+        and answers.keys() == set(ITEM_IDS)
+        and all(type(v) is int and 1 <= v <= 5 for v in answers.values())
+    )
+
+
 def _schema_problem(document: Any) -> str | None:
     """The first schema error as 'field: problem', or None when the document is valid."""
+    if _plainly_valid(document):
+        return None
     if not isinstance(document, dict):
         return "expected a JSON object (an answers file), got something else"
     if document.get("format") != FORMAT:

@@ -8,7 +8,8 @@ error names each file. Collecting the same files twice changes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import os
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,12 +43,55 @@ def find_answers_files(folder: str | Path) -> list[Path]:
         return [root]
     if not root.is_dir():
         raise NotFound(f"{root}: no such folder")
-    found = [
-        p
-        for p in root.rglob("*.json")
-        if p.parent.name == ANSWERS_FOLDER and not p.name.startswith(".")
-    ]
-    return sorted(found)
+    return [Path(p) for p in _find(root)[0]]
+
+
+def _find(root: Path) -> tuple[list[str], set[str]]:
+    """The answers files under `root` as `root.rglob("*.json")` finds them (files or folders;
+    linked folders not entered), in the order sorted() puts those paths in, and which of them
+    are symbolic links; walked with plain strings and one scandir per folder."""
+    found: list[str] = []
+    links: set[str] = set()
+    stack = [str(root)]
+    while stack:
+        top = stack.pop()
+        try:
+            with os.scandir(top) as it:
+                entries = list(it)
+        except OSError:
+            continue
+        answers = os.path.basename(top) == ANSWERS_FOLDER
+        for entry in entries:
+            name = entry.name
+            link = entry.is_symlink()
+            if answers and name.endswith(".json") and not name.startswith("."):
+                found.append(entry.path)
+                if link:
+                    links.add(entry.path)
+            try:
+                if not link and entry.is_dir():
+                    stack.append(entry.path)
+            except OSError:
+                pass
+    found.sort(key=lambda p: p.split(os.sep))
+    return found, links
+
+
+def _resolver(folder: str | Path, links: set[str]) -> Callable[[Path], str]:
+    """`str(path.resolve())` for the files `_find(folder)` found (`links` the links among
+    them), without asking the file system about every folder on every path: the walk enters
+    no linked folder, so only the folder itself and a file that is a link need resolving."""
+    root = str(Path(folder))
+    real = str(Path(folder).resolve())
+    prefix = root.rstrip(os.sep) + os.sep
+
+    def resolve(path: Path) -> str:
+        text = str(path)
+        if not text.startswith(prefix) or text in links or ".." in text.split(os.sep):
+            return str(path.resolve())
+        return os.path.join(real, text[len(prefix) :])
+
+    return resolve
 
 
 def _key(a: Answers, cohort: str) -> tuple[str, str, str, str]:
@@ -77,7 +121,12 @@ def collect_answers(
     """
     from ..progress import progress_bar
 
-    files = find_answers_files(folder)
+    if Path(folder).is_dir():
+        paths, links = _find(Path(folder))
+        files = [Path(p) for p in paths]
+    else:
+        files = find_answers_files(folder)
+        links = {str(p) for p in files}  # resolved as they are
     if not files:
         raise NotFound(
             f"{folder}: no answers files ({ANSWERS_FOLDER}/<course>-<stage>.json) found; "
@@ -118,6 +167,12 @@ def collect_answers(
     imported = replaced = unchanged = 0
     lines: list[str] = []
     with store.write() as conn:
+        batch = _new_or_unchanged(conn, chosen)
+        if batch is not None:
+            fresh, lines = batch
+            _insert_batch(conn, fresh, collected_by, collected_at, _resolver(folder, links))
+            imported = len(fresh)
+            return CollectResult(len(files), imported, 0, len(chosen) - imported, tuple(lines))
         for key, a in chosen.items():
             course, the_cohort, stage, code = key
             where = sa.and_(
@@ -169,6 +224,76 @@ def collect_answers(
             # Raising inside the transaction rolls every insert back: nothing half-imported.
             _raise_all(Duplicate, problems, "clashing")
     return CollectResult(len(files), imported, replaced, unchanged, tuple(lines))
+
+
+def _new_or_unchanged(
+    conn: sa.Connection, chosen: dict[tuple[str, str, str, str], Answers]
+) -> tuple[list[tuple[tuple[str, str, str, str], Answers]], list[str]] | None:
+    """When no answer set clashes with one collected before: the sets to insert (in order)
+    and one line per file, from one query per (course, cohort, stage); None otherwise (the
+    sets are then taken one by one, and each clash named)."""
+    r = t.impact_responses
+    stored: dict[tuple[str, str, str, str], dict[str, int]] = {}
+    for course, cohort, stage in {key[:3] for key in chosen}:
+        query = sa.select(r.c.pseudonym, r.c.item, r.c.score).where(
+            r.c.course_id == course, r.c.cohort == cohort, r.c.stage == stage
+        )
+        for code, item, score in conn.execute(query):
+            stored.setdefault((course, cohort, stage, code), {})[item] = score
+    fresh: list[tuple[tuple[str, str, str, str], Answers]] = []
+    lines: list[str] = []
+    for key, a in chosen.items():
+        before = stored.get(key)
+        if before is None:
+            fresh.append((key, a))
+            lines.append(f"{a.source}: imported")
+        elif before == a.scores:
+            lines.append(f"{a.source}: already collected")
+        else:
+            return None
+    return fresh, lines
+
+
+def _insert_batch(
+    conn: sa.Connection,
+    fresh: list[tuple[tuple[str, str, str, str], Answers]],
+    collected_by: str,
+    collected_at: object,
+    resolve: Callable[[Path], str],
+) -> None:
+    """Insert answer sets with one executemany, audited in batch in row-at-a-time order."""
+    from ..store import bulk
+
+    r = t.impact_responses
+    rows = [
+        (code, course, cohort, stage, item, a.scores[item], a.answered_at.date(), source, a.sha256)
+        for (course, cohort, stage, code), a in fresh
+        for source in (resolve(a.source),)
+        for item in ITEM_IDS
+    ]
+    ids = bulk.reserve_ids(conn, r, len(rows))
+    columns = (
+        "id",
+        "pseudonym",
+        "course_id",
+        "cohort",
+        "stage",
+        "item",
+        "score",
+        "answered_on",
+        "source",
+        "source_sha256",
+        "collected_by",
+        "collected_at",
+    )
+    with bulk.insert_triggers_off(conn, [r]):
+        known = bulk.insert_many(
+            conn,
+            r,
+            columns,
+            [(i, *row, collected_by, collected_at) for i, row in zip(ids, rows, strict=True)],
+        )
+        bulk.audit_inserts(conn, [r], [ids], {r.name: known})
 
 
 def _raise_all(kind: type[ImatterError], problems: Iterable[str], what: str) -> None:

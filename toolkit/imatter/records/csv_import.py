@@ -9,9 +9,12 @@ audited in batch (see `imatter.store.bulk`).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import defaultdict
 from collections.abc import Callable
+from itertools import repeat
 from pathlib import Path
+from typing import cast
 
 import sqlalchemy as sa
 
@@ -22,7 +25,7 @@ from ..store import schema as t
 from ..trust.access import allowed, not_found_person, visible_person_ids
 from .clock import utcnow
 from .completions import check_completion_date
-from .csvfile import EXTRA, one_line, parse_date, read_csv, read_table, shown
+from .csvfile import EXTRA, CsvFile, one_line, parse_date, read_csv, read_table, shown
 from .people import normalise_email, resolve_person
 from .staff_import import PeopleImport, import_people
 
@@ -121,42 +124,71 @@ def refuse(path: Path, problems: dict[int, list[str]], hints: list[str] | None =
 def people_by_ref(conn: sa.Connection, refs: set[str]) -> dict[str, int]:
     """{cell as given: person id} for the ids and emails that name a person the actor may see
     (two queries whatever the number of people)."""
-    ids = {r for r in refs if r.isdigit() and r.isascii() and len(r) <= 18}
-    emails: dict[str, str] = {}
-    for ref in refs - ids:
-        try:
-            email = normalise_email(ref)
-        except ImatterError:
-            continue
-        if email:
-            emails[ref] = email
+    ids = set(_ID_LINE.findall("\n".join(refs))) & refs if refs else set()
+    emails, as_given = _emails_of(refs - ids)
     found: dict[str, int] = {}
     if ids:
         where, params = bulk.any_of(conn, "id", sorted(int(i) for i in ids))
-        known = set(conn.execute(sa.text(f"SELECT id FROM people WHERE {where}"), params).scalars())
+        known = {i for (i,) in bulk.fetch(conn, f"SELECT id FROM people WHERE {where}", params)}
         found.update({r: int(r) for r in ids if int(r) in known})
     if emails:
-        where, params = bulk.any_of(conn, "email", sorted(set(emails.values())))
-        query = sa.text(f"SELECT email, id FROM people WHERE {where}")
-        by_email = {email: pid for email, pid in conn.execute(query, params)}
-        found.update({r: by_email[e] for r, e in emails.items() if e in by_email})
+        where, params = bulk.any_of(conn, "email", list(set(emails.values())))
+        by_email = dict(bulk.fetch(conn, f"SELECT email, id FROM people WHERE {where}", params))
+        if as_given:  # every cell is its own normalised email
+            found.update(by_email)
+        else:
+            found.update({r: by_email[e] for r, e in emails.items() if e in by_email})
     visible = visible_person_ids(conn)
     if visible is not None:
         found = {r: pid for r, pid in found.items() if pid in visible}
     return found
 
 
-def current_courses(conn: sa.Connection, person_ids: list[int]) -> dict[tuple[int, str], tuple]:
-    """{(person, course): (record id, date)} of current completions, in one query."""
+_ID_LINE = re.compile(r"^[0-9]{1,18}$", re.MULTILINE)  # a person id, as `row_person` reads it
+_EMAIL_LINE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", re.MULTILINE)
+_NOT_PRINTABLE = re.compile(r"[^\x20-\x7e\n]")
+
+
+def _emails_of(refs: set[str]) -> tuple[dict[str, str], bool]:
+    """{cell: normalised email} for the cells that are email addresses (`normalise_email`),
+    and whether each is its own normalised email; plain ASCII addresses, the usual case, all
+    at once."""
+    cells = [r for r in refs if r and "\n" not in r]
+    text = "\n".join(cells)
+    if len(cells) == len(refs) and text.isascii():
+        lowered = text.lower()  # casefold() for ASCII
+        if len(_EMAIL_LINE.findall(lowered)) == len(cells) and not _NOT_PRINTABLE.search(lowered):
+            if lowered == text:
+                return dict(zip(cells, cells, strict=True)), True
+            return dict(zip(cells, lowered.split("\n"), strict=True)), False
+    emails: dict[str, str] = {}
+    for ref in refs:
+        try:
+            email = normalise_email(ref)
+        except ImatterError:
+            continue
+        if email:
+            emails[ref] = email
+    return emails, False
+
+
+def current_courses(
+    conn: sa.Connection, person_ids: list[int], courses: list[str] | None = None
+) -> dict[tuple[int, str], tuple]:
+    """{(person, course): (record id, date)} of current completions (of `courses` only, if
+    given), in one query."""
     if not person_ids:
         return {}
     where, params = bulk.any_of(conn, "c.person_id", person_ids)
-    rows = conn.execute(
-        sa.text(
-            "SELECT c.person_id, c.course_id, c.id, c.completed_on FROM completions c "
-            f"WHERE {where} AND NOT c.withdrawn AND NOT EXISTS "
-            "(SELECT 1 FROM completions n WHERE n.supersedes_id = c.id)"
-        ),
+    if courses is not None:
+        course_in, course_params = bulk.any_of(conn, "c.course_id", courses)
+        where += " AND " + course_in.replace(":values", ":courses")
+        params["courses"] = course_params["values"]
+    rows = bulk.fetch(
+        conn,
+        "SELECT c.person_id, c.course_id, c.id, c.completed_on FROM completions c "
+        f"WHERE {where} AND NOT c.withdrawn AND NOT EXISTS "
+        "(SELECT 1 FROM completions n WHERE n.supersedes_id = c.id)",
         params,
     )
     return {(r[0], r[1]): (r[2], r[3]) for r in rows}
@@ -180,8 +212,9 @@ def _import_completions(
 ) -> int:
     table = read_table(path, COMPLETION_COLUMNS, COMPLETION_OPTIONAL, aliases=COMPLETION_HEADERS)
     problems: dict[int, list[str]] = defaultdict(list)
+    plain = _plain_completions(table, programme, today)
     checked: list[tuple[int, str, str, dt.date, str]] = []
-    for line, row in table.rows:
+    for line, row in table.rows if plain is None else ():
         if EXTRA in row:
             problems[line].append("more values than columns; check for stray commas")
             continue
@@ -206,11 +239,21 @@ def _import_completions(
             checked.append((line, ref, course, on, row.get("evidence", "")))
     evidence_default = f"imported from {path.name}"
     with store.write() as conn:
-        people = people_by_ref(conn, {ref for _, ref, *_ in checked})
-        held = current_courses(conn, sorted(set(people.values())))
+        if plain is not None:
+            refs = plain[1]
+            people = people_by_ref(conn, set(refs))
+            held = current_courses(conn, sorted(set(people.values())), sorted(set(plain[2])))
+            good = _all_good(conn, people, held, plain, evidence_default)
+            if good is not None:
+                insert_completions(conn, good, recorded_by=recorded_by)
+                return len(good)
+            checked = list(zip(*plain, strict=True))  # some row is bad: say which, below
+        else:
+            people = people_by_ref(conn, {ref for _, ref, *_ in checked})
+            held = current_courses(conn, sorted(set(people.values())))
         may = _may_record(conn, set(people.values()))
         first: dict[tuple[int, str], int] = {}
-        good: list[tuple[int, str, dt.date, str]] = []
+        good = []
         for line, ref, course, on, evidence in checked:
             person_id = people.get(ref)
             if person_id is None:
@@ -241,6 +284,59 @@ def _import_completions(
     return len(good)
 
 
+_Columns = tuple[list[int], list[str], list[str], list[dt.date], list[str]]
+
+
+def _plain_completions(table: CsvFile, programme: Programme, today: dt.date) -> _Columns | None:
+    """(lines, people, courses, dates, evidence) of a plain file (read by column) whose rows
+    all pass the checks made without the database, checked a column at a time (each distinct
+    date and course once); None for any other file, which is then checked row by row."""
+    columns, lines = table.columns, table.lines
+    if columns is None or lines is None:
+        return None
+    refs, courses = columns["person"], columns["course"]
+    if not all(refs) or set(courses) - set(programme.courses):
+        return None
+    days: dict[tuple[str, str], dt.date] = {}
+    for when, course in set(zip(columns["date"], courses, strict=True)):
+        try:
+            on = parse_date(when)
+            check_completion_date(on, today)
+            programme.check_date(on, course_id=course, what="completion date")
+        except (ValueError, ImatterError):
+            return None
+        days[(when, course)] = on
+    dates = list(map(days.__getitem__, zip(columns["date"], courses, strict=True)))
+    evidence = columns.get("evidence") or [""] * len(lines)
+    return lines, refs, courses, dates, evidence
+
+
+def _all_good(
+    conn: sa.Connection,
+    people: dict[str, int],
+    held: dict[tuple[int, str], tuple],
+    plain: _Columns,
+    evidence_default: str,
+) -> list[tuple[int, str, dt.date, str]] | None:
+    """The rows to insert if every row passes the checks against the store (the person is
+    found and may be recorded for, no duplicate, nothing already recorded); else None."""
+    _, refs, courses, dates, evidence = plain
+    person_ids = list(map(people.get, refs))
+    if None in person_ids:
+        return None
+    ids = cast("list[int]", person_ids)
+    pairs = set(zip(ids, courses, strict=True))
+    if len(pairs) != len(ids) or not pairs.isdisjoint(held):
+        return None
+    if len(_may_record(conn, set(ids))) != len(set(ids)):
+        return None
+    if any(evidence):
+        texts = [e or evidence_default for e in evidence]
+    else:
+        texts = [evidence_default] * len(ids)
+    return list(zip(ids, courses, dates, texts, strict=True))
+
+
 def _may_record(conn: sa.Connection, person_ids: set[int]) -> set[int]:
     from .staff_import import _full_access
 
@@ -257,7 +353,12 @@ def insert_completions(
     c = t.completions
     ids = bulk.reserve_ids(conn, c, len(rows))
     now = utcnow()
-    with bulk.insert_triggers_off(conn, [c]):
+    if not ids:
+        return ids
+    with (
+        bulk.insert_triggers_off(conn, [c]),
+        bulk.completion_summary_in_batch(conn, ids[0], ids[-1]),
+    ):
         known = bulk.insert_many(
             conn,
             c,
@@ -271,10 +372,16 @@ def insert_completions(
                 "recorded_at",
                 "withdrawn",
             ),
-            [
-                (i, pid, course, on, evidence, recorded_by, now, False)
-                for i, (pid, course, on, evidence) in zip(ids, rows, strict=True)
-            ],
+            list(
+                zip(
+                    ids,
+                    *zip(*rows, strict=True),
+                    repeat(recorded_by),
+                    repeat(now),
+                    repeat(False),
+                    strict=False,
+                )
+            ),
         )
         bulk.audit_inserts(conn, [c], [ids], {"completions": known})
     return ids

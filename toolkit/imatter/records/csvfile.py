@@ -15,7 +15,7 @@ import re
 import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import cast
 
@@ -32,12 +32,32 @@ def header_key(header: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class CsvFile:
-    """A CSV file's rows under known fields, and the headers that were not used."""
+    """A CSV file's rows under known fields, and the headers that were not used.
+
+    A plain file (no quotes, every row as wide as the header) is also held by column:
+    `columns` {field: values, stripped} and `lines` (the line of each row), so that an import
+    can check a whole column at once; `rows` is then made from them when first asked for.
+    """
 
     path: Path
-    rows: list[tuple[int, dict[str, str]]]
     fields: tuple[str, ...]  # the fields the header provides
     ignored: tuple[str, ...] = field(default=())
+    lines: list[int] | None = None
+    columns: dict[str, list[str]] | None = None
+    read_rows: list[tuple[int, dict[str, str]]] | None = None
+
+    @cached_property
+    def rows(self) -> list[tuple[int, dict[str, str]]]:
+        """(line, {field: value}) for every row that is not blank."""
+        if self.read_rows is not None:
+            return self.read_rows
+        assert self.lines is not None and self.columns is not None
+        names = tuple(self.columns)
+        by_row = zip(*self.columns.values(), strict=True)
+        return [
+            (line, dict(zip(names, values, strict=True)))
+            for line, values in zip(self.lines, by_row, strict=True)
+        ]
 
 
 def read_table(
@@ -87,10 +107,23 @@ def read_table(
             f"{path}:1: unknown column(s) {', '.join(_shown(h) for h in unknown)}; "
             f"expected {', '.join(required + optional)}"
         )
-    rows: list[tuple[int, dict[str, str]]] = []
     simple = None not in columns and len(set(columns)) == len(columns)
     width = len(columns)
-    for line, record in _records(reader, path, text, reader.line_num + 1):
+    start = reader.line_num + 1
+    named = [c for c in columns if c is not None]
+    if len(set(named)) == len(named) and '"' not in text:
+        found = _plain_columns(reader, columns, start)
+        if found is not None:
+            lines, by_field = found
+            if not lines:
+                raise ImportRowError(f"{path}: no rows under the header; nothing to import")
+            return CsvFile(path, provided, tuple(unknown), lines=lines, columns=by_field)
+        # not plain after all: read it again, row by row
+        reader = csv.reader(io.StringIO(text, newline=""))
+        next(reader)
+        start = reader.line_num + 1
+    rows: list[tuple[int, dict[str, str]]] = []
+    for line, record in _records(reader, path, text, start):
         if len(record) > width:
             rows.append((line, {EXTRA: "yes"}))
             continue
@@ -103,7 +136,45 @@ def read_table(
         rows.append((line, values))
     if not rows:
         raise ImportRowError(f"{path}: no rows under the header; nothing to import")
-    return CsvFile(path, rows, provided, tuple(unknown))
+    return CsvFile(path, provided, tuple(unknown), read_rows=rows)
+
+
+def _plain_columns(
+    reader: Iterator[list[str]], columns: list[str | None], start: int
+) -> tuple[list[int], dict[str, list[str]]] | None:
+    """(lines, {field: stripped values}) of a file without quotes whose rows are all as wide
+    as the header (blank lines skipped), read in one pass in C; None for any other file.
+    Columns without a field (None) are left out.
+
+    Without quotes no value spans lines, so the row after the header on line `start` + i is
+    the i-th line read. A row that cannot be read (a value too long) is also None: the row by
+    row reader says which line it is on.
+    """
+    try:
+        records = list(reader)
+    except csv.Error:
+        return None
+    width = len(columns)
+    lines = list(range(start, start + len(records)))
+    if set(map(len, records)) - {width}:
+        widths = list(map(len, records))
+        if set(widths) - {0, width}:
+            return None
+        kept = [i for i, w in enumerate(widths) if w]
+        lines = [lines[i] for i in kept]
+        records = [records[i] for i in kept]
+    named = [(i, c) for i, c in enumerate(columns) if c is not None]
+    if not records:
+        return [], {c: [] for _, c in named}
+    strip = str.strip
+    every = list(zip(*records, strict=True))
+    values = [list(map(strip, every[i])) for i, _ in named]
+    # A row of empty values (",,,") is a blank line.
+    if not all(map(any, zip(*values, strict=True))):
+        gone = {i for i, row in enumerate(zip(*values, strict=True)) if not any(row)}
+        lines = [line for i, line in enumerate(lines) if i not in gone]
+        values = [[v for i, v in enumerate(column) if i not in gone] for column in values]
+    return lines, {c: column for (_, c), column in zip(named, values, strict=True)}
 
 
 def read_csv(

@@ -271,9 +271,55 @@ _LOG_COLUMNS = (
 
 def _append(conn: sa.Connection, entries: Iterable[tuple[str, str, str, str]]) -> int:
     """Append (action, tbl, key, digest) records, chained in Python; returns the last seq."""
+    from itertools import islice
+
+    it = iter(entries)
+    with _appender(conn) as append:
+        while append(islice(it, CHUNK)):
+            pass
+        return append.seq
+
+
+CHUNK = 100_000  # records chained and inserted at a time
+
+
+class _Appender:
+    """Chains records after the log's last one and inserts them, a batch at a time."""
+
+    def __init__(self, conn: sa.Connection, seq: int, prev: str) -> None:
+        self.conn, self.seq, self.prev = conn, seq, prev
+        self.at, self.actor = _now(), current_actor()
+
+    def __call__(self, entries: Iterable[tuple[str, str, str, str]]) -> int:
+        """Append (action, tbl, key, digest) records; returns how many."""
+        from .bulk import insert_many
+        from .schema import audit_log
+
+        seq, prev, at, actor = self.seq, self.prev, self.at, self.actor
+        rows: list[tuple] = []
+        keep = rows.append
+        sha256 = hashlib.sha256
+        middles: dict[tuple[str, str], str] = {}
+        for action, tbl, key, digest in entries:
+            seq += 1
+            # chain_hash(), inlined (with the fields that repeat joined once): this loop runs
+            # once per row of a bulk import.
+            middle = middles.get((action, tbl))
+            if middle is None:
+                middle = middles[(action, tbl)] = f"|{at}|{actor}|{action}|{tbl}|"
+            digest_of = sha256(f"{prev}|{seq}{middle}{key}|{digest}".encode()).hexdigest()
+            keep((seq, at, actor, action, tbl, key, digest, prev, digest_of))
+            prev = digest_of
+        insert_many(self.conn, audit_log, _LOG_COLUMNS, rows)
+        self.seq, self.prev = seq, prev
+        return len(rows)
+
+
+@contextmanager
+def _appender(conn: sa.Connection) -> Iterator[_Appender]:
+    """An appender after the log's last record (on PostgreSQL, holding the append lock)."""
     import sqlalchemy as sa
 
-    from .bulk import insert_many
     from .schema import audit_log
 
     if conn.dialect.name == "postgresql":
@@ -282,25 +328,7 @@ def _append(conn: sa.Connection, entries: Iterable[tuple[str, str, str, str]]) -
         sa.select(audit_log.c.seq, audit_log.c.hash).order_by(audit_log.c.seq.desc()).limit(1)
     ).first()
     seq, prev = (last.seq, last.hash) if last else (0, GENESIS)
-    at, actor = _now(), current_actor()
-    rows = []
-    sha256 = hashlib.sha256
-    middles: dict[tuple[str, str], str] = {}
-    for action, tbl, key, digest in entries:
-        seq += 1
-        # chain_hash(), inlined (with the fields that repeat joined once): this loop runs once
-        # per row of a bulk import.
-        middle = middles.get((action, tbl))
-        if middle is None:
-            middle = middles[(action, tbl)] = f"|{at}|{actor}|{action}|{tbl}|"
-        digest_of = sha256(f"{prev}|{seq}{middle}{key}|{digest}".encode()).hexdigest()
-        rows.append((seq, at, actor, action, tbl, key, digest, prev, digest_of))
-        prev = digest_of
-        if len(rows) == 20_000:
-            insert_many(conn, audit_log, _LOG_COLUMNS, rows)
-            rows = []
-    insert_many(conn, audit_log, _LOG_COLUMNS, rows)
-    return seq
+    yield _Appender(conn, seq, prev)
 
 
 def append_event(conn: sa.Connection, tbl: str, key: str, details: str) -> int:

@@ -51,6 +51,18 @@ def any_of(conn: sa.Connection, column: str, values: Sequence[object]) -> tuple[
     return f"{column} IN (SELECT value FROM json_each(:values))", {"values": json.dumps(values)}
 
 
+def fetch(conn: sa.Connection, sql: str, params: dict) -> list[tuple]:
+    """Every row of a query (with `:name` parameters) as plain tuples; on SQLite straight from
+    the driver, without SQLAlchemy's per-row work."""
+    if conn.dialect.name == "sqlite":
+        cursor = _cursor(conn)
+        try:
+            return cursor.execute(sql, params).fetchall()
+        finally:
+            cursor.close()
+    return [tuple(row) for row in conn.execute(sa.text(sql), params)]
+
+
 def reserve_ids(conn: sa.Connection, table: sa.Table, count: int) -> list[int]:
     """`count` new ids for an integer primary key, taken inside the write transaction."""
     if count == 0:
@@ -105,7 +117,9 @@ def _digests(
     """{row key: digest} as SQLite's trigger computes them: the key is the primary key's
     values joined by '/', the digest sha256(json_array(every column)). Only for rows whose JSON
     text Python writes identically: integers, NULLs, and text without control characters (both
-    escape only '"' and '\\' then). Other rows are left to the database."""
+    escape only '"' and '\\' then). Other rows are left to the database.
+
+    Each column is turned into JSON at once; then each row is joined and hashed."""
     keys = [c.name for c in table.primary_key.columns]
     if conn.dialect.name != "sqlite" or not set(keys) <= set(columns):
         return {}
@@ -124,31 +138,34 @@ def _digests(
         if not kinds <= {int, str, type(None)}:
             return {}  # a float or other value: the database computes every digest
         if str in kinds:
-            texts = [v for v in values if type(v) is str]
+            texts = [v for v in values if type(v) is str] if len(kinds) > 1 else values
             if _CONTROL.search("".join(texts)):
                 unsafe.update(
                     i for i, v in enumerate(values) if type(v) is str and _CONTROL.search(v)
                 )
+        if kinds == {str}:
+            parts.append(list(map(encode_basestring, values)))
+        elif kinds == {int}:
+            parts.append(list(map(str, values)))
+        else:
             parts.append(
                 [
                     encode_basestring(v) if type(v) is str else ("null" if v is None else str(v))
                     for v in values
                 ]
             )
-        else:
-            parts.append(["null" if v is None else str(v) for v in values])
     if len(keys) == 1:
-        ids = [str(v) for v in by_column[where[keys[0]]]]
+        ids = list(map(str, by_column[where[keys[0]]]))
     else:
-        ids = [
-            "/".join(map(str, k)) for k in zip(*(by_column[where[n]] for n in keys), strict=True)
-        ]
+        ids = list(map("/".join, zip(*(map(str, by_column[where[n]]) for n in keys), strict=True)))
     sha256 = hashlib.sha256
-    return {
-        ids[i]: sha256(f"[{','.join(row)}]".encode()).hexdigest()
-        for i, row in enumerate(zip(*parts, strict=True))
-        if i not in unsafe
+    found = {
+        key: sha256(f"[{','.join(row)}]".encode()).hexdigest()
+        for key, row in zip(ids, zip(*parts, strict=True), strict=True)
     }
+    for i in unsafe:
+        del found[ids[i]]
+    return found
 
 
 _CONTROL = re.compile(r"[\x00-\x1f]")
@@ -203,6 +220,50 @@ def insert_triggers_off(conn: sa.Connection, tables: Iterable[sa.Table]) -> Iter
             conn.exec_driver_sql(f"ALTER TABLE {table.name} ENABLE TRIGGER audit_{table.name}")
 
 
+@contextmanager
+def completion_summary_in_batch(conn: sa.Connection, first: int, last: int) -> Iterator[None]:
+    """Keep the per-person completion summary (`store.summary`) for completions inserted in
+    the block with ids `first`..`last` in three statements after it, rather than by its
+    trigger once per row: the same course bits, in the same order, and the same summary rows.
+    SQLite only (elsewhere there is no summary); the trigger is back when the block ends."""
+    from .summary import TRIGGER
+
+    present = (
+        conn.dialect.name == "sqlite"
+        and conn.exec_driver_sql(
+            "SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name = 'completions_summary'"
+        ).first()
+    )
+    if not present:
+        yield
+        return
+    conn.exec_driver_sql("DROP TRIGGER completions_summary")
+    yield
+    new = "c.id BETWEEN ? AND ? AND c.supersedes_id IS NULL AND NOT c.withdrawn"
+    # A new course takes the next bit, in the order the trigger would have met it.
+    for (course,) in conn.exec_driver_sql(
+        f"SELECT c.course_id FROM completions c WHERE {new} GROUP BY c.course_id"
+        " ORDER BY MIN(c.id)",
+        (first, last),
+    ).all():
+        conn.exec_driver_sql(
+            "INSERT OR IGNORE INTO course_bits (course_id, bit)"
+            " VALUES (?, (SELECT COUNT(*) FROM course_bits))",
+            (course,),
+        )
+    conn.exec_driver_sql(
+        "INSERT INTO person_course_summary (person_id, mask, last_day)"
+        " SELECT c.person_id, SUM(DISTINCT CASE WHEN b.bit < 63 THEN 1 << b.bit ELSE 0 END),"
+        " MAX(CAST(julianday(c.completed_on) AS INTEGER))"
+        f" FROM completions c JOIN course_bits b ON b.course_id = c.course_id WHERE {new}"
+        " GROUP BY c.person_id"
+        " ON CONFLICT (person_id) DO UPDATE SET mask = mask | excluded.mask,"
+        " last_day = MAX(last_day, excluded.last_day)",
+        (first, last),
+    )
+    conn.exec_driver_sql(TRIGGER)
+
+
 def row_digests(conn: sa.Connection, table: sa.Table, keys: Sequence[str]) -> dict[str, str]:
     """{row key: digest} for some rows of a table, computed by the database as the triggers
     compute them (an integer key is looked up by range; others by reading the table)."""
@@ -238,23 +299,28 @@ def audit_inserts(
     affiliation, the next person ...), so the chain equals the row-at-a-time chain. `known`
     holds digests `insert_many` computed, by table name; the database computes the rest.
     """
+    from itertools import repeat
+
     names = [str(t.name) for t in tables]  # not SQLAlchemy's str subclass: sqlite3 probes those
-    texts = [[str(k) for k in column] for column in keys]
-    digests: list[dict[str, str]] = []
+    texts = [list(map(str, column)) for column in keys]
+    digests: list[list[str]] = []
     for table, name, column in zip(tables, names, texts, strict=True):
-        found = dict((known or {}).get(name, {}))
-        found.update(row_digests(conn, table, [k for k in column if k not in found]))
-        digests.append(found)
-    if len(tables) == 1:
-        name, found = names[0], digests[0]
-        entries: Iterable[tuple[str, str, str, str]] = (
-            ("insert", name, k, found[k]) for k in texts[0]
-        )
-    else:
-        pairs = list(zip(names, digests, strict=True))
-        entries = (
-            ("insert", name, k, found[k])
-            for row in zip(*texts, strict=True)
-            for (name, found), k in zip(pairs, row, strict=True)
-        )
-    return audit._append(conn, entries)
+        found = (known or {}).get(name, {})
+        missing = [k for k in column if k not in found] if len(found) != len(column) else []
+        if missing:
+            found = {**found, **row_digests(conn, table, missing)}
+        digests.append(list(map(found.__getitem__, column)))
+    count, width = len(texts[0]) if texts else 0, len(tables)
+    with audit._appender(conn) as append:
+        for start in range(0, count, audit.CHUNK // width):
+            stop = min(count, start + audit.CHUNK // width)
+            size = (stop - start) * width
+            tbls: list[str] = [""] * size
+            row_keys: list[str] = [""] * size
+            row_digests_: list[str] = [""] * size
+            for i in range(width):  # interleaved: row 1's records, then row 2's ...
+                tbls[i::width] = repeat(names[i], stop - start)
+                row_keys[i::width] = texts[i][start:stop]
+                row_digests_[i::width] = digests[i][start:stop]
+            append(zip(repeat("insert"), tbls, row_keys, row_digests_))
+        return append.seq

@@ -184,10 +184,51 @@ def import_attendance(
 
     path = Path(path)
     table = read_table(path, ATTENDANCE_COLUMNS, ATTENDANCE_OPTIONAL, aliases=ATTENDANCE_HEADERS)
-    # A register template quotes text a spreadsheet would run as a formula; read it back as is.
-    rows = [(line, {k: unsafe_cell(v) for k, v in row.items()}) for line, row in table.rows]
     with bulk.no_gc():
+        if table.columns is not None and table.lines is not None:
+            # A register template quotes text a spreadsheet would run as a formula; read it
+            # back as is.
+            columns = {
+                k: list(map(unsafe_cell, v)) if "'" in "".join(v) else v
+                for k, v in table.columns.items()
+            }
+            parsed = _plain_marks(columns, table.lines)
+            if parsed is not None:
+                return _import_marks(store, programme, path, [], recorded_by, today, parsed)
+        rows = [(line, {k: unsafe_cell(v) for k, v in row.items()}) for line, row in table.rows]
         return _import_marks(store, programme, path, rows, recorded_by, today)
+
+
+def _plain_marks(
+    columns: dict[str, list[str]], lines: list[int]
+) -> list[tuple[int, int, dt.date, str, bool]] | None:
+    """(line, group, date, person, present) of every row, when every row passes the checks
+    made without the database, checked a column at a time (each distinct value once); None
+    otherwise (the rows are then checked one by one, and each bad row's problems listed)."""
+    from ...records.csvfile import parse_date
+
+    groups, dates = columns["group"], columns["date"]
+    people, presents = columns["person"], columns["present"]
+    if not all(people):
+        return None
+    try:
+        group_ids = {g: int(g) for g in set(groups) if g.isascii() and g.isdigit() and len(g) <= 18}
+        days = {d: parse_date(d) for d in set(dates)}
+        marks = {m: parse_present(m) for m in set(presents)}
+    except ValueError:
+        return None
+    if len(group_ids) != len(set(groups)):
+        return None
+    return list(
+        zip(
+            lines,
+            map(group_ids.__getitem__, groups),
+            map(days.__getitem__, dates),
+            people,
+            map(marks.__getitem__, presents),
+            strict=True,
+        )
+    )
 
 
 def _import_marks(  # noqa: C901 - one pass over the rows, every check in file order
@@ -197,6 +238,7 @@ def _import_marks(  # noqa: C901 - one pass over the rows, every check in file o
     rows: list[tuple[int, dict[str, str]]],
     recorded_by: str | int,
     today: dt.date,
+    checked: list[tuple[int, int, dt.date, str, bool]] | None = None,
 ) -> int:
     from collections import defaultdict
 
@@ -207,7 +249,7 @@ def _import_marks(  # noqa: C901 - one pass over the rows, every check in file o
     from ...trust.access import not_found_person
 
     problems: dict[int, list[str]] = defaultdict(list)
-    parsed: list[tuple[int, int, dt.date, str, bool]] = []
+    parsed: list[tuple[int, int, dt.date, str, bool]] = checked or []
     for line, row in rows:
         if EXTRA in row:
             problems[line].append("more values than columns; check for stray commas")
@@ -272,6 +314,9 @@ def _import_marks(  # noqa: C901 - one pass over the rows, every check in file o
         seen: dict[tuple[int, int], int] = {}
         inserts: list[tuple] = []
         updates: list[tuple[int, int, bool]] = []
+        # Whether a session may be marked at all (its date, not cancelled, not in the future):
+        # worked out once per session, not once per row.
+        open_session: dict[int, bool] = {}
         for line, gid, day, ref, present in parsed:
             group = groups[gid]
             if not isinstance(group, Group):
@@ -295,9 +340,24 @@ def _import_marks(  # noqa: C901 - one pass over the rows, every check in file o
                 )
                 continue
             seen[key] = line
-            problem = _mark_problem(
-                conn, group, session, members.get((gid, person_id)), person_id, today
-            ) or _date_problem(programme, group, session.held_on)
+            member = members.get((gid, person_id))
+            held_on = session.held_on
+            if session.id not in open_session:
+                open_session[session.id] = (
+                    not session.cancelled
+                    and held_on <= today
+                    and _date_problem(programme, group, held_on) is None
+                )
+            problem = None
+            if not (
+                open_session[session.id]
+                and member is not None
+                and member.enrolled_on <= held_on
+                and (member.left_on is None or held_on <= member.left_on)
+            ):
+                problem = _mark_problem(
+                    conn, group, session, member, person_id, today
+                ) or _date_problem(programme, group, held_on)
             if problem:
                 problems[line].append(problem)
             elif key not in marked:
