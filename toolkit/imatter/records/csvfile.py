@@ -15,7 +15,7 @@ import re
 import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from pathlib import Path
 from typing import cast
 
@@ -45,19 +45,24 @@ class CsvFile:
     lines: list[int] | None = None
     columns: dict[str, list[str]] | None = None
     read_rows: list[tuple[int, dict[str, str]]] | None = None
+    _made_rows: list[tuple[int, dict[str, str]]] = field(
+        default_factory=list, compare=False, repr=False
+    )
 
-    @cached_property
+    @property
     def rows(self) -> list[tuple[int, dict[str, str]]]:
-        """(line, {field: value}) for every row that is not blank."""
+        """(line, {field: value}) for every row that is not blank (made once, when asked)."""
         if self.read_rows is not None:
             return self.read_rows
         assert self.lines is not None and self.columns is not None
-        names = tuple(self.columns)
-        by_row = zip(*self.columns.values(), strict=True)
-        return [
-            (line, dict(zip(names, values, strict=True)))
-            for line, values in zip(self.lines, by_row, strict=True)
-        ]
+        if not self._made_rows and self.lines:
+            names = tuple(self.columns)
+            by_row = zip(*self.columns.values(), strict=True)
+            self._made_rows.extend(
+                (line, dict(zip(names, values, strict=True)))
+                for line, values in zip(self.lines, by_row, strict=True)
+            )
+        return self._made_rows
 
 
 def read_table(
