@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 from ..assess import helpers as h
-from .conftest import ADMIN, COURSE, GRADER, LEARNERS, SETTING, _remove_user, make_user
-from .test_exchange_cycle import A, assess
+from .conftest import ADMIN, COURSE, LEARNERS, SETTING, _remove_user, make_user
+from .test_exchange_cycle import A, assess, course_dir
 
 pytestmark = pytest.mark.slow
 CROWD = int(os.environ.get("IMATTER_HUB_CROWD", "30"))
@@ -127,7 +127,7 @@ def test_a_server_killed_mid_submit_loses_nothing_already_submitted(hub, session
         assert json.loads(notebook.read_text())["cells"]  # whole, readable
     out = assess(hub, "collect", A, "--exchange")
     assert "p1" not in out.split("Quarantined")[-1] or "Quarantined" not in out
-    assert (Path(f"~{GRADER}").expanduser() / COURSE / "submitted" / "p1" / A).is_dir()
+    assert (course_dir(hub) / "submitted" / "p1" / A).is_dir()
 
 
 def test_the_hub_restarted_mid_term_keeps_every_user_and_record(hub, sessions):

@@ -225,6 +225,27 @@ def _waiting_sqlite(db: Path) -> list[tuple[str, int]]:
 
 def _waiting_shared(url: str, course_id: str) -> list[tuple[str, int]]:
     """Per student, notebooks waiting for a hand mark in the shared gradebook's course."""
+    return _shared_query(
+        url,
+        "SELECT sa.student_id, COUNT(DISTINCT sn.id)",
+        "sa.student_id",
+        course_id,
+    )
+
+
+def shared_waiting_by_assessment(folder: Path) -> list[tuple[str, int]]:
+    """(assessment id, answers waiting for a hand mark) of one course directory's course in
+    the shared gradebook (NBGRADER_DB_URL)."""
+    from ..assess.course_dir import open_course_dir, shared_gradebook
+
+    url = shared_gradebook()
+    if not url or not (Path(folder) / "imatter-course.yml").is_file():
+        return []
+    course_id = open_course_dir(folder).course_id
+    return _shared_query(url, "SELECT a.name, COUNT(*)", "a.name ORDER BY a.name", course_id)
+
+
+def _shared_query(url: str, select: str, group: str, course_id: str) -> list[tuple[str, int]]:
     import sqlalchemy as sa
 
     engine = sa.create_engine(url)
@@ -232,13 +253,16 @@ def _waiting_shared(url: str, course_id: str) -> list[tuple[str, int]]:
         with engine.connect() as conn:
             rows = conn.execute(
                 sa.text(
-                    _WAITING + "JOIN assignment a ON sa.assignment_id = a.id "
+                    f"{select} FROM grade g "  # noqa: S608 (fixed text: no input in it)
+                    "JOIN submitted_notebook sn ON g.notebook_id = sn.id "
+                    "JOIN submitted_assignment sa ON sn.assignment_id = sa.id "
+                    "JOIN assignment a ON sa.assignment_id = a.id "
                     "WHERE g.needs_manual_grade = :yes AND a.course_id = :course "
-                    "GROUP BY sa.student_id"
+                    f"GROUP BY {group}"
                 ),
                 {"yes": True, "course": course_id},
             ).all()
-        return [(str(student), int(count)) for student, count in rows]
+        return [(str(key), int(count)) for key, count in rows]
     except (sa.exc.OperationalError, sa.exc.InterfaceError) as err:
         from ..errors import AssessmentError
 
