@@ -36,9 +36,15 @@ def course_dir(hub) -> Path:  # type: ignore[no-untyped-def]
 
 
 def assess(hub, *args: str):  # type: ignore[no-untyped-def]
-    """`imatter assess --course-dir ... ARGS` in the marking server's terminal."""
+    """`imatter assess ARGS` in the marking server's terminal, with IMATTER_COURSE_DIR set
+    as the guide says."""
     out = hub.in_server(
-        GRADER, "imatter", "assess", "--course-dir", str(course_dir(hub)), *args, check=False
+        GRADER,
+        "imatter",
+        "assess",
+        *args,
+        env={"IMATTER_COURSE_DIR": str(course_dir(hub))},
+        check=False,
     )
     assert out.returncode == 0, (args, out.stdout, out.stderr)
     return out.stdout

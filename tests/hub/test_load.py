@@ -53,6 +53,11 @@ def crowd(hub, sessions):
             hub.passwords[name] = f"pw-{name}-{os.getpid()}"
             make_user(name, ["imatter"], hub.passwords[name])
             made.append(name)
+        if not (hub.exchange / COURSE / "outbound" / A).is_dir():  # run on its own
+            assess(hub, "init", "--course-id", COURSE, "--exchange", str(hub.exchange),
+                   "--setting", SETTING)  # fmt: skip
+            assess(hub, "generate", A)
+            assess(hub, "release", A, "--exchange")
         assess(hub, "init", "--learner", ",".join(str(i) for i in ids))
         yield names
     finally:
@@ -72,6 +77,8 @@ def test_thirty_learners_sign_in_fetch_and_submit_at_once(hub, crowd):
         signed_in = time.monotonic() - began
         return signed_in, _submit(hub, name, answered)
 
+    # the same-run anchor: one learner alone, then everyone at once (that one again too)
+    solo = one(crowd[0])
     began = time.monotonic()
     with ThreadPoolExecutor(len(crowd)) as pool:
         results = list(pool.map(one, crowd))
@@ -89,11 +96,13 @@ def test_thirty_learners_sign_in_fetch_and_submit_at_once(hub, crowd):
     submits = sorted(r[1] for r in results)
     spawn = list(getattr(hub, "spawn_seconds", {}).values())
     print(
-        f"\nload: {len(crowd)} learners at once in {wall:.1f} s; sign-in median "
+        f"\nload: one learner alone: sign-in {solo[0]:.2f} s, submit {solo[1]:.2f} s; "
+        f"{len(crowd)} learners at once in {wall:.1f} s; sign-in median "
         f"{statistics.median(logins):.2f} s; submit median {statistics.median(submits):.2f} s, "
         f"p95 {submits[int(0.95 * (len(submits) - 1))]:.2f} s, max {submits[-1]:.2f} s; "
         f"collect {len(crowd)} in {collect_seconds:.1f} s "
-        f"({len(crowd) / collect_seconds:.1f} submissions/s); "
+        f"({len(crowd) / collect_seconds:.1f} submissions/s); submit median "
+        f"{statistics.median(submits) / solo[1]:.1f}x the lone learner's; "
         + (f"spawn median {statistics.median(spawn):.1f} s" if spawn else "")
     )
 
