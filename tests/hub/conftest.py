@@ -316,6 +316,22 @@ def hub_venv() -> Path:
     return Path(out.stdout.strip().splitlines()[-1])
 
 
+def _setup_extensions(venv: Path, script: Path) -> None:
+    """The guide's `sh setup-extensions.sh` on the shared venv; skipped when this very script
+    already ran on it (each `jupyter` command takes seconds)."""
+    import hashlib
+
+    stamp = venv / ".imatter-setup-extensions"
+    digest = hashlib.sha256(script.read_bytes()).hexdigest()
+    installed = (
+        (venv / ".imatter-install").read_text() if (venv / ".imatter-install").exists() else ""
+    )
+    if stamp.exists() and stamp.read_text() == digest + installed:
+        return
+    run("sh", str(script), env={"PATH": f"{venv}/bin:/usr/bin:/bin"})
+    stamp.write_text(digest + installed)
+
+
 def _lead_award(url: str, person_id: int) -> None:
     """The Lead's school-lead award in the records (as granted last year)."""
     import datetime as dt
@@ -360,8 +376,7 @@ def hub() -> Iterator[Hub]:
         # 1. the shipped files, as `imatter deploy files --out hosting --course foundation-a`
         hosting = base / "hosting"
         write_deployment(hosting, course_id=COURSE)
-        run("sh", str(hosting / "setup-extensions.sh"),
-            env={"PATH": f"{venv}/bin:/usr/bin:/bin"})  # fmt: skip
+        _setup_extensions(venv, hosting / "setup-extensions.sh")
         grader_jupyter = venv.parent / "grader-jupyter"
         shutil.rmtree(grader_jupyter, ignore_errors=True)
         shutil.copytree(hosting / "grader-jupyter", grader_jupyter)

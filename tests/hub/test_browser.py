@@ -29,6 +29,25 @@ def sign_in(browser, hub, name: str):  # type: ignore[no-untyped-def]
     return page
 
 
+def in_browsers(task, names: list[str], at_once: int = 3) -> dict:  # type: ignore[no-untyped-def]
+    """`task(browser, name)` for each person, a few at a time, each in a chromium of its own
+    (Playwright's sync API is one per thread); {name: result}."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from playwright.sync_api import sync_playwright
+
+    def one(name: str):  # type: ignore[no-untyped-def]
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            try:
+                return task(browser, name)
+            finally:
+                browser.close()
+
+    with ThreadPoolExecutor(at_once) as pool:
+        return dict(zip(names, pool.map(one, names), strict=True))
+
+
 def open_assignments(page) -> None:  # type: ignore[no-untyped-def]
     """nbgrader's Assignments panel, from the Nbgrader menu (or its tab, if open)."""
     tab = page.locator(".lm-TabBar-tab", has_text="Assignments")
