@@ -57,6 +57,15 @@ def test_two_markers_share_one_gradebook(gradebook_url, tmp_path, ws, people):
     assert collect_files(sam, A, returned).collected == ("p1",)
     assert not autograde(sam, A, workers=1).failed
 
+    # The Lead dashboard's queue counts the reflections waiting in the shared gradebook, for
+    # this course only (another course's waiting work in the same database is not counted).
+    from imatter.dashboards import marking_queues
+
+    (queue,) = marking_queues([alex.root])
+    assert (queue.course_id, queue.waiting, queue.other) == (COURSE_ID, {1: 1}, 0)
+    other = create_course_dir(tmp_path / "other", "another-course", timeout=10)
+    assert marking_queues([other.root])[0].total == 0
+
     with gradebook(alex) as gb:
         submission = gb.find_submission(A, "p1")
         assert submission.student_id == "p1"
@@ -77,3 +86,12 @@ def test_unreachable_shared_gradebook_is_one_line(ws, run_cli, tmp_path, monkeyp
         "address, the password and that the database server is running\n"
     )
     assert "pw" not in err
+    from imatter.assess.course_dir import create_course_dir
+    from imatter.dashboards import marking_queues
+    from imatter.errors import AssessmentError
+
+    monkeypatch.delenv("NBGRADER_DB_URL")
+    folder = create_course_dir(tmp_path / "c2", "c2").root
+    monkeypatch.setenv("NBGRADER_DB_URL", "postgresql+psycopg://marker:pw@127.0.0.1:9/gradebook")
+    with pytest.raises(AssessmentError, match="^NBGRADER_DB_URL: cannot open the shared gradebook"):
+        marking_queues([folder])

@@ -58,12 +58,14 @@ def test_nbgrader_gradebook_url_comes_from_the_environment(written, monkeypatch)
     assert CourseDirectory(config=config).db_url == "postgresql://marker@db.example.org/gradebook"
 
 
-def test_marking_account_finds_its_course_directory_at_home(written, monkeypatch, tmp_path):
+def test_marking_account_finds_its_course_directory_in_the_workspace(
+    written, monkeypatch, tmp_path
+):
     from nbgrader.coursedir import CourseDirectory
 
-    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("IMATTER_WORKSPACE", str(tmp_path))
     config = load_py_config(written / "grader-jupyter" / "nbgrader_config.py")
-    assert CourseDirectory(config=config).root == str(tmp_path / COURSE)
+    assert CourseDirectory(config=config).root == str(tmp_path / "assess" / COURSE)
 
 
 # ---------------------------------------------------------------- JupyterHub on one server

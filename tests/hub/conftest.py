@@ -36,6 +36,8 @@ ADMIN = "imadmin"  # IT: a hub admin, and an organisation admin in the records
 LEARNERS = [f"p{n}" for n in range(1, 6)]
 TAG = "imatter hub test"  # the comment on every account the test makes (and may remove)
 SETTING = "brook-primary"
+LEAD_NAME = "Lena Lead"  # the Lead's person in the records (person 6)
+SESSION_NOTEBOOK = ROOT / "modules" / COURSE / "01-how-children-grow-through-relationships.ipynb"
 CHP = ROOT / "tests" / "hub" / "js" / "node_modules" / ".bin" / "configurable-http-proxy"
 
 pytestmark = pytest.mark.slow
@@ -314,6 +316,35 @@ def hub_venv() -> Path:
     return Path(out.stdout.strip().splitlines()[-1])
 
 
+def _setup_extensions(venv: Path, script: Path) -> None:
+    """The guide's `sh setup-extensions.sh` on the shared venv; skipped when this very script
+    already ran on it (each `jupyter` command takes seconds)."""
+    import hashlib
+
+    stamp = venv / ".imatter-setup-extensions"
+    digest = hashlib.sha256(script.read_bytes()).hexdigest()
+    installed = (
+        (venv / ".imatter-install").read_text() if (venv / ".imatter-install").exists() else ""
+    )
+    if stamp.exists() and stamp.read_text() == digest + installed:
+        return
+    run("sh", str(script), env={"PATH": f"{venv}/bin:/usr/bin:/bin"})
+    stamp.write_text(digest + installed)
+
+
+def _lead_award(url: str, person_id: int) -> None:
+    """The Lead's school-lead award in the records (as granted last year)."""
+    import datetime as dt
+
+    from imatter.store import Store
+
+    from ..delivery.world import grant
+
+    store = Store(url, migrate=False)
+    grant(store, person_id, "school-lead", dt.date(2025, 9, 1), setting=SETTING)
+    store.engine.dispose()
+
+
 def _staff_folder(path: Path) -> None:
     """The guide's staff-only folder: group imatter-staff, no access for others, new files
     writable by all staff."""
@@ -345,8 +376,7 @@ def hub() -> Iterator[Hub]:
         # 1. the shipped files, as `imatter deploy files --out hosting --course foundation-a`
         hosting = base / "hosting"
         write_deployment(hosting, course_id=COURSE)
-        run("sh", str(hosting / "setup-extensions.sh"),
-            env={"PATH": f"{venv}/bin:/usr/bin:/bin"})  # fmt: skip
+        _setup_extensions(venv, hosting / "setup-extensions.sh")
         grader_jupyter = venv.parent / "grader-jupyter"
         shutil.rmtree(grader_jupyter, ignore_errors=True)
         shutil.copytree(hosting / "grader-jupyter", grader_jupyter)
@@ -415,11 +445,28 @@ def hub() -> Iterator[Hub]:
             ("setting", "add", SETTING, "--name", "Brook Primary", "--pupils", "240"),
             *[("person", "add", f"Learner {n}", "--setting", SETTING) for n in LEARNERS],
             ("access", "grant", LEAD, "--role", "setting-lead", "--setting", SETTING),
-            # the marking account runs the organisation's hosted course (not one setting's)
-            ("access", "grant", GRADER, "--role", "admin"),
+            # the marking account runs the setting's hosted course (`assess init --setting`):
+            # a Lead's grant in that setting is enough, not the organisation admin role
+            ("access", "grant", GRADER, "--role", "setting-lead", "--setting", SETTING),
+            ("person", "add", LEAD_NAME, "--setting", SETTING),
         ):
             out = hub_.records(*args)
             assert out.returncode == 0, (args, out.stdout, out.stderr)
+        # The Lead leads a study group of the five learners (the dashboard opens on it); their
+        # Lead award is written as a granted history would be (tests/delivery/world.py).
+        lead_id = len(LEARNERS) + 1
+        _lead_award(pg.url("imatter", "imatter"), lead_id)
+        made = hub_.records("group", "create", "--course", COURSE, "--term", "2026-27",
+                            "--leader", str(lead_id), "--setting", SETTING)  # fmt: skip
+        assert made.returncode == 0, made.stderr
+        group_id = made.stdout.split()[2].rstrip(":")
+        enrolled = hub_.records("group", "enrol", group_id, *[n[1:] for n in LEARNERS])
+        assert enrolled.returncode == 0, (made.stdout, enrolled.stdout, enrolled.stderr)
+        # the session notebook each learner opens (as the Lead shares the course's notebooks)
+        for name in LEARNERS:
+            home = Path(pwd.getpwnam(name).pw_dir)
+            shutil.copy(SESSION_NOTEBOOK, home / SESSION_NOTEBOOK.name)
+            shutil.chown(home / SESSION_NOTEBOOK.name, name, name)
 
         # 6. the hub: the shipped config, and the test's overlay
         port = free_port()

@@ -87,6 +87,30 @@ def test_a_learner_cannot_open_the_marking_server(hub, sessions):
     assert other.status_code in (302, 403, 404) and '"content"' not in other.text
 
 
+def test_only_the_lead_opens_their_dashboard(hub, sessions):
+    """The Lead's dashboard is served by the Lead's own server and acts as the Lead: a learner
+    is refused by the hub, an admin who may open the server is refused by the dashboard (it
+    would act as the Lead, not as them), and a learner's own server serves none."""
+    from .conftest import authorize
+
+    dashboard = f"{hub.url}/user/{LEAD}/imatter/dashboard/lead"
+    mine = sessions[LEAD].get(dashboard, timeout=300)
+    if "/hub/api/oauth2/authorize" in mine.url:
+        mine = authorize(sessions[LEAD], mine)
+    assert mine.status_code == 200 and "Lead Professional dashboard" in mine.text
+    refused = sessions["p1"].get(dashboard, timeout=60)
+    assert refused.status_code == 403 and "Lead Professional dashboard" not in refused.text
+    api = sessions["p1"].get(f"{hub.url}/hub/api/users/{LEAD}", timeout=60)
+    assert api.status_code in (403, 404)
+    own = sessions["p1"].get(f"{hub.url}/user/p1/imatter/dashboard/lead", timeout=60)
+    assert own.status_code == 404
+    admin = sessions[ADMIN].get(dashboard, timeout=60)
+    if admin.status_code == 200 and "/hub/api/oauth2/authorize" in admin.url:
+        admin = authorize(sessions[ADMIN], admin)
+    assert admin.status_code in (403, 404), admin.status_code
+    assert "Lead Professional dashboard" not in admin.text
+
+
 # ---------------------------------------------------------------- identity from the hub
 def test_the_hub_says_who_is_acting(hub, sessions):
     """IMATTER_USER and JUPYTERHUB_USER are only variables: the hub's answer wins."""

@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 from ..assess import helpers as h
-from .conftest import ADMIN, COURSE, GRADER, LEARNERS, SETTING, _remove_user, make_user
-from .test_exchange_cycle import A, assess
+from .conftest import ADMIN, COURSE, LEARNERS, SETTING, _remove_user, make_user
+from .test_exchange_cycle import A, assess, course_dir
 
 pytestmark = pytest.mark.slow
 CROWD = int(os.environ.get("IMATTER_HUB_CROWD", "30"))
@@ -43,7 +43,7 @@ def crowd(hub, sessions):
     made = []
     try:
         ids = []
-        for n in range(CROWD):
+        for n in range(CROWD + 1):  # one more: the lone learner measured first
             out = hub.records("person", "add", f"Crowd Learner {n}", "--setting", SETTING)
             assert out.returncode == 0, out.stderr
         people = json.loads(hub.records("person", "list", "--json").stdout)
@@ -53,6 +53,11 @@ def crowd(hub, sessions):
             hub.passwords[name] = f"pw-{name}-{os.getpid()}"
             make_user(name, ["imatter"], hub.passwords[name])
             made.append(name)
+        if not (hub.exchange / COURSE / "outbound" / A).is_dir():  # run on its own
+            assess(hub, "init", "--course-id", COURSE, "--exchange", str(hub.exchange),
+                   "--setting", SETTING)  # fmt: skip
+            assess(hub, "generate", A)
+            assess(hub, "release", A, "--exchange")
         assess(hub, "init", "--learner", ",".join(str(i) for i in ids))
         yield names
     finally:
@@ -61,6 +66,8 @@ def crowd(hub, sessions):
 
 
 def test_thirty_learners_sign_in_fetch_and_submit_at_once(hub, crowd):
+    everyone = crowd
+    alone, crowd = crowd[0], crowd[1:]
     released = hub.exchange / COURSE / "outbound" / A / f"{A}.ipynb"
     answered = hub.base / "answered.ipynb"  # everyone's answers (the same released copy)
     answered.write_text(json.dumps(h.answered(json.loads(released.read_text()))))
@@ -72,6 +79,8 @@ def test_thirty_learners_sign_in_fetch_and_submit_at_once(hub, crowd):
         signed_in = time.monotonic() - began
         return signed_in, _submit(hub, name, answered)
 
+    # the same-run anchor: one learner alone, then the crowd at once
+    solo = one(alone)
     began = time.monotonic()
     with ThreadPoolExecutor(len(crowd)) as pool:
         results = list(pool.map(one, crowd))
@@ -84,16 +93,18 @@ def test_thirty_learners_sign_in_fetch_and_submit_at_once(hub, crowd):
     out = assess(hub, "collect", A, "--exchange")
     collect_seconds = time.monotonic() - began
     first = out.splitlines()[0]
-    assert first.startswith(f"Collected {len(crowd)} submission(s) of {A}"), out
+    assert first.startswith(f"Collected {len(everyone)} submission(s) of {A}"), out
     logins = [r[0] for r in results]
     submits = sorted(r[1] for r in results)
     spawn = list(getattr(hub, "spawn_seconds", {}).values())
     print(
-        f"\nload: {len(crowd)} learners at once in {wall:.1f} s; sign-in median "
+        f"\nload: one learner alone: sign-in {solo[0]:.2f} s, submit {solo[1]:.2f} s; "
+        f"{len(crowd)} learners at once in {wall:.1f} s; sign-in median "
         f"{statistics.median(logins):.2f} s; submit median {statistics.median(submits):.2f} s, "
         f"p95 {submits[int(0.95 * (len(submits) - 1))]:.2f} s, max {submits[-1]:.2f} s; "
-        f"collect {len(crowd)} in {collect_seconds:.1f} s "
-        f"({len(crowd) / collect_seconds:.1f} submissions/s); "
+        f"collect {len(everyone)} in {collect_seconds:.1f} s "
+        f"({len(everyone) / collect_seconds:.1f} submissions/s); submit median "
+        f"{statistics.median(submits) / solo[1]:.1f}x the lone learner's; "
         + (f"spawn median {statistics.median(spawn):.1f} s" if spawn else "")
     )
 
@@ -127,7 +138,7 @@ def test_a_server_killed_mid_submit_loses_nothing_already_submitted(hub, session
         assert json.loads(notebook.read_text())["cells"]  # whole, readable
     out = assess(hub, "collect", A, "--exchange")
     assert "p1" not in out.split("Quarantined")[-1] or "Quarantined" not in out
-    assert (Path(f"~{GRADER}").expanduser() / COURSE / "submitted" / "p1" / A).is_dir()
+    assert (course_dir(hub) / "submitted" / "p1" / A).is_dir()
 
 
 def test_the_hub_restarted_mid_term_keeps_every_user_and_record(hub, sessions):

@@ -213,6 +213,40 @@ def test_assess_follows_the_matrix(seams):
         assert [x.person_id for x in mine] == [learner]
 
 
+def test_a_hosted_course_belongs_to_the_setting_init_names(seams):
+    """A hub's course folder (foundation-a) names no setting; `init --setting` gives it one, so
+    that setting's Lead runs it without the organisation admin role (issue 17)."""
+    ws, ids, cli, _ = seams
+    learner, bea, otto = ids["learner"], ids["brook"], ids["oak"]
+    hosted = ws.path / "hosted" / "foundation-a"
+    code, _, err = cli("setting-lead", "assess", "-C", str(hosted), "init", "--learner", str(bea))
+    assert code == 1 and not hosted.exists(), err  # the organisation's own: not the Lead's
+    code, _, hidden = cli("setting-lead", "assess", "-C", str(hosted), "init", "--setting", "oak")
+    _, _, missing = cli("setting-lead", "assess", "-C", str(hosted), "init", "--setting", "elm")
+    assert code == 1 and hidden.strip() == (
+        "Error: --setting oak: no such setting; see `imatter setting list`"
+    )
+    _same(hidden, missing, "oak", "elm")
+    assert not hosted.exists()
+    code, out, err = cli("setting-lead", "assess", "-C", str(hosted), "init", "--setting",
+                         "brook", "--learner", f"{learner},{bea}")  # fmt: skip
+    assert code == 0, err
+    assert "setting: brook" in (hosted / "imatter-course.yml").read_text()
+    code, out, err = cli("setting-lead", "assess", "-C", str(hosted), "learners")
+    assert code == 0 and "Bea Brook" in out, err
+    # ... and it cannot be handed to another setting, nor taken by another setting's Lead.
+    code, _, err = cli("setting-lead", "assess", "-C", str(hosted), "init", "--setting", "oak")
+    assert code == 1 and "setting: brook" in (hosted / "imatter-course.yml").read_text()
+    oak = ws.path / "hosted" / "oak-course"
+    assert cli("admin", "assess", "-C", str(oak), "init", "--setting", "oak", "--learner",
+               str(otto))[0] == 0  # fmt: skip
+    code, out, err = cli("setting-lead", "assess", "-C", str(oak), "init", "--setting", "brook")
+    assert code == 1 and "setting: oak" in (oak / "imatter-course.yml").read_text()
+    assert err.strip().endswith("run `imatter assess init` first")  # looks missing
+    code, out, _ = cli("learner", "assess", "-C", str(hosted), "learners")
+    assert code == 0 and "Lark Learner" in out and "Bea Brook" not in out
+
+
 # ------------------------------------------------------------------ takestock
 def test_takestock_of_another_setting_looks_missing_and_learners_see_no_plan(seams):
     from imatter.delivery.takestock import record_self_review

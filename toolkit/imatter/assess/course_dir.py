@@ -102,6 +102,7 @@ class CourseDir:
     course_id: str
     timeout: int = DEFAULT_TIMEOUT
     exchange_root: str | None = None
+    setting: str | None = None  # the setting a hosted course belongs to (`assess init --setting`)
 
     @property
     def db_url(self) -> str:
@@ -378,8 +379,12 @@ def create_course_dir(
     *,
     timeout: int = DEFAULT_TIMEOUT,
     exchange_root: str | None = None,
+    setting: str | None = None,
 ) -> CourseDir:
-    """Create (or update the settings of) a course directory and its empty gradebook."""
+    """Create (or update the settings of) a course directory and its empty gradebook.
+
+    `setting` names the setting the course belongs to when its name does not (a hosted
+    course such as ``foundation-a``), so that the setting's Lead may run it."""
     if not _COURSE_ID.match(course_id or ""):
         raise InvalidValue(
             f"'{course_id}' cannot name a course directory: use letters, digits, '.', '_' or '-'"
@@ -398,10 +403,12 @@ def create_course_dir(
     elif root.exists() and any(root.iterdir()):
         raise Conflict(f"{root} is not empty and is not an assessment course directory")
     root.mkdir(parents=True, exist_ok=True)
-    course = CourseDir(root, course_id, timeout, exchange_root)
+    course = CourseDir(root, course_id, timeout, exchange_root, setting)
     body = {"schema": 1, "course_id": course_id, "timeout": timeout}
     if exchange_root:
         body["exchange_root"] = exchange_root
+    if setting:
+        body["setting"] = setting
     existing.write_text(
         "# An I Matter assessment course directory (nbgrader). See `imatter assess --help`.\n"
         + yaml.safe_dump(body, sort_keys=False),
@@ -440,7 +447,14 @@ def open_course_dir(root: str | Path) -> CourseDir:
     if not isinstance(timeout, int) or isinstance(timeout, bool) or timeout < 1:
         raise AssessmentError(f"{path}: timeout: expected a whole number of seconds (1 or more)")
     exchange = body.get("exchange_root")
-    return CourseDir(root, body["course_id"], timeout, str(exchange) if exchange else None)
+    setting = body.get("setting")
+    if setting is not None and (not isinstance(setting, str) or not setting.strip()):
+        raise AssessmentError(
+            f"{path}: setting: expected a setting id (text); run `imatter assess init --setting ID`"
+        )
+    return CourseDir(
+        root, body["course_id"], timeout, str(exchange) if exchange else None, setting or None
+    )
 
 
 # ---------------------------------------------------------------------- learners

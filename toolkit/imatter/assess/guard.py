@@ -1,9 +1,10 @@
 """Who may work on which assessment course directory (the permission matrix, for `assess`).
 
-A course directory belongs to the setting its name gives: a study group's id (the group's
-setting) or a setting's id. A setting Lead works only on their own setting's course directories
-and learners; another setting's looks exactly like a directory that does not exist. A learner
-on the roster sees only their own results.
+A course directory belongs to the setting its ``imatter-course.yml`` names (`assess init
+--setting`: a hosted course such as ``foundation-a``), else to the one its name gives: a study
+group's id (the group's setting) or a setting's id. A setting Lead works only on their own
+setting's course directories and learners; another setting's looks exactly like a directory
+that does not exist. A learner on the roster sees only their own results.
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ from .course_dir import COURSE_FILE, CourseDir, person_of, roster, student_id
 
 def course_setting(conn: sa.Connection, course: CourseDir | Any) -> str | None:
     """The setting a course directory belongs to (None: the organisation's own)."""
+    named = _named_setting(course)
+    if named:
+        return named
     for name in (getattr(course, "course_id", None), course.root.name):
         if not name:
             continue
@@ -34,6 +38,21 @@ def course_setting(conn: sa.Connection, course: CourseDir | Any) -> str | None:
         if found is not None:
             return str(found.id)
     return None
+
+
+def _named_setting(course: CourseDir | Any) -> str | None:
+    """The setting written in the course directory's file, if any (read when not yet open)."""
+    if isinstance(course, CourseDir) or getattr(course, "setting", None):
+        return course.setting
+    if not (course.root / COURSE_FILE).is_file():
+        return None
+    from ..errors import ImatterError
+    from .course_dir import open_course_dir
+
+    try:
+        return open_course_dir(course.root).setting
+    except ImatterError:
+        return None
 
 
 def missing_course(course: CourseDir | Any) -> NotFound:

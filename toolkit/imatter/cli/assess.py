@@ -52,9 +52,10 @@ def _course(ctx: click.Context):
 class _Named:
     """A course directory not opened yet: its folder is enough to tell its setting."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, setting: str | None = None) -> None:
         self.root = Path(root).resolve()
         self.course_id = None
+        self.setting = setting
 
 
 def _guard(ctx: click.Context, course) -> None:
@@ -66,6 +67,23 @@ def _guard(ctx: click.Context, course) -> None:
     action = command_action(command_path(ctx)).removeprefix("self:")
     if action != "open":
         require_course(workspace(ctx).store, course, action)
+
+
+def _check_setting(store, setting: str) -> None:
+    """Refuse a setting the actor may not run assessments in, exactly as one that is unknown."""
+    import sqlalchemy as sa
+
+    from ..store import schema as t
+    from ..trust.access import require_or_missing
+
+    missing = NotFound(f"--setting {setting}: no such setting; see `imatter setting list`")
+    with store.read() as conn:
+        require_or_missing(conn, "assess.run", missing, setting=setting)
+        if (
+            conn.execute(sa.select(t.settings.c.id).where(t.settings.c.id == setting)).first()
+            is None
+        ):
+            raise missing
 
 
 def _sources(ctx: click.Context) -> Path:
@@ -181,6 +199,11 @@ def check(ctx: click.Context, assessment_ids: tuple[str, ...]) -> None:
     type=int,
     help="Enrol this study group's learners (default: the --group, when it is a group number).",
 )
+@click.option(
+    "--setting",
+    help="The setting this course belongs to, when its name does not say (a hosted course): "
+    "that setting's Lead may then run it.",
+)
 @click.pass_context
 def init(
     ctx: click.Context,
@@ -189,6 +212,7 @@ def init(
     course_id: str | None,
     timeout: int | None,
     exchange_root: str | None,
+    setting: str | None,
 ) -> None:
     """Create (or update) the course directory and put learners on its roster."""
     from ..assess.course_dir import (
@@ -203,7 +227,11 @@ def init(
     path = _course_path(ctx)
     ids = _learner_ids(learners)
     store = workspace(ctx).store
-    _guard(ctx, _Named(path))
+    if setting:
+        _check_setting(store, setting)
+        _guard(ctx, _Named(path, setting))
+    if (path / COURSE_FILE).exists() or not setting:
+        _guard(ctx, _Named(path))  # and whoever the course belongs to now
     group = study_group or _study_group_of(ctx, store)
     members: list[int] = []
     if group is not None:
@@ -218,6 +246,7 @@ def init(
         course_id or (current.course_id if current else path.resolve().name),
         timeout=timeout or (current.timeout if current else DEFAULT_TIMEOUT),
         exchange_root=exchange_root or (current.exchange_root if current else None),
+        setting=setting or (current.setting if current else None),
     )
     added = add_learners(course, store, ids) if ids else []
     click.echo(f"Course directory {course.root} ready (nbgrader course '{course.course_id}')")

@@ -177,29 +177,21 @@ def course_dirs(workspace: Path, extra: Iterable[Path] = ()) -> list[Path]:
 def marking_queues(folders: Iterable[Path]) -> list[MarkingQueue]:
     """Count submitted notebooks needing a manual grade in each course directory's gradebook.
 
-    Reads each gradebook read-only with sqlite3 (nbgrader is slow to import and not needed to
-    count). A folder without a gradebook is skipped.
+    Each directory's own SQLite gradebook is read read-only with sqlite3 (nbgrader is slow to
+    import and not needed to count); a folder without one is skipped. When NBGRADER_DB_URL
+    names a gradebook that several markers share (a hub's PostgreSQL), that one is read,
+    limited to the directory's course.
     """
-    from ..assess.course_dir import GRADEBOOK, open_course_dir, person_of
+    from ..assess.course_dir import GRADEBOOK, open_course_dir, person_of, shared_gradebook
 
+    shared = shared_gradebook()
     queues = []
     for folder in folders:
         db = Path(folder) / GRADEBOOK
-        if not db.is_file():
+        if not shared and not db.is_file():
             continue
         course = open_course_dir(folder)
-        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-        try:
-            rows = conn.execute(
-                "SELECT sa.student_id, COUNT(DISTINCT sn.id) FROM grade g "
-                "JOIN submitted_notebook sn ON g.notebook_id = sn.id "
-                "JOIN submitted_assignment sa ON sn.assignment_id = sa.id "
-                "WHERE g.needs_manual_grade = 1 GROUP BY sa.student_id"
-            ).fetchall()
-        except sqlite3.DatabaseError:
-            rows = []
-        finally:
-            conn.close()
+        rows = _waiting_shared(shared, course.course_id) if shared else _waiting_sqlite(db)
         waiting: dict[int, int] = {}
         other = 0
         for student, count in rows:
@@ -210,3 +202,75 @@ def marking_queues(folders: Iterable[Path]) -> list[MarkingQueue]:
                 waiting[pid] = waiting.get(pid, 0) + count
         queues.append(MarkingQueue(Path(folder), course.course_id, waiting, other))
     return queues
+
+
+_WAITING = (
+    "SELECT sa.student_id, COUNT(DISTINCT sn.id) FROM grade g "
+    "JOIN submitted_notebook sn ON g.notebook_id = sn.id "
+    "JOIN submitted_assignment sa ON sn.assignment_id = sa.id "
+)
+
+
+def _waiting_sqlite(db: Path) -> list[tuple[str, int]]:
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        return conn.execute(
+            _WAITING + "WHERE g.needs_manual_grade = 1 GROUP BY sa.student_id"
+        ).fetchall()
+    except sqlite3.DatabaseError:
+        return []
+    finally:
+        conn.close()
+
+
+def _waiting_shared(url: str, course_id: str) -> list[tuple[str, int]]:
+    """Per student, notebooks waiting for a hand mark in the shared gradebook's course."""
+    return _shared_query(
+        url,
+        "SELECT sa.student_id, COUNT(DISTINCT sn.id)",
+        "sa.student_id",
+        course_id,
+    )
+
+
+def shared_waiting_by_assessment(folder: Path) -> list[tuple[str, int]]:
+    """(assessment id, answers waiting for a hand mark) of one course directory's course in
+    the shared gradebook (NBGRADER_DB_URL)."""
+    from ..assess.course_dir import open_course_dir, shared_gradebook
+
+    url = shared_gradebook()
+    if not url or not (Path(folder) / "imatter-course.yml").is_file():
+        return []
+    course_id = open_course_dir(folder).course_id
+    return _shared_query(url, "SELECT a.name, COUNT(*)", "a.name ORDER BY a.name", course_id)
+
+
+def _shared_query(url: str, select: str, group: str, course_id: str) -> list[tuple[str, int]]:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                sa.text(
+                    f"{select} FROM grade g "  # noqa: S608 (fixed text: no input in it)
+                    "JOIN submitted_notebook sn ON g.notebook_id = sn.id "
+                    "JOIN submitted_assignment sa ON sn.assignment_id = sa.id "
+                    "JOIN assignment a ON sa.assignment_id = a.id "
+                    "WHERE g.needs_manual_grade = :yes AND a.course_id = :course "
+                    f"GROUP BY {group}"
+                ),
+                {"yes": True, "course": course_id},
+            ).all()
+        return [(str(key), int(count)) for key, count in rows]
+    except (sa.exc.OperationalError, sa.exc.InterfaceError) as err:
+        from ..errors import AssessmentError
+
+        raise AssessmentError(
+            f"NBGRADER_DB_URL: cannot open the shared gradebook ({type(err).__name__}); "
+            "check the address, the password and that the database server is running"
+        ) from None
+    except sa.exc.ProgrammingError:
+        return []  # no gradebook there yet: nothing is waiting
+    finally:
+        engine.dispose()

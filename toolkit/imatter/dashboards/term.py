@@ -172,8 +172,12 @@ def assessments_waiting(folder: Path) -> list[tuple[str, int]]:
     in one nbgrader course directory, read from its gradebook read-only (none without one)."""
     import sqlite3
 
-    from ..assess.course_dir import GRADEBOOK
+    from ..assess.course_dir import GRADEBOOK, shared_gradebook
 
+    if shared_gradebook():  # a hub's gradebook that several markers share (NBGRADER_DB_URL)
+        from . import shared_waiting_by_assessment
+
+        return shared_waiting_by_assessment(folder)
     db = Path(folder) / GRADEBOOK
     if not db.is_file():
         return []
