@@ -122,6 +122,8 @@ def test_a_learner_is_named_but_never_given_the_records(hub_config):
     for name in ("IMATTER_DB", "IMATTER_WORKSPACE", "IMATTER_ASSESSMENTS", "JUPYTER_CONFIG_PATH"):
         assert name not in env
     assert DB_URL not in json.dumps(env)
+    # the programme (nothing personal) for the course notebooks' first cell
+    assert env["IMATTER_PROGRAMME"] == "/srv/imatter/programme.yml"
 
 
 def test_staff_get_the_records_and_the_marking_account_its_tools(hub_config):

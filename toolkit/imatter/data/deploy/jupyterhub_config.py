@@ -10,7 +10,8 @@
 # jupyterhub.service loads from /etc/imatter/hub.env (see hub.env.example):
 #   IMATTER_DB          the records database URL, password included (staff servers only)
 #   IMATTER_WORKSPACE   the shared workspace folder (staff servers only)
-#   IMATTER_PROGRAMME   the programme file (staff servers only)
+#   IMATTER_PROGRAMME   the programme file (everyone: it holds nothing personal, and the
+#                       first cell of each course notebook reads it)
 #   IMATTER_ASSESSMENTS the assessment sources, with their answers (staff servers only)
 #   NBGRADER_DB_URL     the gradebook all markers share (staff servers only)
 #   JUPYTERHUB_DB_URL   the hub's own database (the hub alone; never passed on)
@@ -18,8 +19,9 @@
 #   IMATTER_HUB_STAFF   staff who mark and keep records, comma-separated
 #
 # Who gets what:
-#   everyone     IMATTER_USER is their hub name; the toolkit asks the hub with the server's
-#                token who is acting, and trusts the hub's answer over any variable;
+#   everyone     IMATTER_USER is their hub name, and the programme file; the toolkit asks
+#                the hub with the server's token who is acting, and trusts the hub's answer
+#                over any variable;
 #   staff        the records database too. Learners never get it: anyone can run any code
 #                in their own server, so a learner's server must hold no database password;
 #   grader-...   the shared marking account owns the course directory. Staff open its
@@ -40,10 +42,10 @@ GRADER_JUPYTER = os.path.join(os.path.dirname(VENV), "grader-jupyter")
 STAFF_SETTINGS = (
     "IMATTER_DB",
     "IMATTER_WORKSPACE",
-    "IMATTER_PROGRAMME",
     "IMATTER_ASSESSMENTS",
     "NBGRADER_DB_URL",
 )
+EVERYONE_SETTINGS = ("IMATTER_PROGRAMME",)  # keep the file readable by all (chmod 644)
 
 
 def names(variable):
@@ -94,6 +96,7 @@ def imatter_environment(spawner):
     user = spawner.user
     env = dict(spawner.environment)
     env["IMATTER_USER"] = user.name
+    env.update({k: os.environ[k] for k in EVERYONE_SETTINGS if os.environ.get(k)})
     if STAFF_GROUP in {group.name for group in user.groups}:
         env.update({k: os.environ[k] for k in STAFF_SETTINGS if os.environ.get(k)})
     if user.name == GRADER:
