@@ -13,7 +13,7 @@ import datetime as dt
 import json
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 from imatter.credentials.jsonld import loads_strict
 from imatter.credentials.keys import KeyDocument
@@ -177,9 +177,12 @@ def test_an_extra_undefined_property_at_any_level_is_rejected(signed, data):
         timezones=st.just(dt.UTC),
     )
 )
+@example(now=dt.datetime(2028, 11, 1, tzinfo=dt.UTC))  # the last day is still valid
+@example(now=dt.datetime(2028, 11, 2, tzinfo=dt.UTC))  # the next day is not
 def test_validity_in_time(signed, now):
     start = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
-    end = dt.datetime(2028, 11, 1, tzinfo=dt.UTC)
+    # the award is valid until 1 November 2028 inclusive: validUntil is the next midnight
+    end = dt.datetime(2028, 11, 2, tzinfo=dt.UTC)
     if now < start:
         with pytest.raises(InvalidCredential, match="^not yet valid: "):
             signed.verify(signed.document, now)
