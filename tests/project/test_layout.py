@@ -113,3 +113,25 @@ def test_old_import_paths_are_the_same_modules():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.stdout == "ok\n", done.stderr
+
+
+# Test folders that are not a part of the package, and why.
+NOT_A_PART = {
+    "project": "checks on the project as a whole (layout, hygiene, templates)",
+    "fixtures": "files the tests read",
+    "hub": "the hosted deployment end to end (a real JupyterHub)",
+}
+
+
+def test_the_tests_mirror_the_package():
+    tests = PACKAGE.parents[1] / "tests"
+    folders = sorted(p.name for p in tests.iterdir() if p.is_dir() and p.name != "__pycache__")
+    strays = [
+        name
+        for name in folders
+        if name not in NOT_A_PART
+        and not (PACKAGE / name).is_dir()
+        and not (PACKAGE / f"{name}.py").is_file()
+    ]
+    assert strays == [], "each tests/ folder is named after the part of imatter it tests"
+    assert not list(tests.glob("test_*.py")), "tests live in the folder of the part they test"

@@ -96,7 +96,7 @@ def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
     page.locator(".imatter-dash").first.screenshot(path=str(SHOTS / f"{name}.png"))
 
 
-# The school's MIS staff export as it comes (see tests/delivery/test_dashboards.py for the
+# The school's MIS staff export as it comes (see tests/dashboards/test_dashboards.py for the
 # import's details): a BOM, CRLF line ends, UK dates, MIS headers, a column not used, "Teaching
 # Assistant" and "Head" as positions, a "Cook" the toolkit does not know, and a row without an
 # email. Ann is already recorded (she gets her start date); Hana Head too, a headteacher who

@@ -10,7 +10,7 @@ from imatter import records as r
 from imatter.errors import Duplicate, ImportRowError
 from imatter.store import schema as t
 
-from .test_bulk import ON, _compare, _populate
+from ..eligibility.test_bulk import ON, _compare, _populate
 
 
 def test_records_flow_on_postgres(pg_ws, tmp_path):

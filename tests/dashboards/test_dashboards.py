@@ -17,7 +17,7 @@ from imatter.dashboards.progress import ProgressPage  # noqa: E402
 from imatter.delivery import groups, licences  # noqa: E402
 from imatter.store import schema as t  # noqa: E402
 
-from .world import TODAY  # noqa: E402
+from ..delivery.world import TODAY  # noqa: E402
 
 D = dt.date
 
@@ -371,7 +371,7 @@ def test_the_lead_makes_a_certificate_to_download(world):
     from imatter.credentials.issue import issue_award_credential
     from imatter.credentials.settings import settings_for
 
-    from .world import grant
+    from ..delivery.world import grant
 
     settings_for(world.ws).key_store().init(now=dt.datetime(2026, 9, 1, 9, 0))
     award = grant(world.store, world.ann, "link-professional", D(2027, 1, 10), setting="oakfield")
