@@ -78,12 +78,6 @@ def try_the_activity(page) -> None:  # type: ignore[no-untyped-def]
     code, right = _choice(SESSION_NOTEBOOK)
     page.locator(".jp-DirListing-item", has_text=SESSION_NOTEBOOK.stem[:20]).dblclick()
     page.get_by_text("| Idle").first.wait_for()  # the kernel is ready
-    # The first cell: the course at a glance, read from the programme file learners are given.
-    glance = page.locator(".jp-CodeCell", has_text="course_at_a_glance(").first
-    glance.locator(".jp-InputArea-editor").click()
-    page.keyboard.press("Shift+Enter")
-    glance.locator(".jp-OutputArea-output", has_text="Time: about 6 hours").wait_for()
-    assert "Error" not in glance.locator(".jp-OutputArea").inner_text()
     cell = page.locator(".jp-CodeCell", has_text="choice_check(").first
     cell.scroll_into_view_if_needed()
     cell.locator(".jp-InputArea-editor").click()
