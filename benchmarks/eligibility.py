@@ -359,9 +359,11 @@ def measure_command(path: Path, role: str = ROLE) -> dict:
 
     folder = Path(tempfile.mkdtemp())
     (folder / "workspace.yml").write_text(f"db: sqlite:///{path.resolve()}\n", encoding="utf-8")
-    imatter = shutil.which("imatter") or "imatter"
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "toolkit")}
-    cmd = [imatter, "--workspace", str(folder), "eligible", "--role", role]
+    # the imatter beside this Python (the venv's), as a user runs it
+    imatter = Path(sys.executable).with_name("imatter")
+    found = str(imatter) if imatter.exists() else shutil.which("imatter") or "imatter"
+    cmd = [found, "--workspace", str(folder), "eligible", "--role", role]
     cmd += ["--as-of", ON.isoformat()]
     start, cpu = time.perf_counter(), _children_cpu()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
