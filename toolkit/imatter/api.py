@@ -55,7 +55,7 @@ def person_status(ws: Workspace, person: str | int, on: dt.date) -> dict[str, An
 
 #: Up to this many people, `eligible_for_role` asks the single-person engine about each person
 #: (no pandas or NumPy to import: a read command answers at once); above it, the columnar bulk
-#: engine. tests/core/test_bulk.py holds the two to the same answers, person by person.
+#: engine. tests/eligibility/test_bulk.py holds the two to the same answers, person by person.
 PER_PERSON_LIMIT = 2000
 
 

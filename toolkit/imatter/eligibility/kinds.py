@@ -4,7 +4,7 @@ criteria, side by side, so adding a kind is one class here.
 
 Both engines walk a requirement tree the same way (`all` and `any` combine; every other node
 is looked up in `KINDS`): `explain._Evaluator` with a person's facts, `bulk._Vector` with the
-columns. The randomised test (tests/core/test_bulk.py) keeps the two halves in step.
+columns. The randomised test (tests/eligibility/test_bulk.py) keeps the two halves in step.
 """
 
 from __future__ import annotations
