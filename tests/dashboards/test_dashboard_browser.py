@@ -125,7 +125,7 @@ def test_lead_marks_a_learner_present_in_the_browser(served, world):
             page.get_by_role("button", name="Save attendance").click()
             page.locator(".imatter-status", has_text="Saved attendance").wait_for(timeout=30_000)
             assert page.locator(".imatter-status").inner_text() == (
-                "Saved attendance for 2027-02-08: 1 present, 1 absent."
+                "Saved attendance for 08/02/2027: 1 present, 1 absent."
             )
             page.locator(
                 f".imatter-attendance-table td[data-person='{world.ben}'][data-session='{second}']",
