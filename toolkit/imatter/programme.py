@@ -27,48 +27,66 @@ DEFAULT_EARLIEST = dt.date(2000, 1, 1)  # no record is dated before this unless 
 # ---------------------------------------------------------------- requirement expressions
 @dataclass(frozen=True)
 class AllOf:
+    """Every part must be met."""
+
     parts: tuple[Requirement, ...]
 
 
 @dataclass(frozen=True)
 class AnyOf:
+    """At least one part must be met."""
+
     parts: tuple[Requirement, ...]
 
 
 @dataclass(frozen=True)
 class Completed:
+    """The course must have been completed."""
+
     course: str
 
 
 @dataclass(frozen=True)
 class Holds:
+    """One of the roles must be held now."""
+
     roles: tuple[str, ...]
 
 
 @dataclass(frozen=True)
 class Held:
+    """One of the roles must have been held for at least `years` years."""
+
     roles: tuple[str, ...]
     years: int
 
 
 @dataclass(frozen=True)
 class InSetting:
+    """The person must belong to a setting (a licensed one, if `licensed`)."""
+
     licensed: bool
 
 
 @dataclass(frozen=True)
 class Cases:
+    """At least `at_least` cases recorded over the last `over_months` months."""
+
     at_least: int
     over_months: int
 
 
 @dataclass(frozen=True)
 class Position:
+    """The person must hold one of the positions (headteacher, school nurse, ...)."""
+
     positions: tuple[str, ...]
 
 
 @dataclass(frozen=True)
 class Application:
+    """An application for the role must have been approved by the training organisation."""
+
     role: str
 
 
@@ -86,6 +104,8 @@ class CatchUp:
 
 @dataclass(frozen=True)
 class Course:
+    """A course of the catalogue: its level, audience, delivery, hours and rules."""
+
     id: str
     title: str
     level: str
@@ -103,6 +123,8 @@ class Course:
 
 @dataclass(frozen=True)
 class Role:
+    """A role or licence, and the requirement that qualifies a person for it."""
+
     id: str
     title: str
     description: str
@@ -114,6 +136,8 @@ class Role:
 
 @dataclass(frozen=True)
 class SchoolLicenceRule:
+    """What a school needs to be licensed: senior support, trained staff, an action plan."""
+
     description: str
     senior_support: tuple[str, ...]
     trained_staff_at_least: int
@@ -123,12 +147,16 @@ class SchoolLicenceRule:
 
 @dataclass(frozen=True)
 class MembershipBand:
+    """The annual fee for settings with up to `up_to` pupils on roll (None: any roll)."""
+
     up_to: int | None
     fee: float
 
 
 @dataclass(frozen=True)
 class MembershipRule:
+    """Membership fees: bands by pupils on roll for schools, one fee for services."""
+
     period_months: int
     currency: str
     bands: tuple[MembershipBand, ...]
@@ -141,11 +169,13 @@ class MembershipRule:
         for band in self.bands:
             if band.up_to is None or pupils_on_roll <= band.up_to:
                 return band.fee
-        raise ProgrammeError("no membership band covers a roll of {pupils_on_roll}")
+        raise ProgrammeError(f"no membership band covers a roll of {pupils_on_roll}")
 
 
 @dataclass(frozen=True)
 class Programme:
+    """The whole programme, as read from `programme.yml`."""
+
     name: str
     version: str
     effective_from: dt.date

@@ -19,7 +19,6 @@ import os
 import pickle
 import sys
 from functools import cache
-from importlib import resources
 from pathlib import Path
 
 from . import programme as _programme
@@ -52,7 +51,7 @@ def _code_digest() -> bytes:
     digest = hashlib.sha256(sys.version.encode())
     for part in (Path(_programme.__file__), Path(_programme.__file__).with_name(PARSER)):
         digest.update(part.read_bytes())
-    digest.update((resources.files("imatter") / "schemas" / SCHEMA).read_bytes())
+    digest.update((Path(__file__).with_name("schemas") / SCHEMA).read_bytes())
     return digest.digest()
 
 

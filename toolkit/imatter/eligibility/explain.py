@@ -28,6 +28,8 @@ from .reasons import (
 
 @dataclass(frozen=True)
 class RoleResult:
+    """Whether a person meets a role's requirement, and what is missing if not."""
+
     role: str
     title: str
     met: bool
@@ -65,6 +67,8 @@ class RoleResult:
 
 @dataclass(frozen=True)
 class LicenceResult:
+    """Whether a setting meets the school licence rule, and what is missing if not."""
+
     setting: str
     met: bool
     licensed: bool

@@ -14,12 +14,16 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class CompletionFact:
+    """A course the person completed, and the day."""
+
     course: str
     on: dt.date
 
 
 @dataclass(frozen=True)
 class AwardFact:
+    """A role or licence awarded to the person: from when, until when, and any revocation."""
+
     role: str
     valid_from: dt.date
     valid_until: dt.date | None = None  # last valid day, inclusive (before any pause)
@@ -85,6 +89,8 @@ def _plus(day: dt.date, days: int) -> dt.date:
 
 @dataclass(frozen=True)
 class Period:
+    """Days from `start` to `end` (inclusive), cut short by a revocation."""
+
     start: dt.date
     end: dt.date | None  # inclusive; None is open-ended
     revoked_on: dt.date | None = None
@@ -115,6 +121,8 @@ class SettingFact:
 
 @dataclass(frozen=True)
 class ApplicationFact:
+    """An application for a role, and what the training organisation decided."""
+
     role: str
     status: str  # submitted | approved | refused
     submitted_on: dt.date
@@ -124,6 +132,8 @@ class ApplicationFact:
 
 @dataclass(frozen=True)
 class CaseFact:
+    """A case the person has supported, by its reference (never a child's name)."""
+
     reference: str
     started_on: dt.date
     last_reviewed_on: dt.date | None = None

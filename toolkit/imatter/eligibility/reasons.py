@@ -42,6 +42,8 @@ def _years(n: int) -> str:
 
 @dataclass(frozen=True)
 class NeedsCourse(Reason):
+    """A course still to complete."""
+
     kind: ClassVar[str] = "course"
     course: str
     title: str
@@ -53,6 +55,8 @@ class NeedsCourse(Reason):
 
 @dataclass(frozen=True)
 class NeedsRole(Reason):
+    """A role still to hold (any one of `roles`)."""
+
     kind: ClassVar[str] = "holds"
     roles: tuple[str, ...]
     titles: tuple[str, ...]
@@ -101,6 +105,8 @@ class NotInSetting(Reason):
 
 @dataclass(frozen=True)
 class NeedsCases(Reason):
+    """More cases to support in the period."""
+
     kind: ClassVar[str] = "cases"
     done: int
     at_least: int
@@ -133,6 +139,8 @@ class NeedsPosition(Reason):
 
 @dataclass(frozen=True)
 class NeedsApplication(Reason):
+    """An application still to make, or awaiting or refused a decision."""
+
     kind: ClassVar[str] = "application"
     role: str
     title: str

@@ -16,7 +16,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass
-from fractions import Fraction
 
 from ...programme import Course
 
@@ -81,10 +80,11 @@ class Progress:
 
 
 def sessions_required(share: float, sessions: int) -> int:
-    """How many of `sessions` a learner must attend for the share (exact: 0.8 of 6 is 5)."""
+    """How many of `sessions` a learner must attend for the share (0.8 of 6 is 5, 0.7 of 10 is 7:
+    the product is rounded to 9 places first, as 0.7 * 10 is 7.000000000000001 in floats)."""
     if sessions <= 0:
         return 0
-    return math.ceil(Fraction(str(share)) * sessions)
+    return math.ceil(round(share * sessions, 9))
 
 
 def sessions_for(

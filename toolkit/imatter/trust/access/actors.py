@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextvars
 import datetime as dt
-import getpass
 import os
 import weakref
 from collections.abc import Iterator
@@ -84,7 +83,12 @@ def identity() -> str:
         from .hub import acting_name  # as hub.on_hub(): imported only on a hub
 
         asked = acting_name(asked) or asked
-    return asked or os.environ.get("IMATTER_USER") or getpass.getuser()
+    named = asked or os.environ.get("IMATTER_USER")
+    if named:
+        return named
+    import getpass  # only when no one is named: it loads termios
+
+    return getpass.getuser()
 
 
 def use_identity(name: str) -> None:

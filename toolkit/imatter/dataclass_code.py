@@ -1,0 +1,99 @@
+"""The methods `dataclasses` writes for imatter's records, compiled once and kept like bytecode.
+
+For each dataclass, `dataclasses` writes `__init__`, `__repr__`, `__eq__`, `__hash__`,
+`__setattr__` and `__delattr__` as source text and compiles it with `exec()` when the class is
+made: about half a millisecond a class here, a quarter of a read command's start-up
+(`benchmarks/startup.py`). `install()` gives the `dataclasses` module an `exec` that first looks
+the text up in a table of code objects kept from earlier runs, and compiles only what is new.
+
+- Only classes in imatter's own modules use the table; every other dataclass is made as usual.
+- A code object is used only for the very text it was compiled from (the key is the text's
+  SHA-256), so a stale table can make a start slower but never change what a class does.
+- The table lives where Python keeps this package's bytecode (so `PYTHONPYCACHEPREFIX` and
+  `PYTHONDONTWRITEBYTECODE` apply), named by the interpreter's cache tag and checked against its
+  bytecode magic number; it is trusted as the `.pyc` files beside it are. A table that cannot be
+  read is ignored; one that cannot be written (a read-only install) is simply not kept.
+"""
+
+from __future__ import annotations
+
+import atexit
+import dataclasses
+import hashlib
+import marshal
+import os
+import sys
+from importlib.util import MAGIC_NUMBER, cache_from_source
+from pathlib import Path
+from types import CodeType
+from typing import Any
+
+MAX_ENTRIES = 4000  # start afresh past this: old texts pile up as the code changes
+
+
+def table_path() -> Path:
+    """Where the table is kept: beside this module's bytecode, as Python would place it."""
+    return Path(cache_from_source(__file__)).with_name(
+        f"dataclass-methods.{sys.implementation.cache_tag}.marshal"
+    )
+
+
+class _Table:
+    """Code objects by the SHA-256 of their source text, read once and written back at exit."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.codes: dict[bytes, CodeType] = {}
+        self.added = 0
+        try:
+            magic, codes = marshal.loads(path.read_bytes())
+            if magic == MAGIC_NUMBER and isinstance(codes, dict):
+                self.codes = codes
+        except (OSError, EOFError, ValueError, TypeError):
+            pass  # no table yet, or a damaged one: compile as usual
+
+    def code(self, text: str) -> CodeType:
+        key = hashlib.sha256(text.encode()).digest()
+        found = self.codes.get(key)
+        if type(found) is not CodeType:
+            found = self.codes[key] = compile(text, "<string>", "exec")
+            self.added += 1
+        return found
+
+    def save(self) -> None:
+        """Write the table back if this run compiled anything new (atomically; best effort)."""
+        if not self.added or sys.dont_write_bytecode:
+            return
+        codes = self.codes if len(self.codes) <= MAX_ENTRIES else {}
+        partial = self.path.with_name(f"{self.path.name}.{os.getpid()}.partial")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            partial.write_bytes(marshal.dumps((MAGIC_NUMBER, codes)))
+            os.replace(partial, self.path)
+        except OSError:
+            partial.unlink(missing_ok=True)
+
+
+_table: _Table | None = None
+
+
+def _exec(source: Any, globals: dict[str, Any] | None = None, locals: Any = None) -> None:
+    """`exec` for the `dataclasses` module: imatter's method texts go through the table."""
+    if (
+        _table is not None
+        and isinstance(source, str)
+        and globals is not None
+        and str(globals.get("__name__", "")).startswith("imatter.")
+    ):
+        source = _table.code(source)
+    exec(source, globals, locals)
+
+
+def install() -> None:
+    """Use the table for every imatter dataclass made from now on (once per process)."""
+    global _table
+    if _table is not None:
+        return
+    _table = _Table(table_path())
+    atexit.register(_table.save)
+    dataclasses.exec = _exec  # type: ignore[attr-defined]  # found before the builtin
