@@ -27,8 +27,8 @@ try:
 except dataclasses.FrozenInstanceError:
     frozen = True
 print(json.dumps({
-    "added": dataclass_code._table.added,
-    "table": str(dataclass_code.table_path()),
+    "added": dataclass_code.compiled(),
+    "table": str(dataclass_code.table_folder() / "imatter.programme.marshal"),
     "repr": repr(course),
     "equal": course == p.Completed(course="foundation-a"),
     "unequal": course == p.Completed(course="foundation-b"),

@@ -9,10 +9,12 @@ the text up in a table of code objects kept from earlier runs, and compiles only
 - Only classes in imatter's own modules use the table; every other dataclass is made as usual.
 - A code object is used only for the very text it was compiled from (the key is the text's
   SHA-256), so a stale table can make a start slower but never change what a class does.
-- The table lives where Python keeps this package's bytecode (so `PYTHONPYCACHEPREFIX` and
-  `PYTHONDONTWRITEBYTECODE` apply), named by the interpreter's cache tag and checked against its
-  bytecode magic number; it is trusted as the `.pyc` files beside it are. A table that cannot be
-  read is ignored; one that cannot be written (a read-only install) is simply not kept.
+- There is one table a module, so a command reads only the tables of the modules it imports.
+  They live where Python keeps this package's bytecode (so `PYTHONPYCACHEPREFIX` and
+  `PYTHONDONTWRITEBYTECODE` apply), in a folder named by the interpreter's cache tag, and are
+  checked against its bytecode magic number: they are trusted as the `.pyc` files beside them
+  are. A table that cannot be read is ignored; one that cannot be written (a read-only
+  install) is simply not kept.
 """
 
 from __future__ import annotations
@@ -28,18 +30,20 @@ from pathlib import Path
 from types import CodeType
 from typing import Any
 
-MAX_ENTRIES = 4000  # start afresh past this: old texts pile up as the code changes
+MAX_ENTRIES = 1000  # a module's table starts afresh past this: old texts pile up as code changes
 
 
-def table_path() -> Path:
-    """Where the table is kept: beside this module's bytecode, as Python would place it."""
+def table_folder() -> Path:
+    """Where the tables are kept (one a module): beside this module's bytecode, as Python would
+    place it."""
     return Path(cache_from_source(__file__)).with_name(
-        f"dataclass-methods.{sys.implementation.cache_tag}.marshal"
+        f"dataclass-methods.{sys.implementation.cache_tag}"
     )
 
 
 class _Table:
-    """Code objects by the SHA-256 of their source text, read once and written back at exit."""
+    """One module's code objects by the SHA-256 of their source text, read when the module makes
+    its first dataclass and written back at exit if anything was added."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -62,7 +66,7 @@ class _Table:
 
     def save(self) -> None:
         """Write the table back if this run compiled anything new (atomically; best effort)."""
-        if not self.added or sys.dont_write_bytecode:
+        if not self.added:
             return
         codes = self.codes if len(self.codes) <= MAX_ENTRIES else {}
         partial = self.path.with_name(f"{self.path.name}.{os.getpid()}.partial")
@@ -74,26 +78,36 @@ class _Table:
             partial.unlink(missing_ok=True)
 
 
-_table: _Table | None = None
+_tables: dict[str, _Table] | None = None
+
+
+def compiled() -> int:
+    """How many method texts this process has compiled so far (not found in a table)."""
+    return sum(table.added for table in (_tables or {}).values())
+
+
+def _save_all() -> None:
+    if not sys.dont_write_bytecode:
+        for table in (_tables or {}).values():
+            table.save()
 
 
 def _exec(source: Any, globals: dict[str, Any] | None = None, locals: Any = None) -> None:
     """`exec` for the `dataclasses` module: imatter's method texts go through the table."""
-    if (
-        _table is not None
-        and isinstance(source, str)
-        and globals is not None
-        and str(globals.get("__name__", "")).startswith("imatter.")
-    ):
-        source = _table.code(source)
+    module = str((globals or {}).get("__name__", ""))
+    if _tables is not None and isinstance(source, str) and module.startswith("imatter."):
+        table = _tables.get(module)
+        if table is None:
+            table = _tables[module] = _Table(table_folder() / f"{module}.marshal")
+        source = table.code(source)
     exec(source, globals, locals)
 
 
 def install() -> None:
-    """Use the table for every imatter dataclass made from now on (once per process)."""
-    global _table
-    if _table is not None:
+    """Use the tables for every imatter dataclass made from now on (once per process)."""
+    global _tables
+    if _tables is not None:
         return
-    _table = _Table(table_path())
-    atexit.register(_table.save)
+    _tables = {}
+    atexit.register(_save_all)
     dataclasses.exec = _exec  # type: ignore[attr-defined]  # found before the builtin

@@ -17,12 +17,23 @@ from typing import Any
 _PLAIN = (dict, list, tuple, set, frozenset, str, int, float, bool, type(None))
 
 
+_CONTAINERS = (list, tuple, set, frozenset)
+
+
 def _plain(value: Any) -> bool:
-    if isinstance(value, dict):
-        return all(_plain(k) and _plain(v) for k, v in value.items())
-    if isinstance(value, list | tuple | set | frozenset):
-        return all(_plain(v) for v in value)
-    return type(value) in _PLAIN
+    """Only plain data, however deep (walked with a stack: this runs on every read command)."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        kind = type(item)
+        if kind is dict:
+            pending.extend(item)
+            pending.extend(item.values())
+        elif kind in _CONTAINERS:
+            pending.extend(item)
+        elif kind not in _PLAIN:
+            return False
+    return True
 
 
 def cached(folder: Path | None, name: str, text: str) -> Any | None:

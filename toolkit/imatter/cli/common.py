@@ -68,6 +68,7 @@ def today_or(value: str | None) -> dt.date:
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 as_of_option = click.option("--as-of", help="Evaluate on this date (YYYY-MM-DD; default today).")
+by_option = click.option("--by", "recorded_by", help="Who is recording this (default: you).")
 
 
 def _plain(value: Any) -> Any:

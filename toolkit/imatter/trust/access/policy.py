@@ -58,6 +58,16 @@ def _line_of(text: str, key: str) -> int:
     return 1
 
 
+class _LineOf:
+    """The line of `key:` in `text`, looked up when it is formatted into a message."""
+
+    def __init__(self, text: str, key: str) -> None:
+        self.text, self.key = text, key
+
+    def __str__(self) -> str:
+        return str(_line_of(self.text, self.key))
+
+
 def parse_policy(text: str, source: str) -> Policy:
     """A Policy from the YAML text of a permissions file; PolicyError names file:line."""
     return _build_policy(_parse_yaml(text, source), text, source)
@@ -82,7 +92,7 @@ def _build_policy(data: object, text: str, source: str) -> Policy:
     actions: dict[str, str] = {}
     allowed: set[tuple[str, str, str]] = set()
     for action, spec in (data.get("actions") or {}).items():
-        line = _line_of(text, action)
+        line = _LineOf(text, action)  # found only if a problem is reported
         if not isinstance(spec, dict) or not isinstance(spec.get("description"), str):
             raise PolicyError(f"{source}:{line}: action '{action}' needs a description")
         actions[action] = spec["description"]
