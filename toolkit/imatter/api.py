@@ -129,11 +129,9 @@ def _eligible_per_person(
     eligible: list[tuple[int, str]] = []
     one: list[int] = []
     for pid in ids:
-        result = evaluate_role(ws.programme, facts[pid], role_id, on)
-        if result.held or any(
-            evaluate_role(ws.programme, facts[pid], r, on).held for r in outgrown
-        ):
+        if any(facts[pid].holds(r, on) for r in (role_id, *outgrown)):
             continue
+        result = evaluate_role(ws.programme, facts[pid], role_id, on)
         if result.met:
             eligible.append((pid, facts[pid].name))
         elif result.steps == 1:

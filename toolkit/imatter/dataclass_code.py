@@ -25,6 +25,7 @@ import hashlib
 import marshal
 import os
 import sys
+from functools import cache
 from importlib.util import MAGIC_NUMBER, cache_from_source
 from pathlib import Path
 from types import CodeType
@@ -33,6 +34,7 @@ from typing import Any
 MAX_ENTRIES = 1000  # a module's table starts afresh past this: old texts pile up as code changes
 
 
+@cache
 def table_folder() -> Path:
     """Where the tables are kept (one a module): beside this module's bytecode, as Python would
     place it."""

@@ -10,12 +10,13 @@ import gc
 import importlib
 import sys
 
-# A command's start-up imports make some 200k objects and almost no garbage: collect once per
-# 50k new objects rather than every 700 (Python's default), which cost a read command ~5 ms.
-# Long jobs still collect (benchmarks/startup.py).
-gc.set_threshold(50_000, 20, 20)
-
-import click  # noqa: E402
+_collecting = gc.isenabled()
+gc.disable()  # importing click makes many objects and no garbage worth collecting
+try:
+    import click
+finally:
+    if _collecting:
+        gc.enable()
 
 from ..errors import ImatterError  # noqa: E402
 
@@ -279,6 +280,10 @@ def _database_problem(err: BaseException) -> str | None:
 
 def run() -> None:
     """Console-script entry point."""
+    # A command's imports make some 200k objects and almost no garbage: in this process, which
+    # ends with the command, collect once per 50k new objects rather than every 700 (Python's
+    # default), which cost a read command ~5 ms (benchmarks/startup.py). Long jobs still collect.
+    gc.set_threshold(50_000, 20, 20)
     code = main()
     # The process ends here: spare it a last full garbage collection of everything the
     # command built (after a book build that alone takes most of a second).

@@ -141,7 +141,7 @@ def evaluate_role(
     role = programme.role(role_id)
     outcome = _Evaluator(programme, person, on).evaluate(role.requires)
     mine = [a for a in person.awards if a.role == role_id]
-    held = any(a.current_on(on) for a in mine)
+    held = person.holds(role_id, on)
     lapsed = None
     for award in [] if held else mine:
         text, end = award.lapse(on), award.ends_on(on)

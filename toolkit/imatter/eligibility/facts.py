@@ -151,6 +151,10 @@ class PersonRecords:
     applications: tuple[ApplicationFact, ...] = ()
     cases: tuple[CaseFact, ...] = ()
 
+    def holds(self, role_id: str, day: dt.date) -> bool:
+        """Holds the role on this day (an award current then): `evaluate_role(...).held`."""
+        return any(a.role == role_id and a.current_on(day) for a in self.awards)
+
 
 @dataclass(frozen=True)
 class MemberFacts:
