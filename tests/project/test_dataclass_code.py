@@ -87,3 +87,21 @@ def test_nothing_is_written_when_bytecode_is_not(tmp_path: Path) -> None:
     report = _run(tmp_path, PYTHONDONTWRITEBYTECODE="1")
     assert report["added"] > 50 and report["frozen"]
     assert not Path(report["table"]).exists()
+
+
+def test_every_dataclass_has_a_docstring() -> None:
+    """House style, and start-up: `dataclasses` computes `inspect.signature` for a class without
+    one, on every import."""
+    import ast
+
+    package = Path(__file__).resolve().parents[2] / "toolkit" / "imatter"
+    missing = []
+    for path in sorted(package.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.ClassDef):
+                continue
+            decorators = [d.func if isinstance(d, ast.Call) else d for d in node.decorator_list]
+            names = {getattr(d, "id", getattr(d, "attr", "")) for d in decorators}
+            if "dataclass" in names and ast.get_docstring(node) is None:
+                missing.append(f"{path.relative_to(package)}: {node.name}")
+    assert missing == []

@@ -49,6 +49,9 @@ class GradeResult:
 
 @dataclass(frozen=True)
 class AutogradeReport:
+    """What an autograde run did: each learner's result, those already up to date, workers and
+    time."""
+
     assessment_id: str
     results: tuple[GradeResult, ...]
     up_to_date: tuple[str, ...]

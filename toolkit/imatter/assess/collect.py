@@ -116,6 +116,8 @@ class Resubmission:
 
 @dataclass(frozen=True)
 class CollectReport:
+    """What a collection did: notebooks collected, unchanged, resubmitted, set aside, and why."""
+
     assessment_id: str
     collected: tuple[str, ...] = ()
     unchanged: tuple[str, ...] = ()
@@ -129,6 +131,8 @@ class CollectReport:
 # ---------------------------------------------------------------------- the expected notebook
 @dataclass(frozen=True)
 class ExpectedCell:
+    """A graded cell the released notebook holds, to check a handed-in notebook against."""
+
     grade_id: str
     cell_type: str
     kind: str  # "answer" (the learner writes here), "check" (a test), "locked" (instructions)

@@ -31,6 +31,8 @@ FEEDBACK_SCHEMA = 1
 
 @dataclass(frozen=True)
 class FeedbackReport:
+    """Feedback files written, skipped and written again for an assessment."""
+
     assessment_id: str
     written: tuple[Path, ...]
     skipped: tuple[tuple[str, str], ...]  # (learner, why)

@@ -36,6 +36,8 @@ from .rubric import Rubric, load_checked
 
 @dataclass(frozen=True)
 class Disagreement:
+    """Two markers' levels for one criterion of one learner, and how far apart they are."""
+
     student: str
     criterion: str
     first: str  # level title chosen by the first marker
@@ -45,6 +47,8 @@ class Disagreement:
 
 @dataclass(frozen=True)
 class ModerationReport:
+    """The second marking of a sample: how many were second-marked, agreed, or changed outcome."""
+
     assessment_id: str
     sampled: tuple[str, ...]
     second_marked: tuple[str, ...]

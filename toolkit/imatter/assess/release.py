@@ -45,6 +45,8 @@ notebook that is still in one piece.
 
 @dataclass(frozen=True)
 class GenerateReport:
+    """The student version of an assessment made from its source notebook and rubric."""
+
     assessment_id: str
     rubric: Rubric
     released_notebook: Path
@@ -52,6 +54,8 @@ class GenerateReport:
 
 @dataclass(frozen=True)
 class ReleaseReport:
+    """An assessment handed out: to whom, which files, and through which exchange or archive."""
+
     assessment_id: str
     learners: tuple[str, ...]
     files: tuple[Path, ...] = ()

@@ -79,6 +79,8 @@ def fingerprint(text: str) -> str:
 
 @dataclass(frozen=True)
 class StoredMark:
+    """A marker's levels and comment for one reflection, tied to the answer they marked."""
+
     cell_id: str
     role: str
     levels: Mapping[str, str]
@@ -116,6 +118,8 @@ def stored_marks(
 
 @dataclass(frozen=True)
 class CheckResult:
+    """The points an autograded check earned."""
+
     grade_id: str
     question: str
     points: float
@@ -128,6 +132,9 @@ class CheckResult:
 
 @dataclass(frozen=True)
 class ReflectionResult:
+    """One reflection of one learner: its prompt, the levels given, and whether the mark is
+    stale."""
+
     cell: str
     title: str
     prompt: str
@@ -144,6 +151,8 @@ class ReflectionResult:
 
 @dataclass(frozen=True)
 class LearnerResult:
+    """One learner's result for an assessment: checks, reflections, score and outcome."""
+
     student: str
     person_id: int
     name: str
@@ -173,6 +182,8 @@ class LearnerResult:
 
 @dataclass(frozen=True)
 class _Graded:
+    """Scores and comments read from the gradebook for one submission."""
+
     scores: dict[str, tuple[float | None, float | None, float]]  # auto, manual, max
     comments: dict[str, str | None]
 
@@ -324,6 +335,8 @@ class Waiting:
 
 @dataclass(frozen=True)
 class AssessmentStatus:
+    """Every learner's result, with those waiting, set aside or with feedback out of date."""
+
     results: tuple[LearnerResult, ...]
     waiting: tuple[Waiting, ...]
     quarantined: tuple[dict[str, Any], ...]

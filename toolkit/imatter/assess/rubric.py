@@ -30,6 +30,8 @@ SCHEMA_VERSION = 1
 
 @dataclass(frozen=True)
 class Level:
+    """One level of a criterion (e.g. secure), its points and what it looks like."""
+
     id: str
     title: str
     points: float
@@ -38,6 +40,8 @@ class Level:
 
 @dataclass(frozen=True)
 class Criterion:
+    """What a reflection is judged on, its levels, and the level needed to pass."""
+
     id: str
     title: str
     pass_level: str
@@ -64,6 +68,8 @@ class Criterion:
 
 @dataclass(frozen=True)
 class Reflection:
+    """A reflection cell of the notebook and the criteria it is marked against."""
+
     cell: str
     title: str
     criteria: tuple[Criterion, ...]
@@ -75,6 +81,8 @@ class Reflection:
 
 @dataclass(frozen=True)
 class Rubric:
+    """How an assessment is marked: its reflections, their criteria and the pass mark."""
+
     assessment: str
     title: str
     pass_mark: float

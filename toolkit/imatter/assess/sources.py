@@ -19,6 +19,8 @@ from .rubric import Rubric, load_checked
 
 @dataclass(frozen=True)
 class SourcesReport:
+    """What the check of an assessment's source notebooks found."""
+
     checked: tuple[str, ...]
     problems: tuple[str, ...]
 

@@ -28,6 +28,8 @@ from .rubric import Rubric, load_checked
 
 @dataclass(frozen=True)
 class SyncLine:
+    """What syncing one learner's result did: recorded, already recorded, or why not."""
+
     student: str
     status: str  # recorded, passed, already synced|held, not yet, not marked, unknown
     detail: str = ""
@@ -36,6 +38,8 @@ class SyncLine:
 
 @dataclass(frozen=True)
 class SyncReport:
+    """Passes put on record as completions of the assessment's course, a line a learner."""
+
     assessment_id: str
     course_id: str
     lines: tuple[SyncLine, ...]

@@ -50,6 +50,9 @@ class BuildError(ImatterError):
 
 @dataclass(frozen=True)
 class BuildResult:
+    """A book build: where the HTML is, what was executed, skipped and written, and how long it
+    took."""
+
     html_dir: Path
     skipped: bool
     seconds: float

@@ -37,6 +37,8 @@ def skip_optional_iri_checker() -> None:
 
 @dataclass(frozen=True)
 class Failure:
+    """A notebook that failed to run, with its error."""
+
     path: Path
     error: str
     traceback: str
@@ -44,6 +46,8 @@ class Failure:
 
 @dataclass(frozen=True)
 class ExecutionReport:
+    """Notebooks executed, reused from the cache and failed, and the time taken."""
+
     executed: tuple[Path, ...]
     cached: tuple[Path, ...]
     failed: tuple[Failure, ...]

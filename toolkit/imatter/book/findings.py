@@ -18,6 +18,8 @@ class LintFailed(ImatterError):
 
 @dataclass(frozen=True)
 class Finding:
+    """One problem found in a module, where it is, and how to fix it."""
+
     severity: str
     code: str
     path: Path

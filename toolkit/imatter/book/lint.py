@@ -63,6 +63,8 @@ CATALOGUE_KEYS = {
 # ---------------------------------------------------------------- the catalogue, leniently
 @dataclass(frozen=True)
 class _CatalogueCourse:
+    """A course as the catalogue lists it, with the line it is on."""
+
     id: str
     title: str
     level: str

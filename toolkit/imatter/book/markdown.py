@@ -38,6 +38,8 @@ OPTION = re.compile(r"^\s*:[\w-]+:")
 
 @dataclass(frozen=True)
 class Line:
+    """A line of a markdown cell, and whether it is code or a directive."""
+
     number: int  # 1-based, within the cell
     text: str
     code: bool  # inside fenced code: not Markdown
@@ -75,6 +77,8 @@ def lines(text: str) -> Iterator[Line]:
 
 @dataclass(frozen=True)
 class Heading:
+    """A markdown heading and its line."""
+
     level: int
     text: str
     line: int
@@ -94,6 +98,8 @@ def headings(text: str) -> list[Heading]:
 
 @dataclass(frozen=True)
 class Image:
+    """An image a cell shows: its source, alternative text and line."""
+
     source: str
     alt: str
     line: int
@@ -131,6 +137,8 @@ def images(text: str) -> list[Image]:
 
 @dataclass(frozen=True)
 class Link:
+    """A link in a cell: its target, line and kind."""
+
     target: str
     line: int
     kind: str  # "markdown", "html" or "doc"

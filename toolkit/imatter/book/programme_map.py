@@ -48,6 +48,8 @@ LABEL_STEP, SUB_STEP = 18, 16
 
 @dataclass(frozen=True)
 class Placed:
+    """A course placed on the programme map."""
+
     course: Course
     x: float
     y: float

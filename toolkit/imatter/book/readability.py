@@ -22,6 +22,8 @@ SKIPPED_SECTIONS = ("references", "facilitator notes")
 
 @dataclass(frozen=True)
 class Readability:
+    """How easy a module is to read: its score, words, and its hardest cell and sentence."""
+
     score: float
     words: int
     worst_cell: int | None  # 1-based cell number of the hardest cell (with enough words)

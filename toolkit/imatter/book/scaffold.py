@@ -28,6 +28,8 @@ FACILITATOR_LEVELS = ("link", "lead")
 
 @dataclass(frozen=True)
 class Scaffold:
+    """The files a new module was given, and notes for its author."""
+
     files: tuple[Path, ...]
     notes: tuple[str, ...]
 

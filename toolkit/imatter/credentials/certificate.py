@@ -29,6 +29,9 @@ _FONT_CANDIDATES = (
 
 @dataclass(frozen=True)
 class CertificateData:
+    """What a role certificate shows: person, role, issuer, dates and the credential it stands
+    for."""
+
     person: str
     role: str
     kind: str
@@ -44,6 +47,8 @@ class CertificateData:
 
 @dataclass(frozen=True)
 class CompletionCertificateData:
+    """What a course-completion certificate shows: person, course, date, hours, setting and Lead."""
+
     person: str
     course: str
     completed_on: dt.date

@@ -64,6 +64,8 @@ class EvidenceItem:
 
 @dataclass(frozen=True)
 class Issuer:
+    """The organisation that issues credentials: its id, name and web address."""
+
     id: str
     name: str
     url: str

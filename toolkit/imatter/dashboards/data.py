@@ -18,6 +18,8 @@ from ..store import schema as t
 
 @dataclass(frozen=True)
 class NextStep:
+    """A person's next role, how close they are, and what is missing."""
+
     person_id: int
     name: str
     role: str
@@ -87,6 +89,8 @@ def eligible_next(
 
 @dataclass(frozen=True)
 class ReflectionCount:
+    """How many reflections a course folder holds: the person's own and in all."""
+
     course_id: str
     folder: Path
     mine: int  # from the Lead's learners

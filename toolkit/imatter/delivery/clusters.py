@@ -86,6 +86,8 @@ def _require_cluster(conn: sa.Connection, cluster_id: str) -> sa.Row:
 
 @dataclass(frozen=True, slots=True)
 class TrainedPerson:
+    """A person in a cluster's setting: their position, training level, courses and roles."""
+
     person_id: int
     name: str
     position: str
@@ -96,6 +98,8 @@ class TrainedPerson:
 
 @dataclass(frozen=True, slots=True)
 class SettingTraining:
+    """One setting of a cluster: whether it is licensed, and who is trained there."""
+
     setting: str
     name: str
     kind: str
@@ -117,6 +121,8 @@ class SettingTraining:
 
 @dataclass(frozen=True, slots=True)
 class Contact:
+    """A community contact of a cluster (a GP safeguarding lead, a school nurse) and their roles."""
+
     person_id: int
     name: str
     position: str
@@ -126,6 +132,8 @@ class Contact:
 
 @dataclass(frozen=True, slots=True)
 class ClusterView:
+    """Who is trained where in a cluster or ICC, with its community contacts."""
+
     cluster: str
     name: str
     kind: str

@@ -23,6 +23,8 @@ from ..trust.access import require, require_or_missing
 
 @dataclass(frozen=True, slots=True)
 class Characteristic:
+    """One of the characteristics a setting rates itself on when it takes stock."""
+
     number: int
     title: str
     description: str
@@ -102,6 +104,8 @@ def parse_rating(value: str | int) -> int:
 # ------------------------------------------------------------------ the self-review
 @dataclass(frozen=True, slots=True)
 class Rating:
+    """A setting's rating of one characteristic, with its evidence."""
+
     characteristic: int
     rating: int
     evidence: str
@@ -117,6 +121,8 @@ class Rating:
 
 @dataclass(frozen=True, slots=True)
 class SelfReview:
+    """A setting's self-review: who took stock, when, its ratings and the plan it led to."""
+
     id: int
     setting: str
     reviewed_on: dt.date
@@ -452,6 +458,8 @@ def update_action(
 
 @dataclass(frozen=True, slots=True)
 class PlanItem:
+    """One action of a setting's plan: who owns it, when it is due, and how it is going."""
+
     id: int
     characteristic: int | None
     action: str

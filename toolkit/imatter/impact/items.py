@@ -17,6 +17,8 @@ STAGES = ("pre", "post")
 
 @dataclass(frozen=True)
 class Item:
+    """One questionnaire item: its id, short label and the statement people rate."""
+
     id: str
     label: str  # a short name for tables and charts
     statement: str  # what the learner rates

@@ -490,6 +490,8 @@ def _import_people(
 
 @dataclass
 class _Plan:
+    """What an import will do, worked out before anything is written: the preview."""
+
     new: list[_Row] = field(default_factory=list)
     person_changes: list[tuple[int, dict]] = field(default_factory=list)
     affiliation_changes: list[tuple[int, dict]] = field(default_factory=list)

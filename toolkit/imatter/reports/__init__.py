@@ -71,6 +71,8 @@ class Report:
 
 @dataclass(frozen=True)
 class ReportSpec:
+    """A report that can be run: its title, what it shows, and the function that makes it."""
+
     title: str
     description: str
     run: Callable[..., pd.DataFrame]

@@ -53,6 +53,8 @@ def add_pass_dates(conn: sa.Connection) -> None:
 
 @dataclass(frozen=True)
 class Migration:
+    """One numbered change to the records database schema, and its steps."""
+
     version: int
     name: str
     steps: tuple[Callable[[sa.Connection], None], ...] = ()

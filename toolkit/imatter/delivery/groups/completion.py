@@ -371,6 +371,8 @@ def academic_year(day: dt.date) -> str:
 
 @dataclass(frozen=True, slots=True)
 class EventResult:
+    """What recording a trainer-led event did for each person who attended."""
+
     group_id: int
     session_id: int
     outcomes: tuple[CompletionOutcome, ...]
