@@ -7,8 +7,8 @@ made: about half a millisecond a class here, a quarter of a read command's start
 the text up in a table of code objects kept from earlier runs, and compiles only what is new.
 
 - Only classes in imatter's own modules use the table; every other dataclass is made as usual.
-- A code object is used only for the very text it was compiled from (the key is the text's
-  SHA-256), so a stale table can make a start slower but never change what a class does.
+- A code object is used only for the very text it was compiled from (the text is the key), so
+  a stale table can make a start slower but never change what a class does.
 - There is one table a module, so a command reads only the tables of the modules it imports.
   They live where Python keeps this package's bytecode (so `PYTHONPYCACHEPREFIX` and
   `PYTHONDONTWRITEBYTECODE` apply), in a folder named by the interpreter's cache tag, and are
@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import atexit
 import dataclasses
-import hashlib
 import marshal
 import os
 import sys
@@ -44,12 +43,12 @@ def table_folder() -> Path:
 
 
 class _Table:
-    """One module's code objects by the SHA-256 of their source text, read when the module makes
-    its first dataclass and written back at exit if anything was added."""
+    """One module's code objects by their source text, read when the module makes its first
+    dataclass and written back at exit if anything was added."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.codes: dict[bytes, CodeType] = {}
+        self.codes: dict[str, CodeType] = {}
         self.added = 0
         try:
             magic, codes = marshal.loads(path.read_bytes())
@@ -59,10 +58,9 @@ class _Table:
             pass  # no table yet, or a damaged one: compile as usual
 
     def code(self, text: str) -> CodeType:
-        key = hashlib.sha256(text.encode()).digest()
-        found = self.codes.get(key)
+        found = self.codes.get(text)
         if type(found) is not CodeType:
-            found = self.codes[key] = compile(text, "<string>", "exec")
+            found = self.codes[text] = compile(text, "<string>", "exec")
             self.added += 1
         return found
 
