@@ -3,6 +3,7 @@ parsed again, and a damaged or tampered cache file is never trusted."""
 
 from __future__ import annotations
 
+import dataclasses
 import pickle
 
 import pytest
@@ -106,3 +107,19 @@ def test_yaml_goes_through_libyaml_and_errors_stay_pure_pythons():
         2,
         "the character U+0007 is not allowed in YAML; delete it",
     )
+
+
+def test_a_cache_file_for_other_bytes_under_the_same_name_is_not_used(tmp_path):
+    """The name is only a CRC-32: what decides a hit is the bytes the file was parsed from (and
+    the code that parsed them), kept in the cache file and compared exactly."""
+    from imatter.programme_cache import _code
+
+    cached_programme(PROGRAMME_FILE, tmp_path)
+    [cache] = _cache_files(tmp_path)
+    other = dataclasses.replace(load_programme(PROGRAMME_FILE), name="Not this programme")
+    for record in (
+        (b"other bytes", _code(), other),  # a collision on the name
+        (PROGRAMME_FILE.read_bytes(), b"older code", other),  # parsed by other code
+    ):
+        cache.write_bytes(pickle.dumps(record))
+        assert cached_programme(PROGRAMME_FILE, tmp_path).name != "Not this programme"
