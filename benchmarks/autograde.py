@@ -18,23 +18,16 @@ import argparse
 import json
 import os
 import random
-import resource
-import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from measure import Timed, median, run
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSESSMENT = "foundation-a"
 CHOICES = ["a", "b", "c", "B", "(b)", ""]
 WORDS = ["relationships", "Relationship", "ropes", ""]
-
-
-def _children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
 
 
 def build(base: Path, n: int, seed: int):  # type: ignore[no-untyped-def]
@@ -79,43 +72,12 @@ def scores(course) -> dict[str, float]:  # type: ignore[no-untyped-def]
         return {s.student.id: round(s.score, 3) for s in gb.find_assignment(ASSESSMENT).submissions}
 
 
-def _machine() -> tuple[float, float] | None:
-    """(busy, total) CPU seconds of the whole machine so far, from /proc/stat (Linux)."""
-    try:
-        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
-    except (OSError, ValueError):
-        return None
-    ticks = os.sysconf("SC_CLK_TCK")
-    idle = fields[3] + fields[4]
-    return (sum(fields) - idle) / ticks, sum(fields) / ticks
-
-
-def run(command: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float, float | None]:
-    """Wall-clock and CPU seconds (of all child processes) of one command, and the share of
-    the machine's cores that other work used meanwhile (None where it cannot be read)."""
-    cpu = _children_cpu()
-    machine = _machine()
-    started = time.perf_counter()
-    done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
-    wall = time.perf_counter() - started
-    if done.returncode != 0:
-        tail = (done.stderr or done.stdout).strip().splitlines()[-5:]
-        raise SystemExit(f"{command[0]} ... failed ({done.returncode}):\n" + "\n".join(tail))
-    used = _children_cpu() - cpu
-    after = _machine()
-    others = None
-    if machine and after and after[1] > machine[1]:
-        others = max(0.0, (after[0] - machine[0] - used) / (after[1] - machine[1]))
-    return wall, used, others
-
-
-def _median(runs: list[tuple[float, float, float | None]]) -> tuple[float, float, float]:
+def _median(runs: list[Timed]) -> tuple[float, float, float]:
     """Median wall, median CPU and median share of the machine used by others."""
-    others = [o for _, _, o in runs if o is not None]
     return (
-        statistics.median(w for w, _, _ in runs),
-        statistics.median(c for _, c, _ in runs),
-        statistics.median(others) if others else float("nan"),
+        median(r.wall for r in runs),
+        median(r.cpu for r in runs),
+        median(r.others for r in runs),
     )
 
 
@@ -141,7 +103,7 @@ def measure(n: int, workers: int, repeat: int, seed: int, keep: bool) -> float:
     ]
     nbgrader = [sys.executable, "-m", "nbgrader", "autograde", ASSESSMENT, "--force"]
 
-    runs: dict[str, list[tuple[float, float, float | None]]] = {"serial": [], "parallel": []}
+    runs: dict[str, list[Timed]] = {"serial": [], "parallel": []}
     expected: dict[str, float] | None = None
     for round_ in range(1, repeat + 1):
         for label, command in (("serial", nbgrader), ("parallel", imatter)):
@@ -156,7 +118,7 @@ def measure(n: int, workers: int, repeat: int, seed: int, keep: bool) -> float:
     parallel_wall, parallel_cpu, parallel_others = _median(runs["parallel"])
     ratio = serial_wall / parallel_wall
     each = ", ".join(
-        f"{s[0] / p[0]:.2f}x" for s, p in zip(runs["serial"], runs["parallel"], strict=True)
+        f"{s.wall / p.wall:.2f}x" for s, p in zip(runs["serial"], runs["parallel"], strict=True)
     )
     print(f"{n} submissions, median of {repeat} rounds (load average {os.getloadavg()[0]:.2f}):")
     print(

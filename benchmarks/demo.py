@@ -17,55 +17,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
-import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from measure import Timed, median, run
 
 ROOT = Path(__file__).resolve().parents[1]
 GOAL = 5.0
-
-
-def _children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
-def _machine() -> tuple[float, float] | None:
-    """(busy, total) CPU seconds of the whole machine so far, from /proc/stat (Linux)."""
-    try:
-        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
-    except (OSError, ValueError):
-        return None
-    ticks = os.sysconf("SC_CLK_TCK")
-    idle = fields[3] + fields[4]
-    return (sum(fields) - idle) / ticks, sum(fields) / ticks
-
-
-def run(command: list[str], env: dict[str, str]) -> tuple[float, float, float | None, str]:
-    """Wall-clock and CPU seconds (all child processes) of one command, the share of the
-    machine's cores that other work used meanwhile, and its output."""
-    cpu, machine = _children_cpu(), _machine()
-    started = time.perf_counter()
-    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
-    wall = time.perf_counter() - started
-    if done.returncode != 0:
-        tail = (done.stderr or done.stdout).strip().splitlines()[-5:]
-        raise SystemExit(f"{' '.join(command)} failed ({done.returncode}):\n" + "\n".join(tail))
-    used = _children_cpu() - cpu
-    after = _machine()
-    others = None
-    if machine and after and after[1] > machine[1]:
-        others = max(0.0, (after[0] - machine[0] - used) / (after[1] - machine[1]))
-    return wall, used, others, done.stdout
-
-
-def _median(values: list[float | None]) -> float:
-    known = [v for v in values if v is not None]
-    return statistics.median(known) if known else float("nan")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -84,15 +43,16 @@ def main(argv: list[str] | None = None) -> int:
     before = stamp.read_text()
     anchors = {"bash scripts/setup": ["bash", "scripts/setup"], "python -c pass": []}
     anchors["python -c pass"] = [str(venv / "bin" / "python"), "-c", "pass"]
-    timings: dict[str, list[tuple[float, float, float | None]]] = {"demo": []}
+    timings: dict[str, list[Timed]] = {"demo": []}
     timings.update({name: [] for name in anchors})
     for i in range(1, args.repeat + 1):
         for name, command in anchors.items():
-            timings[name].append(run(command, env)[:3])
-        wall, cpu, others, out = run(["bash", "scripts/demo"], env)
-        if "A whole term:" not in out or "credential list" not in out:
+            timings[name].append(run(command, ROOT, env))
+        demo = run(["bash", "scripts/demo"], ROOT, env)
+        if "A whole term:" not in demo.stdout or "credential list" not in demo.stdout:
             raise SystemExit("the demo did not print its whole term")
-        timings["demo"].append((wall, cpu, others))
+        timings["demo"].append(demo)
+        wall, cpu, others = demo.wall, demo.cpu, demo.others
         shown = "n/a" if others is None else f"{others:.0%}"
         print(f"  run {i}: {wall:5.2f} s wall, {cpu:5.2f} CPU s, others used {shown} of the cores")
         if stamp.read_text() != before:
@@ -101,16 +61,16 @@ def main(argv: list[str] | None = None) -> int:
     print(f"median of {args.repeat} runs (load average {os.getloadavg()[0]:.2f}):")
     for name in ("demo", *anchors):
         rows = timings[name]
-        wall = _median([w for w, _, _ in rows])
-        cpu = _median([c for _, c, _ in rows])
-        others = _median([o for _, _, o in rows])
+        wall = median(r.wall for r in rows)
+        cpu = median(r.cpu for r in rows)
+        others = median(r.others for r in rows)
         label = "bash scripts/demo" if name == "demo" else name
         print(
             f"  {label:20s} {wall:6.2f} s wall  {cpu:6.2f} CPU s  "
             f"(others used {others:.0%} of the cores)"
         )
-    demo_wall = _median([w for w, _, _ in timings["demo"]])
-    others = _median([o for _, _, o in timings["demo"]])
+    demo_wall = median(r.wall for r in timings["demo"])
+    others = median(r.others for r in timings["demo"])
     if others > 0.1:
         print("  (the machine was not quiet: these figures are noisy; run it again when idle)")
     verdict = "meets" if demo_wall <= GOAL else "misses"
