@@ -100,6 +100,18 @@ def test_a_change_made_by_hand_in_sql_is_recorded_too(audited):
     assert verify(audited).ok
 
 
+def test_without_the_shared_append_step_a_write_fails_rather_than_go_unlogged(audited):
+    """Every table's triggers hand their record to one step (`audit_entry_append`); with it
+    dropped, a change is refused, never made without its audit record."""
+    with pytest.raises(sa.exc.OperationalError, match="audit_entry"):
+        with audited.store.write() as conn:
+            conn.exec_driver_sql("DROP TRIGGER audit_entry_append")
+            conn.exec_driver_sql("UPDATE people SET area = 'South' WHERE id = 1")
+    with audited.store.read() as conn:  # the transaction rolled back: trigger and row as before
+        assert conn.exec_driver_sql("SELECT area FROM people WHERE id = 1").scalar() != "South"
+    assert verify(audited).ok
+
+
 def test_every_edit_of_every_record_and_field_is_detected(audited):
     """The tamper test: one field of one record at a time, each put back afterwards."""
     store = audited.store
