@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 #: The migrations this toolkit knows (`store.migrations.MIGRATIONS`; a test keeps them equal).
 #: A database that records any other set is opened through `Store`, which migrates it or says
 #: why it cannot.
-KNOWN_MIGRATIONS = frozenset(range(1, 12))
+KNOWN_MIGRATIONS = frozenset(range(1, 13))
 BUSY_TIMEOUT_MS = 30_000  # as Store sets
 
 
