@@ -28,6 +28,11 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from ..store import Store
+    from ..workspace import Workspace
+
+    #: Where the loader reads: a Store, or a Workspace (whose plain SQLite file is read
+    #: without opening a Store, so without importing SQLAlchemy).
+    Source = Store | Workspace
 
 
 def _int_matrix(rows: list[tuple], width: int) -> np.ndarray:
@@ -114,14 +119,19 @@ class _Queries:
         )
 
 
-def load_columns(store: Store, programme: Programme, on: dt.date, *, names: bool = True) -> Columns:
-    """Read the store into columns for evaluation on a date."""
+def load_columns(
+    source: Source,
+    programme: Programme,
+    on: dt.date,
+    *,
+    names: bool = True,
+    warm_pandas: bool = True,
+) -> Columns:
+    """Read the store into columns for evaluation on a date. `warm_pandas`: import pandas
+    while the workers read, for a caller that makes a DataFrame of the columns."""
     q = _Queries(programme)
-    path = store.sqlite_path
-    reader: _Reader = (
-        _SqliteReader(path) if path is not None and path.exists() else _AlchemyReader(store)
-    )
-    day = on.isoformat() if store.is_sqlite else on
+    reader, is_sqlite = _reader(source)
+    day = on.isoformat() if is_sqlite else on
     params = {"d": day, "no": False}
     with closing(reader), reader.pool() as pool:  # the workers finish, then connections close
         summary = reader.summary_bits()
@@ -141,10 +151,11 @@ def load_columns(store: Store, programme: Programme, on: dt.date, *, names: bool
             "approved": pool.submit(reader.ints, reader.days(q.approved), params, 3),
             "cases": pool.submit(reader.ints, reader.days(q.cases), params, 3),
         }
-        import pandas  # noqa: F401  (the table needs it; import while the workers read)
+        if warm_pandas:
+            import pandas  # noqa: F401  (the table needs it; import while the workers read)
 
         licensees = sorted({int(i) for i in licensees_f.result()[:, 0]})
-        licences = _licence_awards(store, q, on, licensees)
+        licences = _licence_awards(source, q, on, licensees)
 
         person_ids, name_array = people_f.result()
         n = len(person_ids)
@@ -176,7 +187,7 @@ def load_columns(store: Store, programme: Programme, on: dt.date, *, names: bool
         rows = {key: future.result() for key, future in small.items()}
     corrected = sorted({row[0] for row in rows["corrected"]})
     if corrected:
-        _redo_corrected(store, q, on, person_ids, course_mask, corrected)
+        _redo_corrected(source, q, on, person_ids, course_mask, corrected)
     awards, approved, cases = rows["awards"], rows["approved"], rows["cases"]
     approved = approved[approved[:, 1] >= 0]
     awards = np.concatenate([np.c_[awards, np.zeros((len(awards), 2), np.int64)], licences])
@@ -220,15 +231,16 @@ def _day_numbers(days: np.ndarray) -> np.ndarray:
     return out
 
 
-def _licence_awards(store: Store, q: _Queries, on: dt.date, ids: list[int]) -> np.ndarray:
+def _licence_awards(source: Source, q: _Queries, on: dt.date, ids: list[int]) -> np.ndarray:
     """Licence awards tied to a setting (of the people `ids`, who have some), as award rows
     plus two columns: the days the licence did not count up to the date, and whether it is
     lapsed on the date (`AwardFact`, the same facts the single-person engine reads)."""
     if not ids:
         return _int_matrix([], 7)
+    from ..store.reader import snapshot
     from .load import award_fact, current_awards, licence_setting_facts
 
-    with store.read() as conn:
+    with snapshot(source) as conn:
         rows = [r for r in current_awards(conn, ids) if r.kind == "licence" and r.setting_id]
         settings = licence_setting_facts(conn, rows)
     out = []
@@ -318,7 +330,7 @@ def _remap_bits(masks: np.ndarray, db_bits: dict[str, int], courses: dict[str, i
 
 
 def _redo_corrected(
-    store: Store,
+    source: Source,
     q: _Queries,
     on: dt.date,
     person_ids: np.ndarray,
@@ -326,10 +338,11 @@ def _redo_corrected(
     corrected: list[int],
 ) -> None:
     """Recompute the masks of people whose completions were corrected, exactly."""
+    from ..store.reader import snapshot
     from .load import current_completions
 
     fix = dict.fromkeys(corrected, 0)
-    with store.read() as conn:
+    with snapshot(source) as conn:
         for row in current_completions(conn, corrected):
             if row.completed_on <= on and row.course_id in q.courses:
                 fix[row.person_id] |= 1 << q.courses[row.course_id]
@@ -472,21 +485,34 @@ class _AlchemyReader(_Reader):
             return [tuple(row) for row in conn.execute(sa.text(sql), params)]
 
 
-def person_names(store: Store, person_ids: list[int]) -> dict[int, str]:
+def _reader(source: Source) -> tuple[_Reader, bool]:
+    """The loader's reader over the source, and whether the database is SQLite: a SQLite file
+    is read directly (from a Workspace without opening a Store), anything else through the
+    Store's SQLAlchemy engine."""
+    from ..store.reader import sqlite_file
+
+    url = getattr(source, "db_url", None)  # a Workspace
+    path = sqlite_file(url) if url is not None else source.sqlite_path
+    if path is not None and path.exists():
+        return _SqliteReader(path), True
+    store = source.store if url is not None else source
+    return _AlchemyReader(store), store.is_sqlite
+
+
+def person_names(source: Source, person_ids: list[int]) -> dict[int, str]:
     """{person id: name} for some people: for a bulk table read without names (reading a
     million names costs more than the rest of a person's row)."""
     if not person_ids:
         return {}
     ids = ",".join(str(int(i)) for i in person_ids)  # integers only: nothing to escape
     sql = f"SELECT id, name FROM people WHERE id IN ({ids})"
-    path = store.sqlite_path
-    reader = _SqliteReader(path) if path is not None and path.exists() else _AlchemyReader(store)
+    reader, _ = _reader(source)
     with closing(reader):
         return {int(pid): name for pid, name in reader.rows(sql, {})}
 
 
 def bulk_eligibility(
-    store: Store, programme: Programme, on: dt.date, *, names: bool = True
+    source: Source, programme: Programme, on: dt.date, *, names: bool = True
 ) -> pd.DataFrame:
     """Everyone's eligibility on a date as a DataFrame indexed by person id."""
-    return evaluate_columns(programme, load_columns(store, programme, on, names=names), on)
+    return evaluate_columns(programme, load_columns(source, programme, on, names=names), on)
