@@ -259,3 +259,78 @@ def test_rows_by_subtraction_only_when_every_id_is_in_range():
     assert _rows(people, np.array([10, 19, 15])).tolist() == [0, 9, 5]
     gaps = np.array([1, 5, 9], dtype=np.int64)
     assert _rows(gaps, np.array([9, 1])).tolist() == [2, 0]
+
+
+def _differing(a, b) -> list[str]:
+    """The names of the fields in which two `Columns` differ (NaT equal to NaT)."""
+    import dataclasses
+
+    import numpy as np
+
+    out = []
+    for field in dataclasses.fields(a):
+        x, y = getattr(a, field.name), getattr(b, field.name)
+        if x is None or y is None:
+            same = x is y
+        else:
+            same = np.array_equal(x, y, equal_nan=x.dtype.kind == "M")
+        if not same:
+            out.append(field.name)
+    return out
+
+
+def test_loader_shortcuts_read_what_plain_reads_read(ws, monkeypatch):
+    """Rows packed into one number, licensed affiliations found in the index on setting_id,
+    person ids from the index: the same columns as reading every row and value plainly, with
+    ids in a run and (after a far person and affiliation) with gaps."""
+    import numpy as np
+    from imatter.records import columns
+    from imatter.store import schema as t
+
+    _populate(ws, 5)
+
+    def both():
+        fast = columns.load_columns(ws, ws.programme, ON, names=False)
+        with monkeypatch.context() as plain:
+            plain.setattr(columns, "_packing", lambda *widths: None)
+            plain.setattr(columns, "_among", lambda values, found: np.isin(values, found))
+            plain.setattr(columns._Reader, "ids_in_a_run", lambda self: None)
+            slow = columns.load_columns(ws.store, ws.programme, ON, names=False)
+        return fast, slow
+
+    fast, slow = both()
+    assert _differing(fast, slow) == []
+    assert fast.licensed.any() and fast.position_mask.any() and fast.course_mask.any()
+    with ws.store.write() as conn:
+        conn.execute(
+            t.people.insert().values(id=10**7, name="Far", created_at=dt.datetime(2026, 1, 1))
+        )
+        conn.execute(
+            t.affiliations.insert().values(
+                id=10**9, person_id=10**7, setting_id="licensed", position="teacher"
+            )
+        )
+    fast, slow = both()
+    assert _differing(fast, slow) == []
+    assert fast.person_ids[-1] == 10**7 and fast.licensed[-1] and len(fast.person_ids) == 26
+    table, mismatches = _compare(ws, ON)  # and the engine still agrees with the explanations
+    assert mismatches == []
+
+
+def test_packing_only_when_every_column_fits():
+    from imatter.records.columns import _packing
+
+    assert _packing((1, 1_000_000), 4, (7, 3_000_000)) == (20, 4, 22)
+    assert _packing((0, 0), 1) == (1, 1)
+    assert _packing((-1, 5), 4) is None  # a negative value would spill into its neighbour
+    assert _packing((0, 2**40), 4, (0, 2**20)) is None  # 41 + 4 + 21 bits: more than 63
+
+
+@pytest.mark.parametrize("found", [[2, 5, 9], [2, 5, 10**12], [-3, 5]])
+def test_among_as_isin_whether_ids_are_dense_or_not(found):
+    import numpy as np
+    from imatter.records.columns import _among
+
+    values = np.array([1, 2, 3, 5, 9, 10**12, -3], dtype=np.int64)
+    found = np.array(found, dtype=np.int64)
+    assert _among(values, found).tolist() == np.isin(values, found).tolist()
