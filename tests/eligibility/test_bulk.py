@@ -208,6 +208,36 @@ def test_bulk_matches_explain_on_random_populations(ws, seed, stale_limit, monke
     assert table[list(ws.programme.roles)].to_numpy().any()  # the test is not vacuous
 
 
+def _eligible_both_ways(ws, monkeypatch) -> list[tuple]:
+    """`eligible_for_role` for every role (and one setting's people), on three dates, through
+    the single-person engine and through the bulk engine: the answers that differ."""
+    from imatter import api
+
+    differ = []
+    for on in (ON - dt.timedelta(days=700), ON - dt.timedelta(days=400), ON):
+        for role in ws.programme.roles:
+            for setting in (None, "licensed"):
+                monkeypatch.setattr(api, "PER_PERSON_LIMIT", 10**9)
+                one = api.eligible_for_role(ws, role, on, setting=setting)
+                monkeypatch.setattr(api, "PER_PERSON_LIMIT", -1)
+                bulk = api.eligible_for_role(ws, role, on, setting=setting)
+                if bulk != one:
+                    differ.append((on, role, setting, one, bulk))
+    return differ
+
+
+@pytest.mark.parametrize("seed", [1, 6])
+def test_eligible_through_the_bulk_engine_answers_as_person_by_person(ws, seed, monkeypatch):
+    """Who is eligible now and who is one step away (with why), for a role: the columns for
+    that role alone give what the single-person engine gives."""
+    from imatter import api
+
+    _populate(ws, seed)
+    assert _eligible_both_ways(ws, monkeypatch) == []
+    found = [api.eligible_for_role(ws, role, ON) for role in ws.programme.roles]
+    assert any(f["eligible"] for f in found) and any(f["one_step"] for f in found)
+
+
 def test_course_bits_remapped_as_one_bit_at_a_time_would():
     """The summary numbers courses as first seen; the byte tables translate exactly."""
     import numpy as np
