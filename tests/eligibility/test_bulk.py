@@ -322,7 +322,7 @@ def test_loader_shortcuts_read_what_plain_reads_read(ws, monkeypatch):
     def both():
         fast = columns.load_columns(ws, ws.programme, ON, names=False)
         with monkeypatch.context() as plain:
-            plain.setattr(columns, "_packing", lambda *widths: None)
+            plain.setattr(columns, "_packing", lambda *widths, check: None)
             plain.setattr(columns, "_among", lambda values, found: np.isin(values, found))
             plain.setattr(columns._Reader, "ids_in_a_run", lambda self: None)
             slow = columns.load_columns(ws.store, ws.programme, ON, names=False)
@@ -350,8 +350,8 @@ def test_loader_shortcuts_read_what_plain_reads_read(ws, monkeypatch):
 def test_packing_only_when_every_column_fits():
     from imatter.records.columns import _packing
 
-    assert _packing((1, 1_000_000), 4, (7, 3_000_000)) == (20, 4, 22)
-    assert _packing((0, 0), 1) == (1, 1)
+    assert _packing((1, 1_000_000), 4, (7, 3_000_000)).bits == (20, 4, 22)
+    assert _packing((0, 0), 1, check="x < 2") == ((1, 1), "x < 2")
     assert _packing((-1, 5), 4) is None  # a negative value would spill into its neighbour
     assert _packing((0, 2**40), 4, (0, 2**20)) is None  # 41 + 4 + 21 bits: more than 63
 
@@ -364,3 +364,26 @@ def test_among_as_isin_whether_ids_are_dense_or_not(found):
     values = np.array([1, 2, 3, 5, 9, 10**12, -3], dtype=np.int64)
     found = np.array(found, dtype=np.int64)
     assert _among(values, found).tolist() == np.isin(values, found).tolist()
+
+
+def test_packed_rows_read_plainly_when_a_value_may_not_fit(tmp_path):
+    """A packed read whose check fails (a value that would spill into its neighbour) reads
+    the rows as they are."""
+    import sqlite3
+
+    from imatter.records.columns import Packing, _SqliteReader
+
+    path = tmp_path / "t.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE t (a INTEGER, b INTEGER)")
+        conn.executemany("INSERT INTO t VALUES (?, ?)", [(1, 2), (300, 3), (5, 0)])
+    sql = "SELECT a AS c0, b AS c1 FROM t"
+    reader = _SqliteReader(path)
+    try:
+        fits = reader.ints(sql, {}, 2, Packing((9, 2), "(SELECT MAX(a) FROM t) < 512"))
+        spills = reader.ints(sql, {}, 2, Packing((8, 2), "(SELECT MAX(a) FROM t) < 256"))
+        unchecked = reader.ints(sql, {}, 2, Packing((4, 2)))  # a wrong packing, unchecked
+    finally:
+        reader.close()
+    assert fits.tolist() == spills.tolist() == [[1, 2], [300, 3], [5, 0]]
+    assert unchecked.tolist() != fits.tolist()  # so the check is what saves it

@@ -17,7 +17,7 @@ import re
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from contextlib import closing
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
@@ -142,7 +142,10 @@ def load_columns(
             "awards": pool.submit(reader.ints, reader.days(q.awards), params, 6),
             "approved": pool.submit(reader.ints, reader.days(q.approved), params, 3),
         }
+        # An affiliation's id and position are bounded by the query; its person is checked.
         affiliation_ids = _span(reader, "affiliations", "id")
+        person = _span(reader, "affiliations", "person_id")
+        person_bits = max(person[1].bit_length(), 1)
         affiliations_f = _in_parts(
             pool,
             reader,
@@ -150,12 +153,15 @@ def load_columns(
             params,
             affiliation_ids,
             _packing(
-                _span(reader, "affiliations", "person_id"),
+                person,
                 len(q.positions).bit_length(),
                 affiliation_ids,
+                check="(SELECT MIN(person_id) FROM affiliations) >= 0 AND"
+                f" (SELECT MAX(person_id) FROM affiliations) < {1 << person_bits}",
             ),
         )
         if summary is not None:
+            # A person is bounded by the query, the flag is 0 or 1; the mask is checked.
             person = _span(reader, "person_course_summary", "person_id")
             mask_bits = max(summary.values(), default=0) + 1
             summary_f = _in_parts(
@@ -164,7 +170,12 @@ def load_columns(
                 q.summary,
                 {"jd": on.toordinal() + JULIAN_OFFSET},
                 person,
-                _packing(person, mask_bits, 1),
+                _packing(
+                    person,
+                    mask_bits,
+                    1,
+                    check=f"(SELECT COALESCE(MAX(bit), 0) FROM course_bits) < {mask_bits}",
+                ),
             )
         else:
             masks_f = _mask_scan(pool, reader, q, params)
@@ -319,10 +330,20 @@ def _span(reader: _Reader, table: str, column: str) -> tuple[int, int]:
     return int(lo or 0), int(hi or 0)
 
 
-def _packing(*columns: int | tuple[int, int]) -> tuple[int, ...] | None:
-    """Bit widths for packing a row's columns into one integer: each column given as a width
-    (its values from 0 to below 2**width) or as its (least, greatest) value; None when they do
-    not fit in 63 bits together (or a column can be negative)."""
+class Packing(NamedTuple):
+    """How a query's rows are packed into one integer each: the columns' widths in bits, and
+    a SQL condition, run in the same statement as the query (so on the same snapshot), that
+    holds if every value fits its width. Values the query itself bounds (a key it selects a
+    range of, a CASE) need no check."""
+
+    bits: tuple[int, ...]
+    check: str = "1"
+
+
+def _packing(*columns: int | tuple[int, int], check: str = "1") -> Packing | None:
+    """The packing of a row's columns, each given as a width (its values from 0 to below
+    2**width) or as its (least, greatest) value; None when they do not fit in 63 bits
+    together (or a column can be negative)."""
     bits = []
     for column in columns:
         if isinstance(column, tuple):
@@ -331,7 +352,7 @@ def _packing(*columns: int | tuple[int, int]) -> tuple[int, ...] | None:
                 return None
             column = max(hi.bit_length(), 1)
         bits.append(column)
-    return tuple(bits) if sum(bits) <= 63 else None
+    return Packing(tuple(bits), check) if sum(bits) <= 63 else None
 
 
 def _among(values: np.ndarray, found: np.ndarray) -> np.ndarray:
@@ -352,7 +373,7 @@ def _in_parts(
     sql: str,
     params: dict,
     span: tuple[int, int],
-    packing: tuple[int, ...] | None,
+    packing: Packing | None,
     parts: int = 2,
 ) -> list[Future]:
     """A query of three columns with `key BETWEEN :lo AND :hi`, in `parts` ranges of the
@@ -423,10 +444,10 @@ class _Reader:
         raise NotImplementedError
 
     def ints(
-        self, sql: str, params: dict, width: int, packing: tuple[int, ...] | None = None
+        self, sql: str, params: dict, width: int, packing: Packing | None = None
     ) -> np.ndarray:
-        """The rows as an (n, width) int64 matrix; `packing` (bit widths, see `_packing`)
-        lets a reader fetch each row as one number."""
+        """The rows as an (n, width) int64 matrix; `packing` (see `Packing`) lets a reader
+        fetch each row as one number."""
         return _int_matrix(self.rows(sql, params), width)
 
     def close(self) -> None:
@@ -509,7 +530,7 @@ class _SqliteReader(_Reader):
         return self._connect().execute(sql, params).fetchall()
 
     def ints(
-        self, sql: str, params: dict, width: int, packing: tuple[int, ...] | None = None
+        self, sql: str, params: dict, width: int, packing: Packing | None = None
     ) -> np.ndarray:
         if packing is not None:
             return self._packed(sql, params, packing)
@@ -527,19 +548,20 @@ class _SqliteReader(_Reader):
                 return super().ints(sql, params, width)
         return out
 
-    def _packed(self, sql: str, params: dict, packing: tuple[int, ...]) -> np.ndarray:
-        """`ints` with each row packed by SQLite into one integer (the columns side by side,
-        `packing` bits each) and unpacked by NumPy: a third of the numbers to format, join
-        and parse for three columns."""
-        shifts = [sum(packing[i + 1 :]) for i in range(len(packing))]
+    def _packed(self, sql: str, params: dict, packing: Packing) -> np.ndarray:
+        """`ints` with each row packed by SQLite into one integer (the columns side by side)
+        and unpacked by NumPy: a third of the numbers to format, join and parse for three
+        columns. If a value may not fit (the check fails), the rows are read as they are."""
+        widths = packing.bits
+        shifts = [sum(widths[i + 1 :]) for i in range(len(widths))]
         packed = " | ".join(f"(c{i} << {shift})" for i, shift in enumerate(shifts))
-        query = f"SELECT group_concat({packed}), COUNT(*) FROM ({sql})"
-        text, count = self._connect().execute(query, params).fetchone()
+        query = f"SELECT group_concat({packed}), COUNT(*), ({packing.check}) FROM ({sql})"
+        text, count, fits = self._connect().execute(query, params).fetchone()
         column = np.fromstring(text, dtype=np.int64, sep=",") if text else np.zeros(0, np.int64)
-        if len(column) != count:  # a NULL (group_concat skips it): read the rows
-            return super().ints(sql, params, len(packing))
-        out = np.empty((count, len(packing)), dtype=np.int64)
-        for i, (bits, shift) in enumerate(zip(packing, shifts, strict=True)):
+        if fits != 1 or len(column) != count:  # or a NULL (group_concat skips it)
+            return self.ints(sql, params, len(widths))
+        out = np.empty((count, len(widths)), dtype=np.int64)
+        for i, (bits, shift) in enumerate(zip(widths, shifts, strict=True)):
             out[:, i] = (column >> np.int64(shift)) & np.int64((1 << bits) - 1)
         return out
 
