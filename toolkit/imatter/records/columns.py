@@ -1,13 +1,16 @@
 """Read the store into the bulk engine's columns (`eligibility.bulk.Columns`), behind Store.
 
 The store is read in a few aggregate queries: a completion bitmask per person (one pass over
-the covering index on completions, or the summary a trigger keeps), a position bitmask and
-licensed flag per person, and the small tables (awards, approved applications, cases) as
-arrays. On SQLite the queries run in two threads over read-only connections, each query
-returning one row of aggregated text that NumPy parses, so both cores are used and no Python
-object is made per value; elsewhere they run through the store's own transactions. Licences
-tied to a setting are read as the engine's facts, so their lapses are judged by the same code
-as one person's.
+the covering index on completions, or the summary a trigger keeps), each current affiliation's
+person and position (OR-ed per person in NumPy) with the ids of affiliations in licensed
+settings (from the index on setting_id), and the small tables (awards, approved applications,
+cases) as arrays. On SQLite the queries run in two threads over read-only connections, each
+query returning one row of aggregated text that NumPy parses, so both cores are used and no
+Python object is made per value; the two long ones pack each row into one number first (a
+third of the text to make and parse). Elsewhere they run through the store's own
+transactions. Licences tied to a setting are read as the engine's facts, so their lapses are
+judged by the same code as one person's. A Workspace on a SQLite file is read without opening
+a Store, so without importing SQLAlchemy.
 """
 
 from __future__ import annotations
@@ -618,13 +621,13 @@ def _reader(source: Source) -> tuple[_Reader, bool]:
     """The loader's reader over the source, and whether the database is SQLite: a SQLite file
     is read directly (from a Workspace without opening a Store), anything else through the
     Store's SQLAlchemy engine."""
+    from ..store import Store
     from ..store.reader import sqlite_file
 
-    url = getattr(source, "db_url", None)  # a Workspace
-    path = sqlite_file(url) if url is not None else source.sqlite_path
+    path = source.sqlite_path if isinstance(source, Store) else sqlite_file(source.db_url)
     if path is not None and path.exists():
         return _SqliteReader(path), True
-    store = source.store if url is not None else source
+    store = source if isinstance(source, Store) else source.store
     return _AlchemyReader(store), store.is_sqlite
 
 
