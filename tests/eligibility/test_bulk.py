@@ -387,3 +387,19 @@ def test_packed_rows_read_plainly_when_a_value_may_not_fit(tmp_path):
         reader.close()
     assert fits.tolist() == spills.tolist() == [[1, 2], [300, 3], [5, 0]]
     assert unchecked.tolist() != fits.tolist()  # so the check is what saves it
+
+
+def test_loader_reads_a_sqlite_file_directly_from_a_workspace_or_a_store(ws):
+    """A Workspace's plain SQLite URL needs no Store; another URL form asks the Store for its
+    file; either way the file is read directly, not through SQLAlchemy."""
+    import dataclasses
+
+    from imatter.records.columns import _reader, _SqliteReader
+
+    plain = dataclasses.replace(ws)  # a Workspace that has not opened its Store
+    other_form = dataclasses.replace(ws, db_url=ws.db_url + "?timeout=20")
+    for source in (plain, ws.store, other_form):
+        reader, is_sqlite = _reader(source)
+        reader.close()
+        assert isinstance(reader, _SqliteReader) and is_sqlite
+    assert "store" not in vars(plain) and "store" in vars(other_form)

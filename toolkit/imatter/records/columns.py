@@ -624,10 +624,16 @@ def _reader(source: Source) -> tuple[_Reader, bool]:
     from ..store import Store
     from ..store.reader import sqlite_file
 
-    path = source.sqlite_path if isinstance(source, Store) else sqlite_file(source.db_url)
+    if isinstance(source, Store):
+        store = source
+    else:
+        path = sqlite_file(source.db_url)
+        if path is not None and path.exists():
+            return _SqliteReader(path), True
+        store = source.store  # another URL form: the Store knows its file, if any
+    path = store.sqlite_path
     if path is not None and path.exists():
         return _SqliteReader(path), True
-    store = source if isinstance(source, Store) else source.store
     return _AlchemyReader(store), store.is_sqlite
 
 
