@@ -156,13 +156,13 @@ def _eligible_bulk(
     role, its holders and those who have outgrown it (no pandas table of every role, and on
     a SQLite file no Store or SQLAlchemy). `conn` is the command's snapshot: who the actor
     may see, and the setting's members."""
-    from .eligibility.bulk import evaluate_role, held_roles, vector
+    from .eligibility.bulk import held_roles, role_columns, vector
     from .records.columns import load_columns, person_names
     from .store.reader import reader
 
     cols = load_columns(ws, ws.programme, on, names=False, warm_pandas=False)
     vec = vector(ws.programme, cols, on)
-    met, held, steps = evaluate_role(ws.programme, cols, on, role_id, vec)
+    met, held, steps = role_columns(ws.programme, cols, on, role_id, vec)
     open_to = ~held
     if outgrown:  # a School Lead is never 'eligible' for the trainee licence again
         open_to &= ~held_roles(ws.programme, cols, on, outgrown, vec)

@@ -3,7 +3,9 @@
 The columns (`Columns`) are read from the store by `records.columns.load_columns`; this module
 only evaluates them, with no I/O. Each requirement becomes a boolean column and a count of
 missing steps, combined exactly as the single-person engine combines them (tests compare the
-two person by person). `bulk_eligibility` (store in, table out) lives in `records.columns`.
+two person by person). `evaluate_columns` makes the table of every role (pandas);
+`role_columns` and `held_roles` give one role's arrays (NumPy only), as `imatter eligible`
+needs. `bulk_eligibility` (store in, table out) lives in `records.columns`.
 """
 
 from __future__ import annotations
@@ -195,7 +197,7 @@ def _latest(people: np.ndarray, days: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return people[last], days[last]
 
 
-def evaluate_role(
+def role_columns(
     programme: Programme, cols: Columns, on: dt.date, role_id: str, vec: _Vector | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One role for everyone: (met and not blocked by a revocation, held, missing steps), as
@@ -224,7 +226,7 @@ def held_roles(
 
 
 def vector(programme: Programme, cols: Columns, on: dt.date) -> _Vector:
-    """The evaluator for `evaluate_role` and `held_roles` (it remembers who holds what)."""
+    """The evaluator for `role_columns` and `held_roles` (it remembers who holds what)."""
     return _Vector(programme, cols, on)
 
 
@@ -242,7 +244,7 @@ def evaluate_columns(programme: Programme, cols: Columns, on: dt.date) -> pd.Dat
     flags = np.empty((2 * len(roles), vec.n), dtype=bool)
     steps = np.empty((len(roles), vec.n), dtype=np.int32)
     for i, rid in enumerate(roles):
-        flags[2 * i], flags[2 * i + 1], steps[i] = evaluate_role(programme, cols, on, rid, vec)
+        flags[2 * i], flags[2 * i + 1], steps[i] = role_columns(programme, cols, on, rid, vec)
     index = pd.Index(cols.person_ids, name="person_id")
     parts = [
         pd.DataFrame(flags.T, index=index, columns=[c for r in roles for c in (r, f"{r}_held")]),
