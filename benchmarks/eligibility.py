@@ -351,15 +351,24 @@ def measure(kind: str, path: Path) -> dict:
     return {"s": seconds, "cpu": cpu, "mb": pss.stop(), "base": base_mb, "met": result}
 
 
-def measure_command(path: Path, role: str = ROLE) -> dict:
+def measure_command(path: Path, pycache: Path, role: str = ROLE) -> dict:
     """The whole `imatter eligible --role ROLE` over the store, in a fresh process: start-up,
-    imports, reading, evaluating, explaining who is one step away, and printing."""
+    imports, reading, evaluating, explaining who is one step away, and printing.
+
+    Compiled bytecode is kept in `pycache` between runs, as an installed package has its own
+    (pip compiles it at install): without it, a checkout run with PYTHONDONTWRITEBYTECODE set
+    (as this machine's sessions are) compiles every imatter module on every run."""
     import shutil
     import subprocess
 
     folder = Path(tempfile.mkdtemp())
     (folder / "workspace.yml").write_text(f"db: sqlite:///{path.resolve()}\n", encoding="utf-8")
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "toolkit")}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "toolkit"),
+        "PYTHONPYCACHEPREFIX": str(pycache),  # nothing written into the checkout
+    }
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     # the imatter beside this Python (the venv's), as a user runs it
     imatter = Path(sys.executable).with_name("imatter")
     found = str(imatter) if imatter.exists() else shutil.which("imatter") or "imatter"
@@ -443,8 +452,12 @@ def time_all(path: Path, rounds: int, *, engine: bool = True, command: bool = Tr
     if engine:
         ok = time_engine(path, rounds)
     if command:
-        measure_command(path)  # warm
-        runs = [measure_command(path) for _ in range(rounds)]
+        import shutil
+
+        pycache = Path(tempfile.mkdtemp(prefix="pycache-"))
+        measure_command(path, pycache)  # warm: the OS file cache, and the bytecode compiled
+        runs = [measure_command(path, pycache) for _ in range(rounds)]
+        shutil.rmtree(pycache)
         s = statistics.median(r["s"] for r in runs)
         cpu = statistics.median(r["cpu"] for r in runs)
         mb = statistics.median(r["mb"] for r in runs)

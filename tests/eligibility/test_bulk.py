@@ -208,6 +208,36 @@ def test_bulk_matches_explain_on_random_populations(ws, seed, stale_limit, monke
     assert table[list(ws.programme.roles)].to_numpy().any()  # the test is not vacuous
 
 
+def _eligible_both_ways(ws, monkeypatch) -> list[tuple]:
+    """`eligible_for_role` for every role (and one setting's people), on three dates, through
+    the single-person engine and through the bulk engine: the answers that differ."""
+    from imatter import api
+
+    differ = []
+    for on in (ON - dt.timedelta(days=700), ON - dt.timedelta(days=400), ON):
+        for role in ws.programme.roles:
+            for setting in (None, "licensed"):
+                monkeypatch.setattr(api, "PER_PERSON_LIMIT", 10**9)
+                one = api.eligible_for_role(ws, role, on, setting=setting)
+                monkeypatch.setattr(api, "PER_PERSON_LIMIT", -1)
+                bulk = api.eligible_for_role(ws, role, on, setting=setting)
+                if bulk != one:
+                    differ.append((on, role, setting, one, bulk))
+    return differ
+
+
+@pytest.mark.parametrize("seed", [1, 6])
+def test_eligible_through_the_bulk_engine_answers_as_person_by_person(ws, seed, monkeypatch):
+    """Who is eligible now and who is one step away (with why), for a role: the columns for
+    that role alone give what the single-person engine gives."""
+    from imatter import api
+
+    _populate(ws, seed)
+    assert _eligible_both_ways(ws, monkeypatch) == []
+    found = [api.eligible_for_role(ws, role, ON) for role in ws.programme.roles]
+    assert any(f["eligible"] for f in found) and any(f["one_step"] for f in found)
+
+
 def test_course_bits_remapped_as_one_bit_at_a_time_would():
     """The summary numbers courses as first seen; the byte tables translate exactly."""
     import numpy as np
@@ -259,3 +289,117 @@ def test_rows_by_subtraction_only_when_every_id_is_in_range():
     assert _rows(people, np.array([10, 19, 15])).tolist() == [0, 9, 5]
     gaps = np.array([1, 5, 9], dtype=np.int64)
     assert _rows(gaps, np.array([9, 1])).tolist() == [2, 0]
+
+
+def _differing(a, b) -> list[str]:
+    """The names of the fields in which two `Columns` differ (NaT equal to NaT)."""
+    import dataclasses
+
+    import numpy as np
+
+    out = []
+    for field in dataclasses.fields(a):
+        x, y = getattr(a, field.name), getattr(b, field.name)
+        if x is None or y is None:
+            same = x is y
+        else:
+            same = np.array_equal(x, y, equal_nan=x.dtype.kind == "M")
+        if not same:
+            out.append(field.name)
+    return out
+
+
+def test_loader_shortcuts_read_what_plain_reads_read(ws, monkeypatch):
+    """Rows packed into one number, licensed affiliations found in the index on setting_id,
+    person ids from the index: the same columns as reading every row and value plainly, with
+    ids in a run and (after a far person and affiliation) with gaps."""
+    import numpy as np
+    from imatter.records import columns
+    from imatter.store import schema as t
+
+    _populate(ws, 5)
+
+    def both():
+        fast = columns.load_columns(ws, ws.programme, ON, names=False)
+        with monkeypatch.context() as plain:
+            plain.setattr(columns, "_packing", lambda *widths, check: None)
+            plain.setattr(columns, "_among", lambda values, found: np.isin(values, found))
+            plain.setattr(columns._Reader, "ids_in_a_run", lambda self: None)
+            slow = columns.load_columns(ws.store, ws.programme, ON, names=False)
+        return fast, slow
+
+    fast, slow = both()
+    assert _differing(fast, slow) == []
+    assert fast.licensed.any() and fast.position_mask.any() and fast.course_mask.any()
+    with ws.store.write() as conn:
+        conn.execute(
+            t.people.insert().values(id=10**7, name="Far", created_at=dt.datetime(2026, 1, 1))
+        )
+        conn.execute(
+            t.affiliations.insert().values(
+                id=10**9, person_id=10**7, setting_id="licensed", position="teacher"
+            )
+        )
+    fast, slow = both()
+    assert _differing(fast, slow) == []
+    assert fast.person_ids[-1] == 10**7 and fast.licensed[-1] and len(fast.person_ids) == 26
+    table, mismatches = _compare(ws, ON)  # and the engine still agrees with the explanations
+    assert mismatches == []
+
+
+def test_packing_only_when_every_column_fits():
+    from imatter.records.columns import _packing
+
+    assert _packing((1, 1_000_000), 4, (7, 3_000_000)).bits == (20, 4, 22)
+    assert _packing((0, 0), 1, check="x < 2") == ((1, 1), "x < 2")
+    assert _packing((-1, 5), 4) is None  # a negative value would spill into its neighbour
+    assert _packing((0, 2**40), 4, (0, 2**20)) is None  # 41 + 4 + 21 bits: more than 63
+
+
+@pytest.mark.parametrize("found", [[2, 5, 9], [2, 5, 10**12], [-3, 5]])
+def test_among_as_isin_whether_ids_are_dense_or_not(found):
+    import numpy as np
+    from imatter.records.columns import _among
+
+    values = np.array([1, 2, 3, 5, 9, 10**12, -3], dtype=np.int64)
+    found = np.array(found, dtype=np.int64)
+    assert _among(values, found).tolist() == np.isin(values, found).tolist()
+
+
+def test_packed_rows_read_plainly_when_a_value_may_not_fit(tmp_path):
+    """A packed read whose check fails (a value that would spill into its neighbour) reads
+    the rows as they are."""
+    import sqlite3
+
+    from imatter.records.columns import Packing, _SqliteReader
+
+    path = tmp_path / "t.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE t (a INTEGER, b INTEGER)")
+        conn.executemany("INSERT INTO t VALUES (?, ?)", [(1, 2), (300, 3), (5, 0)])
+    sql = "SELECT a AS c0, b AS c1 FROM t"
+    reader = _SqliteReader(path)
+    try:
+        fits = reader.ints(sql, {}, 2, Packing((9, 2), "(SELECT MAX(a) FROM t) < 512"))
+        spills = reader.ints(sql, {}, 2, Packing((8, 2), "(SELECT MAX(a) FROM t) < 256"))
+        unchecked = reader.ints(sql, {}, 2, Packing((4, 2)))  # a wrong packing, unchecked
+    finally:
+        reader.close()
+    assert fits.tolist() == spills.tolist() == [[1, 2], [300, 3], [5, 0]]
+    assert unchecked.tolist() != fits.tolist()  # so the check is what saves it
+
+
+def test_loader_reads_a_sqlite_file_directly_from_a_workspace_or_a_store(ws):
+    """A Workspace's plain SQLite URL needs no Store; another URL form asks the Store for its
+    file; either way the file is read directly, not through SQLAlchemy."""
+    import dataclasses
+
+    from imatter.records.columns import _reader, _SqliteReader
+
+    plain = dataclasses.replace(ws)  # a Workspace that has not opened its Store
+    other_form = dataclasses.replace(ws, db_url=ws.db_url + "?timeout=20")
+    for source in (plain, ws.store, other_form):
+        reader, is_sqlite = _reader(source)
+        reader.close()
+        assert isinstance(reader, _SqliteReader) and is_sqlite
+    assert "store" not in vars(plain) and "store" in vars(other_form)

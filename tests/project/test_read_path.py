@@ -41,7 +41,9 @@ _PROBE = (
 )
 
 
-def _run(workspace: Path, *args: str, user: str = "tester") -> tuple[int, str, str, set[str]]:
+def _run(
+    workspace: Path, *args: str, user: str = "tester", probe: str = _PROBE
+) -> tuple[int, str, str, set[str]]:
     """`imatter ARGS` in a fresh process: exit code, output, errors, heavy modules loaded."""
     env = {
         **os.environ,
@@ -52,7 +54,7 @@ def _run(workspace: Path, *args: str, user: str = "tester") -> tuple[int, str, s
     for name in ("IMATTER_DB", "IMATTER_PROGRAMME", "JUPYTERHUB_API_TOKEN", "JUPYTERHUB_API_URL"):
         env.pop(name, None)
     done = subprocess.run(
-        [sys.executable, "-c", _PROBE, *args], env=env, capture_output=True, text=True
+        [sys.executable, "-c", probe, *args], env=env, capture_output=True, text=True
     )
     err, _, modules = done.stderr.rpartition("MODULES")
     return done.returncode, done.stdout, err, set(modules.split())
@@ -132,6 +134,19 @@ def test_read_commands_load_no_heavy_library_and_print_what_sqlalchemy_prints(
     assert heavy == set(), f"imatter {' '.join(args)} imported {sorted(heavy)}"
     monkeypatch.setenv("IMATTER_USER", user)
     assert (code, out, err) == _through_sqlalchemy(cli, monkeypatch, *args)
+
+
+@pytest.mark.parametrize("args", [a for a in FAST if a[0] == "eligible"], ids=" ".join)
+@pytest.mark.parametrize("user", ["tester", "lead@example.org"])
+def test_eligible_through_the_bulk_engine_loads_no_sqlalchemy_nor_pandas(records, args, user):
+    """Above `PER_PERSON_LIMIT` people, `eligible` asks the bulk engine: NumPy columns for the
+    one role, no pandas table, and no Store (so no SQLAlchemy) on a SQLite file. It prints
+    what the per-person path prints."""
+    folder, _ = records
+    bulk = "import imatter.api\nimatter.api.PER_PERSON_LIMIT = -1\n" + _PROBE
+    code, out, err, heavy = _run(folder, *args, user=user, probe=bulk)
+    assert heavy == {"numpy"}
+    assert (code, out, err) == _run(folder, *args, user=user)[:3]
 
 
 def test_a_revoked_credential_shows_as_sqlalchemy_shows_it(records, monkeypatch):

@@ -10,7 +10,7 @@ from imatter import records as r
 from imatter.errors import Duplicate, ImportRowError
 from imatter.store import schema as t
 
-from ..eligibility.test_bulk import ON, _compare, _populate
+from ..eligibility.test_bulk import ON, _compare, _eligible_both_ways, _populate
 
 
 def test_records_flow_on_postgres(pg_ws, tmp_path):
@@ -79,3 +79,8 @@ def test_bulk_matches_explain_on_postgres(pg_ws):
     _populate(pg_ws, 11)
     table, mismatches = _compare(pg_ws, ON)
     assert len(table) == 25 and mismatches == []
+
+
+def test_eligible_through_the_bulk_engine_on_postgres(pg_ws, monkeypatch):
+    _populate(pg_ws, 6)
+    assert _eligible_both_ways(pg_ws, monkeypatch) == []

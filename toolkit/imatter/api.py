@@ -13,6 +13,9 @@ from .records.load import people_records
 from .trust.access import visible_person_ids
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    import numpy as np
     import pandas as pd
 
     from .workspace import Workspace
@@ -76,7 +79,7 @@ def eligible_for_role(
     with ws.reading() as conn:
         count = reader(conn).scalar("SELECT count(*) FROM people")
         if count > PER_PERSON_LIMIT:
-            eligible, one = _eligible_bulk(ws, role_id, outgrown, on, setting)
+            eligible, one = _eligible_bulk(conn, ws, role_id, outgrown, on, setting)
         else:
             eligible, one = _eligible_per_person(conn, ws, role_id, outgrown, on, setting)
         explain_ids = one[:explain_limit]
@@ -140,36 +143,46 @@ def _eligible_per_person(
 
 
 def _eligible_bulk(
-    ws: Workspace, role_id: str, outgrown: list[str], on: dt.date, setting: str | None
+    conn: Any,
+    ws: Workspace,
+    role_id: str,
+    outgrown: list[str],
+    on: dt.date,
+    setting: str | None,
 ) -> tuple[list[tuple[int, str]], list[int]]:
-    """As `_eligible_per_person`, through the columnar bulk engine (pandas and NumPy)."""
-    import sqlalchemy as sa
+    """As `_eligible_per_person`, through the columnar bulk engine: NumPy columns for the one
+    role, its holders and those who have outgrown it (no pandas table of every role, and on
+    a SQLite file no Store or SQLAlchemy). `conn` is the command's snapshot: who the actor
+    may see, and the setting's members."""
+    from .eligibility.bulk import held_roles, role_columns, vector
+    from .records.columns import load_columns, person_names
+    from .store.reader import reader
 
-    from .records.columns import bulk_eligibility, person_names
-    from .store import schema as t
-
-    # without names: only those listed need theirs
-    table = _visible(ws, bulk_eligibility(ws.store, ws.programme, on, names=False))
+    cols = load_columns(ws, ws.programme, on, names=False, warm_pandas=False)
+    vec = vector(ws.programme, cols, on)
+    met, held, steps = role_columns(ws.programme, cols, on, role_id, vec)
+    open_to = ~held
+    if outgrown:  # a School Lead is never 'eligible' for the trainee licence again
+        open_to &= ~held_roles(ws.programme, cols, on, outgrown, vec)
+    visible = visible_person_ids(conn)
+    if visible is not None:
+        open_to &= vec.flag(_ids(visible))
     if setting:
-        with ws.store.read() as conn:
-            members = set(
-                conn.execute(
-                    sa.select(t.affiliations.c.person_id).where(
-                        t.affiliations.c.setting_id == setting
-                    )
-                ).scalars()
-            )
-        table = table[table.index.isin(members)]
-    held_beyond = [f"{r}_held" for r in outgrown]
-    # masks over the whole table, then two small selections (no copies of the whole table)
-    open_to = ~table[f"{role_id}_held"].to_numpy()
-    if held_beyond:  # a School Lead is never 'eligible' for the trainee licence again
-        open_to &= ~table[held_beyond].to_numpy().any(axis=1)
-    met = table[role_id].to_numpy()
-    now = [int(i) for i in table.index[open_to & met]]
-    one = table.index[open_to & ~met & (table[f"{role_id}_steps"].to_numpy() == 1)]
-    names = person_names(ws.store, now)
-    return [(i, names[i]) for i in now], [int(i) for i in one]
+        members = reader(conn).scalars(
+            "SELECT person_id FROM affiliations WHERE setting_id = :s", s=setting
+        )
+        open_to &= vec.flag(_ids(members))
+    ids = cols.person_ids
+    now = [int(i) for i in ids[open_to & met]]
+    one = [int(i) for i in ids[open_to & ~met & (steps == 1)]]
+    names = person_names(ws, now)
+    return [(i, names[i]) for i in now], one
+
+
+def _ids(ids: Iterable[int]) -> np.ndarray:
+    import numpy as np
+
+    return np.fromiter(ids, dtype=np.int64)
 
 
 def eligibility_table(ws: Workspace, on: dt.date) -> pd.DataFrame:

@@ -3,7 +3,9 @@
 The columns (`Columns`) are read from the store by `records.columns.load_columns`; this module
 only evaluates them, with no I/O. Each requirement becomes a boolean column and a count of
 missing steps, combined exactly as the single-person engine combines them (tests compare the
-two person by person). `bulk_eligibility` (store in, table out) lives in `records.columns`.
+two person by person). `evaluate_columns` makes the table of every role (pandas);
+`role_columns` and `held_roles` give one role's arrays (NumPy only), as `imatter eligible`
+needs. `bulk_eligibility` (store in, table out) lives in `records.columns`.
 """
 
 from __future__ import annotations
@@ -195,6 +197,39 @@ def _latest(people: np.ndarray, days: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return people[last], days[last]
 
 
+def role_columns(
+    programme: Programme, cols: Columns, on: dt.date, role_id: str, vec: _Vector | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One role for everyone: (met and not blocked by a revocation, held, missing steps), as
+    `evaluate_columns` gives them, without pandas. Pass `vec` (from `vector`) to share the
+    work of several roles."""
+    vec = vector(programme, cols, on) if vec is None else vec
+    met, need = vec.evaluate(programme.roles[role_id].requires)
+    held = vec.current((role_id,))
+    blocked = vec.revoked(role_id) & ~held
+    return met & ~blocked, held, need + blocked
+
+
+def held_roles(
+    programme: Programme,
+    cols: Columns,
+    on: dt.date,
+    role_ids: list[str],
+    vec: _Vector | None = None,
+) -> np.ndarray:
+    """Whether each person holds any of the roles on the date (`<role>_held` columns OR-ed)."""
+    vec = vector(programme, cols, on) if vec is None else vec
+    out = np.zeros(vec.n, dtype=bool)
+    for rid in role_ids:
+        out |= vec.current((rid,))
+    return out
+
+
+def vector(programme: Programme, cols: Columns, on: dt.date) -> _Vector:
+    """The evaluator for `role_columns` and `held_roles` (it remembers who holds what)."""
+    return _Vector(programme, cols, on)
+
+
 def evaluate_columns(programme: Programme, cols: Columns, on: dt.date) -> pd.DataFrame:
     """The eligibility table: `name` (if read), then per role `<role>` (met) and
     `<role>_held`, then per role `<role>_steps`.
@@ -204,17 +239,12 @@ def evaluate_columns(programme: Programme, cols: Columns, on: dt.date) -> pd.Dat
     its blocks)."""
     import pandas as pd
 
-    vec = _Vector(programme, cols, on)
+    vec = vector(programme, cols, on)
     roles = list(programme.roles)
     flags = np.empty((2 * len(roles), vec.n), dtype=bool)
     steps = np.empty((len(roles), vec.n), dtype=np.int32)
-    for i, (rid, role) in enumerate(programme.roles.items()):
-        met, need = vec.evaluate(role.requires)
-        held = vec.current((rid,))
-        blocked = vec.revoked(rid) & ~held
-        np.logical_and(met, ~blocked, out=flags[2 * i])
-        flags[2 * i + 1] = held
-        np.add(need, blocked, out=steps[i], casting="unsafe")
+    for i, rid in enumerate(roles):
+        flags[2 * i], flags[2 * i + 1], steps[i] = role_columns(programme, cols, on, rid, vec)
     index = pd.Index(cols.person_ids, name="person_id")
     parts = [
         pd.DataFrame(flags.T, index=index, columns=[c for r in roles for c in (r, f"{r}_held")]),
