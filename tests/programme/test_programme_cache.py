@@ -4,6 +4,7 @@ parsed again, and a damaged or tampered cache file is never trusted."""
 from __future__ import annotations
 
 import dataclasses
+import marshal
 import pickle
 
 import pytest
@@ -16,7 +17,7 @@ from ..conftest import PROGRAMME_FILE
 
 
 def _cache_files(ws_path):
-    return sorted((ws_path / CACHE_FOLDER).glob("programme-*.pickle"))
+    return sorted((ws_path / CACHE_FOLDER).glob("programme-*.marshal"))
 
 
 def test_the_programme_is_cached_and_read_back_equal(tmp_path):
@@ -72,11 +73,21 @@ class _Evil:
         return (exec, ("import pathlib; pathlib.Path('PWNED').write_text('x')",))
 
 
+def _record(data: object) -> bytes:
+    """A cache file for today's programme file and code, holding `data`."""
+    from imatter.programme_cache import _code
+
+    return marshal.dumps((PROGRAMME_FILE.read_bytes(), _code(), data))
+
+
 @pytest.mark.parametrize(
     "payload",
     [
-        pickle.dumps(_Evil()),  # would run code if trusted
-        pickle.dumps({"not": "a programme"}),  # the wrong type
+        pickle.dumps(_Evil()),  # would run code if unpickled
+        _record(("c", "Evil", ())),  # a class that is not the programme's
+        _record(("c", "Programme", ())),  # the right class, made wrongly
+        _record(("m", {"not": "a programme"})),  # the wrong type
+        _record(compile("import os", "x", "exec")),  # code: never run
         b"\x80\x05garbage",  # damaged
     ],
 )
@@ -112,14 +123,14 @@ def test_yaml_goes_through_libyaml_and_errors_stay_pure_pythons():
 def test_a_cache_file_for_other_bytes_under_the_same_name_is_not_used(tmp_path):
     """The name is only a CRC-32: what decides a hit is the bytes the file was parsed from (and
     the code that parsed them), kept in the cache file and compared exactly."""
-    from imatter.programme_cache import _code
+    from imatter.programme_cache import _code, _encode
 
     cached_programme(PROGRAMME_FILE, tmp_path)
     [cache] = _cache_files(tmp_path)
     other = dataclasses.replace(load_programme(PROGRAMME_FILE), name="Not this programme")
     for record in (
-        (b"other bytes", _code(), other),  # a collision on the name
-        (PROGRAMME_FILE.read_bytes(), b"older code", other),  # parsed by other code
+        (b"other bytes", _code(), _encode(other)),  # a collision on the name
+        (PROGRAMME_FILE.read_bytes(), b"older code", _encode(other)),  # parsed by other code
     ):
-        cache.write_bytes(pickle.dumps(record))
+        cache.write_bytes(marshal.dumps(record))
         assert cached_programme(PROGRAMME_FILE, tmp_path).name != "Not this programme"
