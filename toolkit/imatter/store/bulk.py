@@ -14,6 +14,7 @@ import hashlib
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from itertools import repeat
 from typing import Any
 
 import sqlalchemy as sa
@@ -85,104 +86,152 @@ def reserve_ids(conn: sa.Connection, table: sa.Table, count: int) -> list[int]:
 def insert_many(
     conn: sa.Connection, table: sa.Table, columns: Sequence[str], rows: Sequence[Sequence]
 ) -> dict[str, str]:
-    """Insert rows (tuples in `columns` order) with one `executemany` per chunk.
+    """Insert rows (tuples in `columns` order) with one `executemany` per chunk (see
+    `insert_columns`, which takes the same values column by column)."""
+    if not rows:
+        return {}
+    return insert_columns(conn, table, columns, list(zip(*rows, strict=True)))
+
+
+class Same:
+    """One value for every row of a column given to `insert_columns`."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: object) -> None:
+        self.value = value
+
+
+def insert_columns(
+    conn: sa.Connection,
+    table: sa.Table,
+    names: Sequence[str],
+    columns: Sequence[Sequence | Same],
+) -> dict[str, str]:
+    """Insert rows given column by column (`Same(value)` for a column that never changes) with
+    one `executemany` per chunk.
 
     Values go through the same type conversions SQLAlchemy applies to single inserts, so the
     stored text (dates, times, booleans) is byte for byte what a row-at-a-time insert stores.
     Returns {row key: digest} of the rows whose audit digest could be computed here (see
     `_digests`); `audit_inserts` asks the database for the others.
     """
-    if not rows:
+    count = next((len(c) for c in columns if not isinstance(c, Same)), 0)
+    if not count:
         return {}
     dialect = conn.dialect
-    processors = [table.c[name].type._cached_bind_processor(dialect) for name in columns]
-    marks = ", ".join("%s" if dialect.name == "postgresql" else "?" for _ in columns)
-    sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})"
-    if any(processors):
-        rows = _processed(rows, processors)
+    processors = [table.c[name].type._cached_bind_processor(dialect) for name in names]
+    columns = [
+        c if process is None else _processed(c, process)
+        for c, process in zip(columns, processors, strict=True)
+    ]
+    marks = ", ".join("%s" if dialect.name == "postgresql" else "?" for _ in names)
+    sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({marks})"
+    rows = list(zip(*(_expanded(c, count) for c in columns), strict=True))
     cursor = _cursor(conn)
     try:
-        for start in range(0, len(rows), CHUNK):
+        for start in range(0, count, CHUNK):
             cursor.executemany(sql, rows[start : start + CHUNK])
     finally:
         cursor.close()
     if table.name in audit.NOT_AUDITED:
         return {}
-    return _digests(conn, table, columns, rows)
+    return _digests(conn, table, names, columns, count)
+
+
+_HEX = type(hashlib.sha256()).hexdigest
+
+
+def _json_texts(values: Sequence) -> tuple[list[str], set[int]] | None:
+    """Each value as SQLite's json_array writes it, for integers, NULLs and text, and the
+    rows whose text has a control character (the two escape those differently); None for a
+    column holding anything else."""
+    from json.encoder import encode_basestring  # '"' and '\\' escaped
+
+    kinds = set(map(type, values))
+    if not kinds <= {int, str, type(None)}:
+        return None
+    unsafe: set[int] = set()
+    if str in kinds:
+        texts = [v for v in values if type(v) is str] if len(kinds) > 1 else values
+        if _CONTROL.search("".join(texts)):
+            unsafe = {i for i, v in enumerate(values) if type(v) is str and _CONTROL.search(v)}
+    if kinds == {str}:
+        return list(map(encode_basestring, values)), unsafe
+    if kinds == {int}:
+        return list(map(str, values)), unsafe
+    return [
+        encode_basestring(v) if type(v) is str else ("null" if v is None else str(v))
+        for v in values
+    ], unsafe
 
 
 def _digests(
-    conn: sa.Connection, table: sa.Table, columns: Sequence[str], rows: Sequence[Sequence]
+    conn: sa.Connection,
+    table: sa.Table,
+    names: Sequence[str],
+    columns: Sequence[Sequence | Same],
+    count: int,
 ) -> dict[str, str]:
     """{row key: digest} as SQLite's trigger computes them: the key is the primary key's
     values joined by '/', the digest sha256(json_array(every column)). Only for rows whose JSON
     text Python writes identically: integers, NULLs, and text without control characters (both
     escape only '"' and '\\' then). Other rows are left to the database.
 
-    Each column is turned into JSON at once; then each row is joined and hashed."""
+    Each column is turned into JSON at once, a column that never changes once; then every
+    row's text is formatted and hashed without a Python loop."""
     keys = [c.name for c in table.primary_key.columns]
-    if conn.dialect.name != "sqlite" or not set(keys) <= set(columns):
+    if conn.dialect.name != "sqlite" or not set(keys) <= set(names):
         return {}
-    from json.encoder import encode_basestring  # '"', '\\' and control characters escaped
-
-    where = {name: i for i, name in enumerate(columns)}
-    by_column = list(zip(*rows, strict=True))
+    where = dict(zip(names, columns, strict=True))
     unsafe: set[int] = set()
-    parts: list[Sequence[str]] = []
+    template: list[str] = []
+    parts: list[list[str]] = []
     for column in table.columns:
-        if column.name not in where:
-            parts.append(("null",) * len(rows))
+        values = where.get(column.name, Same(None))
+        if isinstance(values, Same):
+            one = _json_texts([values.value])
+            if one is None or one[1]:
+                return {}
+            template.append(one[0][0].replace("{", "{{").replace("}", "}}"))
             continue
-        values = by_column[where[column.name]]
-        kinds = set(map(type, values))
-        if not kinds <= {int, str, type(None)}:
+        found_texts = _json_texts(values)
+        if found_texts is None:
             return {}  # a float or other value: the database computes every digest
-        if str in kinds:
-            texts = [v for v in values if type(v) is str] if len(kinds) > 1 else values
-            if _CONTROL.search("".join(texts)):
-                unsafe.update(
-                    i for i, v in enumerate(values) if type(v) is str and _CONTROL.search(v)
-                )
-        if kinds == {str}:
-            parts.append(list(map(encode_basestring, values)))
-        elif kinds == {int}:
-            parts.append(list(map(str, values)))
-        else:
-            parts.append(
-                [
-                    encode_basestring(v) if type(v) is str else ("null" if v is None else str(v))
-                    for v in values
-                ]
-            )
+        texts, bad = found_texts
+        unsafe |= bad
+        template.append("{}")
+        parts.append(texts)
     if len(keys) == 1:
-        ids = list(map(str, by_column[where[keys[0]]]))
+        ids = list(map(str, _expanded(where[keys[0]], count)))
     else:
-        ids = list(map("/".join, zip(*(map(str, by_column[where[n]]) for n in keys), strict=True)))
-    sha256 = hashlib.sha256
-    found = {
-        key: sha256(f"[{','.join(row)}]".encode()).hexdigest()
-        for key, row in zip(ids, zip(*parts, strict=True), strict=True)
-    }
+        ids = list(
+            map("/".join, zip(*(map(str, _expanded(where[n], count)) for n in keys), strict=True))
+        )
+    text = f"[{','.join(template)}]".format
+    texts = map(text, *parts) if parts else repeat(text(), count)
+    found = dict(zip(ids, map(_HEX, map(hashlib.sha256, map(str.encode, texts))), strict=True))
     for i in unsafe:
         del found[ids[i]]
     return found
 
 
-_CONTROL = re.compile(r"[\x00-\x1f]")
+def _expanded(column: Sequence | Same, count: int) -> Iterable:
+    return repeat(column.value, count) if isinstance(column, Same) else column
 
 
-def _processed(rows: Sequence[Sequence], processors: list) -> list[tuple]:
-    """Rows with each column converted; conversions are remembered (dates repeat a lot)."""
-    columns = list(zip(*rows, strict=True))
-    for index, process in enumerate(processors):
-        if process is None:
-            continue
-        memo: dict = {None: None}
-        for value in set(columns[index]):
-            if value not in memo:
-                memo[value] = process(value)
-        columns[index] = tuple(map(memo.__getitem__, columns[index]))
-    return list(zip(*columns, strict=True))
+_CONTROL = re.compile(r"[\x00-\x1f]")  # in JSON text: a control character, escaped as \uXXXX
+
+
+def _processed(column: Sequence | Same, process: Any) -> Sequence | Same:
+    """A column with each value converted; conversions are remembered (dates repeat a lot)."""
+    if isinstance(column, Same):
+        return Same(process(column.value) if column.value is not None else None)
+    memo: dict = {None: None}
+    for value in set(column):
+        if value not in memo:
+            memo[value] = process(value)
+    return list(map(memo.__getitem__, column))
 
 
 @contextmanager
@@ -299,8 +348,6 @@ def audit_inserts(
     affiliation, the next person ...), so the chain equals the row-at-a-time chain. `known`
     holds digests `insert_many` computed, by table name; the database computes the rest.
     """
-    from itertools import repeat
-
     names = [str(t.name) for t in tables]  # not SQLAlchemy's str subclass: sqlite3 probes those
     texts = [list(map(str, column)) for column in keys]
     digests: list[list[str]] = []
@@ -322,5 +369,5 @@ def audit_inserts(
                 tbls[i::width] = repeat(names[i], stop - start)
                 row_keys[i::width] = texts[i][start:stop]
                 row_digests_[i::width] = digests[i][start:stop]
-            append(zip(repeat("insert"), tbls, row_keys, row_digests_))
+            append.columns(["insert"] * size, tbls, row_keys, row_digests_)
         return append.seq
