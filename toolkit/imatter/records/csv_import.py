@@ -12,7 +12,6 @@ import datetime as dt
 import re
 from collections import defaultdict
 from collections.abc import Callable
-from itertools import repeat
 from pathlib import Path
 from typing import cast
 
@@ -246,7 +245,7 @@ def _import_completions(
             good = _all_good(conn, people, held, plain, evidence_default)
             if good is not None:
                 insert_completions(conn, good, recorded_by=recorded_by)
-                return len(good)
+                return len(good[0])
             checked = list(zip(*plain, strict=True))  # some row is bad: say which, below
         else:
             people = people_by_ref(conn, {ref for _, ref, *_ in checked})
@@ -280,7 +279,10 @@ def _import_completions(
             good.append((person_id, course, on, evidence or evidence_default))
         if problems:
             refuse(path, problems)
-        insert_completions(conn, good, recorded_by=recorded_by)
+        if good:
+            insert_completions(
+                conn, tuple(map(list, zip(*good, strict=True))), recorded_by=recorded_by
+            )
     return len(good)
 
 
@@ -317,9 +319,10 @@ def _all_good(
     held: dict[tuple[int, str], tuple],
     plain: _Columns,
     evidence_default: str,
-) -> list[tuple[int, str, dt.date, str]] | None:
-    """The rows to insert if every row passes the checks against the store (the person is
-    found and may be recorded for, no duplicate, nothing already recorded); else None."""
+) -> tuple[list[int], list[str], list[dt.date], list[str] | bulk.Same] | None:
+    """The columns to insert (person, course, date, evidence) if every row passes the checks
+    against the store (the person is found and may be recorded for, no duplicate, nothing
+    already recorded); else None."""
     _, refs, courses, dates, evidence = plain
     person_ids = list(map(people.get, refs))
     if None in person_ids:
@@ -330,11 +333,10 @@ def _all_good(
         return None
     if len(_may_record(conn, set(ids))) != len(set(ids)):
         return None
-    if any(evidence):
-        texts = [e or evidence_default for e in evidence]
-    else:
-        texts = [evidence_default] * len(ids)
-    return list(zip(ids, courses, dates, texts, strict=True))
+    texts: list[str] | bulk.Same = (
+        [e or evidence_default for e in evidence] if any(evidence) else bulk.Same(evidence_default)
+    )
+    return ids, courses, dates, texts
 
 
 def _may_record(conn: sa.Connection, person_ids: set[int]) -> set[int]:
@@ -346,12 +348,15 @@ def _may_record(conn: sa.Connection, person_ids: set[int]) -> set[int]:
 
 
 def insert_completions(
-    conn: sa.Connection, rows: list[tuple[int, str, dt.date, str]], *, recorded_by: str
+    conn: sa.Connection,
+    columns: tuple[list[int], list[str], list[dt.date], list[str] | bulk.Same],
+    *,
+    recorded_by: str,
 ) -> list[int]:
-    """Insert checked completions (person, course, date, evidence) with one executemany,
-    audited in batch; returns their ids."""
+    """Insert checked completions, given column by column (people, courses, dates,
+    evidence), with one executemany, audited in batch; returns their ids."""
     c = t.completions
-    ids = bulk.reserve_ids(conn, c, len(rows))
+    ids = bulk.reserve_ids(conn, c, len(columns[0]))
     now = utcnow()
     if not ids:
         return ids
@@ -359,7 +364,7 @@ def insert_completions(
         bulk.insert_triggers_off(conn, [c]),
         bulk.completion_summary_in_batch(conn, ids[0], ids[-1]),
     ):
-        known = bulk.insert_many(
+        known = bulk.insert_columns(
             conn,
             c,
             (
@@ -372,16 +377,7 @@ def insert_completions(
                 "recorded_at",
                 "withdrawn",
             ),
-            list(
-                zip(
-                    ids,
-                    *zip(*rows, strict=True),
-                    repeat(recorded_by),
-                    repeat(now),
-                    repeat(False),
-                    strict=False,
-                )
-            ),
+            (ids, *columns, bulk.Same(recorded_by), bulk.Same(now), bulk.Same(False)),
         )
         bulk.audit_inserts(conn, [c], [ids], {"completions": known})
     return ids

@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from itertools import repeat
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 
@@ -85,11 +85,11 @@ def reserve_ids(conn: sa.Connection, table: sa.Table, count: int) -> list[int]:
 
 def insert_many(
     conn: sa.Connection, table: sa.Table, columns: Sequence[str], rows: Sequence[Sequence]
-) -> dict[str, str]:
+) -> list[str | None]:
     """Insert rows (tuples in `columns` order) with one `executemany` per chunk (see
     `insert_columns`, which takes the same values column by column)."""
     if not rows:
-        return {}
+        return []
     return insert_columns(conn, table, columns, list(zip(*rows, strict=True)))
 
 
@@ -107,18 +107,18 @@ def insert_columns(
     table: sa.Table,
     names: Sequence[str],
     columns: Sequence[Sequence | Same],
-) -> dict[str, str]:
+) -> list[str | None]:
     """Insert rows given column by column (`Same(value)` for a column that never changes) with
     one `executemany` per chunk.
 
     Values go through the same type conversions SQLAlchemy applies to single inserts, so the
     stored text (dates, times, booleans) is byte for byte what a row-at-a-time insert stores.
-    Returns {row key: digest} of the rows whose audit digest could be computed here (see
-    `_digests`); `audit_inserts` asks the database for the others.
+    Returns each row's audit digest where it could be computed here (see `_digests`);
+    `audit_inserts` asks the database for the others.
     """
     count = next((len(c) for c in columns if not isinstance(c, Same)), 0)
     if not count:
-        return {}
+        return []
     dialect = conn.dialect
     processors = [table.c[name].type._cached_bind_processor(dialect) for name in names]
     columns = [
@@ -135,7 +135,7 @@ def insert_columns(
     finally:
         cursor.close()
     if table.name in audit.NOT_AUDITED:
-        return {}
+        return []
     return _digests(conn, table, names, columns, count)
 
 
@@ -172,17 +172,16 @@ def _digests(
     names: Sequence[str],
     columns: Sequence[Sequence | Same],
     count: int,
-) -> dict[str, str]:
-    """{row key: digest} as SQLite's trigger computes them: the key is the primary key's
-    values joined by '/', the digest sha256(json_array(every column)). Only for rows whose JSON
-    text Python writes identically: integers, NULLs, and text without control characters (both
-    escape only '"' and '\\' then). Other rows are left to the database.
+) -> list[str | None]:
+    """Each row's digest as SQLite's trigger computes it, sha256(json_array(every column)),
+    in row order. Only for rows whose JSON text Python writes identically: integers, NULLs,
+    and text without control characters (both escape only '"' and '\\' then); None for the
+    others, and no digests at all ([]) elsewhere than on SQLite: the database computes them.
 
     Each column is turned into JSON at once, a column that never changes once; then every
     row's text is formatted and hashed without a Python loop."""
-    keys = [c.name for c in table.primary_key.columns]
-    if conn.dialect.name != "sqlite" or not set(keys) <= set(names):
-        return {}
+    if conn.dialect.name != "sqlite":
+        return []
     where = dict(zip(names, columns, strict=True))
     unsafe: set[int] = set()
     template: list[str] = []
@@ -192,27 +191,21 @@ def _digests(
         if isinstance(values, Same):
             one = _json_texts([values.value])
             if one is None or one[1]:
-                return {}
+                return []
             template.append(one[0][0].replace("{", "{{").replace("}", "}}"))
             continue
         found_texts = _json_texts(values)
         if found_texts is None:
-            return {}  # a float or other value: the database computes every digest
+            return []  # a float or other value: the database computes every digest
         texts, bad = found_texts
         unsafe |= bad
         template.append("{}")
         parts.append(texts)
-    if len(keys) == 1:
-        ids = list(map(str, _expanded(where[keys[0]], count)))
-    else:
-        ids = list(
-            map("/".join, zip(*(map(str, _expanded(where[n], count)) for n in keys), strict=True))
-        )
     text = f"[{','.join(template)}]".format
     texts = map(text, *parts) if parts else repeat(text(), count)
-    found = dict(zip(ids, map(_HEX, map(hashlib.sha256, map(str.encode, texts))), strict=True))
+    found: list[str | None] = list(map(_HEX, map(hashlib.sha256, map(str.encode, texts))))
     for i in unsafe:
-        del found[ids[i]]
+        found[i] = None
     return found
 
 
@@ -232,6 +225,30 @@ def _processed(column: Sequence | Same, process: Any) -> Sequence | Same:
         if value not in memo:
             memo[value] = process(value)
     return list(map(memo.__getitem__, column))
+
+
+CACHE_KIB = 256 * 1024  # SQLite's page cache while a bulk insert runs
+
+
+@contextmanager
+def roomy(conn: sa.Connection) -> Iterator[None]:
+    """On SQLite, a bigger page cache for the block, then the connection's own again: a bulk
+    insert into big indexes then reads and writes each page once instead of spilling it to
+    the WAL and reading it back. Durability is unchanged (the journal and synchronous
+    settings are left as they are). (temp_store cannot change inside a transaction.)"""
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    cursor = _cursor(conn)
+    try:
+        cache = cursor.execute("PRAGMA cache_size").fetchone()[0]
+        cursor.execute(f"PRAGMA cache_size = {-CACHE_KIB}")
+        try:
+            yield
+        finally:
+            cursor.execute(f"PRAGMA cache_size = {int(cache)}")
+    finally:
+        cursor.close()
 
 
 @contextmanager
@@ -261,7 +278,8 @@ def insert_triggers_off(conn: sa.Connection, tables: Iterable[sa.Table]) -> Iter
             conn.exec_driver_sql(f"DROP TRIGGER audit_{table.name}_insert")
         else:
             conn.exec_driver_sql(f"ALTER TABLE {table.name} DISABLE TRIGGER audit_{table.name}")
-    yield
+    with roomy(conn):
+        yield
     for table in tables:  # only those that were there
         if sqlite:
             conn.exec_driver_sql(audit._sqlite_trigger(table, "insert"))
@@ -339,24 +357,27 @@ def audit_inserts(
     conn: sa.Connection,
     tables: Sequence[sa.Table],
     keys: Sequence[Sequence[int | str]],
-    known: dict[str, dict[str, str]] | None = None,
+    known: dict[str, list[str | None]] | None = None,
 ) -> int:
     """Append one 'insert' record per new row, in row-at-a-time order; returns the last seq.
 
     `keys[t][i]` is the key of the row that source row i put in `tables[t]`; the records go
     in the order one source row at a time would have written them (a person, their
     affiliation, the next person ...), so the chain equals the row-at-a-time chain. `known`
-    holds digests `insert_many` computed, by table name; the database computes the rest.
+    holds the digests `insert_columns` computed (None where it could not), in row order, by
+    table name; the database computes the rest.
     """
     names = [str(t.name) for t in tables]  # not SQLAlchemy's str subclass: sqlite3 probes those
     texts = [list(map(str, column)) for column in keys]
     digests: list[list[str]] = []
     for table, name, column in zip(tables, names, texts, strict=True):
-        found = (known or {}).get(name, {})
-        missing = [k for k in column if k not in found] if len(found) != len(column) else []
-        if missing:
-            found = {**found, **row_digests(conn, table, missing)}
-        digests.append(list(map(found.__getitem__, column)))
+        found = list((known or {}).get(name) or [None] * len(column))
+        if None in found:
+            missing = [i for i, digest in enumerate(found) if digest is None]
+            computed = row_digests(conn, table, [column[i] for i in missing])
+            for i in missing:
+                found[i] = computed[column[i]]
+        digests.append(cast("list[str]", found))
     count, width = len(texts[0]) if texts else 0, len(tables)
     with audit._appender(conn) as append:
         for start in range(0, count, audit.CHUNK // width):
