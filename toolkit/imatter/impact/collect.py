@@ -9,7 +9,7 @@ error names each file. Collecting the same files twice changes nothing.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -275,7 +275,7 @@ def _insert_batch(
     sets = [a for _, a in fresh]
     course, cohort, stage, code = map(each, zip(*(key for key, _ in fresh), strict=True))
     ids = bulk.reserve_ids(conn, r, len(course))
-    columns = [
+    columns: list[Sequence | bulk.Same] = [
         ids,
         code,
         course,

@@ -242,17 +242,17 @@ def _import_completions(
             refs = plain[1]
             people = people_by_ref(conn, set(refs))
             held = current_courses(conn, sorted(set(people.values())), sorted(set(plain[2])))
-            good = _all_good(conn, people, held, plain, evidence_default)
-            if good is not None:
-                insert_completions(conn, good, recorded_by=recorded_by)
-                return len(good[0])
+            ready = _all_good(conn, people, held, plain, evidence_default)
+            if ready is not None:
+                insert_completions(conn, ready, recorded_by=recorded_by)
+                return len(ready[0])
             checked = list(zip(*plain, strict=True))  # some row is bad: say which, below
         else:
             people = people_by_ref(conn, {ref for _, ref, *_ in checked})
             held = current_courses(conn, sorted(set(people.values())))
         may = _may_record(conn, set(people.values()))
         first: dict[tuple[int, str], int] = {}
-        good = []
+        good: list[tuple[int, str, dt.date, str]] = []
         for line, ref, course, on, evidence in checked:
             person_id = people.get(ref)
             if person_id is None:
@@ -280,9 +280,13 @@ def _import_completions(
         if problems:
             refuse(path, problems)
         if good:
-            insert_completions(
-                conn, tuple(map(list, zip(*good, strict=True))), recorded_by=recorded_by
+            columns = (
+                [g[0] for g in good],
+                [g[1] for g in good],
+                [g[2] for g in good],
+                [g[3] for g in good],
             )
+            insert_completions(conn, columns, recorded_by=recorded_by)
     return len(good)
 
 

@@ -142,20 +142,24 @@ def insert_columns(
 _HEX = type(hashlib.sha256()).hexdigest
 
 
-def _json_texts(values: Sequence) -> tuple[list[str], set[int]] | None:
-    """Each value as SQLite's json_array writes it, for integers, NULLs and text, and the
-    rows whose text has a control character (the two escape those differently); None for a
-    column holding anything else."""
+def _json_texts(values: Sequence) -> tuple[list[str] | str, bool] | None:
+    """Each value as SQLite's json_array writes it, for integers, NULLs and text, or one text
+    when every value is the same; and whether some text has a control character (the two
+    escape those differently). None for a column holding anything else."""
     from json.encoder import encode_basestring  # '"' and '\\' escaped
 
     kinds = set(map(type, values))
     if not kinds <= {int, str, type(None)}:
         return None
-    unsafe: set[int] = set()
-    if str in kinds:
-        texts = [v for v in values if type(v) is str] if len(kinds) > 1 else values
-        if _CONTROL.search("".join(texts)):
-            unsafe = {i for i, v in enumerate(values) if type(v) is str and _CONTROL.search(v)}
+    if len(kinds) == 1 and values.count(values[0]) == len(values):
+        value = values[0]
+        if value is None:
+            return "null", False
+        if type(value) is int:
+            return str(value), False
+        return encode_basestring(value), bool(_CONTROL.search(value))
+    texts = [v for v in values if type(v) is str] if len(kinds) > 1 else values
+    unsafe = str in kinds and bool(_CONTROL.search("".join(texts)))
     if kinds == {str}:
         return list(map(encode_basestring, values)), unsafe
     if kinds == {int}:
@@ -180,33 +184,36 @@ def _digests(
 
     Each column is turned into JSON at once, a column that never changes once; then every
     row's text is formatted and hashed without a Python loop."""
-    if conn.dialect.name != "sqlite":
-        return []
+    keys = {c.name for c in table.primary_key.columns}
+    if conn.dialect.name != "sqlite" or not keys <= set(names):
+        return []  # (a key the database assigns is not known here)
     where = dict(zip(names, columns, strict=True))
     unsafe: set[int] = set()
     template: list[str] = []
     parts: list[list[str]] = []
     for column in table.columns:
         values = where.get(column.name, Same(None))
-        if isinstance(values, Same):
-            one = _json_texts([values.value])
-            if one is None or one[1]:
-                return []
-            template.append(one[0][0].replace("{", "{{").replace("}", "}}"))
-            continue
-        found_texts = _json_texts(values)
-        if found_texts is None:
+        json = _json_texts([values.value] if isinstance(values, Same) else values)
+        if json is None:
             return []  # a float or other value: the database computes every digest
-        texts, bad = found_texts
-        unsafe |= bad
-        template.append("{}")
-        parts.append(texts)
+        texts, control = json
+        if control:  # the rows whose text has one are left to the database
+            unsafe.update(
+                i
+                for i, v in enumerate(_expanded(values, count))
+                if type(v) is str and _CONTROL.search(v)
+            )
+        if isinstance(texts, str):
+            template.append(texts.replace("{", "{{").replace("}", "}}"))
+        else:
+            template.append("{}")
+            parts.append(texts)
     text = f"[{','.join(template)}]".format
-    texts = map(text, *parts) if parts else repeat(text(), count)
-    found: list[str | None] = list(map(_HEX, map(hashlib.sha256, map(str.encode, texts))))
+    rows = map(text, *parts) if parts else repeat(text(), count)
+    digests: list[str | None] = list(map(_HEX, map(hashlib.sha256, map(str.encode, rows))))
     for i in unsafe:
-        found[i] = None
-    return found
+        digests[i] = None
+    return digests
 
 
 def _expanded(column: Sequence | Same, count: int) -> Iterable:
