@@ -19,6 +19,7 @@ import contextvars
 import hashlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # imported where used: read commands never write, nor import SQLAlchemy
@@ -50,16 +51,28 @@ def local_actor() -> str:
 
 
 def os_account() -> str:
-    """The operating-system account running this process (not the identity acted as)."""
-    import getpass
+    """The operating-system account running this process (not the identity acted as): the
+    name `getpass.getuser()` gives, from the environment or else the password database (that
+    look-up made once: the audit triggers ask for every row they log)."""
+    import os
+
+    for variable in ("LOGNAME", "USER", "LNAME", "USERNAME"):  # as getpass.getuser() reads
+        name = os.environ.get(variable)
+        if name:
+            break
+    else:
+        name = _account_of(os.getuid())
+    return name.replace("|", "_").replace(" ", "_")[:60]
+
+
+@lru_cache(maxsize=4)
+def _account_of(uid: int) -> str:
+    import pwd
 
     try:
-        name = getpass.getuser()
-    except (KeyError, OSError):  # no passwd entry and no $USER (some containers)
-        import os
-
-        name = f"uid{os.getuid()}"
-    return name.replace("|", "_").replace(" ", "_")[:60]
+        return pwd.getpwuid(uid)[0]
+    except (KeyError, OSError):  # no passwd entry (some containers)
+        return f"uid{uid}"
 
 
 def current_actor() -> str:
