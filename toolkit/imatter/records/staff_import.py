@@ -469,7 +469,7 @@ def _import_people(
         )
         if row is not None:
             rows.append(row)
-    with store.read() if dry_run else store.write() as conn:
+    with store.read() if dry_run else store.write() as conn, bulk.roomy(conn):
         plan = _plan(conn, programme, rows, problems)
         if problems:
             _refuse(path, problems, unknown_positions, programme)

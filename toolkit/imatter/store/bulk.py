@@ -234,7 +234,7 @@ def _processed(column: Sequence | Same, process: Any) -> Sequence | Same:
     return list(map(memo.__getitem__, column))
 
 
-CACHE_KIB = 256 * 1024  # SQLite's page cache while a bulk insert runs
+CACHE_KIB = 512 * 1024  # SQLite's page cache while a bulk import runs (grown as used)
 
 
 @contextmanager
