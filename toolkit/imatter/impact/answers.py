@@ -114,7 +114,8 @@ def write_answers_file(
 
 def read_answers_file(path: str | Path) -> Answers:
     """Read and validate one answers file; AnswersFileError names the file and the problem."""
-    shown = str(path) if isinstance(path, Path) else str(Path(path))  # as a Path prints
+    path = path if isinstance(path, Path) else Path(path)
+    shown = str(path)
     try:
         with open(shown, "rb") as handle:
             raw = handle.read()
@@ -155,7 +156,7 @@ def read_answers_file(path: str | Path) -> Answers:
         pseudonym=document["pseudonym"],
         answered_at=answered_at,
         scores=dict(document["answers"]),
-        source=path if isinstance(path, Path) else Path(shown),
+        source=path,
         sha256=hashlib.sha256(raw).hexdigest(),
     )
 

@@ -315,16 +315,20 @@ def _plain_completions(table: CsvFile, programme: Programme, today: dt.date) -> 
     refs, courses = columns["person"], columns["course"]
     if not all(refs) or set(courses) - set(programme.courses):
         return None
-    days: dict[tuple[str, str], dt.date] = {}
-    for when, course in set(zip(columns["date"], courses, strict=True)):
+    one = bool(courses) and courses.count(courses[0]) == len(courses)  # a file per course
+    # Each distinct date (of each course) checked once; the dates looked up by that key.
+    keys: list = columns["date"] if one else list(zip(columns["date"], courses, strict=True))
+    days: dict = {}
+    for key in set(keys):
+        when, course = (key, courses[0]) if one else key
         try:
             on = parse_date(when)
             check_completion_date(on, today)
             programme.check_date(on, course_id=course, what="completion date")
         except (ValueError, ImatterError):
             return None
-        days[(when, course)] = on
-    dates = list(map(days.__getitem__, zip(columns["date"], courses, strict=True)))
+        days[key] = on
+    dates = list(map(days.__getitem__, keys))
     evidence = columns.get("evidence") or [""] * len(lines)
     return lines, refs, courses, dates, evidence
 
@@ -335,7 +339,7 @@ def _all_good(
     held: dict[tuple[int, str], tuple],
     plain: _Columns,
     evidence_default: str,
-) -> tuple[list[int], list[str], list[dt.date], list[str] | bulk.Same] | None:
+) -> tuple[list[int], list[str] | bulk.Same, list[dt.date], list[str] | bulk.Same] | None:
     """The columns to insert (person, course, date, evidence) if every row passes the checks
     against the store (the person is found and may be recorded for, no duplicate, nothing
     already recorded); else None."""
@@ -344,15 +348,23 @@ def _all_good(
     if None in person_ids:
         return None
     ids = cast("list[int]", person_ids)
-    pairs = set(zip(ids, courses, strict=True))
-    if len(pairs) != len(ids) or not pairs.isdisjoint(held):
-        return None
-    if len(_may_record(conn, set(ids))) != len(set(ids)):
+    distinct = set(ids)
+    course: list[str] | bulk.Same = courses
+    if courses and courses.count(courses[0]) == len(courses):
+        # One course: `held` holds only these people's records of it, so any is a clash.
+        if len(distinct) != len(ids) or held:
+            return None
+        course = bulk.Same(courses[0])
+    else:
+        pairs = set(zip(ids, courses, strict=True))
+        if len(pairs) != len(ids) or not pairs.isdisjoint(held):
+            return None
+    if len(_may_record(conn, distinct)) != len(distinct):
         return None
     texts: list[str] | bulk.Same = (
         [e or evidence_default for e in evidence] if any(evidence) else bulk.Same(evidence_default)
     )
-    return ids, courses, dates, texts
+    return ids, course, dates, texts
 
 
 def _may_record(conn: sa.Connection, person_ids: set[int]) -> set[int]:
@@ -365,7 +377,7 @@ def _may_record(conn: sa.Connection, person_ids: set[int]) -> set[int]:
 
 def insert_completions(
     conn: sa.Connection,
-    columns: tuple[list[int], list[str], list[dt.date], list[str] | bulk.Same],
+    columns: tuple[list[int], list[str] | bulk.Same, list[dt.date], list[str] | bulk.Same],
     *,
     recorded_by: str,
 ) -> list[int]:
