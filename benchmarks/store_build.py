@@ -10,9 +10,10 @@ table and audited in batch, each file all or nothing. People come in files of `-
 (spread over settings, with emails); completions in one file per course (each person's courses
 drawn at random, `completions / people` each, dates over 2020-2026). Settings, memberships and
 licences go through the API. The eligibility benchmark's other small tables (awards,
-applications, cases: under 3% of the rows) are written as it writes them, audited by the
-triggers. Prints the time of each step, the total, and the peak memory of the whole process
-tree (this process and its children), beside the goal (issue 16: at most 5 minutes at 1M/10M).
+applications, cases: under 3% of the rows) are written with the imports' batch path (one
+executemany per table, audited in batch). Prints the time of each step, the total, and the
+peak memory of the whole process tree (this process and its children), beside the goal
+(issue 16: at most 5 minutes at 1M/10M).
 
 `build_through_imports(folder, people, completions)` does the same for another benchmark.
 """
@@ -106,57 +107,79 @@ def _settings(ws, settings: int) -> None:  # type: ignore[no-untyped-def]
 
 def _small_tables(ws, people: int) -> None:  # type: ignore[no-untyped-def]
     """Licences, awards, approved applications and cases as the eligibility benchmark writes
-    them (its `build`), audited by the triggers."""
-    now = "2026-11-01 00:00:00"
+    them (its `build`), through the batch path the imports use: one executemany per table,
+    audited in batch (the same records the triggers would write)."""
+    from imatter.store import schema as t
+
+    now = dt.datetime(2026, 11, 1)
     settings = max(10, people // 500)
-    awards = [
-        (f"l{p}", p, "link-professional", "role", "2023-01-01", None)
-        for p in range(1, people + 1, 7)
-    ]
-    awards += [
-        (
-            f"t{p}",
-            p,
-            "trainee-lead",
-            "licence",
-            (dt.date(2024, 11, 1) + dt.timedelta(days=p % 60)).isoformat(),
-            "2026-12-31",
-        )
-        for p in range(1, people + 1, 11)
-    ]
-    awards += [
-        (f"s{p}", p, "school-lead", "role", "2024-06-01", None) for p in range(1, people + 1, 97)
-    ]
+    day = dt.date.fromisoformat
+    roles = range(1, people + 1, 7)
+    trainees = range(1, people + 1, 11)
+    leads = range(1, people + 1, 97)
+    applicants = range(1, people + 1, 5)
+    cases = [(p, k) for p in range(1, people + 1, 97) for k in range(3)]
     with ws.store.write() as conn:
-        cur = conn.connection.dbapi_connection.cursor()
-        cur.executemany(
-            "INSERT INTO setting_licences (setting_id, valid_from, granted_by, granted_at)"
-            " VALUES (?,?,?,?)",
-            [(f"s{i}", "2024-01-01", "bench", now) for i in range(0, settings, 2)],
+        _insert_audited(
+            conn,
+            t.setting_licences,
+            ("setting_id", "valid_from", "granted_by", "granted_at"),
+            [[f"s{i}" for i in range(0, settings, 2)], day("2024-01-01"), "bench", now],
         )
-        cur.executemany(
-            "INSERT INTO awards (id, person_id, role_id, kind, valid_from, valid_until,"
-            " granted_by, granted_at, evidence, withdrawn)"
-            " VALUES (?,?,?,?,?,?,'bench',?, '[]', 0)",
-            [(*row, now) for row in awards],
-        )
-        cur.executemany(
-            "INSERT INTO applications (person_id, role_id, submitted_on, status, decided_on)"
-            " VALUES (?,?,?,?,?)",
+        _insert_audited(
+            conn,
+            t.awards,
+            ("id", "person_id", "role_id", "kind", "valid_from", "valid_until")
+            + ("granted_by", "granted_at", "evidence", "withdrawn"),
             [
-                (p, "trainee-lead", "2024-09-01", "approved", "2024-10-01")
-                for p in range(1, people + 1, 5)
+                [f"l{p}" for p in roles] + [f"t{p}" for p in trainees] + [f"s{p}" for p in leads],
+                [*roles, *trainees, *leads],
+                ["link-professional"] * len(roles)
+                + ["trainee-lead"] * len(trainees)
+                + ["school-lead"] * len(leads),
+                ["role"] * len(roles) + ["licence"] * len(trainees) + ["role"] * len(leads),
+                [day("2023-01-01")] * len(roles)
+                + [dt.date(2024, 11, 1) + dt.timedelta(days=p % 60) for p in trainees]
+                + [day("2024-06-01")] * len(leads),
+                [None] * len(roles) + [day("2026-12-31")] * len(trainees) + [None] * len(leads),
+                "bench",
+                now,
+                "[]",
+                False,
             ],
         )
-        cur.executemany(
-            "INSERT INTO documented_cases (person_id, reference, started_on, recorded_by,"
-            " recorded_at) VALUES (?,?,?,?,?)",
+        _insert_audited(
+            conn,
+            t.applications,
+            ("person_id", "role_id", "submitted_on", "status", "decided_on"),
+            [list(applicants), "trainee-lead", day("2024-09-01"), "approved", day("2024-10-01")],
+        )
+        _insert_audited(
+            conn,
+            t.documented_cases,
+            ("person_id", "reference", "started_on", "recorded_by", "recorded_at"),
             [
-                (p, f"FAM-{k:04d}", f"2025-0{k + 1}-01", "bench", now)
-                for p in range(1, people + 1, 97)
-                for k in range(3)
+                [p for p, _ in cases],
+                [f"FAM-{k:04d}" for _, k in cases],
+                [day(f"2025-0{k + 1}-01") for _, k in cases],
+                "bench",
+                now,
             ],
         )
+
+
+def _insert_audited(conn, table, names: tuple[str, ...], columns: list) -> None:  # type: ignore[no-untyped-def]
+    """Rows given column by column (a plain value: the same in every row), inserted and
+    audited in batch as the imports do; new integer ids taken as they take them."""
+    from imatter.store import bulk
+
+    count = next(len(c) for c in columns if isinstance(c, list))
+    values = [c if isinstance(c, list) else bulk.Same(c) for c in columns]
+    with bulk.insert_triggers_off(conn, [table]):
+        if "id" not in names:
+            names, values = ("id", *names), [bulk.reserve_ids(conn, table, count), *values]
+        known = bulk.insert_columns(conn, table, names, values)
+        bulk.audit_inserts(conn, [table], [values[0]], {table.name: known})
 
 
 def _now() -> tuple[float, float]:

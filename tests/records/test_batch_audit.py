@@ -9,6 +9,7 @@ both verify with `imatter audit verify`. On SQLite and on PostgreSQL.
 from __future__ import annotations
 
 import datetime as dt
+import sys
 
 import pytest
 import sqlalchemy as sa
@@ -30,6 +31,7 @@ COMPLETIONS = [
     ("ann@oak.example", "awareness", "2026-10-02", ""),
     ("ben@oak.example", "foundation-a", "2026-09-30", "assessment, 'passed'\tmoderated \\ ok"),
 ]
+RECORDED_BY = "lead"
 
 
 @pytest.fixture(autouse=True)
@@ -61,11 +63,18 @@ def _by_batch(ws, tmp_path):
     done = tmp_path / "completions.csv"
     done.write_text(
         "person,course,date,evidence\n"
-        + "".join(f'{p},{c},{d},"{e}"\n' for p, c, d, e in COMPLETIONS),
+        + "".join(f"{p},{c},{d},{_cell(e)}\n" for p, c, d, e in COMPLETIONS),
         encoding="utf-8",
     )
-    count = r.import_completions(ws.store, ws.programme, done, recorded_by="lead", today=TODAY)
+    count = r.import_completions(ws.store, ws.programme, done, recorded_by=RECORDED_BY, today=TODAY)
     assert count == len(COMPLETIONS)
+
+
+def _cell(text: str) -> str:
+    """A CSV cell: quoted only when it must be (a file without quotes is read by column)."""
+    if '"' in text or "," in text:
+        return '"' + text.replace('"', '""') + '"'
+    return text
 
 
 def _row_at_a_time(ws):
@@ -86,7 +95,7 @@ def _row_at_a_time(ws):
             person,
             course,
             dt.date.fromisoformat(day),
-            recorded_by="lead",
+            recorded_by=RECORDED_BY,
             today=TODAY,
             evidence=evidence or "imported from completions.csv",
         )
@@ -154,6 +163,28 @@ def test_a_batch_import_writes_the_row_at_a_time_chain_on_sqlite(tmp_path, monke
     r.add_person(batch_ws.store, batch_ws.programme, "Late Comer", email="late@oak.example")
     assert _chain(batch_ws)[-1].tbl == "people"
     assert verify(batch_ws).problem is None
+
+
+@pytest.mark.parametrize(
+    "evidence", ["the same {0} for all", "the same {} for all\tof them", "", '"quoted" {']
+)
+def test_columns_that_never_change_hash_as_the_triggers_do(tmp_path, monkeypatch, evidence):
+    """Every completion with the same evidence (braces; a tab, which the database digests;
+    none, so the file's default; a quote, so the file is read row by row), recorded by and
+    acting as names with braces: the batch chain still equals the row-at-a-time chain."""
+    monkeypatch.setenv("IMATTER_USER", "tester{1}")
+    monkeypatch.setattr(
+        sys.modules[__name__], "COMPLETIONS", [(*row[:3], evidence) for row in COMPLETIONS]
+    )
+    monkeypatch.setattr(sys.modules[__name__], "RECORDED_BY", "lead {x}")
+    batch_ws, single_ws = _workspace(tmp_path, "batch"), _workspace(tmp_path, "single")
+    for ws in (batch_ws, single_ws):
+        _setting(ws)
+    start = len(_chain(batch_ws))
+    _by_batch(batch_ws, tmp_path)
+    _row_at_a_time(single_ws)
+    _compare(batch_ws, single_ws, start)
+    assert any("{1}" in x.actor for x in _chain(batch_ws)[start:])
 
 
 def _pg_workspace(pg_url, tmp_path, name):

@@ -115,36 +115,39 @@ def write_answers_file(
 def read_answers_file(path: str | Path) -> Answers:
     """Read and validate one answers file; AnswersFileError names the file and the problem."""
     path = path if isinstance(path, Path) else Path(path)
+    shown = str(path)
     try:
-        raw = path.read_bytes()
+        with open(shown, "rb") as handle:
+            raw = handle.read()
     except OSError as err:
-        raise AnswersFileError(f"{path}: cannot be read ({err.strerror})") from None
+        raise AnswersFileError(f"{shown}: cannot be read ({err.strerror})") from None
     from ..safejson import refuse_hostile
 
     try:
         text = raw.decode("utf-8")
-        refuse_hostile(text, source=str(path), error=AnswersFileError)
+        refuse_hostile(text, source=shown, error=AnswersFileError)
         document = json.loads(text)
     except UnicodeDecodeError:
-        raise AnswersFileError(f"{path}: not UTF-8 text; it is not an answers file") from None
+        raise AnswersFileError(f"{shown}: not UTF-8 text; it is not an answers file") from None
     except json.JSONDecodeError as err:
         raise AnswersFileError(
-            f"{path}:{err.lineno}: not valid JSON ({err.msg}); the file may be damaged"
+            f"{shown}:{err.lineno}: not valid JSON ({err.msg}); the file may be damaged"
         ) from None
     problem = _schema_problem(document)
     if problem:
-        raise AnswersFileError(f"{path}: {problem}")
+        raise AnswersFileError(f"{shown}: {problem}")
     expected = answers_filename(document["course"], document["stage"])
-    if path.name != expected:
+    name = os.path.basename(shown)
+    if name != expected:
         raise AnswersFileError(
-            f"{path}: the file says {document['course']} {document['stage']} but is named "
-            f"{path.name}; it should be {expected}"
+            f"{shown}: the file says {document['course']} {document['stage']} but is named "
+            f"{name}; it should be {expected}"
         )
     try:
         answered_at = dt.datetime.fromisoformat(document["answered_at"]).replace(tzinfo=None)
     except ValueError:
         raise AnswersFileError(
-            f"{path}: answered_at '{document['answered_at']}' is not a date and time"
+            f"{shown}: answered_at '{document['answered_at']}' is not a date and time"
         ) from None
     return Answers(
         course=document["course"],

@@ -9,7 +9,7 @@ error names each file. Collecting the same files twice changes nothing.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -264,15 +264,32 @@ def _insert_batch(
     """Insert answer sets with one executemany, audited in batch in row-at-a-time order."""
     from ..store import bulk
 
+    if not fresh:
+        return
     r = t.impact_responses
-    rows = [
-        (code, course, cohort, stage, item, a.scores[item], a.answered_at.date(), source, a.sha256)
-        for (course, cohort, stage, code), a in fresh
-        for source in (resolve(a.source),)
-        for item in ITEM_IDS
+
+    def each(values: Iterable) -> list:
+        """A set's value once for each of its items (the rows of the set)."""
+        return [value for value in values for _ in ITEM_IDS]
+
+    sets = [a for _, a in fresh]
+    course, cohort, stage, code = map(each, zip(*(key for key, _ in fresh), strict=True))
+    ids = bulk.reserve_ids(conn, r, len(course))
+    columns: list[Sequence | bulk.Same] = [
+        ids,
+        code,
+        course,
+        cohort,
+        stage,
+        list(ITEM_IDS) * len(sets),
+        [a.scores[item] for a in sets for item in ITEM_IDS],
+        each(a.answered_at.date() for a in sets),
+        each(resolve(a.source) for a in sets),
+        each(a.sha256 for a in sets),
+        bulk.Same(collected_by),
+        bulk.Same(collected_at),
     ]
-    ids = bulk.reserve_ids(conn, r, len(rows))
-    columns = (
+    names = (
         "id",
         "pseudonym",
         "course_id",
@@ -287,12 +304,7 @@ def _insert_batch(
         "collected_at",
     )
     with bulk.insert_triggers_off(conn, [r]):
-        known = bulk.insert_many(
-            conn,
-            r,
-            columns,
-            [(i, *row, collected_by, collected_at) for i, row in zip(ids, rows, strict=True)],
-        )
+        known = bulk.insert_columns(conn, r, names, columns)
         bulk.audit_inserts(conn, [r], [ids], {r.name: known})
 
 

@@ -12,7 +12,6 @@ import datetime as dt
 import re
 from collections import defaultdict
 from collections.abc import Callable
-from itertools import repeat
 from pathlib import Path
 from typing import cast
 
@@ -132,8 +131,7 @@ def people_by_ref(conn: sa.Connection, refs: set[str]) -> dict[str, int]:
         known = {i for (i,) in bulk.fetch(conn, f"SELECT id FROM people WHERE {where}", params)}
         found.update({r: int(r) for r in ids if int(r) in known})
     if emails:
-        where, params = bulk.any_of(conn, "email", list(set(emails.values())))
-        by_email = dict(bulk.fetch(conn, f"SELECT email, id FROM people WHERE {where}", params))
+        by_email = _ids_by_email(conn, set(emails.values()))
         if as_given:  # every cell is its own normalised email
             found.update(by_email)
         else:
@@ -142,6 +140,19 @@ def people_by_ref(conn: sa.Connection, refs: set[str]) -> dict[str, int]:
     if visible is not None:
         found = {r: pid for r, pid in found.items() if pid in visible}
     return found
+
+
+def _ids_by_email(conn: sa.Connection, emails: set[str]) -> dict[str, int]:
+    """{email: person id} for the emails that are someone's: one query for them, or, when they
+    are a good part of everyone, one pass over the email index (much faster than a look-up
+    each, as a big import's are)."""
+    people = conn.exec_driver_sql("SELECT COALESCE(MAX(id), 0) FROM people").scalar_one()
+    if len(emails) * 4 < people:
+        where, params = bulk.any_of(conn, "email", list(emails))
+        return dict(bulk.fetch(conn, f"SELECT email, id FROM people WHERE {where}", params))
+    everyone = dict(bulk.fetch(conn, "SELECT email, id FROM people WHERE email IS NOT NULL", {}))
+    known = everyone.keys() & emails
+    return dict(zip(known, map(everyone.__getitem__, known), strict=True))
 
 
 _ID_LINE = re.compile(r"^[0-9]{1,18}$", re.MULTILINE)  # a person id, as `row_person` reads it
@@ -238,22 +249,22 @@ def _import_completions(
         if line not in problems and on is not None:
             checked.append((line, ref, course, on, row.get("evidence", "")))
     evidence_default = f"imported from {path.name}"
-    with store.write() as conn:
+    with store.write() as conn, bulk.roomy(conn):
         if plain is not None:
             refs = plain[1]
             people = people_by_ref(conn, set(refs))
             held = current_courses(conn, sorted(set(people.values())), sorted(set(plain[2])))
-            good = _all_good(conn, people, held, plain, evidence_default)
-            if good is not None:
-                insert_completions(conn, good, recorded_by=recorded_by)
-                return len(good)
+            ready = _all_good(conn, people, held, plain, evidence_default)
+            if ready is not None:
+                insert_completions(conn, ready, recorded_by=recorded_by)
+                return len(ready[0])
             checked = list(zip(*plain, strict=True))  # some row is bad: say which, below
         else:
             people = people_by_ref(conn, {ref for _, ref, *_ in checked})
             held = current_courses(conn, sorted(set(people.values())))
         may = _may_record(conn, set(people.values()))
         first: dict[tuple[int, str], int] = {}
-        good = []
+        good: list[tuple[int, str, dt.date, str]] = []
         for line, ref, course, on, evidence in checked:
             person_id = people.get(ref)
             if person_id is None:
@@ -280,7 +291,14 @@ def _import_completions(
             good.append((person_id, course, on, evidence or evidence_default))
         if problems:
             refuse(path, problems)
-        insert_completions(conn, good, recorded_by=recorded_by)
+        if good:
+            columns = (
+                [g[0] for g in good],
+                [g[1] for g in good],
+                [g[2] for g in good],
+                [g[3] for g in good],
+            )
+            insert_completions(conn, columns, recorded_by=recorded_by)
     return len(good)
 
 
@@ -297,16 +315,20 @@ def _plain_completions(table: CsvFile, programme: Programme, today: dt.date) -> 
     refs, courses = columns["person"], columns["course"]
     if not all(refs) or set(courses) - set(programme.courses):
         return None
-    days: dict[tuple[str, str], dt.date] = {}
-    for when, course in set(zip(columns["date"], courses, strict=True)):
+    one = bool(courses) and courses.count(courses[0]) == len(courses)  # a file per course
+    # Each distinct date (of each course) checked once; the dates looked up by that key.
+    keys: list = columns["date"] if one else list(zip(columns["date"], courses, strict=True))
+    days: dict = {}
+    for key in set(keys):
+        when, course = (key, courses[0]) if one else key
         try:
             on = parse_date(when)
             check_completion_date(on, today)
             programme.check_date(on, course_id=course, what="completion date")
         except (ValueError, ImatterError):
             return None
-        days[(when, course)] = on
-    dates = list(map(days.__getitem__, zip(columns["date"], courses, strict=True)))
+        days[key] = on
+    dates = list(map(days.__getitem__, keys))
     evidence = columns.get("evidence") or [""] * len(lines)
     return lines, refs, courses, dates, evidence
 
@@ -317,24 +339,32 @@ def _all_good(
     held: dict[tuple[int, str], tuple],
     plain: _Columns,
     evidence_default: str,
-) -> list[tuple[int, str, dt.date, str]] | None:
-    """The rows to insert if every row passes the checks against the store (the person is
-    found and may be recorded for, no duplicate, nothing already recorded); else None."""
+) -> tuple[list[int], list[str] | bulk.Same, list[dt.date], list[str] | bulk.Same] | None:
+    """The columns to insert (person, course, date, evidence) if every row passes the checks
+    against the store (the person is found and may be recorded for, no duplicate, nothing
+    already recorded); else None."""
     _, refs, courses, dates, evidence = plain
     person_ids = list(map(people.get, refs))
     if None in person_ids:
         return None
     ids = cast("list[int]", person_ids)
-    pairs = set(zip(ids, courses, strict=True))
-    if len(pairs) != len(ids) or not pairs.isdisjoint(held):
-        return None
-    if len(_may_record(conn, set(ids))) != len(set(ids)):
-        return None
-    if any(evidence):
-        texts = [e or evidence_default for e in evidence]
+    distinct = set(ids)
+    course: list[str] | bulk.Same = courses
+    if courses and courses.count(courses[0]) == len(courses):
+        # One course: `held` holds only these people's records of it, so any is a clash.
+        if len(distinct) != len(ids) or held:
+            return None
+        course = bulk.Same(courses[0])
     else:
-        texts = [evidence_default] * len(ids)
-    return list(zip(ids, courses, dates, texts, strict=True))
+        pairs = set(zip(ids, courses, strict=True))
+        if len(pairs) != len(ids) or not pairs.isdisjoint(held):
+            return None
+    if len(_may_record(conn, distinct)) != len(distinct):
+        return None
+    texts: list[str] | bulk.Same = (
+        [e or evidence_default for e in evidence] if any(evidence) else bulk.Same(evidence_default)
+    )
+    return ids, course, dates, texts
 
 
 def _may_record(conn: sa.Connection, person_ids: set[int]) -> set[int]:
@@ -346,12 +376,15 @@ def _may_record(conn: sa.Connection, person_ids: set[int]) -> set[int]:
 
 
 def insert_completions(
-    conn: sa.Connection, rows: list[tuple[int, str, dt.date, str]], *, recorded_by: str
+    conn: sa.Connection,
+    columns: tuple[list[int], list[str] | bulk.Same, list[dt.date], list[str] | bulk.Same],
+    *,
+    recorded_by: str,
 ) -> list[int]:
-    """Insert checked completions (person, course, date, evidence) with one executemany,
-    audited in batch; returns their ids."""
+    """Insert checked completions, given column by column (people, courses, dates,
+    evidence), with one executemany, audited in batch; returns their ids."""
     c = t.completions
-    ids = bulk.reserve_ids(conn, c, len(rows))
+    ids = bulk.reserve_ids(conn, c, len(columns[0]))
     now = utcnow()
     if not ids:
         return ids
@@ -359,7 +392,7 @@ def insert_completions(
         bulk.insert_triggers_off(conn, [c]),
         bulk.completion_summary_in_batch(conn, ids[0], ids[-1]),
     ):
-        known = bulk.insert_many(
+        known = bulk.insert_columns(
             conn,
             c,
             (
@@ -372,16 +405,7 @@ def insert_completions(
                 "recorded_at",
                 "withdrawn",
             ),
-            list(
-                zip(
-                    ids,
-                    *zip(*rows, strict=True),
-                    repeat(recorded_by),
-                    repeat(now),
-                    repeat(False),
-                    strict=False,
-                )
-            ),
+            (ids, *columns, bulk.Same(recorded_by), bulk.Same(now), bulk.Same(False)),
         )
         bulk.audit_inserts(conn, [c], [ids], {"completions": known})
     return ids

@@ -14,7 +14,6 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from itertools import repeat
 from pathlib import Path
 from typing import NamedTuple, cast
 
@@ -470,7 +469,7 @@ def _import_people(
         )
         if row is not None:
             rows.append(row)
-    with store.read() if dry_run else store.write() as conn:
+    with store.read() if dry_run else store.write() as conn, bulk.roomy(conn):
         plan = _plan(conn, programme, rows, problems)
         if problems:
             _refuse(path, problems, unknown_positions, programme)
@@ -668,19 +667,20 @@ def insert_people(conn: sa.Connection, rows: list[_Row]) -> list[int]:
     now = utcnow()
     _, names, emails, settings, positions, since, areas = zip(*rows, strict=True)
     with bulk.insert_triggers_off(conn, [p, a]):
-        known = {}
-        known["people"] = bulk.insert_many(
-            conn,
-            p,
-            ("id", "name", "email", "area", "created_at"),
-            list(zip(person_ids, names, emails, areas, repeat(now), strict=False)),
-        )
-        known["affiliations"] = bulk.insert_many(
-            conn,
-            a,
-            ("id", "person_id", "setting_id", "position", "since"),
-            list(zip(link_ids, person_ids, settings, positions, since, strict=True)),
-        )
+        known = {
+            "people": bulk.insert_columns(
+                conn,
+                p,
+                ("id", "name", "email", "area", "created_at"),
+                (person_ids, names, emails, areas, bulk.Same(now)),
+            ),
+            "affiliations": bulk.insert_columns(
+                conn,
+                a,
+                ("id", "person_id", "setting_id", "position", "since"),
+                (link_ids, person_ids, settings, positions, since),
+            ),
+        }
         bulk.audit_inserts(conn, [p, a], [person_ids, link_ids], known)
     return person_ids
 

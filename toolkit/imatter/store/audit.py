@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import contextvars
 import hashlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # imported where used: read commands never write, nor import SQLAlchemy
@@ -50,16 +51,28 @@ def local_actor() -> str:
 
 
 def os_account() -> str:
-    """The operating-system account running this process (not the identity acted as)."""
-    import getpass
+    """The operating-system account running this process (not the identity acted as): the
+    name `getpass.getuser()` gives, from the environment or else the password database (that
+    look-up made once: the audit triggers ask for every row they log)."""
+    import os
+
+    for variable in ("LOGNAME", "USER", "LNAME", "USERNAME"):  # as getpass.getuser() reads
+        name = os.environ.get(variable)
+        if name:
+            break
+    else:
+        name = _account_of(os.getuid())
+    return name.replace("|", "_").replace(" ", "_")[:60]
+
+
+@lru_cache(maxsize=4)
+def _account_of(uid: int) -> str:
+    import pwd
 
     try:
-        name = getpass.getuser()
-    except (KeyError, OSError):  # no passwd entry and no $USER (some containers)
-        import os
-
-        name = f"uid{os.getuid()}"
-    return name.replace("|", "_").replace(" ", "_")[:60]
+        return pwd.getpwuid(uid)[0]
+    except (KeyError, OSError):  # no passwd entry (some containers)
+        return f"uid{uid}"
 
 
 def current_actor() -> str:
@@ -309,27 +322,47 @@ class _Appender:
 
     def __call__(self, entries: Iterable[tuple[str, str, str, str]]) -> int:
         """Append (action, tbl, key, digest) records; returns how many."""
-        from .bulk import insert_many
+        columns = list(zip(*entries, strict=True))
+        if not columns:
+            return 0
+        actions, tbls, keys, digests = columns
+        return self.columns(actions, tbls, keys, digests)
+
+    def columns(
+        self,
+        actions: Sequence[str],
+        tbls: Sequence[str],
+        keys: Sequence[str],
+        digests: Sequence[str],
+    ) -> int:
+        """Append records given column by column (equally long); returns how many.
+
+        The fields after the previous hash are formatted for every record at once; then the
+        chain (each hash needs the one before) is one short loop of hashing."""
+        from .bulk import Same, insert_columns
         from .schema import audit_log
 
-        seq, prev, at, actor = self.seq, self.prev, self.at, self.actor
-        rows: list[tuple] = []
-        keep = rows.append
+        count = len(keys)
+        if not count:
+            return 0
+        seqs = range(self.seq + 1, self.seq + 1 + count)
+        at, actor = self.at, self.actor
+        fixed = f"|{at}|{actor}|".replace("{", "{{").replace("}", "}}")
+        # chain_hash(prev, seq, at, actor, action, tbl, key, digest) is sha256 of
+        # prev + this text
+        after_prev = map(("|{}" + fixed + "{}|{}|{}|{}").format, seqs, actions, tbls, keys, digests)
+        hashes: list[str] = []
+        keep = hashes.append
         sha256 = hashlib.sha256
-        middles: dict[tuple[str, str], str] = {}
-        for action, tbl, key, digest in entries:
-            seq += 1
-            # chain_hash(), inlined (with the fields that repeat joined once): this loop runs
-            # once per row of a bulk import.
-            middle = middles.get((action, tbl))
-            if middle is None:
-                middle = middles[(action, tbl)] = f"|{at}|{actor}|{action}|{tbl}|"
-            digest_of = sha256(f"{prev}|{seq}{middle}{key}|{digest}".encode()).hexdigest()
-            keep((seq, at, actor, action, tbl, key, digest, prev, digest_of))
-            prev = digest_of
-        insert_many(self.conn, audit_log, _LOG_COLUMNS, rows)
-        self.seq, self.prev = seq, prev
-        return len(rows)
+        prev = self.prev
+        for text in after_prev:
+            prev = sha256((prev + text).encode()).hexdigest()
+            keep(prev)
+        prevs = [self.prev, *hashes[:-1]]
+        row = (seqs, Same(at), Same(actor), actions, tbls, keys, digests, prevs, hashes)
+        insert_columns(self.conn, audit_log, _LOG_COLUMNS, row)
+        self.seq, self.prev = self.seq + count, prev
+        return count
 
 
 @contextmanager

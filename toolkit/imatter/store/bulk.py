@@ -14,7 +14,8 @@ import hashlib
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from itertools import repeat
+from typing import Any, cast
 
 import sqlalchemy as sa
 
@@ -84,105 +85,177 @@ def reserve_ids(conn: sa.Connection, table: sa.Table, count: int) -> list[int]:
 
 def insert_many(
     conn: sa.Connection, table: sa.Table, columns: Sequence[str], rows: Sequence[Sequence]
-) -> dict[str, str]:
-    """Insert rows (tuples in `columns` order) with one `executemany` per chunk.
+) -> list[str | None]:
+    """Insert rows (tuples in `columns` order) with one `executemany` per chunk (see
+    `insert_columns`, which takes the same values column by column)."""
+    if not rows:
+        return []
+    return insert_columns(conn, table, columns, list(zip(*rows, strict=True)))
+
+
+class Same:
+    """One value for every row of a column given to `insert_columns`."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: object) -> None:
+        self.value = value
+
+
+def insert_columns(
+    conn: sa.Connection,
+    table: sa.Table,
+    names: Sequence[str],
+    columns: Sequence[Sequence | Same],
+) -> list[str | None]:
+    """Insert rows given column by column (`Same(value)` for a column that never changes) with
+    one `executemany` per chunk.
 
     Values go through the same type conversions SQLAlchemy applies to single inserts, so the
     stored text (dates, times, booleans) is byte for byte what a row-at-a-time insert stores.
-    Returns {row key: digest} of the rows whose audit digest could be computed here (see
-    `_digests`); `audit_inserts` asks the database for the others.
+    Returns each row's audit digest where it could be computed here (see `_digests`);
+    `audit_inserts` asks the database for the others.
     """
-    if not rows:
-        return {}
+    count = next((len(c) for c in columns if not isinstance(c, Same)), 0)
+    if not count:
+        return []
     dialect = conn.dialect
-    processors = [table.c[name].type._cached_bind_processor(dialect) for name in columns]
-    marks = ", ".join("%s" if dialect.name == "postgresql" else "?" for _ in columns)
-    sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})"
-    if any(processors):
-        rows = _processed(rows, processors)
+    processors = [table.c[name].type._cached_bind_processor(dialect) for name in names]
+    columns = [
+        c if process is None else _processed(c, process)
+        for c, process in zip(columns, processors, strict=True)
+    ]
+    marks = ", ".join("%s" if dialect.name == "postgresql" else "?" for _ in names)
+    sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({marks})"
+    rows = list(zip(*(_expanded(c, count) for c in columns), strict=True))
     cursor = _cursor(conn)
     try:
-        for start in range(0, len(rows), CHUNK):
+        for start in range(0, count, CHUNK):
             cursor.executemany(sql, rows[start : start + CHUNK])
     finally:
         cursor.close()
     if table.name in audit.NOT_AUDITED:
-        return {}
-    return _digests(conn, table, columns, rows)
+        return []
+    return _digests(conn, table, names, columns, count)
+
+
+_HEX = type(hashlib.sha256()).hexdigest
+
+
+def _json_texts(values: Sequence) -> tuple[list[str] | str, bool] | None:
+    """Each value as SQLite's json_array writes it, for integers, NULLs and text, or one text
+    when every value is the same; and whether some text has a control character (the two
+    escape those differently). None for a column holding anything else."""
+    from json.encoder import encode_basestring  # '"' and '\\' escaped
+
+    kinds = set(map(type, values))
+    if not kinds <= {int, str, type(None)}:
+        return None
+    if len(kinds) == 1 and values.count(values[0]) == len(values):
+        value = values[0]
+        if value is None:
+            return "null", False
+        if type(value) is int:
+            return str(value), False
+        return encode_basestring(value), bool(_CONTROL.search(value))
+    texts = [v for v in values if type(v) is str] if len(kinds) > 1 else values
+    unsafe = str in kinds and bool(_CONTROL.search("".join(texts)))
+    if kinds == {str}:
+        return list(map(encode_basestring, values)), unsafe
+    if kinds == {int}:
+        return list(map(str, values)), unsafe
+    return [
+        encode_basestring(v) if type(v) is str else ("null" if v is None else str(v))
+        for v in values
+    ], unsafe
 
 
 def _digests(
-    conn: sa.Connection, table: sa.Table, columns: Sequence[str], rows: Sequence[Sequence]
-) -> dict[str, str]:
-    """{row key: digest} as SQLite's trigger computes them: the key is the primary key's
-    values joined by '/', the digest sha256(json_array(every column)). Only for rows whose JSON
-    text Python writes identically: integers, NULLs, and text without control characters (both
-    escape only '"' and '\\' then). Other rows are left to the database.
+    conn: sa.Connection,
+    table: sa.Table,
+    names: Sequence[str],
+    columns: Sequence[Sequence | Same],
+    count: int,
+) -> list[str | None]:
+    """Each row's digest as SQLite's trigger computes it, sha256(json_array(every column)),
+    in row order. Only for rows whose JSON text Python writes identically: integers, NULLs,
+    and text without control characters (both escape only '"' and '\\' then); None for the
+    others, and no digests at all ([]) elsewhere than on SQLite: the database computes them.
 
-    Each column is turned into JSON at once; then each row is joined and hashed."""
-    keys = [c.name for c in table.primary_key.columns]
-    if conn.dialect.name != "sqlite" or not set(keys) <= set(columns):
-        return {}
-    from json.encoder import encode_basestring  # '"', '\\' and control characters escaped
-
-    where = {name: i for i, name in enumerate(columns)}
-    by_column = list(zip(*rows, strict=True))
+    Each column is turned into JSON at once, a column that never changes once; then every
+    row's text is formatted and hashed without a Python loop."""
+    keys = {c.name for c in table.primary_key.columns}
+    if conn.dialect.name != "sqlite" or not keys <= set(names):
+        return []  # (a key the database assigns is not known here)
+    where = dict(zip(names, columns, strict=True))
     unsafe: set[int] = set()
-    parts: list[Sequence[str]] = []
+    template: list[str] = []
+    parts: list[list[str]] = []
     for column in table.columns:
-        if column.name not in where:
-            parts.append(("null",) * len(rows))
-            continue
-        values = by_column[where[column.name]]
-        kinds = set(map(type, values))
-        if not kinds <= {int, str, type(None)}:
-            return {}  # a float or other value: the database computes every digest
-        if str in kinds:
-            texts = [v for v in values if type(v) is str] if len(kinds) > 1 else values
-            if _CONTROL.search("".join(texts)):
-                unsafe.update(
-                    i for i, v in enumerate(values) if type(v) is str and _CONTROL.search(v)
-                )
-        if kinds == {str}:
-            parts.append(list(map(encode_basestring, values)))
-        elif kinds == {int}:
-            parts.append(list(map(str, values)))
-        else:
-            parts.append(
-                [
-                    encode_basestring(v) if type(v) is str else ("null" if v is None else str(v))
-                    for v in values
-                ]
+        values = where.get(column.name, Same(None))
+        json = _json_texts([values.value] if isinstance(values, Same) else values)
+        if json is None:
+            return []  # a float or other value: the database computes every digest
+        texts, control = json
+        if control:  # the rows whose text has one are left to the database
+            unsafe.update(
+                i
+                for i, v in enumerate(_expanded(values, count))
+                if type(v) is str and _CONTROL.search(v)
             )
-    if len(keys) == 1:
-        ids = list(map(str, by_column[where[keys[0]]]))
-    else:
-        ids = list(map("/".join, zip(*(map(str, by_column[where[n]]) for n in keys), strict=True)))
-    sha256 = hashlib.sha256
-    found = {
-        key: sha256(f"[{','.join(row)}]".encode()).hexdigest()
-        for key, row in zip(ids, zip(*parts, strict=True), strict=True)
-    }
+        if isinstance(texts, str):
+            template.append(texts.replace("{", "{{").replace("}", "}}"))
+        else:
+            template.append("{}")
+            parts.append(texts)
+    text = f"[{','.join(template)}]".format
+    rows = map(text, *parts) if parts else repeat(text(), count)
+    digests: list[str | None] = list(map(_HEX, map(hashlib.sha256, map(str.encode, rows))))
     for i in unsafe:
-        del found[ids[i]]
-    return found
+        digests[i] = None
+    return digests
 
 
-_CONTROL = re.compile(r"[\x00-\x1f]")
+def _expanded(column: Sequence | Same, count: int) -> Iterable:
+    return repeat(column.value, count) if isinstance(column, Same) else column
 
 
-def _processed(rows: Sequence[Sequence], processors: list) -> list[tuple]:
-    """Rows with each column converted; conversions are remembered (dates repeat a lot)."""
-    columns = list(zip(*rows, strict=True))
-    for index, process in enumerate(processors):
-        if process is None:
-            continue
-        memo: dict = {None: None}
-        for value in set(columns[index]):
-            if value not in memo:
-                memo[value] = process(value)
-        columns[index] = tuple(map(memo.__getitem__, columns[index]))
-    return list(zip(*columns, strict=True))
+_CONTROL = re.compile(r"[\x00-\x1f]")  # in JSON text: a control character, escaped as \uXXXX
+
+
+def _processed(column: Sequence | Same, process: Any) -> Sequence | Same:
+    """A column with each value converted; conversions are remembered (dates repeat a lot)."""
+    if isinstance(column, Same):
+        return Same(process(column.value) if column.value is not None else None)
+    memo: dict = {None: None}
+    for value in set(column):
+        if value not in memo:
+            memo[value] = process(value)
+    return list(map(memo.__getitem__, column))
+
+
+CACHE_KIB = 512 * 1024  # SQLite's page cache while a bulk import runs (grown as used)
+
+
+@contextmanager
+def roomy(conn: sa.Connection) -> Iterator[None]:
+    """On SQLite, a bigger page cache for the block, then the connection's own again: a bulk
+    insert into big indexes then reads and writes each page once instead of spilling it to
+    the WAL and reading it back. Durability is unchanged (the journal and synchronous
+    settings are left as they are). (temp_store cannot change inside a transaction.)"""
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    cursor = _cursor(conn)
+    try:
+        cache = cursor.execute("PRAGMA cache_size").fetchone()[0]
+        cursor.execute(f"PRAGMA cache_size = {-CACHE_KIB}")
+        try:
+            yield
+        finally:
+            cursor.execute(f"PRAGMA cache_size = {int(cache)}")
+    finally:
+        cursor.close()
 
 
 @contextmanager
@@ -212,7 +285,8 @@ def insert_triggers_off(conn: sa.Connection, tables: Iterable[sa.Table]) -> Iter
             conn.exec_driver_sql(f"DROP TRIGGER audit_{table.name}_insert")
         else:
             conn.exec_driver_sql(f"ALTER TABLE {table.name} DISABLE TRIGGER audit_{table.name}")
-    yield
+    with roomy(conn):
+        yield
     for table in tables:  # only those that were there
         if sqlite:
             conn.exec_driver_sql(audit._sqlite_trigger(table, "insert"))
@@ -290,26 +364,27 @@ def audit_inserts(
     conn: sa.Connection,
     tables: Sequence[sa.Table],
     keys: Sequence[Sequence[int | str]],
-    known: dict[str, dict[str, str]] | None = None,
+    known: dict[str, list[str | None]] | None = None,
 ) -> int:
     """Append one 'insert' record per new row, in row-at-a-time order; returns the last seq.
 
     `keys[t][i]` is the key of the row that source row i put in `tables[t]`; the records go
     in the order one source row at a time would have written them (a person, their
     affiliation, the next person ...), so the chain equals the row-at-a-time chain. `known`
-    holds digests `insert_many` computed, by table name; the database computes the rest.
+    holds the digests `insert_columns` computed (None where it could not), in row order, by
+    table name; the database computes the rest.
     """
-    from itertools import repeat
-
     names = [str(t.name) for t in tables]  # not SQLAlchemy's str subclass: sqlite3 probes those
     texts = [list(map(str, column)) for column in keys]
     digests: list[list[str]] = []
     for table, name, column in zip(tables, names, texts, strict=True):
-        found = (known or {}).get(name, {})
-        missing = [k for k in column if k not in found] if len(found) != len(column) else []
-        if missing:
-            found = {**found, **row_digests(conn, table, missing)}
-        digests.append(list(map(found.__getitem__, column)))
+        found = list((known or {}).get(name) or [None] * len(column))
+        if None in found:
+            missing = [i for i, digest in enumerate(found) if digest is None]
+            computed = row_digests(conn, table, [column[i] for i in missing])
+            for i in missing:
+                found[i] = computed[column[i]]
+        digests.append(cast("list[str]", found))
     count, width = len(texts[0]) if texts else 0, len(tables)
     with audit._appender(conn) as append:
         for start in range(0, count, audit.CHUNK // width):
@@ -322,5 +397,5 @@ def audit_inserts(
                 tbls[i::width] = repeat(names[i], stop - start)
                 row_keys[i::width] = texts[i][start:stop]
                 row_digests_[i::width] = digests[i][start:stop]
-            append(zip(repeat("insert"), tbls, row_keys, row_digests_))
+            append.columns(["insert"] * size, tbls, row_keys, row_digests_)
         return append.seq

@@ -29,6 +29,8 @@ from .core import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import sqlalchemy as sa
 
     from ...store import Store
@@ -317,7 +319,22 @@ def _import_marks(  # noqa: C901 - one pass over the rows, every check in file o
         # Whether a session may be marked at all (its date, not cancelled, not in the future):
         # worked out once per session, not once per row.
         open_session: dict[int, bool] = {}
-        for line, gid, day, ref, present in parsed:
+
+        def markable(session: sa.Row, group: Group) -> bool:
+            if session.id not in open_session:
+                open_session[session.id] = (
+                    not session.cancelled
+                    and session.held_on <= today
+                    and _date_problem(programme, group, session.held_on) is None
+                )
+            return open_session[session.id]
+
+        plain = (
+            None
+            if problems
+            else _plain_inserts(parsed, groups, sessions, people, members, marked, markable)
+        )
+        for line, gid, day, ref, present in parsed if plain is None else ():
             group = groups[gid]
             if not isinstance(group, Group):
                 problems[line].append(group)
@@ -342,15 +359,9 @@ def _import_marks(  # noqa: C901 - one pass over the rows, every check in file o
             seen[key] = line
             member = members.get((gid, person_id))
             held_on = session.held_on
-            if session.id not in open_session:
-                open_session[session.id] = (
-                    not session.cancelled
-                    and held_on <= today
-                    and _date_problem(programme, group, held_on) is None
-                )
             problem = None
             if not (
-                open_session[session.id]
+                markable(session, group)
                 and member is not None
                 and member.enrolled_on <= held_on
                 and (member.left_on is None or held_on <= member.left_on)
@@ -373,17 +384,72 @@ def _import_marks(  # noqa: C901 - one pass over the rows, every check in file o
                 .where(at.c.session_id == session_id, at.c.person_id == person_id)
                 .values(present=present, recorded_by_id=recorder, recorded_at=now)
             )
-        if inserts:
+        if plain is not None:
+            session_ids, person_ids, presents = plain
+        elif inserts:
+            session_ids, person_ids, presents = map(list, zip(*inserts, strict=True))
+        if plain is not None or inserts:
             with bulk.insert_triggers_off(conn, [at]):
-                known = bulk.insert_many(
+                known = bulk.insert_columns(
                     conn,
                     at,
                     ("session_id", "person_id", "present", "recorded_by_id", "recorded_at"),
-                    [(s, p, present, recorder, now) for s, p, present in inserts],
+                    (session_ids, person_ids, presents, bulk.Same(recorder), bulk.Same(now)),
                 )
-                keys = [f"{s}/{p}" for s, p, _ in inserts]
+                keys = list(map("{}/{}".format, session_ids, person_ids))
                 bulk.audit_inserts(conn, [at], [keys], {"attendance": known})
     return len(parsed)
+
+
+def _plain_inserts(
+    parsed: list[tuple[int, int, dt.date, str, bool]],
+    groups: dict[int, Group | str],
+    sessions: dict[tuple[int, dt.date], sa.Row],
+    people: dict[str, int],
+    members: dict[tuple[int, int], sa.Row],
+    marked: dict[tuple[int, int], bool],
+    markable: Callable[[sa.Row, Group], bool],
+) -> tuple[list[int], list[int], list[bool]] | None:
+    """(session ids, person ids, marks) when every row is a new mark that may be recorded,
+    checked a column at a time (each group, session and learner once); None otherwise (the
+    rows are then checked one by one, and each bad row's problems listed).
+
+    A learner passes when enrolled through the first to the last session of the group in the
+    file, which is stricter than each mark's own date: a learner who joined or left between
+    them sends the file to the row-by-row checks, which decide each mark on its date."""
+    if not parsed:
+        return None
+    _, gids, days, refs, presents = zip(*parsed, strict=True)
+    if not all(isinstance(groups[gid], Group) for gid in set(gids)):
+        return None
+    pairs = list(zip(gids, days, strict=True))
+    used = set(pairs)
+    refs = tuple(map(str.strip, refs))
+    if not used <= sessions.keys() or not set(refs) <= people.keys():
+        return None
+    session_of = {pair: sessions[pair].id for pair in used}
+    session_ids = list(map(session_of.__getitem__, pairs))
+    person_ids = list(map(people.__getitem__, refs))
+    keys = set(zip(session_ids, person_ids, strict=True))
+    if len(keys) != len(parsed) or not marked.keys().isdisjoint(keys):
+        return None  # a duplicate, or a mark to correct
+    first: dict[int, dt.date] = {}
+    last: dict[int, dt.date] = {}
+    for gid, day in used:
+        group = groups[gid]
+        if not isinstance(group, Group) or not markable(sessions[(gid, day)], group):
+            return None
+        first[gid] = min(first.get(gid, day), day)
+        last[gid] = max(last.get(gid, day), day)
+    for gid, pid in set(zip(gids, person_ids, strict=True)):
+        member = members.get((gid, pid))
+        if (
+            member is None
+            or member.enrolled_on > first[gid]
+            or (member.left_on is not None and member.left_on < last[gid])
+        ):
+            return None
+    return session_ids, person_ids, list(presents)
 
 
 def _date_problem(programme: Programme, group: Group, held_on: dt.date) -> str | None:
