@@ -392,20 +392,16 @@ def insert_completions(
         bulk.insert_triggers_off(conn, [c]),
         bulk.completion_summary_in_batch(conn, ids[0], ids[-1]),
     ):
-        known = bulk.insert_columns(
-            conn,
-            c,
-            (
-                "id",
-                "person_id",
-                "course_id",
-                "completed_on",
-                "evidence",
-                "recorded_by",
-                "recorded_at",
-                "withdrawn",
-            ),
-            (ids, *columns, bulk.Same(recorded_by), bulk.Same(now), bulk.Same(False)),
+        names = (
+            "id",
+            "person_id",
+            "course_id",
+            "completed_on",
+            "evidence",
+            "recorded_by",
+            "recorded_at",
+            "withdrawn",
         )
-        bulk.audit_inserts(conn, [c], [ids], {"completions": known})
+        values = (ids, *columns, bulk.Same(recorded_by), bulk.Same(now), bulk.Same(False))
+        bulk.insert_audited(conn, [bulk.Rows(c, names, values, ids)])
     return ids

@@ -667,21 +667,23 @@ def insert_people(conn: sa.Connection, rows: list[_Row]) -> list[int]:
     now = utcnow()
     _, names, emails, settings, positions, since, areas = zip(*rows, strict=True)
     with bulk.insert_triggers_off(conn, [p, a]):
-        known = {
-            "people": bulk.insert_columns(
-                conn,
-                p,
-                ("id", "name", "email", "area", "created_at"),
-                (person_ids, names, emails, areas, bulk.Same(now)),
-            ),
-            "affiliations": bulk.insert_columns(
-                conn,
-                a,
-                ("id", "person_id", "setting_id", "position", "since"),
-                (link_ids, person_ids, settings, positions, since),
-            ),
-        }
-        bulk.audit_inserts(conn, [p, a], [person_ids, link_ids], known)
+        bulk.insert_audited(
+            conn,
+            [
+                bulk.Rows(
+                    p,
+                    ("id", "name", "email", "area", "created_at"),
+                    (person_ids, names, emails, areas, bulk.Same(now)),
+                    person_ids,
+                ),
+                bulk.Rows(
+                    a,
+                    ("id", "person_id", "setting_id", "position", "since"),
+                    (link_ids, person_ids, settings, positions, since),
+                    link_ids,
+                ),
+            ],
+        )
     return person_ids
 
 

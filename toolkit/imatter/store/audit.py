@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # imported where used: read commands never write, nor import SQLAlchemy
     import sqlalchemy as sa
 
+    from .bulk import Same
+
 GENESIS = "0" * 64
 ADVISORY_LOCK = 7_427_001  # PostgreSQL: one writer at a time, like SQLite's BEGIN IMMEDIATE
 NOT_AUDITED = {"audit_log"}
@@ -333,27 +335,49 @@ class _Appender:
 
     def columns(
         self,
-        actions: Sequence[str],
-        tbls: Sequence[str],
+        actions: Sequence[str] | Same,
+        tbls: Sequence[str] | Same,
         keys: Sequence[str],
         digests: Sequence[str],
     ) -> int:
-        """Append records given column by column (equally long); returns how many.
+        """Append records given column by column (equally long; `Same(value)` for a column
+        that never changes); returns how many."""
+        chained = self.chain(actions, tbls, keys, digests)
+        self.insert(chained)
+        return len(keys)
+
+    def chain(
+        self,
+        actions: Sequence[str] | Same,
+        tbls: Sequence[str] | Same,
+        keys: Sequence[str],
+        digests: Sequence[str],
+    ) -> tuple:
+        """The audit_log columns of records after the last one chained (see `insert`), and
+        the appender moved past them. Pure computation: safe on another thread while the
+        connection writes, as long as nothing else appends meanwhile.
 
         The fields after the previous hash are formatted for every record at once; then the
         chain (each hash needs the one before) is one short loop of hashing."""
-        from .bulk import Same, insert_columns
-        from .schema import audit_log
+        from .bulk import Same
 
         count = len(keys)
         if not count:
-            return 0
+            return ((),) * len(_LOG_COLUMNS)
         seqs = range(self.seq + 1, self.seq + 1 + count)
         at, actor = self.at, self.actor
         fixed = f"|{at}|{actor}|".replace("{", "{{").replace("}", "}}")
+        varying = [seqs, keys, digests]
+        template = "|{}" + fixed
+        for column in (actions, tbls):
+            if isinstance(column, Same):
+                template += str(column.value).replace("{", "{{").replace("}", "}}") + "|"
+            else:
+                template += "{}|"
+                varying.insert(-2, column)
         # chain_hash(prev, seq, at, actor, action, tbl, key, digest) is sha256 of
         # prev + this text
-        after_prev = map(("|{}" + fixed + "{}|{}|{}|{}").format, seqs, actions, tbls, keys, digests)
+        after_prev = map((template + "{}|{}").format, *varying)
         hashes: list[str] = []
         keep = hashes.append
         from hashlib import sha256  # as in chain_hash
@@ -363,10 +387,16 @@ class _Appender:
             prev = sha256((prev + text).encode()).hexdigest()
             keep(prev)
         prevs = [self.prev, *hashes[:-1]]
-        row = (seqs, Same(at), Same(actor), actions, tbls, keys, digests, prevs, hashes)
-        insert_columns(self.conn, audit_log, _LOG_COLUMNS, row)
         self.seq, self.prev = self.seq + count, prev
-        return count
+        return (seqs, Same(at), Same(actor), actions, tbls, keys, digests, prevs, hashes)
+
+    def insert(self, chained: tuple) -> None:
+        """Insert records `chain` made."""
+        from .bulk import insert_columns
+        from .schema import audit_log
+
+        if len(chained[0]):
+            insert_columns(self.conn, audit_log, _LOG_COLUMNS, chained)
 
 
 @contextmanager

@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from itertools import repeat
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 import sqlalchemy as sa
 
@@ -116,27 +116,65 @@ def insert_columns(
     Returns each row's audit digest where it could be computed here (see `_digests`);
     `audit_inserts` asks the database for the others.
     """
-    count = next((len(c) for c in columns if not isinstance(c, Same)), 0)
+    columns, count = _prepared(conn, table, names, columns)
     if not count:
         return []
-    dialect = conn.dialect
-    processors = [table.c[name].type._cached_bind_processor(dialect) for name in names]
-    columns = [
+    _execute_many(conn, table, names, columns, count)
+    if table.name in audit.NOT_AUDITED:
+        return []
+    return _digests(conn.dialect.name == "sqlite", table, names, columns, count)
+
+
+def _prepared(
+    conn: sa.Connection, table: sa.Table, names: Sequence[str], columns: Sequence[Sequence | Same]
+) -> tuple[list[Sequence | Same], int]:
+    """The columns with SQLAlchemy's conversions for this database applied, and the row count."""
+    count = next((len(c) for c in columns if not isinstance(c, Same)), 0)
+    processors = [table.c[name].type._cached_bind_processor(conn.dialect) for name in names]
+    prepared = [
         c if process is None else _processed(c, process)
         for c, process in zip(columns, processors, strict=True)
     ]
-    marks = ", ".join("%s" if dialect.name == "postgresql" else "?" for _ in names)
-    sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({marks})"
-    rows = list(zip(*(_expanded(c, count) for c in columns), strict=True))
+    return prepared, count
+
+
+def _literal(value: object) -> str | None:
+    """`value` as an SQL literal, for the plain kinds whose text is certain; else None."""
+    if value is None:
+        return "NULL"
+    if type(value) is int:
+        return str(value)
+    if type(value) is str and "\x00" not in value:
+        return "'" + value.replace("'", "''") + "'"
+    return None
+
+
+def _execute_many(
+    conn: sa.Connection,
+    table: sa.Table,
+    names: Sequence[str],
+    columns: Sequence[Sequence | Same],
+    count: int,
+) -> None:
+    """One executemany per chunk; a plain value that never changes is written once, into the
+    statement, rather than bound for every row."""
+    postgres = conn.dialect.name == "postgresql"
+    marks, varying = [], []
+    for column in columns:
+        literal = _literal(column.value) if isinstance(column, Same) else None
+        if literal is None:
+            marks.append("%s" if postgres else "?")
+            varying.append(_expanded(column, count))
+        else:
+            marks.append(literal.replace("%", "%%") if postgres else literal)
+    sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join(marks)})"
+    rows = list(zip(*varying, strict=True))
     cursor = _cursor(conn)
     try:
         for start in range(0, count, CHUNK):
             cursor.executemany(sql, rows[start : start + CHUNK])
     finally:
         cursor.close()
-    if table.name in audit.NOT_AUDITED:
-        return []
-    return _digests(conn, table, names, columns, count)
 
 
 _HEX = type(hashlib.sha256()).hexdigest
@@ -171,7 +209,7 @@ def _json_texts(values: Sequence) -> tuple[list[str] | str, bool] | None:
 
 
 def _digests(
-    conn: sa.Connection,
+    sqlite: bool,
     table: sa.Table,
     names: Sequence[str],
     columns: Sequence[Sequence | Same],
@@ -185,7 +223,7 @@ def _digests(
     Each column is turned into JSON at once, a column that never changes once; then every
     row's text is formatted and hashed without a Python loop."""
     keys = {c.name for c in table.primary_key.columns}
-    if conn.dialect.name != "sqlite" or not keys <= set(names):
+    if not sqlite or not keys <= set(names):
         return []  # (a key the database assigns is not known here)
     where = dict(zip(names, columns, strict=True))
     unsafe: set[int] = set()
@@ -399,3 +437,173 @@ def audit_inserts(
                 row_digests_[i::width] = digests[i][start:stop]
             append.columns(["insert"] * size, tbls, row_keys, row_digests_)
         return append.seq
+
+
+class Rows(NamedTuple):
+    """New rows for one table, given column by column (`Same(value)` for a column that never
+    changes), and the key each row's audit record names."""
+
+    table: sa.Table
+    names: Sequence[str]
+    columns: Sequence[Sequence | Same]
+    keys: Sequence[int | str]
+
+
+ROWS_AT_ONCE = 50_000  # source rows hashed and written together by `insert_audited`
+
+
+def insert_audited(conn: sa.Connection, batches: Sequence[Rows]) -> None:
+    """Insert each batch into its table and append one 'insert' audit record per row, in
+    row-at-a-time order (row 1 of every batch, then row 2 ...: batches are equally long).
+    Use inside `insert_triggers_off` for those tables.
+
+    On SQLite, when Python can compute every digest (see `_digests`), a second thread
+    computes the digests and the chain while the database writes the rows: each table's rows
+    go in with one INSERT ... SELECT over a JSON text (see `_write_at_once`), a single call
+    during which SQLite runs without Python's lock, so the hashing and the writing overlap.
+    Then the audit records go in. The records are exactly those `audit_inserts` writes."""
+    prepared = [_prepared(conn, b.table, b.names, b.columns) for b in batches]
+    count = prepared[0][1] if prepared else 0
+    if conn.dialect.name != "sqlite" or not count:
+        known = {
+            str(b.table.name): insert_columns(conn, b.table, b.names, b.columns) for b in batches
+        }
+        audit_inserts(conn, [b.table for b in batches], [b.keys for b in batches], known)
+        return
+    for start in range(0, count, ROWS_AT_ONCE):
+        stop = min(count, start + ROWS_AT_ONCE)
+        part = [
+            (b, [_sliced(c, start, stop) for c in columns], b.keys[start:stop])
+            for b, (columns, _) in zip(batches, prepared, strict=True)
+        ]
+        _insert_part(conn, part, stop - start)
+
+
+def _sliced(column: Sequence | Same, start: int, stop: int) -> Sequence | Same:
+    return column if isinstance(column, Same) else column[start:stop]
+
+
+def _insert_part(
+    conn: sa.Connection, part: list[tuple[Rows, list[Sequence | Same], Sequence]], count: int
+) -> None:
+    """`insert_audited` for up to ROWS_AT_ONCE source rows (columns already converted)."""
+    import threading
+
+    tables = [b.table for b, _, _ in part]
+    names = [str(t.name) for t in tables]  # not SQLAlchemy's str subclass: sqlite3 probes those
+    with audit._appender(conn) as append:
+        result: dict[str, Any] = {}
+
+        def hash_rows() -> None:  # on the second thread: no database, only hashing
+            try:
+                digests = [_digests(True, b.table, b.names, cols, count) for b, cols, _ in part]
+                result["digests"] = digests
+                if all(d and None not in d for d in digests):
+                    keys = [list(map(str, k)) for _, _, k in part]
+                    result["chained"] = append.chain(*_interleaved(names, keys, digests))
+            except BaseException as err:  # noqa: BLE001 - handed to the writing thread
+                result["error"] = err
+
+        hashing = threading.Thread(target=hash_rows, name="imatter-audit-hashing")
+        hashing.start()
+        try:
+            for b, columns, _ in part:
+                _write_at_once(conn, b.table, b.names, columns, count)
+        finally:
+            hashing.join()
+        if "error" in result:
+            raise result["error"]
+        if "chained" in result:
+            append.insert(result["chained"])
+            return
+    known = {name: list(d) for name, d in zip(names, result["digests"], strict=True) if d}
+    audit_inserts(conn, tables, [k for _, _, k in part], known)
+
+
+def _interleaved(
+    names: Sequence[str], keys: Sequence[Sequence[str]], digests: Sequence[Sequence[str]]
+) -> tuple:
+    """(actions, tables, keys, digests) columns of the records, a source row's records
+    together (row 1 of every table, then row 2 ...)."""
+    width = len(names)
+    if width == 1:
+        return Same("insert"), Same(names[0]), keys[0], digests[0]
+    size = len(keys[0]) * width
+    tbls: list[str] = [""] * size
+    row_keys: list[str] = [""] * size
+    row_digests_: list[str] = [""] * size
+    for i in range(width):
+        tbls[i::width] = repeat(names[i], len(keys[0]))
+        row_keys[i::width] = keys[i]
+        row_digests_[i::width] = digests[i]
+    return Same("insert"), tbls, row_keys, row_digests_
+
+
+_PLAIN = {int, str, bool, type(None)}
+_INT64 = (-(2**63), 2**63 - 1)
+
+
+def _write_at_once(
+    conn: sa.Connection,
+    table: sa.Table,
+    names: Sequence[str],
+    columns: Sequence[Sequence | Same],
+    count: int,
+) -> None:
+    """Insert converted columns on SQLite with one statement, INSERT ... SELECT over the
+    rows as one JSON text, when every varying value is of a kind JSON carries exactly
+    (integers within 64 bits, text without NUL, booleans, NULL); else by `_execute_many`.
+
+    Only what varies goes into the JSON: a value the same in every row is bound once, and
+    a run of consecutive integers (new ids) is counted from its first."""
+    import json
+
+    selected, bound, varying = [], [], []
+    for column in columns:
+        if isinstance(column, Same):
+            selected.append("?")
+            bound.append(column.value)
+            continue
+        first = column[0]
+        if column.count(first) == count:  # the same in every row
+            if type(first) not in _PLAIN:
+                return _execute_many(conn, table, names, columns, count)
+            selected.append("?")
+            bound.append(first)
+            continue
+        kinds = set(map(type, column))
+        if not kinds <= _PLAIN:
+            return _execute_many(conn, table, names, columns, count)
+        if (
+            kinds == {int}
+            and column[-1] - first == count - 1
+            and column == list(range(first, first + count))
+        ):
+            selected.append(f"{int(first)} + key")  # (json_each's key: the row's index)
+            continue
+        if int in kinds:
+            ints = column if kinds == {int} else [v for v in column if type(v) is int]
+            if min(ints) < _INT64[0] or max(ints) > _INT64[1]:
+                return _execute_many(conn, table, names, columns, count)
+        if str in kinds and "\x00" in "".join(v for v in column if type(v) is str):
+            return _execute_many(conn, table, names, columns, count)
+        selected.append(f"json_extract(value, '$[{len(varying)}]')")
+        varying.append(column)
+    if len(varying) == 1:  # one value per row, not an array per row
+        selected = [s.replace("json_extract(value, '$[0]')", "value") for s in selected]
+        text = json.dumps(varying[0], ensure_ascii=False, separators=(",", ":"))
+    elif varying:
+        rows = list(zip(*varying, strict=True))
+        text = json.dumps(rows, ensure_ascii=False, separators=(",", ":"))
+    else:
+        text = "[" + ",".join("0" * count) + "]"  # only the row count matters
+    sql = (
+        f"INSERT INTO {table.name} ({', '.join(names)}) "
+        f"SELECT {', '.join(selected)} FROM json_each(?)"
+    )
+    cursor = _cursor(conn)
+    try:
+        cursor.execute(sql, (*bound, text))
+    finally:
+        cursor.close()
+    return None

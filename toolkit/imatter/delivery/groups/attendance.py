@@ -390,14 +390,10 @@ def _import_marks(  # noqa: C901 - one pass over the rows, every check in file o
             session_ids, person_ids, presents = map(list, zip(*inserts, strict=True))
         if plain is not None or inserts:
             with bulk.insert_triggers_off(conn, [at]):
-                known = bulk.insert_columns(
-                    conn,
-                    at,
-                    ("session_id", "person_id", "present", "recorded_by_id", "recorded_at"),
-                    (session_ids, person_ids, presents, bulk.Same(recorder), bulk.Same(now)),
-                )
+                names = ("session_id", "person_id", "present", "recorded_by_id", "recorded_at")
+                values = (session_ids, person_ids, presents, bulk.Same(recorder), bulk.Same(now))
                 keys = list(map("{}/{}".format, session_ids, person_ids))
-                bulk.audit_inserts(conn, [at], [keys], {"attendance": known})
+                bulk.insert_audited(conn, [bulk.Rows(at, names, values, keys)])
     return len(parsed)
 
 
