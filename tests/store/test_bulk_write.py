@@ -1,0 +1,188 @@
+"""Bulk inserts store exactly what single inserts store, and the audit records match them.
+
+`insert_audited` writes a table's rows as one INSERT ... SELECT over a JSON text while a second
+thread hashes; awkward values (quotes, backslashes, control characters, JSON-looking text,
+non-ASCII, NULLs, booleans, big and negative integers, NUL) must come out of the database as
+they went in, with the same types, and `audit verify` (which recomputes every row's digest from
+the database) must agree with the records the batch wrote.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+
+import pytest
+import sqlalchemy as sa
+from imatter.store import bulk
+from imatter.store import schema as t
+from imatter.trust.audit import verify
+
+AWKWARD = [
+    'Zoë "Z" Ng',
+    "Ann O'Hara",
+    "back\\slash",
+    "tab\there",
+    "new\nline",
+    "[1, 2]",
+    '{"a": 1}',
+    "emoji 🙂 and 中文",
+    "",
+    "null",
+    "\x01 control",
+    "percent %s and ?",
+]
+
+
+def _stored(ws, table: sa.Table) -> list[tuple]:
+    """Every row with each value's SQLite type, in key order."""
+    columns = ", ".join(f"{c.name}, typeof({c.name})" for c in table.columns)
+    keys = ", ".join(c.name for c in table.primary_key.columns)
+    with ws.store.read() as conn:
+        return [
+            tuple(row)
+            for row in conn.exec_driver_sql(f"SELECT {columns} FROM {table.name} ORDER BY {keys}")
+        ]
+
+
+def _people_columns(names: list[str], first_id: int) -> tuple:
+    n = len(names)
+    ids = list(range(first_id, first_id + n))
+    emails = [f"p{i}@example.org" for i in range(n)]
+    areas = [None if i % 3 else f"area {i}" for i in range(n)]
+    return ids, names, emails, areas, bulk.Same(dt.datetime(2026, 11, 28, 9, 30))
+
+
+def _two_workspaces(tmp_path):
+    from imatter.records import add_setting
+    from imatter.workspace import init_workspace
+
+    from ..conftest import PROGRAMME_FILE
+
+    pair = [init_workspace(tmp_path / name, programme=PROGRAMME_FILE) for name in ("a", "b")]
+    for ws in pair:
+        add_setting(ws.store, "oak", "Oak Primary", pupils_on_roll=100)
+    return pair
+
+
+@pytest.mark.parametrize("extra", [[], ["has a NUL \x00 inside"]], ids=["json", "fallback"])
+def test_awkward_values_are_stored_as_single_inserts_store_them(tmp_path, extra):
+    batch_ws, single_ws = _two_workspaces(tmp_path)
+    names = [*AWKWARD, *extra]
+    ids, names, emails, areas, when = _people_columns(names, 1)
+    columns = ("id", "name", "email", "area", "created_at")
+    with batch_ws.store.write() as conn, bulk.insert_triggers_off(conn, [t.people]):
+        bulk.insert_audited(
+            conn, [bulk.Rows(t.people, columns, (ids, names, emails, areas, when), ids)]
+        )
+    with single_ws.store.write() as conn:
+        for row in zip(ids, names, emails, areas, strict=True):
+            conn.execute(
+                t.people.insert().values(dict(zip(columns, (*row, when.value), strict=True)))
+            )
+    assert _stored(batch_ws, t.people) == _stored(single_ws, t.people)
+    assert [r[2] for r in _stored(batch_ws, t.people)] == names
+    report = verify(batch_ws)
+    assert report.problem is None, report.problem
+
+
+def test_integers_booleans_and_repeated_values_keep_their_types(tmp_path):
+    """Completions: consecutive ids, people ids with gaps, one course for all, a boolean."""
+    batch_ws, single_ws = _two_workspaces(tmp_path)
+    people = list(range(1, 8))
+    for ws in (batch_ws, single_ws):
+        ids, names, emails, areas, when = _people_columns([f"P {i}" for i in people], 1)
+        with ws.store.write() as conn:
+            for row in zip(ids, names, emails, areas, strict=True):
+                conn.execute(
+                    t.people.insert().values(
+                        id=row[0], name=row[1], email=row[2], area=row[3], created_at=when.value
+                    )
+                )
+    n = 5
+    ids = list(range(1, n + 1))
+    values = (
+        ids,
+        [7, 1, 3, 3, 5],
+        bulk.Same("awareness"),
+        [dt.date(2026, 10, d) for d in (1, 2, 2, 3, 4)],
+        ["", "register", "x" * 300, "line\nbreak", "[]"],
+        bulk.Same("lead"),
+        bulk.Same(dt.datetime(2026, 11, 28, 9, 30)),
+        [False, True, False, False, True],
+    )
+    columns = (
+        "id",
+        "person_id",
+        "course_id",
+        "completed_on",
+        "evidence",
+        "recorded_by",
+        "recorded_at",
+        "withdrawn",
+    )
+    with batch_ws.store.write() as conn, bulk.insert_triggers_off(conn, [t.completions]):
+        bulk.insert_audited(conn, [bulk.Rows(t.completions, columns, values, ids)])
+    with single_ws.store.write() as conn:
+        for i in range(n):
+            row = [v.value if isinstance(v, bulk.Same) else v[i] for v in values]
+            conn.execute(t.completions.insert().values(dict(zip(columns, row, strict=True))))
+    stored = _stored(batch_ws, t.completions)
+    assert stored == _stored(single_ws, t.completions)
+    assert {r[1] for r in stored} == {"integer"}  # ids stay integers, not text
+    report = verify(batch_ws)
+    assert report.problem is None, report.problem
+
+
+def test_a_failed_bulk_insert_leaves_nothing_behind(tmp_path):
+    """A duplicate email in the batch: the whole transaction rolls back, log included."""
+    ws, _ = _two_workspaces(tmp_path)
+    with ws.store.read() as conn:
+        log_before = conn.exec_driver_sql("SELECT COUNT(*) FROM audit_log").scalar()
+    ids, names, emails, areas, when = _people_columns(["A", "B", "C"], 1)
+    emails[2] = emails[0]
+    with pytest.raises((sa.exc.IntegrityError, sqlite3.IntegrityError)):
+        with ws.store.write() as conn, bulk.insert_triggers_off(conn, [t.people]):
+            bulk.insert_audited(
+                conn,
+                [
+                    bulk.Rows(
+                        t.people,
+                        ("id", "name", "email", "area", "created_at"),
+                        (ids, names, emails, areas, when),
+                        ids,
+                    )
+                ],
+            )
+    assert _stored(ws, t.people) == []
+    with ws.store.read() as conn:
+        assert conn.exec_driver_sql("SELECT COUNT(*) FROM audit_log").scalar() == log_before
+        triggers = set(
+            conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'trigger'").scalars()
+        )
+    assert "audit_people_insert" in triggers  # never left off
+    assert verify(ws).problem is None
+
+
+def test_one_varying_column_is_stored_as_single_inserts_store_it(tmp_path):
+    """Only the email differs from row to row (the ids run on, the rest is shared)."""
+    batch_ws, single_ws = _two_workspaces(tmp_path)
+    emails = ["o'hara@example.org", '"q"@example.org', "zoë@example.org", "back\\s@example.org"]
+    ids = list(range(10, 10 + len(emails)))
+    values = (ids, ["Same Name"] * 4, emails, [None] * 4, bulk.Same(dt.datetime(2026, 1, 2)))
+    columns = ("id", "name", "email", "area", "created_at")
+    with batch_ws.store.write() as conn, bulk.insert_triggers_off(conn, [t.people]):
+        bulk.insert_audited(conn, [bulk.Rows(t.people, columns, values, ids)])
+    with single_ws.store.write() as conn:
+        for i, email in zip(ids, emails, strict=True):
+            conn.execute(
+                t.people.insert().values(
+                    id=i,
+                    name="Same Name",
+                    email=email,
+                    area=None,
+                    created_at=dt.datetime(2026, 1, 2),
+                )
+            )
+    assert _stored(batch_ws, t.people) == _stored(single_ws, t.people)
+    assert verify(batch_ws).problem is None
