@@ -178,8 +178,7 @@ def _insert_audited(conn, table, names: tuple[str, ...], columns: list) -> None:
     with bulk.insert_triggers_off(conn, [table]):
         if "id" not in names:
             names, values = ("id", *names), [bulk.reserve_ids(conn, table, count), *values]
-        known = bulk.insert_columns(conn, table, names, values)
-        bulk.audit_inserts(conn, [table], [values[0]], {table.name: known})
+        bulk.insert_audited(conn, [bulk.Rows(table, names, values, values[0])])
 
 
 def _now() -> tuple[float, float]:

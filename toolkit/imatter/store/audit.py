@@ -357,8 +357,11 @@ class _Appender:
         the appender moved past them. Pure computation: safe on another thread while the
         connection writes, as long as nothing else appends meanwhile.
 
-        The fields after the previous hash are formatted for every record at once; then the
-        chain (each hash needs the one before) is one short loop of hashing."""
+        Each hash needs the one before, so this is one loop; it formats each record's text
+        as `chain_hash` joins it, in the same step as hashing it."""
+        from hashlib import sha256  # as in chain_hash
+        from itertools import repeat
+
         from .bulk import Same
 
         count = len(keys)
@@ -366,25 +369,17 @@ class _Appender:
             return ((),) * len(_LOG_COLUMNS)
         seqs = range(self.seq + 1, self.seq + 1 + count)
         at, actor = self.at, self.actor
-        fixed = f"|{at}|{actor}|".replace("{", "{{").replace("}", "}}")
-        varying = [seqs, keys, digests]
-        template = "|{}" + fixed
-        for column in (actions, tbls):
-            if isinstance(column, Same):
-                template += str(column.value).replace("{", "{{").replace("}", "}}") + "|"
-            else:
-                template += "{}|"
-                varying.insert(-2, column)
-        # chain_hash(prev, seq, at, actor, action, tbl, key, digest) is sha256 of
-        # prev + this text
-        after_prev = map((template + "{}|{}").format, *varying)
+        each_action = repeat(actions.value, count) if isinstance(actions, Same) else actions
+        each_tbl = repeat(tbls.value, count) if isinstance(tbls, Same) else tbls
         hashes: list[str] = []
         keep = hashes.append
-        from hashlib import sha256  # as in chain_hash
-
         prev = self.prev
-        for text in after_prev:
-            prev = sha256((prev + text).encode()).hexdigest()
+        for seq, action, tbl, key, digest in zip(
+            seqs, each_action, each_tbl, keys, digests, strict=True
+        ):
+            prev = sha256(
+                f"{prev}|{seq}|{at}|{actor}|{action}|{tbl}|{key}|{digest}".encode()
+            ).hexdigest()
             keep(prev)
         prevs = [self.prev, *hashes[:-1]]
         self.seq, self.prev = self.seq + count, prev

@@ -449,7 +449,7 @@ class Rows(NamedTuple):
     keys: Sequence[int | str]
 
 
-ROWS_AT_ONCE = 50_000  # source rows hashed and written together by `insert_audited`
+ROWS_AT_ONCE = 100000  # source rows hashed and written together by `insert_audited`
 
 
 def insert_audited(conn: sa.Connection, batches: Sequence[Rows]) -> None:
@@ -585,8 +585,10 @@ def _write_at_once(
             ints = column if kinds == {int} else [v for v in column if type(v) is int]
             if min(ints) < _INT64[0] or max(ints) > _INT64[1]:
                 return _execute_many(conn, table, names, columns, count)
-        if str in kinds and "\x00" in "".join(v for v in column if type(v) is str):
-            return _execute_many(conn, table, names, columns, count)
+        if str in kinds:
+            texts = column if kinds == {str} else [v for v in column if type(v) is str]
+            if "\x00" in "".join(texts):
+                return _execute_many(conn, table, names, columns, count)
         selected.append(f"json_extract(value, '$[{len(varying)}]')")
         varying.append(column)
     if len(varying) == 1:  # one value per row, not an array per row
