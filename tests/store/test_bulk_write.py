@@ -186,3 +186,68 @@ def test_one_varying_column_is_stored_as_single_inserts_store_it(tmp_path):
             )
     assert _stored(batch_ws, t.people) == _stored(single_ws, t.people)
     assert verify(batch_ws).problem is None
+
+
+def _log(ws, since: int) -> list[tuple]:
+    with ws.store.read() as conn:
+        return [
+            tuple(r)
+            for r in conn.exec_driver_sql(
+                "SELECT seq, action, tbl, row_key, data_sha256, typeof(hash), length(hash),"
+                " typeof(prev_hash) FROM audit_log WHERE seq > ? ORDER BY seq",
+                (since,),
+            )
+        ]
+
+
+@pytest.mark.parametrize("awkward_part", [None, 1], ids=["all-hashed-here", "one-part-by-db"])
+def test_rows_written_part_by_part_keep_the_row_at_a_time_log(tmp_path, monkeypatch, awkward_part):
+    """Seven people and their affiliations in parts of three; in one case the second part
+    has a name whose digest only the database computes (a tab). The records come out in
+    row-at-a-time order, as the triggers would have written them, and the chain verifies."""
+    monkeypatch.setattr(bulk, "ROWS_AT_ONCE", 3)
+    batch_ws, single_ws = _two_workspaces(tmp_path)
+    names = [f"Person {i}" for i in range(7)]
+    if awkward_part is not None:
+        names[3 * awkward_part + 1] = "Tab\tName"
+    ids, names, emails, areas, when = _people_columns(names, 1)
+    links = list(range(1, 8))
+    with batch_ws.store.read() as conn:
+        since = conn.exec_driver_sql("SELECT MAX(seq) FROM audit_log").scalar()
+    with batch_ws.store.write() as conn, bulk.insert_triggers_off(conn, [t.people, t.affiliations]):
+        bulk.insert_audited(
+            conn,
+            [
+                bulk.Rows(
+                    t.people,
+                    ("id", "name", "email", "area", "created_at"),
+                    (ids, names, emails, areas, when),
+                    ids,
+                ),
+                bulk.Rows(
+                    t.affiliations,
+                    ("id", "person_id", "setting_id", "position", "since"),
+                    (links, ids, bulk.Same("oak"), ["teacher"] * 7, bulk.Same(None)),
+                    links,
+                ),
+            ],
+        )
+    with single_ws.store.write() as conn:
+        for i in range(7):
+            conn.execute(
+                t.people.insert().values(
+                    id=ids[i], name=names[i], email=emails[i], area=areas[i], created_at=when.value
+                )
+            )
+            conn.execute(
+                t.affiliations.insert().values(
+                    id=links[i], person_id=ids[i], setting_id="oak", position="teacher"
+                )
+            )
+    batch_log, single_log = _log(batch_ws, since), _log(single_ws, since)
+    assert [r[1:3] for r in batch_log] == [("insert", "people"), ("insert", "affiliations")] * 7
+    assert batch_log == single_log
+    assert {r[5:] for r in batch_log} == {("text", 64, "text")}
+    for ws in (batch_ws, single_ws):
+        report = verify(ws)
+        assert report.problem is None, report.problem

@@ -387,11 +387,27 @@ class _Appender:
 
     def insert(self, chained: tuple) -> None:
         """Insert records `chain` made."""
+        self.insert_into(self.conn, chained)
+
+    @staticmethod
+    def insert_into(conn: sa.Connection, chained: tuple) -> None:
+        """Insert records `chain` made, with one executemany."""
         from .bulk import insert_columns
         from .schema import audit_log
 
         if len(chained[0]):
-            insert_columns(self.conn, audit_log, _LOG_COLUMNS, chained)
+            insert_columns(conn, audit_log, _LOG_COLUMNS, chained)
+
+    def resume(self) -> None:
+        """Carry on after the log's last record (after others were appended meanwhile)."""
+        import sqlalchemy as sa
+
+        from .schema import audit_log
+
+        last = self.conn.execute(
+            sa.select(audit_log.c.seq, audit_log.c.hash).order_by(audit_log.c.seq.desc()).limit(1)
+        ).first()
+        self.seq, self.prev = (last.seq, last.hash) if last else (0, GENESIS)
 
 
 @contextmanager

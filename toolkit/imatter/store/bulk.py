@@ -449,75 +449,144 @@ class Rows(NamedTuple):
     keys: Sequence[int | str]
 
 
-ROWS_AT_ONCE = 100000  # source rows hashed and written together by `insert_audited`
+ROWS_AT_ONCE = 25_000  # source rows hashed, then written, together by `insert_audited`
 
 
 def insert_audited(conn: sa.Connection, batches: Sequence[Rows]) -> None:
     """Insert each batch into its table and append one 'insert' audit record per row, in
     row-at-a-time order (row 1 of every batch, then row 2 ...: batches are equally long).
-    Use inside `insert_triggers_off` for those tables.
+    Use inside `insert_triggers_off` for those tables. The records are exactly those
+    `audit_inserts` writes.
 
-    On SQLite, when Python can compute every digest (see `_digests`), a second thread
-    computes the digests and the chain while the database writes the rows: each table's rows
-    go in with one INSERT ... SELECT over a JSON text (see `_write_at_once`), a single call
-    during which SQLite runs without Python's lock, so the hashing and the writing overlap.
-    Then the audit records go in. The records are exactly those `audit_inserts` writes."""
+    On SQLite, when Python can compute every digest (see `_digests`), the hashing and the
+    writing overlap. The rows go in a part at a time; while a second thread computes a part's
+    digests and chain, this one writes the part's rows and the previous part's audit records,
+    each with one INSERT ... SELECT over a JSON text (`_write_at_once`, `_append_chained`): a
+    single call during which SQLite runs without Python's lock."""
     prepared = [_prepared(conn, b.table, b.names, b.columns) for b in batches]
     count = prepared[0][1] if prepared else 0
+    tables = [b.table for b in batches]
     if conn.dialect.name != "sqlite" or not count:
         known = {
             str(b.table.name): insert_columns(conn, b.table, b.names, b.columns) for b in batches
         }
-        audit_inserts(conn, [b.table for b in batches], [b.keys for b in batches], known)
+        audit_inserts(conn, tables, [b.keys for b in batches], known)
         return
-    for start in range(0, count, ROWS_AT_ONCE):
-        stop = min(count, start + ROWS_AT_ONCE)
-        part = [
-            (b, [_sliced(c, start, stop) for c in columns], b.keys[start:stop])
-            for b, (columns, _) in zip(batches, prepared, strict=True)
-        ]
-        _insert_part(conn, part, stop - start)
+    names = [str(t.name) for t in tables]  # not SQLAlchemy's str subclass: sqlite3 probes those
+    with audit._appender(conn) as append:
+        chained = None  # the previous part's records, not inserted yet
+        for start in range(0, count, ROWS_AT_ONCE):
+            stop = min(count, start + ROWS_AT_ONCE)
+            part = [
+                (b, [_sliced(c, start, stop) for c in columns], b.keys[start:stop])
+                for b, (columns, _) in zip(batches, prepared, strict=True)
+            ]
+            hashing = _Hashing(append, names, part, stop - start)
+            hashing.start()
+            try:
+                if chained is not None:
+                    _append_chained(conn, names, chained)
+                    chained = None
+                for b, columns, _ in part:
+                    _write_at_once(conn, b.table, b.names, columns, stop - start)
+            finally:
+                hashing.join()
+            chained = hashing.outcome()
+            if chained is None:  # some digest only the database can compute
+                known = {n: list(d) for n, d in zip(names, hashing.digests, strict=True) if d}
+                audit_inserts(conn, tables, [k for _, _, k in part], known)
+                append.resume()
+        if chained is not None:
+            _append_chained(conn, names, chained)
 
 
 def _sliced(column: Sequence | Same, start: int, stop: int) -> Sequence | Same:
     return column if isinstance(column, Same) else column[start:stop]
 
 
-def _insert_part(
-    conn: sa.Connection, part: list[tuple[Rows, list[Sequence | Same], Sequence]], count: int
-) -> None:
-    """`insert_audited` for up to ROWS_AT_ONCE source rows (columns already converted)."""
-    import threading
+class _Hashing:
+    """A part's digests and audit chain, computed on a second thread (no database there)."""
 
-    tables = [b.table for b, _, _ in part]
-    names = [str(t.name) for t in tables]  # not SQLAlchemy's str subclass: sqlite3 probes those
-    with audit._appender(conn) as append:
-        result: dict[str, Any] = {}
+    def __init__(
+        self,
+        append: audit._Appender,
+        names: list[str],
+        part: list[tuple[Rows, list[Sequence | Same], Sequence]],
+        count: int,
+    ) -> None:
+        import threading
 
-        def hash_rows() -> None:  # on the second thread: no database, only hashing
-            try:
-                digests = [_digests(True, b.table, b.names, cols, count) for b, cols, _ in part]
-                result["digests"] = digests
-                if all(d and None not in d for d in digests):
-                    keys = [list(map(str, k)) for _, _, k in part]
-                    result["chained"] = append.chain(*_interleaved(names, keys, digests))
-            except BaseException as err:  # noqa: BLE001 - handed to the writing thread
-                result["error"] = err
+        self.append, self.names, self.part, self.count = append, names, part, count
+        self.digests: list[list[str | None]] = []
+        self.chained: tuple | None = None
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="imatter-audit-hashing")
 
-        hashing = threading.Thread(target=hash_rows, name="imatter-audit-hashing")
-        hashing.start()
+    def _run(self) -> None:
         try:
-            for b, columns, _ in part:
-                _write_at_once(conn, b.table, b.names, columns, count)
-        finally:
-            hashing.join()
-        if "error" in result:
-            raise result["error"]
-        if "chained" in result:
-            append.insert(result["chained"])
-            return
-    known = {name: list(d) for name, d in zip(names, result["digests"], strict=True) if d}
-    audit_inserts(conn, tables, [k for _, _, k in part], known)
+            self.digests = [
+                _digests(True, b.table, b.names, columns, self.count) for b, columns, _ in self.part
+            ]
+            if all(d and None not in d for d in self.digests):
+                keys = [list(map(str, k)) for _, _, k in self.part]
+                self.chained = self.append.chain(*_interleaved(self.names, keys, self.digests))
+        except BaseException as err:  # noqa: BLE001 - raised again on the writing thread
+            self.error = err
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def join(self) -> None:
+        self.thread.join()
+
+    def outcome(self) -> tuple | None:
+        """The chained records (None if some digest is missing); the thread's error, raised."""
+        if self.error is not None:
+            raise self.error
+        return self.chained
+
+
+def _append_chained(conn: sa.Connection, names: list[str], chained: tuple) -> None:
+    """Insert records `audit._Appender.chain` made for `_interleaved` columns, on SQLite with
+    one INSERT ... SELECT: the keys as a JSON array, the digests and the hashes as two texts
+    of 64-character pieces (the previous hash first), cut out by position."""
+    seqs, at, actor, action, _, keys, digests, prevs, hashes = chained
+    if len(prevs[0]) != 64 or not prevs[0].isascii() or "\x00" in "".join(keys):
+        audit._Appender.insert_into(conn, chained)
+        return
+    import json
+
+    width = len(names)
+    tbl = (
+        ":tbl0"
+        if width == 1
+        else f"CASE key % {width} "
+        + " ".join(f"WHEN {i} THEN :tbl{i}" for i in range(width))
+        + " END"
+    )
+    params: dict[str, object] = {
+        "first": seqs[0],
+        "at": at.value,
+        "actor": actor.value,
+        "action": action.value,
+        "keys": json.dumps(keys, ensure_ascii=False, separators=(",", ":")),
+        "digests": "".join(digests).encode("ascii"),
+        "hashes": (prevs[0] + "".join(hashes)).encode("ascii"),
+        **{f"tbl{i}": name for i, name in enumerate(names)},
+    }
+    sql = (
+        "INSERT INTO audit_log (seq, at, actor, action, tbl, row_key, data_sha256, prev_hash,"
+        f" hash) SELECT :first + key, :at, :actor, :action, {tbl}, value,"
+        " CAST(substr(:digests, key * 64 + 1, 64) AS TEXT),"
+        " CAST(substr(:hashes, key * 64 + 1, 64) AS TEXT),"
+        " CAST(substr(:hashes, key * 64 + 65, 64) AS TEXT)"
+        " FROM json_each(:keys)"
+    )
+    cursor = _cursor(conn)
+    try:
+        cursor.execute(sql, params)
+    finally:
+        cursor.close()
 
 
 def _interleaved(
