@@ -105,3 +105,23 @@ def test_every_dataclass_has_a_docstring() -> None:
             if "dataclass" in names and ast.get_docstring(node) is None:
                 missing.append(f"{path.relative_to(package)}: {node.name}")
     assert missing == []
+
+
+def test_warming_keeps_every_module_table_so_the_first_command_compiles_nothing(
+    tmp_path: Path,
+) -> None:
+    """The installer runs `python -m imatter.dataclass_code` once (where others cannot write,
+    a shared hub's venv, nobody else could keep the tables); the first command after it
+    compiles nothing."""
+    environ = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    environ.update(PYTHONPYCACHEPREFIX=str(tmp_path))
+    done = subprocess.run(
+        [sys.executable, "-m", "imatter.dataclass_code"],
+        capture_output=True,
+        text=True,
+        env=environ,
+        check=True,
+    )
+    assert "dataclass methods kept for" in done.stdout
+    assert len(list(tmp_path.rglob("dataclass-methods.*/*.marshal"))) > 20
+    assert _run(tmp_path)["added"] == 0

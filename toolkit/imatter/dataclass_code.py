@@ -111,3 +111,31 @@ def install() -> None:
     _tables = {}
     atexit.register(_save_all)
     dataclasses.exec = _exec  # type: ignore[attr-defined]  # found before the builtin
+
+
+def warm() -> int:
+    """Import every imatter module, so that every table is written (at exit) where the
+    package's bytecode lives; returns how many modules were imported. Run it once as the
+    account that installed the package when others cannot write there (a shared hub's
+    venv, an image): `python -m imatter.dataclass_code`. A module whose optional
+    dependencies are missing is skipped."""
+    import importlib
+    import pkgutil
+
+    import imatter
+
+    install()
+    count = 0
+    for found in pkgutil.walk_packages(imatter.__path__, "imatter."):
+        try:
+            importlib.import_module(found.name)
+        except Exception:  # noqa: BLE001, S112 - an optional part missing: nothing to keep
+            continue
+        count += 1
+    return count
+
+
+if __name__ == "__main__":  # python -m imatter.dataclass_code
+    from imatter.dataclass_code import warm as _warm  # the package's copy, not __main__'s
+
+    print(f"imatter: dataclass methods kept for {_warm()} modules")
