@@ -125,3 +125,16 @@ def test_warming_keeps_every_module_table_so_the_first_command_compiles_nothing(
     assert "dataclass methods kept for" in done.stdout
     assert len(list(tmp_path.rglob("dataclass-methods.*/*.marshal"))) > 20
     assert _run(tmp_path)["added"] == 0
+
+
+def test_warming_says_so_when_bytecode_writing_is_off(tmp_path: Path) -> None:
+    environ = {**os.environ, "PYTHONPYCACHEPREFIX": str(tmp_path), "PYTHONDONTWRITEBYTECODE": "1"}
+    done = subprocess.run(
+        [sys.executable, "-m", "imatter.dataclass_code"],
+        capture_output=True,
+        text=True,
+        env=environ,
+    )
+    assert done.returncode == 1
+    assert "bytecode writing is off" in done.stderr
+    assert not list(tmp_path.rglob("*.marshal"))

@@ -136,6 +136,8 @@ def warm() -> int:
 
 
 if __name__ == "__main__":  # python -m imatter.dataclass_code
+    if sys.dont_write_bytecode:
+        sys.exit("imatter: nothing kept: bytecode writing is off (unset PYTHONDONTWRITEBYTECODE)")
     from imatter.dataclass_code import warm as _warm  # the package's copy, not __main__'s
 
     print(f"imatter: dataclass methods kept for {_warm()} modules")
