@@ -185,8 +185,10 @@ def import_attendance(
     from ...store import bulk
 
     path = Path(path)
-    table = read_table(path, ATTENDANCE_COLUMNS, ATTENDANCE_OPTIONAL, aliases=ATTENDANCE_HEADERS)
-    with bulk.no_gc():
+    with bulk.no_gc():  # (reading the file makes most of the objects)
+        table = read_table(
+            path, ATTENDANCE_COLUMNS, ATTENDANCE_OPTIONAL, aliases=ATTENDANCE_HEADERS
+        )
         if table.columns is not None and table.lines is not None:
             # A register template quotes text a spreadsheet would run as a formula; read it
             # back as is.
