@@ -1,11 +1,13 @@
 """Bulk writes: many rows per statement, audited in one batch exactly as the triggers would.
 
 Row-at-a-time writes cost five statements per row (about 1.5k rows/s); a plain `executemany`
-runs at 150k rows/s or more (DECISIONS.md 13). An import validates the whole file first, then
-inserts each table's rows with one `executemany` inside the same write transaction, with that
-table's insert trigger off, and appends the audit records itself: the same records, in the same
-order, with the same digests and chain hashes as the trigger would have written row by row. The
-digests are computed by the database with the trigger's own SQL, so they cannot drift.
+runs at 150k rows/s or more (DECISIONS.md 13). An import validates the whole file first, then,
+inside the same write transaction and with the tables' insert triggers off, inserts each
+table's rows in bulk and appends the audit records itself: the same records, in the same
+order, with the same digests and chain hashes as the triggers would have written row by row.
+On SQLite `insert_audited` computes the digests and the chain on a second thread while the
+database writes (see there); the digests Python cannot write exactly as SQLite's `json_array`
+does are computed by the database with the trigger's own SQL, so they cannot drift.
 """
 
 from __future__ import annotations
