@@ -15,9 +15,10 @@ import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..errors import ImatterError
+from ..safejson import refuse_hostile
 from .items import (
     ANSWERS_FOLDER,
     ITEM_IDS,
@@ -115,14 +116,63 @@ def write_answers_file(
 def read_answers_file(path: str | Path) -> Answers:
     """Read and validate one answers file; AnswersFileError names the file and the problem."""
     path = path if isinstance(path, Path) else Path(path)
-    shown = str(path)
+    found = read_answers(str(path))
+    return Answers(
+        course=found.course,
+        stage=found.stage,
+        cohort=found.cohort,
+        pseudonym=found.pseudonym,
+        answered_at=found.answered_at,
+        scores=found.scores,
+        source=path,
+        sha256=found.sha256,
+    )
+
+
+class Read(NamedTuple):
+    """One answers file as `read_answers` finds it: plain values and the path as given."""
+
+    course: str
+    stage: str
+    cohort: str | None
+    pseudonym: str
+    answered_at: dt.datetime
+    scores: dict[str, int]
+    sha256: str
+    source: str
+
+
+def _bytes(shown: str) -> bytes:
+    """The whole file, read with plain system calls (no file object per file)."""
+    fd = os.open(shown, os.O_RDONLY)
     try:
-        with open(shown, "rb") as handle:
-            raw = handle.read()
+        data = os.read(fd, _BLOCK)
+        if len(data) < _BLOCK:  # a short read is the end of a regular file: check it is
+            more = os.read(fd, _BLOCK)
+            if not more:
+                return data
+            data += more
+        parts = [data]
+        while more := os.read(fd, _BLOCK):
+            parts.append(more)
+        return b"".join(parts)
+    finally:
+        os.close(fd)
+
+
+_BLOCK = 1 << 16
+_SEP = os.sep
+
+
+def read_answers(shown: str) -> Read:
+    """Read and validate the answers file at the path `shown` (a plain string, named as given
+    in every message); AnswersFileError names the file and the problem. The file is read
+    once, as bytes; its text is checked for hostile JSON, parsed once, and checked directly
+    against the schema (the validator only names the problem of a file that fails)."""
+    try:
+        raw = _bytes(shown)
     except OSError as err:
         raise AnswersFileError(f"{shown}: cannot be read ({err.strerror})") from None
-    from ..safejson import refuse_hostile
-
     try:
         text = raw.decode("utf-8")
         refuse_hostile(text, source=shown, error=AnswersFileError)
@@ -133,31 +183,36 @@ def read_answers_file(path: str | Path) -> Answers:
         raise AnswersFileError(
             f"{shown}:{err.lineno}: not valid JSON ({err.msg}); the file may be damaged"
         ) from None
-    problem = _schema_problem(document)
-    if problem:
-        raise AnswersFileError(f"{shown}: {problem}")
-    expected = answers_filename(document["course"], document["stage"])
-    name = os.path.basename(shown)
+    if _plainly_valid(document):
+        course, stage = document["course"], document["stage"]
+        expected = f"{course}-{stage}.json"  # what answers_filename gives for a valid file
+    else:
+        problem = _schema_problem(document)
+        if problem:
+            raise AnswersFileError(f"{shown}: {problem}")
+        course, stage = document["course"], document["stage"]
+        expected = answers_filename(course, stage)
+    name = shown[shown.rfind(_SEP) + 1 :]  # os.path.basename
     if name != expected:
         raise AnswersFileError(
-            f"{shown}: the file says {document['course']} {document['stage']} but is named "
-            f"{name}; it should be {expected}"
+            f"{shown}: the file says {course} {stage} but is named {name}; it should be {expected}"
         )
+    when = document["answered_at"]
     try:
-        answered_at = dt.datetime.fromisoformat(document["answered_at"]).replace(tzinfo=None)
+        answered_at = dt.datetime.fromisoformat(when)
     except ValueError:
-        raise AnswersFileError(
-            f"{shown}: answered_at '{document['answered_at']}' is not a date and time"
-        ) from None
-    return Answers(
-        course=document["course"],
-        stage=document["stage"],
-        cohort=document.get("cohort"),
-        pseudonym=document["pseudonym"],
-        answered_at=answered_at,
-        scores=dict(document["answers"]),
-        source=path,
-        sha256=hashlib.sha256(raw).hexdigest(),
+        raise AnswersFileError(f"{shown}: answered_at '{when}' is not a date and time") from None
+    if answered_at.tzinfo is not None:
+        answered_at = answered_at.replace(tzinfo=None)
+    return Read(
+        course,
+        stage,
+        document.get("cohort"),
+        document["pseudonym"],
+        answered_at,
+        document["answers"],  # the document is this reader's own: no copy needed
+        hashlib.sha256(raw).hexdigest(),
+        shown,
     )
 
 
@@ -170,6 +225,8 @@ _REQUIRED = frozenset(
     + ("answered_at", "answers")
 )
 _ALLOWED = _REQUIRED | {"cohort"}
+_ITEMS = frozenset(ITEM_IDS)
+_STAGES = ("pre", "post")
 
 
 def _plainly_valid(document: Any) -> bool:
@@ -178,25 +235,28 @@ def _plainly_valid(document: Any) -> bool:
     if type(document) is not dict or not (_REQUIRED <= document.keys() <= _ALLOWED):
         return False
     d = document
-    cohort = d.get("cohort")
     answers = d["answers"]
+    if type(answers) is not dict or answers.keys() != _ITEMS:
+        return False
+    for value in answers.values():
+        if type(value) is not int or not 1 <= value <= 5:
+            return False
+    cohort = d.get("cohort")
+    course, code, when = d["course"], d["pseudonym"], d["answered_at"]
     return (
         d["format"] == FORMAT
         and type(d["schema_version"]) is int
         and d["schema_version"] == 1
         and type(d["questionnaire_version"]) is int
         and d["questionnaire_version"] == 1
-        and type(d["course"]) is str
-        and _COURSE.search(d["course"]) is not None
-        and d["stage"] in ("pre", "post")
+        and d["stage"] in _STAGES
+        and type(course) is str
+        and type(code) is str
+        and type(when) is str
+        and _COURSE.search(course) is not None
+        and _CODE.search(code) is not None
+        and _WHEN.search(when) is not None
         and (cohort is None or (type(cohort) is str and _COHORT.search(cohort) is not None))
-        and type(d["pseudonym"]) is str
-        and _CODE.search(d["pseudonym"]) is not None
-        and type(d["answered_at"]) is str
-        and _WHEN.search(d["answered_at"]) is not None
-        and type(answers) is dict
-        and answers.keys() == set(ITEM_IDS)
-        and all(type(v) is int and 1 <= v <= 5 for v in answers.values())
     )
 
 
