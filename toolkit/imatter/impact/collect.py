@@ -62,28 +62,34 @@ def _find(root: Path) -> tuple[list[str], set[str]]:
     while stack:
         top, answers = pop()
         try:
-            with scandir(top) as it:
-                entries = list(it)
+            entries = scandir(top)
         except OSError:
             continue
-        for entry in entries:
-            name = entry.name
-            try:
-                folder = entry.is_dir(follow_symlinks=False)  # a linked folder is not entered
-            except OSError:
-                folder = False
-            if folder:
-                push((entry.path, name == ANSWERS_FOLDER))
-            if answers and name.endswith(".json") and not name.startswith("."):
-                found.append(entry.path)
-                if entry.is_symlink():
-                    links.add(entry.path)
+        with entries:
+            for entry in entries:
+                name = entry.name
+                try:
+                    folder = entry.is_dir(follow_symlinks=False)  # a linked one is not entered
+                except OSError:
+                    folder = False
+                if folder:
+                    push((entry.path, name == ANSWERS_FOLDER))
+                if answers and name.endswith(".json") and name[0] != ".":
+                    found.append(entry.path)
+                    if entry.is_symlink():
+                        links.add(entry.path)
     if str(root) == os.curdir:
         cut = len(os.curdir + os.sep)
         found = [p[cut:] for p in found]
         links = {p[cut:] for p in links}
-    found.sort(key=lambda p: p.split(os.sep))
+    found.sort(key=_parts_order)
     return found, links
+
+
+def _parts_order(path: str) -> str:
+    """A key that sorts paths as their lists of parts sort (`path.split(os.sep)`): the
+    separator made lower than any character a name can hold."""
+    return path.replace(os.sep, "\0")
 
 
 def _resolver(folder: str | Path, links: set[str]) -> Callable[[str], str]:
