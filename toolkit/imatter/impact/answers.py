@@ -142,26 +142,25 @@ class Read(NamedTuple):
     source: str
 
 
+_BLOCK = 1 << 16
+_DIGITS = b"0123456789"
+_SEP = os.sep
+
+
 def _bytes(shown: str) -> bytes:
     """The whole file, read with plain system calls (no file object per file)."""
     fd = os.open(shown, os.O_RDONLY)
     try:
         data = os.read(fd, _BLOCK)
-        if len(data) < _BLOCK:  # a short read is the end of a regular file: check it is
-            more = os.read(fd, _BLOCK)
-            if not more:
-                return data
-            data += more
-        parts = [data]
+        more = os.read(fd, _BLOCK) if data else b""  # b"": the end of the file
+        if not more:
+            return data
+        parts = [data, more]
         while more := os.read(fd, _BLOCK):
             parts.append(more)
         return b"".join(parts)
     finally:
         os.close(fd)
-
-
-_BLOCK = 1 << 16
-_DIGITS = b"0123456789"
 
 
 def _plainly_tame(raw: bytes) -> bool:
@@ -172,9 +171,6 @@ def _plainly_tame(raw: bytes) -> bool:
         raw.count(b"[") + raw.count(b"{") <= MAX_DEPTH
         and len(raw) - len(raw.translate(None, _DIGITS)) <= MAX_DIGITS
     )
-
-
-_SEP = os.sep
 
 
 def read_answers(shown: str) -> Read:
