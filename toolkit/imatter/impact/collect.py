@@ -135,6 +135,22 @@ def collect_answers(
     :raises AnswersFileError: a file is malformed (every bad file is listed; nothing written).
     :raises Duplicate: two files, or a file and the store, disagree for one learner code.
     """
+    with bulk.no_gc():  # many small objects and no cycles (see `bulk.no_gc`)
+        return _collect_answers(
+            store, programme, folder, collected_by, collected_at, cohort, replace, progress
+        )
+
+
+def _collect_answers(
+    store: Store,
+    programme: Programme,
+    folder: str | Path,
+    collected_by: str,
+    collected_at: object,
+    cohort: str | None,
+    replace: bool,
+    progress: bool | None,
+) -> CollectResult:
     from ..progress import progress_bar
 
     if Path(folder).is_dir():
