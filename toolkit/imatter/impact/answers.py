@@ -176,7 +176,8 @@ def _plainly_tame(raw: bytes) -> bool:
 def read_answers(shown: str) -> Read:
     """Read and validate the answers file at the path `shown` (a plain string, named as given
     in every message); AnswersFileError names the file and the problem. The file is read
-    once, as bytes; its text is checked for hostile JSON, parsed once, and checked directly
+    once, as bytes. A file laid out as this toolkit and the questionnaire write it is read
+    with one pattern; any other is checked for hostile JSON, parsed, and checked directly
     against the schema (the validator only names the problem of a file that fails)."""
     try:
         raw = _bytes(shown)
@@ -184,11 +185,38 @@ def read_answers(shown: str) -> Read:
         raise AnswersFileError(f"{shown}: cannot be read ({err.strerror})") from None
     try:
         text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise AnswersFileError(f"{shown}: not UTF-8 text; it is not an answers file") from None
+    match = _LAID_OUT.fullmatch(text)
+    if match is not None:
+        course, stage, cohort, code, when, *scores = match.groups()
+        answers = dict(zip(ITEM_IDS, map(_SCORE.__getitem__, scores), strict=True))
+        expected = f"{course}-{stage}.json"
+    else:
+        course, stage, cohort, code, when, answers, expected = _document(text, raw, shown)
+    name = shown[shown.rfind(_SEP) + 1 :]  # os.path.basename
+    if name != expected:
+        raise AnswersFileError(
+            f"{shown}: the file says {course} {stage} but is named {name}; it should be {expected}"
+        )
+    try:
+        answered_at = dt.datetime.fromisoformat(when)
+    except ValueError:
+        raise AnswersFileError(f"{shown}: answered_at '{when}' is not a date and time") from None
+    if answered_at.tzinfo is not None:
+        answered_at = answered_at.replace(tzinfo=None)
+    return Read(
+        course, stage, cohort, code, answered_at, answers, hashlib.sha256(raw).hexdigest(), shown
+    )
+
+
+def _document(text: str, raw: bytes, shown: str) -> tuple[Any, ...]:
+    """An answers file's course, stage, cohort, code, answered_at text, answers and expected
+    file name, parsed as JSON and checked against the schema (AnswersFileError if not)."""
+    try:
         if not _plainly_tame(raw):
             refuse_hostile(text, source=shown, error=AnswersFileError)
         document = json.loads(text)
-    except UnicodeDecodeError:
-        raise AnswersFileError(f"{shown}: not UTF-8 text; it is not an answers file") from None
     except json.JSONDecodeError as err:
         raise AnswersFileError(
             f"{shown}:{err.lineno}: not valid JSON ({err.msg}); the file may be damaged"
@@ -202,27 +230,14 @@ def read_answers(shown: str) -> Read:
             raise AnswersFileError(f"{shown}: {problem}")
         course, stage = document["course"], document["stage"]
         expected = answers_filename(course, stage)
-    name = shown[shown.rfind(_SEP) + 1 :]  # os.path.basename
-    if name != expected:
-        raise AnswersFileError(
-            f"{shown}: the file says {course} {stage} but is named {name}; it should be {expected}"
-        )
-    when = document["answered_at"]
-    try:
-        answered_at = dt.datetime.fromisoformat(when)
-    except ValueError:
-        raise AnswersFileError(f"{shown}: answered_at '{when}' is not a date and time") from None
-    if answered_at.tzinfo is not None:
-        answered_at = answered_at.replace(tzinfo=None)
-    return Read(
+    return (
         course,
         stage,
         document.get("cohort"),
         document["pseudonym"],
-        answered_at,
+        document["answered_at"],
         document["answers"],  # the document is this reader's own: no copy needed
-        hashlib.sha256(raw).hexdigest(),
-        shown,
+        expected,
     )
 
 
@@ -237,6 +252,38 @@ _REQUIRED = frozenset(
 _ALLOWED = _REQUIRED | {"cohort"}
 _ITEMS = frozenset(ITEM_IDS)
 _STAGES = ("pre", "post")
+
+
+def _laid_out() -> re.Pattern[str]:
+    """The whole text of a valid answers file as `write_answers_file` (json, indent 2) and
+    the questionnaire (JSON.stringify, indent 2) lay it out, each value captured. A text it
+    matches parses to a document that `_plainly_valid` accepts, with these very values: every
+    field in the writers' order and once, each pattern the schema's (the checked string values
+    hold no escape, quote or control character, so each is its own JSON text), and the
+    scores single digits 1-5. Anything else goes to the JSON parser and the schema checks."""
+    text = r'[^"\\\x00-\x1f]'  # a character a JSON string holds as itself
+
+    def bare(pattern: re.Pattern[str]) -> str:
+        return pattern.pattern.removeprefix("^").removesuffix("$")
+
+    fields = [
+        f'"format": "{re.escape(FORMAT)}"',
+        f'"schema_version": {SCHEMA_VERSION}',
+        f'"questionnaire_version": {QUESTIONNAIRE_VERSION}',
+        f'"course": "({bare(_COURSE)})"',
+        r'"stage": "(pre|post)"',
+        f'"cohort": (?:null|"({bare(_COHORT)})")',
+        # _CODE, its look-ahead kept inside the value
+        r'"pseudonym": "((?=[A-Z0-9-]*[0-9])[A-Z0-9][A-Z0-9-]{2,19})"',
+        f'"answered_at": "({bare(_WHEN)}{text}*)"',
+    ]
+    scores = ",\n".join(f'    "{re.escape(item)}": ([1-5])' for item in ITEM_IDS)
+    body = ",\n".join(f"  {field}" for field in fields)
+    return re.compile(f'\\{{\n{body},\n  "answers": \\{{\n{scores}\n  \\}}\n\\}}\n?')
+
+
+_LAID_OUT = _laid_out()
+_SCORE = {str(n): n for n in range(1, 6)}
 
 
 def _plainly_valid(document: Any) -> bool:
