@@ -11,8 +11,6 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from itertools import chain
-from operator import itemgetter
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -289,8 +287,8 @@ def _new_or_unchanged(
 
 def _column(values: Sequence, count: int) -> list | bulk.Same:
     """A column holding each of a set's values once per item (the rows of the set), or one
-    `Same` when every set has the same value (a course, a cohort, a day). For text, dates and
-    None only: no such value equals one of another type."""
+    `Same` when every set has the same value (a course, a cohort, a day). For text and dates
+    only: no such value equals one of another type."""
     first = values[0]
     if values.count(first) == len(values):
         return bulk.Same(first)
@@ -324,7 +322,7 @@ def _insert_batch(
         _column(cohort, count),
         _column(stage, count),
         list(ITEM_IDS) * len(sets),
-        list(chain.from_iterable(map(itemgetter(*ITEM_IDS), (a.scores for a in sets)))),
+        [a.scores[item] for a in sets for item in ITEM_IDS],
         _column([a.answered_at.date() for a in sets], count),
         _column([resolve(a.source) for a in sets], count),
         _column([a.sha256 for a in sets], count),
