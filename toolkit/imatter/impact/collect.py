@@ -261,13 +261,15 @@ def _new_or_unchanged(
     """When no answer set clashes with one collected before: the sets to insert (in order)
     and one line per file, from one query per (course, cohort, stage); None otherwise (the
     sets are then taken one by one, and each clash named)."""
-    r = t.impact_responses
     stored: dict[tuple[str, str, str, str], dict[str, int]] = {}
     for course, cohort, stage in {key[:3] for key in chosen}:
-        query = sa.select(r.c.pseudonym, r.c.item, r.c.score).where(
-            r.c.course_id == course, r.c.cohort == cohort, r.c.stage == stage
+        rows = bulk.fetch(
+            conn,
+            "SELECT pseudonym, item, score FROM impact_responses"
+            " WHERE course_id = :course AND cohort = :cohort AND stage = :stage",
+            {"course": course, "cohort": cohort, "stage": stage},
         )
-        for code, item, score in conn.execute(query):
+        for code, item, score in rows:
             stored.setdefault((course, cohort, stage, code), {})[item] = score
     if not stored:  # nothing collected before for these: every set is new
         return list(chosen.items()), [f"{a.source}: imported" for a in chosen.values()]
