@@ -260,7 +260,8 @@ def _laid_out() -> re.Pattern[str]:
     matches parses to a document that `_plainly_valid` accepts, with these very values: every
     field in the writers' order and once, each pattern the schema's (the checked string values
     hold no escape, quote or control character, so each is its own JSON text), and the
-    scores single digits 1-5. Anything else goes to the JSON parser and the schema checks."""
+    scores single digits 1-5. Such a text cannot be hostile (outside its strings it holds two
+    braces and a few digits). Anything else goes to the JSON parser and the schema checks."""
     text = r'[^"\\\x00-\x1f]'  # a character a JSON string holds as itself
 
     def bare(pattern: re.Pattern[str]) -> str:
