@@ -17,9 +17,9 @@ import sqlalchemy as sa
 
 from ..errors import Duplicate, ImatterError, NotFound
 from ..programme import Programme
-from ..store import Store
+from ..store import Store, bulk
 from ..store import schema as t
-from .answers import Answers, AnswersFileError, read_answers_file
+from .answers import AnswersFileError, Read, read_answers
 from .items import ANSWERS_FOLDER, ITEM_IDS
 
 DEFAULT_COHORT = "default"
@@ -49,53 +49,67 @@ def find_answers_files(folder: str | Path) -> list[Path]:
 def _find(root: Path) -> tuple[list[str], set[str]]:
     """The answers files under `root` as `root.rglob("*.json")` finds them (files or folders;
     linked folders not entered), in the order sorted() puts those paths in, and which of them
-    are symbolic links; walked with plain strings and one scandir per folder."""
+    are symbolic links; walked with plain strings and one scandir per folder. Each path is
+    the text `Path` gives it (`root` normalised, so only "." needs its "./" taken off)."""
     found: list[str] = []
     links: set[str] = set()
-    stack = [str(root)]
+    top = str(root)
+    scandir = os.scandir
+    stack = [(top, os.path.basename(top) == ANSWERS_FOLDER)]
+    pop, push = stack.pop, stack.append
     while stack:
-        top = stack.pop()
+        top, answers = pop()
         try:
-            with os.scandir(top) as it:
-                entries = list(it)
+            entries = scandir(top)
         except OSError:
             continue
-        answers = os.path.basename(top) == ANSWERS_FOLDER
-        for entry in entries:
-            name = entry.name
-            link = entry.is_symlink()
-            if answers and name.endswith(".json") and not name.startswith("."):
-                found.append(entry.path)
-                if link:
-                    links.add(entry.path)
-            try:
-                if not link and entry.is_dir():
-                    stack.append(entry.path)
-            except OSError:
-                pass
-    found.sort(key=lambda p: p.split(os.sep))
+        with entries:
+            for entry in entries:
+                name = entry.name
+                try:
+                    folder = entry.is_dir(follow_symlinks=False)  # a linked one is not entered
+                except OSError:
+                    folder = False
+                if folder:
+                    push((entry.path, name == ANSWERS_FOLDER))
+                if answers and name.endswith(".json") and name[0] != ".":
+                    found.append(entry.path)
+                    if entry.is_symlink():
+                        links.add(entry.path)
+    if str(root) == os.curdir:
+        cut = len(os.curdir + os.sep)
+        found = [p[cut:] for p in found]
+        links = {p[cut:] for p in links}
+    found.sort(key=_parts_order)
     return found, links
 
 
-def _resolver(folder: str | Path, links: set[str]) -> Callable[[Path], str]:
-    """`str(path.resolve())` for the files `_find(folder)` found (`links` the links among
-    them), without asking the file system about every folder on every path: the walk enters
-    no linked folder, so only the folder itself and a file that is a link need resolving."""
+def _parts_order(path: str) -> str:
+    """A key that sorts paths as their lists of parts sort (`path.split(os.sep)`): the
+    separator made lower than any character a name can hold."""
+    return path.replace(os.sep, "\0")
+
+
+def _resolver(folder: str | Path, links: set[str]) -> Callable[[str], str]:
+    """`str(Path(path).resolve())` for the files `_find(folder)` found (`links` the links
+    among them), without asking the file system about every folder on every path: the walk
+    enters no linked folder, so only the folder itself and a file that is a link need
+    resolving."""
     root = str(Path(folder))
     real = str(Path(folder).resolve())
-    prefix = root.rstrip(os.sep) + os.sep
+    prefix = "" if root == os.curdir else root.rstrip(os.sep) + os.sep
+    cut = len(prefix)
+    plain = os.sep + os.pardir + os.sep not in os.sep + root + os.sep  # no ".." to undo
+    sep = os.sep
+    base = real if real.endswith(sep) else real + sep  # os.path.join(real, a relative path)
 
-    def resolve(path: Path) -> str:
-        text = str(path)
-        if not text.startswith(prefix) or text in links or ".." in text.split(os.sep):
-            return str(path.resolve())
-        return os.path.join(real, text[len(prefix) :])
+    def resolve(text: str) -> str:
+        if plain and text.startswith(prefix) and text not in links:
+            rest = text[cut:]
+            return os.path.join(real, rest) if rest.startswith(sep) else base + rest
+        return str(Path(text).resolve())
 
     return resolve
-
-
-def _key(a: Answers, cohort: str) -> tuple[str, str, str, str]:
-    return (a.course, cohort, a.stage, a.pseudonym)
 
 
 def collect_answers(
@@ -119,28 +133,44 @@ def collect_answers(
     :raises AnswersFileError: a file is malformed (every bad file is listed; nothing written).
     :raises Duplicate: two files, or a file and the store, disagree for one learner code.
     """
+    with bulk.no_gc():  # many small objects and no cycles (see `bulk.no_gc`)
+        return _collect_answers(
+            store, programme, folder, collected_by, collected_at, cohort, replace, progress
+        )
+
+
+def _collect_answers(
+    store: Store,
+    programme: Programme,
+    folder: str | Path,
+    collected_by: str,
+    collected_at: object,
+    cohort: str | None,
+    replace: bool,
+    progress: bool | None,
+) -> CollectResult:
     from ..progress import progress_bar
 
     if Path(folder).is_dir():
-        paths, links = _find(Path(folder))
-        files = [Path(p) for p in paths]
+        files, links = _find(Path(folder))
     else:
-        files = find_answers_files(folder)
-        links = {str(p) for p in files}  # resolved as they are
+        files = [str(p) for p in find_answers_files(folder)]
+        links = set(files)  # resolved as they are
     if not files:
         raise NotFound(
             f"{folder}: no answers files ({ANSWERS_FOLDER}/<course>-<stage>.json) found; "
             "collect the learners' returned folders first"
         )
     problems: list[str] = []
-    answers: list[Answers] = []
+    answers: list[Read] = []
+    courses = programme.courses
     for path in progress_bar(files, desc="reading answers", unit="file", enabled=progress):
         try:
-            found = read_answers_file(path)
+            found = read_answers(path)
         except AnswersFileError as err:
             problems.append(err.message)
             continue
-        if found.course not in programme.courses:
+        if found.course not in courses:
             problems.append(f"{path}: unknown course '{found.course}' in this programme")
             continue
         answers.append(found)
@@ -148,13 +178,11 @@ def collect_answers(
         _raise_all(AnswersFileError, problems, "malformed")
 
     # One answer set per (course, cohort, stage, code): identical copies are fine, clashes not.
-    chosen: dict[tuple[str, str, str, str], Answers] = {}
+    chosen: dict[tuple[str, str, str, str], Read] = {}
     for a in answers:
-        key = _key(a, cohort or a.cohort or DEFAULT_COHORT)
-        other = chosen.get(key)
-        if other is None:
-            chosen[key] = a
-        elif other.scores != a.scores:
+        key = (a.course, cohort or a.cohort or DEFAULT_COHORT, a.stage, a.pseudonym)
+        other = chosen.setdefault(key, a)
+        if other is not a and other.scores != a.scores:
             problems.append(
                 f"{a.source}: code {a.pseudonym} also answered {a.course} {a.stage} in "
                 f"{other.source} with different answers; two learners may have chosen the same "
@@ -166,11 +194,12 @@ def collect_answers(
     r = t.impact_responses
     imported = replaced = unchanged = 0
     lines: list[str] = []
+    resolve = _resolver(folder, links)
     with store.write() as conn:
         batch = _new_or_unchanged(conn, chosen)
         if batch is not None:
             fresh, lines = batch
-            _insert_batch(conn, fresh, collected_by, collected_at, _resolver(folder, links))
+            _insert_batch(conn, fresh, collected_by, collected_at, resolve)
             imported = len(fresh)
             return CollectResult(len(files), imported, 0, len(chosen) - imported, tuple(lines))
         for key, a in chosen.items():
@@ -212,7 +241,7 @@ def collect_answers(
                         "item": item,
                         "score": a.scores[item],
                         "answered_on": a.answered_at.date(),
-                        "source": str(a.source.resolve()),
+                        "source": resolve(a.source),
                         "source_sha256": a.sha256,
                         "collected_by": collected_by,
                         "collected_at": collected_at,
@@ -227,20 +256,24 @@ def collect_answers(
 
 
 def _new_or_unchanged(
-    conn: sa.Connection, chosen: dict[tuple[str, str, str, str], Answers]
-) -> tuple[list[tuple[tuple[str, str, str, str], Answers]], list[str]] | None:
+    conn: sa.Connection, chosen: dict[tuple[str, str, str, str], Read]
+) -> tuple[list[tuple[tuple[str, str, str, str], Read]], list[str]] | None:
     """When no answer set clashes with one collected before: the sets to insert (in order)
     and one line per file, from one query per (course, cohort, stage); None otherwise (the
     sets are then taken one by one, and each clash named)."""
-    r = t.impact_responses
     stored: dict[tuple[str, str, str, str], dict[str, int]] = {}
     for course, cohort, stage in {key[:3] for key in chosen}:
-        query = sa.select(r.c.pseudonym, r.c.item, r.c.score).where(
-            r.c.course_id == course, r.c.cohort == cohort, r.c.stage == stage
+        rows = bulk.fetch(
+            conn,
+            "SELECT pseudonym, item, score FROM impact_responses"
+            " WHERE course_id = :course AND cohort = :cohort AND stage = :stage",
+            {"course": course, "cohort": cohort, "stage": stage},
         )
-        for code, item, score in conn.execute(query):
+        for code, item, score in rows:
             stored.setdefault((course, cohort, stage, code), {})[item] = score
-    fresh: list[tuple[tuple[str, str, str, str], Answers]] = []
+    if not stored:  # nothing collected before for these: every set is new
+        return list(chosen.items()), [f"{a.source}: imported" for a in chosen.values()]
+    fresh: list[tuple[tuple[str, str, str, str], Read]] = []
     lines: list[str] = []
     for key, a in chosen.items():
         before = stored.get(key)
@@ -254,38 +287,47 @@ def _new_or_unchanged(
     return fresh, lines
 
 
+def _column(values: Sequence, count: int) -> list | bulk.Same:
+    """A column holding each of a set's values once per item (the rows of the set), or one
+    `Same` when every set has the same value (a course, a cohort, a day). For text and dates
+    only: no such value equals one of another type."""
+    first = values[0]
+    if values.count(first) == len(values):
+        return bulk.Same(first)
+    column: list = [None] * count
+    width = len(ITEM_IDS)
+    for i in range(width):
+        column[i::width] = values
+    return column
+
+
 def _insert_batch(
     conn: sa.Connection,
-    fresh: list[tuple[tuple[str, str, str, str], Answers]],
+    fresh: list[tuple[tuple[str, str, str, str], Read]],
     collected_by: str,
     collected_at: object,
-    resolve: Callable[[Path], str],
+    resolve: Callable[[str], str],
 ) -> None:
     """Insert answer sets with one executemany, audited in batch in row-at-a-time order."""
-    from ..store import bulk
-
     if not fresh:
         return
     r = t.impact_responses
-
-    def each(values: Iterable) -> list:
-        """A set's value once for each of its items (the rows of the set)."""
-        return [value for value in values for _ in ITEM_IDS]
-
-    sets = [a for _, a in fresh]
-    course, cohort, stage, code = map(each, zip(*(key for key, _ in fresh), strict=True))
-    ids = bulk.reserve_ids(conn, r, len(course))
+    width = len(ITEM_IDS)
+    count = len(fresh) * width
+    keys, sets = zip(*fresh, strict=True)
+    course, cohort, stage, code = zip(*keys, strict=True)
+    ids = bulk.reserve_ids(conn, r, count)
     columns: list[Sequence | bulk.Same] = [
         ids,
-        code,
-        course,
-        cohort,
-        stage,
+        _column(code, count),
+        _column(course, count),
+        _column(cohort, count),
+        _column(stage, count),
         list(ITEM_IDS) * len(sets),
         [a.scores[item] for a in sets for item in ITEM_IDS],
-        each(a.answered_at.date() for a in sets),
-        each(resolve(a.source) for a in sets),
-        each(a.sha256 for a in sets),
+        _column([a.answered_at.date() for a in sets], count),
+        _column([resolve(a.source) for a in sets], count),
+        _column([a.sha256 for a in sets], count),
         bulk.Same(collected_by),
         bulk.Same(collected_at),
     ]
