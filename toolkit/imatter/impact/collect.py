@@ -346,8 +346,7 @@ def _insert_batch(
         "collected_at",
     )
     with bulk.insert_triggers_off(conn, [r]):
-        known = bulk.insert_columns(conn, r, names, columns)
-        bulk.audit_inserts(conn, [r], [ids], {r.name: known})
+        bulk.insert_audited(conn, [bulk.Rows(r, names, columns, ids)])
 
 
 def _raise_all(kind: type[ImatterError], problems: Iterable[str], what: str) -> None:
