@@ -548,6 +548,13 @@ class _Hashing:
         return self.chained
 
 
+def _json(value: object) -> str:
+    """Compact JSON text, non-ASCII kept as it is (SQLite reads the text as UTF-8)."""
+    import json
+
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), check_circular=False)
+
+
 def _append_chained(conn: sa.Connection, names: list[str], chained: tuple) -> None:
     """Insert records `audit._Appender.chain` made for `_interleaved` columns, on SQLite with
     one INSERT ... SELECT: the keys as a JSON array, the digests and the hashes as two texts
@@ -556,7 +563,6 @@ def _append_chained(conn: sa.Connection, names: list[str], chained: tuple) -> No
     if len(prevs[0]) != 64 or not prevs[0].isascii() or "\x00" in "".join(keys):
         audit._Appender.insert_into(conn, chained)
         return
-    import json
 
     width = len(names)
     tbl = (
@@ -571,7 +577,7 @@ def _append_chained(conn: sa.Connection, names: list[str], chained: tuple) -> No
         "at": at.value,
         "actor": actor.value,
         "action": action.value,
-        "keys": json.dumps(keys, ensure_ascii=False, separators=(",", ":")),
+        "keys": _json(keys),
         "digests": "".join(digests).encode("ascii"),
         "hashes": (prevs[0] + "".join(hashes)).encode("ascii"),
         **{f"tbl{i}": name for i, name in enumerate(names)},
@@ -627,7 +633,6 @@ def _write_at_once(
 
     Only what varies goes into the JSON: a value the same in every row is bound once, and
     a run of consecutive integers (new ids) is counted from its first."""
-    import json
 
     selected, bound, varying = [], [], []
     for column in columns:
@@ -664,10 +669,10 @@ def _write_at_once(
         varying.append(column)
     if len(varying) == 1:  # one value per row, not an array per row
         selected = [s.replace("json_extract(value, '$[0]')", "value") for s in selected]
-        text = json.dumps(varying[0], ensure_ascii=False, separators=(",", ":"))
+        text = _json(varying[0])
     elif varying:
         rows = list(zip(*varying, strict=True))
-        text = json.dumps(rows, ensure_ascii=False, separators=(",", ":"))
+        text = _json(rows)
     else:
         text = "[" + ",".join("0" * count) + "]"  # only the row count matters
     sql = (
