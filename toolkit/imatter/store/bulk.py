@@ -531,7 +531,8 @@ class _Hashing:
             ]
             if all(d and None not in d for d in self.digests):
                 keys = [list(map(str, k)) for _, _, k in self.part]
-                self.chained = self.append.chain(*_interleaved(self.names, keys, self.digests))
+                digests = cast("list[list[str]]", self.digests)  # (none is None)
+                self.chained = self.append.chain(*_interleaved(self.names, keys, digests))
         except BaseException as err:  # noqa: BLE001 - raised again on the writing thread
             self.error = err
 
@@ -633,8 +634,9 @@ def _write_at_once(
 
     Only what varies goes into the JSON: a value the same in every row is bound once, and
     a run of consecutive integers (new ids) is counted from its first."""
-
-    selected, bound, varying = [], [], []
+    selected: list[str] = []
+    bound: list[object] = []
+    varying: list[Sequence] = []
     for column in columns:
         if isinstance(column, Same):
             selected.append("?")
