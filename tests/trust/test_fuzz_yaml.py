@@ -157,9 +157,10 @@ def assert_names_a_line(err: ImatterError, path: Path, data: bytes) -> None:
         return
     # YAML also breaks lines at U+0085, U+2028 and U+2029, as the marks count them.
     lines = text.splitlines()
-    assert 1 <= named <= max(len(lines), 1), (err.message, len(lines))
-    # Line 1 stands for the whole file (it is empty, or a required key is missing).
-    assert named == 1 or lines[named - 1].strip(), (err.message, "names a blank line")
+    if named == 1:  # line 1 stands for the whole file (empty, or a required key missing)
+        return
+    assert named in range(2, len(lines) + 1), (err.message, f"the file has {len(lines)} lines")
+    assert lines[named - 1].strip(), (err.message, "names a blank line")
 
 
 def test_the_line_check_catches_a_wrong_line(tmp_path):
@@ -173,8 +174,10 @@ def test_the_line_check_catches_a_wrong_line(tmp_path):
             assert_names_a_line(ImatterError(wrong), path, data)
     with pytest.raises(AssertionError):  # a field error naming a blank line
         assert_names_a_line(ImatterError(f"{path}:2: bad"), path, b"a: 1\n\nb: 2\n")
-    with pytest.raises(AssertionError):  # ... or a line past the end
-        assert_names_a_line(ImatterError(f"{path}:7: bad"), path, b"a: 1\n\nb: 2\n")
+    for past in (0, 4, 7):  # ... or no line of the file (line 0, or past the end)
+        with pytest.raises(AssertionError):
+            assert_names_a_line(ImatterError(f"{path}:{past}: bad"), path, b"a: 1\n\nb: 2\n")
+    assert_names_a_line(ImatterError(f"{path}:3: bad"), path, b"a: 1\n\nb: 2\n")
 
 
 DEEP = b"courses: " + b"[" * 600
