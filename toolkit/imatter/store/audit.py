@@ -413,17 +413,11 @@ class _Appender:
 @contextmanager
 def _appender(conn: sa.Connection) -> Iterator[_Appender]:
     """An appender after the log's last record (on PostgreSQL, holding the append lock)."""
-    import sqlalchemy as sa
-
-    from .schema import audit_log
-
     if conn.dialect.name == "postgresql":
         conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({ADVISORY_LOCK})")
-    last = conn.execute(
-        sa.select(audit_log.c.seq, audit_log.c.hash).order_by(audit_log.c.seq.desc()).limit(1)
-    ).first()
-    seq, prev = (last.seq, last.hash) if last else (0, GENESIS)
-    yield _Appender(conn, seq, prev)
+    append = _Appender(conn, 0, GENESIS)
+    append.resume()
+    yield append
 
 
 def append_event(conn: sa.Connection, tbl: str, key: str, details: str) -> int:

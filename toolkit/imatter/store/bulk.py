@@ -429,15 +429,13 @@ def audit_inserts(
     with audit._appender(conn) as append:
         for start in range(0, count, audit.CHUNK // width):
             stop = min(count, start + audit.CHUNK // width)
-            size = (stop - start) * width
-            tbls: list[str] = [""] * size
-            row_keys: list[str] = [""] * size
-            row_digests_: list[str] = [""] * size
-            for i in range(width):  # interleaved: row 1's records, then row 2's ...
-                tbls[i::width] = repeat(names[i], stop - start)
-                row_keys[i::width] = texts[i][start:stop]
-                row_digests_[i::width] = digests[i][start:stop]
-            append.columns(["insert"] * size, tbls, row_keys, row_digests_)
+            append.columns(
+                *_interleaved(
+                    names,
+                    [column[start:stop] for column in texts],
+                    [column[start:stop] for column in digests],
+                )
+            )
         return append.seq
 
 
