@@ -53,6 +53,14 @@ def _people_columns(names: list[str], first_id: int) -> tuple:
     return ids, names, emails, areas, bulk.Same(dt.datetime(2026, 11, 28, 9, 30))
 
 
+PEOPLE_COLUMNS = ("id", "name", "email", "area", "created_at")
+
+
+def _people_rows(*values) -> bulk.Rows:  # type: ignore[no-untyped-def]
+    """The people batch for `_people_columns`' values, keyed by id."""
+    return bulk.Rows(t.people, PEOPLE_COLUMNS, values, values[0])
+
+
 def _two_workspaces(tmp_path):
     from imatter.records import add_setting
     from imatter.workspace import init_workspace
@@ -70,16 +78,12 @@ def test_awkward_values_are_stored_as_single_inserts_store_them(tmp_path, extra)
     batch_ws, single_ws = _two_workspaces(tmp_path)
     names = [*AWKWARD, *extra]
     ids, names, emails, areas, when = _people_columns(names, 1)
-    columns = ("id", "name", "email", "area", "created_at")
     with batch_ws.store.write() as conn, bulk.insert_triggers_off(conn, [t.people]):
-        bulk.insert_audited(
-            conn, [bulk.Rows(t.people, columns, (ids, names, emails, areas, when), ids)]
-        )
+        bulk.insert_audited(conn, [_people_rows(ids, names, emails, areas, when)])
     with single_ws.store.write() as conn:
         for row in zip(ids, names, emails, areas, strict=True):
-            conn.execute(
-                t.people.insert().values(dict(zip(columns, (*row, when.value), strict=True)))
-            )
+            values = dict(zip(PEOPLE_COLUMNS, (*row, when.value), strict=True))
+            conn.execute(t.people.insert().values(values))
     assert _stored(batch_ws, t.people) == _stored(single_ws, t.people)
     assert [r[2] for r in _stored(batch_ws, t.people)] == names
     report = verify(batch_ws)
@@ -143,17 +147,7 @@ def test_a_failed_bulk_insert_leaves_nothing_behind(tmp_path):
     emails[2] = emails[0]
     with pytest.raises((sa.exc.IntegrityError, sqlite3.IntegrityError)):
         with ws.store.write() as conn, bulk.insert_triggers_off(conn, [t.people]):
-            bulk.insert_audited(
-                conn,
-                [
-                    bulk.Rows(
-                        t.people,
-                        ("id", "name", "email", "area", "created_at"),
-                        (ids, names, emails, areas, when),
-                        ids,
-                    )
-                ],
-            )
+            bulk.insert_audited(conn, [_people_rows(ids, names, emails, areas, when)])
     assert _stored(ws, t.people) == []
     with ws.store.read() as conn:
         assert conn.exec_driver_sql("SELECT COUNT(*) FROM audit_log").scalar() == log_before
@@ -170,9 +164,8 @@ def test_one_varying_column_is_stored_as_single_inserts_store_it(tmp_path):
     emails = ["o'hara@example.org", '"q"@example.org', "zoë@example.org", "back\\s@example.org"]
     ids = list(range(10, 10 + len(emails)))
     values = (ids, ["Same Name"] * 4, emails, [None] * 4, bulk.Same(dt.datetime(2026, 1, 2)))
-    columns = ("id", "name", "email", "area", "created_at")
     with batch_ws.store.write() as conn, bulk.insert_triggers_off(conn, [t.people]):
-        bulk.insert_audited(conn, [bulk.Rows(t.people, columns, values, ids)])
+        bulk.insert_audited(conn, [_people_rows(*values)])
     with single_ws.store.write() as conn:
         for i, email in zip(ids, emails, strict=True):
             conn.execute(
@@ -218,12 +211,7 @@ def test_rows_written_part_by_part_keep_the_row_at_a_time_log(tmp_path, monkeypa
         bulk.insert_audited(
             conn,
             [
-                bulk.Rows(
-                    t.people,
-                    ("id", "name", "email", "area", "created_at"),
-                    (ids, names, emails, areas, when),
-                    ids,
-                ),
+                _people_rows(ids, names, emails, areas, when),
                 bulk.Rows(
                     t.affiliations,
                     ("id", "person_id", "setting_id", "position", "since"),
