@@ -239,3 +239,85 @@ def test_rows_written_part_by_part_keep_the_row_at_a_time_log(tmp_path, monkeypa
     for ws in (batch_ws, single_ws):
         report = verify(ws)
         assert report.problem is None, report.problem
+
+
+def _register(ws, people: list[int], sessions: list[int]) -> None:
+    """People, a study group and its sessions with the given ids, one at a time."""
+    when = dt.datetime(2026, 9, 1, 9)
+    with ws.store.write() as conn:
+        for pid in people:
+            conn.execute(
+                t.people.insert().values(
+                    id=pid, name=f"P {pid}", email=f"{pid}@example.org", created_at=when
+                )
+            )
+        conn.execute(
+            t.study_groups.insert().values(
+                id=1,
+                name="Staff group",
+                course_id="awareness",
+                audience="staff",
+                setting_id="oak",
+                term="2026-27-t1",
+                leader_id=people[0],
+                created_by="test",
+                created_at=when,
+            )
+        )
+        for k, sid in enumerate(sessions):
+            conn.execute(
+                t.group_sessions.insert().values(
+                    id=sid, group_id=1, held_on=dt.date(2026, 9, 2 + k)
+                )
+            )
+
+
+@pytest.mark.parametrize("wide", [False, True], ids=["packed", "too-wide-to-pack"])
+def test_small_integer_columns_and_derived_keys_keep_the_row_at_a_time_log(
+    tmp_path, monkeypatch, wide
+):
+    """Attendance marks (two ids and a flag per row, keyed by session/person) in parts of
+    three, with no keys given: the ids and flags packed into one integer per row (or, ids
+    too big to pack together, read one by one) come back as the integers single inserts
+    store, and the log equals the row-at-a-time log."""
+    monkeypatch.setattr(bulk, "ROWS_AT_ONCE", 3)
+    people = [1, 2, 3, 2**40 if wide else 4]
+    sessions = [5, 2**30 if wide else 6]
+    batch_ws, single_ws = _two_workspaces(tmp_path)
+    for ws in (batch_ws, single_ws):
+        _register(ws, people, sessions)
+    marks = [(s, p, (s + p) % 3 == 0) for s in sessions for p in people]
+    session_ids, person_ids, presents = (list(c) for c in zip(*marks, strict=True))
+    now = dt.datetime(2026, 11, 28, 9, 30)
+    names = ("session_id", "person_id", "present", "recorded_by_id", "recorded_at")
+    values = (session_ids, person_ids, presents, bulk.Same(1), bulk.Same(now))
+    statement = bulk._insert_statement(t.attendance, names, values, len(marks))
+    assert statement is not None and (">>" in statement.sql) is not wide
+    with batch_ws.store.read() as conn:
+        since = conn.exec_driver_sql("SELECT MAX(seq) FROM audit_log").scalar()
+    with batch_ws.store.write() as conn, bulk.insert_triggers_off(conn, [t.attendance]):
+        bulk.insert_audited(conn, [bulk.Rows(t.attendance, names, values)])
+    with single_ws.store.write() as conn:
+        for sid, pid, present in marks:
+            conn.execute(
+                t.attendance.insert().values(
+                    session_id=sid,
+                    person_id=pid,
+                    present=present,
+                    recorded_by_id=1,
+                    recorded_at=now,
+                )
+            )
+    stored = _stored(batch_ws, t.attendance)
+    assert stored == _stored(single_ws, t.attendance)
+    assert [(r[0], r[2], r[4]) for r in stored] == sorted((s, p, int(m)) for s, p, m in marks)
+    assert {r[1:9:2] for r in stored} == {("integer",) * 4}  # ids and flags stay integers
+    batch_log = _log(batch_ws, since)
+    assert batch_log == _log(single_ws, since)
+    assert [r[3] for r in batch_log] == [f"{s}/{p}" for s, p, _ in marks]
+    assert verify(batch_ws).problem is None
+
+
+def test_keys_left_out_need_the_primary_key_columns():
+    with pytest.raises(ValueError, match="give the keys"):
+        bulk._keys(bulk.Rows(t.attendance, ("person_id",), ([1, 2],)), ([1, 2],), None, 2)

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from functools import partial
 from itertools import repeat
 from typing import Any, NamedTuple, cast
 
@@ -441,15 +442,36 @@ def audit_inserts(
 
 class Rows(NamedTuple):
     """New rows for one table, given column by column (`Same(value)` for a column that never
-    changes), and the key each row's audit record names."""
+    changes), and the key each row's audit record names (None: the row's primary key values,
+    integers or text, joined by '/' as the log writes keys; they must be among the columns)."""
 
     table: sa.Table
     names: Sequence[str]
     columns: Sequence[Sequence | Same]
-    keys: Sequence[int | str]
+    keys: Sequence[int | str] | None = None
 
 
-ROWS_AT_ONCE = 25_000  # source rows hashed, then written, together by `insert_audited`
+def _keys(
+    rows: Rows, columns: Sequence[Sequence | Same], keys: Sequence | None, count: int
+) -> list[str]:
+    """The audit keys of `count` rows of `rows.table` (see `Rows.keys`), as text."""
+    if keys is not None:
+        return list(map(str, keys))
+    where = dict(zip(rows.names, columns, strict=True))
+    parts: list[Iterable] = []
+    for column in rows.table.primary_key.columns:
+        if column.name not in where:
+            raise ValueError(f"{rows.table.name}: give the keys, or the {column.name} column")
+        values = _expanded(where[column.name], count)
+        if isinstance(values, list) and not set(map(type, values)) <= {int, str}:
+            raise ValueError(f"{rows.table.name}: give the keys ({column.name} is not plain)")
+        parts.append(values)
+    if len(parts) == 1:
+        return list(map(str, parts[0]))
+    return list(map("/".join(["{}"] * len(parts)).format, *parts))
+
+
+ROWS_AT_ONCE = 25_000  # source rows prepared, then written, together by `insert_audited`
 
 
 def insert_audited(conn: sa.Connection, batches: Sequence[Rows]) -> None:
@@ -458,11 +480,12 @@ def insert_audited(conn: sa.Connection, batches: Sequence[Rows]) -> None:
     Use inside `insert_triggers_off` for those tables. The records are exactly those
     `audit_inserts` writes.
 
-    On SQLite, when Python can compute every digest (see `_digests`), the hashing and the
-    writing overlap. The rows go in a part at a time; while a second thread computes a part's
-    digests and chain, this one writes the part's rows and the previous part's audit records,
-    each with one INSERT ... SELECT over a JSON text (`_write_at_once`, `_append_chained`): a
-    single call during which SQLite runs without Python's lock."""
+    On SQLite, when Python can compute every digest (see `_digests`), preparing and writing
+    overlap. The rows go in a part at a time. While a second thread (`_Preparing`) computes a
+    part's digests, chain and audit statement, and the next part's insert statements, this
+    one runs the part's insert statements and the previous part's audit statement: each one
+    INSERT ... SELECT over a JSON text (`_insert_statement`, `_log_statement`), a single call
+    during which SQLite runs without Python's lock."""
     prepared = [_prepared(conn, b.table, b.names, b.columns) for b in batches]
     count = prepared[0][1] if prepared else 0
     tables = [b.table for b in batches]
@@ -470,67 +493,111 @@ def insert_audited(conn: sa.Connection, batches: Sequence[Rows]) -> None:
         known = {
             str(b.table.name): insert_columns(conn, b.table, b.names, b.columns) for b in batches
         }
-        audit_inserts(conn, tables, [b.keys for b in batches], known)
+        keys = [_keys(b, b.columns, b.keys, count) for b in batches]
+        audit_inserts(conn, tables, keys, known)
         return
     names = [str(t.name) for t in tables]  # not SQLAlchemy's str subclass: sqlite3 probes those
-    with audit._appender(conn) as append:
-        chained = None  # the previous part's records, not inserted yet
-        for start in range(0, count, ROWS_AT_ONCE):
-            stop = min(count, start + ROWS_AT_ONCE)
-            part = [
-                (b, [_sliced(c, start, stop) for c in columns], b.keys[start:stop])
+    spans = [(start, min(count, start + ROWS_AT_ONCE)) for start in range(0, count, ROWS_AT_ONCE)]
+
+    def part(i: int) -> _Part | None:
+        if i >= len(spans):
+            return None
+        start, stop = spans[i]
+        return _Part(
+            stop - start,
+            [
+                (b, [_sliced(c, start, stop) for c in columns], _sliced(b.keys, start, stop))
                 for b, (columns, _) in zip(batches, prepared, strict=True)
-            ]
-            hashing = _Hashing(append, names, part, stop - start)
-            hashing.start()
+            ],
+        )
+
+    with audit._appender(conn) as append:
+        current = cast("_Part", part(0))
+        statements = current.statements()
+        logged: Callable[[], None] | None = None  # the previous part's audit records
+        for i in range(len(spans)):
+            following = part(i + 1)
+            preparing = _Preparing(append, names, current, following)
+            preparing.start()
             try:
-                if chained is not None:
-                    _append_chained(conn, names, chained)
-                    chained = None
-                for b, columns, _ in part:
-                    _write_at_once(conn, b.table, b.names, columns, stop - start)
+                if logged is not None:
+                    logged()
+                for (b, columns, _), statement in zip(current.rows, statements, strict=True):
+                    if statement is None:
+                        _execute_many(conn, b.table, b.names, columns, current.size)
+                    else:
+                        _run(conn, statement)
             finally:
-                hashing.join()
-            chained = hashing.outcome()
-            if chained is None:  # some digest only the database can compute
-                known = {n: list(d) for n, d in zip(names, hashing.digests, strict=True) if d}
-                audit_inserts(conn, tables, [k for _, _, k in part], known)
+                preparing.join()
+            logged = preparing.logging(conn)
+            if logged is None:  # some digest only the database can compute
+                known = {n: list(d) for n, d in zip(names, preparing.digests, strict=True) if d}
+                audit_inserts(conn, tables, preparing.keys, known)
                 append.resume()
-        if chained is not None:
-            _append_chained(conn, names, chained)
+            if following is not None:
+                current, statements = following, preparing.statements
+        if logged is not None:
+            logged()
 
 
-def _sliced(column: Sequence | Same, start: int, stop: int) -> Sequence | Same:
-    return column if isinstance(column, Same) else column[start:stop]
+def _sliced(column: Any, start: int, stop: int) -> Any:
+    return column if column is None or isinstance(column, Same) else column[start:stop]
 
 
-class _Hashing:
-    """A part's digests and audit chain, computed on a second thread (no database there)."""
+class _Statement(NamedTuple):
+    sql: str
+    params: Sequence | dict
+
+
+def _run(conn: sa.Connection, statement: _Statement) -> None:
+    cursor = _cursor(conn)
+    try:
+        cursor.execute(statement.sql, statement.params)
+    finally:
+        cursor.close()
+
+
+class _Part(NamedTuple):
+    """`size` source rows: for each batch, its converted columns and its keys (or None)."""
+
+    size: int
+    rows: list[tuple[Rows, list[Sequence | Same], Sequence | None]]
+
+    def statements(self) -> list[_Statement | None]:
+        return [_insert_statement(b.table, b.names, c, self.size) for b, c, _ in self.rows]
+
+
+class _Preparing:
+    """On a second thread, with no database work: a part's keys, digests, audit chain and
+    audit statement, and the next part's insert statements."""
 
     def __init__(
-        self,
-        append: audit._Appender,
-        names: list[str],
-        part: list[tuple[Rows, list[Sequence | Same], Sequence]],
-        count: int,
+        self, append: audit._Appender, names: list[str], part: _Part, following: _Part | None
     ) -> None:
         import threading
 
-        self.append, self.names, self.part, self.count = append, names, part, count
+        self.append, self.names, self.part, self.following = append, names, part, following
+        self.keys: list[list[str]] = []
         self.digests: list[list[str | None]] = []
         self.chained: tuple | None = None
+        self.logged: _Statement | None = None
+        self.statements: list[_Statement | None] = []
         self.error: BaseException | None = None
-        self.thread = threading.Thread(target=self._run, name="imatter-audit-hashing")
+        self.thread = threading.Thread(target=self._run, name="imatter-audit-preparing")
 
     def _run(self) -> None:
         try:
+            count = self.part.size
+            self.keys = [_keys(b, c, k, count) for b, c, k in self.part.rows]
             self.digests = [
-                _digests(True, b.table, b.names, columns, self.count) for b, columns, _ in self.part
+                _digests(True, b.table, b.names, c, count) for b, c, _ in self.part.rows
             ]
             if all(d and None not in d for d in self.digests):
-                keys = [list(map(str, k)) for _, _, k in self.part]
                 digests = cast("list[list[str]]", self.digests)  # (none is None)
-                self.chained = self.append.chain(*_interleaved(self.names, keys, digests))
+                self.chained = self.append.chain(*_interleaved(self.names, self.keys, digests))
+                self.logged = _log_statement(self.names, self.chained)
+            if self.following is not None:
+                self.statements = self.following.statements()
         except BaseException as err:  # noqa: BLE001 - raised again on the writing thread
             self.error = err
 
@@ -540,11 +607,17 @@ class _Hashing:
     def join(self) -> None:
         self.thread.join()
 
-    def outcome(self) -> tuple | None:
-        """The chained records (None if some digest is missing); the thread's error, raised."""
+    def logging(self, conn: sa.Connection) -> Callable[[], None] | None:
+        """What writes the part's audit records (None if some digest is missing); the
+        thread's error, raised."""
         if self.error is not None:
             raise self.error
-        return self.chained
+        chained, logged = self.chained, self.logged
+        if chained is None:
+            return None
+        if logged is None:
+            return partial(audit._Appender.insert_into, conn, chained)
+        return partial(_run, conn, logged)
 
 
 def _json(value: object) -> str:
@@ -554,15 +627,14 @@ def _json(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), check_circular=False)
 
 
-def _append_chained(conn: sa.Connection, names: list[str], chained: tuple) -> None:
-    """Insert records `audit._Appender.chain` made for `_interleaved` columns, on SQLite with
-    one INSERT ... SELECT: the keys as a JSON array, the digests and the hashes as two texts
-    of 64-character pieces (the previous hash first), cut out by position."""
+def _log_statement(names: list[str], chained: tuple) -> _Statement | None:
+    """The statement inserting records `audit._Appender.chain` made for `_interleaved`
+    columns on SQLite: one INSERT ... SELECT, the keys as a JSON array, the digests and the
+    hashes as two texts of 64-character pieces (the previous hash first), cut out by
+    position. None when those texts would not be plain (then `_Appender.insert_into`)."""
     seqs, at, actor, action, _, keys, digests, prevs, hashes = chained
     if len(prevs[0]) != 64 or not prevs[0].isascii() or "\x00" in "".join(keys):
-        audit._Appender.insert_into(conn, chained)
-        return
-
+        return None
     width = len(names)
     tbl = (
         ":tbl0"
@@ -589,11 +661,7 @@ def _append_chained(conn: sa.Connection, names: list[str], chained: tuple) -> No
         " CAST(substr(:hashes, key * 64 + 65, 64) AS TEXT)"
         " FROM json_each(:keys)"
     )
-    cursor = _cursor(conn)
-    try:
-        cursor.execute(sql, params)
-    finally:
-        cursor.close()
+    return _Statement(sql, params)
 
 
 def _interleaved(
@@ -619,19 +687,16 @@ _PLAIN = {int, str, bool, type(None)}
 _INT64 = (-(2**63), 2**63 - 1)
 
 
-def _write_at_once(
-    conn: sa.Connection,
-    table: sa.Table,
-    names: Sequence[str],
-    columns: Sequence[Sequence | Same],
-    count: int,
-) -> None:
-    """Insert converted columns on SQLite with one statement, INSERT ... SELECT over the
-    rows as one JSON text, when every varying value is of a kind JSON carries exactly
-    (integers within 64 bits, text without NUL, booleans, NULL); else by `_execute_many`.
+def _insert_statement(
+    table: sa.Table, names: Sequence[str], columns: Sequence[Sequence | Same], count: int
+) -> _Statement | None:
+    """The SQLite statement inserting converted columns in one go, INSERT ... SELECT over
+    the rows as one JSON text, when every varying value is of a kind JSON carries exactly
+    (integers within 64 bits, text without NUL, booleans, NULL); else None (`_execute_many`).
 
-    Only what varies goes into the JSON: a value the same in every row is bound once, and
-    a run of consecutive integers (new ids) is counted from its first."""
+    Only what varies goes into the JSON: a value the same in every row is bound once, a run
+    of consecutive integers (new ids) is counted from its first, and small non-negative
+    integers (ids, flags) are packed into one integer per row."""
     selected: list[str] = []
     bound: list[object] = []
     varying: list[Sequence] = []
@@ -643,13 +708,13 @@ def _write_at_once(
         first = column[0]
         if column.count(first) == count:  # the same in every row
             if type(first) not in _PLAIN:
-                return _execute_many(conn, table, names, columns, count)
+                return None
             selected.append("?")
             bound.append(first)
             continue
         kinds = set(map(type, column))
         if not kinds <= _PLAIN:
-            return _execute_many(conn, table, names, columns, count)
+            return None
         if (
             kinds == {int}
             and column[-1] - first == count - 1
@@ -660,28 +725,53 @@ def _write_at_once(
         if int in kinds:
             ints = column if kinds == {int} else [v for v in column if type(v) is int]
             if min(ints) < _INT64[0] or max(ints) > _INT64[1]:
-                return _execute_many(conn, table, names, columns, count)
+                return None
         if str in kinds:
             texts = column if kinds == {str} else [v for v in column if type(v) is str]
             if "\x00" in "".join(texts):
-                return _execute_many(conn, table, names, columns, count)
+                return None
         selected.append(f"json_extract(value, '$[{len(varying)}]')")
         varying.append(column)
-    if len(varying) == 1:  # one value per row, not an array per row
+    packed = _packed(varying) if len(varying) > 1 else None
+    if packed is not None:
+        parts, text = packed
+        selected = [parts.get(s, s) for s in selected]
+    elif len(varying) == 1:  # one value per row, not an array per row
         selected = [s.replace("json_extract(value, '$[0]')", "value") for s in selected]
         text = _json(varying[0])
     elif varying:
-        rows = list(zip(*varying, strict=True))
-        text = _json(rows)
+        text = _json(list(zip(*varying, strict=True)))
     else:
         text = "[" + ",".join("0" * count) + "]"  # only the row count matters
     sql = (
         f"INSERT INTO {table.name} ({', '.join(names)}) "
         f"SELECT {', '.join(selected)} FROM json_each(?)"
     )
-    cursor = _cursor(conn)
-    try:
-        cursor.execute(sql, (*bound, text))
-    finally:
-        cursor.close()
-    return None
+    return _Statement(sql, (*bound, text))
+
+
+PACKED_BITS = 62  # integers packed together stay well within SQLite's 64-bit integers
+
+
+def _packed(columns: Sequence[Sequence]) -> tuple[dict[str, str], str] | None:
+    """Columns of non-negative integers (booleans as 0 and 1) packed into one integer per
+    row, the first column highest: ({the column's json_extract: SQL taking it back out of
+    `value`}, the JSON text); None when they are not all such or do not fit together."""
+    from operator import lshift, or_
+
+    widths: list[int] = []
+    for column in columns:
+        if not set(map(type, column)) <= {int, bool} or min(column) < 0:
+            return None
+        widths.append(max(int(max(column)).bit_length(), 1))
+    if sum(widths) > PACKED_BITS:
+        return None
+    parts: dict[str, str] = {}
+    shift = sum(widths)
+    for i, width in enumerate(widths):
+        shift -= width
+        parts[f"json_extract(value, '$[{i}]')"] = f"((value >> {shift}) & {(1 << width) - 1})"
+    values: Iterable[int] = map(int, columns[0])
+    for column, width in zip(columns[1:], widths[1:], strict=True):
+        values = map(or_, map(lshift, values, repeat(width)), column)
+    return parts, "[" + ",".join(map(str, values)) + "]"

@@ -394,8 +394,9 @@ def _import_marks(  # noqa: C901 - one pass over the rows, every check in file o
             with bulk.insert_triggers_off(conn, [at]):
                 names = ("session_id", "person_id", "present", "recorded_by_id", "recorded_at")
                 values = (session_ids, person_ids, presents, bulk.Same(recorder), bulk.Same(now))
-                keys = list(map("{}/{}".format, session_ids, person_ids))
-                bulk.insert_audited(conn, [bulk.Rows(at, names, values, keys)])
+                bulk.insert_audited(
+                    conn, [bulk.Rows(at, names, values)]
+                )  # keyed by (session, person)
     return len(parsed)
 
 
