@@ -73,10 +73,15 @@ def _two_workspaces(tmp_path):
     return pair
 
 
-@pytest.mark.parametrize("extra", [[], ["has a NUL \x00 inside"]], ids=["json", "fallback"])
-def test_awkward_values_are_stored_as_single_inserts_store_them(tmp_path, extra):
+@pytest.mark.parametrize(
+    ("extra", "times"),
+    [([], 1), (["has a NUL \x00 inside"], 1), ([], 3)],
+    ids=["json", "fallback", "repeated"],
+)
+def test_awkward_values_are_stored_as_single_inserts_store_them(tmp_path, extra, times):
+    """(`repeated`: each name on three rows, so each is written as JSON once.)"""
     batch_ws, single_ws = _two_workspaces(tmp_path)
-    names = [*AWKWARD, *extra]
+    names = [*AWKWARD, *extra] * times
     ids, names, emails, areas, when = _people_columns(names, 1)
     with batch_ws.store.write() as conn, bulk.insert_triggers_off(conn, [t.people]):
         bulk.insert_audited(conn, [_people_rows(ids, names, emails, areas, when)])

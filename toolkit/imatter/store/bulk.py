@@ -200,9 +200,15 @@ def _json_texts(values: Sequence) -> tuple[list[str] | str, bool] | None:
             return str(value), False
         return encode_basestring(value), bool(_CONTROL.search(value))
     texts = [v for v in values if type(v) is str] if len(kinds) > 1 else values
-    unsafe = str in kinds and bool(_CONTROL.search("".join(texts)))
     if kinds == {str}:
-        return list(map(encode_basestring, values)), unsafe
+        distinct = dict.fromkeys(values)
+        unsafe = bool(_CONTROL.search("".join(distinct)))
+        if len(distinct) * 2 > len(values):
+            return list(map(encode_basestring, values)), unsafe
+        # Values that repeat (a file's path on each of its rows) are written once each.
+        encoded = dict(zip(distinct, map(encode_basestring, distinct), strict=True))
+        return list(map(encoded.__getitem__, values)), unsafe
+    unsafe = str in kinds and bool(_CONTROL.search("".join(texts)))
     if kinds == {int}:
         return list(map(str, values)), unsafe
     return [
