@@ -16,6 +16,8 @@ import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import repeat
+from operator import itemgetter
 from pathlib import Path
 from typing import cast
 
@@ -117,7 +119,9 @@ def read_table(
     start = reader.line_num + 1
     named = [c for c in columns if c is not None]
     if len(set(named)) == len(named) and '"' not in text:
-        found = _plain_columns(reader, columns, start)
+        found = _split_columns(text, columns, start)
+        if found is None:
+            found = _plain_columns(reader, columns, start)
         if found is not None:
             lines, by_field = found
             if not lines:
@@ -168,14 +172,45 @@ def _plain_columns(
         kept = [i for i, w in enumerate(widths) if w]
         lines = [lines[i] for i in kept]
         records = [records[i] for i in kept]
+    every = [list(map(itemgetter(i), records)) for i in range(width)]
+    return _named(every, columns, lines)
+
+
+def _split_columns(
+    text: str, columns: list[str | None], start: int
+) -> tuple[list[int], dict[str, list[str]]] | None:
+    """What `_plain_columns` gives for a text without quotes, found by splitting the lines
+    under the header at commas when each holds exactly one value per column (as the csv
+    module reads such a line); None for any other text (a CR, a NUL, a blank or ragged
+    line, a value longer than the csv module allows)."""
+    if "\r" in text or "\x00" in text:
+        return None
+    body = text.split("\n")[1:]  # (without quotes, the header is the first line)
+    if body and not body[-1]:
+        body.pop()  # the file's last line end
+    width = len(columns)
+    if not body or set(map(str.count, body, repeat(","))) != {width - 1}:
+        return None
+    if len(text) > csv.field_size_limit() and max(map(len, body)) > csv.field_size_limit():
+        return None  # (a line that long may hold a value too long)
+    flat = ",".join(body).split(",")
+    return _named(
+        [flat[i::width] for i in range(width)], columns, list(range(start, start + len(body)))
+    )
+
+
+def _named(
+    every: list[list[str]], columns: list[str | None], lines: list[int]
+) -> tuple[list[int], dict[str, list[str]]]:
+    """(lines, {field: stripped values}) from each column's values (`every`, one list per
+    column of the file), rows whose values are all empty (blank lines) left out."""
     named = [(i, c) for i, c in enumerate(columns) if c is not None]
-    if not records:
+    if not lines:
         return [], {c: [] for _, c in named}
     strip = str.strip
-    every = list(zip(*records, strict=True))
     values = [list(map(strip, every[i])) for i, _ in named]
-    # A row of empty values (",,,") is a blank line.
-    if not all(map(any, zip(*values, strict=True))):
+    # A row of empty values (",,,") is a blank line (none when some column has no gaps).
+    if not any(map(all, values)) and not all(map(any, zip(*values, strict=True))):
         gone = {i for i, row in enumerate(zip(*values, strict=True)) if not any(row)}
         lines = [line for i, line in enumerate(lines) if i not in gone]
         values = [[v for i, v in enumerate(column) if i not in gone] for column in values]

@@ -10,7 +10,7 @@ import csv
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from ...errors import Conflict, ImatterError, InvalidValue, NotFound
 from ...lazy import lazy_module
@@ -29,7 +29,7 @@ from .core import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
     import sqlalchemy as sa
 
@@ -203,12 +203,21 @@ def import_attendance(
         return _import_marks(store, programme, path, rows, recorded_by, today)
 
 
-def _plain_marks(
-    columns: dict[str, list[str]], lines: list[int]
-) -> list[tuple[int, int, dt.date, str, bool]] | None:
-    """(line, group, date, person, present) of every row, when every row passes the checks
-    made without the database, checked a column at a time (each distinct value once); None
-    otherwise (the rows are then checked one by one, and each bad row's problems listed)."""
+class Marks(NamedTuple):
+    """Register rows that passed the checks made without the database, column by column:
+    each row's line, group, date, person (id or email, as given) and mark."""
+
+    lines: Sequence[int]
+    groups: Sequence[int]
+    days: Sequence[dt.date]
+    people: Sequence[str]
+    presents: Sequence[bool]
+
+
+def _plain_marks(columns: dict[str, list[str]], lines: list[int]) -> Marks | None:
+    """Every row's values, when every row passes the checks made without the database,
+    checked a column at a time (each distinct value once); None otherwise (the rows are then
+    checked one by one, and each bad row's problems listed)."""
     from ...records.csvfile import parse_date
 
     groups, dates = columns["group"], columns["date"]
@@ -223,15 +232,12 @@ def _plain_marks(
         return None
     if len(group_ids) != len(set(groups)):
         return None
-    return list(
-        zip(
-            lines,
-            map(group_ids.__getitem__, groups),
-            map(days.__getitem__, dates),
-            people,
-            map(marks.__getitem__, presents),
-            strict=True,
-        )
+    return Marks(
+        lines,
+        list(map(group_ids.__getitem__, groups)),
+        list(map(days.__getitem__, dates)),
+        people,
+        list(map(marks.__getitem__, presents)),
     )
 
 
@@ -242,7 +248,7 @@ def _import_marks(  # noqa: C901 - one pass over the rows, every check in file o
     rows: list[tuple[int, dict[str, str]]],
     recorded_by: str | int,
     today: dt.date,
-    checked: list[tuple[int, int, dt.date, str, bool]] | None = None,
+    checked: Marks | None = None,
 ) -> int:
     from collections import defaultdict
 
@@ -253,7 +259,7 @@ def _import_marks(  # noqa: C901 - one pass over the rows, every check in file o
     from ...trust.access import not_found_person
 
     problems: dict[int, list[str]] = defaultdict(list)
-    parsed: list[tuple[int, int, dt.date, str, bool]] = checked or []
+    parsed: list[tuple[int, int, dt.date, str, bool]] = []
     for line, row in rows:
         if EXTRA in row:
             problems[line].append("more values than columns; check for stray commas")
@@ -278,11 +284,16 @@ def _import_marks(  # noqa: C901 - one pass over the rows, every check in file o
             problems[line].extend(found)
             continue
         parsed.append((line, int(ref), day, row["person"], present))
+    if checked is None:
+        checked = (
+            Marks(*map(list, zip(*parsed, strict=True))) if parsed else Marks([], [], [], [], [])
+        )
+    refs = list(map(str.strip, checked.people))
     gs, gm, at = t.group_sessions, t.group_members, t.attendance
     with store.write() as conn:
         recorder = resolve_person(conn, recorded_by)
         groups: dict[int, Group | str] = {}
-        for gid in sorted({p[1] for p in parsed}):
+        for gid in sorted(set(checked.groups)):
             try:
                 loaded = load_group(conn, gid)
                 require_change(conn, loaded)
@@ -302,7 +313,7 @@ def _import_marks(  # noqa: C901 - one pass over the rows, every check in file o
                 days[s.group_id].append(s.held_on)
             for m in conn.execute(sa.select(gm).where(gm.c.group_id.in_(ids))):
                 members[(m.group_id, m.person_id)] = m
-        people = people_by_ref(conn, {p[3].strip() for p in parsed})
+        people = people_by_ref(conn, set(refs))
         marked = (
             {
                 (m.session_id, m.person_id): bool(m.present)
@@ -334,9 +345,10 @@ def _import_marks(  # noqa: C901 - one pass over the rows, every check in file o
         plain = (
             None
             if problems
-            else _plain_inserts(parsed, groups, sessions, people, members, marked, markable)
+            else _plain_inserts(checked, refs, groups, sessions, people, members, marked, markable)
         )
-        for line, gid, day, ref, present in parsed if plain is None else ():
+        each = zip(checked.lines, checked.groups, checked.days, refs, checked.presents, strict=True)
+        for line, gid, day, ref, present in each if plain is None else ():
             group = groups[gid]
             if not isinstance(group, Group):
                 problems[line].append(group)
@@ -348,9 +360,9 @@ def _import_marks(  # noqa: C901 - one pass over the rows, every check in file o
                     f"group {gid} has no session on {day} (its sessions: {listed})"
                 )
                 continue
-            person_id = people.get(ref.strip())
+            person_id = people.get(ref)
             if person_id is None:
-                problems[line].append(not_found_person(shown(ref.strip())).message)
+                problems[line].append(not_found_person(shown(ref)).message)
                 continue
             key = (session.id, person_id)
             if key in seen:
@@ -397,40 +409,41 @@ def _import_marks(  # noqa: C901 - one pass over the rows, every check in file o
                 bulk.insert_audited(
                     conn, [bulk.Rows(at, names, values)]
                 )  # keyed by (session, person)
-    return len(parsed)
+    return len(checked.lines)
 
 
 def _plain_inserts(
-    parsed: list[tuple[int, int, dt.date, str, bool]],
+    marks: Marks,
+    refs: list[str],
     groups: dict[int, Group | str],
     sessions: dict[tuple[int, dt.date], sa.Row],
     people: dict[str, int],
     members: dict[tuple[int, int], sa.Row],
     marked: dict[tuple[int, int], bool],
     markable: Callable[[sa.Row, Group], bool],
-) -> tuple[list[int], list[int], list[bool]] | None:
+) -> tuple[list[int], list[int], Sequence[bool]] | None:
     """(session ids, person ids, marks) when every row is a new mark that may be recorded,
     checked a column at a time (each group, session and learner once); None otherwise (the
-    rows are then checked one by one, and each bad row's problems listed).
+    rows are then checked one by one, and each bad row's problems listed). `refs` are the
+    rows' people, stripped.
 
     A learner passes when enrolled through the first to the last session of the group in the
     file, which is stricter than each mark's own date: a learner who joined or left between
     them sends the file to the row-by-row checks, which decide each mark on its date."""
-    if not parsed:
+    if not marks.lines:
         return None
-    _, gids, days, refs, presents = zip(*parsed, strict=True)
+    gids = marks.groups
     if not all(isinstance(groups[gid], Group) for gid in set(gids)):
         return None
-    pairs = list(zip(gids, days, strict=True))
+    pairs = list(zip(gids, marks.days, strict=True))
     used = set(pairs)
-    refs = tuple(map(str.strip, refs))
     if not used <= sessions.keys() or not set(refs) <= people.keys():
         return None
     session_of = {pair: sessions[pair].id for pair in used}
     session_ids = list(map(session_of.__getitem__, pairs))
     person_ids = list(map(people.__getitem__, refs))
     keys = set(zip(session_ids, person_ids, strict=True))
-    if len(keys) != len(parsed) or not marked.keys().isdisjoint(keys):
+    if len(keys) != len(marks.lines) or not marked.keys().isdisjoint(keys):
         return None  # a duplicate, or a mark to correct
     first: dict[int, dt.date] = {}
     last: dict[int, dt.date] = {}
@@ -448,7 +461,7 @@ def _plain_inserts(
             or (member.left_on is not None and member.left_on < last[gid])
         ):
             return None
-    return session_ids, person_ids, list(presents)
+    return session_ids, person_ids, marks.presents
 
 
 def _date_problem(programme: Programme, group: Group, held_on: dt.date) -> str | None:
