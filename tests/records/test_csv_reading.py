@@ -70,10 +70,12 @@ def test_awkward_plain_files_read_as_the_csv_module_reads_them(tmp_path, monkeyp
     assert split[:2] == reference[:2]
 
 
-def test_a_plain_register_is_read_by_splitting_it(tmp_path, monkeypatch):
+@pytest.mark.parametrize("end", ["\n", "\r\n"], ids=["LF", "CRLF"])
+def test_a_plain_register_is_read_by_splitting_it(tmp_path, monkeypatch, end):
     """Lines numbered from 2 (the header is line 1), values stripped, columns kept."""
     path = tmp_path / "register.csv"
-    path.write_text("group,date,person\n1, 2026-09-01,a@example.org\n2,01/09/2026,b@x.org\n")
+    text = "group,date,person\n1, 2026-09-01,a@example.org\n2,01/09/2026,b@x.org\n"
+    path.write_bytes(text.replace("\n", end).encode())
     found = []
     real = csvfile._split_columns
     monkeypatch.setattr(csvfile, "_split_columns", lambda *a: found.append(real(*a)) or found[-1])

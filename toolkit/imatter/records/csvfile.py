@@ -181,8 +181,10 @@ def _split_columns(
 ) -> tuple[list[int], dict[str, list[str]]] | None:
     """What `_plain_columns` gives for a text without quotes, found by splitting the lines
     under the header at commas when each holds exactly one value per column (as the csv
-    module reads such a line); None for any other text (a CR, a NUL, a blank or ragged
-    line, a value longer than the csv module allows)."""
+    module reads such a line); None for any other text (a CR not followed by LF, a NUL, a
+    blank or ragged line, a value longer than the csv module allows)."""
+    if "\r" in text:
+        text = text.replace("\r\n", "\n")  # (as a spreadsheet saves it)
     if "\r" in text or "\x00" in text:
         return None
     body = text.split("\n")[1:]  # (without quotes, the header is the first line)
