@@ -9,6 +9,7 @@ import datetime as dt
 import os
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -73,7 +74,25 @@ def _collect(tmp_path: Path, name: str, folder: str | Path):
     return result, rows
 
 
-def test_files_are_found_named_and_resolved_as_pathlib_would(tmp_path, monkeypatch):
+@pytest.fixture(params=["child-walks", "walked-here"])
+def walker(request, monkeypatch):
+    """Collect with the walk in a child process (checked to have happened), or in process."""
+    from imatter.impact import collect as collect_module
+
+    real = collect_module._walked_and_read
+    calls: list[object] = []
+    if request.param == "child-walks":
+        monkeypatch.setattr(
+            collect_module, "_walked_and_read", lambda *a: calls.append(real(*a)) or calls[-1]
+        )
+    else:
+        monkeypatch.setattr(collect_module, "_walked_and_read", lambda *a: None)
+    yield calls
+    if request.param == "child-walks":
+        assert calls and all(c is not None for c in calls)
+
+
+def test_files_are_found_named_and_resolved_as_pathlib_would(tmp_path, monkeypatch, walker):
     root = _returned(tmp_path)
     expected = _pathlib_view(root)
     assert len(expected) == 10  # the linked folder's file is not among them
@@ -123,3 +142,31 @@ def test_hostile_files_are_not_passed_as_tame():
     assert not _plainly_tame(b"[" * 65 + b"]" * 65)
     assert not _plainly_tame(b'{"a": ' + b"1" * 101 + b"}")
     assert _plainly_tame(b'{"a": [' + b"1" * 100 + b"]}")
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        "import sys; sys.exit(3)",  # the child fails
+        "import sys; sys.stdout.buffer.write(b'F/nowhere.json\\0'); sys.exit(0)",  # cut short
+    ],
+    ids=["fails", "cut-short"],
+)
+def test_a_walk_that_goes_wrong_in_the_child_is_done_here(tmp_path, monkeypatch, script):
+    """Whatever the child does, the collect finds exactly what pathlib finds."""
+    from types import SimpleNamespace
+
+    from imatter.impact import collect as collect_module
+
+    root = _returned(tmp_path)
+    broken = tmp_path / "walk.py"
+    broken.write_text(script, encoding="utf-8")
+    monkeypatch.setattr(
+        collect_module,
+        "walk",
+        SimpleNamespace(__file__=str(broken), answers_files=collect_module.walk.answers_files),
+    )
+    assert collect_module._walked_and_read(root, False) is None
+    result, rows = _collect(tmp_path, "ws", root)
+    assert list(result.items) == [f"{p}: imported" for p in _pathlib_view(root)]
+    assert len(rows) == 40

@@ -8,10 +8,12 @@ error names each file. Collecting the same files twice changes nothing.
 
 from __future__ import annotations
 
+import io
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 import sqlalchemy as sa
 
@@ -19,6 +21,7 @@ from ..errors import Duplicate, ImatterError, NotFound
 from ..programme import Programme
 from ..store import Store, bulk
 from ..store import schema as t
+from . import walk
 from .answers import AnswersFileError, Read, read_answers
 from .items import ANSWERS_FOLDER, ITEM_IDS
 
@@ -47,41 +50,87 @@ def find_answers_files(folder: str | Path) -> list[Path]:
 
 
 def _find(root: Path) -> tuple[list[str], set[str]]:
-    """The answers files under `root` as `root.rglob("*.json")` finds them (files or folders;
-    linked folders not entered), in the order sorted() puts those paths in, and which of them
-    are symbolic links; walked with plain strings and one scandir per folder. Each path is
-    the text `Path` gives it (`root` normalised, so only "." needs its "./" taken off)."""
+    """The answers files under `root` (see `walk.answers_files`), in the order sorted() puts
+    those paths in, and which of them are symbolic links."""
     found: list[str] = []
     links: set[str] = set()
-    top = str(root)
-    scandir = os.scandir
-    stack = [(top, os.path.basename(top) == ANSWERS_FOLDER)]
-    pop, push = stack.pop, stack.append
-    while stack:
-        top, answers = pop()
-        try:
-            entries = scandir(top)
-        except OSError:
-            continue
-        with entries:
-            for entry in entries:
-                name = entry.name
-                try:
-                    folder = entry.is_dir(follow_symlinks=False)  # a linked one is not entered
-                except OSError:
-                    folder = False
-                if folder:
-                    push((entry.path, name == ANSWERS_FOLDER))
-                if answers and name.endswith(".json") and name[0] != ".":
-                    found.append(entry.path)
-                    if entry.is_symlink():
-                        links.add(entry.path)
-    if str(root) == os.curdir:
-        cut = len(os.curdir + os.sep)
-        found = [p[cut:] for p in found]
-        links = {p[cut:] for p in links}
+
+    def found_one(path: str, link: bool) -> None:
+        found.append(path)
+        if link:
+            links.add(path)
+
+    walk.answers_files(str(root), found_one)
     found.sort(key=_parts_order)
     return found, links
+
+
+def _walked_and_read(
+    root: Path, progress: bool | None
+) -> tuple[list[str], set[str], dict[str, Read | str]] | None:
+    """What `_find(root)` gives, and each file read (its answers, or what is wrong with it),
+    with the walk in a child process (`walk.py`) while this one reads each file as soon as
+    the child names it: the two use two cores, and neither waits for the other's system
+    calls. None when no child could walk the folder (then walk it here)."""
+    import subprocess
+    import sys
+
+    from ..progress import progress_bar
+
+    if not sys.executable:
+        return None
+    try:
+        child = subprocess.Popen(
+            [sys.executable, "-I", "-S", walk.__file__, str(root)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+    except OSError:
+        return None
+    found: list[str] = []
+    links: set[str] = set()
+    read: dict[str, Read | str] = {}
+    ended: list[bool] = []
+
+    def named() -> Iterator[tuple[str, bool]]:
+        """(path, is a link) of each file, as the child names them."""
+        stream = cast("io.BufferedReader", child.stdout)
+        rest = b""
+        while chunk := stream.read1(1 << 16):  # (whatever has come, without waiting for more)
+            *records, rest = (rest + chunk).split(b"\0")
+            for record in records:
+                if record == b"E":
+                    ended.append(True)
+                    return
+                yield os.fsdecode(record[1:]), record[:1] == b"L"
+
+    try:
+        for path, link in progress_bar(
+            named(), desc="reading answers", unit="file", enabled=progress
+        ):
+            found.append(path)
+            if link:
+                links.add(path)
+            read[path] = _read_one(path)
+    finally:
+        if child.poll() is None and not ended:
+            child.kill()
+        child.wait()
+        if child.stdout is not None:
+            child.stdout.close()
+    if not ended or child.returncode != 0:
+        return None
+    found.sort(key=_parts_order)
+    return found, links, read
+
+
+def _read_one(path: str) -> Read | str:
+    """A file's answers, or what is wrong with it."""
+    try:
+        return read_answers(path)
+    except AnswersFileError as err:
+        return err.message
 
 
 def _parts_order(path: str) -> str:
@@ -151,11 +200,19 @@ def _collect_answers(
 ) -> CollectResult:
     from ..progress import progress_bar
 
-    if Path(folder).is_dir():
-        files, links = _find(Path(folder))
+    walked = _walked_and_read(Path(folder), progress) if Path(folder).is_dir() else None
+    if walked is not None:
+        files, links, read = walked
     else:
-        files = [str(p) for p in find_answers_files(folder)]
-        links = set(files)  # resolved as they are
+        if Path(folder).is_dir():
+            files, links = _find(Path(folder))
+        else:
+            files = [str(p) for p in find_answers_files(folder)]
+            links = set(files)  # resolved as they are
+        read = {
+            path: _read_one(path)
+            for path in progress_bar(files, desc="reading answers", unit="file", enabled=progress)
+        }
     if not files:
         raise NotFound(
             f"{folder}: no answers files ({ANSWERS_FOLDER}/<course>-<stage>.json) found; "
@@ -164,16 +221,14 @@ def _collect_answers(
     problems: list[str] = []
     answers: list[Read] = []
     courses = programme.courses
-    for path in progress_bar(files, desc="reading answers", unit="file", enabled=progress):
-        try:
-            found = read_answers(path)
-        except AnswersFileError as err:
-            problems.append(err.message)
-            continue
-        if found.course not in courses:
+    for path in files:
+        found = read[path]
+        if isinstance(found, str):
+            problems.append(found)
+        elif found.course not in courses:
             problems.append(f"{path}: unknown course '{found.course}' in this programme")
-            continue
-        answers.append(found)
+        else:
+            answers.append(found)
     if problems:
         _raise_all(AnswersFileError, problems, "malformed")
 

@@ -94,4 +94,4 @@ def answers_filename(course: str, stage: str) -> str:
     return f"{check_course(course)}-{check_stage(stage)}.json"
 
 
-ANSWERS_FOLDER = "imatter-answers"
+from .walk import ANSWERS_FOLDER as ANSWERS_FOLDER  # noqa: E402 - (where the walk, a script too, has it)
