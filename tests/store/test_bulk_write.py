@@ -323,6 +323,12 @@ def test_small_integer_columns_and_derived_keys_keep_the_row_at_a_time_log(
     assert verify(batch_ws).problem is None
 
 
-def test_keys_left_out_need_the_primary_key_columns():
-    with pytest.raises(ValueError, match="give the keys"):
+def test_keys_left_out_need_plain_primary_key_columns():
+    """Keys are made only from integer or text key columns that are given."""
+    rows = bulk.Rows(t.attendance, ("session_id", "person_id"), ((4, 5), bulk.Same(9)))
+    assert bulk._keys(rows, rows.columns, None, 2) == ["4/9", "5/9"]
+    with pytest.raises(ValueError, match="give the keys, or the session_id column"):
         bulk._keys(bulk.Rows(t.attendance, ("person_id",), ([1, 2],)), ([1, 2],), None, 2)
+    dated = bulk.Rows(t.attendance, ("session_id", "person_id"), ((4, 5), (1.5, 2)))
+    with pytest.raises(ValueError, match="person_id is not plain"):
+        bulk._keys(dated, dated.columns, None, 2)

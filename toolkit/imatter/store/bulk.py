@@ -468,10 +468,11 @@ def _keys(
     for column in rows.table.primary_key.columns:
         if column.name not in where:
             raise ValueError(f"{rows.table.name}: give the keys, or the {column.name} column")
-        values = _expanded(where[column.name], count)
-        if isinstance(values, list) and not set(map(type, values)) <= {int, str}:
+        given = where[column.name]
+        kinds = {type(given.value)} if isinstance(given, Same) else set(map(type, given))
+        if not kinds <= {int, str}:
             raise ValueError(f"{rows.table.name}: give the keys ({column.name} is not plain)")
-        parts.append(values)
+        parts.append(_expanded(given, count))
     if len(parts) == 1:
         return list(map(str, parts[0]))
     return list(map("/".join(["{}"] * len(parts)).format, *parts))
