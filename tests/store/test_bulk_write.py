@@ -78,8 +78,12 @@ def _two_workspaces(tmp_path):
     [([], 1), (["has a NUL \x00 inside"], 1), ([], 3)],
     ids=["json", "fallback", "repeated"],
 )
-def test_awkward_values_are_stored_as_single_inserts_store_them(tmp_path, extra, times):
-    """(`repeated`: each name on three rows, so each is written as JSON once.)"""
+def test_awkward_values_are_stored_as_single_inserts_store_them(
+    tmp_path, monkeypatch, extra, times
+):
+    """(`repeated`: each name on three rows, so each is written as JSON once.) The rows are
+    hashed and turned into JSON five at a time, as large parts are 2,048 at a time."""
+    monkeypatch.setattr(bulk, "STEP", 5)
     batch_ws, single_ws = _two_workspaces(tmp_path)
     names = [*AWKWARD, *extra] * times
     ids, names, emails, areas, when = _people_columns(names, 1)
@@ -204,6 +208,7 @@ def test_rows_written_part_by_part_keep_the_row_at_a_time_log(tmp_path, monkeypa
     has a name whose digest only the database computes (a tab). The records come out in
     row-at-a-time order, as the triggers would have written them, and the chain verifies."""
     monkeypatch.setattr(bulk, "ROWS_AT_ONCE", 3)
+    monkeypatch.setattr(bulk, "STEP", 2)
     batch_ws, single_ws = _two_workspaces(tmp_path)
     names = [f"Person {i}" for i in range(7)]
     if awkward_part is not None:
