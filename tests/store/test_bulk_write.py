@@ -100,7 +100,8 @@ def test_awkward_values_are_stored_as_single_inserts_store_them(
 
 
 def test_integers_booleans_and_repeated_values_keep_their_types(tmp_path):
-    """Completions: consecutive ids, people ids with gaps, one course for all, a boolean."""
+    """Completions: consecutive ids, people ids with gaps, one course for all, a boolean, and
+    one recorder for all whose name has format marks in it."""
     batch_ws, single_ws = _two_workspaces(tmp_path)
     people = list(range(1, 8))
     for ws in (batch_ws, single_ws):
@@ -120,7 +121,7 @@ def test_integers_booleans_and_repeated_values_keep_their_types(tmp_path):
         bulk.Same("awareness"),
         [dt.date(2026, 10, d) for d in (1, 2, 2, 3, 4)],
         ["", "register", "x" * 300, "line\nbreak", "[]"],
-        bulk.Same("lead"),
+        bulk.Same("lead 100% %s %d"),
         bulk.Same(dt.datetime(2026, 11, 28, 9, 30)),
         [False, True, False, False, True],
     )

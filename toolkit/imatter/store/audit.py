@@ -369,18 +369,24 @@ class _Appender:
             return ((),) * len(_LOG_COLUMNS)
         seqs = range(self.seq + 1, self.seq + 1 + count)
         at, actor = self.at, self.actor
-        each_action = repeat(actions.value, count) if isinstance(actions, Same) else actions
-        each_tbl = repeat(tbls.value, count) if isinstance(tbls, Same) else tbls
         hashes: list[str] = []
         keep = hashes.append
         prev = self.prev
-        for seq, action, tbl, key, digest in zip(
-            seqs, each_action, each_tbl, keys, digests, strict=True
-        ):
-            prev = sha256(
-                f"{prev}|{seq}|{at}|{actor}|{action}|{tbl}|{key}|{digest}".encode()
-            ).hexdigest()
-            keep(prev)
+        if isinstance(actions, Same) and isinstance(tbls, Same):  # the same text, once
+            middle = f"|{at}|{actor}|{actions.value}|{tbls.value}|"
+            for seq, key, digest in zip(seqs, keys, digests, strict=True):
+                prev = sha256(f"{prev}|{seq}{middle}{key}|{digest}".encode()).hexdigest()
+                keep(prev)
+        else:
+            each_action = repeat(actions.value, count) if isinstance(actions, Same) else actions
+            each_tbl = repeat(tbls.value, count) if isinstance(tbls, Same) else tbls
+            for seq, action, tbl, key, digest in zip(
+                seqs, each_action, each_tbl, keys, digests, strict=True
+            ):
+                prev = sha256(
+                    f"{prev}|{seq}|{at}|{actor}|{action}|{tbl}|{key}|{digest}".encode()
+                ).hexdigest()
+                keep(prev)
         prevs = [self.prev, *hashes[:-1]]
         self.seq, self.prev = self.seq + count, prev
         return (seqs, Same(at), Same(actor), actions, tbls, keys, digests, prevs, hashes)

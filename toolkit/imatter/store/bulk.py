@@ -187,10 +187,11 @@ def _execute_many(
 _HEX = type(hashlib.sha256()).hexdigest
 
 
-def _json_texts(values: Sequence) -> tuple[list[str] | str, bool] | None:
-    """Each value as SQLite's json_array writes it, for integers, NULLs and text, or one text
-    when every value is the same; and whether some text has a control character (the two
-    escape those differently). None for a column holding anything else."""
+def _json_values(values: Sequence) -> tuple[Sequence | bytes, bool] | None:
+    """Each value as SQLite's json_array writes it, for integers, NULLs and text: one UTF-8
+    text when every value is the same, else the integers themselves (for `%d`) or each value's
+    text (for `%s`); and whether some text has a control character (the two escape those
+    differently). None for a column holding anything else."""
     from json.encoder import encode_basestring  # '"' and '\\' escaped
 
     kinds = set(map(type, values))
@@ -199,24 +200,23 @@ def _json_texts(values: Sequence) -> tuple[list[str] | str, bool] | None:
     if len(kinds) == 1 and values.count(values[0]) == len(values):
         value = values[0]
         if value is None:
-            return "null", False
+            return b"null", False
         if type(value) is int:
-            return str(value), False
-        return encode_basestring(value), bool(_CONTROL.search(value))
+            return b"%d" % value, False
+        return encode_basestring(value).encode(), bool(_CONTROL.search(value))
+    if kinds == {int}:
+        return values, False
     texts = [v for v in values if type(v) is str] if len(kinds) > 1 else values
+    unsafe = bool(_CONTROL.search("".join(dict.fromkeys(texts))))
     if kinds == {str}:
         distinct = dict.fromkeys(values)
-        unsafe = bool(_CONTROL.search("".join(distinct)))
         if len(distinct) * 2 > len(values):
-            return list(map(encode_basestring, values)), unsafe
+            return [encode_basestring(v).encode() for v in values], unsafe
         # Values that repeat (a file's path on each of its rows) are written once each.
-        encoded = dict(zip(distinct, map(encode_basestring, distinct), strict=True))
+        encoded = {v: encode_basestring(v).encode() for v in distinct}
         return list(map(encoded.__getitem__, values)), unsafe
-    unsafe = str in kinds and bool(_CONTROL.search("".join(texts)))
-    if kinds == {int}:
-        return list(map(str, values)), unsafe
     return [
-        encode_basestring(v) if type(v) is str else ("null" if v is None else str(v))
+        encode_basestring(v).encode() if type(v) is str else (b"null" if v is None else b"%d" % v)
         for v in values
     ], unsafe
 
@@ -234,17 +234,18 @@ def _digests(
     others, and no digests at all ([]) elsewhere than on SQLite: the database computes them.
 
     Each column is turned into JSON at once, a column that never changes once; then every
-    row's text is formatted and hashed without a Python loop."""
+    row's UTF-8 text is formatted (integers by `%d`, straight from the column) and hashed
+    without a Python loop."""
     keys = {c.name for c in table.primary_key.columns}
     if not sqlite or not keys <= set(names):
         return []  # (a key the database assigns is not known here)
     where = dict(zip(names, columns, strict=True))
     unsafe: set[int] = set()
-    template: list[str] = []
-    parts: list[list[str]] = []
+    template: list[bytes] = []
+    parts: list[Sequence] = []
     for column in table.columns:
         values = where.get(column.name, Same(None))
-        json = _json_texts([values.value] if isinstance(values, Same) else values)
+        json = _json_values([values.value] if isinstance(values, Same) else values)
         if json is None:
             return []  # a float or other value: the database computes every digest
         texts, control = json
@@ -254,14 +255,14 @@ def _digests(
                 for i, v in enumerate(_expanded(values, count))
                 if type(v) is str and _CONTROL.search(v)
             )
-        if isinstance(texts, str):
-            template.append(texts.replace("{", "{{").replace("}", "}}"))
+        if isinstance(texts, bytes):
+            template.append(texts.replace(b"%", b"%%"))
         else:
-            template.append("{}")
+            template.append(b"%d" if type(texts[0]) is int else b"%s")
             parts.append(texts)
-    text = f"[{','.join(template)}]".format
-    rows = map(text, *parts) if parts else repeat(text(), count)
-    hashes = map(_HEX, map(hashlib.sha256, map(str.encode, rows)))
+    text = b"[" + b",".join(template) + b"]"
+    rows = map(text.__mod__, zip(*parts, strict=True)) if parts else repeat(text % (), count)
+    hashes = map(_HEX, map(hashlib.sha256, rows))
     digests: list[str | None] = []
     for _ in range(0, count, STEP):  # (see STEP)
         digests.extend(islice(hashes, STEP))
@@ -801,7 +802,9 @@ def _packed(columns: Sequence[Sequence]) -> tuple[dict[str, str], str] | None:
     for i, width in enumerate(widths):
         shift -= width
         parts[f"json_extract(value, '$[{i}]')"] = f"((value >> {shift}) & {(1 << width) - 1})"
-    values: Iterable[int] = map(int, columns[0])
+    values: Iterable[int] = columns[0]
     for column, width in zip(columns[1:], widths[1:], strict=True):
         values = map(or_, map(lshift, values, repeat(width)), column)
-    return parts, "[" + ",".join(map(str, values)) + "]"
+    if len(columns) == 1:  # (a flag shifted, or or'ed with an integer, is one already)
+        values = map(int, values)
+    return parts, _json(list(values))
