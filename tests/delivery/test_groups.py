@@ -464,6 +464,41 @@ def test_attendance_import_is_all_or_nothing_and_lists_every_bad_row(world, tmp_
     assert len(groups.register(world.store, gid).marks) == 15
 
 
+def test_a_register_imported_again_corrects_its_marks_and_adds_new_ones(world, tmp_path):
+    """A Lead sends the register back with one mark changed and a session added: the change
+    replaces the old mark, the new marks are added, and the log still verifies."""
+    from imatter.trust.audit import verify
+
+    gid, sessions = foundation_group(world)
+    first = tmp_path / "first.csv"
+    first.write_text(
+        "group,date,person,present\n"
+        "1,2026-10-01,ann@oak.example,yes\n"
+        "1,2026-10-01,ben@oak.example,yes\n"
+        "1,2026-10-01,cat@oak.example,no\n",
+        encoding="utf-8",
+    )
+    again = tmp_path / "again.csv"
+    again.write_text(
+        first.read_text(encoding="utf-8").replace("ben@oak.example,yes", "ben@oak.example,no")
+        + "1,2026-10-08,ann@oak.example,yes\n",
+        encoding="utf-8",
+    )
+    for path in (first, again):
+        groups.import_attendance(
+            world.store, world.programme, path, recorded_by=world.lead, today=TODAY
+        )
+    ann, ben, cat = world.ann, world.ben, world.cat
+    assert groups.register(world.store, gid).marks == {
+        (sessions[0], ann): True,
+        (sessions[0], ben): False,
+        (sessions[0], cat): False,
+        (sessions[1], ann): True,
+    }
+    report = verify(world.ws)
+    assert report.problem is None, report.problem
+
+
 def test_lead_term_three_needs_a_parents_group_not_a_staff_group(world):
     from imatter.delivery.groups.rules import LedGroupFact
 

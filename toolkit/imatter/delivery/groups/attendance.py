@@ -9,6 +9,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 from dataclasses import dataclass
+from itertools import repeat
+from operator import lshift, or_
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -435,16 +437,23 @@ def _plain_inserts(
     gids = marks.groups
     if not all(isinstance(groups[gid], Group) for gid in set(gids)):
         return None
-    pairs = list(zip(gids, marks.days, strict=True))
-    used = set(pairs)
+    used = set(zip(gids, marks.days, strict=True))
     if not used <= sessions.keys() or not set(refs) <= people.keys():
         return None
     session_of = {pair: sessions[pair].id for pair in used}
-    session_ids = list(map(session_of.__getitem__, pairs))
+    session_ids = list(map(session_of.__getitem__, zip(gids, marks.days, strict=True)))
     person_ids = list(map(people.__getitem__, refs))
-    keys = set(zip(session_ids, person_ids, strict=True))
-    if len(keys) != len(marks.lines) or not marked.keys().isdisjoint(keys):
-        return None  # a duplicate, or a mark to correct
+    if min(person_ids) < 0:
+        return None
+    # Each (session, person) as one integer, person in the low bits: a set of those is
+    # quicker to make than one of pairs.
+    width = max(person_ids).bit_length()
+    keys = set(map(or_, map(lshift, session_ids, repeat(width)), person_ids))
+    if len(keys) != len(marks.lines):
+        return None  # a duplicate
+    recorded = {s << width | p for s, p in marked if 0 <= p < 1 << width}
+    if not recorded.isdisjoint(keys):
+        return None  # a mark to correct
     first: dict[int, dt.date] = {}
     last: dict[int, dt.date] = {}
     for gid, day in used:
