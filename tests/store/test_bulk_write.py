@@ -10,6 +10,7 @@ the database) must agree with the records the batch wrote.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import sqlite3
 
 import pytest
@@ -338,3 +339,92 @@ def test_keys_left_out_need_plain_primary_key_columns():
     dated = bulk.Rows(t.attendance, ("session_id", "person_id"), ((4, 5), (1.5, 2)))
     with pytest.raises(ValueError, match="person_id is not plain"):
         bulk._keys(dated, dated.columns, None, 2)
+
+
+ANSWER_COLUMNS = (
+    "id",
+    "pseudonym",
+    "person_id",
+    "course_id",
+    "cohort",
+    "stage",
+    "item",
+    "score",
+    "answered_on",
+    "source",
+    "source_sha256",
+    "collected_by",
+    "collected_at",
+)
+
+
+def _answers(shape: str) -> tuple[list, int]:
+    """Questionnaire answers as `impact collect` writes them: 3 items a file, each file's
+    code, path and digest on each of its rows (awkward text among them). `shape`:
+    - answers: the items in the same order in every file, one score a row;
+    - items-vary: one file lists its items in another order (two values a row);
+    - same-scores: every file gives the same scores (nothing left a row);
+    - uneven: the first file has two rows, so the rows come in no blocks."""
+    codes = ["L1", 'Zoë "Z"', "O'Hara %s", "back\\slash", "emoji 🙂"]
+    files = []
+    for f, code in enumerate(codes):
+        items = ["confidence", "understanding", "wellbeing"]
+        if shape == "items-vary" and f == 1:
+            items.reverse()
+        scores = [1, 2, 3] if shape == "same-scores" else [(f + i) % 5 + 1 for i in range(3)]
+        rows = list(zip(items, scores, strict=True))
+        if shape == "uneven" and f == 0:
+            rows = rows[:2]
+        files.append((code, None if f % 2 else f + 1, f"/returned/{code}/answers.json", rows))
+    columns: list[list] = [[] for _ in ANSWER_COLUMNS[:11]]  # (the last two are the same)
+    for code, person, path, rows in files:
+        digest = hashlib.sha256(path.encode()).hexdigest()
+        for item, score in rows:
+            day = dt.date(2026, 10, 1 + len(columns[1]) // 3)
+            values = (code, person, "awareness", "default", "pre", item, score, day)
+            for column, value in zip(columns[1:], (*values, path, digest), strict=True):
+                column.append(value)
+    count = len(columns[1])
+    columns[0] = list(range(1, count + 1))
+    return columns, count
+
+
+@pytest.mark.parametrize("shape", ["answers", "items-vary", "same-scores", "uneven"])
+def test_rows_in_blocks_sharing_values_keep_their_values_and_log(tmp_path, monkeypatch, shape):
+    """A file's rows share its code, person and path: those go into the JSON once a block,
+    items in the same order in every block go into the SQL, and what is left goes a row at a
+    time. The rows, their types and the log equal single inserts', in parts of two files."""
+    monkeypatch.setattr(bulk, "ROWS_AT_ONCE", 6)
+    batch_ws, single_ws = _two_workspaces(tmp_path)
+    for ws in (batch_ws, single_ws):
+        _register(ws, [1, 3, 5], [1])
+    columns, count = _answers(shape)
+    when = dt.datetime(2026, 11, 28, 9)
+    values = (*columns, bulk.Same("lead"), bulk.Same(when))
+    with batch_ws.store.read() as conn:
+        part = [c[:6] if isinstance(c, list) else c for c in values]
+        first = bulk._insert_statement(
+            t.impact_responses,
+            ANSWER_COLUMNS,
+            bulk._prepared(conn, t.impact_responses, ANSWER_COLUMNS, part)[0],
+            6,
+        )
+    assert first is not None
+    assert ("AS b" in first.sql) is (shape != "uneven")
+    assert ("CASE r.key" in first.sql) is (shape in ("answers", "same-scores"))
+    with batch_ws.store.read() as conn:
+        since = conn.exec_driver_sql("SELECT MAX(seq) FROM audit_log").scalar()
+    with batch_ws.store.write() as conn, bulk.insert_triggers_off(conn, [t.impact_responses]):
+        bulk.insert_audited(conn, [bulk.Rows(t.impact_responses, ANSWER_COLUMNS, values)])
+    with single_ws.store.write() as conn:
+        for i in range(count):
+            row = [c[i] for c in columns] + ["lead", when]
+            conn.execute(
+                t.impact_responses.insert().values(dict(zip(ANSWER_COLUMNS, row, strict=True)))
+            )
+    stored = _stored(batch_ws, t.impact_responses)
+    assert stored == _stored(single_ws, t.impact_responses)
+    assert [r[2] for r in stored] == columns[1]  # the codes, row by row
+    assert [r[14] for r in stored] == columns[7]  # the scores
+    assert _log(batch_ws, since) == _log(single_ws, since)
+    assert verify(batch_ws).problem is None

@@ -724,9 +724,11 @@ def _insert_statement(
     (integers within 64 bits, text without NUL, booleans, NULL); else None (`_execute_many`).
 
     Only what varies goes into the JSON: a value the same in every row is bound once, a run
-    of consecutive integers (new ids) is counted from its first, and small non-negative
-    integers (ids, flags) are packed into one integer per row."""
-    selected: list[str] = []
+    of consecutive integers (new ids) is counted from its first, small non-negative integers
+    (ids, flags) are packed into one integer per row, and rows that come in blocks sharing
+    some values (a file's answers: its learner, its path) carry those once a block."""
+    # Each column's SQL: bound ("?"), the row's number plus a first id, or a varying value.
+    selected: list[str | tuple[str, int]] = []
     bound: list[object] = []
     varying: list[Sequence] = []
     for column in columns:
@@ -749,7 +751,7 @@ def _insert_statement(
             and column[-1] - first == count - 1
             and column == list(range(first, first + count))
         ):
-            selected.append(f"{int(first)} + key")  # (json_each's key: the row's index)
+            selected.append(("row", int(first)))
             continue
         if int in kinds:
             ints = column if kinds == {int} else [v for v in column if type(v) is int]
@@ -759,35 +761,109 @@ def _insert_statement(
             texts = column if kinds == {str} else [v for v in column if type(v) is str]
             if "\x00" in "".join(texts):
                 return None
-        selected.append(f"json_extract(value, '$[{len(varying)}]')")
+        selected.append(("value", len(varying)))
         varying.append(column)
+    row, source = "key", "json_each(?)"  # (json_each's key: the row's index)
     packed = _packed(varying) if len(varying) > 1 else None
+    blocks = _blocks(varying, count) if len(varying) > 1 and packed is None else None
     if packed is not None:
-        parts, text = packed
-        selected = [parts.get(s, s) for s in selected]
+        values, text = packed
     elif len(varying) == 1:  # one value per row, not an array per row
-        selected = [s.replace("json_extract(value, '$[0]')", "value") for s in selected]
-        text = _json(varying[0])
+        values, text = ["value"], _json(varying[0])
+    elif blocks is not None:
+        values, text, size, width = blocks
+        row = f"(b.key * {size} + r.key)"
+        source = f"json_each(?) AS b, json_each(b.value, '$[{width}]') AS r"
     elif varying:
+        values = [f"json_extract(value, '$[{i}]')" for i in range(len(varying))]
         rows = list(zip(*varying, strict=True))
-        steps = range(0, count, STEP)  # (see STEP)
-        text = "[" + ",".join(_json(rows[i : i + STEP])[1:-1] for i in steps) + "]"
+        text = _json_in_steps(rows, STEP)
     else:
-        text = "[" + ",".join("0" * count) + "]"  # only the row count matters
-    sql = (
-        f"INSERT INTO {table.name} ({', '.join(names)}) "
-        f"SELECT {', '.join(selected)} FROM json_each(?)"
+        values, text = [], "[" + ",".join("0" * count) + "]"  # only the row count matters
+    sql = ", ".join(
+        part
+        if isinstance(part, str)
+        else (f"{part[1]} + {row}" if part[0] == "row" else values[part[1]])
+        for part in selected
     )
-    return _Statement(sql, (*bound, text))
+    return _Statement(
+        f"INSERT INTO {table.name} ({', '.join(names)}) SELECT {sql} FROM {source}",
+        (*bound, text),
+    )
+
+
+def _json_in_steps(items: list, step: int) -> str:
+    """`items` as one JSON array, written `step` items per call (see STEP)."""
+    steps = range(0, len(items), step)
+    return "[" + ",".join(_json(items[i : i + step])[1:-1] for i in steps) + "]"
+
+
+MAX_BLOCK = 256  # the most rows a block of rows sharing values may hold (see `_blocks`)
+
+
+def _blocks(columns: Sequence[Sequence], count: int) -> tuple[list[str], str, int, int] | None:
+    """When the rows come in blocks of equal size in which some columns keep one value (the
+    size is the first run of equal values in a column): ([SQL of each column], the JSON
+    text, the block size, where in each block its rows are); else None.
+
+    The text is an array of blocks, each [the block's shared values..., its rows], read by
+    `json_each(?) AS b, json_each(b.value, '$[<where>]') AS r`. A column that repeats the
+    same values in every block (a questionnaire's items) is written into the SQL instead."""
+    size = 0
+    for column in columns:
+        run = 1
+        while run < count and run <= MAX_BLOCK and column[run] == column[0]:
+            run += 1
+        if 1 < run <= MAX_BLOCK and count % run == 0:
+            size = run
+            break
+    if not size:
+        return None
+    shared: list[int] = []
+    per_row: list[int] = []
+    values: list[str] = [""] * len(columns)
+    for i, column in enumerate(columns):
+        heads = column[::size]
+        if all(column[j::size] == heads for j in range(1, size)):
+            values[i] = f"json_extract(b.value, '$[{len(shared)}]')"
+            shared.append(i)
+            continue
+        cycle = list(map(_literal, column[:size]))
+        repeats = isinstance(column, list) and column == column[:size] * (count // size)
+        if repeats and None not in cycle:
+            whens = " ".join(f"WHEN {j} THEN {sql}" for j, sql in enumerate(cycle))
+            values[i] = f"CASE r.key {whens} END"
+            continue
+        per_row.append(i)
+    if not shared:
+        return None
+    for place, i in enumerate(per_row):
+        values[i] = "r.value" if len(per_row) == 1 else f"json_extract(r.value, '$[{place}]')"
+    starts = range(0, count, size)
+    if len(per_row) == 1:
+        (only,) = (columns[i] for i in per_row)
+        rows: list = [only[start : start + size] for start in starts]
+    elif per_row:
+        rows = [
+            list(zip(*(columns[i][start : start + size] for i in per_row), strict=True))
+            for start in starts
+        ]
+    else:
+        rows = [[0] * size] * len(starts)  # only the row count matters
+    heads = [columns[i][::size] for i in shared]
+    blocks = [
+        [*values_, rows_] for values_, rows_ in zip(zip(*heads, strict=True), rows, strict=True)
+    ]
+    return values, _json_in_steps(blocks, max(1, STEP // size)), size, len(shared)
 
 
 PACKED_BITS = 62  # integers packed together stay well within SQLite's 64-bit integers
 
 
-def _packed(columns: Sequence[Sequence]) -> tuple[dict[str, str], str] | None:
+def _packed(columns: Sequence[Sequence]) -> tuple[list[str], str] | None:
     """Columns of non-negative integers (booleans as 0 and 1) packed into one integer per
-    row, the first column highest: ({the column's json_extract: SQL taking it back out of
-    `value`}, the JSON text); None when they are not all such or do not fit together."""
+    row, the first column highest: ([SQL taking each column back out of `value`], the JSON
+    text); None when they are not all such or do not fit together."""
     from operator import lshift, or_
 
     widths: list[int] = []
@@ -797,11 +873,11 @@ def _packed(columns: Sequence[Sequence]) -> tuple[dict[str, str], str] | None:
         widths.append(max(int(max(column)).bit_length(), 1))
     if sum(widths) > PACKED_BITS:
         return None
-    parts: dict[str, str] = {}
+    parts: list[str] = []
     shift = sum(widths)
-    for i, width in enumerate(widths):
+    for width in widths:
         shift -= width
-        parts[f"json_extract(value, '$[{i}]')"] = f"((value >> {shift}) & {(1 << width) - 1})"
+        parts.append(f"((value >> {shift}) & {(1 << width) - 1})")
     values: Iterable[int] = columns[0]
     for column, width in zip(columns[1:], widths[1:], strict=True):
         values = map(or_, map(lshift, values, repeat(width)), column)
