@@ -455,18 +455,17 @@ def test_attendance_import_is_all_or_nothing_and_lists_every_bad_row(world, tmp_
     template = groups.write_register_template(world.store, gid, tmp_path / "t.csv", TODAY)
     text = template.read_text(encoding="utf-8").replace(",,", ",yes,")
     template.write_text(text, encoding="utf-8")
-    assert (
-        groups.import_attendance(
-            world.store, world.programme, template, recorded_by=world.lead, today=TODAY
-        )
-        == 15
+    done = groups.import_attendance(
+        world.store, world.programme, template, recorded_by=world.lead, today=TODAY
     )
+    assert (done.added, done.marks) == (15, 15)
     assert len(groups.register(world.store, gid).marks) == 15
 
 
 def test_a_register_imported_again_corrects_its_marks_and_adds_new_ones(world, tmp_path):
     """A Lead sends the register back with one mark changed and a session added: the change
-    replaces the old mark, the new marks are added, and the log still verifies."""
+    replaces the old mark, the new marks are added, the import says which, and the log still
+    verifies."""
     from imatter.trust.audit import verify
 
     gid, sessions = foundation_group(world)
@@ -484,10 +483,17 @@ def test_a_register_imported_again_corrects_its_marks_and_adds_new_ones(world, t
         + "1,2026-10-08,ann@oak.example,yes\n",
         encoding="utf-8",
     )
-    for path in (first, again):
+    done = [
         groups.import_attendance(
             world.store, world.programme, path, recorded_by=world.lead, today=TODAY
-        )
+        ).summary
+        for path in (first, again, again)
+    ]
+    assert done == [
+        "3 added, 0 corrected, 0 unchanged",
+        "1 added, 1 corrected, 2 unchanged",
+        "0 added, 0 corrected, 4 unchanged",
+    ]
     ann, ben, cat = world.ann, world.ben, world.cat
     assert groups.register(world.store, gid).marks == {
         (sessions[0], ann): True,

@@ -74,7 +74,9 @@ def _import(kind: str, world, path, db):  # type: ignore[no-untyped-def]
             return import_people(store, world.programme, path).added
         if kind == "completions":
             return import_completions(store, world.programme, path, recorded_by="fuzz", today=TODAY)
-        return import_attendance(store, world.programme, path, recorded_by=world.lead, today=TODAY)
+        return import_attendance(
+            store, world.programme, path, recorded_by=world.lead, today=TODAY
+        ).marks
     finally:
         store.dispose()
 

@@ -368,10 +368,10 @@ def attendance_import(ctx: click.Context, csv_file: Path, by: str) -> None:
     from ..delivery import groups
 
     ws = workspace(ctx)
-    count = groups.import_attendance(
+    result = groups.import_attendance(
         ws.store, ws.programme, csv_file, recorded_by=by, today=clock.today()
     )
-    click.echo(f"Imported {count} attendance mark(s) from {csv_file}")
+    click.echo(f"Imported {result.marks} attendance mark(s) from {csv_file}: {result.summary}")
 
 
 @attendance.command("template")

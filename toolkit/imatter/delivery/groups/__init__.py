@@ -9,6 +9,7 @@
 
 from .attendance import (
     Register,
+    RegisterImport,
     import_attendance,
     record_attendance,
     register,
@@ -50,6 +51,7 @@ __all__ = [
     "Learner",
     "Progress",
     "Register",
+    "RegisterImport",
     "Session",
     "academic_year",
     "cancel_session",

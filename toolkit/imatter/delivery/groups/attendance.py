@@ -168,6 +168,26 @@ def record_attendance(
     return len(marks)
 
 
+@dataclass(frozen=True, slots=True)
+class RegisterImport:
+    """What a register import did: marks added, marks corrected (present became absent or
+    the other way), and marks already recorded as the file gives them."""
+
+    path: Path
+    added: int = 0
+    corrected: int = 0
+    unchanged: int = 0
+
+    @property
+    def marks(self) -> int:
+        """Every mark in the file."""
+        return self.added + self.corrected + self.unchanged
+
+    @property
+    def summary(self) -> str:
+        return f"{self.added} added, {self.corrected} corrected, {self.unchanged} unchanged"
+
+
 def import_attendance(
     store: Store,
     programme: Programme,
@@ -175,12 +195,13 @@ def import_attendance(
     *,
     recorded_by: str | int,
     today: dt.date,
-) -> int:
+) -> RegisterImport:
     """Import registers from CSV (group, date, person, present[, name]); all or nothing.
 
     Every bad row is listed with its line number and the fix (ImportRowError); nothing is
     recorded unless every row is good. The whole file is checked with one query per table, and
-    new marks are written with one executemany (audited in batch). Returns the number of marks.
+    new marks are written in batch (audited in batch); a mark recorded before with the other
+    value is corrected, one recorded with the same value is left as it is.
     """
     from ...cells import unsafe_cell
     from ...records.csvfile import read_table
@@ -251,7 +272,7 @@ def _import_marks(  # noqa: C901 - one pass over the rows, every check in file o
     recorded_by: str | int,
     today: dt.date,
     checked: Marks | None = None,
-) -> int:
+) -> RegisterImport:
     from collections import defaultdict
 
     from ...errors import ImatterError
@@ -411,7 +432,8 @@ def _import_marks(  # noqa: C901 - one pass over the rows, every check in file o
                 bulk.insert_audited(
                     conn, [bulk.Rows(at, names, values)]
                 )  # keyed by (session, person)
-    return len(checked.lines)
+    added = len(plain[0]) if plain is not None else len(inserts)
+    return RegisterImport(path, added, len(updates), len(checked.lines) - added - len(updates))
 
 
 def _plain_inserts(
