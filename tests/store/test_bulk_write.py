@@ -341,21 +341,7 @@ def test_keys_left_out_need_plain_primary_key_columns():
         bulk._keys(dated, dated.columns, None, 2)
 
 
-ANSWER_COLUMNS = (
-    "id",
-    "pseudonym",
-    "person_id",
-    "course_id",
-    "cohort",
-    "stage",
-    "item",
-    "score",
-    "answered_on",
-    "source",
-    "source_sha256",
-    "collected_by",
-    "collected_at",
-)
+ANSWER_COLUMNS = tuple(c.name for c in t.impact_responses.columns)  # every one, in order
 
 
 def _answers(shape: str) -> tuple[list, int]:
