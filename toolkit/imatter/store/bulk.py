@@ -850,9 +850,10 @@ def _blocks(columns: Sequence[Sequence], count: int) -> tuple[list[str], str, in
         ]
     else:
         rows = [[0] * size] * len(starts)  # only the row count matters
-    heads = [columns[i][::size] for i in shared]
+    firsts = [columns[i][::size] for i in shared]  # each shared column, once a block
     blocks = [
-        [*values_, rows_] for values_, rows_ in zip(zip(*heads, strict=True), rows, strict=True)
+        [*shared_values, block_rows]
+        for shared_values, block_rows in zip(zip(*firsts, strict=True), rows, strict=True)
     ]
     return values, _json_in_steps(blocks, max(1, STEP // size)), size, len(shared)
 
