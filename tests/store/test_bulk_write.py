@@ -284,17 +284,20 @@ def _register(ws, people: list[int], sessions: list[int]) -> None:
             )
 
 
-@pytest.mark.parametrize("wide", [False, True], ids=["packed", "too-wide-to-pack"])
+@pytest.mark.parametrize(
+    "ids", ["small", "wide", "negative"], ids=["packed", "too-wide-to-pack", "negative"]
+)
 def test_small_integer_columns_and_derived_keys_keep_the_row_at_a_time_log(
-    tmp_path, monkeypatch, wide
+    tmp_path, monkeypatch, ids
 ):
     """Attendance marks (two ids and a flag per row, keyed by session/person) in parts of
     three, with no keys given: the ids and flags packed into one integer per row (or, ids
-    too big to pack together, read one by one) come back as the integers single inserts
-    store, and the log equals the row-at-a-time log."""
+    too big to pack together or below zero, read one by one) come back as the integers
+    single inserts store, and the log equals the row-at-a-time log."""
     monkeypatch.setattr(bulk, "ROWS_AT_ONCE", 3)
-    people = [1, 2, 3, 2**40 if wide else 4]
-    sessions = [5, 2**30 if wide else 6]
+    wide = ids != "small"
+    people = [1, 2, 3, {"small": 4, "wide": 2**40, "negative": -4}[ids]]
+    sessions = [5, 2**30 if ids == "wide" else 6]
     batch_ws, single_ws = _two_workspaces(tmp_path)
     for ws in (batch_ws, single_ws):
         _register(ws, people, sessions)

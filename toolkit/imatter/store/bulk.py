@@ -731,6 +731,7 @@ def _insert_statement(
     selected: list[str | tuple[str, int]] = []
     bound: list[object] = []
     varying: list[Sequence] = []
+    ranges: list[tuple[int, int] | None] = []  # each varying column's least and greatest number
     for column in columns:
         if isinstance(column, Same):
             selected.append("?")
@@ -753,9 +754,11 @@ def _insert_statement(
         ):
             selected.append(("row", int(first)))
             continue
-        if int in kinds:
-            ints = column if kinds == {int} else [v for v in column if type(v) is int]
-            if min(ints) < _INT64[0] or max(ints) > _INT64[1]:
+        numbers = kinds <= {int, bool}
+        if numbers or int in kinds:
+            ints = column if numbers else [v for v in column if type(v) is int]
+            low, high = min(ints), max(ints)
+            if low < _INT64[0] or high > _INT64[1]:
                 return None
         if str in kinds:
             texts = column if kinds == {str} else [v for v in column if type(v) is str]
@@ -763,8 +766,9 @@ def _insert_statement(
                 return None
         selected.append(("value", len(varying)))
         varying.append(column)
+        ranges.append((int(low), int(high)) if numbers else None)
     row, source = "key", "json_each(?)"  # (json_each's key: the row's index)
-    packed = _packed(varying) if len(varying) > 1 else None
+    packed = _packed(varying, ranges) if len(varying) > 1 else None
     blocks = _blocks(varying, count) if len(varying) > 1 and packed is None else None
     if packed is not None:
         values, text = packed
@@ -828,9 +832,9 @@ def _blocks(columns: Sequence[Sequence], count: int) -> tuple[list[str], str, in
             values[i] = f"json_extract(b.value, '$[{len(shared)}]')"
             shared.append(i)
             continue
-        cycle = list(map(_literal, column[:size]))
         repeats = isinstance(column, list) and column == column[:size] * (count // size)
-        if repeats and None not in cycle:
+        cycle = list(map(_literal, column[:size])) if repeats else [None]
+        if None not in cycle:
             whens = " ".join(f"WHEN {j} THEN {sql}" for j, sql in enumerate(cycle))
             values[i] = f"CASE r.key {whens} END"
             continue
@@ -861,17 +865,20 @@ def _blocks(columns: Sequence[Sequence], count: int) -> tuple[list[str], str, in
 PACKED_BITS = 62  # integers packed together stay well within SQLite's 64-bit integers
 
 
-def _packed(columns: Sequence[Sequence]) -> tuple[list[str], str] | None:
+def _packed(
+    columns: Sequence[Sequence], ranges: Sequence[tuple[int, int] | None]
+) -> tuple[list[str], str] | None:
     """Columns of non-negative integers (booleans as 0 and 1) packed into one integer per
     row, the first column highest: ([SQL taking each column back out of `value`], the JSON
-    text); None when they are not all such or do not fit together."""
+    text); None when they are not all such or do not fit together. `ranges` holds each
+    column's least and greatest value, or None for a column that is not all numbers."""
     from operator import lshift, or_
 
     widths: list[int] = []
-    for column in columns:
-        if not set(map(type, column)) <= {int, bool} or min(column) < 0:
+    for numbers in ranges:
+        if numbers is None or numbers[0] < 0:
             return None
-        widths.append(max(int(max(column)).bit_length(), 1))
+        widths.append(max(numbers[1].bit_length(), 1))
     if sum(widths) > PACKED_BITS:
         return None
     parts: list[str] = []
