@@ -14,8 +14,9 @@ its no-change rebuild at most 5% of its own cold build; its one-edit rebuild at 
     .venv/bin/python benchmarks/book_build.py                # the real book
     .venv/bin/python benchmarks/book_build.py --synthetic 20 # 20 small generated notebooks
 
-Other work on the machine shows in every figure: run it on a quiet machine, and use
-`--repeat N` to alternate the two tools N times per scenario and keep each one's fastest run.
+Other work on the machine shows in every figure: run it on a quiet machine. Each scenario
+runs `--repeat N` times (default 3), alternating which tool goes first, and each tool's median
+run counts.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -127,9 +129,9 @@ def main() -> int:
     parser.add_argument(
         "--repeat",
         type=int,
-        default=1,
+        default=3,
         metavar="N",
-        help="run each scenario N times, alternating the two tools, and keep the fastest",
+        help="run each scenario N times, alternating the two tools; the medians count",
     )
     args = parser.parse_args()
 
@@ -154,7 +156,7 @@ def main() -> int:
     results: dict[str, tuple[float, float]] = {}
     tools = [("jupyter-book", jb, plain), ("imatter", im, fast)]
     for scenario in ("cold", "no change", "one edit"):
-        best = {"jupyter-book": float("inf"), "imatter": float("inf")}
+        runs: dict[str, list[float]] = {"jupyter-book": [], "imatter": []}
         for turn in range(args.repeat):
             # Alternate which tool goes first, so that neither always meets the same load.
             for name, cmd, project in tools if turn % 2 == 0 else tools[::-1]:
@@ -163,13 +165,16 @@ def main() -> int:
                 elif scenario == "one edit":
                     edit_one_notebook(project)
                 seconds = timed(cmd, log)
-                best[name] = min(best[name], seconds)
+                runs[name].append(seconds)
                 print(
                     f"  {scenario} #{turn + 1}: {name} {seconds:.1f} s "
                     f"(load average {os.getloadavg()[0]:.1f})",
                     flush=True,
                 )
-        results[scenario] = (best["jupyter-book"], best["imatter"])
+        results[scenario] = (
+            statistics.median(runs["jupyter-book"]),
+            statistics.median(runs["imatter"]),
+        )
 
     plain_pages = sorted(
         p.relative_to(plain / "_build/html") for p in (plain / "_build/html").rglob("*.html")

@@ -7,7 +7,9 @@ exchange as tests/hub/conftest.py does, releases Foundation A if nothing release
 makes N system accounts), then prints what it measured: the hub's start, each server's spawn
 time (8 servers started at once), sign-in and submit latency for one learner alone and then
 for N at once (the same-run anchor: the crowd's median as a multiple of the lone learner's),
-and collect throughput. Needs root, as the hub tests do; loopback only.
+and collect throughput. Its goals, printed beside the figures: no submission lost, and the
+crowd at once served in no more time than the same learners one after another would take (the
+lone learner's whole round trip times N). Needs root, as the hub tests do; loopback only.
 """
 
 from __future__ import annotations
