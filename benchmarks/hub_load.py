@@ -40,7 +40,7 @@ def main() -> None:
     figures = [
         line.strip()
         for line in done.stdout.splitlines()
-        if line.strip().startswith(("hub start", "load:"))
+        if line.strip().startswith(("hub start", "load:", "load goal:"))
     ]
     if done.returncode != 0 or not figures:
         raise SystemExit(f"the load test failed:\n{done.stdout[-3000:]}{done.stderr[-2000:]}")
