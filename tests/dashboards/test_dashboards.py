@@ -488,6 +488,9 @@ def test_the_lead_imports_the_schools_staff_export_from_the_dashboard(world):
     upload(box, "Spring export.csv", next_term)
     assert box.column_choice["Job"].value == ""
     assert "missing column(s) position" in box.preview.value and box.confirm.disabled
+    assert "its other columns: Job" in box.preview.value
+    assert "How the columns will be read" in box.preview.value  # not the command line's --map
+    assert "--map" not in box.preview.value
     box.column_choice["Job"].value = "position"
     assert "Ready to import: 1 added, 1 updated, 2 unchanged, 1 flagged" in box.preview.value
     box.run_import()
@@ -501,6 +504,22 @@ def test_the_lead_imports_the_schools_staff_export_from_the_dashboard(world):
     upload(box, "Spring export.csv", next_term)
     assert box.column_choice["Job"].value == "position"
     assert "0 added, 0 updated, 4 unchanged, 1 flagged" in box.preview.value
+
+
+def test_a_tab_separated_text_export_is_read_like_a_csv_in_the_dashboard(world):
+    """A MIS's text export (tabs, with a comma inside a name): the same columns guessed, and
+    the import does what the preview said."""
+    board = LeadDashboard(world.ws, TODAY, person="lena@oak.example")
+    box = board.staff_import
+    text = MIS_EXPORT.replace(",", "\t").replace("Ford\tFay", "Ford, Jr\tFay")
+    upload(box, "Staff export.txt", text)
+    assert box.column_choice["Staff Role"].value == "position"
+    assert box.column_choice["Payroll No"].value == ""
+    assert "Ready to import: 3 added, 1 updated, 0 unchanged, 0 flagged" in box.preview.value
+    box.run_import()
+    now = staff(world)
+    assert now["Fay Ford, Jr"] == (None, "teacher")
+    assert now["Dan Dale"] == ("dan@oak.example", "teaching-assistant")
 
 
 def test_a_lead_cannot_import_staff_into_another_setting(world):

@@ -1,7 +1,8 @@
 """A quote-free CSV file read by splitting its lines gives exactly what the csv module gives.
 
-`read_table` reads a plain file (no quotes) by splitting each line at its commas when every
-line holds one value per column; any other text goes to the csv module. Whatever the text,
+`read_table` reads a plain file (no quotes) by splitting each line at its commas (or the tabs
+or semicolons its header is separated by) when every line holds one value per column; any other
+text goes to the csv module. Whatever the text,
 the rows, their line numbers, and any refusal must be the same either way.
 """
 
@@ -37,9 +38,16 @@ def _both(path, monkeypatch):
 )
 @given(
     header=st.sampled_from(
-        ["group,date,person", "Group, Date ,person,present", "person,date,group,x"]
+        [
+            "group,date,person",
+            "Group, Date ,person,present",
+            "person,date,group,x",
+            "group\tdate\tperson",  # a text export
+            "Group; Date ;person;present",  # a spreadsheet where ',' is the decimal mark
+            "group;date,person",  # a comma in the header: commas separate
+        ]
     ),
-    body=st.text(alphabet=list("ab ,\n\r\t\x00é"), max_size=60),
+    body=st.text(alphabet=list("ab ,;\n\r\t\x00é"), max_size=60),
 )
 def test_any_quote_free_text_reads_as_the_csv_module_reads_it(tmp_path, monkeypatch, header, body):
     path = tmp_path / "register.csv"

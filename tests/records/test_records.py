@@ -259,6 +259,67 @@ def test_wrong_encoding_is_reported(school, tmp_path):
         r.import_people(school.store, school.programme, path)
 
 
+@pytest.mark.parametrize(
+    ("encoding", "sep"),
+    [("utf-8", "\t"), ("utf-8-sig", ";"), ("utf-16", "\t"), ("utf-16-be", "\t")],
+    ids=["tabs", "semicolons", "excel-unicode-text", "utf16-big-endian"],
+)
+def test_a_staff_list_saved_as_text_or_with_semicolons_imports_like_a_csv(
+    school, tmp_path, encoding, sep
+):
+    """A MIS text export (tabs), Excel's "Unicode Text" (UTF-16, tabs) and a continental
+    Excel's CSV (semicolons): the same people, names and positions as from a comma file."""
+    rows = [
+        ["Forename", "Surname", "Email Address", "Job Title", "Start Date"],
+        ["Zoë", "Brontë", "zoe@x.org", "Class Teacher", "01/09/2024"],
+        ["Amy", "Lee, Jr", "amy@x.org", "TA", "02/09/2024"],  # a comma inside a value
+    ]
+    text = "".join(sep.join(row) + "\r\n" for row in rows)
+    if encoding == "utf-16-be":  # with its byte-order mark, as Windows writes it
+        path = tmp_path / "staff.txt"
+        path.write_bytes(b"\xfe\xff" + text.encode("utf-16-be"))
+    else:
+        path = _write(tmp_path, text, name="staff.txt", encoding=encoding)
+    done = r.import_people(school.store, school.programme, path, setting="brook-primary")
+    assert (done.added, done.flagged) == (2, ())
+    people = {p.email: p for p in r.list_people(school.store)}
+    assert people["zoe@x.org"].name == "Zoë Brontë"
+    assert people["amy@x.org"].name == "Amy Lee, Jr"
+    assert people["zoe@x.org"].settings == ("brook-primary (teacher)",)
+    assert people["amy@x.org"].settings == ("brook-primary (teaching-assistant)",)
+
+
+def test_a_staff_list_without_a_position_column_says_which_columns_it_has_and_how_to_map(
+    school, tmp_path
+):
+    path = _write(tmp_path, "Forename,Surname,Email,Staff Type\nAmy,Lee,amy@x.org,TA\n")
+    with pytest.raises(ImportRowError) as err:
+        r.import_people(school.store, school.programme, path, setting="brook-primary")
+    message = err.value.message
+    assert message.startswith(f"{path}:1: missing column(s) position")
+    assert "its other columns: Staff Type" in message
+    assert "\n" not in message
+    assert [h for h in err.value.hints if '--map "YOUR HEADER=FIELD"' in h]
+    assert _count(school, t.people) == 0
+    # ... and the mapping it suggests works
+    done = r.import_people(
+        school.store, school.programme, path, setting="brook-primary",
+        mapping=["Staff Type=position"],
+    )  # fmt: skip
+    assert done.added == 1
+
+
+def test_a_broken_utf16_file_is_refused_naming_its_line(school, tmp_path):
+    text = "name\tsetting\tposition\r\nA One\tbrook-primary\tteacher\r\n"
+    path = tmp_path / "staff.txt"
+    path.write_bytes(
+        text.encode("utf-16") + "B".encode("utf-16-le") + b"\x00\xd8"
+    )  # lone surrogate
+    with pytest.raises(ImportRowError, match=r"staff.txt:3: not UTF-16 text; save the file as"):
+        r.import_people(school.store, school.programme, path)
+    assert _count(school, t.people) == 0
+
+
 def test_completion_import_lists_every_bad_row_and_imports_nothing(school, tmp_path):
     _person(school, "A One", "a@x.org")
     _person(school, "B Two", "b@x.org")

@@ -135,7 +135,7 @@ def test_every_problem_on_every_row_in_one_pass(brook, tmp_path):
 
 
 def test_a_mapping_is_saved_for_the_setting(brook, tmp_path):
-    header = "Surname,Forename,Work E-mail,Job Title,Employment Start"
+    header = "Surname,Forename,Work E-mail,Staff Type,Employment Start"
     rows = ["Okafor,Ada,ada@brook.sch.uk,Head,01/09/2015", "Bakr,Ghada,g@brook.sch.uk,Cleaner,"]
     path = mis.write(tmp_path / "arbor.csv", rows, header)
     code, out, err = brook(
@@ -145,7 +145,7 @@ def test_a_mapping_is_saved_for_the_setting(brook, tmp_path):
         "--setting",
         "brook",
         "--map",
-        "Job Title=position",
+        "Staff Type=position",
         "--map",
         "Employment Start=since",
         "--map",
@@ -166,7 +166,12 @@ def test_a_mapping_is_saved_for_the_setting(brook, tmp_path):
     assert err.splitlines()[0] == (
         f"Error: {path}:1: missing column(s) position; the header must include position "
         "(optional: email, setting, since, area, name, forename, preferred forename, surname, "
-        "preferred surname); nothing was imported"
+        "preferred surname); its other columns: Work E-mail, Staff Type, Employment Start; "
+        "nothing was imported"
+    )
+    assert err.splitlines()[1] == (
+        'To read one of your columns as a field, give --setting and --map "YOUR HEADER=FIELD" '
+        '(e.g. --map "Staff Type=position"); it is saved for the setting.'
     )
 
 

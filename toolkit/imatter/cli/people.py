@@ -287,7 +287,7 @@ def person_merge(ctx: click.Context, keep_ref: str, drop_ref: str) -> None:
     "--map",
     "mapping",
     multiple=True,
-    help='A header or position name of yours, saved for the setting: "Job Title=position", '
+    help='A header or position name of yours, saved for the setting: "Staff Type=position", '
     '"Site Manager=staff".',
 )
 @click.pass_context

@@ -20,6 +20,12 @@ from ..errors import ImatterError, ImportRowError
 from ..templates import fragment
 from .common import note
 
+# What the command line's --map hint means here: the columns' menus above the preview.
+COLUMN_HINT = (
+    "To read one of your columns as the missing one, choose its meaning under How the columns "
+    "will be read; your choice is remembered for your setting."
+)
+
 # What a column can be read as (the import's fields), as the Lead reads them.
 FIELD_LABELS = {
     "": "not used",
@@ -48,7 +54,9 @@ class StaffImport:
         self.setting = widgets.Dropdown(description="Setting", layout=wide)
         self.setting.add_class("imatter-import-setting")
         self.upload = widgets.FileUpload(
-            accept=".csv,text/csv", multiple=False, description="Choose the staff export"
+            accept=".csv,.txt,.tsv,text/csv,text/plain,text/tab-separated-values",
+            multiple=False,
+            description="Choose the staff export",
         )
         self.upload.layout = widgets.Layout(width="auto")
         self.upload.add_class("imatter-upload")
@@ -84,7 +92,8 @@ class StaffImport:
             [
                 widgets.HTML(
                     "<p class='muted'>Export the staff list from your school's MIS (SIMS, "
-                    "Arbor, Bromcom ...) as a CSV file, and upload it here as it is. Nothing "
+                    "Arbor, Bromcom ...) as a CSV file (or a text file separated by tabs), and "
+                    "upload it here as it is. Nothing "
                     "is saved until you press <b>Import the staff list</b>. Next term, upload "
                     "the new export: people already recorded are updated, not added twice.</p>"
                 ),
@@ -243,7 +252,7 @@ class StaffImport:
 
     # ------------------------------------------------------------------ helpers
     def _run(self, *, dry_run: bool):
-        from ..records.staff_import import import_people
+        from ..records.staff_import import MAP_HINT, import_people
 
         if self.file is None or self.setting.value is None:
             return None
@@ -259,7 +268,11 @@ class StaffImport:
             )
         except ImportRowError as err:
             self.ask_positions(err.details)
-            hints = [h for h in err.hints if not h.startswith("Positions not known")]
+            hints = [
+                COLUMN_HINT if h == MAP_HINT else h
+                for h in err.hints
+                if not h.startswith("Positions not known")
+            ]
             self.preview.value = (
                 note(self._short(err.message), "error")
                 + fragment(

@@ -1,13 +1,17 @@
 """Reading CSV files as people save them: from Excel, LibreOffice or a school's MIS.
 
 A byte-order mark, CRLF line ends, headers in any case and spacing ("Email Address",
-"Legal Surname"), UK dates (31/12/2026) and ISO dates (2026-12-31) are all fine. A quote left
-open, text that is not UTF-8, or a row with more values than the header is an error naming the
-line. Rows are (line the row starts on, {field: value}).
+"Legal Surname"), UK dates (31/12/2026) and ISO dates (2026-12-31) are all fine, and so are
+values separated by tabs (a MIS's text export, Excel's "Unicode Text", which is UTF-16) or by
+semicolons (Excel where the comma is the decimal mark) when the header row has no comma. A
+quote left open, text that is not UTF-8 (or UTF-16 with its byte-order mark), or a row with
+more values than the header is an error naming the line. Rows are (line the row starts on,
+{field: value}).
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import io
@@ -74,11 +78,14 @@ def read_table(
     *,
     aliases: Mapping[str, str] | None = None,
     ignore_unknown: bool = False,
+    how_to_map: str = "",
 ) -> CsvFile:
     """Read a CSV file; ImportRowError for unreadable or empty files and missing columns.
 
     `aliases` maps other headers (compared with `header_key`) to fields; the field's own name
     always works. With `ignore_unknown`, other columns are skipped (and listed as ignored).
+    `how_to_map` is the hint given with a missing column when the file has other columns and
+    the caller can be told which of them means what (e.g. `--map "HEADER=FIELD"`).
     """
     text = _text(path)
     if not text.strip():
@@ -86,7 +93,8 @@ def read_table(
     known = {header_key(f): f for f in required + optional}
     for alias, target in (aliases or {}).items():
         known.setdefault(header_key(alias), target)
-    reader = csv.reader(io.StringIO(text, newline=""))
+    sep = delimiter(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
     try:
         header = next(reader)
     except csv.Error:
@@ -105,9 +113,12 @@ def read_table(
     provided = tuple(dict.fromkeys(c for c in columns if c))
     missing = [c for c in required if c not in provided]
     if missing:
+        others = f"; its other columns: {', '.join(map(_shown, unknown))}" if unknown else ""
         raise ImportRowError(
             f"{path}:1: missing column(s) {', '.join(missing)}; the header must include "
-            f"{', '.join(required)} (optional: {', '.join(optional)}); nothing was imported"
+            f"{', '.join(required)} (optional: {', '.join(optional)}){others}; "
+            "nothing was imported",
+            hints=[how_to_map] if how_to_map and unknown else [],
         )
     if unknown and not ignore_unknown:
         raise ImportRowError(
@@ -119,7 +130,7 @@ def read_table(
     start = reader.line_num + 1
     named = [c for c in columns if c is not None]
     if len(set(named)) == len(named) and '"' not in text:
-        found = _split_columns(text, columns, start)
+        found = _split_columns(text, columns, start, sep)
         if found is None:
             found = _plain_columns(reader, columns, start)
         if found is not None:
@@ -128,7 +139,7 @@ def read_table(
                 raise ImportRowError(f"{path}: no rows under the header; nothing to import")
             return CsvFile(path, provided, tuple(unknown), lines=lines, columns=by_field)
         # not plain after all: read it again, row by row
-        reader = csv.reader(io.StringIO(text, newline=""))
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
         next(reader)
         start = reader.line_num + 1
     rows: list[tuple[int, dict[str, str]]] = []
@@ -177,10 +188,10 @@ def _plain_columns(
 
 
 def _split_columns(
-    text: str, columns: list[str | None], start: int
+    text: str, columns: list[str | None], start: int, sep: str = ","
 ) -> tuple[list[int], dict[str, list[str]]] | None:
     """What `_plain_columns` gives for a text without quotes, found by splitting the lines
-    under the header at commas when each holds exactly one value per column (as the csv
+    under the header at `sep` when each holds exactly one value per column (as the csv
     module reads such a line); None for any other text (a CR not followed by LF, a NUL, a
     blank or ragged line, a value longer than the csv module allows)."""
     if "\r" in text:
@@ -191,11 +202,11 @@ def _split_columns(
     if body and not body[-1]:
         body.pop()  # the file's last line end
     width = len(columns)
-    if not body or set(map(str.count, body, repeat(","))) != {width - 1}:
+    if not body or set(map(str.count, body, repeat(sep))) != {width - 1}:
         return None
     if len(text) > csv.field_size_limit() and max(map(len, body)) > csv.field_size_limit():
         return None  # (a line that long may hold a value too long)
-    flat = ",".join(body).split(",")
+    flat = sep.join(body).split(sep)
     return _named(
         [flat[i::width] for i in range(width)], columns, list(range(start, start + len(body)))
     )
@@ -237,20 +248,37 @@ def _values(columns: list[str | None], record: list[str]) -> dict[str, str]:
     return values
 
 
+def delimiter(text: str) -> str:
+    """What separates a file's values: a comma, unless its header row has none and has tabs
+    (a text export) or semicolons (a spreadsheet where the comma is the decimal mark)."""
+    end = text.find("\n")
+    header = text if end < 0 else text[:end]
+    if "," not in header:
+        for sep in ("\t", ";"):
+            if sep in header:
+                return sep
+    return ","
+
+
 def _text(path: Path) -> str:
+    """A file's text: UTF-8 (with or without a byte-order mark), or UTF-16 with one."""
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
         raise ImatterError(f"{path}: file not found") from None
     except IsADirectoryError:
         raise ImatterError(f"{path}: is a folder, not a CSV file") from None
+    utf16 = raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
     try:
-        text = raw.decode("utf-8-sig")
+        text = raw.decode("utf-16" if utf16 else "utf-8-sig")
     except UnicodeDecodeError as err:
-        line = raw[: err.start].count(b"\n") + 1
+        before = raw[: err.start]
+        line = (
+            before.decode("utf-16", errors="replace").count("\n") if utf16 else before.count(b"\n")
+        ) + 1
         raise ImportRowError(
-            f"{path}:{line}: not UTF-8 text; save the file as 'CSV UTF-8' and import again; "
-            "nothing was imported"
+            f"{path}:{line}: not {'UTF-16' if utf16 else 'UTF-8'} text; save the file as "
+            "'CSV UTF-8' and import again; nothing was imported"
         ) from None
     return text.removeprefix("\ufeff")  # a second BOM, from a file saved twice
 

@@ -43,6 +43,10 @@ from .people import normalise_email
 FIELDS = ("name", "forename", "preferred forename", "surname", "preferred surname")
 PEOPLE_OPTIONAL = ("email", "setting", "since", "area", *FIELDS)
 MAPPABLE = ("name", "forename", "surname", "email", "position", "since", "area", "ignore")
+MAP_HINT = (
+    'To read one of your columns as a field, give --setting and --map "YOUR HEADER=FIELD" '
+    '(e.g. --map "Staff Type=position"); it is saved for the setting.'
+)
 
 # Headers seen in school MIS staff exports (SIMS, Arbor, Bromcom ...), compared loosely.
 HEADERS: dict[str, str] = {
@@ -68,7 +72,10 @@ HEADERS: dict[str, str] = {
     "school email address": "email",
     "staff role": "position",
     "role": "position",
+    "job role": "position",
+    "job title": "position",
     "post": "position",
+    "post title": "position",
     "start date": "since",
     "employment start date": "since",
     "date of arrival": "since",
@@ -172,13 +179,13 @@ class Positions:
 
 
 def parse_mapping(pairs: tuple[str, ...] | list[str], programme: Programme) -> list[tuple]:
-    """--map "Job Title=position" / "Site Manager=staff" as (kind, source key, target)."""
+    """--map "Staff Type=position" / "Site Manager=staff" as (kind, source key, target)."""
     found = []
     for pair in pairs:
         source, sep, target = pair.partition("=")
         if not sep or not source.strip() or not target.strip():
             raise InvalidValue(
-                f"--map '{pair}': write HEADER=FIELD (e.g. \"Job Title=position\") or "
+                f"--map '{pair}': write HEADER=FIELD (e.g. \"Staff Type=position\") or "
                 f'LABEL=POSITION (e.g. "Site Manager=staff")'
             )
         goal = header_key(target)
@@ -212,7 +219,7 @@ def guess_columns(store: Store, path: str | Path, setting: str) -> list[tuple[st
     import csv
     import io
 
-    from .csvfile import _text
+    from .csvfile import _text, delimiter
 
     with store.read() as conn:
         require(conn, "people.write", setting=setting)
@@ -223,7 +230,7 @@ def guess_columns(store: Store, path: str | Path, setting: str) -> list[tuple[st
         known.setdefault(header_key(alias), target)
     text = _text(Path(path))
     try:
-        header = next(csv.reader(io.StringIO(text, newline="")), [])
+        header = next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter(text)), [])
     except csv.Error:
         header = []
     found = []
@@ -445,6 +452,7 @@ def _import_people(
         tuple(f for f in PEOPLE_OPTIONAL if f not in required),
         aliases=columns,
         ignore_unknown=True,
+        how_to_map=MAP_HINT,
     )
     if "name" not in table.fields and not (
         {"forename", "preferred forename"} & set(table.fields)

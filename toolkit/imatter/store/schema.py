@@ -497,7 +497,7 @@ nominations = _table(
 )
 
 
-# How a setting's own exports name things: a column ("Job Title" -> position) or a position
+# How a setting's own exports name things: a column ("Staff Type" -> position) or a position
 # label ("Site Manager" -> staff), saved by `person import --map` for the next import.
 import_mappings = _table(
     "import_mappings",
