@@ -314,4 +314,4 @@ def test_a_completion_certificate_from_the_cli(run_cli, tmp_path):
     assert (code, out, err) == (0, f"Certificate: {target}\n", "")
     assert target.read_bytes().startswith(b"%PDF")
     code, out, err = run_cli("credential", "certificate", "--course", "9")
-    assert (code, err) == (1, "Error: no completion 9; see `imatter person show PERSON`\n")
+    assert (code, err) == (1, "Error: no completion 9; see `imatter complete history PERSON`\n")

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
+    from .programme import Programme
     from .workspace import Workspace
 
 
@@ -183,6 +184,50 @@ def _ids(ids: Iterable[int]) -> np.ndarray:
     import numpy as np
 
     return np.fromiter(ids, dtype=np.int64)
+
+
+def course_catalogue(programme: Programme) -> list[dict[str, Any]]:
+    """The programme's courses in its order: id, title, level, audience, delivery, hours, the
+    courses that come before (`after`) and what completes each (`completed_by`)."""
+    found = []
+    for c in programme.courses.values():
+        completed_by = (
+            "attending every session"
+            if c.attendance >= 1
+            else f"attending {c.attendance:.0%} of sessions"
+        )
+        if c.assessment:
+            completed_by += " and passing its assessment"
+        found.append(
+            {
+                "id": c.id,
+                "title": c.title,
+                "level": c.level,
+                "audience": c.audience,
+                "delivery": c.delivery,
+                "hours": c.hours,
+                "after": list(c.prerequisites),
+                "assessment": c.assessment,
+                "attendance": c.attendance,
+                "completed_by": completed_by,
+            }
+        )
+    return found
+
+
+def role_catalogue(programme: Programme) -> list[dict[str, Any]]:
+    """The programme's roles and licences in its order: id, title, kind ("role" or
+    "licence"), description and how many years an award stays valid (None: no limit)."""
+    return [
+        {
+            "id": r.id,
+            "title": r.title,
+            "kind": r.kind,
+            "description": r.description,
+            "valid_years": r.valid_years,
+        }
+        for r in programme.roles.values()
+    ]
 
 
 def eligibility_table(ws: Workspace, on: dt.date) -> pd.DataFrame:

@@ -217,6 +217,18 @@ class Programme:
                 f"unknown course '{course_id}'; known courses: {', '.join(self.courses)}"
             ) from None
 
+    def course_id(self, text: str) -> str | None:
+        """The id of the course `text` names: its id, or its id or title (the part before any
+        ':') written loosely, as a spreadsheet may have it ("Foundation A", "FOUNDATION_A");
+        None when it names no course."""
+        if text in self.courses:
+            return text
+        key = _loose(text)
+        for course in self.courses.values():
+            if key in (course.id, _loose(course.title.split(":")[0])):
+                return course.id
+        return None
+
     def role(self, role_id: str) -> Role:
         """The role with this id, or NotFound naming the known ids."""
         from .errors import NotFound
@@ -227,6 +239,11 @@ class Programme:
             raise NotFound(
                 f"unknown role '{role_id}'; known roles: {', '.join(self.roles)}"
             ) from None
+
+
+def _loose(text: str) -> str:
+    """A name as an id would write it: case, spacing, '_' and '-' do not matter."""
+    return "-".join(text.casefold().replace("_", " ").replace("-", " ").split())
 
 
 # ---------------------------------------------------------------- loading

@@ -50,6 +50,16 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "Who qualifies for a role now, or is one step away.",
     ),
     "award": ("imatter.cli.roles", "award", "Grant a role when the rules say it is met."),
+    "courses": (
+        "imatter.cli.programme",
+        "courses",
+        "The programme's courses: their ids and what completes each.",
+    ),
+    "roles": (
+        "imatter.cli.programme",
+        "roles",
+        "The programme's roles and licences: their ids and how long each lasts.",
+    ),
     "apply": ("imatter.cli.roles", "apply", "Record and decide applications for a role."),
     "nomination": (
         "imatter.cli.nominations",

@@ -44,7 +44,7 @@ def group() -> None:
 
 
 @group.command("create")
-@click.option("--course", "course_id", required=True, help="Course id (see modules/programme.yml).")
+@click.option("--course", "course_id", required=True, help="Course id (see `imatter courses`).")
 @click.option("--term", required=True, help="Academic year 2026-27, or a term 2026-27-t2.")
 @click.option("--leader", required=True, help="The leader's id or email.")
 @click.option("--setting", "setting_id", help="Setting id (not needed for cohorts and events).")

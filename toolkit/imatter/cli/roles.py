@@ -45,7 +45,7 @@ def status(ctx: click.Context, person_ref: str, as_of: str | None, as_json: bool
 
 # ----------------------------------------------------------------------------- eligible
 @click.command()
-@click.option("--role", "role_id", required=True, help="Role id (see modules/programme.yml).")
+@click.option("--role", "role_id", required=True, help="Role id (see `imatter roles`).")
 @click.option("--setting", "setting_id", help="Only people in this setting.")
 @as_of_option
 @json_option

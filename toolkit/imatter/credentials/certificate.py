@@ -260,7 +260,7 @@ def completion_details(ws: Any, conn: Any, completion_id: int) -> CompletionCert
     c = t.completions
     row = conn.execute(sa.select(c).where(c.c.id == completion_id)).first()
     if row is None or not allowed(conn, "people.read", person=row.person_id):
-        raise NotFound(f"no completion {completion_id}; see `imatter person show PERSON`")
+        raise NotFound(f"no completion {completion_id}; see `imatter complete history PERSON`")
     if row.withdrawn:
         raise Conflict(f"completion {completion_id} was withdrawn: {row.reason or 'no reason'}")
     later = conn.execute(sa.select(c.c.id).where(c.c.supersedes_id == completion_id)).scalar()

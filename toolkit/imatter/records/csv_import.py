@@ -218,10 +218,31 @@ def import_completions(
         return _import_completions(store, programme, Path(path), recorded_by, today)
 
 
+def _course_ids(table: CsvFile, programme: Programme) -> None:
+    """Courses named loosely in the file ("Foundation A") replaced by their ids, each distinct
+    value looked up once; a value naming no course is kept as it is, for the checks to refuse."""
+    found: dict[str, str] = {}
+
+    def id_of(text: str) -> str:
+        if text not in found:
+            found[text] = programme.course_id(text) or text
+        return found[text]
+
+    if table.columns is not None:
+        column = table.columns["course"]
+        if not set(column) <= programme.courses.keys():
+            table.columns["course"] = [id_of(text) for text in column]
+        return
+    for _, row in table.rows:
+        if "course" in row:
+            row["course"] = id_of(row["course"])
+
+
 def _import_completions(
     store: Store, programme: Programme, path: Path, recorded_by: str, today: dt.date
 ) -> int:
     table = read_table(path, COMPLETION_COLUMNS, COMPLETION_OPTIONAL, aliases=COMPLETION_HEADERS)
+    _course_ids(table, programme)
     problems: dict[int, list[str]] = defaultdict(list)
     plain = _plain_completions(table, programme, today)
     checked: list[tuple[int, str, str, dt.date, str]] = []
