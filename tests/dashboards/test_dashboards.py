@@ -401,9 +401,9 @@ MIS_EXPORT = (
 )
 
 
-def upload(box, name: str, text: str) -> None:
+def upload(box, name: str, text: str | bytes) -> None:
     """What the browser sends when a file is chosen in a FileUpload widget."""
-    data = text.encode("utf-8")
+    data = text.encode("utf-8") if isinstance(text, str) else text
     box.upload.value = (
         {
             "name": name,
@@ -520,6 +520,21 @@ def test_a_tab_separated_text_export_is_read_like_a_csv_in_the_dashboard(world):
     now = staff(world)
     assert now["Fay Ford, Jr"] == (None, "teacher")
     assert now["Dan Dale"] == ("dan@oak.example", "teaching-assistant")
+
+
+def test_an_excel_workbook_is_read_like_a_csv_in_the_dashboard(world, tmp_path):
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    for line in MIS_EXPORT.lstrip("\ufeff").splitlines():
+        book.active.append(line.split(","))
+    book.save(tmp_path / "Staff export.xlsx")
+    box = LeadDashboard(world.ws, TODAY, person="lena@oak.example").staff_import
+    upload(box, "Staff export.xlsx", (tmp_path / "Staff export.xlsx").read_bytes())
+    assert box.column_choice["Legal Surname"].value == "surname"
+    assert "Ready to import: 3 added, 1 updated, 0 unchanged, 0 flagged" in box.preview.value
+    box.run_import()
+    assert staff(world)["Dan Dale"] == ("dan@oak.example", "teaching-assistant")
 
 
 def test_a_lead_cannot_import_staff_into_another_setting(world):

@@ -309,6 +309,76 @@ def test_a_staff_list_without_a_position_column_says_which_columns_it_has_and_ho
     assert done.added == 1
 
 
+def _workbook(path, rows):
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    for row in rows:
+        book.active.append(row)
+    book.save(path)
+    return path
+
+
+def test_an_excel_workbook_imports_as_excel_shows_it_and_never_takes_a_formula(school, tmp_path):
+    """The first sheet of an .xlsx: date cells, numbers and a line break inside a cell read as
+    Excel shows them; a formula is never taken as text (only its computed value is)."""
+    rows = [
+        ["Forename", "Surname", "Email", "Job Title", "Start Date", "Payroll"],
+        ["Zoë", "Brontë", "zoe@x.org", "Teacher", dt.date(2024, 9, 1), 1234.0],
+        ["Amy", "Lee\nJones", "amy@x.org", "TA", dt.datetime(2023, 1, 5), 77],
+    ]
+    path = _workbook(tmp_path / "Staff export.xlsx", rows)
+    done = r.import_people(school.store, school.programme, path, setting="brook-primary")
+    assert (done.added, done.flagged) == (2, ())
+    people = {p.email: p for p in r.list_people(school.store)}
+    assert people["zoe@x.org"].name == "Zoë Brontë"
+    assert people["amy@x.org"].name == "Amy Lee Jones"
+    assert people["zoe@x.org"].settings == ("brook-primary (teacher)",)
+
+    rows.append(['=CONCAT("Ev","e")', "Evans", "eve@x.org", "Teacher", None, None])
+    path = _workbook(tmp_path / "Next term.xlsx", rows)
+    done = r.import_people(school.store, school.programme, path, setting="brook-primary")
+    assert (done.added, done.unchanged) == (1, 2)
+    names = {p.email: p.name for p in r.list_people(school.store)}
+    assert names["eve@x.org"] == "Evans"  # the formula's (uncomputed) value: nothing
+    assert not any("CONCAT" in name for name in names.values())
+
+
+def test_completions_in_an_excel_workbook_keep_their_dates(school, tmp_path):
+    _person(school, "A One", "a@x.org")
+    path = _workbook(
+        tmp_path / "done.xlsx",
+        [["Email", "Course", "Completion Date"], ["a@x.org", "Foundation A", dt.date(2026, 3, 4)]],
+    )
+    done = r.import_completions(
+        school.store, school.programme, path, recorded_by="t", today=dt.date(2026, 11, 28)
+    )
+    assert done == 1
+    with school.store.read() as conn:
+        got = conn.execute(sa.select(t.completions.c.course_id, t.completions.c.completed_on)).all()
+    assert [tuple(row) for row in got] == [("foundation-a", dt.date(2026, 3, 4))]
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"PK\x03\x04not really a workbook", "cannot be read as an Excel workbook (.xlsx)"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(100), "an old Excel (.xls) file"),
+    ],
+    ids=["damaged-xlsx", "old-xls"],
+)
+def test_a_workbook_that_cannot_be_read_is_refused_with_what_to_do(
+    school, tmp_path, content, expected
+):
+    path = tmp_path / "staff.xlsx"
+    path.write_bytes(content)
+    with pytest.raises(ImportRowError) as err:
+        r.import_people(school.store, school.programme, path, setting="brook-primary")
+    assert err.value.message.startswith(f"{path}: {expected}")
+    assert "'CSV UTF-8'" in err.value.message and "nothing was imported" in err.value.message
+    assert _count(school, t.people) == 0
+
+
 def test_a_broken_utf16_file_is_refused_naming_its_line(school, tmp_path):
     text = "name\tsetting\tposition\r\nA One\tbrook-primary\tteacher\r\n"
     path = tmp_path / "staff.txt"

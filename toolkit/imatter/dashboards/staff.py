@@ -54,7 +54,8 @@ class StaffImport:
         self.setting = widgets.Dropdown(description="Setting", layout=wide)
         self.setting.add_class("imatter-import-setting")
         self.upload = widgets.FileUpload(
-            accept=".csv,.txt,.tsv,text/csv,text/plain,text/tab-separated-values",
+            accept=".csv,.txt,.tsv,.xlsx,text/csv,text/plain,text/tab-separated-values,"
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             multiple=False,
             description="Choose the staff export",
         )
@@ -92,7 +93,8 @@ class StaffImport:
             [
                 widgets.HTML(
                     "<p class='muted'>Export the staff list from your school's MIS (SIMS, "
-                    "Arbor, Bromcom ...) as a CSV file (or a text file separated by tabs), and "
+                    "Arbor, Bromcom ...) as a CSV file, a text file separated by tabs or an Excel "
+                    "workbook (.xlsx), and "
                     "upload it here as it is. Nothing "
                     "is saved until you press <b>Import the staff list</b>. Next term, upload "
                     "the new export: people already recorded are updated, not added twice.</p>"

@@ -3,7 +3,8 @@
 A byte-order mark, CRLF line ends, headers in any case and spacing ("Email Address",
 "Legal Surname"), UK dates (31/12/2026) and ISO dates (2026-12-31) are all fine, and so are
 values separated by tabs (a MIS's text export, Excel's "Unicode Text", which is UTF-16) or by
-semicolons (Excel where the comma is the decimal mark) when the header row has no comma. A
+semicolons (Excel where the comma is the decimal mark) when the header row has no comma, and
+an Excel workbook (.xlsx: its first sheet, values as Excel shows them, never formulas). A
 quote left open, text that is not UTF-8 (or UTF-16 with its byte-order mark), or a row with
 more values than the header is an error naming the line. Rows are (line the row starts on,
 {field: value}).
@@ -261,13 +262,21 @@ def delimiter(text: str) -> str:
 
 
 def _text(path: Path) -> str:
-    """A file's text: UTF-8 (with or without a byte-order mark), or UTF-16 with one."""
+    """A file's text: UTF-8 (with or without a byte-order mark), UTF-16 with one, or the
+    first sheet of an Excel workbook (.xlsx) as CSV."""
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
         raise ImatterError(f"{path}: file not found") from None
     except IsADirectoryError:
         raise ImatterError(f"{path}: is a folder, not a CSV file") from None
+    if raw.startswith(b"PK\x03\x04"):  # a zip: an Excel workbook, if anything
+        return _workbook_text(path, raw)
+    if raw.startswith(b"\xd0\xcf\x11\xe0"):  # the old binary Excel format
+        raise ImportRowError(
+            f"{path}: an old Excel (.xls) file; in Excel save it as 'Excel Workbook (.xlsx)' "
+            "or 'CSV UTF-8', and import that; nothing was imported"
+        )
     utf16 = raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
     try:
         text = raw.decode("utf-16" if utf16 else "utf-8-sig")
@@ -281,6 +290,49 @@ def _text(path: Path) -> str:
             "'CSV UTF-8' and import again; nothing was imported"
         ) from None
     return text.removeprefix("\ufeff")  # a second BOM, from a file saved twice
+
+
+def _workbook_text(path: Path, raw: bytes) -> str:
+    """The first sheet of an Excel workbook as CSV text, one line per row, so that line numbers
+    are the sheet's row numbers: dates as 31/12/2026, whole numbers without ".0", a formula's
+    last computed value (never the formula), a line break within a cell as a space."""
+    import openpyxl
+
+    unreadable = ImportRowError(
+        f"{path}: cannot be read as an Excel workbook (.xlsx); open it in Excel and save it "
+        "again, or save it as 'CSV UTF-8', and import that; nothing was imported"
+    )
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
+    except Exception:  # a damaged or foreign zip: openpyxl raises many kinds
+        raise unreadable from None
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    try:
+        for row in book.worksheets[0].iter_rows(values_only=True):
+            writer.writerow([_cell_text(value) for value in row])
+    except Exception:
+        raise unreadable from None
+    finally:
+        book.close()
+    return out.getvalue()
+
+
+def _cell_text(value: object) -> str:
+    """A workbook cell's value as the CSV text a spreadsheet would save for it."""
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime) and value.time() == dt.time():
+        value = value.date()
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.strftime("%d/%m/%Y")
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return " ".join(str(value).splitlines())
 
 
 def _records(
