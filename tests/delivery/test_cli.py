@@ -136,6 +136,39 @@ def test_group_lifecycle(run, world, tmp_path):
     assert code == 0 and out.endswith("0 completion(s) recorded for group 1\n")
 
 
+def test_a_register_is_recorded_by_whoever_is_acting_unless_by_says_otherwise(
+    run, world, tmp_path, monkeypatch
+):
+    """The template's hint works as printed: the Lead acting as herself needs no --by; someone
+    who is not in the records is told to give it, and nothing is written."""
+    run("group", "create", "--course", "foundation-a", "--term", "2026-27-t1",
+        "--leader", "lena@oak.example", "--setting", "oakfield")  # fmt: skip
+    run("group", "enrol", "1", "ann@oak.example", "--on", "2026-09-20")
+    run("group", "schedule", "1", "--from", "2026-10-01", "--count", "2")
+    register = tmp_path / "register.csv"
+    code, out, _ = run("attendance", "template", "1", "-o", str(register))
+    assert code == 0
+    assert out.endswith(f"then run `imatter attendance import {register}`\n")
+    register.write_text(
+        "group,date,person,present\n1,2026-10-01,ann@oak.example,yes\n", encoding="utf-8"
+    )
+    monkeypatch.setenv("IMATTER_USER", "nobody-in-the-records")
+    code, out, err = run("attendance", "import", str(register))
+    assert (code, out) == (2, "")
+    assert err == (
+        "Error: who is recording? you (nobody-in-the-records) are not in the records: give "
+        "--by with the person's id or email (the group's leader or a Trainer)\n"
+    )
+    with world.ws.store.read() as conn:
+        assert conn.exec_driver_sql("SELECT COUNT(*) FROM attendance").scalar_one() == 0
+    code, out, err = run("--as", "lena@oak.example", "attendance", "import", str(register))
+    assert (code, err) == (0, "")
+    assert out.endswith("1 added, 0 corrected, 0 unchanged\n")
+    with world.ws.store.read() as conn:
+        recorder = conn.exec_driver_sql("SELECT recorded_by_id FROM attendance").scalar_one()
+    assert recorder == world.lead
+
+
 def test_event_needs_a_trainer(run):
     code, out, err = run(
         "group",

@@ -189,9 +189,14 @@ def test_every_module_that_writes_csv_or_xlsx_uses_the_safe_cell_helper():
         "trust/privacy/export.py",
         "delivery/groups/attendance.py",
     }
+    # Turns a workbook being imported into CSV text in memory: nothing it makes is saved.
+    readers = {"records/csvfile.py"}
     unsafe = sorted(
         name
-        for name in writers
+        for name in writers - readers
         if not re.search(r"from \.+cells import", (package / name).read_text(encoding="utf-8"))
     )
     assert unsafe == []
+    for name in readers:
+        text = (package / name).read_text(encoding="utf-8")
+        assert not re.search(r"write_text|write_bytes|open\(", text), name

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,9 +17,30 @@ from .common import as_of_option, emit_json, json_option, parse_date, table, tod
 by_person = click.option(
     "--by",
     "by",
-    required=True,
-    help="Who is recording: the person's id or email (the group's leader or a Trainer).",
+    help="Who is recording: the person's id or email (the group's leader or a Trainer; "
+    "default: you, by `--as` or $IMATTER_USER).",
 )
+
+
+@contextmanager
+def _recording(by: str | None) -> Iterator[str]:
+    """The recorder: --by, else whoever is acting; a clear usage error when that default is
+    no one in the records."""
+    from ..errors import NotFound
+    from .common import who
+
+    recorder = by or who()
+    try:
+        yield recorder
+    except NotFound as err:
+        if by is None and err.message.startswith(f"no person '{recorder}'"):
+            raise UsageError(
+                f"who is recording? you ({recorder}) are not in the records: give --by with "
+                "the person's id or email (the group's leader or a Trainer)"
+            ) from None
+        raise
+
+
 on_option = click.option("--on", help="Date (YYYY-MM-DD; default today).")
 
 if TYPE_CHECKING:
@@ -269,15 +292,16 @@ def _status_json(status) -> dict:
 @by_person
 @as_of_option
 @click.pass_context
-def group_complete(ctx: click.Context, group_id: int, by: str, as_of: str | None) -> None:
+def group_complete(ctx: click.Context, group_id: int, by: str | None, as_of: str | None) -> None:
     """Record completions for every learner who meets the course's rule."""
     from ..delivery import groups
 
     ws = workspace(ctx)
     today = clock.today()
-    outcomes = groups.complete_group(
-        ws.store, ws.programme, group_id, recorded_by=by, on=today_or(as_of), today=today
-    )
+    with _recording(by) as recorder:
+        outcomes = groups.complete_group(
+            ws.store, ws.programme, group_id, recorded_by=recorder, on=today_or(as_of), today=today
+        )
     click.echo(
         table([(o.name, o.action, o.detail) for o in outcomes], ["learner", "result", "details"])
     )
@@ -340,7 +364,7 @@ def attendance_mark(
     day: str,
     present: tuple[str, ...],
     absent: tuple[str, ...],
-    by: str,
+    by: str | None,
 ) -> None:
     """Mark learners present or absent at GROUP_ID's session on --date."""
     from ..delivery import groups
@@ -353,9 +377,10 @@ def attendance_mark(
     with ws.store.read() as conn:
         session = session_on(conn, group_id, parse_date(day, "--date"))  # type: ignore[arg-type]
     marks: dict[str | int, bool] = {**{p: True for p in present}, **{a: False for a in absent}}
-    count = groups.record_attendance(
-        ws.store, ws.programme, session.id, marks, recorded_by=by, today=clock.today()
-    )
+    with _recording(by) as recorder:
+        count = groups.record_attendance(
+            ws.store, ws.programme, session.id, marks, recorded_by=recorder, today=clock.today()
+        )
     click.echo(f"Marked {count} learner(s) for group {group_id} on {session.held_on}")
 
 
@@ -363,14 +388,15 @@ def attendance_mark(
 @click.argument("csv_file", type=click.Path(dir_okay=False, path_type=Path))
 @by_person
 @click.pass_context
-def attendance_import(ctx: click.Context, csv_file: Path, by: str) -> None:
+def attendance_import(ctx: click.Context, csv_file: Path, by: str | None) -> None:
     """Import registers (group, date, person, present[, name]); all rows or none."""
     from ..delivery import groups
 
     ws = workspace(ctx)
-    result = groups.import_attendance(
-        ws.store, ws.programme, csv_file, recorded_by=by, today=clock.today()
-    )
+    with _recording(by) as recorder:
+        result = groups.import_attendance(
+            ws.store, ws.programme, csv_file, recorded_by=recorder, today=clock.today()
+        )
     click.echo(f"Imported {result.marks} attendance mark(s) from {csv_file}: {result.summary}")
 
 
@@ -390,7 +416,9 @@ def attendance_template(ctx: click.Context, group_id: int, output: Path | None) 
     path = groups.write_register_template(
         workspace(ctx).store, group_id, output or Path(f"register-{group_id}.csv"), clock.today()
     )
-    click.echo(f"Wrote {path}; fill in 'present' (yes/no) and run `imatter attendance import`")
+    click.echo(
+        f"Wrote {path}; fill in 'present' (yes/no), then run `imatter attendance import {path}`"
+    )
 
 
 @attendance.command("show")
