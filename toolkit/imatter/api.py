@@ -6,6 +6,7 @@ The CLI, notebooks and dashboards call these; each returns plain data (dicts or 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .eligibility import evaluate_person, next_steps, short_title
@@ -186,9 +187,36 @@ def _ids(ids: Iterable[int]) -> np.ndarray:
     return np.fromiter(ids, dtype=np.int64)
 
 
-def course_catalogue(programme: Programme) -> list[dict[str, Any]]:
-    """The programme's courses in its order: id, title, level, audience, delivery, hours, the
-    courses that come before (`after`) and what completes each (`completed_by`)."""
+@dataclass(frozen=True, slots=True)
+class CourseListing:
+    """A course as `imatter courses` lists it: its rules, the courses that come before it
+    (`after`) and what completes it, in words (`completed_by`)."""
+
+    id: str
+    title: str
+    level: str
+    audience: str
+    delivery: str
+    hours: float
+    after: tuple[str, ...]
+    assessment: str | None
+    attendance: float
+    completed_by: str
+
+
+@dataclass(frozen=True, slots=True)
+class RoleListing:
+    """A role or licence as `imatter roles` lists it; `valid_years` None: no limit."""
+
+    id: str
+    title: str
+    kind: str
+    description: str
+    valid_years: int | None
+
+
+def course_catalogue(programme: Programme) -> list[CourseListing]:
+    """The programme's courses in its order, with what completes each."""
     found = []
     for c in programme.courses.values():
         completed_by = (
@@ -199,33 +227,26 @@ def course_catalogue(programme: Programme) -> list[dict[str, Any]]:
         if c.assessment:
             completed_by += " and passing its assessment"
         found.append(
-            {
-                "id": c.id,
-                "title": c.title,
-                "level": c.level,
-                "audience": c.audience,
-                "delivery": c.delivery,
-                "hours": c.hours,
-                "after": list(c.prerequisites),
-                "assessment": c.assessment,
-                "attendance": c.attendance,
-                "completed_by": completed_by,
-            }
+            CourseListing(
+                c.id,
+                c.title,
+                c.level,
+                c.audience,
+                c.delivery,
+                c.hours,
+                c.prerequisites,
+                c.assessment,
+                c.attendance,
+                completed_by,
+            )
         )
     return found
 
 
-def role_catalogue(programme: Programme) -> list[dict[str, Any]]:
-    """The programme's roles and licences in its order: id, title, kind ("role" or
-    "licence"), description and how many years an award stays valid (None: no limit)."""
+def role_catalogue(programme: Programme) -> list[RoleListing]:
+    """The programme's roles and licences in its order."""
     return [
-        {
-            "id": r.id,
-            "title": r.title,
-            "kind": r.kind,
-            "description": r.description,
-            "valid_years": r.valid_years,
-        }
+        RoleListing(r.id, r.title, r.kind, r.description, r.valid_years)
         for r in programme.roles.values()
     ]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import TYPE_CHECKING
 
 import click
@@ -32,17 +33,10 @@ def courses(ctx: click.Context, as_json: bool) -> None:
 
     found = course_catalogue(_programme(ctx))
     if as_json:
-        emit_json(found)
+        emit_json([asdict(c) for c in found])
         return
     rows = [
-        (
-            c["id"],
-            c["title"],
-            c["level"],
-            f"{c['hours']:g}",
-            ", ".join(c["after"]) or "-",
-            c["completed_by"],
-        )
+        (c.id, c.title, c.level, f"{c.hours:g}", ", ".join(c.after) or "-", c.completed_by)
         for c in found
     ]
     click.echo(table(rows, ["id", "title", "level", "hours", "after", "completed by"]))
@@ -57,10 +51,9 @@ def roles(ctx: click.Context, as_json: bool) -> None:
 
     found = role_catalogue(_programme(ctx))
     if as_json:
-        emit_json(found)
+        emit_json([asdict(r) for r in found])
         return
     rows = [
-        (r["id"], r["title"], r["kind"], f"{r['valid_years']} years" if r["valid_years"] else "-")
-        for r in found
+        (r.id, r.title, r.kind, f"{r.valid_years} years" if r.valid_years else "-") for r in found
     ]
     click.echo(table(rows, ["id", "title", "kind", "valid for"]))
