@@ -26,12 +26,14 @@ def test_courses_lists_every_course_id_and_what_completes_it_without_a_workspace
     assert [line.split()[0] for line in lines[2:]] == list(programme.courses)
     foundation_b = next(line for line in lines if line.startswith("foundation-b "))
     assert "foundation-a" in foundation_b  # what comes before it
-    assert "attending 80% of sessions and passing its assessment" in foundation_b
+    assert "at least 80% of sessions and a passed assessment" in foundation_b
     code, out, _ = run_cli("courses", "--json")
     found = {c["id"]: c for c in json.loads(out)}
     assert list(found) == list(programme.courses)
     assert found["foundation-b"]["after"] == ["foundation-a"]
-    assert found["awareness"]["completed_by"] == "attending every session"
+    assert found["awareness"]["completed_by"] == "at least 100% of sessions"
+    runs = next(c for c in programme.courses.values() if c.runs_group)  # leading a group, too
+    assert found[runs.id]["completed_by"].endswith(f"leading a {runs.runs_group} group that runs")
 
 
 def test_roles_lists_every_role_for_a_learner_too(run_cli):

@@ -190,7 +190,8 @@ def _ids(ids: Iterable[int]) -> np.ndarray:
 @dataclass(frozen=True, slots=True)
 class CourseListing:
     """A course as `imatter courses` lists it: its rules, the courses that come before it
-    (`after`) and what completes it, in words (`completed_by`)."""
+    (`after`) and what completes it, in words (`completed_by`: `Course.rule`, as `group show`
+    says it)."""
 
     id: str
     title: str
@@ -217,30 +218,21 @@ class RoleListing:
 
 def course_catalogue(programme: Programme) -> list[CourseListing]:
     """The programme's courses in its order, with what completes each."""
-    found = []
-    for c in programme.courses.values():
-        completed_by = (
-            "attending every session"
-            if c.attendance >= 1
-            else f"attending {c.attendance:.0%} of sessions"
+    return [
+        CourseListing(
+            c.id,
+            c.title,
+            c.level,
+            c.audience,
+            c.delivery,
+            c.hours,
+            c.prerequisites,
+            c.assessment,
+            c.attendance,
+            c.rule(),
         )
-        if c.assessment:
-            completed_by += " and passing its assessment"
-        found.append(
-            CourseListing(
-                c.id,
-                c.title,
-                c.level,
-                c.audience,
-                c.delivery,
-                c.hours,
-                c.prerequisites,
-                c.assessment,
-                c.attendance,
-                completed_by,
-            )
-        )
-    return found
+        for c in programme.courses.values()
+    ]
 
 
 def role_catalogue(programme: Programme) -> list[RoleListing]:

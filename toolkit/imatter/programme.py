@@ -120,6 +120,15 @@ class Course:
     earliest_date: dt.date = DEFAULT_EARLIEST  # no record of this course is dated before it
     catch_up: CatchUp | None = None
 
+    def rule(self) -> str:
+        """What completes the course, in words ("at least 80% of sessions and a passed
+        assessment")."""
+        return (
+            f"at least {round(self.attendance * 100)}% of sessions"
+            + (" and a passed assessment" if self.assessment else "")
+            + (f" and leading a {self.runs_group} group that runs" if self.runs_group else "")
+        )
+
 
 @dataclass(frozen=True)
 class Role:

@@ -237,11 +237,7 @@ def group_show(ctx: click.Context, group_id: int, as_of: str | None, as_json: bo
         f"Course {g.course} ({course.delivery}); {g.audience}; term {g.term}; "
         f"setting {g.setting or '-'}; led by {g.leader}"
     )
-    click.echo(
-        f"Rule: at least {round(course.attendance * 100)}% of sessions"
-        + (" and a passed assessment" if course.assessment else "")
-        + (f" and leading a {course.runs_group} group that runs" if course.runs_group else "")
-    )
+    click.echo(f"Rule: {course.rule()}")
     click.echo("")
     click.echo(_register_text(status.register))
     click.echo("")
